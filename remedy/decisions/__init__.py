@@ -1,0 +1,1 @@
+"""The decision pipeline: rules -> planner -> ranker -> guardrails. Plain Python, no Flask."""
