@@ -1,0 +1,86 @@
+"""remedy: service-recovery decisions. `create_app` reads like a table of contents."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Create the app: settings, extensions, blueprints, error handlers, CLI."""
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    from remedy.config import from_environment
+
+    app.config.update(from_environment(app.instance_path))
+    if config:
+        app.config.update(config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the database, the API and the decision engine provider."""
+    from remedy.api.errors import RemedyApi
+    from remedy.decisions.ranker import ValueSettings
+    from remedy.extensions import db
+    from remedy.services.engines import EngineProvider
+    from remedy.services.scoring import ScorerProvider
+
+    app.config.setdefault("API_TITLE", "remedy")
+    app.config.setdefault("API_VERSION", "v1")
+    app.config.setdefault("OPENAPI_VERSION", "3.0.3")
+    app.config.setdefault("OPENAPI_URL_PREFIX", "/")
+    app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
+    app.config.setdefault("OPENAPI_SWAGGER_UI_PATH", "docs")
+    # Swagger UI is served from the swagger-ui-bundle package: no CDN, works offline.
+    app.config.setdefault("OPENAPI_SWAGGER_UI_URL", "/docs/static/")
+    db.init_app(app)
+    app.extensions["remedy.api"] = RemedyApi(
+        app,
+        spec_kwargs={
+            "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+            "security": [{"bearer": []}],
+        },
+    )
+    values = ValueSettings(app.config["HORIZON_YEARS"], app.config["REFERRAL_SHARE"])
+    app.extensions["remedy.scorer"] = ScorerProvider()
+    app.extensions["remedy.engines"] = EngineProvider(app.extensions["remedy.scorer"], values)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Register the API blueprints and the offline Swagger UI assets."""
+    import swagger_ui_bundle
+    from flask import send_from_directory
+
+    from remedy.api import configs, health, keys, recommendations
+    from remedy.api.auth import register_auth
+
+    api = app.extensions["remedy.api"]
+    for module in (health, recommendations, configs, keys):
+        api.register_blueprint(module.blp)
+    register_auth(app)
+
+    @app.get("/docs/static/<path:filename>", endpoint="swagger_static")
+    def swagger_static(filename: str):  # type: ignore[no-untyped-def]
+        """Serve Swagger UI's files from the installed bundle."""
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Give every error the one JSON envelope."""
+    from remedy.api.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+
+def register_commands(app: Flask) -> None:
+    """Expose the CLI under `flask` too (the `remedy` command is the main entry)."""
+    from remedy.cli import cli
+
+    app.cli.add_command(cli, "remedy")

@@ -1,0 +1,241 @@
+"""The remedy catalog: what can be offered, and how each item is priced for an incident."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from catalog.validation import DataFileError, DecimalText, describe
+from remedy.decisions.types import CONTACT_LEVELS, Action, Incident, Kind
+from remedy.money import is_currency, quantize
+
+VALUE_BASES = ("none", "fixed", "loss_fraction", "loss_multiple")
+COST_BASES = ("none", "fixed", "loss_fraction", "loss_multiple", "value_fraction", "staff_time")
+
+
+def _check_currencies(amounts: dict[str, Decimal]) -> None:
+    """Refuse unknown currency codes and negative amounts."""
+    for code, amount in amounts.items():
+        if not is_currency(code):
+            raise ValidationError(f"unknown currency {code!r}")
+        if amount < 0:
+            raise ValidationError(f"amount for {code} must not be negative")
+
+
+class PricingSchema(Schema):
+    """How a value or cost is computed."""
+
+    basis = fields.String(required=True, validate=validate.OneOf(COST_BASES))
+    factor = DecimalText(validate=validate.Range(min=0, max=100))
+    amounts = fields.Dict(keys=fields.String(), values=DecimalText())
+    minutes = fields.Integer(validate=validate.Range(min=1, max=480))
+
+    @validates_schema
+    def check_basis(self, data: dict[str, Any], **kwargs: Any) -> None:
+        """Require exactly the parameters the basis needs."""
+        basis = data["basis"]
+        needs = {
+            "fixed": "amounts",
+            "loss_fraction": "factor",
+            "loss_multiple": "factor",
+            "value_fraction": "factor",
+            "staff_time": "minutes",
+        }.get(basis)
+        if needs and needs not in data:
+            raise ValidationError(f"basis {basis!r} needs {needs!r}", needs)
+        if basis == "loss_fraction" and data["factor"] > 1:
+            raise ValidationError("a loss_fraction factor must be at most 1", "factor")
+        if "amounts" in data:
+            try:
+                _check_currencies(data["amounts"])
+            except ValidationError as error:
+                raise ValidationError(error.messages, "amounts") from None
+
+
+class ItemSchema(Schema):
+    """One catalog item."""
+
+    id = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{1,63}$"))
+    kind = fields.String(required=True, validate=validate.OneOf([k.value for k in Kind]))
+    level = fields.String(validate=validate.OneOf(CONTACT_LEVELS))
+    audience = fields.String(
+        load_default="customer", validate=validate.OneOf(["customer", "companions"])
+    )
+    labels = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    value = fields.Nested(PricingSchema, required=True)
+    cost = fields.Nested(PricingSchema, required=True)
+    requires_approval = fields.Boolean(load_default=False)
+    enabled_by_default = fields.Boolean(load_default=True)
+
+    @validates_schema
+    def check_item(self, data: dict[str, Any], **kwargs: Any) -> None:
+        """Check the rules that tie fields together."""
+        if data["kind"] == Kind.PERSONAL_CONTACT and "level" not in data:
+            raise ValidationError("personal contact needs a level", "level")
+        if data["kind"] != Kind.PERSONAL_CONTACT and "level" in data:
+            raise ValidationError("only personal contact has a level", "level")
+        if data["value"]["basis"] in ("value_fraction", "staff_time"):
+            raise ValidationError(f"basis must be one of {VALUE_BASES}", "value")
+        if data["cost"]["basis"] == "staff_time" and data["kind"] != Kind.PERSONAL_CONTACT:
+            raise ValidationError("staff_time cost is for personal contact", "cost")
+        if "en" not in data["labels"]:
+            raise ValidationError("an English label is required", "labels")
+
+
+class CatalogSchema(Schema):
+    """The catalog document; items are validated one by one to name the bad one."""
+
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    staff_rates = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(CONTACT_LEVELS)),
+        values=fields.Dict(keys=fields.String(), values=DecimalText()),
+        load_default=dict,
+    )
+    items = fields.List(fields.Raw(), required=True, validate=validate.Length(min=1))
+
+
+@dataclass(frozen=True)
+class Pricing:
+    """A validated pricing rule."""
+
+    basis: str
+    factor: Decimal | None = None
+    amounts: dict[str, Decimal] = field(default_factory=dict)
+    minutes: int | None = None
+
+
+class NotPriceable(Exception):
+    """The item has no price in this incident's currency."""
+
+
+@dataclass(frozen=True)
+class CatalogItem:
+    """A remedy that can go into a plan."""
+
+    id: str
+    kind: Kind
+    level: str | None
+    audience: str
+    labels: dict[str, str]
+    value: Pricing
+    cost: Pricing
+    requires_approval: bool
+    enabled_by_default: bool
+
+    def label(self, language: str) -> str:
+        """Return the label in `language`, falling back to English."""
+        return self.labels.get(language) or self.labels["en"]
+
+    def price(self, incident: Incident, staff_rates: dict[str, dict[str, Decimal]]) -> Action:
+        """Price this item for `incident`; raise NotPriceable if its currency has no price."""
+        value = self._amount(self.value, incident, Decimal(0), staff_rates)
+        cost = self._amount(self.cost, incident, value, staff_rates)
+        return Action(
+            item_id=self.id,
+            kind=self.kind,
+            level=self.level,
+            value=quantize(value, incident.currency),
+            cost=quantize(cost, incident.currency),
+            requires_approval=self.requires_approval,
+            audience=self.audience,
+        )
+
+    def _amount(
+        self,
+        pricing: Pricing,
+        incident: Incident,
+        value: Decimal,
+        staff_rates: dict[str, dict[str, Decimal]],
+    ) -> Decimal:
+        """Compute one amount from its pricing rule."""
+        basis = pricing.basis
+        if basis == "none":
+            return Decimal(0)
+        if basis in ("loss_fraction", "loss_multiple"):
+            return incident.loss_amount * pricing.factor
+        if basis == "value_fraction":
+            return value * pricing.factor
+        if basis == "fixed":
+            if incident.currency not in pricing.amounts:
+                raise NotPriceable(f"{self.id} has no price in {incident.currency}")
+            return pricing.amounts[incident.currency]
+        # staff_time: the level's hourly rate in the incident's currency
+        rate = staff_rates.get(self.level or "", {}).get(incident.currency)
+        if rate is None:
+            raise NotPriceable(f"no {self.level} staff rate in {incident.currency}")
+        return rate * pricing.minutes / 60
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """A validated catalog version."""
+
+    version: int
+    items: tuple[CatalogItem, ...]
+    staff_rates: dict[str, dict[str, Decimal]]
+    document: dict[str, Any]
+
+    def item(self, item_id: str) -> CatalogItem:
+        """Return the item with `item_id` (KeyError if absent)."""
+        for item in self.items:
+            if item.id == item_id:
+                return item
+        raise KeyError(item_id)
+
+
+def _pricing(data: dict[str, Any]) -> Pricing:
+    """Build a Pricing from validated data."""
+    return Pricing(
+        basis=data["basis"],
+        factor=data.get("factor"),
+        amounts=dict(data.get("amounts", {})),
+        minutes=data.get("minutes"),
+    )
+
+
+def load_catalog(document: dict[str, Any]) -> Catalog:
+    """Validate a catalog document; a bad one raises DataFileError naming item and field."""
+    if not isinstance(document, dict):
+        raise DataFileError("catalog: the document must be a mapping")
+    try:
+        top = CatalogSchema().load(document)
+    except ValidationError as error:
+        raise DataFileError(describe(error, "catalog")) from None
+    for level, rates in top["staff_rates"].items():
+        try:
+            _check_currencies(rates)
+        except ValidationError as error:
+            raise DataFileError(f"catalog: staff_rates.{level}: {error.messages[0]}") from None
+    items: list[CatalogItem] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(top["items"]):
+        name = raw.get("id", f"#{index}") if isinstance(raw, dict) else f"#{index}"
+        try:
+            data = ItemSchema().load(raw)
+        except ValidationError as error:
+            raise DataFileError(describe(error, f"catalog item {name!r}")) from None
+        if data["id"] in seen:
+            raise DataFileError(f"catalog item {name!r}: id: duplicate id")
+        seen.add(data["id"])
+        items.append(
+            CatalogItem(
+                id=data["id"],
+                kind=Kind(data["kind"]),
+                level=data.get("level"),
+                audience=data["audience"],
+                labels=data["labels"],
+                value=_pricing(data["value"]),
+                cost=_pricing(data["cost"]),
+                requires_approval=data["requires_approval"],
+                enabled_by_default=data["enabled_by_default"],
+            )
+        )
+    return Catalog(
+        version=top["version"],
+        items=tuple(items),
+        staff_rates=top["staff_rates"],
+        document=document,
+    )

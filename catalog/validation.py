@@ -1,0 +1,54 @@
+"""Shared helpers for validating data files (catalog, rules, caps) with marshmallow."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from marshmallow import ValidationError, fields
+
+
+class DataFileError(ValueError):
+    """A catalog, rules or caps document that does not validate; the message names the spot."""
+
+
+class DecimalText(fields.Field):
+    """A decimal given as a string or int (never a float: YAML floats lose exactness)."""
+
+    default_error_messages = {"invalid": 'must be a decimal string such as "1.50"'}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
+        """Parse the value into a finite Decimal."""
+        if isinstance(value, (bool, float)):
+            raise self.make_error("invalid")
+        try:
+            result = Decimal(str(value))
+        except (InvalidOperation, ValueError):
+            raise self.make_error("invalid") from None
+        if not result.is_finite():
+            raise self.make_error("invalid")
+        return result
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        """Write the decimal back as a string."""
+        return None if value is None else str(value)
+
+
+def flatten_errors(messages: Any, prefix: str = "") -> list[str]:
+    """Turn marshmallow's nested error dict into 'path: message' lines."""
+    if isinstance(messages, dict):
+        lines: list[str] = []
+        for key, value in messages.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            lines.extend(flatten_errors(value, path))
+        return lines
+    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        return [f"{prefix}: {m}" if prefix else m for m in messages]
+    if isinstance(messages, list):
+        return [line for m in messages for line in flatten_errors(m, prefix)]
+    return [f"{prefix}: {messages}" if prefix else str(messages)]
+
+
+def describe(error: ValidationError, where: str) -> str:
+    """Render a ValidationError as one message that starts with `where`."""
+    return f"{where}: " + "; ".join(flatten_errors(error.messages))

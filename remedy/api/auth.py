@@ -1,0 +1,87 @@
+"""Bearer API keys on every route but health and the API docs; roles checked per view."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Flask, g, request
+
+from remedy.errors import DomainError, Forbidden, Unauthorized
+from remedy.extensions import session
+from remedy.services.keys import KeyService, Principal
+
+PUBLIC_ENDPOINTS = {
+    "health.Health",
+    "api-docs.openapi_json",
+    "api-docs.openapi_swagger_ui",
+    "swagger_static",
+    "static",
+}
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def current_principal() -> Principal:
+    """Return the authenticated caller of this request."""
+    return g.principal
+
+
+def authenticate() -> None:
+    """Resolve the bearer key before any non-public view runs."""
+    if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+        return
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("A valid API key is required: send 'Authorization: Bearer <key>'.")
+    principal = KeyService(session()).authenticate(token.strip())
+    if principal is None:
+        raise Unauthorized("The API key is unknown or revoked.")
+    g.principal = principal
+
+
+def roles(*allowed: str) -> Callable[[F], F]:
+    """Allow a view to callers with one of `allowed` roles (admin always passes)."""
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            principal = current_principal()
+            if not principal.has_role(*allowed):
+                raise Forbidden(
+                    f"role {principal.role!r} may not do this; needs one of {', '.join(allowed)}"
+                )
+            return view(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def require_json() -> None:
+    """Refuse bodies that are not JSON on writing methods (415), before parsing."""
+    if request.method in ("POST", "PUT", "PATCH") and request.endpoint not in PUBLIC_ENDPOINTS:
+        if not request.content_length and "Transfer-Encoding" not in request.headers:
+            return  # no body at all (e.g. POST .../revoke)
+        if not request.is_json:
+            raise UnsupportedMediaType()
+
+
+class UnsupportedMediaType(DomainError):
+    """The body is not JSON."""
+
+    status = 415
+
+    def __init__(self) -> None:
+        """Say what to send."""
+        super().__init__(
+            "Send the body as application/json.", {"Content-Type": ["must be application/json"]}
+        )
+
+
+def register_auth(app: Flask) -> None:
+    """Install the authentication and content-type checks."""
+    app.before_request(authenticate)
+    app.before_request(require_json)

@@ -1,0 +1,120 @@
+"""The one error envelope: {code, status, message, errors: {field: [messages]}}.
+
+Validation errors from webargs arrive nested by location ({"json": {"incident": {"severity":
+[...]}}}); they are flattened to dotted field paths ("incident.severity") so a client can point
+at the field. Domain errors map to their status; anything unexpected becomes a logged 500.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+from flask_smorest import Api
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from remedy.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+_DEFAULT_MESSAGES = {
+    400: "The request could not be read.",
+    401: "A valid API key is required: send 'Authorization: Bearer <key>'.",
+    403: "This key's role may not do this.",
+    404: "Not found.",
+    405: "Method not allowed on this resource.",
+    413: "The request body is too large.",
+    415: "Send the body as application/json.",
+    422: "The request has invalid fields.",
+    429: "Too many requests.",
+    500: "Internal error; it has been logged.",
+    503: "The service is temporarily unavailable; retry later.",
+}
+
+
+def flatten(errors: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Flatten nested marshmallow/webargs errors into {'a.b.c': [messages]}."""
+    if isinstance(errors, dict):
+        flat: dict[str, list[str]] = {}
+        for key, value in errors.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            for field, messages in flatten(value, path).items():
+                flat.setdefault(field, []).extend(messages)
+        return flat
+    if isinstance(errors, list | tuple):
+        messages: list[str] = []
+        nested: dict[str, list[str]] = {}
+        for item in errors:
+            if isinstance(item, dict | list):
+                nested.update(flatten(item, prefix))
+            else:
+                messages.append(str(item))
+        if messages:
+            nested.setdefault(prefix or "_request", []).extend(messages)
+        return nested
+    return {prefix or "_request": [str(errors)]}
+
+
+def _strip_location(errors: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Drop webargs's location prefix ('json.', 'query.', 'headers.')."""
+    cleaned: dict[str, list[str]] = {}
+    for field, messages in errors.items():
+        location, _, rest = field.partition(".")
+        if location in ("json", "query", "headers", "form", "view_args") and rest:
+            field = rest
+        elif location in ("json", "query", "headers", "form") and not rest:
+            field = "_request"
+        cleaned.setdefault(field, []).extend(messages)
+    return cleaned
+
+
+def envelope(code: int, status: str, message: str, errors: dict[str, list[str]] | None = None):
+    """Build the error body."""
+    return {"code": code, "status": status, "message": message, "errors": errors or {}}
+
+
+class RemedyApi(Api):
+    """flask-smorest's Api with remedy's error envelope."""
+
+    def handle_http_exception(self, error: HTTPException):  # type: ignore[override]
+        """Render any HTTP error in the envelope."""
+        data = getattr(error, "data", None) or {}
+        raw = data.get("errors") or data.get("messages") or {}
+        errors = _strip_location(flatten(raw)) if raw else {}
+        code = error.code or 500
+        message = data.get("message") or _DEFAULT_MESSAGES.get(code) or error.description
+        if code == 422 and errors:
+            message = "Invalid fields: " + ", ".join(sorted(errors))
+        if isinstance(error, InternalServerError) and error.original_exception is not None:
+            log.error("unhandled error", exc_info=error.original_exception)
+        headers = data.get("headers", {})
+        if code == 503:
+            headers = {**headers, "Retry-After": "5"}
+        return envelope(code, error.name, message, errors), code, headers
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Map domain errors and database outages to the envelope."""
+
+    @app.errorhandler(DomainError)
+    def handle_domain_error(error: DomainError):  # type: ignore[no-untyped-def]
+        """Render a domain error with its status."""
+        from werkzeug.http import HTTP_STATUS_CODES
+
+        headers = {"Retry-After": "5"} if error.status == 503 else {}
+        body = envelope(
+            error.status, HTTP_STATUS_CODES.get(error.status, "Error"), error.message, error.errors
+        )
+        return body, error.status, headers
+
+    @app.errorhandler(OperationalError)
+    def handle_database_down(error: OperationalError):  # type: ignore[no-untyped-def]
+        """Answer 503 when the database cannot be reached; nothing was committed."""
+        log.warning("database unavailable: %s", error.orig)
+        return (
+            envelope(503, "Service Unavailable", _DEFAULT_MESSAGES[503]),
+            503,
+            {"Retry-After": "5"},
+        )

@@ -1,0 +1,63 @@
+"""Marshmallow fields for money: decimal strings in and out, never floats."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate
+
+from remedy.money import is_currency
+
+
+class Amount(fields.Field):
+    """A money amount as a decimal string (an integer is accepted; a float never)."""
+
+    default_error_messages = {
+        "invalid": 'must be a decimal string such as "12.50"',
+        "float": 'send money as a decimal string such as "12.50", not a JSON float',
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        """Document the field as a string in OpenAPI."""
+        metadata = kwargs.pop("metadata", {})
+        super().__init__(metadata={"type": "string", "example": "49.90", **metadata}, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
+        """Parse the amount exactly."""
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        if isinstance(value, float):
+            raise self.make_error("float")
+        if not isinstance(value, str | int) or (isinstance(value, str) and len(value) > 40):
+            raise self.make_error("invalid")
+        try:
+            amount = Decimal(str(value).strip())
+        except InvalidOperation:
+            raise self.make_error("invalid") from None
+        if not amount.is_finite():
+            raise self.make_error("invalid")
+        return amount
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        """Write the amount as a string."""
+        return None if value is None else str(value)
+
+
+class CurrencyCode(validate.Validator):
+    """Accept only active ISO 4217 codes."""
+
+    error = "unknown ISO 4217 currency code"
+
+    def __call__(self, value: str) -> str:
+        """Check the code."""
+        if not is_currency(value):
+            raise ValidationError(self.error)
+        return value
+
+
+def currency_field(**kwargs: Any) -> fields.String:
+    """Return a field for an ISO 4217 currency code."""
+    return fields.String(
+        validate=CurrencyCode(), metadata={"example": "EUR", "pattern": "^[A-Z]{3}$"}, **kwargs
+    )

@@ -1,0 +1,87 @@
+"""Admin management of API keys: create (shown once), list, revoke."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from remedy.api.auth import current_principal, roles
+from remedy.api.schemas import SLUG
+from remedy.extensions import session
+from remedy.services.keys import ROLES, KeyService
+
+blp = Blueprint("keys", __name__, url_prefix="/v1", description="API keys (admin)")
+
+
+class KeyRequestSchema(Schema):
+    """A key to create."""
+
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    team = fields.String(load_default=None, validate=SLUG)
+    label = fields.String(load_default="", validate=validate.Length(max=200))
+
+
+class KeySchema(Schema):
+    """A key as listed (never its secret)."""
+
+    prefix = fields.String()
+    role = fields.String()
+    team = fields.String(allow_none=True)
+    label = fields.String()
+    created_at = fields.DateTime()
+    revoked_at = fields.DateTime(allow_none=True)
+
+
+class NewKeySchema(KeySchema):
+    """A new key: the only time the secret is shown."""
+
+    key = fields.String()
+
+
+class KeyListSchema(Schema):
+    """All keys."""
+
+    keys = fields.List(fields.Nested(KeySchema))
+
+
+@blp.route("/keys")
+class Keys(MethodView):
+    """Create and list keys."""
+
+    @roles("admin")
+    @blp.response(200, KeyListSchema)
+    def get(self) -> dict[str, Any]:
+        """List every key, newest first."""
+        return {"keys": KeyService(session()).list()}
+
+    @roles("admin")
+    @blp.arguments(KeyRequestSchema)
+    @blp.response(201, NewKeySchema)
+    def post(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Create a key; its secret is in this response only."""
+        token, row = KeyService(session()).create(
+            data["role"], data["team"], data["label"], actor=current_principal().prefix
+        )
+        return {
+            "key": token,
+            "prefix": row.prefix,
+            "role": row.role,
+            "team": row.team,
+            "label": row.label,
+            "created_at": row.created_at,
+            "revoked_at": None,
+        }
+
+
+@blp.route("/keys/<prefix>/revoke")
+class RevokeKey(MethodView):
+    """Revoke a key."""
+
+    @roles("admin")
+    @blp.response(200, KeySchema)
+    def post(self, prefix: str) -> Any:
+        """Revoke the key with this prefix; it stops working at once."""
+        return KeyService(session()).revoke(prefix, actor=current_principal().prefix)

@@ -1,0 +1,67 @@
+"""POST /v1/recommendations and GET /v1/decisions/<id>."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from remedy.api.auth import current_principal, roles
+from remedy.api.presenters import decision_body
+from remedy.api.schemas import DecisionSchema, RecommendationRequestSchema
+from remedy.decisions.types import FaultType, Incident
+from remedy.extensions import session
+from remedy.services.recommendations import RecommendationService, get_decision
+
+blp = Blueprint("recommendations", __name__, url_prefix="/v1", description="Ranked remedy plans")
+
+
+def incident_from_request(data: dict[str, Any], team: str) -> Incident:
+    """Build the domain incident from validated request data."""
+    incident = data["incident"]
+    return Incident(
+        customer_id=incident["customer_id"],
+        severity=incident["severity"],
+        fault_type=FaultType(incident["fault_type"]),
+        customer_value=incident["customer_value"],
+        loss_amount=incident["loss_amount"],
+        currency=incident["currency"],
+        category=incident["category"],
+        channel=incident["channel"],
+        locale=incident["locale"],
+        churn_threat=incident["churn_threat"],
+        external_id=incident["external_id"],
+        team=team,
+    )
+
+
+@blp.route("/recommendations")
+class Recommendations(MethodView):
+    """Recommend remedy plans for an incident."""
+
+    @roles("agent")
+    @blp.arguments(RecommendationRequestSchema)
+    @blp.response(201, DecisionSchema)
+    def post(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Rank remedy plans for an incident, inside the caps, and record the decision."""
+        db = session()
+        incident = incident_from_request(data, data["team"])
+        engine = current_app.extensions["remedy.engines"].engine(db)
+        limit = data["limit"] or current_app.config["DEFAULT_LIMIT"]
+        decision = RecommendationService(db, engine).recommend(
+            incident, limit, current_principal().prefix
+        )
+        return decision_body(decision)
+
+
+@blp.route("/decisions/<decision_id>")
+class Decisions(MethodView):
+    """What was decided."""
+
+    @roles("agent", "finance")
+    @blp.response(200, DecisionSchema)
+    def get(self, decision_id: str) -> dict[str, Any]:
+        """Return a stored decision with the plans shown, the cap and the versions."""
+        return decision_body(get_decision(session(), decision_id))

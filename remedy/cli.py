@@ -1,0 +1,220 @@
+"""The `remedy` command: init, serve, suggest, keys."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+from flask import Flask, current_app
+
+from remedy.decisions.types import FaultType, Incident
+
+
+def _app() -> Flask:
+    """Return the current app, creating one outside a Flask context."""
+    try:
+        return current_app._get_current_object()  # type: ignore[attr-defined]
+    except RuntimeError:
+        from remedy import create_app
+
+        return create_app()
+
+
+@click.group()
+def cli() -> None:
+    """Service-recovery decisions: ranked remedy plans inside the budget."""
+
+
+@cli.command()
+@click.option("--admin-label", default="first admin", help="Label of the first admin key.")
+def init(admin_label: str) -> None:
+    """Migrate the database, load catalog, rules and caps, and create the first admin key."""
+    import sqlalchemy as sa
+
+    from remedy.extensions import db
+    from remedy.services.configs import ConfigService
+    from remedy.services.keys import KeyService
+    from remedy.store.migrate import upgrade
+    from remedy.store.models import ApiKey
+
+    app = _app()
+    url = app.config["DATABASE_URL"]
+    click.echo(f"migrating {_redact(url)}")
+    upgrade(url)
+    with app.app_context(), db.database(app).unit_of_work() as session:
+        seeded = ConfigService(session).seed_defaults()
+        click.echo(f"loaded defaults: {', '.join(seeded) or 'none needed'}")
+        has_admin = session.scalar(
+            sa.select(sa.func.count())
+            .select_from(ApiKey)
+            .where(ApiKey.role == "admin", ApiKey.revoked_at.is_(None))
+        )
+        if not has_admin:
+            token, _ = KeyService(session).create("admin", label=admin_label, actor="init")
+            click.echo(f"admin key (shown once, keep it safe): {token}")
+        else:
+            click.echo(
+                "an admin key exists already; `remedy keys create --role admin` makes another"
+            )
+
+
+def _redact(url: str) -> str:
+    """Hide a password in a database URL."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--dev", is_flag=True, help="Use Flask's development server instead of gunicorn.")
+def serve(host: str, port: int, workers: int, dev: bool) -> None:
+    """Serve the API (gunicorn; --dev for Flask's reloading server)."""
+    if dev:
+        _app().run(host=host, port=port, debug=True)
+        return
+    args = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--access-logfile",
+        "-",
+        "remedy:create_app()",
+    ]
+    os.execv(sys.executable, args)  # noqa: S606 - replace this process with gunicorn
+
+
+@cli.command()
+@click.option("--customer", "customer_id", default="cli-customer", show_default=True)
+@click.option("--severity", type=click.IntRange(1, 5), required=True)
+@click.option(
+    "--fault", "fault_type", type=click.Choice([f.value for f in FaultType]), required=True
+)
+@click.option("--value", "customer_value", required=True, help="Annual customer value.")
+@click.option("--loss", "loss_amount", required=True, help="What the failure cost them.")
+@click.option("--currency", default="EUR", show_default=True)
+@click.option("--category", default="other", show_default=True)
+@click.option("--channel", default="email", show_default=True)
+@click.option("--locale", default="en", show_default=True)
+@click.option("--churn-threat", is_flag=True)
+@click.option("--team", default="default", show_default=True)
+@click.option("--limit", default=5, show_default=True, type=click.IntRange(1, 10))
+def suggest(limit: int, **fields: str) -> None:
+    """Print ranked plans for an incident given as flags (nothing is stored)."""
+    from remedy.decisions.engine import CurrencyNotConfigured
+    from remedy.extensions import db
+    from remedy.money import MoneyError, is_currency, parse_amount
+
+    try:
+        incident = Incident(
+            customer_id=fields["customer_id"],
+            severity=int(fields["severity"]),
+            fault_type=FaultType(fields["fault_type"]),
+            customer_value=parse_amount(fields["customer_value"]),
+            loss_amount=parse_amount(fields["loss_amount"]),
+            currency=fields["currency"].upper(),
+            category=fields["category"],
+            channel=fields["channel"],
+            locale=fields["locale"],
+            churn_threat=bool(fields["churn_threat"]),
+            team=fields["team"],
+        )
+    except MoneyError as error:
+        raise click.BadParameter(str(error)) from None
+    if not is_currency(incident.currency):
+        raise click.BadParameter(f"unknown currency {incident.currency}", param_hint="--currency")
+    app = _app()
+    with app.app_context():
+        session = db.database(app).sessions()
+        try:
+            engine = app.extensions["remedy.engines"].engine(session)
+            result = engine.decide(incident)
+        except CurrencyNotConfigured:
+            raise click.ClickException(f"no caps configured for {incident.currency}") from None
+        finally:
+            session.close()
+    click.echo(_table(result, limit))
+
+
+def _table(result, limit: int) -> str:  # type: ignore[no-untyped-def]
+    """Render ranked plans as a plain-text table."""
+    cap = result.cap
+    lines = [
+        f"cap {cap.amount} {cap.currency} ({cap.binding}); approval above "
+        f"{cap.approval_threshold}; rules fired: {', '.join(result.fired_rules) or 'none'}",
+        f"{'#':>2}  {'plan':<52} {'cost':>10} {'net value':>11} {'P(stay)':>8}  approval",
+    ]
+    for i, candidate in enumerate(result.kept[:limit], 1):
+        scored = candidate.scored
+        lines.append(
+            f"{i:>2}  {scored.plan.plan_id:<52} {scored.plan.total_cost:>10} "
+            f"{scored.expected_net_value:>11} {scored.p_stay:>8.3f}  "
+            f"{'yes' if candidate.requires_approval else 'no'}"
+        )
+    lines += [f"note: {note}" for note in result.notes]
+    dropped = len(result.dropped)
+    if dropped:
+        lines.append(f"{dropped} plan(s) dropped by the incident cap")
+    return "\n".join(lines)
+
+
+@cli.group()
+def keys() -> None:
+    """Create, list and revoke API keys."""
+
+
+@keys.command("create")
+@click.option("--role", type=click.Choice(["agent", "finance", "admin"]), required=True)
+@click.option("--team", default=None, help="Scope the key to one team.")
+@click.option("--label", default="", help="Who or what uses the key.")
+def keys_create(role: str, team: str | None, label: str) -> None:
+    """Create a key and print it (it is shown only once)."""
+    from remedy.extensions import db
+    from remedy.services.keys import KeyService
+
+    app = _app()
+    with app.app_context(), db.database(app).unit_of_work() as session:
+        token, row = KeyService(session).create(role, team, label, actor="cli")
+    click.echo(token)
+
+
+@keys.command("list")
+def keys_list() -> None:
+    """List keys (prefix, role, team, label, state); secrets are never shown."""
+    from remedy.extensions import db
+    from remedy.services.keys import KeyService
+
+    app = _app()
+    with app.app_context(), db.database(app).unit_of_work() as session:
+        for row in KeyService(session).list():
+            state = "revoked" if row.revoked_at else "active"
+            click.echo(f"{row.prefix}  {row.role:<8} {row.team or '-':<12} {state:<8} {row.label}")
+
+
+@keys.command("revoke")
+@click.argument("prefix")
+def keys_revoke(prefix: str) -> None:
+    """Revoke the key with PREFIX."""
+    from remedy.errors import NotFound
+    from remedy.extensions import db
+    from remedy.services.keys import KeyService
+
+    app = _app()
+    try:
+        with app.app_context(), db.database(app).unit_of_work() as session:
+            KeyService(session).revoke(prefix, actor="cli")
+    except NotFound as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"revoked {prefix}")
+
+
+def main() -> None:
+    """Entry point of the `remedy` console script."""
+    cli()

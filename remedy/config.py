@@ -1,0 +1,27 @@
+"""Settings, read from the environment (REMEDY_*) with defaults that work on a laptop."""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+
+def from_environment(instance_path: str) -> dict[str, Any]:
+    """Return the app settings: defaults overridden by REMEDY_* environment variables."""
+    env = os.environ.get
+    default_db = "sqlite:///" + str(Path(instance_path) / "remedy.sqlite")
+    return {
+        # The database: SQLite in the instance folder by default; PostgreSQL in production.
+        "DATABASE_URL": env("REMEDY_DATABASE_URL", default_db),
+        # Request bodies above this many bytes get 413 before they are parsed.
+        "MAX_CONTENT_LENGTH": int(env("REMEDY_MAX_BODY_BYTES", str(64 * 1024))),
+        # How a retained customer and a referral are valued (see decisions/ranker.py).
+        "HORIZON_YEARS": Decimal(env("REMEDY_HORIZON_YEARS", "1")),
+        "REFERRAL_SHARE": Decimal(env("REMEDY_REFERRAL_SHARE", "0.5")),
+        # Where trained models live (each version in its own folder).
+        "MODEL_DIR": env("REMEDY_MODEL_DIR", str(Path(instance_path) / "models")),
+        # How many plans a recommendation returns unless the request says otherwise.
+        "DEFAULT_LIMIT": int(env("REMEDY_DEFAULT_LIMIT", "3")),
+    }

@@ -1,0 +1,154 @@
+"""Per-incident caps and approval thresholds: the guardrails a single decision must respect."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from catalog.validation import DataFileError, DecimalText, describe
+from remedy.decisions.types import FaultType, Incident
+from remedy.money import is_currency, quantize
+
+_FAULTS = [f.value for f in FaultType]
+
+
+class CapTermsSchema(Schema):
+    """The three terms of a cap; any may be overridden."""
+
+    loss_multiple = DecimalText(validate=validate.Range(min=0, max=100))
+    value_share = DecimalText(validate=validate.Range(min=0, max=1))
+    absolute = fields.Dict(keys=fields.String(), values=DecimalText(validate=validate.Range(min=0)))
+
+
+class DefaultTermsSchema(CapTermsSchema):
+    """The default terms must all be present."""
+
+    loss_multiple = DecimalText(required=True, validate=validate.Range(min=0, max=100))
+    value_share = DecimalText(required=True, validate=validate.Range(min=0, max=1))
+    absolute = fields.Dict(
+        keys=fields.String(), values=DecimalText(validate=validate.Range(min=0)), required=True
+    )
+
+
+class MatchSchema(Schema):
+    """Which incidents an override applies to."""
+
+    severity = fields.List(fields.Integer(validate=validate.Range(min=1, max=5)))
+    fault_type = fields.List(fields.String(validate=validate.OneOf(_FAULTS)))
+
+
+class OverrideSchema(Schema):
+    """Terms that replace the defaults for matching incidents."""
+
+    when = fields.Nested(MatchSchema, required=True)
+    set = fields.Nested(CapTermsSchema, required=True)
+
+
+class IncidentCapsSchema(Schema):
+    """Defaults plus ordered overrides."""
+
+    default = fields.Nested(DefaultTermsSchema, required=True)
+    overrides = fields.List(fields.Nested(OverrideSchema), load_default=list)
+
+
+class CapsSchema(Schema):
+    """The caps document (per-incident part; budgets and pools live in the ledger)."""
+
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    max_extras = fields.Integer(load_default=2, validate=validate.Range(min=0, max=4))
+    incident_caps = fields.Nested(IncidentCapsSchema, required=True)
+    approval_threshold = fields.Dict(
+        keys=fields.String(), values=DecimalText(validate=validate.Range(min=0)), required=True
+    )
+
+
+@dataclass(frozen=True)
+class IncidentCap:
+    """The cap for one incident, with each term so agents and finance see why."""
+
+    amount: Decimal
+    currency: str
+    terms: dict[str, Decimal]
+    binding: str  # the term that set the cap
+    factor: Decimal  # product of cap_modifier rules
+    approval_threshold: Decimal
+
+
+@dataclass(frozen=True)
+class CapSettings:
+    """A validated caps version."""
+
+    version: int
+    max_extras: int
+    default: dict[str, Any]
+    overrides: tuple[dict[str, Any], ...]
+    approval_threshold: dict[str, Decimal]
+    document: dict[str, Any]
+
+    def supports(self, currency: str) -> bool:
+        """Tell whether caps are configured for `currency`."""
+        return currency in self.default["absolute"] and currency in self.approval_threshold
+
+    def terms_for(self, incident: Incident) -> dict[str, Any]:
+        """Resolve the cap terms for an incident: defaults, then matching overrides in order."""
+        terms = {**self.default, "absolute": dict(self.default["absolute"])}
+        for override in self.overrides:
+            when = override["when"]
+            if "severity" in when and incident.severity not in when["severity"]:
+                continue
+            if "fault_type" in when and incident.fault_type not in when["fault_type"]:
+                continue
+            for key, value in override["set"].items():
+                if key == "absolute":
+                    terms["absolute"].update(value)
+                else:
+                    terms[key] = value
+        return terms
+
+    def incident_cap(self, incident: Incident, factor: Decimal = Decimal(1)) -> IncidentCap:
+        """Compute the least of the three terms, times the rules' cap factor."""
+        terms = self.terms_for(incident)
+        currency = incident.currency
+        values = {
+            "loss_multiple": incident.loss_amount * terms["loss_multiple"],
+            "value_share": incident.customer_value * terms["value_share"],
+            "absolute": terms["absolute"][currency],
+        }
+        binding = min(values, key=lambda k: values[k])
+        return IncidentCap(
+            amount=quantize(values[binding] * factor, currency),
+            currency=currency,
+            terms={k: quantize(v, currency) for k, v in values.items()},
+            binding=binding,
+            factor=factor,
+            approval_threshold=self.approval_threshold[currency],
+        )
+
+
+def load_caps(document: dict[str, Any]) -> CapSettings:
+    """Validate a caps document; errors name the field."""
+    if not isinstance(document, dict):
+        raise DataFileError("caps: the document must be a mapping")
+    try:
+        data = CapsSchema().load(document)
+    except ValidationError as error:
+        raise DataFileError(describe(error, "caps")) from None
+    currencies = list(data["incident_caps"]["default"]["absolute"]) + list(
+        data["approval_threshold"]
+    )
+    for override in data["incident_caps"]["overrides"]:
+        currencies += list(override["set"].get("absolute", {}))
+    unknown = sorted({c for c in currencies if not is_currency(c)})
+    if unknown:
+        raise DataFileError(f"caps: unknown currency code(s) {', '.join(unknown)}")
+    return CapSettings(
+        version=data["version"],
+        max_extras=data["max_extras"],
+        default=data["incident_caps"]["default"],
+        overrides=tuple(data["incident_caps"]["overrides"]),
+        approval_threshold=data["approval_threshold"],
+        document=document,
+    )

@@ -1,0 +1,218 @@
+"""Declarative rules: validated when loaded, evaluated per incident with rule-engine (no eval)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import rule_engine
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from catalog.validation import DataFileError, DecimalText, describe
+from remedy.decisions.types import CONTACT_LEVELS, Action, Incident, Kind, contact_rank
+
+EFFECTS = ("forbid", "allow", "require", "bound", "cap_modifier")
+
+_T = rule_engine.DataType
+SYMBOLS = {
+    "severity": _T.FLOAT,
+    "fault_type": _T.STRING,
+    "customer_value": _T.FLOAT,
+    "loss_amount": _T.FLOAT,
+    "currency": _T.STRING,
+    "category": _T.STRING,
+    "channel": _T.STRING,
+    "locale": _T.STRING,
+    "language": _T.STRING,
+    "churn_threat": _T.BOOLEAN,
+    "team": _T.STRING,
+}
+_CONTEXT = rule_engine.Context(type_resolver=rule_engine.type_resolver_from_dict(SYMBOLS))
+_KINDS = [k.value for k in Kind]
+
+
+class SelectorSchema(Schema):
+    """Which items an effect applies to."""
+
+    items = fields.List(fields.String(), load_default=list)
+    kinds = fields.List(fields.String(validate=validate.OneOf(_KINDS)), load_default=list)
+
+
+class RequireSchema(Schema):
+    """A requirement: one item, or a kind at a minimum level."""
+
+    item = fields.String()
+    kind = fields.String(validate=validate.OneOf(_KINDS))
+    min_level = fields.String(validate=validate.OneOf(CONTACT_LEVELS))
+
+    @validates_schema
+    def one_target(self, data: dict[str, Any], **kwargs: Any) -> None:
+        """Require exactly one of item or kind."""
+        if ("item" in data) == ("kind" in data):
+            raise ValidationError("give exactly one of 'item' or 'kind'")
+
+
+class BoundSchema(SelectorSchema):
+    """An upper bound on the face value of some items, as a multiple of the loss."""
+
+    max_loss_multiple = DecimalText(required=True, validate=validate.Range(min=0))
+
+
+class CapModifierSchema(Schema):
+    """A factor applied to the per-incident cap."""
+
+    factor = DecimalText(required=True, validate=validate.Range(min=0, max=10))
+
+
+class RuleSchema(Schema):
+    """One rule: id, description, condition and exactly one effect."""
+
+    id = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9][a-z0-9_.-]{1,79}$"))
+    description = fields.String(required=True, validate=validate.Length(min=3, max=500))
+    when = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    forbid = fields.Nested(SelectorSchema)
+    allow = fields.Nested(SelectorSchema)
+    require = fields.Nested(RequireSchema)
+    bound = fields.Nested(BoundSchema)
+    cap_modifier = fields.Nested(CapModifierSchema)
+
+    @validates_schema
+    def one_effect(self, data: dict[str, Any], **kwargs: Any) -> None:
+        """Require exactly one effect."""
+        present = [e for e in EFFECTS if e in data]
+        if len(present) != 1:
+            raise ValidationError(f"give exactly one effect of {list(EFFECTS)}", "effect")
+
+
+class RuleSetSchema(Schema):
+    """The rules document."""
+
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    rules = fields.List(fields.Raw(), required=True)
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """Something every plan must contain."""
+
+    rule_id: str
+    item: str | None = None
+    kind: Kind | None = None
+    min_level: str | None = None
+
+    def met_by(self, actions: tuple[Action, ...]) -> bool:
+        """Tell whether the actions satisfy this requirement."""
+        if self.item:
+            return any(a.item_id == self.item for a in actions)
+        floor = contact_rank(self.min_level)
+        return any(a.kind == self.kind and contact_rank(a.level) >= floor for a in actions)
+
+    def describe(self) -> str:
+        """Say what is required, for reasons shown to agents."""
+        if self.item:
+            return f"item {self.item}"
+        return (
+            f"{self.kind} at level {self.min_level} or above" if self.min_level else str(self.kind)
+        )
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A validated rule with its compiled condition."""
+
+    id: str
+    description: str
+    when: str
+    effect: str
+    params: dict[str, Any]
+    condition: rule_engine.Rule = field(compare=False, repr=False)
+
+    def selects(self, item_id: str, kind: Kind) -> bool:
+        """Tell whether this rule's item selector covers an item."""
+        return item_id in self.params.get("items", ()) or kind in self.params.get("kinds", ())
+
+
+@dataclass
+class RuleOutcome:
+    """What the rules decided for one incident."""
+
+    fired: list[str] = field(default_factory=list)
+    forbidden: dict[str, str] = field(default_factory=dict)  # item id -> rule id
+    allowed: dict[str, str] = field(default_factory=dict)  # item id -> rule id
+    requirements: list[Requirement] = field(default_factory=list)
+    bounds: list[tuple[Rule, Decimal]] = field(default_factory=list)
+    cap_factor: Decimal = Decimal(1)
+    cap_rules: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """A validated, versioned set of rules."""
+
+    version: int
+    rules: tuple[Rule, ...]
+    document: dict[str, Any]
+
+    def evaluate(self, incident: Incident, item_kinds: dict[str, Kind]) -> RuleOutcome:
+        """Evaluate every rule against the incident; `item_kinds` maps catalog ids to kinds."""
+        context = incident.rule_context()
+        outcome = RuleOutcome()
+        for rule in self.rules:
+            if not rule.condition.matches(context):
+                continue
+            outcome.fired.append(rule.id)
+            if rule.effect in ("forbid", "allow"):
+                target = outcome.forbidden if rule.effect == "forbid" else outcome.allowed
+                for item_id, kind in item_kinds.items():
+                    if rule.selects(item_id, kind):
+                        target.setdefault(item_id, rule.id)
+            elif rule.effect == "require":
+                p = rule.params
+                kind = Kind(p["kind"]) if "kind" in p else None
+                outcome.requirements.append(
+                    Requirement(rule.id, p.get("item"), kind, p.get("min_level"))
+                )
+            elif rule.effect == "bound":
+                outcome.bounds.append((rule, rule.params["max_loss_multiple"]))
+            else:
+                outcome.cap_factor *= rule.params["factor"]
+                outcome.cap_rules.append(rule.id)
+        return outcome
+
+
+def load_rules(document: dict[str, Any], item_ids: set[str] | None = None) -> RuleSet:
+    """Validate a rules document; a bad rule raises DataFileError naming the rule.
+
+    When `item_ids` is given, rules that name items missing from the catalog are refused too.
+    """
+    if not isinstance(document, dict):
+        raise DataFileError("rules: the document must be a mapping")
+    try:
+        top = RuleSetSchema().load(document)
+    except ValidationError as error:
+        raise DataFileError(describe(error, "rules")) from None
+    rules: list[Rule] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(top["rules"]):
+        name = raw.get("id", f"#{index}") if isinstance(raw, dict) else f"#{index}"
+        try:
+            data = RuleSchema().load(raw)
+        except ValidationError as error:
+            raise DataFileError(describe(error, f"rule {name!r}")) from None
+        if data["id"] in seen:
+            raise DataFileError(f"rule {name!r}: id: duplicate id")
+        seen.add(data["id"])
+        try:
+            condition = rule_engine.Rule(data["when"], context=_CONTEXT)
+        except rule_engine.errors.EngineError as error:
+            message = getattr(error, "message", str(error))
+            raise DataFileError(f"rule {name!r}: when: {type(error).__name__}: {message}") from None
+        effect = next(e for e in EFFECTS if e in data)
+        params = data[effect]
+        named = set(params.get("items", ())) | ({params["item"]} if "item" in params else set())
+        if item_ids is not None and named - item_ids:
+            unknown = ", ".join(sorted(named - item_ids))
+            raise DataFileError(f"rule {name!r}: {effect}: unknown catalog item(s) {unknown}")
+        rules.append(Rule(data["id"], data["description"], data["when"], effect, params, condition))
+    return RuleSet(version=top["version"], rules=tuple(rules), document=document)

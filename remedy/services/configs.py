@@ -1,0 +1,145 @@
+"""Versioned configuration documents (catalog, rules, caps) kept in the database.
+
+Each change stores a whole new document with the next version number and an audit entry; the
+highest version is active. Documents are validated before they are stored, with the catalog and
+the rules checked against each other, so a bad change is refused with the name of what is wrong.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+import catalog as bundled
+from catalog.items import Catalog, load_catalog
+from catalog.validation import DataFileError
+from remedy.decisions.caps import CapSettings, load_caps
+from remedy.decisions.rules import RuleSet, load_rules
+from remedy.errors import InvalidInput, NotFound
+from remedy.services import audit
+from remedy.store.models import ConfigVersion
+
+KINDS = ("catalog", "rules", "caps")
+
+
+@dataclass(frozen=True)
+class ActiveConfig:
+    """One validated version of each document."""
+
+    catalog: Catalog
+    rules: RuleSet
+    caps: CapSettings
+
+    @property
+    def key(self) -> tuple[int, int, int]:
+        """The versions, used to cache what is built from them."""
+        return (self.catalog.version, self.rules.version, self.caps.version)
+
+
+def validate_set(documents: dict[str, dict[str, Any]]) -> ActiveConfig:
+    """Validate the three documents together (rules may only name catalog items)."""
+    catalog = load_catalog(documents["catalog"])
+    rules = load_rules(documents["rules"], {item.id for item in catalog.items})
+    caps = load_caps(documents["caps"])
+    return ActiveConfig(catalog, rules, caps)
+
+
+class ConfigService:
+    """Reads and changes the versioned documents."""
+
+    def __init__(self, session: Session) -> None:
+        """Work in `session`."""
+        self.session = session
+
+    def active_versions(self) -> dict[str, int]:
+        """Return the active version of each kind (one small query)."""
+        rows = self.session.execute(
+            sa.select(ConfigVersion.kind, sa.func.max(ConfigVersion.version)).group_by(
+                ConfigVersion.kind
+            )
+        )
+        return {kind: version for kind, version in rows}
+
+    def document(self, kind: str, version: int | None = None) -> ConfigVersion:
+        """Return one version (the active one by default)."""
+        query = sa.select(ConfigVersion).where(ConfigVersion.kind == kind)
+        if version is None:
+            query = query.order_by(ConfigVersion.version.desc()).limit(1)
+        else:
+            query = query.where(ConfigVersion.version == version)
+        row = self.session.scalar(query)
+        if row is None:
+            raise NotFound(f"no {kind} version {version or ''}".strip() + "; run `remedy init`")
+        return row
+
+    def history(self, kind: str) -> list[ConfigVersion]:
+        """Return every version of `kind`, newest first."""
+        return list(
+            self.session.scalars(
+                sa.select(ConfigVersion)
+                .where(ConfigVersion.kind == kind)
+                .order_by(ConfigVersion.version.desc())
+            )
+        )
+
+    def load_active(self, versions: dict[str, int] | None = None) -> ActiveConfig:
+        """Load and validate the given (or active) versions of all three documents."""
+        versions = versions or self.active_versions()
+        missing = [kind for kind in KINDS if kind not in versions]
+        if missing:
+            raise NotFound(f"no {', '.join(missing)} loaded; run `remedy init`")
+        documents = {kind: self.document(kind, versions[kind]).document for kind in KINDS}
+        return validate_set(documents)
+
+    def replace(self, kind: str, document: dict[str, Any], actor: str) -> ConfigVersion:
+        """Validate and store a new version of `kind`; audit old and new."""
+        if kind not in KINDS:
+            raise NotFound(f"unknown document kind {kind!r}")
+        versions = self.active_versions()
+        previous = self.document(kind) if kind in versions else None
+        new_version = (previous.version if previous else 0) + 1
+        document = {**copy.deepcopy(document), "version": new_version}
+        if previous is not None:
+            documents = {k: self.document(k).document for k in KINDS if k in versions}
+            documents[kind] = document
+        else:
+            documents = {kind: document}
+        try:
+            if len(documents) == len(KINDS):
+                validate_set(documents)
+            else:
+                _validate_alone(kind, document)
+        except DataFileError as error:
+            raise InvalidInput(str(error), {kind: [str(error)]}) from None
+        row = ConfigVersion(kind=kind, version=new_version, document=document, created_by=actor)
+        self.session.add(row)
+        self.session.flush()
+        audit.record(
+            self.session,
+            actor,
+            "update" if previous else "create",
+            kind,
+            str(new_version),
+            previous.document if previous else None,
+            document,
+        )
+        return row
+
+    def seed_defaults(self, actor: str = "init") -> list[str]:
+        """Store the bundled default documents where none exist yet; return the kinds seeded."""
+        versions = self.active_versions()
+        seeded = []
+        for kind in KINDS:
+            if kind not in versions:
+                self.replace(kind, bundled.read_default(kind), actor)
+                seeded.append(kind)
+        return seeded
+
+
+def _validate_alone(kind: str, document: dict[str, Any]) -> None:
+    """Validate one document without its siblings (while seeding)."""
+    {"catalog": load_catalog, "rules": load_rules, "caps": load_caps}[kind](document)

@@ -1,0 +1,97 @@
+"""API keys: random, shown once, stored as SHA-256, identified by a visible prefix.
+
+A key looks like `rmd_<8-char prefix>_<43-char secret>`. The secret has 256 bits of entropy, so
+a fast hash is safe here (there is nothing to brute-force), and lookup by hash is one index probe.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from remedy.errors import InvalidInput, NotFound
+from remedy.services import audit
+from remedy.store.models import ApiKey, utcnow
+
+ROLES = ("agent", "finance", "admin")
+
+
+def hash_key(token: str) -> str:
+    """Return the stored form of a key."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the key's prefix, role and team scope."""
+
+    prefix: str
+    role: str
+    team: str | None
+
+    def has_role(self, *roles: str) -> bool:
+        """Tell whether the caller has one of `roles`; admin may do everything."""
+        return self.role == "admin" or self.role in roles
+
+
+class KeyService:
+    """Creates, lists, revokes and checks API keys."""
+
+    def __init__(self, session: Session) -> None:
+        """Work in `session`."""
+        self.session = session
+
+    def create(
+        self, role: str, team: str | None = None, label: str = "", actor: str = "cli"
+    ) -> tuple[str, ApiKey]:
+        """Create a key; return the plaintext (shown once) and the stored row."""
+        if role not in ROLES:
+            raise InvalidInput(f"unknown role {role!r}", {"role": [f"must be one of {ROLES}"]})
+        prefix = secrets.token_hex(4)
+        token = f"rmd_{prefix}_{secrets.token_urlsafe(32)}"
+        row = ApiKey(prefix=prefix, key_hash=hash_key(token), role=role, team=team, label=label)
+        self.session.add(row)
+        self.session.flush()
+        audit.record(
+            self.session,
+            actor,
+            "create",
+            "api_key",
+            prefix,
+            None,
+            {"role": role, "team": team, "label": label},
+        )
+        return token, row
+
+    def authenticate(self, token: str) -> Principal | None:
+        """Return the principal for a valid, unrevoked key, else None."""
+        row = self.session.scalar(sa.select(ApiKey).where(ApiKey.key_hash == hash_key(token)))
+        if row is None or row.revoked_at is not None:
+            return None
+        return Principal(row.prefix, row.role, row.team)
+
+    def list(self) -> list[ApiKey]:
+        """Return every key, newest first."""
+        return list(self.session.scalars(sa.select(ApiKey).order_by(ApiKey.id.desc())))
+
+    def revoke(self, prefix: str, actor: str) -> ApiKey:
+        """Revoke the key with `prefix`."""
+        row = self.session.scalar(sa.select(ApiKey).where(ApiKey.prefix == prefix))
+        if row is None:
+            raise NotFound(f"no key with prefix {prefix!r}")
+        if row.revoked_at is None:
+            row.revoked_at = utcnow()
+            audit.record(
+                self.session,
+                actor,
+                "revoke",
+                "api_key",
+                prefix,
+                {"revoked": False},
+                {"revoked": True},
+            )
+        return row
