@@ -39,7 +39,10 @@ def flatten(errors: Any, prefix: str = "") -> dict[str, list[str]]:
     if isinstance(errors, dict):
         flat: dict[str, list[str]] = {}
         for key, value in errors.items():
-            path = f"{prefix}.{key}" if prefix else str(key)
+            if key == "_schema":  # marshmallow's "the object as a whole": name the object
+                path = prefix
+            else:
+                path = f"{prefix}.{key}" if prefix else str(key)
             for field, messages in flatten(value, path).items():
                 flat.setdefault(field, []).extend(messages)
         return flat

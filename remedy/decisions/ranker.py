@@ -132,7 +132,7 @@ class HeuristicPrior:
             lift = 0.35 if any(plan.has_kind(k) for k in FIX_KINDS) else 0.0
             compensation = 1.0 - math.exp(-ratio / 0.9)
             if ratio > 1.5:
-                compensation -= 0.08 * (ratio - 1.5)
+                compensation -= 0.2 * (ratio - 1.5)  # slope ~ the gain at 1.5: peak there
             lift += 0.35 * fault_weight * compensation
             if at_fault and plan.has_kind(Kind.APOLOGY):
                 lift += 0.08

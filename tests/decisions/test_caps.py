@@ -1,0 +1,89 @@
+"""Per-incident caps: the least of three terms, per severity and fault, with approvals."""
+
+from decimal import Decimal
+
+import pytest
+
+from catalog.validation import DataFileError
+from remedy.decisions.caps import load_caps
+from tests.factories import default_caps, default_document, default_engine, make_incident
+
+
+def test_cap_is_the_least_of_the_three_terms():
+    caps = default_caps()
+    cap = caps.incident_cap(make_incident(severity=2, loss_amount="100", customer_value="5000"))
+    assert cap.terms == {
+        "loss_multiple": Decimal("200.00"),
+        "value_share": Decimal("500.00"),
+        "absolute": Decimal("300.00"),
+    }
+    assert (cap.amount, cap.binding) == (Decimal("200.00"), "loss_multiple")
+    cap = caps.incident_cap(make_incident(severity=2, loss_amount="100", customer_value="900"))
+    assert (cap.amount, cap.binding) == (Decimal("90.00"), "value_share")
+    cap = caps.incident_cap(make_incident(severity=2, loss_amount="1000", customer_value="90000"))
+    assert (cap.amount, cap.binding) == (Decimal("300.00"), "absolute")
+
+
+def test_overrides_by_severity_and_fault_apply_in_order():
+    caps = default_caps()
+    severe = caps.incident_cap(make_incident(severity=5, fault_type="company", loss_amount="100",
+                                             customer_value="100000"))
+    assert severe.terms["loss_multiple"] == Decimal("400.00")
+    assert severe.terms["absolute"] == Decimal("800.00")
+    theirs = caps.incident_cap(make_incident(severity=5, fault_type="customer", loss_amount="100",
+                                             customer_value="100000"))
+    assert theirs.terms["loss_multiple"] == Decimal("100.00")
+
+
+def test_cap_modifier_multiplies_the_cap():
+    cap = default_caps().incident_cap(make_incident(severity=2, loss_amount="100"), Decimal("1.25"))
+    assert cap.amount == Decimal("150.00")  # 120.00 (value share) x 1.25
+
+
+def test_plans_over_the_cap_are_dropped_with_the_reason():
+    result = default_engine().decide(make_incident(severity=3, loss_amount="100",
+                                                   customer_value="1000"))
+    assert result.cap.amount == Decimal("120.00")
+    assert result.kept and result.dropped
+    assert all(c.scored.plan.total_cost <= result.cap.amount for c in result.kept)
+    for candidate in result.dropped:
+        assert candidate.scored.plan.total_cost > result.cap.amount
+        assert "over the incident cap of 120.00 EUR (value_share)" in candidate.dropped_reason
+
+
+def test_plans_over_the_approval_threshold_need_approval():
+    document = default_document("caps")
+    document["approval_threshold"]["EUR"] = "50.00"
+    engine = default_engine(caps=load_caps(document))
+    result = engine.decide(make_incident(severity=3, loss_amount="100", customer_value="5000"))
+    for candidate in result.kept:
+        over = candidate.scored.plan.total_cost > Decimal("50.00")
+        assert candidate.requires_approval == over
+    assert any(c.requires_approval for c in result.kept)
+
+
+def test_currency_without_caps_is_refused():
+    from remedy.decisions.engine import CurrencyNotConfigured
+
+    with pytest.raises(CurrencyNotConfigured):
+        default_engine().decide(make_incident(currency="BRL"))
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (("incident_caps", "default", "value_share"), "1.5", "caps: incident_caps.default.value_share"),
+        (("incident_caps", "default", "loss_multiple"), "-1", "caps: incident_caps.default.loss_multiple"),
+        (("approval_threshold",), {"XYZ": "1"}, "caps: unknown currency code(s) XYZ"),
+        (("max_extras",), 9, "caps: max_extras"),
+    ],
+)
+def test_bad_caps_are_refused_naming_the_field(path, value, message):
+    document = default_document("caps")
+    target = document
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    with pytest.raises(DataFileError) as raised:
+        load_caps(document)
+    assert str(raised.value).startswith(message)
