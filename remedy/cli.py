@@ -218,3 +218,7 @@ def keys_revoke(prefix: str) -> None:
 def main() -> None:
     """Entry point of the `remedy` console script."""
     cli()
+
+
+if __name__ == "__main__":
+    main()
