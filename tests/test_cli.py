@@ -55,14 +55,41 @@ def test_keys_create_list_revoke(env):
 
 def test_suggest_prints_a_ranked_table(env):
     run(env, "init")
-    result = run(env, "suggest", "--severity", "4", "--fault", "company", "--value", "2400",
-                 "--loss", "80.00", "--currency", "EUR")
+    result = run(
+        env,
+        "suggest",
+        "--severity",
+        "4",
+        "--fault",
+        "company",
+        "--value",
+        "2400",
+        "--loss",
+        "80.00",
+        "--currency",
+        "EUR",
+    )
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].startswith("cap 320.00 EUR (loss_multiple)")
     assert "apology" in lines[2] and "contact_manager" in lines[2]
-    bad = CliRunner().invoke(cli, ["suggest", "--severity", "4", "--fault", "company", "--value",
-                                   "1", "--loss", "x", "--currency", "EUR"], env=env)
+    bad = CliRunner().invoke(
+        cli,
+        [
+            "suggest",
+            "--severity",
+            "4",
+            "--fault",
+            "company",
+            "--value",
+            "1",
+            "--loss",
+            "x",
+            "--currency",
+            "EUR",
+        ],
+        env=env,
+    )
     assert bad.exit_code == 2
 
 
@@ -93,16 +120,30 @@ def test_serve_runs_gunicorn_and_answers_a_recommendation(env):
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "remedy.cli", "serve", "--port", str(port), "--workers", "2"],
-        env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
         wait_for(f"http://127.0.0.1:{port}/healthz", process)
-        body = json.dumps({"incident": {
-            "customer_id": "c9", "severity": 3, "fault_type": "partner",
-            "customer_value": "900.00", "loss_amount": "45.00", "currency": "USD"}}).encode()
+        body = json.dumps(
+            {
+                "incident": {
+                    "customer_id": "c9",
+                    "severity": 3,
+                    "fault_type": "partner",
+                    "customer_value": "900.00",
+                    "loss_amount": "45.00",
+                    "currency": "USD",
+                }
+            }
+        ).encode()
         request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/v1/recommendations", data=body, method="POST",
-            headers={"Authorization": f"Bearer {admin}", "Content-Type": "application/json"})
+            f"http://127.0.0.1:{port}/v1/recommendations",
+            data=body,
+            method="POST",
+            headers={"Authorization": f"Bearer {admin}", "Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
             assert response.status == 201
             decision = json.loads(response.read())

@@ -6,16 +6,14 @@ from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from remedy.decisions.engine import Candidate as EngineCandidate
 from remedy.decisions.engine import CurrencyNotConfigured, DecisionEngine, DecisionResult
 from remedy.decisions.talking_points import talking_points
 from remedy.decisions.types import FaultType, Incident
 from remedy.errors import InvalidInput, NotFound
-from remedy.money import to_minor
-from remedy.store.models import Candidate, Decision
+from remedy.store.models import Decision
 
 
 def incident_to_dict(incident: Incident) -> dict[str, Any]:
@@ -62,10 +60,25 @@ class RecommendationService:
         return decision
 
     def _store(self, result: DecisionResult, shown: list[str], requested_by: str) -> Decision:
-        """Build the decision row and its candidate rows."""
+        """Build the decision row with its compact candidate list."""
         incident = result.incident
         cap = result.cap
         versions = result.versions
+        catalog = self.engine.catalog
+        language = incident.language
+        priced: dict[str, dict[str, Any]] = {}
+        for candidate in result.candidates:
+            for a in candidate.scored.plan.actions:
+                if a.item_id not in priced:
+                    priced[a.item_id] = {
+                        "kind": str(a.kind),
+                        "level": a.level,
+                        "label": catalog.item(a.item_id).label(language),
+                        "value": str(a.value),
+                        "cost": str(a.cost),
+                        "requires_approval": a.requires_approval,
+                    }
+        by_id = {c.plan_id: c for c in result.candidates}
         decision = Decision(
             customer_id=incident.customer_id,
             external_id=incident.external_id,
@@ -85,68 +98,46 @@ class RecommendationService:
             fired_rules=result.fired_rules,
             excluded_items=result.excluded_items,
             notes=result.notes,
+            priced_items=priced,
+            candidates=[_candidate_record(c) for c in result.candidates],
             shown=shown,
+            presentation={
+                plan_id: {
+                    "reasons": by_id[plan_id].reasons,
+                    "talking_points": talking_points(incident, by_id[plan_id].scored.plan, catalog),
+                }
+                for plan_id in shown
+            },
             catalog_version=int(versions["catalog"]),
             rules_version=int(versions["rules"]),
             caps_version=int(versions["caps"]),
             model_version=versions["model"],
             requested_by=requested_by,
         )
-        position = {plan_id: i for i, plan_id in enumerate(shown)}
-        for rank, candidate in enumerate(result.candidates):
-            decision.candidates.append(
-                self._candidate_row(candidate, rank, position.get(candidate.plan_id), incident)
-            )
         self.session.add(decision)
         return decision
 
-    def _candidate_row(
-        self, candidate: EngineCandidate, rank: int, shown_at: int | None, incident: Incident
-    ) -> Candidate:
-        """Build one candidate row; talking points only for the plans shown."""
-        scored = candidate.scored
-        plan = scored.plan
-        currency = incident.currency
-        language = incident.language
-        return Candidate(
-            rank=rank,
-            shown_position=shown_at,
-            plan_id=plan.plan_id,
-            actions=[
-                {
-                    "item_id": a.item_id,
-                    "kind": str(a.kind),
-                    "level": a.level,
-                    "label": self.engine.catalog.item(a.item_id).label(language),
-                    "value": str(a.value),
-                    "cost": str(a.cost),
-                    "requires_approval": a.requires_approval,
-                }
-                for a in plan.actions
-            ],
-            total_cost_minor=to_minor(plan.total_cost, currency),
-            total_value_minor=to_minor(plan.total_value, currency),
-            expected_net_value_minor=to_minor(scored.expected_net_value, currency),
-            p_stay=str(scored.p_stay),
-            referrals=str(scored.referrals),
-            requires_approval=candidate.requires_approval,
-            dropped_reason=candidate.dropped_reason,
-            reasons=candidate.reasons,
-            talking_points=(
-                talking_points(incident, plan, self.engine.catalog)
-                if shown_at is not None
-                else None
-            ),
-        )
+
+def _candidate_record(candidate: EngineCandidate) -> dict[str, Any]:
+    """One candidate as stored: ids, money as decimal strings, scores, guardrail outcome."""
+    scored = candidate.scored
+    plan = scored.plan
+    return {
+        "plan_id": plan.plan_id,
+        "items": [a.item_id for a in plan.actions],
+        "total_cost": str(plan.total_cost),
+        "total_value": str(plan.total_value),
+        "expected_net_value": str(scored.expected_net_value),
+        "p_stay": str(scored.p_stay),
+        "referrals": str(scored.referrals),
+        "requires_approval": candidate.requires_approval,
+        "dropped_reason": candidate.dropped_reason,
+    }
 
 
 def get_decision(session: Session, decision_id: str) -> Decision:
     """Load a decision with its candidates, or raise NotFound."""
-    decision = session.scalar(
-        sa.select(Decision)
-        .where(Decision.id == decision_id)
-        .options(selectinload(Decision.candidates))
-    )
+    decision = session.get(Decision, decision_id)
     if decision is None:
         raise NotFound(f"no decision {decision_id!r}")
     return decision

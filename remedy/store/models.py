@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
 def utcnow() -> datetime:
@@ -83,7 +83,12 @@ class AuditEntry(Base):
 
 
 class Decision(Base):
-    """A recommendation as made: inputs, versions, the cap, and every candidate with its score."""
+    """A recommendation as made: inputs, versions, the cap, and every candidate with its score.
+
+    Candidates are kept as one compact JSON list on the row (plan id, item ids, cost, value,
+    scores, what the guardrails did) with the priced items once beside them: one insert per
+    decision instead of hundreds, and still everything an audit, a replay or training needs.
+    """
 
     __tablename__ = "decisions"
 
@@ -100,7 +105,12 @@ class Decision(Base):
     fired_rules: Mapped[list[Any]] = mapped_column()
     excluded_items: Mapped[dict[str, Any]] = mapped_column()
     notes: Mapped[list[Any]] = mapped_column()
+    priced_items: Mapped[dict[str, Any]] = mapped_column()  # item id -> kind, level, label, ...
+    candidates: Mapped[list[Any]] = mapped_column()  # every candidate, by expected net value
     shown: Mapped[list[Any]] = mapped_column()  # plan ids in the order shown
+    presentation: Mapped[dict[str, Any]] = (
+        mapped_column()
+    )  # shown plan id -> reasons, talking points
     catalog_version: Mapped[int] = mapped_column()
     rules_version: Mapped[int] = mapped_column()
     caps_version: Mapped[int] = mapped_column()
@@ -109,31 +119,6 @@ class Decision(Base):
     status: Mapped[str] = mapped_column(sa.String(24), default="proposed")
     requested_by: Mapped[str] = mapped_column(sa.String(16))
 
-    candidates: Mapped[list[Candidate]] = relationship(
-        back_populates="decision", order_by="Candidate.rank", cascade="all, delete-orphan"
-    )
-
-
-class Candidate(Base):
-    """One candidate plan of a decision, with its score and what the guardrails did with it."""
-
-    __tablename__ = "decision_candidates"
-    __table_args__ = (sa.UniqueConstraint("decision_id", "plan_id", name="uq_candidate_plan"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    decision_id: Mapped[str] = mapped_column(sa.ForeignKey("decisions.id"), index=True)
-    rank: Mapped[int] = mapped_column()  # position among all candidates by expected net value
-    shown_position: Mapped[int | None] = mapped_column()  # 0 = shown first
-    plan_id: Mapped[str] = mapped_column(sa.String(200))
-    actions: Mapped[list[Any]] = mapped_column()
-    total_cost_minor: Mapped[int] = mapped_column(sa.BigInteger)
-    total_value_minor: Mapped[int] = mapped_column(sa.BigInteger)
-    expected_net_value_minor: Mapped[int] = mapped_column(sa.BigInteger)
-    p_stay: Mapped[str] = mapped_column(sa.String(24))
-    referrals: Mapped[str] = mapped_column(sa.String(24))
-    requires_approval: Mapped[bool] = mapped_column(default=False)
-    dropped_reason: Mapped[str | None] = mapped_column(sa.Text)
-    reasons: Mapped[list[Any]] = mapped_column()
-    talking_points: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
-
-    decision: Mapped[Decision] = relationship(back_populates="candidates")
+    def candidate(self, plan_id: str) -> dict[str, Any] | None:
+        """Return the stored candidate with `plan_id`, if any."""
+        return next((c for c in self.candidates if c["plan_id"] == plan_id), None)

@@ -23,8 +23,9 @@ def test_admin_changes_the_catalog_and_decisions_record_the_new_version(app, cli
     response = client.put("/v1/catalog", json=document, headers=auth("admin"))
     assert response.status_code == 200, response.json
     assert response.json["version"] == 2
-    decision = client.post("/v1/recommendations", json={"incident": incident_payload()},
-                           headers=auth()).json
+    decision = client.post(
+        "/v1/recommendations", json={"incident": incident_payload()}, headers=auth()
+    ).json
     assert decision["versions"]["catalog"] == "2"
     with db.database(app).unit_of_work() as session:
         entry = session.scalars(
@@ -32,17 +33,25 @@ def test_admin_changes_the_catalog_and_decisions_record_the_new_version(app, cli
         ).one()
         assert entry.action == "update"
         assert entry.before["version"] == 1 and entry.after["version"] == 2
-        assert entry.actor == client.get("/v1/keys", headers=auth("admin")).json["keys"][0][
-            "prefix"]
+        assert (
+            entry.actor == client.get("/v1/keys", headers=auth("admin")).json["keys"][0]["prefix"]
+        )
 
 
 def test_rule_change_takes_effect_on_the_next_request(client, auth):
     document = default_document("rules")
-    document["rules"].append({"id": "no-gifts-on-social", "description": "keep gifts private",
-                              "when": 'channel == "social"', "forbid": {"kinds": ["gift"]}})
+    document["rules"].append(
+        {
+            "id": "no-gifts-on-social",
+            "description": "keep gifts private",
+            "when": 'channel == "social"',
+            "forbid": {"kinds": ["gift"]},
+        }
+    )
     assert client.put("/v1/rules", json=document, headers=auth("admin")).status_code == 200
-    body = client.post("/v1/recommendations", json={"incident": incident_payload(channel="social")},
-                       headers=auth()).json
+    body = client.post(
+        "/v1/recommendations", json={"incident": incident_payload(channel="social")}, headers=auth()
+    ).json
     assert "no-gifts-on-social" in body["fired_rules"]
     assert all(a["kind"] != "gift" for p in body["plans"] for a in p["actions"])
     assert body["versions"]["rules"] == "2"
@@ -61,8 +70,12 @@ def test_bad_rule_is_rejected_by_id_and_nothing_changes(app, client, auth):
 
 def test_rule_naming_an_item_missing_from_the_catalog_is_refused(client, auth):
     document = default_document("rules")
-    document["rules"][0] = {"id": "ghost", "description": "refers to nothing", "when": "true",
-                            "require": {"item": "free_car"}}
+    document["rules"][0] = {
+        "id": "ghost",
+        "description": "refers to nothing",
+        "when": "true",
+        "require": {"item": "free_car"},
+    }
     response = client.put("/v1/rules", json=document, headers=auth("admin"))
     assert response.status_code == 422
     assert "free_car" in response.json["message"]

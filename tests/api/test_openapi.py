@@ -4,8 +4,15 @@
 def test_openapi_lists_routes_and_bearer_security(client):
     spec = client.get("/openapi.json").json
     assert spec["openapi"].startswith("3.")
-    for path in ("/v1/recommendations", "/v1/decisions/{decision_id}", "/v1/catalog",
-                 "/v1/rules", "/v1/caps", "/v1/keys", "/healthz"):
+    for path in (
+        "/v1/recommendations",
+        "/v1/decisions/{decision_id}",
+        "/v1/catalog",
+        "/v1/rules",
+        "/v1/caps",
+        "/v1/keys",
+        "/healthz",
+    ):
         assert path in spec["paths"], path
     assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     incident = spec["components"]["schemas"]["Incident"]

@@ -2,10 +2,8 @@
 
 from decimal import Decimal
 
-import sqlalchemy as sa
-
 from remedy.extensions import db
-from remedy.store.models import Candidate, Decision
+from remedy.store.models import Decision
 from tests.conftest import incident_payload, row_count
 
 
@@ -31,8 +29,12 @@ def test_recommendation_returns_ranked_plans_inside_the_cap(client, auth):
         assert "senior-contact-when-severe-and-ours" in plan["rules"]
         assert plan["talking_points"]["respond_within"] == "PT4H"
         assert plan["reasons"]
-    assert body["versions"] == {"catalog": "1", "rules": "1", "caps": "1",
-                                "model": "heuristic-prior-1"}
+    assert body["versions"] == {
+        "catalog": "1",
+        "rules": "1",
+        "caps": "1",
+        "model": "heuristic-prior-1",
+    }
     assert body["incident"]["loss_amount"] == "60.00"
 
 
@@ -51,11 +53,11 @@ def test_decision_is_stored_with_every_candidate_and_can_be_read_back(app, clien
     with db.database(app).unit_of_work() as session:
         decision = session.get(Decision, body["decision_id"])
         assert decision.shown == [p["plan_id"] for p in body["plans"]]
-        candidates = session.scalars(
-            sa.select(Candidate).where(Candidate.decision_id == decision.id)
-        ).all()
-        assert len(candidates) == body["candidates_considered"] > len(body["plans"])
-        assert {c.shown_position for c in candidates} == {None, 0, 1}
+        assert len(decision.candidates) == body["candidates_considered"] > len(body["plans"])
+        scores = [Decimal(c["expected_net_value"]) for c in decision.candidates]
+        assert scores == sorted(scores, reverse=True)
+        assert all(c["p_stay"] and c["total_cost"] for c in decision.candidates)
+        assert set(decision.presentation) == set(decision.shown)
         assert decision.model_version == "heuristic-prior-1"
 
 
@@ -108,8 +110,11 @@ def test_recommendation_without_key_is_401_and_writes_nothing(app, client):
     response = client.post("/v1/recommendations", json={"incident": incident_payload()})
     assert response.status_code == 401
     assert response.json["message"].startswith("A valid API key")
-    bad = client.post("/v1/recommendations", json={"incident": incident_payload()},
-                      headers={"Authorization": "Bearer rmd_nope_nope"})
+    bad = client.post(
+        "/v1/recommendations",
+        json={"incident": incident_payload()},
+        headers={"Authorization": "Bearer rmd_nope_nope"},
+    )
     assert bad.status_code == 401
     assert row_count(app, Decision) == 0
 

@@ -14,9 +14,21 @@ def test_default_catalog_has_every_required_remedy():
     catalog = default_catalog()
     ids = {item.id for item in catalog.items}
     assert {
-        "apology", "refund_half", "refund_full", "credit", "replacement", "expedite", "upgrade",
-        "gift_1x", "gift_2x", "gift_3x", "gift_5x", "gift_companions",
-        "contact_agent", "contact_manager", "contact_executive",
+        "apology",
+        "refund_half",
+        "refund_full",
+        "credit",
+        "replacement",
+        "expedite",
+        "upgrade",
+        "gift_1x",
+        "gift_2x",
+        "gift_3x",
+        "gift_5x",
+        "gift_companions",
+        "contact_agent",
+        "contact_manager",
+        "contact_executive",
     } <= ids
     assert {item.kind for item in catalog.items} == set(Kind)
     for item in catalog.items:
@@ -61,7 +73,10 @@ def test_fixed_price_missing_in_a_currency_is_not_priceable():
         (lambda item: item["value"].pop("factor"), "catalog item 'gift_2x': value"),
         (lambda item: item.pop("labels"), "catalog item 'gift_2x': labels"),
         (lambda item: item.update(level="manager"), "catalog item 'gift_2x': level"),
-        (lambda item: item["cost"].update(basis="staff_time", minutes=5), "catalog item 'gift_2x': cost"),
+        (
+            lambda item: item["cost"].update(basis="staff_time", minutes=5),
+            "catalog item 'gift_2x': cost",
+        ),
     ],
 )
 def test_malformed_item_names_item_and_field(edit, message):

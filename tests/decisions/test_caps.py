@@ -26,12 +26,14 @@ def test_cap_is_the_least_of_the_three_terms():
 
 def test_overrides_by_severity_and_fault_apply_in_order():
     caps = default_caps()
-    severe = caps.incident_cap(make_incident(severity=5, fault_type="company", loss_amount="100",
-                                             customer_value="100000"))
+    severe = caps.incident_cap(
+        make_incident(severity=5, fault_type="company", loss_amount="100", customer_value="100000")
+    )
     assert severe.terms["loss_multiple"] == Decimal("400.00")
     assert severe.terms["absolute"] == Decimal("800.00")
-    theirs = caps.incident_cap(make_incident(severity=5, fault_type="customer", loss_amount="100",
-                                             customer_value="100000"))
+    theirs = caps.incident_cap(
+        make_incident(severity=5, fault_type="customer", loss_amount="100", customer_value="100000")
+    )
     assert theirs.terms["loss_multiple"] == Decimal("100.00")
 
 
@@ -41,8 +43,9 @@ def test_cap_modifier_multiplies_the_cap():
 
 
 def test_plans_over_the_cap_are_dropped_with_the_reason():
-    result = default_engine().decide(make_incident(severity=3, loss_amount="100",
-                                                   customer_value="1000"))
+    result = default_engine().decide(
+        make_incident(severity=3, loss_amount="100", customer_value="1000")
+    )
     assert result.cap.amount == Decimal("120.00")
     assert result.kept and result.dropped
     assert all(c.scored.plan.total_cost <= result.cap.amount for c in result.kept)
@@ -72,8 +75,16 @@ def test_currency_without_caps_is_refused():
 @pytest.mark.parametrize(
     ("path", "value", "message"),
     [
-        (("incident_caps", "default", "value_share"), "1.5", "caps: incident_caps.default.value_share"),
-        (("incident_caps", "default", "loss_multiple"), "-1", "caps: incident_caps.default.loss_multiple"),
+        (
+            ("incident_caps", "default", "value_share"),
+            "1.5",
+            "caps: incident_caps.default.value_share",
+        ),
+        (
+            ("incident_caps", "default", "loss_multiple"),
+            "-1",
+            "caps: incident_caps.default.loss_multiple",
+        ),
         (("approval_threshold",), {"XYZ": "1"}, "caps: unknown currency code(s) XYZ"),
         (("max_extras",), 9, "caps: max_extras"),
     ],

@@ -36,8 +36,9 @@ class FixedScorer:
 def test_expected_net_value_formula_is_exact():
     incident = make_incident(customer_value="1000.00")
     plans = [plan(APOLOGY), plan(APOLOGY, gift(Decimal(1)))]
-    ranker = PlanRanker(FixedScorer([0.5, 0.9], [0.0, 1.0]),
-                        ValueSettings(Decimal("2"), Decimal("0.5")))
+    ranker = PlanRanker(
+        FixedScorer([0.5, 0.9], [0.0, 1.0]), ValueSettings(Decimal("2"), Decimal("0.5"))
+    )
     ranked = ranker.rank(incident, plans)
     # 0.9 * 2 * 1000 + 1.0 * 0.5 * 1000 - 40 = 2260; 0.5 * 2 * 1000 = 1000
     assert [s.expected_net_value for s in ranked] == [Decimal("2260.00"), Decimal("1000.00")]
@@ -64,8 +65,12 @@ def test_prior_compensation_has_diminishing_returns_and_backfires_past_150_perce
 
 def test_prior_values_recovery_more_when_the_company_is_at_fault():
     plans = [plan(), plan(gift(Decimal(1)))]
-    ours = HeuristicPrior().predict(make_incident(fault_type="company", loss_amount="100"), plans)[0]
-    theirs = HeuristicPrior().predict(make_incident(fault_type="customer", loss_amount="100"), plans)[0]
+    ours = HeuristicPrior().predict(make_incident(fault_type="company", loss_amount="100"), plans)[
+        0
+    ]
+    theirs = HeuristicPrior().predict(
+        make_incident(fault_type="customer", loss_amount="100"), plans
+    )[0]
     assert ours[1] - ours[0] > theirs[1] - theirs[0]
 
 
@@ -73,5 +78,9 @@ def test_engine_returns_best_first_with_versions():
     result = default_engine().decide(make_incident())
     values = [c.scored.expected_net_value for c in result.candidates]
     assert values == sorted(values, reverse=True)
-    assert result.versions == {"catalog": "1", "rules": "1", "caps": "1",
-                               "model": HeuristicPrior.version}
+    assert result.versions == {
+        "catalog": "1",
+        "rules": "1",
+        "caps": "1",
+        "model": HeuristicPrior.version,
+    }

@@ -48,12 +48,24 @@ def test_allow_and_forbid_and_cap_modifier():
     document = {
         "version": 3,
         "rules": [
-            {"id": "allow-exec", "description": "allow", "when": "churn_threat",
-             "allow": {"items": ["contact_executive"]}},
-            {"id": "no-gifts-by-phone", "description": "forbid", "when": 'channel == "phone"',
-             "forbid": {"kinds": ["gift"]}},
-            {"id": "bigger-cap", "description": "cap", "when": "customer_value > 1000",
-             "cap_modifier": {"factor": "1.5"}},
+            {
+                "id": "allow-exec",
+                "description": "allow",
+                "when": "churn_threat",
+                "allow": {"items": ["contact_executive"]},
+            },
+            {
+                "id": "no-gifts-by-phone",
+                "description": "forbid",
+                "when": 'channel == "phone"',
+                "forbid": {"kinds": ["gift"]},
+            },
+            {
+                "id": "bigger-cap",
+                "description": "cap",
+                "when": "customer_value > 1000",
+                "cap_modifier": {"factor": "1.5"},
+            },
         ],
     }
     rules = load_rules(document, set(ITEM_KINDS))
@@ -67,7 +79,10 @@ def test_allow_and_forbid_and_cap_modifier():
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"when": "sevrity > 3", "forbid": {"kinds": ["gift"]}}, "rule 'r1': when: SymbolResolutionError"),
+        (
+            {"when": "sevrity > 3", "forbid": {"kinds": ["gift"]}},
+            "rule 'r1': when: SymbolResolutionError",
+        ),
         ({"when": "severity >", "forbid": {"kinds": ["gift"]}}, "rule 'r1': when: RuleSyntaxError"),
         ({"forbid": {"kinds": ["gift"]}, "allow": {"kinds": ["gift"]}}, "rule 'r1': effect"),
         ({}, "rule 'r1': effect"),
@@ -75,7 +90,10 @@ def test_allow_and_forbid_and_cap_modifier():
         ({"require": {"item": "apology", "kind": "gift"}}, "rule 'r1': require"),
         ({"forbid": {"items": ["no_such_item"]}}, "rule 'r1': forbid: unknown catalog item"),
         ({"bound": {"kinds": ["refund"]}}, "rule 'r1': bound.max_loss_multiple"),
-        ({"when": "__import__('os').system('true')", "forbid": {"kinds": ["gift"]}}, "rule 'r1': when"),
+        (
+            {"when": "__import__('os').system('true')", "forbid": {"kinds": ["gift"]}},
+            "rule 'r1': when",
+        ),
     ],
 )
 def test_bad_rules_are_rejected_naming_the_rule(fields, message):
