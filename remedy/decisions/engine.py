@@ -9,7 +9,7 @@ from catalog.items import Catalog
 from remedy.decisions.caps import CapSettings, IncidentCap
 from remedy.decisions.planner import eligible_actions, enumerate_plans
 from remedy.decisions.ranker import PlanRanker, ScoredPlan
-from remedy.decisions.rules import RuleSet
+from remedy.decisions.rules import Requirement, RuleSet
 from remedy.decisions.types import Incident
 
 
@@ -24,7 +24,7 @@ class Candidate:
     scored: ScoredPlan
     dropped_reason: str | None = None
     requires_approval: bool = False
-    reasons: list[str] = field(default_factory=list)
+    approval_reasons: list[str] = field(default_factory=list)
 
     @property
     def plan_id(self) -> str:
@@ -43,6 +43,7 @@ class DecisionResult:
     excluded_items: dict[str, str]
     notes: list[str]
     versions: dict[str, str]
+    requirements: list[Requirement] = field(default_factory=list)
 
     @property
     def kept(self) -> list[Candidate]:
@@ -53,6 +54,20 @@ class DecisionResult:
     def dropped(self) -> list[Candidate]:
         """Candidates the guardrails removed, best first."""
         return [c for c in self.candidates if c.dropped_reason is not None]
+
+    def reasons(self, candidate: Candidate) -> list[str]:
+        """Explain a kept plan to the agent (built only for the plans shown)."""
+        scored = candidate.scored
+        cap = self.cap
+        currency = cap.currency
+        reasons = [
+            f"expected net value {scored.expected_net_value} {currency}: "
+            f"P(stay) {scored.p_stay}, referrals {scored.referrals}, "
+            f"cost {scored.plan.total_cost} {currency}",
+            f"within the incident cap of {cap.amount} {currency} ({cap.binding})",
+        ]
+        reasons += [f"{r.describe()} required by rule {r.rule_id}" for r in self.requirements]
+        return reasons + candidate.approval_reasons
 
 
 @dataclass(frozen=True)
@@ -91,8 +106,7 @@ class DecisionEngine:
             notes.append(f"no plan can meet every requirement: {unmet or 'no eligible items'}")
         cap = self.caps.incident_cap(incident, outcome.cap_factor)
         candidates = [
-            self._guard(scored, cap, outcome.requirements)
-            for scored in self.ranker.rank(incident, plans, cost_price)
+            self._guard(scored, cap) for scored in self.ranker.rank(incident, plans, cost_price)
         ]
         if plans and not any(c.dropped_reason is None for c in candidates):
             notes.append(
@@ -106,9 +120,10 @@ class DecisionEngine:
             excluded_items=eligibility.excluded,
             notes=notes,
             versions=self.versions,
+            requirements=outcome.requirements,
         )
 
-    def _guard(self, scored: ScoredPlan, cap: IncidentCap, requirements: list) -> Candidate:
+    def _guard(self, scored: ScoredPlan, cap: IncidentCap) -> Candidate:
         """Apply the per-incident cap and approval threshold to one plan."""
         plan = scored.plan
         cost = plan.total_cost
@@ -120,21 +135,16 @@ class DecisionEngine:
                 f"({cap.binding})"
             )
             return candidate
-        reasons = [
-            f"expected net value {scored.expected_net_value} {currency}: "
-            f"P(stay) {scored.p_stay}, referrals {scored.referrals}, cost {cost} {currency}",
-            f"within the incident cap of {cap.amount} {currency} ({cap.binding})",
-        ]
-        reasons += [f"{r.describe()} required by rule {r.rule_id}" for r in requirements]
-        needs_approval = [a.item_id for a in plan.actions if a.requires_approval]
         if cost > cap.approval_threshold:
             candidate.requires_approval = True
-            reasons.append(
+            candidate.approval_reasons.append(
                 f"needs approval: cost {cost} {currency} is over the threshold of "
                 f"{cap.approval_threshold} {currency}"
             )
+        needs_approval = [a.item_id for a in plan.actions if a.requires_approval]
         if needs_approval:
             candidate.requires_approval = True
-            reasons.append(f"needs approval: {', '.join(needs_approval)} always does")
-        candidate.reasons = reasons
+            candidate.approval_reasons.append(
+                f"needs approval: {', '.join(needs_approval)} always does"
+            )
         return candidate

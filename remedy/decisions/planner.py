@@ -13,14 +13,22 @@ Plans that miss a requirement are never built.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import combinations
 from math import comb
 
 from catalog.items import Catalog, NotPriceable
 from remedy.decisions.rules import Requirement, RuleOutcome
-from remedy.decisions.types import FIX_KINDS, OVERDELIVERY_KINDS, Action, Incident, Kind, Plan
+from remedy.decisions.types import (
+    FIX_KINDS,
+    OVERDELIVERY_KINDS,
+    Action,
+    Incident,
+    Kind,
+    Plan,
+    PlanShape,
+)
 
 
 @dataclass
@@ -70,10 +78,43 @@ def plan_bound(fixes: int, extras: int, max_extras: int) -> int:
     return (fixes + 1) * sum(comb(extras, k) for k in range(max_extras + 1))
 
 
-def _distinct_slots(actions: Iterable[Action]) -> bool:
-    """Tell whether no two actions share a (kind, audience) slot."""
-    slots = [(a.kind, a.audience) for a in actions]
-    return len(slots) == len(set(slots))
+@lru_cache(maxsize=4096)
+def _combinations(
+    slots: tuple[tuple[str, str, str | None, str], ...],
+    requirements: tuple[Requirement, ...],
+    max_extras: int,
+) -> tuple[tuple[tuple[int, ...], PlanShape], ...]:
+    """Return the index tuples of every valid plan over these eligible slots (cached).
+
+    `slots` describes each eligible action by (item id, kind, level, audience): the shape of a
+    plan set depends only on which items are eligible, not on their prices, and only a few
+    eligibility patterns occur, so enumeration runs once per pattern.
+    """
+    apology = [i for i, s in enumerate(slots) if s[1] == Kind.APOLOGY][:1]
+    fixes: list[int | None] = [None, *(i for i, s in enumerate(slots) if s[1] in FIX_KINDS)]
+    extras = [i for i, s in enumerate(slots) if s[1] in OVERDELIVERY_KINDS]
+    probes = [_Probe(*s) for s in slots]
+    found: list[tuple[tuple[int, ...], PlanShape]] = []
+    for fix in fixes:
+        for size in range(max_extras + 1):
+            for combo in combinations(extras, size):
+                if len({(slots[i][1], slots[i][3]) for i in combo}) != size:
+                    continue
+                chosen = tuple(apology) + ((fix,) if fix is not None else ()) + combo
+                picked = tuple(probes[i] for i in chosen)
+                if all(req.met_by(picked) for req in requirements):
+                    found.append((chosen, PlanShape.of(picked)))
+    return tuple(found)
+
+
+@dataclass(frozen=True)
+class _Probe:
+    """The parts of an action that requirements look at."""
+
+    item_id: str
+    kind: Kind
+    level: str | None
+    audience: str
 
 
 def enumerate_plans(
@@ -84,16 +125,9 @@ def enumerate_plans(
     fired_rules: tuple[str, ...] = (),
 ) -> list[Plan]:
     """Enumerate every plan that meets all requirements, in a stable order."""
-    apology = [a for a in actions if a.kind == Kind.APOLOGY][:1]
-    fixes: list[Action | None] = [None, *(a for a in actions if a.kind in FIX_KINDS)]
-    extras = [a for a in actions if a.kind in OVERDELIVERY_KINDS]
-    plans: list[Plan] = []
-    for fix in fixes:
-        for size in range(max_extras + 1):
-            for combo in combinations(extras, size):
-                if not _distinct_slots(combo):
-                    continue
-                chosen = tuple(apology) + ((fix,) if fix else ()) + combo
-                if all(req.met_by(chosen) for req in requirements):
-                    plans.append(Plan(chosen, incident.currency, fired_rules))
-    return plans
+    slots = tuple((a.item_id, a.kind, a.level, a.audience) for a in actions)
+    combos = _combinations(slots, tuple(requirements), max_extras)
+    return [
+        Plan(tuple(actions[i] for i in combo), incident.currency, fired_rules, shape)
+        for combo, shape in combos
+    ]

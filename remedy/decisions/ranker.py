@@ -11,7 +11,6 @@ the heuristic prior below until a trained model (models/) is loaded.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -20,7 +19,7 @@ from typing import Protocol
 import numpy as np
 
 from remedy.decisions.types import FIX_KINDS, FaultType, Incident, Kind, Plan, contact_rank
-from remedy.money import quantize
+from remedy.money import minor_exponent
 
 
 class PlanScorer(Protocol):
@@ -51,13 +50,13 @@ class ScoredPlan:
     expected_net_value: Decimal
 
 
-def _decimal(x: float, places: int = 6) -> Decimal:
-    """Turn a model's float estimate into a Decimal with fixed places (estimates, not money)."""
-    return Decimal(repr(round(float(x), places)))
-
-
 class PlanRanker:
-    """Scores candidate plans with a `PlanScorer` and orders them by expected net value."""
+    """Scores candidate plans with a `PlanScorer` and orders them by expected net value.
+
+    Expected net value is an estimate: it is computed in floating point and rounded to the
+    currency's minor unit, while each plan's cost stays an exact Decimal. Probabilities are kept
+    to six decimals.
+    """
 
     def __init__(self, scorer: PlanScorer, values: ValueSettings | None = None) -> None:
         """Keep the scorer and value settings."""
@@ -71,15 +70,27 @@ class PlanRanker:
         if not plans:
             return []
         p_stay, referrals = self.scorer.predict(incident, plans)
-        scored = []
-        for plan, p, r in zip(plans, p_stay, referrals, strict=True):
-            p_dec, r_dec = _decimal(p), _decimal(r)
-            gain = (
-                p_dec * self.values.horizon_years + r_dec * self.values.referral_share
-            ) * incident.customer_value
-            env = quantize(gain - plan.total_cost * cost_price, incident.currency)
-            scored.append(ScoredPlan(plan, p_dec, r_dec, env))
-        return scored
+        p_stay = np.round(np.asarray(p_stay, dtype=float), 6)
+        referrals = np.round(np.asarray(referrals, dtype=float), 6)
+        exponent = minor_exponent(incident.currency)
+        scale = 10**exponent
+        value_minor = float(incident.customer_value) * scale
+        cost_minor = np.array([float(p.total_cost) for p in plans]) * scale
+        gain = (
+            p_stay * float(self.values.horizon_years)
+            + referrals * float(self.values.referral_share)
+        ) * value_minor
+        env_minor = np.rint(gain - cost_minor * float(cost_price)).astype(np.int64)
+        unit = Decimal(1).scaleb(-exponent)
+        return [
+            ScoredPlan(
+                plan,
+                Decimal(f"{p:.6f}"),
+                Decimal(f"{r:.6f}"),
+                Decimal(int(env)) * unit,
+            )
+            for plan, p, r, env in zip(plans, p_stay, referrals, env_minor, strict=True)
+        ]
 
     def rank(
         self, incident: Incident, plans: Sequence[Plan], cost_price: Decimal = Decimal(1)
@@ -118,30 +129,27 @@ class HeuristicPrior:
     version = "heuristic-prior-1"
 
     def predict(self, incident: Incident, plans: Sequence[Plan]) -> tuple[np.ndarray, np.ndarray]:
-        """Return P(stay) and expected referrals for each plan."""
+        """Return P(stay) and expected referrals for each plan (vectorised over plans)."""
         loss = float(incident.loss_amount) or 1.0
         base = 0.92 - 0.07 * (incident.severity - 1) - (0.15 if incident.churn_threat else 0.0)
         base = max(0.1, base)
         fault_weight = _FAULT_WEIGHT[incident.fault_type]
         at_fault = incident.fault_type in (FaultType.COMPANY, FaultType.PARTNER)
         value_ratio = float(incident.customer_value) / loss
-        p_stay = np.empty(len(plans))
-        referrals = np.empty(len(plans))
-        for i, plan in enumerate(plans):
-            ratio = float(plan.total_value) / loss
-            lift = 0.35 if any(plan.has_kind(k) for k in FIX_KINDS) else 0.0
-            compensation = 1.0 - math.exp(-ratio / 0.9)
-            if ratio > 1.5:
-                compensation -= 0.2 * (ratio - 1.5)  # slope ~ the gain at 1.5: peak there
-            lift += 0.35 * fault_weight * compensation
-            if at_fault and plan.has_kind(Kind.APOLOGY):
-                lift += 0.08
-            rank = contact_rank(plan.contact_level)
-            if rank:
-                weight = incident.severity / 5 * min(1.0, 0.5 + value_ratio / 20)
-                lift += 0.05 * rank * weight
-            lift = min(0.95, max(-0.2, lift))
-            p_stay[i] = min(0.99, max(0.01, base + (1 - base) * lift))
-            delight = max(0.0, min(ratio, 3.0) - 1.0) + 0.5 * rank
-            referrals[i] = 0.02 + 0.03 * delight * fault_weight
+        ratio = np.array([float(p.total_value) for p in plans]) / loss
+        has_fix = np.array([not FIX_KINDS.isdisjoint(p.kinds) for p in plans])
+        has_apology = np.array([Kind.APOLOGY in p.kinds for p in plans])
+        rank = np.array([contact_rank(p.contact_level) for p in plans], dtype=float)
+        compensation = 1.0 - np.exp(-ratio / 0.9)
+        # slope past 150% ~ the marginal gain there, so the curve peaks at about 1.5x (#4)
+        compensation -= 0.2 * np.clip(ratio - 1.5, 0.0, None)
+        lift = 0.35 * has_fix + 0.35 * fault_weight * compensation
+        if at_fault:
+            lift += 0.08 * has_apology
+        contact_weight = incident.severity / 5 * min(1.0, 0.5 + value_ratio / 20)
+        lift += 0.05 * rank * contact_weight
+        lift = np.clip(lift, -0.2, 0.95)
+        p_stay = np.clip(base + (1 - base) * lift, 0.01, 0.99)
+        delight = np.clip(np.minimum(ratio, 3.0) - 1.0, 0.0, None) + 0.5 * rank
+        referrals = 0.02 + 0.03 * delight * fault_weight
         return p_stay, referrals

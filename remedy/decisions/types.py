@@ -6,9 +6,10 @@ and the model's feature code can share one definition of an incident and of a pl
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any, NamedTuple
 
 
 class FaultType(StrEnum):
@@ -99,39 +100,77 @@ class Action:
     audience: str = "customer"  # or "companions": a gift for the people around the customer
 
 
-@dataclass(frozen=True, slots=True)
+class PlanShape(NamedTuple):
+    """What a plan is made of, independent of prices: computed once per item combination."""
+
+    plan_id: str  # a stable, readable id: the item ids joined in catalog order
+    kinds: frozenset[Kind]
+    contact_level: str | None
+
+    @classmethod
+    def of(cls, actions: tuple[Action, ...] | tuple[Any, ...]) -> PlanShape:
+        """Describe a combination of actions (anything with item_id, kind and level)."""
+        levels = [a.level for a in actions if a.kind == Kind.PERSONAL_CONTACT]
+        return cls(
+            "+".join(a.item_id for a in actions) or "nothing",
+            frozenset(a.kind for a in actions),
+            max(levels, key=contact_rank) if levels else None,
+        )
+
+
 class Plan:
-    """A fix (at most one) plus overdelivery actions, priced for one incident."""
+    """A fix (at most one) plus overdelivery actions, priced for one incident.
 
-    actions: tuple[Action, ...]
-    currency: str
-    fired_rules: tuple[str, ...] = field(default=())
+    Totals, kinds and the plan id are computed once at construction: a decision builds and
+    ranks hundreds of plans, and these are read many times each.
+    """
 
-    @property
-    def plan_id(self) -> str:
-        """A stable, readable id: the item ids joined in catalog order."""
-        return "+".join(action.item_id for action in self.actions) or "nothing"
+    __slots__ = (
+        "actions",
+        "currency",
+        "fired_rules",
+        "plan_id",
+        "total_cost",
+        "total_value",
+        "kinds",
+        "contact_level",
+    )
 
-    @property
-    def total_cost(self) -> Decimal:
-        """What the plan costs the company."""
-        return sum((a.cost for a in self.actions), Decimal(0))
+    def __init__(
+        self,
+        actions: tuple[Action, ...],
+        currency: str,
+        fired_rules: tuple[str, ...] = (),
+        shape: PlanShape | None = None,
+    ) -> None:
+        """Keep the actions and precompute what ranking reads (`shape` if the planner has it)."""
+        self.actions = actions
+        self.currency = currency
+        self.fired_rules = fired_rules
+        shape = shape or PlanShape.of(actions)
+        self.plan_id, self.kinds, self.contact_level = shape
+        self.total_cost = sum((a.cost for a in actions), Decimal(0))
+        self.total_value = sum((a.value for a in actions), Decimal(0))
 
-    @property
-    def total_value(self) -> Decimal:
-        """The face value the customer receives."""
-        return sum((a.value for a in self.actions), Decimal(0))
+    def __repr__(self) -> str:
+        """Show the plan id and cost."""
+        return f"Plan({self.plan_id!r}, cost={self.total_cost} {self.currency})"
+
+    def __eq__(self, other: object) -> bool:
+        """Plans are equal when their actions and currency are."""
+        return isinstance(other, Plan) and (self.actions, self.currency) == (
+            other.actions,
+            other.currency,
+        )
+
+    def __hash__(self) -> int:
+        """Hash like the actions."""
+        return hash((self.actions, self.currency))
 
     def has_kind(self, kind: Kind) -> bool:
         """Tell whether any action is of `kind`."""
-        return any(a.kind == kind for a in self.actions)
+        return kind in self.kinds
 
     def value_of(self, *kinds: Kind) -> Decimal:
         """Sum the face value of the actions of the given kinds."""
         return sum((a.value for a in self.actions if a.kind in kinds), Decimal(0))
-
-    @property
-    def contact_level(self) -> str | None:
-        """The most senior personal contact in the plan, if any."""
-        levels = [a.level for a in self.actions if a.kind == Kind.PERSONAL_CONTACT]
-        return max(levels, key=contact_rank) if levels else None

@@ -103,7 +103,7 @@ class RecommendationService:
             shown=shown,
             presentation={
                 plan_id: {
-                    "reasons": by_id[plan_id].reasons,
+                    "reasons": result.reasons(by_id[plan_id]),
                     "talking_points": talking_points(incident, by_id[plan_id].scored.plan, catalog),
                 }
                 for plan_id in shown
