@@ -97,8 +97,10 @@ def in_process(url: str, key: str, n: int) -> None:
             samples.append(time.perf_counter() - start)
             sizes.append(len(result.candidates))
     p50, p99 = percentiles(samples)
-    print(f"pipeline only      n={n:<6} p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  "
-          f"(candidates per incident: mean {statistics.mean(sizes):.0f}, max {max(sizes)})")
+    print(
+        f"pipeline only      n={n:<6} p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  "
+        f"(candidates per incident: mean {statistics.mean(sizes):.0f}, max {max(sizes)})"
+    )
     client = app.test_client()
     headers = {"Authorization": f"Bearer {key}"}
     samples = []
@@ -120,13 +122,27 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_gunicorn(app_spec: str, workers: int, env: dict[str, str]) -> tuple[subprocess.Popen, int]:
+def start_gunicorn(
+    app_spec: str, workers: int, env: dict[str, str]
+) -> tuple[subprocess.Popen, int]:
     """Start gunicorn and wait until it answers."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
-         "--log-level", "warning", app_spec],
-        cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            str(workers),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            app_spec,
+        ],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -141,17 +157,18 @@ def start_gunicorn(app_spec: str, workers: int, env: dict[str, str]) -> tuple[su
 
 def load_wrk(url: str, body: dict, key: str, seconds: int, connections: int) -> tuple[float, str]:
     """Drive `url` with wrk; return requests/s and the p99 latency text."""
-    script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
-    script.write(
-        'wrk.method = "POST"\n'
-        f"wrk.body = [[{json.dumps(body)}]]\n"
-        'wrk.headers["Content-Type"] = "application/json"\n'
-        f'wrk.headers["Authorization"] = "Bearer {key}"\n'
-    )
-    script.close()
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(
+            'wrk.method = "POST"\n'
+            f"wrk.body = [[{json.dumps(body)}]]\n"
+            'wrk.headers["Content-Type"] = "application/json"\n'
+            f'wrk.headers["Authorization"] = "Bearer {key}"\n'
+        )
     out = subprocess.run(
         ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script.name, url],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     os.unlink(script.name)
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
@@ -162,7 +179,9 @@ def load_wrk(url: str, body: dict, key: str, seconds: int, connections: int) -> 
     return rate, p99
 
 
-def load_python(url: str, body: dict, key: str, seconds: int, connections: int) -> tuple[float, str]:
+def load_python(
+    url: str, body: dict, key: str, seconds: int, connections: int
+) -> tuple[float, str]:
     """Fallback load generator: threads posting in a loop."""
     data = json.dumps(body).encode()
     done, latencies = [], []
@@ -170,8 +189,12 @@ def load_python(url: str, body: dict, key: str, seconds: int, connections: int) 
 
     def worker() -> None:
         while time.monotonic() < stop:
-            request = urllib.request.Request(url, data=data, method="POST", headers={
-                "Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+            request = urllib.request.Request(
+                url,
+                data=data,
+                method="POST",
+                headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+            )
             start = time.perf_counter()
             with urllib.request.urlopen(request) as response:  # noqa: S310 - local server
                 response.read()
@@ -199,15 +222,18 @@ def over_http(url: str, key: str, args: argparse.Namespace) -> None:
     ):
         process, port = start_gunicorn(spec, args.workers, env)
         try:
-            rate, p99 = load(f"http://127.0.0.1:{port}{path}", body, key, args.seconds,
-                             args.connections)
+            rate, p99 = load(
+                f"http://127.0.0.1:{port}{path}", body, key, args.seconds, args.connections
+            )
         finally:
             process.terminate()
             process.wait(timeout=30)
         results[name] = rate
-        print(f"{name:<26} gunicorn -w {args.workers}: {rate:8.0f} req/s  p99 {p99}  "
-              f"({load.__name__.removeprefix('load_')}, {args.connections} connections, "
-              f"{args.seconds}s)")
+        print(
+            f"{name:<26} gunicorn -w {args.workers}: {rate:8.0f} req/s  p99 {p99}  "
+            f"({load.__name__.removeprefix('load_')}, {args.connections} connections, "
+            f"{args.seconds}s)"
+        )
     ratio = results["POST /v1/recommendations"] / results["bare Flask JSON endpoint"]
     print(f"ratio recommendations / bare: {ratio:.1%}")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 from typing import Any
 
 from flask import Flask
@@ -27,6 +28,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     """Bind the database, the API and the decision engine provider."""
     from remedy.api.errors import RemedyApi
+    from remedy.decisions.exploration import ExplorationPolicy
     from remedy.decisions.ranker import ValueSettings
     from remedy.extensions import db
     from remedy.services.engines import EngineProvider
@@ -49,6 +51,10 @@ def register_extensions(app: Flask) -> None:
         },
     )
     values = ValueSettings(app.config["HORIZON_YEARS"], app.config["REFERRAL_SHARE"])
+    app.extensions["remedy.exploration"] = (
+        ExplorationPolicy(app.config["EXPLORATION_RATE"], app.config["EXPLORATION_TOP_K"]),
+        random.Random(app.config["EXPLORATION_SEED"]),
+    )
     app.extensions["remedy.scorer"] = ScorerProvider()
     app.extensions["remedy.engines"] = EngineProvider(app.extensions["remedy.scorer"], values)
 

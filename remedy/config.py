@@ -22,6 +22,13 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "REFERRAL_SHARE": Decimal(env("REMEDY_REFERRAL_SHARE", "0.5")),
         # Where trained models live (each version in its own folder).
         "MODEL_DIR": env("REMEDY_MODEL_DIR", str(Path(instance_path) / "models")),
+        # Logged exploration (decisions/exploration.py): share of decisions that show another
+        # top plan first, how many top plans it draws from, and a seed for reproducible runs.
+        "EXPLORATION_RATE": Decimal(env("REMEDY_EXPLORATION_RATE", "0.10")),
+        "EXPLORATION_TOP_K": int(env("REMEDY_EXPLORATION_TOP_K", "5")),
+        "EXPLORATION_SEED": int(env("REMEDY_EXPLORATION_SEED"))
+        if env("REMEDY_EXPLORATION_SEED")
+        else None,
         # How many plans a recommendation returns unless the request says otherwise.
         "DEFAULT_LIMIT": int(env("REMEDY_DEFAULT_LIMIT", "3")),
     }

@@ -7,6 +7,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -81,10 +82,23 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
 
 
 @pytest.fixture
-def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
-    """A fresh app on a fresh database with the default catalog, rules and caps loaded."""
+def app(request: pytest.FixtureRequest, database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    """A fresh app on a fresh database with the default catalog, rules and caps loaded.
+
+    Indirect parametrisation (`@pytest.mark.parametrize("app", [{...}], indirect=True)`)
+    overrides settings.
+    """
+    overrides = getattr(request, "param", None) or {}
     app = create_app(
-        {"TESTING": True, "DATABASE_URL": database_url, "MODEL_DIR": str(tmp_path / "models")}
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "MODEL_DIR": str(tmp_path / "models"),
+            # Exploration off unless a test asks for it: ranking assertions stay deterministic.
+            "EXPLORATION_RATE": Decimal(0),
+            "EXPLORATION_SEED": 1234,
+            **overrides,
+        }
     )
     with app.app_context(), db.database(app).unit_of_work() as session:
         ConfigService(session).seed_defaults()

@@ -50,7 +50,8 @@ class Recommendations(MethodView):
         incident = incident_from_request(data, data["team"])
         engine = current_app.extensions["remedy.engines"].engine(db)
         limit = data["limit"] or current_app.config["DEFAULT_LIMIT"]
-        decision = RecommendationService(db, engine).recommend(
+        exploration, rng = current_app.extensions["remedy.exploration"]
+        decision = RecommendationService(db, engine, exploration, rng).recommend(
             incident, limit, current_principal().prefix
         )
         return decision_body(decision)

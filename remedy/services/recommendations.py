@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from remedy.decisions.engine import Candidate as EngineCandidate
 from remedy.decisions.engine import CurrencyNotConfigured, DecisionEngine, DecisionResult
+from remedy.decisions.exploration import ExplorationPolicy, shown_order
 from remedy.decisions.talking_points import talking_points
 from remedy.decisions.types import FaultType, Incident
 from remedy.errors import InvalidInput, NotFound
@@ -38,12 +40,20 @@ def incident_from_dict(data: dict[str, Any]) -> Incident:
 
 
 class RecommendationService:
-    """Runs the decision engine and records the decision."""
+    """Runs the decision engine, applies logged exploration, and records the decision."""
 
-    def __init__(self, session: Session, engine: DecisionEngine) -> None:
-        """Work in `session` with `engine`."""
+    def __init__(
+        self,
+        session: Session,
+        engine: DecisionEngine,
+        exploration: ExplorationPolicy | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        """Work in `session` with `engine`; explore by `exploration` (off when None)."""
         self.session = session
         self.engine = engine
+        self.exploration = exploration or ExplorationPolicy(Decimal(0))
+        self.rng = rng or random.Random()
 
     def recommend(self, incident: Incident, limit: int, requested_by: str) -> Decision:
         """Decide, store the decision with all candidates, and return it."""
@@ -54,8 +64,15 @@ class RecommendationService:
                 f"no caps are configured for {incident.currency}",
                 {"incident.currency": [f"no caps are configured for {incident.currency}"]},
             ) from None
-        shown = [c.plan_id for c in result.kept[:limit]]
-        decision = self._store(result, shown, requested_by)
+        kept = [c.plan_id for c in result.kept]
+        first, propensity = self.exploration.choose_first(len(kept), self.rng)
+        if first:
+            result.notes.append(
+                f"exploring: plan ranked {first + 1} is shown first "
+                f"(probability {propensity}); the best-ranked plan follows"
+            )
+        decision = self._store(result, shown_order(kept, first, limit), requested_by)
+        decision.propensity = str(propensity)
         self.session.flush()
         return decision
 

@@ -1,0 +1,46 @@
+"""Exploration draws by the documented rule and reports exact propensities."""
+
+import random
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+
+from remedy.decisions.exploration import ExplorationPolicy, shown_order
+
+
+def test_propensities_follow_the_rule_and_sum_to_one():
+    policy = ExplorationPolicy(Decimal("0.10"), top_k=5)
+    p = policy.propensities(8)
+    assert p[0] == Decimal("0.92") and p[1:5] == [Decimal("0.02")] * 4 and p[5:] == [0, 0, 0]
+    assert sum(p) == 1
+    assert ExplorationPolicy(Decimal("0.5"), 5).propensities(2) == [Decimal("0.75"), Decimal("0.25")]
+    assert ExplorationPolicy(Decimal(0), 5).propensities(3) == [1, 0, 0]
+
+
+def test_draws_match_the_propensities():
+    policy = ExplorationPolicy(Decimal("0.30"), top_k=3)
+    rng = random.Random(11)
+    counts = Counter(policy.choose_first(10, rng)[0] for _ in range(30000))
+    assert set(counts) == {0, 1, 2}
+    expected = [float(p) for p in policy.propensities(10)[:3]]
+    for index, share in enumerate(expected):
+        assert counts[index] / 30000 == pytest.approx(share, abs=0.01)
+
+
+def test_rate_zero_never_explores():
+    policy = ExplorationPolicy(Decimal(0))
+    rng = random.Random(1)
+    assert {policy.choose_first(6, rng) for _ in range(100)} == {(0, Decimal(1))}
+
+
+def test_shown_order_puts_the_choice_first():
+    assert shown_order(["a", "b", "c", "d"], 2, 3) == ["c", "a", "b"]
+    assert shown_order([], 0, 3) == []
+
+
+def test_bad_settings_are_refused():
+    with pytest.raises(ValueError):
+        ExplorationPolicy(Decimal("1.5"))
+    with pytest.raises(ValueError):
+        ExplorationPolicy(Decimal("0.1"), top_k=0)
