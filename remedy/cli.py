@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 
 import click
 from flask import Flask, current_app
@@ -76,18 +77,12 @@ def serve(host: str, port: int, workers: int, dev: bool) -> None:
     if dev:
         _app().run(host=host, port=port, debug=True)
         return
-    args = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--bind",
-        f"{host}:{port}",
-        "--workers",
-        str(workers),
-        "--access-logfile",
-        "-",
-        "remedy:create_app()",
-    ]
+    if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        # Workers write their metric samples here so /metrics can add them up.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="remedy-metrics-")
+    args = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}"]
+    args += ["--workers", str(workers), "remedy:create_app()"]
+    # gunicorn's SIGTERM is graceful: requests in flight finish (graceful timeout 30 s).
     os.execv(sys.executable, args)  # noqa: S606 - replace this process with gunicorn
 
 

@@ -14,6 +14,7 @@ from remedy.services.keys import KeyService, Principal
 
 PUBLIC_ENDPOINTS = {
     "health.Health",
+    "health.Ready",
     "api-docs.openapi_json",
     "api-docs.openapi_swagger_ui",
     "swagger_static",

@@ -1,18 +1,27 @@
-"""GET /healthz: the process is up (no database check; readiness is a separate concern)."""
+"""GET /healthz (the process is up) and GET /readyz (the database answers, a model is loaded)."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
+from sqlalchemy.exc import SQLAlchemyError
 
-blp = Blueprint("health", __name__, description="Liveness")
+from remedy.errors import ServiceUnavailable
+from remedy.extensions import session
+
+blp = Blueprint("health", __name__, description="Liveness and readiness")
 
 
 class HealthSchema(Schema):
-    """Liveness answer."""
+    """Liveness or readiness answer."""
 
     status = fields.String()
+    checks = fields.Dict(keys=fields.String(), values=fields.String())
 
 
 @blp.route("/healthz")
@@ -21,5 +30,23 @@ class Health(MethodView):
 
     @blp.response(200, HealthSchema)
     def get(self) -> dict[str, str]:
-        """Tell that the process is up."""
+        """Tell that the process is up (no dependency is checked)."""
         return {"status": "ok"}
+
+
+@blp.route("/readyz")
+class Ready(MethodView):
+    """Readiness."""
+
+    @blp.response(200, HealthSchema)
+    def get(self) -> dict[str, Any]:
+        """Check the database and the model in use; 503 with Retry-After when not ready."""
+        try:
+            db = session()
+            db.execute(sa.text("SELECT 1"))
+            scorer = current_app.extensions["remedy.scorer"](db)
+        except SQLAlchemyError:
+            raise ServiceUnavailable(
+                "the database does not answer", {"database": ["down"]}
+            ) from None
+        return {"status": "ready", "checks": {"database": "ok", "model": scorer.version}}

@@ -13,6 +13,7 @@ from remedy.api.presenters import decision_body
 from remedy.api.schemas import DecisionSchema, RecommendationRequestSchema
 from remedy.decisions.types import FaultType, Incident
 from remedy.extensions import session
+from remedy.observability import DECISIONS
 from remedy.services.recommendations import RecommendationService, get_decision
 
 blp = Blueprint("recommendations", __name__, url_prefix="/v1", description="Ranked remedy plans")
@@ -54,7 +55,10 @@ class Recommendations(MethodView):
         decision = RecommendationService(db, engine, exploration, rng).recommend(
             incident, limit, current_principal().prefix
         )
-        return decision_body(decision)
+        body = decision_body(decision)
+        explored = bool(body["plans"]) and body["plans"][0]["rank"] != 0
+        DECISIONS.labels("yes" if explored else "no").inc()
+        return body
 
 
 @blp.route("/decisions/<decision_id>")

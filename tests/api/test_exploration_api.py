@@ -10,8 +10,9 @@ ALWAYS = {"EXPLORATION_RATE": Decimal("1"), "EXPLORATION_TOP_K": 3}
 
 
 def post(client, auth):
-    return client.post("/v1/recommendations", json={"incident": incident_payload(), "limit": 3},
-                       headers=auth()).json
+    return client.post(
+        "/v1/recommendations", json={"incident": incident_payload(), "limit": 3}, headers=auth()
+    ).json
 
 
 def test_without_exploration_the_best_plan_is_first_with_propensity_one(client, auth):

@@ -14,7 +14,10 @@ def test_propensities_follow_the_rule_and_sum_to_one():
     p = policy.propensities(8)
     assert p[0] == Decimal("0.92") and p[1:5] == [Decimal("0.02")] * 4 and p[5:] == [0, 0, 0]
     assert sum(p) == 1
-    assert ExplorationPolicy(Decimal("0.5"), 5).propensities(2) == [Decimal("0.75"), Decimal("0.25")]
+    assert ExplorationPolicy(Decimal("0.5"), 5).propensities(2) == [
+        Decimal("0.75"),
+        Decimal("0.25"),
+    ]
     assert ExplorationPolicy(Decimal(0), 5).propensities(3) == [1, 0, 0]
 
 

@@ -1,0 +1,81 @@
+"""Request ids, JSON access logs, metrics, readiness, and 503 when the database is down."""
+
+import json
+import logging
+
+import pytest
+
+from remedy import create_app
+from remedy.observability import JsonFormatter
+from tests.conftest import incident_payload
+
+
+class Capture(logging.Handler):
+    """Keep formatted records."""
+
+    def __init__(self):
+        super().__init__()
+        self.setFormatter(JsonFormatter())
+        self.lines = []
+
+    def emit(self, record):
+        self.lines.append(json.loads(self.format(record)))
+
+
+@pytest.fixture
+def access_lines():
+    handler = Capture()
+    logger = logging.getLogger("remedy.access")
+    logger.addHandler(handler)
+    yield handler.lines
+    logger.removeHandler(handler)
+
+
+def test_request_id_is_echoed_or_made_and_logged(client, auth, access_lines):
+    response = client.get("/healthz", headers={"X-Request-Id": "abc-123"})
+    assert response.headers["X-Request-Id"] == "abc-123"
+    made = client.post(
+        "/v1/recommendations", json={"incident": incident_payload()}, headers=auth()
+    ).headers["X-Request-Id"]
+    assert len(made) == 32
+    bad = client.get("/healthz", headers={"X-Request-Id": "no spaces allowed!"})
+    assert bad.headers["X-Request-Id"] != "no spaces allowed!"
+    line = next(entry for entry in access_lines if entry["request_id"] == made)
+    assert line["path"] == "/v1/recommendations" and line["status"] == 201
+    assert line["principal"] and line["duration_ms"] > 0
+
+
+def test_metrics_need_an_admin_key_and_count_decisions(client, auth):
+    client.post("/v1/recommendations", json={"incident": incident_payload()}, headers=auth())
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/metrics", headers=auth("agent")).status_code == 403
+    text = client.get("/metrics", headers=auth("admin")).get_data(as_text=True)
+    assert 'remedy_decisions_total{explored="no"}' in text
+    assert "remedy_request_seconds_bucket{" in text and 'route="/v1/recommendations"' in text
+
+
+def test_readyz_reports_database_and_model(client):
+    body = client.get("/readyz").json
+    assert body == {"status": "ready", "checks": {"database": "ok", "model": "heuristic-prior-1"}}
+
+
+def test_database_down_gives_503_with_retry_after(tmp_path):
+    # A PostgreSQL URL on a port where nothing listens: every query fails to connect.
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:9/none?connect_timeout=1",
+        }
+    )
+    client = app.test_client()
+    assert client.get("/healthz").status_code == 200
+    ready = client.get("/readyz")
+    assert ready.status_code == 503 and ready.headers["Retry-After"]
+    response = client.post(
+        "/v1/recommendations",
+        json={"incident": incident_payload()},
+        headers={"Authorization": "Bearer rmd_x_y"},
+    )
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert response.json["code"] == 503
