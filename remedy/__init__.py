@@ -27,7 +27,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     """Bind the database, the API and the decision engine provider."""
-    from remedy import observability
+    from remedy import observability, ratelimit
     from remedy.api.errors import RemedyApi
     from remedy.decisions.exploration import ExplorationPolicy
     from remedy.decisions.ranker import ValueSettings
@@ -36,6 +36,7 @@ def register_extensions(app: Flask) -> None:
     from remedy.services.scoring import ScorerProvider
 
     observability.init_app(app)  # first, so every later hook and log line has the request id
+    ratelimit.init_app(app)
     app.config.setdefault("API_TITLE", "remedy")
     app.config.setdefault("API_VERSION", "v1")
     app.config.setdefault("OPENAPI_VERSION", "3.0.3")

@@ -29,6 +29,10 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "EXPLORATION_SEED": int(env("REMEDY_EXPLORATION_SEED"))
         if env("REMEDY_EXPLORATION_SEED")
         else None,
+        # Requests per API key (Flask-Limiter syntax; empty turns limits off) and where the
+        # counters live ("memory://" per process, or e.g. "redis://127.0.0.1:6379/0" shared).
+        "RATE_LIMIT": env("REMEDY_RATE_LIMIT", "3000/minute"),
+        "RATE_LIMIT_STORAGE_URI": env("REMEDY_RATE_LIMIT_STORAGE_URI", "memory://"),
         # How many plans a recommendation returns unless the request says otherwise.
         "DEFAULT_LIMIT": int(env("REMEDY_DEFAULT_LIMIT", "3")),
     }

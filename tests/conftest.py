@@ -97,6 +97,7 @@ def app(request: pytest.FixtureRequest, database_url: str, tmp_path: Path) -> It
             # Exploration off unless a test asks for it: ranking assertions stay deterministic.
             "EXPLORATION_RATE": Decimal(0),
             "EXPLORATION_SEED": 1234,
+            "RATE_LIMIT": "",  # off unless a test asks for it
             **overrides,
         }
     )

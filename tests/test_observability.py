@@ -79,3 +79,16 @@ def test_database_down_gives_503_with_retry_after(tmp_path):
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "5"
     assert response.json["code"] == 503
+
+
+@pytest.mark.parametrize("app", [{"RATE_LIMIT": "3/minute"}], indirect=True)
+def test_rate_limit_per_key_answers_429_with_retry_after(client, auth):
+    for _ in range(3):
+        assert client.get("/v1/caps", headers=auth("agent")).status_code == 200
+    limited = client.get("/v1/caps", headers=auth("agent"))
+    assert limited.status_code == 429
+    assert int(limited.headers["Retry-After"]) > 0
+    assert limited.json["code"] == 429 and "retry later" in limited.json["message"]
+    # another key has its own budget; health is never limited
+    assert client.get("/v1/caps", headers=auth("finance")).status_code == 200
+    assert all(client.get("/healthz").status_code == 200 for _ in range(5))

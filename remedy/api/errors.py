@@ -10,12 +10,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app
 from flask_smorest import Api
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from remedy.errors import DomainError
+from remedy.ratelimit import retry_after
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,9 @@ class RemedyApi(Api):
         if isinstance(error, InternalServerError) and error.original_exception is not None:
             log.error("unhandled error", exc_info=error.original_exception)
         headers = data.get("headers", {})
+        if code == 429:
+            message = f"Too many requests for this key (limit {error.description}); retry later."
+            headers = {**headers, "Retry-After": str(retry_after(current_app))}
         if code == 503:
             headers = {**headers, "Retry-After": "5"}
         return envelope(code, error.name, message, errors), code, headers
