@@ -12,6 +12,7 @@ from remedy.api.auth import current_principal, roles
 from remedy.api.presenters import decision_body
 from remedy.api.schemas import DecisionSchema, RecommendationRequestSchema
 from remedy.decisions.types import FaultType, Incident
+from remedy.errors import Forbidden, NotFound
 from remedy.extensions import session
 from remedy.observability import DECISIONS
 from remedy.services.recommendations import RecommendationService, get_decision
@@ -48,7 +49,14 @@ class Recommendations(MethodView):
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Rank remedy plans for an incident, inside the caps, and record the decision."""
         db = session()
-        incident = incident_from_request(data, data["team"])
+        principal = current_principal()
+        team = data["team"] or principal.team or "default"
+        if principal.team and team != principal.team:
+            raise Forbidden(
+                f"this key is scoped to team {principal.team!r}",
+                {"team": [f"must be {principal.team!r} for this key"]},
+            )
+        incident = incident_from_request(data, team)
         engine = current_app.extensions["remedy.engines"].engine(db)
         limit = data["limit"] or current_app.config["DEFAULT_LIMIT"]
         exploration, rng = current_app.extensions["remedy.exploration"]
@@ -69,4 +77,9 @@ class Decisions(MethodView):
     @blp.response(200, DecisionSchema)
     def get(self, decision_id: str) -> dict[str, Any]:
         """Return a stored decision with the plans shown, the cap and the versions."""
-        return decision_body(get_decision(session(), decision_id))
+        decision = get_decision(session(), decision_id)
+        principal = current_principal()
+        if principal.team and decision.team != principal.team:
+            # Another team's decision: answer as if it did not exist.
+            raise NotFound(f"no decision {decision_id!r}")
+        return decision_body(decision)

@@ -62,7 +62,7 @@ class RecommendationRequestSchema(Schema):
     """POST /v1/recommendations."""
 
     incident = fields.Nested(IncidentSchema, required=True)
-    team = fields.String(load_default="default", validate=SLUG)
+    team = fields.String(load_default=None, validate=SLUG)
     limit = fields.Integer(load_default=None, strict=True, validate=validate.Range(min=1, max=10))
 
 
