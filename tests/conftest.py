@@ -98,6 +98,7 @@ def app(request: pytest.FixtureRequest, database_url: str, tmp_path: Path) -> It
             "EXPLORATION_RATE": Decimal(0),
             "EXPLORATION_SEED": 1234,
             "RATE_LIMIT": "",  # off unless a test asks for it
+            "LOG_LEVEL": "WARNING",  # access lines are tested where they matter
             **overrides,
         }
     )

@@ -20,7 +20,7 @@ class AuditQuerySchema(Schema):
     """Filters and paging."""
 
     entity = fields.String(validate=validate.Length(max=64))
-    before_id = fields.Integer(validate=validate.Range(min=1))
+    before_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))  # INTEGER ids
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
 
 

@@ -69,5 +69,5 @@ def _document_view(kind: str, write_roles: tuple[str, ...]) -> type[MethodView]:
 
 for _kind, _writers in (("catalog", ("admin",)), ("rules", ("admin",)), ("caps", ("finance",))):
     _document, _history = _document_view(_kind, _writers)
-    blp.add_url_rule(f"/{_kind}", view_func=_document.as_view(f"{_kind}_document"))
-    blp.add_url_rule(f"/{_kind}/history", view_func=_history.as_view(f"{_kind}_history"))
+    blp.route(f"/{_kind}", endpoint=f"{_kind}_document")(_document)
+    blp.route(f"/{_kind}/history", endpoint=f"{_kind}_history")(_history)

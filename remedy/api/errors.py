@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Flask, current_app
 from flask_smorest import Api
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from remedy.errors import DomainError
@@ -115,6 +115,13 @@ def register_error_handlers(app: Flask) -> None:
             error.status, HTTP_STATUS_CODES.get(error.status, "Error"), error.message, error.errors
         )
         return body, error.status, headers
+
+    @app.errorhandler(DataError)
+    def handle_data_error(error: DataError):  # type: ignore[no-untyped-def]
+        """A value the schema let through but the database cannot store: the caller's fault."""
+        log.warning("database refused a value: %s", error.orig)
+        message = "A value is out of range for storage."
+        return envelope(422, "Unprocessable Entity", message, {"_request": [message]}), 422
 
     @app.errorhandler(OperationalError)
     def handle_database_down(error: OperationalError):  # type: ignore[no-untyped-def]

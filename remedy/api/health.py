@@ -28,6 +28,7 @@ class HealthSchema(Schema):
 class Health(MethodView):
     """Liveness."""
 
+    @blp.doc(security=[])  # public: load balancers probe without a key
     @blp.response(200, HealthSchema)
     def get(self) -> dict[str, str]:
         """Tell that the process is up (no dependency is checked)."""
@@ -38,6 +39,7 @@ class Health(MethodView):
 class Ready(MethodView):
     """Readiness."""
 
+    @blp.doc(security=[])
     @blp.response(200, HealthSchema)
     def get(self) -> dict[str, Any]:
         """Check the database and the model in use; 503 with Retry-After when not ready."""
