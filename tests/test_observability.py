@@ -31,6 +31,7 @@ def access_lines():
     logger.removeHandler(handler)
 
 
+@pytest.mark.parametrize("app", [{"LOG_LEVEL": "INFO"}], indirect=True)
 def test_request_id_is_echoed_or_made_and_logged(client, auth, access_lines):
     response = client.get("/healthz", headers={"X-Request-Id": "abc-123"})
     assert response.headers["X-Request-Id"] == "abc-123"
