@@ -141,3 +141,45 @@ class Decision(Base):
     def candidate(self, plan_id: str) -> dict[str, Any] | None:
         """Return the stored candidate with `plan_id`, if any."""
         return next((c for c in self.candidates if c["plan_id"] == plan_id), None)
+
+
+class ModelVersion(Base):
+    """A trained model version: its skops artifact and card, kept in the database so that every
+    worker on every host can load exactly the same bytes (checked by sha256)."""
+
+    __tablename__ = "model_versions"
+
+    version: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    created_by: Mapped[str] = mapped_column(sa.String(64))
+    card: Mapped[dict[str, Any]] = mapped_column()
+    model_sha256: Mapped[str] = mapped_column(sa.String(64))
+    artifact: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+
+
+class ModelPromotion(Base):
+    """An append-only log of promotions; the latest row names the model in use."""
+
+    __tablename__ = "model_promotions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[str] = mapped_column(sa.ForeignKey("model_versions.version"))
+    at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    by: Mapped[str] = mapped_column(sa.String(64))
+    reason: Mapped[str] = mapped_column(sa.String(200), default="")
+
+
+class Outcome(Base):
+    """What happened after an accepted plan: one per decision (a second post updates it)."""
+
+    __tablename__ = "outcomes"
+
+    decision_id: Mapped[str] = mapped_column(sa.ForeignKey("decisions.id"), primary_key=True)
+    plan_id: Mapped[str] = mapped_column(sa.String(200))
+    retained: Mapped[bool] = mapped_column()
+    observed_at: Mapped[datetime] = mapped_column(Timestamp)
+    referrals: Mapped[int | None] = mapped_column()
+    revenue_after_minor: Mapped[int | None] = mapped_column(sa.BigInteger)
+    csat: Mapped[int | None] = mapped_column()
+    recorded_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    recorded_by: Mapped[str] = mapped_column(sa.String(64))

@@ -1,0 +1,181 @@
+"""The model registry: versions stored in the database, promotion with an append-only log.
+
+Artifacts are written by training (models/artifact.py: `model.skops` + `card.json` in a folder),
+registered here as bytes, and materialised into a local cache folder by each worker before
+loading, so every host serves the same, checksum-verified model. Loading goes through
+`models.artifact.load_artifact`: skops with an allow-list of types, never pickle.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from models.artifact import CARD_FILE, MODEL_FILE, ModelLoadError, load_artifact, sha256_file
+from models.scorer import ModelScorer
+from remedy.decisions.ranker import HeuristicPrior, PlanScorer
+from remedy.errors import Conflict, InvalidInput, NotFound
+from remedy.services import audit
+from remedy.store.models import ModelPromotion, ModelVersion
+
+log = logging.getLogger(__name__)
+
+
+class ModelRegistry:
+    """Registers, lists, promotes and rolls back model versions."""
+
+    def __init__(self, session: Session) -> None:
+        """Work in `session`."""
+        self.session = session
+
+    def register(self, folder: Path | str, actor: str) -> ModelVersion:
+        """Verify the artifact in `folder` and store it; the version comes from its card."""
+        folder = Path(folder)
+        try:
+            artifact = load_artifact(folder)
+        except ModelLoadError as error:
+            raise InvalidInput(str(error), {"artifact": [str(error)]}) from None
+        version = artifact.version
+        if self.session.get(ModelVersion, version) is not None:
+            raise Conflict(f"model version {version} is registered already")
+        row = ModelVersion(
+            version=version,
+            created_by=actor,
+            card=artifact.card,
+            model_sha256=artifact.card["model_sha256"],
+            artifact=(folder / MODEL_FILE).read_bytes(),
+        )
+        self.session.add(row)
+        self.session.flush()
+        audit.record(self.session, actor, "register", "model", version, None,
+                     {"model_sha256": row.model_sha256})
+        return row
+
+    def versions(self) -> list[ModelVersion]:
+        """Every version, newest first."""
+        return list(self.session.scalars(
+            sa.select(ModelVersion).order_by(ModelVersion.created_at.desc(),
+                                             ModelVersion.version.desc())))
+
+    def promotions(self) -> list[ModelPromotion]:
+        """Every promotion, newest first."""
+        return list(self.session.scalars(
+            sa.select(ModelPromotion).order_by(ModelPromotion.id.desc())))
+
+    def current(self) -> str | None:
+        """The promoted version, if any (one indexed query)."""
+        return self.session.scalar(
+            sa.select(ModelPromotion.version).order_by(ModelPromotion.id.desc()).limit(1))
+
+    def get(self, version: str) -> ModelVersion:
+        """Return a version or raise NotFound."""
+        row = self.session.get(ModelVersion, version)
+        if row is None:
+            raise NotFound(f"no model version {version!r}")
+        return row
+
+    def promote(self, version: str, actor: str, reason: str = "",
+                cache_dir: Path | None = None) -> ModelPromotion:
+        """Make `version` the model in use, after checking it loads."""
+        row = self.get(version)
+        if cache_dir is not None:
+            try:
+                load_artifact(materialise(row, cache_dir))
+            except ModelLoadError as error:
+                raise Conflict(f"model {version} cannot be loaded: {error}") from None
+        previous = self.current()
+        promotion = ModelPromotion(version=version, by=actor, reason=reason)
+        self.session.add(promotion)
+        self.session.flush()
+        audit.record(self.session, actor, "promote", "model", version,
+                     {"version": previous}, {"version": version, "reason": reason})
+        return promotion
+
+    def rollback(self, actor: str, cache_dir: Path | None = None) -> ModelPromotion:
+        """Promote again the version that was in use before the current one."""
+        history = [p.version for p in self.promotions()]
+        if not history:
+            raise Conflict("no model has been promoted; nothing to roll back")
+        earlier = next((v for v in history[1:] if v != history[0]), None)
+        if earlier is None:
+            raise Conflict(f"no earlier model than {history[0]} to roll back to")
+        return self.promote(earlier, actor, f"rollback from {history[0]}", cache_dir)
+
+
+def materialise(row: ModelVersion, cache_dir: Path) -> Path:
+    """Write a stored version into `cache_dir/<version>/` (once) and return the folder."""
+    folder = Path(cache_dir) / row.version
+    model_path = folder / MODEL_FILE
+    if model_path.is_file() and sha256_file(model_path) == row.model_sha256:
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    temporary = folder / f".{MODEL_FILE}.tmp"
+    temporary.write_bytes(row.artifact)
+    temporary.replace(model_path)
+    (folder / CARD_FILE).write_text(json.dumps(row.card, indent=2) + "\n")
+    return folder
+
+
+class ScorerProvider:
+    """Returns the scorer for a request: the promoted model, loaded once per version per worker.
+
+    Each request asks the database which version is promoted (one small query), so a promotion
+    reaches every worker on its next request without a restart. A version that fails to load is
+    logged and skipped: the worker keeps serving with what it had (or the heuristic prior).
+    """
+
+    def __init__(self, cache_dir: Path | str) -> None:
+        """Cache artifacts under `cache_dir`."""
+        self.cache_dir = Path(cache_dir)
+        self._prior = HeuristicPrior()
+        self._scorers: dict[str, PlanScorer] = {}
+        self._failed: set[str] = set()
+        self._current: PlanScorer = self._prior
+        self._lock = threading.Lock()
+
+    def __call__(self, session: Session) -> PlanScorer:
+        """Return the scorer of the promoted version."""
+        version = ModelRegistry(session).current()
+        if version is None:
+            return self._prior
+        scorer = self._scorers.get(version)
+        if scorer is not None:
+            return scorer
+        if version in self._failed:
+            return self._current
+        with self._lock:
+            try:
+                row = ModelRegistry(session).get(version)
+                scorer = ModelScorer(load_artifact(materialise(row, self.cache_dir)))
+            except (ModelLoadError, NotFound, OSError) as error:
+                log.error("cannot load model %s, keeping %s: %s", version,
+                          self._current.version, error)
+                self._failed.add(version)
+                return self._current
+            self._scorers = {version: scorer}  # keep one: old versions are not asked for again
+            self._current = scorer
+        from remedy.observability import MODEL_IN_USE
+
+        MODEL_IN_USE.clear()
+        MODEL_IN_USE.labels(version).set(1)
+        return scorer
+
+
+def card_summary(row: ModelVersion) -> dict[str, Any]:
+    """The parts of a card worth listing."""
+    card = row.card
+    return {
+        "version": row.version,
+        "created_at": row.created_at,
+        "created_by": row.created_by,
+        "model_sha256": row.model_sha256,
+        "sklearn_version": card.get("sklearn_version"),
+        "training_window": card.get("training_window", {}),
+        "metrics": card.get("metrics", {}),
+    }
