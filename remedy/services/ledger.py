@@ -122,15 +122,12 @@ class Ledger:
                 CapacityCounter, (CapacityCounter.level, CapacityCounter.day), capacities
             )
             locks.capacity_rows = {(r.level, r.day): r for r in rows}
-        if locks.decisions:
-            rows = self.session.scalars(
-                sa.select(Decision)
-                .where(Decision.id.in_(sorted(locks.decisions)))
-                .order_by(Decision.id)
-                .with_for_update()
-                .execution_options(populate_existing=True)
-            )
-            locks.decision_rows = {r.id: r for r in rows}
+        for decision_id in sorted(locks.decisions):
+            decision = self.session.get(Decision, decision_id)
+            if decision is not None:
+                # Lock the row and re-read only what steps change (not the candidate list).
+                self.session.refresh(decision, ["status", "accepted_plan_id"], with_for_update=True)
+                locks.decision_rows[decision_id] = decision
         return locks
 
     def _ensure(self, model: type, names: tuple[str, ...], keys: list[tuple[str, ...]]) -> None:

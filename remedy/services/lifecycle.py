@@ -232,7 +232,6 @@ class LifecycleService:
             updated_at=now,
         )
         self.session.add(reservation)
-        self.session.flush()  # the reservation before its first entry, which refers to it
         versions = (pool.version, self.caps.version)
         contacts = 1 if level else 0
         self.ledger.move(

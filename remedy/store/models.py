@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
 def utcnow() -> datetime:
@@ -237,6 +237,8 @@ class LedgerEntry(Base):
     # The pool and caps versions whose limits this entry was checked against.
     pool_version: Mapped[int] = mapped_column()
     caps_version: Mapped[int] = mapped_column()
+    # Declared so a flush inserts a new reservation before the entries that refer to it.
+    reservation: Mapped[Reservation] = relationship(lazy="raise")
 
 
 class IdempotencyKey(Base):
