@@ -144,9 +144,7 @@ def test_team_without_pool_spends_from_the_default_pool_else_409(app, client, au
     assert verify(app).ok
 
 
-def test_plan_needing_approval_waits_and_reserves_only_when_finance_approves(
-    pooled, client, auth
-):
+def test_plan_needing_approval_waits_and_reserves_only_when_finance_approves(pooled, client, auth):
     (decision_id,) = store(pooled, decision_row({EXEC: ("90.00", True)}))
     pending = post(client, auth, decision_id, "accept", {"plan_id": EXEC})
     assert pending.status_code == 200
