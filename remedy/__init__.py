@@ -67,11 +67,11 @@ def register_blueprints(app: Flask) -> None:
     import swagger_ui_bundle
     from flask import send_from_directory
 
-    from remedy.api import audit, configs, health, keys, recommendations
+    from remedy.api import audit, budgets, configs, health, keys, lifecycle, recommendations
     from remedy.api.auth import register_auth
 
     api = app.extensions["remedy.api"]
-    for module in (health, recommendations, configs, keys, audit):
+    for module in (health, recommendations, lifecycle, configs, budgets, keys, audit):
         api.register_blueprint(module.blp)
     register_auth(app)
 

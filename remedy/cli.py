@@ -1,10 +1,11 @@
-"""The `remedy` command: init, serve, suggest, keys."""
+"""The `remedy` command: init, serve, suggest, keys, budgets, ledger."""
 
 from __future__ import annotations
 
 import os
 import sys
 import tempfile
+from datetime import datetime
 
 import click
 from flask import Flask, current_app
@@ -208,6 +209,121 @@ def keys_revoke(prefix: str) -> None:
     except NotFound as error:
         raise click.ClickException(error.message) from None
     click.echo(f"revoked {prefix}")
+
+
+@cli.group()
+def budgets() -> None:
+    """Set and list budget pools."""
+
+
+@budgets.command("set")
+@click.argument("team")
+@click.option("--period", type=click.Choice(["week", "month"]), required=True)
+@click.option("--limit", "limit", required=True, help="Decimal amount, e.g. 5000.00.")
+@click.option("--currency", required=True, help="ISO 4217 code, e.g. EUR.")
+@click.option("--effective-at", type=click.DateTime(), default=None, help="UTC; default now.")
+def budgets_set(
+    team: str, period: str, limit: str, currency: str, effective_at: datetime | None
+) -> None:
+    """Set TEAM's pool in a currency (a new, audited version; `default` is the fallback pool)."""
+    from datetime import UTC
+
+    from remedy.errors import InvalidInput
+    from remedy.extensions import db
+    from remedy.money import MoneyError, parse_amount
+    from remedy.services.budgets import BudgetService
+
+    try:
+        amount = parse_amount(limit)
+    except MoneyError as error:
+        raise click.BadParameter(str(error), param_hint="--limit") from None
+    when = effective_at.replace(tzinfo=UTC) if effective_at else None
+    app = _app()
+    try:
+        with app.app_context(), db.database(app).unit_of_work() as session:
+            pool = BudgetService(session).set_pool(
+                team, period, amount, currency.upper(), "cli", when
+            )
+            click.echo(
+                f"{pool.team} {pool.currency}: {amount} per {pool.period} "
+                f"(version {pool.version}, from {pool.effective_at:%Y-%m-%d %H:%M} UTC)"
+            )
+    except InvalidInput as error:
+        raise click.ClickException(f"{error.message}: {error.errors}") from None
+
+
+@budgets.command("list")
+def budgets_list() -> None:
+    """List every pool in effect: limit, reserved, committed, remaining and pace."""
+    from remedy.extensions import db
+    from remedy.services.budgets import BudgetService
+    from remedy.store.models import utcnow
+
+    app = _app()
+    with app.app_context(), db.database(app).unit_of_work() as session:
+        pacing = app.extensions["remedy.engines"].engine(session).caps.pacing
+        for pool in BudgetService(session).overview(utcnow(), pacing):
+            click.echo(
+                f"{pool['team']:<12} {pool['period_key']:<9} {pool['currency']} "
+                f"limit {pool['limit']:>12} reserved {pool['reserved']:>12} committed "
+                f"{pool['committed']:>12} remaining {pool['remaining']:>12} "
+                f"price {pool['pace']['cost_price']}"
+            )
+
+
+@cli.group()
+def ledger() -> None:
+    """Verify the ledger and release expired reservations."""
+
+
+@ledger.command("verify")
+@click.option("--show", default=50, show_default=True, help="Failures to print at most.")
+def ledger_verify(show: int) -> None:
+    """Recompute every balance from the ledger and check the invariants; exit 1 on failure."""
+    from remedy.extensions import db
+    from remedy.services.ledger import verify_ledger
+
+    app = _app()
+    with app.app_context(), db.database(app).unit_of_work() as session:
+        report, seconds = verify_ledger(session)
+    summary = f"{report.entries} entries, {report.reservations} reservations in {seconds:.2f} s"
+    if report.ok:
+        click.echo(f"ledger verifies: {summary}")
+        return
+    for failure in report.failures[:show]:
+        click.echo(f"FAIL {failure}")
+    if len(report.failures) > show:
+        click.echo(f"... and {len(report.failures) - show} more")
+    click.echo(f"ledger does NOT verify: {len(report.failures)} failure(s); {summary}")
+    sys.exit(1)
+
+
+@ledger.command("expire")
+def ledger_expire() -> None:
+    """Release every reservation past its time, one pool and batch per transaction."""
+    from datetime import timedelta
+
+    from remedy.extensions import db
+    from remedy.services.lifecycle import LifecycleService
+
+    app = _app()
+    ttl = timedelta(seconds=app.config["RESERVATION_TTL_SECONDS"])
+    total = 0
+    with app.app_context():
+        database = db.database(app)
+        with database.unit_of_work() as session:
+            caps = app.extensions["remedy.engines"].engine(session).caps
+            pools = LifecycleService(session, caps, ttl).overdue_pools()
+        for team, currency in pools:
+            while True:
+                with database.unit_of_work() as session:
+                    service = LifecycleService(session, caps, ttl)
+                    service.begin()
+                    released = service.expire_overdue(team, currency)
+                total += released
+                if not released:
+                    break
+    click.echo(f"released {total} expired reservation(s)")
 
 
 def main() -> None:

@@ -35,4 +35,6 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "RATE_LIMIT_STORAGE_URI": env("REMEDY_RATE_LIMIT_STORAGE_URI", "memory://"),
         # How many plans a recommendation returns unless the request says otherwise.
         "DEFAULT_LIMIT": int(env("REMEDY_DEFAULT_LIMIT", "3")),
+        # How long an accepted plan holds its budget before it expires unfulfilled (48 hours).
+        "RESERVATION_TTL_SECONDS": int(env("REMEDY_RESERVATION_TTL_SECONDS", str(48 * 3600))),
     }

@@ -6,6 +6,8 @@ import copy
 from decimal import Decimal
 from typing import Any
 
+from flask import Flask
+
 import catalog as bundled
 from catalog.items import Catalog, load_catalog
 from remedy.decisions.caps import CapSettings, load_caps
@@ -13,6 +15,12 @@ from remedy.decisions.engine import DecisionEngine
 from remedy.decisions.ranker import HeuristicPrior, PlanRanker
 from remedy.decisions.rules import RuleSet, load_rules
 from remedy.decisions.types import FaultType, Incident
+from remedy.extensions import db
+from remedy.ledger.verify import Report
+from remedy.services.budgets import BudgetService
+from remedy.services.configs import ConfigService
+from remedy.services.ledger import verify_ledger
+from remedy.store.models import Decision
 
 
 def make_incident(**overrides: Any) -> Incident:
@@ -67,3 +75,97 @@ def default_engine(
         caps or default_caps(),
         PlanRanker(HeuristicPrior()),
     )
+
+
+# Items a stored decision's plans are made of, as `Decision.priced_items` keeps them.
+PRICED_ITEMS: dict[str, dict[str, Any]] = {
+    "apology": {"kind": "apology", "level": None, "cost": "0.00"},
+    "gift_1x": {"kind": "gift", "level": None, "cost": "10.00"},
+    "credit": {"kind": "credit", "level": None, "cost": "27.00"},
+    "contact_manager": {"kind": "personal_contact", "level": "manager", "cost": "23.33"},
+    "contact_executive": {"kind": "personal_contact", "level": "executive", "cost": "83.33"},
+}
+
+
+def decision_row(
+    plans: dict[str, tuple[str, bool]],
+    customer_id: str = "cust-1",
+    team: str = "emea",
+    currency: str = "EUR",
+    dropped: dict[str, tuple[str, str]] | None = None,
+) -> Decision:
+    """A stored decision whose candidates are `plans`: plan id -> (total cost, needs approval).
+
+    A plan id is its item ids joined by '+'; `dropped` maps plan ids to (reason, dropped_by).
+    """
+    dropped = dropped or {}
+    items = {item for plan_id in plans for item in plan_id.split("+")}
+    candidates = [
+        {
+            "plan_id": plan_id,
+            "items": plan_id.split("+"),
+            "total_cost": cost,
+            "total_value": cost,
+            "expected_net_value": "100.00",
+            "p_stay": "0.9",
+            "referrals": "0.05",
+            "requires_approval": approval,
+            "dropped_reason": dropped.get(plan_id, (None, None))[0],
+            "dropped_by": dropped.get(plan_id, (None, None))[1],
+        }
+        for plan_id, (cost, approval) in plans.items()
+    ]
+    return Decision(
+        customer_id=customer_id,
+        team=team,
+        currency=currency,
+        severity=3,
+        fault_type="company",
+        incident={"customer_id": customer_id},
+        cap={},
+        fired_rules=[],
+        excluded_items={},
+        notes=[],
+        priced_items={
+            item: {**PRICED_ITEMS[item], "label": item, "value": "0", "requires_approval": False}
+            for item in items
+        },
+        candidates=candidates,
+        shown=[c["plan_id"] for c in candidates if c["dropped_reason"] is None],
+        presentation={},
+        catalog_version=1,
+        rules_version=1,
+        caps_version=1,
+        model_version="test",
+        requested_by="test",
+    )
+
+
+def store(app: Flask, *rows: Any) -> list[str]:
+    """Insert rows (decisions, ...) in one transaction; return their ids."""
+    with db.database(app).unit_of_work() as session:
+        session.add_all(rows)
+        session.flush()
+        return [row.id for row in rows]
+
+
+def set_pool(
+    app: Flask, team: str, limit: str, currency: str = "EUR", period: str = "month"
+) -> None:
+    """Give `team` a pool in effect now."""
+    with db.database(app).unit_of_work() as session:
+        BudgetService(session).set_pool(team, period, Decimal(limit), currency, "test")
+
+
+def set_caps(app: Flask, **changes: Any) -> None:
+    """Store a new caps version: the defaults with top-level keys replaced."""
+    document = {**default_document("caps"), **changes}
+    with db.database(app).unit_of_work() as session:
+        ConfigService(session).replace("caps", document, "test")
+
+
+def verify(app: Flask) -> Report:
+    """Verify the app's ledger."""
+    with db.database(app).unit_of_work() as session:
+        report, _ = verify_ledger(session)
+    return report

@@ -29,6 +29,7 @@ class VersionSchema(Schema):
     version = fields.Integer()
     created_at = fields.DateTime()
     created_by = fields.String()
+    effective_at = fields.DateTime()
     document = fields.Dict()
 
 

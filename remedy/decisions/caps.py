@@ -1,15 +1,23 @@
-"""Per-incident caps and approval thresholds: the guardrails a single decision must respect."""
+"""The caps document: the guardrails one decision must respect, and the shared limits finance sets.
+
+Per incident: the cap on a plan's cost and the approval threshold. Across decisions (enforced by
+the ledger when a plan is accepted): each customer's rolling window, the daily capacity of
+personal contact per level, and how strongly budget pacing prices cost. A version may carry an
+`effective_at` (ISO 8601 with a time zone): it takes effect then, not when it is stored.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
 from catalog.validation import DataFileError, DecimalText, describe
-from remedy.decisions.types import FaultType, Incident
+from remedy.decisions.types import CONTACT_LEVELS, FaultType, Incident
+from remedy.ledger.pacing import PacingSettings
 from remedy.money import is_currency, quantize
 
 _FAULTS = [f.value for f in FaultType]
@@ -54,15 +62,40 @@ class IncidentCapsSchema(Schema):
     overrides = fields.List(fields.Nested(OverrideSchema), load_default=list)
 
 
+class CustomerWindowSchema(Schema):
+    """What one customer may receive over a rolling window of days, per currency."""
+
+    days = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=3660))
+    limit = fields.Dict(
+        keys=fields.String(), values=DecimalText(validate=validate.Range(min=0)), required=True
+    )
+
+
+class PacingSchema(Schema):
+    """How budget pacing prices cost (see remedy/ledger/pacing.py)."""
+
+    strength = DecimalText(load_default=Decimal("1"), validate=validate.Range(min=0, max=10))
+    max_price = DecimalText(load_default=Decimal("3"), validate=validate.Range(min=1, max=100))
+
+
 class CapsSchema(Schema):
-    """The caps document (per-incident part; budgets and pools live in the ledger)."""
+    """The caps document. Pools per team are set apart (PUT /v1/budgets/<team>)."""
 
     version = fields.Integer(required=True, validate=validate.Range(min=1))
+    effective_at = fields.AwareDateTime(load_default=None)
     max_extras = fields.Integer(load_default=2, validate=validate.Range(min=0, max=4))
     incident_caps = fields.Nested(IncidentCapsSchema, required=True)
     approval_threshold = fields.Dict(
         keys=fields.String(), values=DecimalText(validate=validate.Range(min=0)), required=True
     )
+    # Optional, so documents written before the ledger still load: absent means no limit.
+    customer_window = fields.Nested(CustomerWindowSchema, load_default=None)
+    contact_capacity = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(CONTACT_LEVELS)),
+        values=fields.Integer(strict=True, validate=validate.Range(min=0)),
+        load_default=dict,
+    )
+    pacing = fields.Nested(PacingSchema, load_default=lambda: PacingSchema().load({}))
 
 
 @dataclass(frozen=True)
@@ -87,6 +120,19 @@ class CapSettings:
     overrides: tuple[dict[str, Any], ...]
     approval_threshold: dict[str, Decimal]
     document: dict[str, Any]
+    effective_at: datetime | None = None
+    window_days: int = 90
+    window_limit: dict[str, Decimal] = field(default_factory=dict)  # no currency: no limit
+    contact_capacity: dict[str, int] = field(default_factory=dict)  # no level: unlimited
+    pacing: PacingSettings = PacingSettings()
+
+    def window_limit_for(self, currency: str) -> Decimal | None:
+        """Return the customer window's limit in `currency`, or None when there is none."""
+        return self.window_limit.get(currency)
+
+    def capacity_for(self, level: str) -> int | None:
+        """Return the daily personal-contact capacity of `level`, or None when unlimited."""
+        return self.contact_capacity.get(level)
 
     def supports(self, currency: str) -> bool:
         """Tell whether caps are configured for `currency`."""
@@ -141,6 +187,9 @@ def load_caps(document: dict[str, Any]) -> CapSettings:
     )
     for override in data["incident_caps"]["overrides"]:
         currencies += list(override["set"].get("absolute", {}))
+    window = data["customer_window"]
+    if window is not None:
+        currencies += list(window["limit"])
     unknown = sorted({c for c in currencies if not is_currency(c)})
     if unknown:
         raise DataFileError(f"caps: unknown currency code(s) {', '.join(unknown)}")
@@ -151,4 +200,9 @@ def load_caps(document: dict[str, Any]) -> CapSettings:
         overrides=tuple(data["incident_caps"]["overrides"]),
         approval_threshold=data["approval_threshold"],
         document=document,
+        effective_at=data["effective_at"],
+        window_days=window["days"] if window else 90,
+        window_limit=window["limit"] if window else {},
+        contact_capacity=data["contact_capacity"],
+        pacing=PacingSettings(data["pacing"]["strength"], data["pacing"]["max_price"]),
     )

@@ -1,14 +1,17 @@
 """Versioned configuration documents (catalog, rules, caps) kept in the database.
 
 Each change stores a whole new document with the next version number and an audit entry; the
-highest version is active. Documents are validated before they are stored, with the catalog and
-the rules checked against each other, so a bad change is refused with the name of what is wrong.
+highest version already in effect is active (a caps document may name a later `effective_at`,
+so finance can schedule a change; the highest version in effect supersedes every lower one).
+Documents are validated before they are stored, with the catalog and the rules checked against
+each other, so a bad change is refused with the name of what is wrong.
 """
 
 from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,7 +24,11 @@ from remedy.decisions.caps import CapSettings, load_caps
 from remedy.decisions.rules import RuleSet, load_rules
 from remedy.errors import InvalidInput, NotFound
 from remedy.services import audit
-from remedy.store.models import ConfigVersion
+from remedy.store.models import ConfigVersion, utcnow
+
+# A scheduled change may not take effect in the past (history must not be rewritten); this much
+# clock skew between a client and the server is forgiven.
+CLOCK_SKEW = timedelta(seconds=60)
 
 KINDS = ("catalog", "rules", "caps")
 
@@ -55,12 +62,12 @@ class ConfigService:
         """Work in `session`."""
         self.session = session
 
-    def active_versions(self) -> dict[str, int]:
-        """Return the active version of each kind (one small query)."""
+    def active_versions(self, at: datetime | None = None) -> dict[str, int]:
+        """Return the version of each kind in effect now (or `at`), in one small query."""
         rows = self.session.execute(
-            sa.select(ConfigVersion.kind, sa.func.max(ConfigVersion.version)).group_by(
-                ConfigVersion.kind
-            )
+            sa.select(ConfigVersion.kind, sa.func.max(ConfigVersion.version))
+            .where(ConfigVersion.effective_at <= (at or utcnow()))
+            .group_by(ConfigVersion.kind)
         )
         return {kind: version for kind, version in rows}
 
@@ -68,7 +75,11 @@ class ConfigService:
         """Return one version (the active one by default)."""
         query = sa.select(ConfigVersion).where(ConfigVersion.kind == kind)
         if version is None:
-            query = query.order_by(ConfigVersion.version.desc()).limit(1)
+            query = (
+                query.where(ConfigVersion.effective_at <= utcnow())
+                .order_by(ConfigVersion.version.desc())
+                .limit(1)
+            )
         else:
             query = query.where(ConfigVersion.version == version)
         row = self.session.scalar(query)
@@ -95,12 +106,21 @@ class ConfigService:
         documents = {kind: self.document(kind, versions[kind]).document for kind in KINDS}
         return validate_set(documents)
 
+    def latest(self, kind: str) -> ConfigVersion | None:
+        """Return the highest version of `kind`, whether or not it is in effect yet."""
+        return self.session.scalar(
+            sa.select(ConfigVersion)
+            .where(ConfigVersion.kind == kind)
+            .order_by(ConfigVersion.version.desc())
+            .limit(1)
+        )
+
     def replace(self, kind: str, document: dict[str, Any], actor: str) -> ConfigVersion:
         """Validate and store a new version of `kind`; audit old and new."""
         if kind not in KINDS:
             raise NotFound(f"unknown document kind {kind!r}")
         versions = self.active_versions()
-        previous = self.document(kind) if kind in versions else None
+        previous = self.latest(kind)
         new_version = (previous.version if previous else 0) + 1
         document = {**copy.deepcopy(document), "version": new_version}
         if previous is not None:
@@ -115,7 +135,20 @@ class ConfigService:
                 _validate_alone(kind, document)
         except DataFileError as error:
             raise InvalidInput(str(error), {kind: [str(error)]}) from None
-        row = ConfigVersion(kind=kind, version=new_version, document=document, created_by=actor)
+        now = utcnow()
+        effective_at = load_caps(document).effective_at if kind == "caps" else None
+        if effective_at is not None and effective_at < now - CLOCK_SKEW:
+            raise InvalidInput(
+                "effective_at is in the past", {"effective_at": ["must not be in the past"]}
+            )
+        row = ConfigVersion(
+            kind=kind,
+            version=new_version,
+            document=document,
+            created_by=actor,
+            created_at=now,
+            effective_at=max(effective_at or now, now),
+        )
         self.session.add(row)
         self.session.flush()
         audit.record(

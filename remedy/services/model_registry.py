@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
-
 from models.artifact import CARD_FILE, MODEL_FILE, ModelLoadError, load_artifact, sha256_file
 from models.scorer import ModelScorer
+from sqlalchemy.orm import Session
+
 from remedy.decisions.ranker import HeuristicPrior, PlanScorer
 from remedy.errors import Conflict, InvalidInput, NotFound
 from remedy.services import audit

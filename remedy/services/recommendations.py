@@ -1,9 +1,17 @@
-"""Make a recommendation for an incident and store it, every candidate included."""
+"""Make a recommendation for an incident and store it, every candidate included.
+
+Before ranking, the team's pool, the customer's window and today's contact capacity are read
+(without locks: advisory; accepting a plan checks them again under the ledger's locks). When the
+pool is spent ahead of its calendar, cost gets pacing's shadow price; plans that no longer fit
+what is left are dropped with the reason, and the notes say both.
+"""
 
 from __future__ import annotations
 
 import random
+from collections.abc import Set as AbstractSet
 from dataclasses import asdict
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -15,7 +23,9 @@ from remedy.decisions.exploration import ExplorationPolicy, shown_order
 from remedy.decisions.talking_points import talking_points
 from remedy.decisions.types import FaultType, Incident
 from remedy.errors import InvalidInput, NotFound
-from remedy.store.models import Decision
+from remedy.ledger.fit import drop_misfits, misfit_note, pacing_effect
+from remedy.services.budgets import BudgetService
+from remedy.store.models import Decision, utcnow
 
 
 def incident_to_dict(incident: Incident) -> dict[str, Any]:
@@ -55,15 +65,34 @@ class RecommendationService:
         self.exploration = exploration or ExplorationPolicy(Decimal(0))
         self.rng = rng or random.Random()
 
-    def recommend(self, incident: Incident, limit: int, requested_by: str) -> Decision:
-        """Decide, store the decision with all candidates, and return it."""
-        try:
-            result = self.engine.decide(incident)
-        except CurrencyNotConfigured:
+    def recommend(
+        self, incident: Incident, limit: int, requested_by: str, at: datetime | None = None
+    ) -> Decision:
+        """Decide within what is left of the budget, store the decision, and return it."""
+        caps = self.engine.caps
+        if not caps.supports(incident.currency):
             raise InvalidInput(
                 f"no caps are configured for {incident.currency}",
                 {"incident.currency": [f"no caps are configured for {incident.currency}"]},
-            ) from None
+            )
+        headroom = BudgetService(self.session).headroom(
+            incident.team, incident.customer_id, incident.currency, caps, at or utcnow()
+        )
+        price = headroom.pace.price if headroom.pace else Decimal(1)
+        try:
+            result = self.engine.decide(incident, cost_price=price)
+        except CurrencyNotConfigured:  # caps checked above; kept for engines that differ
+            raise InvalidInput(f"no caps are configured for {incident.currency}") from None
+        misfits = drop_misfits(result.candidates, headroom, incident.currency)
+        result.notes.extend(pacing_effect(result.candidates, headroom, incident.currency))
+        note = misfit_note(result.candidates, misfits)
+        if note:
+            result.notes.append(note)
+        if headroom.pool is None:
+            result.notes.append(
+                f"no budget pool for team {incident.team} (nor a default pool) in "
+                f"{incident.currency}: accepting a plan is refused until finance sets one"
+            )
         kept = [c.plan_id for c in result.kept]
         first, propensity = self.exploration.choose_first(len(kept), self.rng)
         if first:
@@ -71,12 +100,19 @@ class RecommendationService:
                 f"exploring: plan ranked {first + 1} is shown first "
                 f"(probability {propensity}); the best-ranked plan follows"
             )
-        decision = self._store(result, shown_order(kept, first, limit), requested_by)
+        decision = self._store(result, shown_order(kept, first, limit), requested_by, misfits)
         decision.propensity = str(propensity)
+        decision.cost_price = str(price)
         self.session.flush()
         return decision
 
-    def _store(self, result: DecisionResult, shown: list[str], requested_by: str) -> Decision:
+    def _store(
+        self,
+        result: DecisionResult,
+        shown: list[str],
+        requested_by: str,
+        misfits: AbstractSet[str] = frozenset(),
+    ) -> Decision:
         """Build the decision row with its compact candidate list."""
         incident = result.incident
         cap = result.cap
@@ -116,7 +152,7 @@ class RecommendationService:
             excluded_items=result.excluded_items,
             notes=result.notes,
             priced_items=priced,
-            candidates=[_candidate_record(c) for c in result.candidates],
+            candidates=[_candidate_record(c, c.plan_id in misfits) for c in result.candidates],
             shown=shown,
             presentation={
                 plan_id: {
@@ -135,8 +171,12 @@ class RecommendationService:
         return decision
 
 
-def _candidate_record(candidate: EngineCandidate) -> dict[str, Any]:
-    """One candidate as stored: ids, money as decimal strings, scores, guardrail outcome."""
+def _candidate_record(candidate: EngineCandidate, misfit: bool = False) -> dict[str, Any]:
+    """One candidate as stored: ids, money as decimal strings, scores, guardrail outcome.
+
+    `dropped_by` tells a plan the incident cap ruled out ("cap": never acceptable) from one left
+    out because the budget had too little left at the time ("budget": accepting it may succeed).
+    """
     scored = candidate.scored
     plan = scored.plan
     return {
@@ -149,6 +189,7 @@ def _candidate_record(candidate: EngineCandidate) -> dict[str, Any]:
         "referrals": str(scored.referrals),
         "requires_approval": candidate.requires_approval,
         "dropped_reason": candidate.dropped_reason,
+        "dropped_by": "budget" if misfit else ("cap" if candidate.dropped_reason else None),
     }
 
 

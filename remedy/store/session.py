@@ -27,6 +27,38 @@ def make_engine(url: str) -> sa.Engine:
     return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
 
 
+def begin_write(session: Session) -> None:
+    """Serialise this transaction with every other writer on SQLite, before its first read.
+
+    PostgreSQL writers serialise on the rows they lock (`SELECT ... FOR UPDATE`). SQLite has one
+    writer at a time but, with the driver's deferred transactions, two writers could both read a
+    balance before either takes the write lock; `BEGIN IMMEDIATE` takes it first (waiting up to
+    the busy timeout). The driver opens a transaction only before a write, so earlier reads of
+    this session (authentication) have not begun one; if a write already began it, this
+    transaction holds the write lock already.
+    """
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    dbapi_connection = connection.connection.dbapi_connection
+    if dbapi_connection is not None and not dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def begin_snapshot(session: Session) -> None:
+    """Make every read of this (fresh) session's transaction see one consistent snapshot.
+
+    Call before the session's first statement. Writers are not blocked: SQLite's WAL lets a
+    read transaction keep its snapshot; PostgreSQL gets REPEATABLE READ, read only.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection().exec_driver_sql("BEGIN")
+    else:
+        session.connection(
+            execution_options={"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+        )
+
+
 class Database:
     """An engine and its session factory."""
 

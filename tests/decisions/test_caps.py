@@ -98,3 +98,21 @@ def test_bad_caps_are_refused_naming_the_field(path, value, message):
     with pytest.raises(DataFileError) as raised:
         load_caps(document)
     assert str(raised.value).startswith(message)
+
+
+def test_a_caps_document_written_before_the_ledger_still_loads():
+    document = default_document("caps")
+    for key in ("customer_window", "contact_capacity", "pacing"):
+        del document[key]
+    caps = load_caps(document)
+    assert caps.window_limit_for("EUR") is None
+    assert caps.capacity_for("executive") is None
+    assert (caps.pacing.strength, caps.pacing.max_price) == (Decimal("1"), Decimal("3"))
+    assert caps.effective_at is None
+
+
+def test_the_default_caps_limit_windows_and_senior_contacts():
+    caps = default_caps()
+    assert (caps.window_days, caps.window_limit_for("EUR")) == (90, Decimal("1500.00"))
+    assert (caps.capacity_for("manager"), caps.capacity_for("executive")) == (40, 5)
+    assert caps.capacity_for("agent") is None

@@ -1,0 +1,197 @@
+"""POST /v1/decisions/<id>/{accept,approve,reject,fulfil,cancel}: act on a decision.
+
+Each takes an optional `Idempotency-Key` header: a retry with the same key and body gets the
+first successful answer again (header `Idempotent-Replayed: true`) and changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from remedy.api.auth import current_principal, roles
+from remedy.api.fields import Amount, currency_field
+from remedy.extensions import session
+from remedy.ledger.idempotency import KEY_PATTERN, fingerprint
+from remedy.services.idempotency import HEADER, IdempotencyService
+from remedy.services.lifecycle import LifecycleService, Outcome, reservation_view
+
+blp = Blueprint(
+    "lifecycle", __name__, url_prefix="/v1", description="Accept, approve, fulfil, cancel"
+)
+
+
+class IdempotencyHeaderSchema(Schema):
+    """The optional Idempotency-Key header."""
+
+    key = fields.String(
+        data_key=HEADER,
+        load_default=None,
+        validate=validate.Regexp(KEY_PATTERN, error="1 to 255 printable ASCII characters"),
+        metadata={"description": "retries with the same key and body get the first answer"},
+    )
+
+
+class AcceptSchema(Schema):
+    """Which plan of the decision the agent gives."""
+
+    plan_id = fields.String(required=True, validate=validate.Length(min=1, max=255))
+
+
+class FulfilSchema(Schema):
+    """What the plan actually cost."""
+
+    actual_cost = Amount(required=True)
+    currency = currency_field(load_default=None)  # if given, must be the decision's
+
+
+class NoteSchema(Schema):
+    """An optional note for approve, reject and cancel."""
+
+    note = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class ReservationSchema(Schema):
+    """The budget a decision holds."""
+
+    id = fields.String()
+    state = fields.String()
+    pool = fields.String()
+    reserved = fields.String()
+    committed = fields.String()
+    requested = fields.String(allow_none=True)
+    expires_at = fields.String()
+
+
+class LifecycleSchema(Schema):
+    """A decision after a lifecycle step. Strings only, so a replayed answer dumps unchanged."""
+
+    decision_id = fields.String()
+    status = fields.String()
+    plan_id = fields.String(allow_none=True)
+    currency = fields.String()
+    total_cost = fields.String(allow_none=True)
+    reservation = fields.Nested(ReservationSchema, allow_none=True)
+
+
+def _body(outcome: Outcome) -> dict[str, Any]:
+    """Render an outcome."""
+    decision = outcome.decision
+    plan = decision.candidate(decision.accepted_plan_id) if decision.accepted_plan_id else None
+    return {
+        "decision_id": decision.id,
+        "status": decision.status,
+        "plan_id": decision.accepted_plan_id,
+        "currency": decision.currency,
+        "total_cost": plan["total_cost"] if plan else None,
+        "reservation": reservation_view(outcome.reservation) if outcome.reservation else None,
+    }
+
+
+def _perform(
+    headers: dict[str, Any], step: Callable[[LifecycleService, str], Outcome]
+) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """Run a step in a write transaction, once per Idempotency-Key."""
+    db = session()
+    caps = current_app.extensions["remedy.engines"].engine(db).caps
+    ttl = timedelta(seconds=current_app.config["RESERVATION_TTL_SECONDS"])
+    service = LifecycleService(db, caps, ttl)
+    service.begin()
+    actor = current_principal().prefix
+    claim = None
+    if headers["key"] is not None:
+        idempotency = IdempotencyService(db)
+        body = request.get_json(silent=True) if request.content_length else None
+        claim, stored = idempotency.claim(
+            actor, headers["key"], fingerprint(request.method, request.path, body)
+        )
+        if stored is not None:
+            return stored.body or {}, stored.status_code or 200, {"Idempotent-Replayed": "true"}
+    outcome = step(service, actor)
+    answer = LifecycleSchema().dump(_body(outcome))
+    status = 202 if outcome.decision.status == "overage_pending_approval" else 200
+    if claim is not None:
+        IdempotencyService(db).complete(claim, status, answer)
+    return answer, status, {}
+
+
+@blp.route("/decisions/<decision_id>/accept")
+class Accept(MethodView):
+    """Accept a plan."""
+
+    @roles("agent")
+    @blp.arguments(IdempotencyHeaderSchema, location="headers")
+    @blp.arguments(AcceptSchema)
+    @blp.response(200, LifecycleSchema)
+    @blp.alt_response(409, description="a limit would break: `errors.limit` names it")
+    def post(self, headers: dict[str, Any], data: dict[str, Any], decision_id: str) -> Any:
+        """Reserve the plan's cost (pool, customer window, contact capacity), or 409 naming the
+        limit; a plan needing approval goes to `pending_approval` and reserves nothing yet."""
+        return _perform(
+            headers, lambda service, actor: service.accept(decision_id, data["plan_id"], actor)
+        )
+
+
+@blp.route("/decisions/<decision_id>/approve")
+class Approve(MethodView):
+    """Approve a plan or an overage."""
+
+    @roles("finance")
+    @blp.arguments(IdempotencyHeaderSchema, location="headers")
+    @blp.arguments(NoteSchema)
+    @blp.response(200, LifecycleSchema)
+    def post(self, headers: dict[str, Any], data: dict[str, Any], decision_id: str) -> Any:
+        """Approve: reserve a plan pending approval, or commit an approved higher actual cost."""
+        return _perform(headers, lambda service, actor: service.approve(decision_id, actor))
+
+
+@blp.route("/decisions/<decision_id>/reject")
+class Reject(MethodView):
+    """Reject a plan or an overage."""
+
+    @roles("finance")
+    @blp.arguments(IdempotencyHeaderSchema, location="headers")
+    @blp.arguments(NoteSchema)
+    @blp.response(200, LifecycleSchema)
+    def post(self, headers: dict[str, Any], data: dict[str, Any], decision_id: str) -> Any:
+        """Reject a plan pending approval, or an overage (the reservation stands)."""
+        return _perform(headers, lambda service, actor: service.reject(decision_id, actor))
+
+
+@blp.route("/decisions/<decision_id>/fulfil")
+class Fulfil(MethodView):
+    """Record what the plan cost."""
+
+    @roles("agent")
+    @blp.arguments(IdempotencyHeaderSchema, location="headers")
+    @blp.arguments(FulfilSchema)
+    @blp.response(200, LifecycleSchema)
+    @blp.alt_response(202, schema=LifecycleSchema, description="above the reservation: approval")
+    def post(self, headers: dict[str, Any], data: dict[str, Any], decision_id: str) -> Any:
+        """Commit the actual cost and release the rest; above the reservation it waits (202)
+        in `overage_pending_approval` for finance to approve or reject."""
+        return _perform(
+            headers,
+            lambda service, actor: service.fulfil(
+                decision_id, data["actual_cost"], data["currency"], actor
+            ),
+        )
+
+
+@blp.route("/decisions/<decision_id>/cancel")
+class Cancel(MethodView):
+    """Cancel an accepted plan."""
+
+    @roles("agent", "finance")
+    @blp.arguments(IdempotencyHeaderSchema, location="headers")
+    @blp.arguments(NoteSchema)
+    @blp.response(200, LifecycleSchema)
+    def post(self, headers: dict[str, Any], data: dict[str, Any], decision_id: str) -> Any:
+        """Cancel and release everything the decision holds."""
+        return _perform(headers, lambda service, actor: service.cancel(decision_id, actor))

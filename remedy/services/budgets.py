@@ -1,0 +1,266 @@
+"""Budget pools per team and currency: versions set by finance, and what each pool holds now.
+
+A pool version names a period (week or month), a limit and a currency; the highest version in
+effect applies. A team without a pool of its own in a currency spends from the `default` team's
+pool in that currency; with neither, nothing can be reserved (finance sets a ceiling first).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from remedy.decisions.caps import CapSettings
+from remedy.errors import InvalidInput
+from remedy.ledger.limits import CapacityState, Headroom, PoolState, WindowState
+from remedy.ledger.pacing import PacingSettings, pace
+from remedy.ledger.periods import PERIODS, Period, as_utc, day_key, period_at
+from remedy.money import MoneyError, from_minor, is_currency, to_minor
+from remedy.services import audit
+from remedy.services.configs import CLOCK_SKEW
+from remedy.store.models import BudgetPool, CapacityCounter, PoolCounter, Reservation, utcnow
+
+DEFAULT_TEAM = "default"
+# No pool is larger than this many units of its currency (a guard against typos).
+MAX_LIMIT = Decimal("1000000000000")
+
+
+def pool_state(pool: BudgetPool, period: Period, counter: PoolCounter | None) -> PoolState:
+    """Combine a pool version, its period and the period's counter."""
+    return PoolState(
+        team=pool.team,
+        currency=pool.currency,
+        period_key=period.key,
+        limit_minor=pool.limit_minor,
+        reserved_minor=counter.reserved_minor if counter else 0,
+        committed_minor=counter.committed_minor if counter else 0,
+    )
+
+
+class BudgetService:
+    """Reads and changes budget pools."""
+
+    def __init__(self, session: Session) -> None:
+        """Work in `session`."""
+        self.session = session
+
+    def pool_version(self, team: str, currency: str, at: datetime) -> BudgetPool | None:
+        """Return the pool version of `team` in `currency` in effect at `at`."""
+        return self.session.scalar(
+            sa.select(BudgetPool)
+            .where(
+                BudgetPool.team == team,
+                BudgetPool.currency == currency,
+                BudgetPool.effective_at <= at,
+            )
+            .order_by(BudgetPool.version.desc())
+            .limit(1)
+        )
+
+    def resolve_pool(self, team: str, currency: str, at: datetime) -> BudgetPool | None:
+        """Return the pool a decision of `team` spends from: the team's, else the default."""
+        pool = self.pool_version(team, currency, at)
+        if pool is None and team != DEFAULT_TEAM:
+            pool = self.pool_version(DEFAULT_TEAM, currency, at)
+        return pool
+
+    def set_pool(
+        self,
+        team: str,
+        period: str,
+        limit: Decimal,
+        currency: str,
+        actor: str,
+        effective_at: datetime | None = None,
+    ) -> BudgetPool:
+        """Store a new version of a team's pool in `currency`; audit old and new."""
+        errors = _pool_errors(period, limit, currency)
+        now = utcnow()
+        if effective_at is not None and as_utc(effective_at) < now - CLOCK_SKEW:
+            errors["effective_at"] = ["must not be in the past"]
+        if errors:
+            raise InvalidInput("Invalid fields: " + ", ".join(sorted(errors)), errors)
+        latest = self.session.scalar(
+            sa.select(BudgetPool)
+            .where(BudgetPool.team == team, BudgetPool.currency == currency)
+            .order_by(BudgetPool.version.desc())
+            .limit(1)
+        )
+        pool = BudgetPool(
+            team=team,
+            currency=currency,
+            version=(latest.version if latest else 0) + 1,
+            period=period,
+            limit_minor=to_minor(limit, currency),
+            effective_at=max(as_utc(effective_at), now) if effective_at else now,
+            created_at=now,
+            created_by=actor,
+        )
+        self.session.add(pool)
+        self.session.flush()
+        audit.record(
+            self.session,
+            actor,
+            "update" if latest else "create",
+            "budget_pool",
+            f"{team}/{currency}",
+            _pool_audit(latest) if latest else None,
+            _pool_audit(pool),
+        )
+        return pool
+
+    def overview(self, at: datetime, pacing: PacingSettings) -> list[dict[str, Any]]:
+        """Return every pool in effect: limit, reserved, committed, remaining and pace."""
+        latest = (
+            sa.select(
+                BudgetPool.team, BudgetPool.currency, sa.func.max(BudgetPool.version).label("v")
+            )
+            .where(BudgetPool.effective_at <= at)
+            .group_by(BudgetPool.team, BudgetPool.currency)
+            .subquery()
+        )
+        pools = self.session.scalars(
+            sa.select(BudgetPool)
+            .join(
+                latest,
+                sa.and_(
+                    BudgetPool.team == latest.c.team,
+                    BudgetPool.currency == latest.c.currency,
+                    BudgetPool.version == latest.c.v,
+                ),
+            )
+            .order_by(BudgetPool.team, BudgetPool.currency)
+        ).all()
+        scheduled = {
+            (p.team, p.currency): p
+            for p in self.session.scalars(
+                sa.select(BudgetPool)
+                .where(BudgetPool.effective_at > at)
+                .order_by(BudgetPool.version)
+            )
+        }
+        return [
+            self._view(pool, at, pacing, scheduled.get((pool.team, pool.currency)))
+            for pool in pools
+        ]
+
+    def _view(
+        self, pool: BudgetPool, at: datetime, pacing: PacingSettings, scheduled: BudgetPool | None
+    ) -> dict[str, Any]:
+        """Render one pool for GET /v1/budgets."""
+        period = period_at(pool.period, at)
+        state = pool_state(pool, period, self._counter(pool.team, pool.currency, period.key))
+        current = pace(state.held_minor, state.limit_minor, period.elapsed_share(at), pacing)
+        c = pool.currency
+        return {
+            "team": pool.team,
+            "currency": c,
+            "period": pool.period,
+            "period_key": period.key,
+            "period_start": period.start,
+            "period_end": period.end,
+            "limit": str(from_minor(state.limit_minor, c)),
+            "reserved": str(from_minor(state.reserved_minor, c)),
+            "committed": str(from_minor(state.committed_minor, c)),
+            "remaining": str(from_minor(state.remaining_minor, c)),
+            "pace": {
+                "elapsed_share": str(current.elapsed_share),
+                "spent_share": str(current.spent_share),
+                "on_pace_spend": str(from_minor(int(state.limit_minor * current.elapsed_share), c)),
+                "cost_price": str(current.price),
+            },
+            "version": pool.version,
+            "effective_at": as_utc(pool.effective_at),
+            "created_by": pool.created_by,
+            "scheduled": _pool_audit(scheduled) if scheduled else None,
+        }
+
+    def _counter(self, team: str, currency: str, period_key: str) -> PoolCounter | None:
+        """Return a pool period's counter row, if any entry touched it yet."""
+        return self.session.get(PoolCounter, (team, currency, period_key))
+
+    def headroom(
+        self, team: str, customer_id: str, currency: str, caps: CapSettings, at: datetime
+    ) -> Headroom:
+        """Return what is left for a decision (read without locks: advisory, for ranking)."""
+        pool = self.resolve_pool(team, currency, at)
+        state = current = None
+        if pool is not None:
+            period = period_at(pool.period, at)
+            state = pool_state(pool, period, self._counter(pool.team, currency, period.key))
+            current = pace(
+                state.held_minor, state.limit_minor, period.elapsed_share(at), caps.pacing
+            )
+        window = self.window_state(customer_id, currency, caps, at)
+        day = day_key(at)
+        used = dict(
+            self.session.execute(
+                sa.select(CapacityCounter.level, CapacityCounter.used).where(
+                    CapacityCounter.day == day
+                )
+            ).all()
+        )
+        capacities = {
+            level: CapacityState(level, day, capacity, used.get(level, 0))
+            for level, capacity in caps.contact_capacity.items()
+        }
+        return Headroom(state, window, capacities, current)
+
+    def window_state(
+        self, customer_id: str, currency: str, caps: CapSettings, at: datetime
+    ) -> WindowState:
+        """Return what `customer_id` holds in the rolling window ending at `at`."""
+        limit = caps.window_limit_for(currency)
+        used = 0
+        if limit is not None:
+            used = self.session.scalar(
+                sa.select(
+                    sa.func.coalesce(
+                        sa.func.sum(Reservation.reserved_minor + Reservation.committed_minor), 0
+                    )
+                ).where(
+                    Reservation.customer_id == customer_id,
+                    Reservation.currency == currency,
+                    Reservation.created_at > at - timedelta(days=caps.window_days),
+                )
+            )
+        return WindowState(
+            customer_id,
+            currency,
+            caps.window_days,
+            None if limit is None else to_minor(limit, currency),
+            int(used),
+        )
+
+
+def _pool_errors(period: str, limit: Decimal, currency: str) -> dict[str, list[str]]:
+    """Validate a pool's fields; return errors by field."""
+    errors: dict[str, list[str]] = {}
+    if period not in PERIODS:
+        errors["period"] = [f"must be one of {', '.join(PERIODS)}"]
+    if not is_currency(currency):
+        errors["currency"] = ["unknown ISO 4217 currency code"]
+        return errors
+    if limit < 0 or limit > MAX_LIMIT:
+        errors["limit"] = [f"must be between 0 and {MAX_LIMIT}"]
+    else:
+        try:
+            to_minor(limit, currency)
+        except MoneyError as error:
+            errors["limit"] = [str(error)]
+    return errors
+
+
+def _pool_audit(pool: BudgetPool) -> dict[str, Any]:
+    """A pool version as the audit log and the overview show it."""
+    return {
+        "version": pool.version,
+        "period": pool.period,
+        "limit": str(from_minor(pool.limit_minor, pool.currency)),
+        "currency": pool.currency,
+        "effective_at": as_utc(pool.effective_at).isoformat(),
+    }

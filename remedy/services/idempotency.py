@@ -1,0 +1,66 @@
+"""Idempotency-Key: a retry of a request that succeeded gets the first answer, changing nothing.
+
+The key is claimed by inserting its row at the start of the request's transaction. A concurrent
+request with the same key waits on the unique index (PostgreSQL) or on the write lock (SQLite)
+until the first finishes: if the first committed, the insert fails and the stored answer is
+replayed; if it failed, nothing was stored and the retry runs afresh. Only successful answers
+are stored: an error changed nothing, so running the request again is safe (and lets a retry
+succeed once the cause is fixed). The same key with a different request is refused (422).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from remedy.errors import Conflict, InvalidInput
+from remedy.store.models import IdempotencyKey
+
+HEADER = "Idempotency-Key"
+
+
+class IdempotencyService:
+    """Claims keys and stores answers in the caller's transaction."""
+
+    def __init__(self, session: Session) -> None:
+        """Work in `session`."""
+        self.session = session
+
+    def claim(
+        self, principal: str, key: str, fingerprint: str
+    ) -> tuple[IdempotencyKey | None, IdempotencyKey | None]:
+        """Claim `key` for this request: return (claimed row, None) or (None, stored answer)."""
+        stored = self._find(principal, key)
+        if stored is None:
+            row = IdempotencyKey(principal=principal, key=key, fingerprint=fingerprint)
+            try:
+                with self.session.begin_nested():
+                    self.session.add(row)
+            except IntegrityError:
+                stored = self._find(principal, key)  # a concurrent request got there first
+            else:
+                return row, None
+        if stored is None or stored.status_code is None:
+            raise Conflict(f"a request with this {HEADER} is in progress; retry")
+        if stored.fingerprint != fingerprint:
+            raise InvalidInput(
+                f"this {HEADER} was used for a different request",
+                {HEADER: ["was used with a different method, path or body"]},
+            )
+        return None, stored
+
+    def complete(self, row: IdempotencyKey, status_code: int, body: dict[str, Any]) -> None:
+        """Store the answer to replay for this key."""
+        row.status_code = status_code
+        row.body = body
+
+    def _find(self, principal: str, key: str) -> IdempotencyKey | None:
+        """Return the committed row for (principal, key), read afresh."""
+        return self.session.scalar(
+            sa.select(IdempotencyKey)
+            .where(IdempotencyKey.principal == principal, IdempotencyKey.key == key)
+            .execution_options(populate_existing=True)
+        )

@@ -1,0 +1,463 @@
+"""A decision's life after the recommendation: accept, approve or reject, fulfil, cancel, expire.
+
+    proposed --accept--> reserved                       (the plan fits: pool, window, capacity)
+    proposed --accept--> pending_approval --approve--> reserved
+                                          --reject---> rejected
+    reserved --fulfil (actual <= reserved)--> fulfilled   (commits actual, releases the rest)
+    reserved --fulfil (actual >  reserved)--> overage_pending_approval
+                 --approve--> fulfilled   (reserves the difference, if it fits, and commits)
+                 --reject---> reserved    (fulfil again at most the reserved cost, or cancel)
+    pending_approval | reserved | overage_pending_approval --cancel--> cancelled
+    reserved | overage_pending_approval --(reservation TTL passes)--> expired
+
+Every money movement goes through `remedy.services.ledger` under its locks; overdue
+reservations of a pool are released by the next write that locks that pool (and by
+`remedy ledger expire`). A limit that would break is a Conflict naming it under `limit`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from remedy.decisions.caps import CapSettings
+from remedy.decisions.types import contact_rank
+from remedy.errors import Conflict, InvalidInput, NotFound
+from remedy.ledger.limits import CapacityState, broken_limits, pool_breach, window_breach
+from remedy.ledger.periods import as_utc, day_key, period_at, period_kind
+from remedy.money import MoneyError, from_minor, to_minor
+from remedy.services import audit
+from remedy.services.budgets import BudgetService, pool_state
+from remedy.services.ledger import Ledger, Locks, overdue
+from remedy.store.models import BudgetPool, Decision, Reservation, new_id, utcnow
+
+# Overdue reservations a write releases on its way (the rest wait for the next write or the CLI).
+EXPIRY_BATCH = 50
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A decision after a lifecycle step, with its reservation (if it holds one)."""
+
+    decision: Decision
+    reservation: Reservation | None
+
+
+class LifecycleService:
+    """Moves decisions through their lifecycle; every step runs in the caller's transaction."""
+
+    def __init__(
+        self,
+        session: Session,
+        caps: CapSettings,
+        ttl: timedelta,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        """Work in `session` under the active `caps`; reservations live for `ttl`."""
+        self.session = session
+        self.caps = caps
+        self.ttl = ttl
+        self.clock = clock
+        self.ledger = Ledger(session, clock)
+        self.budgets = BudgetService(session)
+
+    def begin(self) -> None:
+        """Start a write (on SQLite: take the write lock before any read)."""
+        self.ledger.begin()
+
+    # -- the steps -----------------------------------------------------------------------------
+
+    def accept(self, decision_id: str, plan_id: str, actor: str) -> Outcome:
+        """Accept a plan: reserve its cost, or send it for approval if it needs one."""
+        decision = self._decision(decision_id)
+        candidate = _acceptable(decision, plan_id)
+        _expect(decision, "accept", ("proposed",))
+        if candidate["requires_approval"]:
+            locked = self._lock_decision(decision.id)
+            _expect(locked, "accept", ("proposed",))
+            self._transition(locked, "pending_approval", actor, plan_id)
+            return Outcome(locked, None)
+        return self._reserve(decision, plan_id, actor, "accept", ("proposed",))
+
+    def approve(self, decision_id: str, actor: str) -> Outcome:
+        """Approve a plan waiting for approval (reserve it) or an overage (commit it)."""
+        decision = self._decision(decision_id)
+        _expect(decision, "approve", ("pending_approval", "overage_pending_approval"))
+        if decision.status == "pending_approval":
+            plan_id = decision.accepted_plan_id or ""
+            return self._reserve(decision, plan_id, actor, "approve", ("pending_approval",))
+        return self._approve_overage(decision, actor)
+
+    def reject(self, decision_id: str, actor: str) -> Outcome:
+        """Reject a plan waiting for approval, or an overage (the reservation stands)."""
+        decision = self._decision(decision_id)
+        _expect(decision, "reject", ("pending_approval", "overage_pending_approval"))
+        if decision.status == "pending_approval":
+            locked = self._lock_decision(decision.id)
+            _expect(locked, "reject", ("pending_approval",))
+            self._transition(locked, "rejected", actor)
+            return Outcome(locked, None)
+        reservation = self._reservation(decision)
+        locks, locked = self._lock_reservation(reservation)
+        _expect(locked, "reject", ("overage_pending_approval",))
+        reservation.requested_minor = None
+        self._transition(locked, "reserved", actor)
+        return Outcome(locked, reservation)
+
+    def fulfil(
+        self, decision_id: str, actual_cost: Decimal, currency: str | None, actor: str
+    ) -> Outcome:
+        """Commit what the plan actually cost; more than reserved waits for approval."""
+        decision = self._decision(decision_id)
+        actual_minor = _actual_minor(decision, actual_cost, currency)
+        _expect(decision, "fulfil", ("reserved",))
+        reservation = self._reservation(decision)
+        locks, locked = self._lock_reservation(reservation)
+        _expect(locked, "fulfil", ("reserved",))
+        if actual_minor > reservation.reserved_minor:
+            reservation.requested_minor = actual_minor
+            self._transition(locked, "overage_pending_approval", actor)
+            return Outcome(locked, reservation)
+        now = self.clock()
+        versions = (reservation.pool_version, reservation.caps_version)
+        rest = reservation.reserved_minor - actual_minor
+        self.ledger.move(locks, reservation, "commit", actual_minor, "fulfil", actor, now, versions)
+        if rest:
+            self.ledger.move(locks, reservation, "release", rest, "fulfil", actor, now, versions)
+        reservation.state = "committed"
+        self._transition(locked, "fulfilled", actor)
+        return Outcome(locked, reservation)
+
+    def cancel(self, decision_id: str, actor: str) -> Outcome:
+        """Cancel an accepted plan and release what it holds."""
+        decision = self._decision(decision_id)
+        holding = ("reserved", "overage_pending_approval")
+        _expect(decision, "cancel", ("pending_approval", *holding))
+        if decision.status == "pending_approval":
+            locked = self._lock_decision(decision.id)
+            _expect(locked, "cancel", ("pending_approval",))
+            self._transition(locked, "cancelled", actor)
+            return Outcome(locked, None)
+        reservation = self._reservation(decision)
+        locks, locked = self._lock_reservation(reservation)
+        _expect(locked, "cancel", holding)
+        self._release(locks, reservation, "released", "cancel", actor, self.clock())
+        self._transition(locked, "cancelled", actor)
+        return Outcome(locked, reservation)
+
+    def overdue_pools(self) -> list[tuple[str, str]]:
+        """Return the (pool team, currency) pairs that have overdue open reservations."""
+        rows = self.session.execute(
+            sa.select(Reservation.pool_team, Reservation.currency)
+            .where(Reservation.state == "open", Reservation.expires_at <= self.clock())
+            .distinct()
+            .order_by(Reservation.pool_team, Reservation.currency)
+        )
+        return [(team, currency) for team, currency in rows]
+
+    def expire_overdue(self, pool_team: str, currency: str, actor: str = "expiry") -> int:
+        """Release up to one batch of a pool's overdue reservations; return how many."""
+        locks = Locks()
+        stale = overdue(self.session, pool_team, currency, self.clock(), EXPIRY_BATCH)
+        for reservation in stale:
+            locks.add_reservation(reservation)
+        self.ledger.lock(locks)
+        return self._expire(locks, stale, actor)
+
+    # -- reserving -----------------------------------------------------------------------------
+
+    def _reserve(
+        self,
+        decision: Decision,
+        plan_id: str,
+        actor: str,
+        reason: str,
+        expected: tuple[str, ...],
+    ) -> Outcome:
+        """Reserve a plan's cost in the pool, the customer window and the contact capacity."""
+        candidate = _acceptable(decision, plan_id)
+        amount = to_minor(Decimal(candidate["total_cost"]), decision.currency)
+        level = _contact_level(decision, candidate)
+        now = self.clock()
+        pool = self._pool_for(decision, now)
+        period = period_at(pool.period, now)
+        locks = Locks(
+            pools={(pool.team, decision.currency, period.key)},
+            customers={(decision.customer_id, decision.currency)},
+            capacities={(level, day_key(now))} if level else set(),
+            decisions={decision.id},
+        )
+        stale = overdue(self.session, pool.team, decision.currency, now, EXPIRY_BATCH)
+        for reservation in stale:
+            locks.add_reservation(reservation)
+        self.ledger.lock(locks)
+        locked = locks.decision_rows[decision.id]
+        _expect(locked, reason, expected)
+        self._expire(locks, stale, "expiry")
+        counter = locks.pool_rows[(pool.team, decision.currency, period.key)]
+        capacity = None
+        if level:
+            used = locks.capacity_rows[(level, day_key(now))].used
+            capacity = CapacityState(level, day_key(now), self.caps.capacity_for(level), used)
+        breaches = broken_limits(
+            amount,
+            pool_state(pool, period, counter),
+            self.budgets.window_state(decision.customer_id, decision.currency, self.caps, now),
+            capacity,
+        )
+        if breaches:
+            raise Conflict("The plan does not fit: " + "; ".join(breaches), {"limit": breaches})
+        reservation = Reservation(
+            id=new_id(),
+            decision_id=decision.id,
+            plan_id=plan_id,
+            state="open",
+            currency=decision.currency,
+            pool_team=pool.team,
+            period_key=period.key,
+            customer_id=decision.customer_id,
+            contact_level=level,
+            reserved_minor=0,
+            committed_minor=0,
+            pool_version=pool.version,
+            caps_version=self.caps.version,
+            created_at=now,
+            expires_at=now + self.ttl,
+            updated_at=now,
+        )
+        self.session.add(reservation)
+        versions = (pool.version, self.caps.version)
+        contacts = 1 if level else 0
+        self.ledger.move(
+            locks, reservation, "reserve", amount, reason, actor, now, versions, contacts
+        )
+        self._transition(locked, "reserved", actor, plan_id)
+        return Outcome(locked, reservation)
+
+    def _approve_overage(self, decision: Decision, actor: str) -> Outcome:
+        """Reserve the difference of an approved higher actual cost, if it fits, and commit."""
+        reservation = self._reservation(decision)
+        locks, locked = self._lock_reservation(reservation)
+        _expect(locked, "approve", ("overage_pending_approval",))
+        now = self.clock()
+        requested = reservation.requested_minor or 0
+        extra = requested - reservation.reserved_minor
+        pool = self._pool_version_of(reservation, now)
+        counter = locks.pool_rows[
+            (reservation.pool_team, reservation.currency, reservation.period_key)
+        ]
+        period = period_at(pool.period, now)
+        state = pool_state(pool, period, counter)
+        window = self.budgets.window_state(
+            reservation.customer_id, reservation.currency, self.caps, now
+        )
+        breaches = [b for b in (pool_breach(extra, state), window_breach(extra, window)) if b]
+        if breaches:
+            raise Conflict("The overage does not fit: " + "; ".join(breaches), {"limit": breaches})
+        versions = (pool.version, self.caps.version)
+        self.ledger.move(locks, reservation, "adjust", extra, "approve", actor, now, versions)
+        self.ledger.move(locks, reservation, "commit", requested, "approve", actor, now, versions)
+        reservation.requested_minor = None
+        reservation.state = "committed"
+        self._transition(locked, "fulfilled", actor)
+        return Outcome(locked, reservation)
+
+    # -- expiry and release --------------------------------------------------------------------
+
+    def _expire(self, locks: Locks, stale: list[Reservation], actor: str) -> int:
+        """Release the overdue reservations among `stale` whose rows are all locked."""
+        now = self.clock()
+        expired = 0
+        for reservation in stale:
+            self.session.refresh(reservation)  # its state as of now, under the locks
+            if (
+                reservation.state != "open"
+                or as_utc(reservation.expires_at) > now
+                or not locks.covers(reservation)
+            ):
+                continue
+            self._release(locks, reservation, "expired", "expire", actor, now)
+            decision = locks.decision_rows[reservation.decision_id]
+            self._transition(decision, "expired", actor)
+            expired += 1
+        return expired
+
+    def _release(
+        self,
+        locks: Locks,
+        reservation: Reservation,
+        state: str,
+        reason: str,
+        actor: str,
+        now: datetime,
+    ) -> None:
+        """Release everything a reservation holds (money and its contact)."""
+        versions = (reservation.pool_version, reservation.caps_version)
+        contacts = -1 if reservation.contact_level else 0
+        self.ledger.move(
+            locks,
+            reservation,
+            "release",
+            reservation.reserved_minor,
+            reason,
+            actor,
+            now,
+            versions,
+            contacts,
+        )
+        reservation.requested_minor = None
+        reservation.state = state
+
+    # -- reading and locking -------------------------------------------------------------------
+
+    def _decision(self, decision_id: str) -> Decision:
+        """Load a decision or raise NotFound."""
+        decision = self.session.get(Decision, decision_id)
+        if decision is None:
+            raise NotFound(f"no decision {decision_id!r}")
+        return decision
+
+    def _reservation(self, decision: Decision) -> Reservation:
+        """Load the reservation a decision holds."""
+        reservation = self.session.scalar(
+            sa.select(Reservation).where(Reservation.decision_id == decision.id)
+        )
+        if reservation is None:  # a decision in a holding status always has one
+            raise Conflict(f"decision {decision.id} holds no reservation")
+        return reservation
+
+    def _lock_decision(self, decision_id: str) -> Decision:
+        """Lock one decision row (steps that move no money)."""
+        return self.ledger.lock(Locks(decisions={decision_id})).decision_rows[decision_id]
+
+    def _lock_reservation(self, reservation: Reservation) -> tuple[Locks, Decision]:
+        """Lock a reservation's rows and its pool's overdue ones; release those; refresh it."""
+        now = self.clock()
+        locks = Locks()
+        locks.add_reservation(reservation)
+        stale = overdue(
+            self.session, reservation.pool_team, reservation.currency, now, EXPIRY_BATCH
+        )
+        for other in stale:
+            locks.add_reservation(other)
+        self.ledger.lock(locks)
+        self._expire(locks, stale, "expiry")
+        self.session.refresh(reservation)
+        return locks, locks.decision_rows[reservation.decision_id]
+
+    def _pool_for(self, decision: Decision, at: datetime) -> BudgetPool:
+        """Return the pool a decision spends from, or refuse: finance sets a ceiling first."""
+        pool = self.budgets.resolve_pool(decision.team, decision.currency, at)
+        if pool is None:
+            message = (
+                f"no budget pool for team {decision.team} (nor a default pool) in "
+                f"{decision.currency}; finance sets one with PUT /v1/budgets/<team>"
+            )
+            raise Conflict(message, {"limit": [message]})
+        return pool
+
+    def _pool_version_of(self, reservation: Reservation, at: datetime) -> BudgetPool:
+        """Return the pool version in effect for a reservation's pool and period kind."""
+        pool = self.session.scalar(
+            sa.select(BudgetPool)
+            .where(
+                BudgetPool.team == reservation.pool_team,
+                BudgetPool.currency == reservation.currency,
+                BudgetPool.period == period_kind(reservation.period_key),
+                BudgetPool.effective_at <= at,
+            )
+            .order_by(BudgetPool.version.desc())
+            .limit(1)
+        )
+        if pool is None:
+            raise Conflict(f"no pool {reservation.pool_team} in {reservation.currency} in effect")
+        return pool
+
+    def _transition(
+        self, decision: Decision, status: str, actor: str, plan_id: str | None = None
+    ) -> None:
+        """Change a decision's status (and accepted plan) and audit it."""
+        before: dict[str, Any] = {"status": decision.status, "plan_id": decision.accepted_plan_id}
+        decision.status = status
+        if plan_id is not None:
+            decision.accepted_plan_id = plan_id
+        after = {"status": status, "plan_id": decision.accepted_plan_id}
+        audit.record(self.session, actor, "transition", "decision", decision.id, before, after)
+
+
+def _expect(decision: Decision, action: str, statuses: tuple[str, ...]) -> None:
+    """Refuse a step the decision's status does not allow."""
+    if decision.status not in statuses:
+        message = (
+            f"decision {decision.id} is {decision.status}; {action} needs it to be "
+            f"{' or '.join(statuses)}"
+        )
+        raise Conflict(message, {"status": [message]})
+
+
+def _acceptable(decision: Decision, plan_id: str) -> dict[str, Any]:
+    """Return the decision's candidate `plan_id` if it may be accepted, else refuse (422)."""
+    candidate = decision.candidate(plan_id)
+    if candidate is None:
+        raise InvalidInput(
+            f"plan {plan_id!r} is not a plan of decision {decision.id}",
+            {"plan_id": [f"not a plan of decision {decision.id}"]},
+        )
+    if candidate.get("dropped_by", "cap" if candidate["dropped_reason"] else None) == "cap":
+        raise InvalidInput(
+            f"plan {plan_id!r} was ruled out: {candidate['dropped_reason']}",
+            {"plan_id": [f"ruled out: {candidate['dropped_reason']}"]},
+        )
+    return candidate
+
+
+def _contact_level(decision: Decision, candidate: dict[str, Any]) -> str | None:
+    """Return the most senior personal contact of a candidate plan, if any."""
+    levels = [
+        decision.priced_items[item]["level"]
+        for item in candidate["items"]
+        if decision.priced_items[item]["kind"] == "personal_contact"
+    ]
+    return max(levels, key=contact_rank) if levels else None
+
+
+def _actual_minor(decision: Decision, actual_cost: Decimal, currency: str | None) -> int:
+    """Validate an actual cost against the decision's currency; return minor units."""
+    errors: dict[str, list[str]] = {}
+    if currency is not None and currency != decision.currency:
+        errors["currency"] = [f"must be the decision's currency, {decision.currency}"]
+    if actual_cost < 0:
+        errors["actual_cost"] = ["must not be negative"]
+    minor = 0
+    if not errors:
+        try:
+            minor = to_minor(actual_cost, decision.currency)
+        except MoneyError as error:
+            errors["actual_cost"] = [str(error)]
+    if errors:
+        raise InvalidInput("Invalid fields: " + ", ".join(sorted(errors)), errors)
+    return minor
+
+
+def reservation_view(reservation: Reservation) -> dict[str, Any]:
+    """A reservation's amounts as decimal strings."""
+    c = reservation.currency
+    return {
+        "id": reservation.id,
+        "state": reservation.state,
+        "pool": f"{reservation.pool_team}/{reservation.period_key}",
+        "reserved": str(from_minor(reservation.reserved_minor, c)),
+        "committed": str(from_minor(reservation.committed_minor, c)),
+        "requested": (
+            None
+            if reservation.requested_minor is None
+            else str(from_minor(reservation.requested_minor, c))
+        ),
+        "expires_at": as_utc(reservation.expires_at).isoformat(),
+    }

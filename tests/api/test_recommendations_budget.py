@@ -1,0 +1,94 @@
+"""Recommendations inside what is left: misfits are left out, pacing prices cost when ahead."""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from remedy.extensions import db
+from remedy.ledger.periods import period_at
+from remedy.services.lifecycle import LifecycleService
+from remedy.services.recommendations import RecommendationService
+from tests.conftest import incident_payload
+from tests.factories import decision_row, make_incident, set_caps, set_pool, store
+
+
+def recommend(client, auth, **incident):
+    body = {"incident": incident_payload(**incident), "team": "emea", "limit": 10}
+    response = client.post("/v1/recommendations", json=body, headers=auth())
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def test_plans_over_what_is_left_of_the_pool_are_left_out_and_said_so(app, client, auth):
+    set_pool(app, "emea", "30.00")
+    body = recommend(client, auth)
+    assert body["plans"]
+    assert all(Decimal(p["total_cost"]) <= Decimal("30.00") for p in body["plans"])
+    note = next(n for n in body["notes"] if "no longer fit" in n)
+    assert "the pool emea/" in note and "has 30.00 EUR left" in note
+    assert any(d["reason"].startswith("no longer fits: the pool") for d in body["dropped"])
+
+
+def test_plans_over_the_customer_window_are_left_out(app, client, auth):
+    set_pool(app, "emea", "5000.00")
+    set_caps(app, customer_window={"days": 90, "limit": {"EUR": "20.00"}})
+    body = recommend(client, auth)
+    assert all(Decimal(p["total_cost"]) <= Decimal("20.00") for p in body["plans"])
+    assert any("customer cust-1 has 20.00 EUR left of the 90-day limit" in n for n in body["notes"])
+
+
+def test_plans_with_a_contact_nobody_can_make_today_are_left_out(app, client, auth):
+    set_pool(app, "emea", "5000.00")
+    set_caps(app, contact_capacity={"agent": 0, "manager": 0})
+    body = recommend(client, auth)
+    kinds = {a["kind"] for p in body["plans"] for a in p["actions"]}
+    assert "personal_contact" not in kinds
+    assert any("no manager contact is left today (0 of 0 taken)" in n for n in body["notes"])
+
+
+def test_without_a_pool_plans_are_shown_and_the_notes_say_accepting_needs_one(client, auth):
+    body = recommend(client, auth)
+    assert body["plans"]
+    assert any("no budget pool for team emea" in n for n in body["notes"])
+
+
+def next_month(hours: int) -> datetime:
+    """A moment `hours` into next month (pools set now are in effect then)."""
+    return period_at("month", datetime.now(UTC)).end + timedelta(hours=hours)
+
+
+def decide(app, at):
+    """Recommend for a severe incident of ours at `at`; return the stored decision."""
+    with db.database(app).unit_of_work() as session:
+        engine = app.extensions["remedy.engines"].engine(session)
+        incident = make_incident(severity=4, customer_value="3000", loss_amount="120", team="emea")
+        decision = RecommendationService(session, engine).recommend(incident, 5, "test", at=at)
+        unpaced = engine.decide(incident)
+        return decision, unpaced
+
+
+def test_spending_ahead_of_the_calendar_prices_cost_and_cheaper_plans_win(app):
+    set_pool(app, "emea", "1000.00")
+    early = next_month(12)
+    (spender,) = store(app, decision_row({"apology+gift_1x": ("800.00", False)}, customer_id="x"))
+    with db.database(app).unit_of_work() as session:
+        caps = app.extensions["remedy.engines"].engine(session).caps
+        service = LifecycleService(session, caps, timedelta(days=30), clock=lambda: early)
+        service.begin()
+        service.accept(spender, "apology+gift_1x", "test")
+    decision, unpaced = decide(app, early)
+    assert decision.cost_price == "3.00"  # 80% spent 2% into the month: capped
+    assert any("cost priced at 3.00x" in n for n in decision.notes)
+    shown = decision.presentation[decision.shown[0]]["reasons"]
+    assert any("shadow price 3.00" in r for r in shown)
+    paced_top = decision.candidate(decision.shown[0])
+    unpaced_top = unpaced.kept[0].scored.plan
+    assert Decimal(paced_top["total_cost"]) < unpaced_top.total_cost
+    assert any(n.startswith("budget pacing changed the top plan") for n in decision.notes)
+
+
+def test_below_pace_pacing_holds_nothing_back(app):
+    set_pool(app, "emea", "1000.00")
+    decision, unpaced = decide(app, next_month(12))
+    assert decision.cost_price == "1"
+    assert decision.shown == [c.plan_id for c in unpaced.kept[:5]]
+    assert any("shadow price 1" in n for n in decision.notes)
