@@ -23,7 +23,7 @@ def upgrade() -> None:
     op.create_table(
         "model_versions",
         sa.Column("version", sa.String(length=64), nullable=False),
-        sa.Column("created_at", remedy.store.models.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_by", sa.String(length=64), nullable=False),
         sa.Column("card", sa.JSON(), nullable=False),
         sa.Column("model_sha256", sa.String(length=64), nullable=False),
@@ -34,7 +34,7 @@ def upgrade() -> None:
         "model_promotions",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("version", sa.String(length=64), nullable=False),
-        sa.Column("at", remedy.store.models.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("by", sa.String(length=64), nullable=False),
         sa.Column("reason", sa.String(length=200), nullable=False),
         sa.ForeignKeyConstraint(
@@ -49,11 +49,11 @@ def upgrade() -> None:
         sa.Column("decision_id", sa.String(length=32), nullable=False),
         sa.Column("plan_id", sa.String(length=200), nullable=False),
         sa.Column("retained", sa.Boolean(), nullable=False),
-        sa.Column("observed_at", remedy.store.models.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("observed_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("referrals", sa.Integer(), nullable=True),
         sa.Column("revenue_after_minor", sa.BigInteger(), nullable=True),
         sa.Column("csat", sa.Integer(), nullable=True),
-        sa.Column("recorded_at", remedy.store.models.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("recorded_by", sa.String(length=64), nullable=False),
         sa.ForeignKeyConstraint(
             ["decision_id"], ["decisions.id"], name=op.f("fk_outcomes_decision_id_decisions")
