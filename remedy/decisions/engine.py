@@ -24,7 +24,7 @@ class Candidate:
     scored: ScoredPlan
     dropped_reason: str | None = None
     requires_approval: bool = False
-    approval_reasons: list[str] = field(default_factory=list)
+    extra_reasons: list[str] = field(default_factory=list)
 
     @property
     def plan_id(self) -> str:
@@ -67,7 +67,7 @@ class DecisionResult:
             f"within the incident cap of {cap.amount} {currency} ({cap.binding})",
         ]
         reasons += [f"{r.describe()} required by rule {r.rule_id}" for r in self.requirements]
-        return reasons + candidate.approval_reasons
+        return reasons + candidate.extra_reasons
 
 
 @dataclass(frozen=True)
@@ -137,14 +137,14 @@ class DecisionEngine:
             return candidate
         if cost > cap.approval_threshold:
             candidate.requires_approval = True
-            candidate.approval_reasons.append(
+            candidate.extra_reasons.append(
                 f"needs approval: cost {cost} {currency} is over the threshold of "
                 f"{cap.approval_threshold} {currency}"
             )
         needs_approval = [a.item_id for a in plan.actions if a.requires_approval]
         if needs_approval:
             candidate.requires_approval = True
-            candidate.approval_reasons.append(
+            candidate.extra_reasons.append(
                 f"needs approval: {', '.join(needs_approval)} always does"
             )
         return candidate

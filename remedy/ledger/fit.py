@@ -72,7 +72,7 @@ def pacing_effect(candidates: list[Candidate], headroom: Headroom, currency: str
     extra = pace.price - 1
     for candidate in kept:
         cost = candidate.scored.plan.total_cost
-        candidate.reasons.append(
+        candidate.extra_reasons.append(
             f"budget pacing: cost {cost} {currency} counted as "
             f"{(cost * pace.price).quantize(cost)} {currency} (shadow price {pace.price})"
         )
