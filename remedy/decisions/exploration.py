@@ -20,6 +20,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 
+PLACES = Decimal("1e-12")
+
+
 @dataclass(frozen=True)
 class ExplorationPolicy:
     """How often and how widely to explore."""
@@ -35,12 +38,16 @@ class ExplorationPolicy:
             raise ValueError("exploration top_k must be at least 1")
 
     def propensities(self, kept: int) -> list[Decimal]:
-        """Return the probability of each of the first `kept` ranked plans being shown first."""
+        """Return the probability of each of the first `kept` ranked plans being shown first.
+
+        Probabilities are rounded to 12 decimal places (1/3 has no exact decimal form).
+        """
         if kept == 0:
             return []
         k = min(self.top_k, kept)
-        share = self.rate / k
-        return [1 - self.rate + share] + [share] * (k - 1) + [Decimal(0)] * (kept - k)
+        share = (self.rate / k).quantize(PLACES).normalize()
+        first = (1 - self.rate + self.rate / k).quantize(PLACES).normalize()
+        return [first] + [share] * (k - 1) + [Decimal(0)] * (kept - k)
 
     def choose_first(self, kept: int, rng: random.Random) -> tuple[int, Decimal]:
         """Return the index (in rank order) of the plan to show first, and its propensity."""

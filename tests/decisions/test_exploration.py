@@ -14,6 +14,8 @@ def test_propensities_follow_the_rule_and_sum_to_one():
     p = policy.propensities(8)
     assert p[0] == Decimal("0.92") and p[1:5] == [Decimal("0.02")] * 4 and p[5:] == [0, 0, 0]
     assert sum(p) == 1
+    thirds = ExplorationPolicy(Decimal(1), top_k=3).propensities(3)
+    assert thirds == [Decimal("0.333333333333")] * 3
     assert ExplorationPolicy(Decimal("0.5"), 5).propensities(2) == [
         Decimal("0.75"),
         Decimal("0.25"),
