@@ -119,6 +119,13 @@ def build_bundle(
         },
         "offpolicy": {name: [e.as_dict() for e in es] for name, es in estimates.items()},
         "model_agrees_with_log": float((evaluation.picks["model"] == holdout.logged_index).mean()),
+        "notes": [
+            "IPS and SNIPS for the model rest on the few holdout decisions where the logged plan "
+            "is the model's pick (model_agrees_with_log), hence their wide intervals.",
+            "The doubly robust estimate uses the trained model as its own reward model, so it "
+            "shares the model's optimism about the plans it picks (optimizer's curse); a "
+            "cross-fitted reward model would remove that.",
+        ],
     }
     timings["evaluate_s"] = time.perf_counter() - clock
 

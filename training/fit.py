@@ -147,33 +147,28 @@ def plot_policy_values(
 ) -> Path:
     """Draw each policy's off-policy estimates with intervals (and the true value) as a PNG."""
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
-    policies = list(estimates)
-    methods = sorted({e.method for es in estimates.values() for e in es})
-    width = 0.8 / max(1, len(methods) + (1 if truth else 0))
-    for m, method in enumerate(methods):
-        xs, ys, errs = [], [], [[], []]
-        for i, policy in enumerate(policies):
-            for e in estimates[policy]:
-                if e.method == method:
-                    xs.append(i + m * width)
-                    ys.append(e.value)
-                    errs[0].append(e.value - e.low)
-                    errs[1].append(e.high - e.value)
-        ax.bar(xs, ys, width, yerr=errs, capsize=3, label=method)
-    if truth:
-        xs = [i + len(methods) * width for i, p in enumerate(policies) if p in truth]
-        ax.bar(
-            xs,
-            [truth[p] for p in policies if p in truth],
-            width,
-            color="black",
-            alpha=0.6,
-            label="simulator truth",
-        )
-    ax.set_xticks([i + width * len(methods) / 2 for i in range(len(policies))], policies)
+    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=100)
+    truth = truth or {}
+    colours: dict[str, str] = {}
+    width = 0.2
+    for i, (policy, policy_estimates) in enumerate(estimates.items()):
+        bars = [(e.method, e.value, e.value - e.low, e.high - e.value) for e in policy_estimates]
+        if policy in truth:
+            bars.append(("simulator truth", truth[policy], 0.0, 0.0))
+        for j, (method, value, below, above) in enumerate(bars):
+            colour = colours.setdefault(
+                method, "0.35" if method == "simulator truth" else f"C{len(colours)}"
+            )
+            label = method if method not in ax.get_legend_handles_labels()[1] else None
+            x = i + (j - (len(bars) - 1) / 2) * width
+            error = [[below], [above]] if below or above else None
+            ax.bar(x, value, width, yerr=error, capsize=3, color=colour, label=label)
+    ax.set_xticks(range(len(estimates)), list(estimates))
+    ax.axhline(0, color="black", linewidth=0.5)
     ax.set(ylabel="mean net value per decision (USD)", title=title or "Policy values")
-    ax.legend(loc="lower right", fontsize="small")
+    ax.legend(
+        loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=5, fontsize="small", frameon=False
+    )
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path)
