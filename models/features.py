@@ -78,6 +78,21 @@ def categories() -> list[np.ndarray]:
     return [np.arange(len(vocab), dtype=float) for vocab in VOCABULARIES.values()]
 
 
+_ONE_HOT_CODES = np.concatenate(categories())
+_ONE_HOT_COLUMNS = np.repeat(CATEGORICAL_COLUMNS, [len(v) for v in VOCABULARIES.values()])
+
+
+def one_hot(x: np.ndarray) -> np.ndarray:
+    """Return rows encoded as the pipeline's encoder does: one-hot codes, then numeric columns.
+
+    A NumPy twin of models.pipeline.encoder() for the serving path, where the
+    ColumnTransformer's input checks cost more than the trees; ModelScorer uses it only after
+    checking on a probe that it matches the artifact's fitted encoder exactly.
+    """
+    hot = (x[:, _ONE_HOT_COLUMNS] == _ONE_HOT_CODES).astype(float)
+    return np.hstack([hot, x[:, NUMERIC_COLUMNS]])
+
+
 def _scale(incident: Incident) -> float:
     """Return the denominator of every ratio: the loss, floored for incidents without one."""
     # A loss of zero (rudeness with nothing to refund) would make every ratio infinite; a

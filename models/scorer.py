@@ -10,7 +10,13 @@ from sklearn.pipeline import Pipeline
 from threadpoolctl import ThreadpoolController
 
 from models.artifact import Artifact, load_artifact
-from models.features import CATEGORICAL_COLUMNS, FEATURE_NAMES, feature_matrix
+from models.features import (
+    CATEGORICAL_COLUMNS,
+    FEATURE_NAMES,
+    VOCABULARIES,
+    feature_matrix,
+    one_hot,
+)
 from models.pipeline import REFERRALS, RETENTION
 from remedy.decisions.types import Incident, Plan
 
@@ -18,30 +24,28 @@ P_MIN, P_MAX = 0.001, 0.999  # never certain: a plan is ranked on a probability,
 
 
 def _probe_matrix() -> np.ndarray:
-    """Return rows covering every categorical code (and an unknown one) to compare encoders."""
-    rows = 12
-    probe = np.tile(np.linspace(0.0, 5.0, rows)[:, None], (1, len(FEATURE_NAMES)))
+    """Return rows covering every categorical code and an unknown one, with varied numbers."""
+    longest = max(len(vocab) for vocab in VOCABULARIES.values())
+    rows = longest + 1
+    probe = np.tile(np.linspace(-2.0, 7.5, rows)[:, None], (1, len(FEATURE_NAMES)))
     for column in CATEGORICAL_COLUMNS:
-        probe[:, column] = np.arange(rows) % 6 - 1.0  # -1 is the unknown code
+        probe[:, column] = np.arange(rows) - 1.0  # -1 is the unknown code, then every code
     return probe
 
 
-def _shared_encoder(first: Pipeline, second: Pipeline) -> Pipeline | None:
-    """Return the encoding steps if both pipelines encode identically, else None."""
-    encode_first, encode_second = first[:-1], second[:-1]
+def _encodes_like_one_hot(pipeline: Pipeline) -> bool:
+    """Tell whether the pipeline's encoding steps give exactly what `one_hot` gives."""
     probe = _probe_matrix()
-    a, b = encode_first.transform(probe), encode_second.transform(probe)
-    return encode_first if a.shape == b.shape and np.array_equal(a, b) else None
+    encoded = pipeline[:-1].transform(probe)
+    expected = one_hot(probe)
+    return encoded.shape == expected.shape and bool(np.array_equal(encoded, expected))
 
 
 class ModelScorer:
     """Predicts P(stay) and expected referrals for all plans of a decision in one batch."""
 
     def __init__(self, artifact: Artifact, threads: int | None = 1) -> None:
-        """Keep the artifact's pipelines; the version comes from its card.
-
-        `threads` caps the OpenMP threads of one prediction (None: the library default).
-        """
+        """Keep the artifact's pipelines; `threads` caps OpenMP per prediction (None: all)."""
         self.artifact = artifact
         # One thread by default: a decision is 40-200 rows, too few to split, and with one
         # worker per core a second OpenMP thread only waits for a core: measured on 2 cores
@@ -51,10 +55,11 @@ class ModelScorer:
         self.version: str = artifact.version
         self._retention: Pipeline = artifact.models[RETENTION]
         self._referrals: Pipeline = artifact.models[REFERRALS]
-        # Both pipelines carry the same fitted encoder (models/pipeline.py); when the probe
-        # confirms it, encode once and call the two estimators: the same functions the
-        # pipelines call, with one encoding pass per request instead of two.
-        self._encoder = _shared_encoder(self._retention, self._referrals)
+        # The fitted estimators are the artifact's; only the encoding step may be swapped for
+        # its NumPy twin, and only when both encoders match it exactly on a probe covering
+        # every code. The ColumnTransformer's checks cost more than the trees on 40 rows
+        # (benchmarks/README-model.md); any mismatch falls back to the full pipelines.
+        self.fast_path = all(_encodes_like_one_hot(p) for p in (self._retention, self._referrals))
 
     @classmethod
     def from_folder(cls, folder: Path | str, threads: int | None = 1) -> ModelScorer:
@@ -70,8 +75,8 @@ class ModelScorer:
 
     def _predict_unlimited(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return clipped P(stay) and non-negative referrals, on the current thread limits."""
-        if self._encoder is not None:
-            encoded = self._encoder.transform(x)
+        if self.fast_path:
+            encoded = one_hot(x)
             p_stay = self._retention[-1].predict_proba(encoded)[:, 1]
             referrals = self._referrals[-1].predict(encoded)
         else:

@@ -14,6 +14,7 @@ from models.features import (
     UNKNOWN_CODE,
     feature_matrix,
     feature_rows,
+    one_hot,
 )
 from models.pipeline import encoder
 from remedy.decisions.types import FaultType, Kind
@@ -105,6 +106,18 @@ def test_unknown_categories_encode_to_zeros_without_warnings():
         encoded = encode.transform(unknown)
     assert encoded.shape == encode.transform(known).shape
     assert encoded.sum() < encode.transform(known).sum()  # two one-hot groups are empty
+
+
+def test_one_hot_twin_matches_the_pipeline_encoder():
+    """The NumPy encoding used for serving equals the fitted ColumnTransformer's output."""
+    incidents = [
+        make_incident(category=c, channel=ch, fault_type=f)
+        for c in ("delivery", "billing", "outage", "unheard-of")
+        for ch in ("email", "social", "pigeon")
+        for f in FaultType
+    ]
+    x = np.vstack([feature_matrix(i, candidate_plans(i)[::40]) for i in incidents])
+    np.testing.assert_array_equal(one_hot(x), encoder().fit(x[:10]).transform(x))
 
 
 def test_zero_loss_and_no_plans_stay_finite():

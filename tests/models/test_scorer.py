@@ -7,7 +7,8 @@ from decimal import Decimal
 import numpy as np
 
 from models.artifact import Artifact
-from models.features import feature_matrix
+from models.features import categories, feature_matrix
+from models.pipeline import retention_pipeline
 from models.scorer import P_MAX, P_MIN, ModelScorer
 from remedy.decisions.ranker import PlanRanker, PlanScorer
 from tests.factories import make_incident
@@ -33,18 +34,41 @@ def test_no_plans_give_empty_arrays(in_memory_artifact):
     assert p_stay.shape == referrals.shape == (0,)
 
 
-def test_shared_encoding_equals_the_pipelines(in_memory_artifact):
-    """Encoding once for both estimators gives what each full pipeline gives."""
+def test_fast_path_equals_the_pipelines(in_memory_artifact):
+    """Serving through the NumPy one-hot gives exactly what each full pipeline gives."""
     scorer = ModelScorer(in_memory_artifact)
-    assert scorer._encoder is not None
+    assert scorer.fast_path
     incident = make_incident(category="outage", severity=5, churn_threat=True)
     plans = candidate_plans(incident)
     p_stay, referrals = scorer.predict(incident, plans)
     models = in_memory_artifact.models
     x = feature_matrix(incident, plans)
     expected_p = np.clip(models["retention"].predict_proba(x)[:, 1], P_MIN, P_MAX)
-    np.testing.assert_allclose(p_stay, expected_p)
-    np.testing.assert_allclose(referrals, np.maximum(models["referrals"].predict(x), 0))
+    np.testing.assert_array_equal(p_stay, expected_p)
+    np.testing.assert_array_equal(referrals, np.maximum(models["referrals"].predict(x), 0))
+
+
+def test_an_encoder_that_differs_falls_back_to_the_pipeline(logged_rows, trained_models, tmp_path):
+    """A pipeline whose encoder the NumPy twin does not match is served as a whole."""
+    widened = retention_pipeline(max_iter=5)
+    widened.set_params(encode__categorical__categories=[np.append(c, 99.0) for c in categories()])
+    widened.fit(logged_rows.features[:2000], logged_rows.retained[:2000])
+    models = {"retention": widened, "referrals": trained_models["referrals"]}
+    scorer = ModelScorer(Artifact(models, {"version": "odd"}, tmp_path))
+    assert not scorer.fast_path
+    incident = make_incident()
+    plans = candidate_plans(incident)
+    expected = np.clip(widened.predict_proba(feature_matrix(incident, plans))[:, 1], P_MIN, P_MAX)
+    np.testing.assert_array_equal(scorer.predict(incident, plans)[0], expected)
+
+
+def test_thread_limit_is_optional(in_memory_artifact):
+    """Without a thread cap the scorer predicts the same."""
+    incident = make_incident()
+    plans = candidate_plans(incident)
+    capped = ModelScorer(in_memory_artifact).predict(incident, plans)
+    free = ModelScorer(in_memory_artifact, threads=None).predict(incident, plans)
+    np.testing.assert_array_equal(capped[0], free[0])
 
 
 def test_predict_many_equals_predict(in_memory_artifact):
