@@ -157,3 +157,7 @@ def row_count(app: Flask, model: type) -> int:
     """Count the rows of a table."""
     with db.database(app).unit_of_work() as session:
         return session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+# The model and training tests share one small model, trained once per session.
+from tests.model_fixtures import *  # noqa: E402, F403 - pytest fixtures

@@ -19,7 +19,6 @@ import random
 from dataclasses import dataclass
 from decimal import Decimal
 
-
 PLACES = Decimal("1e-12")
 
 

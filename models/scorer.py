@@ -1,0 +1,105 @@
+"""The trained model behind the `PlanScorer` protocol the ranker uses."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from sklearn.pipeline import Pipeline
+from threadpoolctl import ThreadpoolController
+
+from models.artifact import Artifact, load_artifact
+from models.features import (
+    CATEGORICAL_COLUMNS,
+    FEATURE_NAMES,
+    VOCABULARIES,
+    feature_matrix,
+    one_hot,
+)
+from models.pipeline import REFERRALS, RETENTION
+from remedy.decisions.types import Incident, Plan
+
+P_MIN, P_MAX = 0.001, 0.999  # never certain: a plan is ranked on a probability, not a verdict
+
+
+def _probe_matrix() -> np.ndarray:
+    """Return rows covering every categorical code and an unknown one, with varied numbers."""
+    longest = max(len(vocab) for vocab in VOCABULARIES.values())
+    rows = longest + 1
+    probe = np.tile(np.linspace(-2.0, 7.5, rows)[:, None], (1, len(FEATURE_NAMES)))
+    for column in CATEGORICAL_COLUMNS:
+        probe[:, column] = np.arange(rows) - 1.0  # -1 is the unknown code, then every code
+    return probe
+
+
+def _encodes_like_one_hot(pipeline: Pipeline) -> bool:
+    """Tell whether the pipeline's encoding steps give exactly what `one_hot` gives."""
+    probe = _probe_matrix()
+    encoded = pipeline[:-1].transform(probe)
+    expected = one_hot(probe)
+    return encoded.shape == expected.shape and bool(np.array_equal(encoded, expected))
+
+
+class ModelScorer:
+    """Predicts P(stay) and expected referrals for all plans of a decision in one batch."""
+
+    def __init__(self, artifact: Artifact, threads: int | None = 1) -> None:
+        """Keep the artifact's pipelines; `threads` caps OpenMP per prediction (None: all)."""
+        self.artifact = artifact
+        # One thread by default: a decision is 40-200 rows, too few to split, and with one
+        # worker per core a second OpenMP thread only waits for a core: measured on 2 cores
+        # under load, p99 went from seconds to about 10 ms (benchmarks/README-model.md).
+        self._threads = threads
+        self._controller = ThreadpoolController() if threads is not None else None
+        self.version: str = artifact.version
+        self._retention: Pipeline = artifact.models[RETENTION]
+        self._referrals: Pipeline = artifact.models[REFERRALS]
+        # The fitted estimators are the artifact's; only the encoding step may be swapped for
+        # its NumPy twin, and only when both encoders match it exactly on a probe covering
+        # every code. The ColumnTransformer's checks cost more than the trees on 40 rows
+        # (benchmarks/README-model.md); any mismatch falls back to the full pipelines.
+        self.fast_path = all(_encodes_like_one_hot(p) for p in (self._retention, self._referrals))
+
+    @classmethod
+    def from_folder(cls, folder: Path | str, threads: int | None = 1) -> ModelScorer:
+        """Load and verify the artifact in `folder` (raises `ModelLoadError`)."""
+        return cls(load_artifact(folder), threads)
+
+    def _predict_matrix(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return clipped P(stay) and non-negative referrals for feature rows."""
+        if self._controller is None:
+            return self._predict_unlimited(x)
+        with self._controller.limit(limits=self._threads, user_api="openmp"):
+            return self._predict_unlimited(x)
+
+    def _predict_unlimited(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return clipped P(stay) and non-negative referrals, on the current thread limits."""
+        if self.fast_path:
+            encoded = one_hot(x)
+            p_stay = self._retention[-1].predict_proba(encoded)[:, 1]
+            referrals = self._referrals[-1].predict(encoded)
+        else:
+            p_stay = self._retention.predict_proba(x)[:, 1]
+            referrals = self._referrals.predict(x)
+        return np.clip(p_stay, P_MIN, P_MAX), np.maximum(referrals, 0.0)
+
+    def predict(self, incident: Incident, plans: Sequence[Plan]) -> tuple[np.ndarray, np.ndarray]:
+        """Return P(stay) and expected referrals for each plan, as two float arrays."""
+        if not plans:
+            return np.empty(0), np.empty(0)
+        return self._predict_matrix(feature_matrix(incident, plans))
+
+    def predict_many(
+        self, decisions: Sequence[tuple[Incident, Sequence[Plan]]]
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Return `predict` for many decisions at once (one model call: offline evaluation)."""
+        blocks = [feature_matrix(incident, plans) for incident, plans in decisions]
+        if not blocks:
+            return []
+        p_stay, referrals = self._predict_matrix(np.vstack(blocks))
+        bounds = np.cumsum([0] + [len(b) for b in blocks])
+        return [
+            (p_stay[lo:hi], referrals[lo:hi])
+            for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)
+        ]

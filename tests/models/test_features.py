@@ -1,0 +1,129 @@
+"""The feature definition shared by training and serving."""
+
+from __future__ import annotations
+
+import warnings
+from decimal import Decimal
+
+import numpy as np
+
+from models.features import (
+    CATEGORICAL_COLUMNS,
+    FEATURE_NAMES,
+    NUMERIC_COLUMNS,
+    UNKNOWN_CODE,
+    feature_matrix,
+    feature_rows,
+    one_hot,
+)
+from models.pipeline import encoder
+from remedy.decisions.types import FaultType, Kind
+from tests.model_factories import action, make_incident, plan
+from training.candidates import candidate_plans
+
+COLUMN = {name: i for i, name in enumerate(FEATURE_NAMES)}
+
+
+def test_columns_are_partitioned_into_categorical_and_numeric():
+    """Every column is either categorical or numeric, never both."""
+    assert sorted(CATEGORICAL_COLUMNS + NUMERIC_COLUMNS) == list(range(len(FEATURE_NAMES)))
+    assert not set(CATEGORICAL_COLUMNS) & set(NUMERIC_COLUMNS)
+
+
+def test_matrix_has_one_row_per_plan_and_repeats_the_incident():
+    """Incident columns repeat across plans; plan columns differ."""
+    incident = make_incident()
+    plans = candidate_plans(incident)
+    x = feature_matrix(incident, plans)
+    assert x.shape == (len(plans), len(FEATURE_NAMES))
+    assert x.dtype == np.float64
+    assert np.isfinite(x).all()
+    for name in ("severity", "fault_type", "churn_threat", "category", "channel"):
+        assert np.unique(x[:, COLUMN[name]]).size == 1
+    assert np.unique(x[:, COLUMN["total_value_ratio"]]).size > 5
+
+
+def test_training_rows_equal_serving_rows():
+    """feature_rows (training) gives exactly the rows feature_matrix (serving) gives."""
+    incident = make_incident(category="product_defect", churn_threat=True)
+    plans = candidate_plans(incident)
+    serving = feature_matrix(incident, plans)
+    training = feature_rows((incident, p) for p in plans)
+    np.testing.assert_array_equal(serving, training)
+
+
+def test_plan_features_read_the_actions():
+    """Ratios are to the loss; kinds, levels and audiences land in their columns."""
+    incident = make_incident(loss_amount=Decimal("80.00"), customer_value=Decimal("800.00"))
+    p = plan(
+        action("apology", Kind.APOLOGY),
+        action("replacement", Kind.REPLACEMENT, "80.00", "48.00"),
+        action("gift_2x", Kind.GIFT, "160.00", "64.00"),
+        action("gift_companions", Kind.GIFT, "80.00", "32.00", audience="companions"),
+        action("contact_manager", Kind.PERSONAL_CONTACT, cost="20.00", level="manager"),
+    )
+    row = dict(zip(FEATURE_NAMES, feature_matrix(incident, [p])[0], strict=True))
+    assert row["log_value_ratio"] == np.log(10.0)
+    assert row["fix_value_ratio"] == 1.0
+    assert row["gift_value_ratio"] == 2.0  # the companions' gift is not the customer's
+    assert row["total_value_ratio"] == 4.0
+    assert row["cost_ratio"] == (48 + 64 + 32 + 20) / 80
+    assert row["has_apology"] == 1.0
+    assert row["contact_rank"] == 2.0
+    assert row["companion_gift"] == 1.0
+    assert (row["has_upgrade"], row["has_expedite"]) == (0.0, 0.0)
+    assert row["n_actions"] == 5.0
+
+
+def test_features_do_not_depend_on_the_currency():
+    """The same incident in EUR and in JPY (x150) gives the same features."""
+    p_eur = plan(
+        action("refund_full", Kind.REFUND, "100.00", "100.00"),
+        action("gift_1x", Kind.GIFT, "100.00", "40.00"),
+    )
+    p_jpy = plan(
+        action("refund_full", Kind.REFUND, "15000", "15000"),
+        action("gift_1x", Kind.GIFT, "15000", "6000"),
+        currency="JPY",
+    )
+    eur = feature_matrix(make_incident(), [p_eur])
+    jpy = feature_matrix(
+        make_incident(currency="JPY", loss_amount=Decimal(15000), customer_value=Decimal(150000)),
+        [p_jpy],
+    )
+    np.testing.assert_allclose(eur, jpy)
+
+
+def test_unknown_categories_encode_to_zeros_without_warnings():
+    """An unseen category becomes the unknown code, and the encoder maps it to all zeros."""
+    known = feature_matrix(make_incident(), [plan()])
+    unknown = feature_matrix(make_incident(category="returns", channel="fax"), [plan()])
+    assert unknown[0, COLUMN["category"]] == UNKNOWN_CODE
+    assert unknown[0, COLUMN["channel"]] == UNKNOWN_CODE
+    encode = encoder().fit(known)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        encoded = encode.transform(unknown)
+    assert encoded.shape == encode.transform(known).shape
+    assert encoded.sum() < encode.transform(known).sum()  # two one-hot groups are empty
+
+
+def test_one_hot_twin_matches_the_pipeline_encoder():
+    """The NumPy encoding used for serving equals the fitted ColumnTransformer's output."""
+    incidents = [
+        make_incident(category=c, channel=ch, fault_type=f)
+        for c in ("delivery", "billing", "outage", "unheard-of")
+        for ch in ("email", "social", "pigeon")
+        for f in FaultType
+    ]
+    x = np.vstack([feature_matrix(i, candidate_plans(i)[::40]) for i in incidents])
+    np.testing.assert_array_equal(one_hot(x), encoder().fit(x[:10]).transform(x))
+
+
+def test_zero_loss_and_no_plans_stay_finite():
+    """A loss of zero does not divide by zero; no plans give an empty matrix."""
+    incident = make_incident(loss_amount=Decimal("0.00"), fault_type=FaultType.CUSTOMER)
+    x = feature_matrix(incident, candidate_plans(incident))
+    assert np.isfinite(x).all()
+    assert feature_matrix(incident, []).shape == (0, len(FEATURE_NAMES))
+    assert feature_rows([]).shape == (0, len(FEATURE_NAMES))

@@ -1,0 +1,102 @@
+"""The trained model behind the PlanScorer protocol."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import numpy as np
+
+from models.artifact import Artifact
+from models.features import categories, feature_matrix
+from models.pipeline import retention_pipeline
+from models.scorer import P_MAX, P_MIN, ModelScorer
+from remedy.decisions.ranker import PlanRanker, PlanScorer
+from tests.model_factories import make_incident
+from training.candidates import candidate_plans
+
+
+def test_scorer_follows_the_protocol(artifact_dir):
+    """The scorer has the card's version and returns two float arrays, one value per plan."""
+    scorer: PlanScorer = ModelScorer.from_folder(artifact_dir)
+    assert scorer.version == artifact_dir.name
+    incident = make_incident()
+    plans = candidate_plans(incident)
+    p_stay, referrals = scorer.predict(incident, plans)
+    assert p_stay.shape == referrals.shape == (len(plans),)
+    assert p_stay.dtype == referrals.dtype == np.float64
+    assert ((p_stay >= P_MIN) & (p_stay <= P_MAX)).all()
+    assert (referrals >= 0).all()
+
+
+def test_no_plans_give_empty_arrays(in_memory_artifact):
+    """Scoring no plans returns empty arrays rather than calling the model."""
+    p_stay, referrals = ModelScorer(in_memory_artifact).predict(make_incident(), [])
+    assert p_stay.shape == referrals.shape == (0,)
+
+
+def test_fast_path_equals_the_pipelines(in_memory_artifact):
+    """Serving through the NumPy one-hot gives exactly what each full pipeline gives."""
+    scorer = ModelScorer(in_memory_artifact)
+    assert scorer.fast_path
+    incident = make_incident(category="outage", severity=5, churn_threat=True)
+    plans = candidate_plans(incident)
+    p_stay, referrals = scorer.predict(incident, plans)
+    models = in_memory_artifact.models
+    x = feature_matrix(incident, plans)
+    expected_p = np.clip(models["retention"].predict_proba(x)[:, 1], P_MIN, P_MAX)
+    np.testing.assert_array_equal(p_stay, expected_p)
+    np.testing.assert_array_equal(referrals, np.maximum(models["referrals"].predict(x), 0))
+
+
+def test_an_encoder_that_differs_falls_back_to_the_pipeline(logged_rows, trained_models, tmp_path):
+    """A pipeline whose encoder the NumPy twin does not match is served as a whole."""
+    widened = retention_pipeline(max_iter=5)
+    widened.set_params(encode__categorical__categories=[np.append(c, 99.0) for c in categories()])
+    widened.fit(logged_rows.features[:2000], logged_rows.retained[:2000])
+    models = {"retention": widened, "referrals": trained_models["referrals"]}
+    scorer = ModelScorer(Artifact(models, {"version": "odd"}, tmp_path))
+    assert not scorer.fast_path
+    incident = make_incident()
+    plans = candidate_plans(incident)
+    expected = np.clip(widened.predict_proba(feature_matrix(incident, plans))[:, 1], P_MIN, P_MAX)
+    np.testing.assert_array_equal(scorer.predict(incident, plans)[0], expected)
+
+
+def test_thread_limit_is_optional(in_memory_artifact):
+    """Without a thread cap the scorer predicts the same."""
+    incident = make_incident()
+    plans = candidate_plans(incident)
+    capped = ModelScorer(in_memory_artifact).predict(incident, plans)
+    free = ModelScorer(in_memory_artifact, threads=None).predict(incident, plans)
+    np.testing.assert_array_equal(capped[0], free[0])
+
+
+def test_predict_many_equals_predict(in_memory_artifact):
+    """Batching decisions for offline evaluation changes nothing."""
+    scorer = ModelScorer(in_memory_artifact)
+    decisions = [
+        (make_incident(severity=s, customer_id=f"c{s}"), candidate_plans(make_incident(severity=s)))
+        for s in (1, 3, 5)
+    ]
+    for (incident, plans), (p, r) in zip(decisions, scorer.predict_many(decisions), strict=True):
+        p1, r1 = scorer.predict(incident, plans)
+        np.testing.assert_allclose(p, p1)
+        np.testing.assert_allclose(r, r1)
+    assert scorer.predict_many([]) == []
+
+
+def test_ranker_ranks_with_the_model(in_memory_artifact):
+    """PlanRanker takes the model as its scorer and returns Decimal net values."""
+    incident = make_incident(customer_value=Decimal("5000.00"))
+    plans = candidate_plans(incident)
+    ranked = PlanRanker(ModelScorer(in_memory_artifact)).rank(incident, plans)
+    assert len(ranked) == len(plans)
+    values = [s.expected_net_value for s in ranked]
+    assert values == sorted(values, reverse=True)
+    assert all(isinstance(v, Decimal) for v in values)
+
+
+def test_version_comes_from_the_card(trained_models, tmp_path):
+    """The scorer's version is the card's, whatever the folder is called."""
+    scorer = ModelScorer(Artifact(trained_models, {"version": "v-42"}, tmp_path))
+    assert scorer.version == "v-42"

@@ -1,0 +1,176 @@
+"""Fit the retention and referral pipelines, evaluate them on the holdout, and plot the results."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+from sklearn.metrics import (
+    brier_score_loss,
+    log_loss,
+    mean_absolute_error,
+    mean_poisson_deviance,
+    roc_auc_score,
+)
+from sklearn.pipeline import Pipeline
+from threadpoolctl import threadpool_limits
+from tqdm.auto import tqdm
+
+from models.pipeline import REFERRALS, RETENTION, referrals_pipeline, retention_pipeline
+from training.logs import LoggedRows
+from training.offpolicy import Estimate
+
+
+def _pyplot() -> ModuleType:
+    """Return pyplot on the Agg backend: plots are files, training runs without a display."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def fit_models(
+    rows: LoggedRows,
+    *,
+    seed: int = 0,
+    threads: int | None = None,
+    progress: bool = True,
+    **params: object,
+) -> dict[str, Pipeline]:
+    """Fit both pipelines on the logged rows; `params` override the boosting settings.
+
+    `threads` caps OpenMP threads (None: all cores); on a shared machine 1 can be faster.
+    """
+    if len(rows) == 0:
+        raise ValueError("no rows to fit on")
+    if rows.retained.all() or not rows.retained.any():
+        raise ValueError("the retention labels need both outcomes")
+    jobs = [
+        (RETENTION, retention_pipeline(seed, **params), rows.retained.astype(int)),
+        (REFERRALS, referrals_pipeline(seed, **params), rows.referrals.astype(float)),
+    ]
+    models: dict[str, Pipeline] = {}
+    with threadpool_limits(limits=threads, user_api="openmp"):
+        for name, pipeline, target in tqdm(jobs, desc="fitting", disable=not progress):
+            models[name] = pipeline.fit(rows.features, target)
+    return models
+
+
+def calibration_bins(p: np.ndarray, y: np.ndarray, n_bins: int = 10) -> list[dict[str, float]]:
+    """Return equal-width bins of predicted P(stay) with mean prediction, observed rate, count."""
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    which = np.clip(np.digitize(p, edges[1:-1]), 0, n_bins - 1)
+    bins = []
+    for b in range(n_bins):
+        mask = which == b
+        if mask.any():
+            bins.append(
+                {
+                    "low": round(float(edges[b]), 6),
+                    "high": round(float(edges[b + 1]), 6),
+                    "predicted": float(p[mask].mean()),
+                    "observed": float(y[mask].mean()),
+                    "count": int(mask.sum()),
+                }
+            )
+    return bins
+
+
+def evaluate_holdout(models: Mapping[str, Pipeline], holdout: LoggedRows) -> dict[str, object]:
+    """Return holdout metrics: log loss, AUC, Brier, calibration bins, referral errors."""
+    y = holdout.retained.astype(int)
+    p = np.clip(models[RETENTION].predict_proba(holdout.features)[:, 1], 1e-6, 1 - 1e-6)
+    referrals = np.maximum(models[REFERRALS].predict(holdout.features), 1e-9)
+    both = len(np.unique(y)) == 2
+    return {
+        "rows": len(holdout),
+        "window": holdout.window(),
+        "retention": {
+            "base_rate": float(y.mean()),
+            "log_loss": float(log_loss(y, p, labels=[0, 1])),
+            # log loss of always predicting the base rate, to read the model's against
+            "log_loss_base_rate": float(log_loss(y, np.full(len(y), y.mean()), labels=[0, 1]))
+            if both
+            else None,
+            "auc": float(roc_auc_score(y, p)) if both else None,
+            "brier": float(brier_score_loss(y, p)),
+            "calibration": calibration_bins(p, y),
+        },
+        "referrals": {
+            "observed_mean": float(holdout.referrals.mean()),
+            "predicted_mean": float(referrals.mean()),
+            "mae": float(mean_absolute_error(holdout.referrals, referrals)),
+            "poisson_deviance": float(mean_poisson_deviance(holdout.referrals, referrals)),
+        },
+    }
+
+
+def plot_calibration(bins: list[dict[str, float]], path: Path, title: str = "") -> Path:
+    """Draw predicted vs observed P(stay) per bin (marker area ~ count) and write a PNG."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5, 5), dpi=100)
+    ax.plot([0, 1], [0, 1], linestyle="--", color="grey", linewidth=1, label="perfect")
+    counts = np.array([b["count"] for b in bins], dtype=float)
+    sizes = 20 + 300 * counts / max(counts.max(), 1.0) if len(bins) else []
+    ax.plot([b["predicted"] for b in bins], [b["observed"] for b in bins], color="C0")
+    ax.scatter(
+        [b["predicted"] for b in bins],
+        [b["observed"] for b in bins],
+        s=sizes,
+        color="C0",
+        label="holdout bins",
+    )
+    ax.set(
+        xlim=(0, 1),
+        ylim=(0, 1),
+        xlabel="predicted P(stay)",
+        ylabel="observed stay rate",
+        title=title or "Calibration on the holdout",
+    )
+    ax.legend(loc="upper left")
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def plot_policy_values(
+    estimates: Mapping[str, list[Estimate]],
+    path: Path,
+    truth: Mapping[str, float] | None = None,
+    title: str = "",
+) -> Path:
+    """Draw each policy's off-policy estimates with intervals (and the true value) as a PNG."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=100)
+    truth = truth or {}
+    colours: dict[str, str] = {}
+    width = 0.2
+    for i, (policy, policy_estimates) in enumerate(estimates.items()):
+        bars = [(e.method, e.value, e.value - e.low, e.high - e.value) for e in policy_estimates]
+        if policy in truth:
+            bars.append(("simulator truth", truth[policy], 0.0, 0.0))
+        for j, (method, value, below, above) in enumerate(bars):
+            colour = colours.setdefault(
+                method, "0.35" if method == "simulator truth" else f"C{len(colours)}"
+            )
+            label = method if method not in ax.get_legend_handles_labels()[1] else None
+            x = i + (j - (len(bars) - 1) / 2) * width
+            error = [[below], [above]] if below or above else None
+            ax.bar(x, value, width, yerr=error, capsize=3, color=colour, label=label)
+    ax.set_xticks(range(len(estimates)), list(estimates))
+    ax.axhline(0, color="black", linewidth=0.5)
+    ax.set(ylabel="mean net value per decision (USD)", title=title or "Policy values")
+    ax.legend(
+        loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=5, fontsize="small", frameon=False
+    )
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
