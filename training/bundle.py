@@ -183,7 +183,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2, help="processes simulating decisions")
     parser.add_argument("--threads", type=int, default=None, help="OpenMP threads for fitting")
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument(
+        "--candidates",
+        choices=("service", "standin"),
+        default="service",
+        help="plans to learn from: the service's planner (default) or the stand-in catalog",
+    )
     args = parser.parse_args(argv)
+    if args.candidates == "service":
+        from training.service_candidates import service_candidates as candidates_fn
+    else:
+        candidates_fn = candidate_plans
     started = time.perf_counter()
     card = build_bundle(
         args.out,
@@ -193,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         n_jobs=args.jobs,
         threads=args.threads,
         progress=not args.no_progress,
+        candidates_fn=candidates_fn,
     )
     holdout = card["metrics"]["holdout"]["retention"]
     truth = card["metrics"]["policy_values"]["simulator_truth"]

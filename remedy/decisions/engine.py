@@ -10,7 +10,7 @@ from remedy.decisions.caps import CapSettings, IncidentCap
 from remedy.decisions.planner import eligible_actions, enumerate_plans
 from remedy.decisions.ranker import PlanRanker, ScoredPlan
 from remedy.decisions.rules import Requirement, RuleSet
-from remedy.decisions.types import Incident
+from remedy.decisions.types import Incident, Plan
 
 
 class CurrencyNotConfigured(ValueError):
@@ -70,6 +70,19 @@ class DecisionResult:
         return reasons + candidate.extra_reasons
 
 
+def required_cost(plan: Plan, requirements: list[Requirement]) -> Decimal:
+    """Sum the cheapest action meeting each requirement (each action counted once)."""
+    used: set[str] = set()
+    total = Decimal(0)
+    for requirement in requirements:
+        matches = [a for a in plan.actions if a.item_id not in used and requirement.met_by((a,))]
+        if matches:
+            cheapest = min(matches, key=lambda a: a.cost)
+            used.add(cheapest.item_id)
+            total += cheapest.cost
+    return total
+
+
 @dataclass(frozen=True)
 class DecisionEngine:
     """Holds one version each of catalog, rules and caps plus a ranker, and decides."""
@@ -106,7 +119,8 @@ class DecisionEngine:
             notes.append(f"no plan can meet every requirement: {unmet or 'no eligible items'}")
         cap = self.caps.incident_cap(incident, outcome.cap_factor)
         candidates = [
-            self._guard(scored, cap) for scored in self.ranker.rank(incident, plans, cost_price)
+            self._guard(scored, cap, outcome.requirements)
+            for scored in self.ranker.rank(incident, plans, cost_price)
         ]
         if plans and not any(c.dropped_reason is None for c in candidates):
             notes.append(
@@ -123,18 +137,33 @@ class DecisionEngine:
             requirements=outcome.requirements,
         )
 
-    def _guard(self, scored: ScoredPlan, cap: IncidentCap) -> Candidate:
-        """Apply the per-incident cap and approval threshold to one plan."""
+    def _guard(
+        self, scored: ScoredPlan, cap: IncidentCap, requirements: list[Requirement]
+    ) -> Candidate:
+        """Apply the per-incident cap and approval threshold to one plan.
+
+        What the rules require (the apology, a manager's call) is outside the cap: the cap
+        limits discretionary generosity, and a requirement must never make every plan
+        impossible. The approval threshold still sees the whole cost.
+        """
         plan = scored.plan
         cost = plan.total_cost
         currency = cap.currency
         candidate = Candidate(scored)
-        if cost > cap.amount:
+        required = required_cost(plan, requirements)
+        if cost - required > cap.amount:
+            outside = (
+                f" ({required} {currency} required by rules is outside it)" if required else ""
+            )
             candidate.dropped_reason = (
                 f"cost {cost} {currency} is over the incident cap of {cap.amount} {currency} "
-                f"({cap.binding})"
+                f"({cap.binding}){outside}"
             )
             return candidate
+        if required:
+            candidate.extra_reasons.append(
+                f"{required} {currency} of the cost is required by rules and outside the cap"
+            )
         if cost > cap.approval_threshold:
             candidate.requires_approval = True
             candidate.extra_reasons.append(

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from models.artifact import CARD_FILE, MODEL_FILE, ModelLoadError, load_artifact, sha256_file
-from models.scorer import ModelScorer
 from sqlalchemy.orm import Session
 
+from models.artifact import CARD_FILE, MODEL_FILE, ModelLoadError, load_artifact, sha256_file
+from models.scorer import ModelScorer
 from remedy.decisions.ranker import HeuristicPrior, PlanScorer
 from remedy.errors import Conflict, InvalidInput, NotFound
 from remedy.services import audit
@@ -53,25 +53,38 @@ class ModelRegistry:
         )
         self.session.add(row)
         self.session.flush()
-        audit.record(self.session, actor, "register", "model", version, None,
-                     {"model_sha256": row.model_sha256})
+        audit.record(
+            self.session,
+            actor,
+            "register",
+            "model",
+            version,
+            None,
+            {"model_sha256": row.model_sha256},
+        )
         return row
 
     def versions(self) -> list[ModelVersion]:
         """Every version, newest first."""
-        return list(self.session.scalars(
-            sa.select(ModelVersion).order_by(ModelVersion.created_at.desc(),
-                                             ModelVersion.version.desc())))
+        return list(
+            self.session.scalars(
+                sa.select(ModelVersion).order_by(
+                    ModelVersion.created_at.desc(), ModelVersion.version.desc()
+                )
+            )
+        )
 
     def promotions(self) -> list[ModelPromotion]:
         """Every promotion, newest first."""
-        return list(self.session.scalars(
-            sa.select(ModelPromotion).order_by(ModelPromotion.id.desc())))
+        return list(
+            self.session.scalars(sa.select(ModelPromotion).order_by(ModelPromotion.id.desc()))
+        )
 
     def current(self) -> str | None:
         """The promoted version, if any (one indexed query)."""
         return self.session.scalar(
-            sa.select(ModelPromotion.version).order_by(ModelPromotion.id.desc()).limit(1))
+            sa.select(ModelPromotion.version).order_by(ModelPromotion.id.desc()).limit(1)
+        )
 
     def get(self, version: str) -> ModelVersion:
         """Return a version or raise NotFound."""
@@ -80,8 +93,9 @@ class ModelRegistry:
             raise NotFound(f"no model version {version!r}")
         return row
 
-    def promote(self, version: str, actor: str, reason: str = "",
-                cache_dir: Path | None = None) -> ModelPromotion:
+    def promote(
+        self, version: str, actor: str, reason: str = "", cache_dir: Path | None = None
+    ) -> ModelPromotion:
         """Make `version` the model in use, after checking it loads."""
         row = self.get(version)
         if cache_dir is not None:
@@ -93,8 +107,15 @@ class ModelRegistry:
         promotion = ModelPromotion(version=version, by=actor, reason=reason)
         self.session.add(promotion)
         self.session.flush()
-        audit.record(self.session, actor, "promote", "model", version,
-                     {"version": previous}, {"version": version, "reason": reason})
+        audit.record(
+            self.session,
+            actor,
+            "promote",
+            "model",
+            version,
+            {"version": previous},
+            {"version": version, "reason": reason},
+        )
         return promotion
 
     def rollback(self, actor: str, cache_dir: Path | None = None) -> ModelPromotion:
@@ -154,8 +175,9 @@ class ScorerProvider:
                 row = ModelRegistry(session).get(version)
                 scorer = ModelScorer(load_artifact(materialise(row, self.cache_dir)))
             except (ModelLoadError, NotFound, OSError) as error:
-                log.error("cannot load model %s, keeping %s: %s", version,
-                          self._current.version, error)
+                log.error(
+                    "cannot load model %s, keeping %s: %s", version, self._current.version, error
+                )
                 self._failed.add(version)
                 return self._current
             self._scorers = {version: scorer}  # keep one: old versions are not asked for again

@@ -116,3 +116,17 @@ def test_the_default_caps_limit_windows_and_senior_contacts():
     assert (caps.window_days, caps.window_limit_for("EUR")) == (90, Decimal("1500.00"))
     assert (caps.capacity_for("manager"), caps.capacity_for("executive")) == (40, 5)
     assert caps.capacity_for("agent") is None
+
+
+def test_what_rules_require_is_outside_the_cap():
+    # Severe and ours: a manager must call (23.33 EUR of staff time), but the loss is tiny, so
+    # the cap (4 x 5.00 = 20.00) is below the call's cost; the call must still be offered.
+    result = default_engine().decide(make_incident(severity=4, loss_amount="5.00",
+                                                   customer_value="900"))
+    assert result.cap.amount == Decimal("20.00")
+    assert result.kept
+    best = result.kept[0]
+    assert best.scored.plan.contact_level in ("manager", "executive")
+    assert any("required by rules and outside the cap" in r for r in result.reasons(best))
+    for candidate in result.dropped:
+        assert "required by rules is outside it" in candidate.dropped_reason
