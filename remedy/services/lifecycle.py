@@ -58,8 +58,14 @@ class LifecycleService:
         caps: CapSettings,
         ttl: timedelta,
         clock: Callable[[], datetime] = utcnow,
+        note: str = "",
     ) -> None:
-        """Work in `session` under the active `caps`; reservations live for `ttl`."""
+        """Work in `session` under the active `caps`; reservations live for `ttl`.
+
+        `note` (why finance approved or rejected, why an agent cancelled) goes into the audit
+        entry of every transition this service makes.
+        """
+        self.note = note
         self.session = session
         self.caps = caps
         self.ttl = ttl
@@ -392,6 +398,8 @@ class LifecycleService:
         if plan_id is not None:
             decision.accepted_plan_id = plan_id
         after = {"status": status, "plan_id": decision.accepted_plan_id}
+        if self.note:
+            after["note"] = self.note
         audit.record(self.session, actor, "transition", "decision", decision.id, before, after)
 
 
