@@ -52,7 +52,7 @@ class FulfilSchema(Schema):
 
 
 class NoteSchema(Schema):
-    """An optional note for approve, reject and cancel."""
+    """An optional note for approve, reject and cancel; it is kept in the audit log."""
 
     note = fields.String(load_default="", validate=validate.Length(max=500))
 
@@ -95,13 +95,13 @@ def _body(outcome: Outcome) -> dict[str, Any]:
 
 
 def _perform(
-    headers: dict[str, Any], step: Callable[[LifecycleService, str], Outcome]
+    headers: dict[str, Any], step: Callable[[LifecycleService, str], Outcome], note: str = ""
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Run a step in a write transaction, once per Idempotency-Key."""
     db = session()
     caps = current_app.extensions["remedy.engines"].engine(db).caps
     ttl = timedelta(seconds=current_app.config["RESERVATION_TTL_SECONDS"])
-    service = LifecycleService(db, caps, ttl)
+    service = LifecycleService(db, caps, ttl, note=note)
     service.begin()
     actor = current_principal().prefix
     claim = None
@@ -148,7 +148,9 @@ class Approve(MethodView):
     @blp.response(200, LifecycleSchema)
     def post(self, headers: dict[str, Any], data: dict[str, Any], decision_id: str) -> Any:
         """Approve: reserve a plan pending approval, or commit an approved higher actual cost."""
-        return _perform(headers, lambda service, actor: service.approve(decision_id, actor))
+        return _perform(
+            headers, lambda service, actor: service.approve(decision_id, actor), data["note"]
+        )
 
 
 @blp.route("/decisions/<decision_id>/reject")
@@ -161,7 +163,9 @@ class Reject(MethodView):
     @blp.response(200, LifecycleSchema)
     def post(self, headers: dict[str, Any], data: dict[str, Any], decision_id: str) -> Any:
         """Reject a plan pending approval, or an overage (the reservation stands)."""
-        return _perform(headers, lambda service, actor: service.reject(decision_id, actor))
+        return _perform(
+            headers, lambda service, actor: service.reject(decision_id, actor), data["note"]
+        )
 
 
 @blp.route("/decisions/<decision_id>/fulfil")
@@ -194,4 +198,6 @@ class Cancel(MethodView):
     @blp.response(200, LifecycleSchema)
     def post(self, headers: dict[str, Any], data: dict[str, Any], decision_id: str) -> Any:
         """Cancel and release everything the decision holds."""
-        return _perform(headers, lambda service, actor: service.cancel(decision_id, actor))
+        return _perform(
+            headers, lambda service, actor: service.cancel(decision_id, actor), data["note"]
+        )

@@ -4,8 +4,9 @@ Every write that can change what a pool, a customer or a day's contact capacity 
 
 1. `begin()`: on SQLite, take the database's write lock before the first read (BEGIN IMMEDIATE);
 2. `lock(...)`: create the counter rows it needs if missing, then lock them with
-   `SELECT ... FOR UPDATE` in one fixed order (pool periods, customers, contact days, each
-   sorted, then the decisions), so writers queue on the same rows and never deadlock;
+   `SELECT ... FOR UPDATE` in one fixed order (customers, contact days, decisions, pool
+   periods, each sorted; the pool, shared by most writers, last so it is held the shortest),
+   so writers queue on the same rows and never deadlock;
 3. read balances and check limits (now consistent: nobody else can change them), then `move`:
    one append-only ledger entry plus the same change to the reservation and the counters.
 
@@ -100,34 +101,39 @@ class Ledger:
         begin_write(self.session)
 
     def lock(self, locks: Locks) -> Locks:
-        """Create missing counter rows and lock every row of `locks` in the fixed order."""
-        pools = sorted(locks.pools)
-        if pools:
-            self._ensure(PoolCounter, ("team", "currency", "period_key"), pools)
-            rows = self._locked(
-                PoolCounter, (PoolCounter.team, PoolCounter.currency, PoolCounter.period_key), pools
-            )
-            locks.pool_rows = {(r.team, r.currency, r.period_key): r for r in rows}
-        customers = sorted(locks.customers)
+        """Create missing counter rows and lock every row of `locks` in the fixed order.
+
+        The order is customers, contact days, decisions, then pool periods: a pool is the row
+        most writers share, so it is taken last and held for the shortest time. A caller may
+        lock in two calls (everything but pools, then pools) and stay in that order.
+        """
+        customers = sorted(locks.customers - set(locks.customer_rows))
         if customers:
             self._ensure(CustomerCounter, ("customer_id", "currency"), customers)
             rows = self._locked(
                 CustomerCounter, (CustomerCounter.customer_id, CustomerCounter.currency), customers
             )
-            locks.customer_rows = {(r.customer_id, r.currency): r for r in rows}
-        capacities = sorted(locks.capacities)
+            locks.customer_rows.update({(r.customer_id, r.currency): r for r in rows})
+        capacities = sorted(locks.capacities - set(locks.capacity_rows))
         if capacities:
             self._ensure(CapacityCounter, ("level", "day"), capacities)
             rows = self._locked(
                 CapacityCounter, (CapacityCounter.level, CapacityCounter.day), capacities
             )
-            locks.capacity_rows = {(r.level, r.day): r for r in rows}
-        for decision_id in sorted(locks.decisions):
+            locks.capacity_rows.update({(r.level, r.day): r for r in rows})
+        for decision_id in sorted(locks.decisions - set(locks.decision_rows)):
             decision = self.session.get(Decision, decision_id)
             if decision is not None:
                 # Lock the row and re-read only what steps change (not the candidate list).
                 self.session.refresh(decision, ["status", "accepted_plan_id"], with_for_update=True)
                 locks.decision_rows[decision_id] = decision
+        pools = sorted(locks.pools - set(locks.pool_rows))
+        if pools:
+            self._ensure(PoolCounter, ("team", "currency", "period_key"), pools)
+            rows = self._locked(
+                PoolCounter, (PoolCounter.team, PoolCounter.currency, PoolCounter.period_key), pools
+            )
+            locks.pool_rows.update({(r.team, r.currency, r.period_key): r for r in rows})
         return locks
 
     def _ensure(self, model: type, names: tuple[str, ...], keys: list[tuple[str, ...]]) -> None:
@@ -281,16 +287,31 @@ def verify_ledger(session: Session) -> tuple[Report, float]:
             )
         )
     }
+
+    def pairs(*columns: Any) -> dict[tuple[str, ...], tuple[int, int]]:
+        """Read a counter table as {key: (reserved, committed)} without ORM objects."""
+        return {tuple(r[:-2]): (r[-2], r[-1]) for r in session.execute(sa.select(*columns))}
+
     counters = Counters(
-        pools={
-            (r.team, r.currency, r.period_key): (r.reserved_minor, r.committed_minor)
-            for r in session.scalars(sa.select(PoolCounter))
+        pools=pairs(  # type: ignore[arg-type]
+            PoolCounter.team,
+            PoolCounter.currency,
+            PoolCounter.period_key,
+            PoolCounter.reserved_minor,
+            PoolCounter.committed_minor,
+        ),
+        customers=pairs(  # type: ignore[arg-type]
+            CustomerCounter.customer_id,
+            CustomerCounter.currency,
+            CustomerCounter.reserved_minor,
+            CustomerCounter.committed_minor,
+        ),
+        capacities={
+            (level, day): used
+            for level, day, used in session.execute(
+                sa.select(CapacityCounter.level, CapacityCounter.day, CapacityCounter.used)
+            )
         },
-        customers={
-            (r.customer_id, r.currency): (r.reserved_minor, r.committed_minor)
-            for r in session.scalars(sa.select(CustomerCounter))
-        },
-        capacities={(r.level, r.day): r.used for r in session.scalars(sa.select(CapacityCounter))},
     )
     report = verify(_entries(session), reservations, counters, HistoricalLimits(session))
     return report, time.perf_counter() - started

@@ -58,8 +58,14 @@ class LifecycleService:
         caps: CapSettings,
         ttl: timedelta,
         clock: Callable[[], datetime] = utcnow,
+        note: str = "",
     ) -> None:
-        """Work in `session` under the active `caps`; reservations live for `ttl`."""
+        """Work in `session` under the active `caps`; reservations live for `ttl`.
+
+        `note` (why finance approved or rejected, why an agent cancelled) goes into the audit
+        entry of every transition this service makes.
+        """
+        self.note = note
         self.session = session
         self.caps = caps
         self.ttl = ttl
@@ -196,21 +202,25 @@ class LifecycleService:
         stale = overdue(self.session, pool.team, decision.currency, now, EXPIRY_BATCH)
         for reservation in stale:
             locks.add_reservation(reservation)
-        self.ledger.lock(locks)
+        pools, locks.pools = locks.pools, set()
+        self.ledger.lock(locks)  # customers, contact days, decisions
         locked = locks.decision_rows[decision.id]
         _expect(locked, reason, expected)
-        self._expire(locks, stale, "expiry")
+        window = self.budgets.window_state(decision.customer_id, decision.currency, self.caps, now)
+        locks.pools = pools
+        self.ledger.lock(locks)  # then the pool periods, held until the commit
+        if self._expire(locks, stale, "expiry") and any(
+            r.customer_id == decision.customer_id for r in stale
+        ):  # the customer had an overdue reservation: count the window again
+            window = self.budgets.window_state(
+                decision.customer_id, decision.currency, self.caps, now
+            )
         counter = locks.pool_rows[(pool.team, decision.currency, period.key)]
         capacity = None
         if level:
             used = locks.capacity_rows[(level, day_key(now))].used
             capacity = CapacityState(level, day_key(now), self.caps.capacity_for(level), used)
-        breaches = broken_limits(
-            amount,
-            pool_state(pool, period, counter),
-            self.budgets.window_state(decision.customer_id, decision.currency, self.caps, now),
-            capacity,
-        )
+        breaches = broken_limits(amount, pool_state(pool, period, counter), window, capacity)
         if breaches:
             raise Conflict("The plan does not fit: " + "; ".join(breaches), {"limit": breaches})
         reservation = Reservation(
@@ -388,6 +398,8 @@ class LifecycleService:
         if plan_id is not None:
             decision.accepted_plan_id = plan_id
         after = {"status": status, "plan_id": decision.accepted_plan_id}
+        if self.note:
+            after["note"] = self.note
         audit.record(self.session, actor, "transition", "decision", decision.id, before, after)
 
 

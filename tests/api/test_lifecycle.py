@@ -184,6 +184,9 @@ def test_rejected_plan_reserves_nothing(pooled, client, auth):
     post(client, auth, decision_id, "accept", {"plan_id": EXEC})
     rejected = post(client, auth, decision_id, "reject", {"note": "too much"}, role="finance")
     assert rejected.status_code == 200 and rejected.json["status"] == "rejected"
+    with db.database(pooled).unit_of_work() as session:
+        last = session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+        assert last.after == {"status": "rejected", "plan_id": EXEC, "note": "too much"}
     assert post(client, auth, decision_id, "approve", role="finance").status_code == 409
     assert row_count(pooled, LedgerEntry) == 0
 
