@@ -91,7 +91,11 @@ class Budgets(MethodView):
     @blp.response(200, PoolListSchema)
     def get(self) -> dict[str, Any]:
         """List every pool in effect with its limit, reserved, committed, remaining and pace."""
-        return {"pools": BudgetService(session()).overview(utcnow(), _pacing())}
+        pools = BudgetService(session()).overview(utcnow(), _pacing())
+        team = current_principal().team
+        if team:  # a team-scoped key sees its own pool only
+            pools = [pool for pool in pools if pool["team"] == team]
+        return {"pools": pools}
 
 
 @blp.route("/budgets/<team>")

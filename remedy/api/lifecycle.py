@@ -10,17 +10,20 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app, request
+import sqlalchemy as sa
+from flask import current_app, g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from remedy.api.auth import current_principal, roles
 from remedy.api.fields import Amount, currency_field
+from remedy.errors import NotFound
 from remedy.extensions import session
 from remedy.ledger.idempotency import KEY_PATTERN, fingerprint
 from remedy.services.idempotency import HEADER, IdempotencyService
 from remedy.services.lifecycle import LifecycleService, Outcome, reservation_view
+from remedy.store.models import Decision
 
 blp = Blueprint(
     "lifecycle", __name__, url_prefix="/v1", description="Accept, approve, fulfil, cancel"
@@ -78,6 +81,18 @@ class LifecycleSchema(Schema):
     currency = fields.String()
     total_cost = fields.String(allow_none=True)
     reservation = fields.Nested(ReservationSchema, allow_none=True)
+
+
+@blp.before_request
+def _team_scope() -> None:
+    """A team-scoped key acts only on its team's decisions (others look absent)."""
+    decision_id = (request.view_args or {}).get("decision_id")
+    principal = g.get("principal")
+    if decision_id is None or principal is None or not principal.team:
+        return
+    team = session().scalar(sa.select(Decision.team).where(Decision.id == decision_id))
+    if team is not None and team != principal.team:
+        raise NotFound(f"no decision {decision_id!r}")
 
 
 def _body(outcome: Outcome) -> dict[str, Any]:
