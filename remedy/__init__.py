@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -33,7 +34,7 @@ def register_extensions(app: Flask) -> None:
     from remedy.decisions.ranker import ValueSettings
     from remedy.extensions import db
     from remedy.services.engines import EngineProvider
-    from remedy.services.scoring import ScorerProvider
+    from remedy.services.model_registry import ScorerProvider
 
     observability.init_app(app)  # first, so every later hook and log line has the request id
     ratelimit.init_app(app)
@@ -58,7 +59,7 @@ def register_extensions(app: Flask) -> None:
         ExplorationPolicy(app.config["EXPLORATION_RATE"], app.config["EXPLORATION_TOP_K"]),
         random.Random(app.config["EXPLORATION_SEED"]),
     )
-    app.extensions["remedy.scorer"] = ScorerProvider()
+    app.extensions["remedy.scorer"] = ScorerProvider(Path(app.config["MODEL_DIR"]) / "cache")
     app.extensions["remedy.engines"] = EngineProvider(app.extensions["remedy.scorer"], values)
 
 
@@ -67,11 +68,23 @@ def register_blueprints(app: Flask) -> None:
     import swagger_ui_bundle
     from flask import send_from_directory
 
-    from remedy.api import audit, budgets, configs, health, keys, lifecycle, recommendations
+    from remedy.api import (
+        audit,
+        budgets,
+        configs,
+        health,
+        keys,
+        lifecycle,
+        models,
+        outcomes,
+        recommendations,
+    )
     from remedy.api.auth import register_auth
 
     api = app.extensions["remedy.api"]
-    for module in (health, recommendations, lifecycle, configs, budgets, keys, audit):
+    for module in (
+        health, recommendations, lifecycle, outcomes, configs, budgets, models, keys, audit
+    ):
         api.register_blueprint(module.blp)
     register_auth(app)
 

@@ -129,6 +129,32 @@ class ModelRegistry:
         return self.promote(earlier, actor, f"rollback from {history[0]}", cache_dir)
 
 
+BUNDLED = Path(__file__).resolve().parents[2] / "models" / "artifacts"
+
+
+def bundled_folders() -> list[Path]:
+    """The model folders shipped with the code, oldest first (by version name)."""
+    if not BUNDLED.is_dir():
+        return []
+    return sorted(p for p in BUNDLED.iterdir() if (p / CARD_FILE).is_file())
+
+
+def seed_bundled(session: Session, cache_dir: Path, actor: str = "init") -> list[str]:
+    """Register the bundled models not yet known; promote the newest if none is promoted."""
+    registry = ModelRegistry(session)
+    seeded = []
+    for folder in bundled_folders():
+        version = json.loads((folder / CARD_FILE).read_text())["version"]
+        if session.get(ModelVersion, version) is None:
+            registry.register(folder, actor)
+            seeded.append(version)
+    folders = bundled_folders()
+    if folders and registry.current() is None:
+        newest = json.loads((folders[-1] / CARD_FILE).read_text())["version"]
+        registry.promote(newest, actor, "day-one model bundled with the service", cache_dir)
+    return seeded
+
+
 def materialise(row: ModelVersion, cache_dir: Path) -> Path:
     """Write a stored version into `cache_dir/<version>/` (once) and return the folder."""
     folder = Path(cache_dir) / row.version
