@@ -48,8 +48,8 @@ class ModelScorer:
         """Keep the artifact's pipelines; `threads` caps OpenMP per prediction (None: all)."""
         self.artifact = artifact
         # One thread by default: a decision is 40-200 rows, too few to split, and with one
-        # worker per core a second OpenMP thread only waits for a core: measured on 2 cores
-        # under load, p99 went from seconds to about 10 ms (benchmarks/README-model.md).
+        # worker per core a second OpenMP thread only waits for a core: on 2 busy cores, p99
+        # was 267-333 ms with all threads and 14-19 ms with one (benchmarks/README-model.md).
         self._threads = threads
         self._controller = ThreadpoolController() if threads is not None else None
         self.version: str = artifact.version

@@ -321,7 +321,7 @@ def _pick(rng: np.random.Generator, weights: tuple[float, ...]) -> int:
 
 
 def random_incident(rng: np.random.Generator, index: int | None = None) -> Incident:
-    """Draw a realistic incident: the mix of categories, severities, faults, values and losses."""
+    """Draw a realistic incident; `index` numbers its external id (else a random number)."""
     currency, locale, _ = _CURRENCIES[_pick(rng, tuple(c[2] for c in _CURRENCIES))]
     category = _CATEGORIES[_pick(rng, tuple(c[1] for c in _CATEGORIES))][0]
     # Severity 1-5, most incidents mild: an assumption, the literature gives no severity mix.
