@@ -83,7 +83,15 @@ def register_blueprints(app: Flask) -> None:
 
     api = app.extensions["remedy.api"]
     for module in (
-        health, recommendations, lifecycle, outcomes, configs, budgets, models, keys, audit
+        health,
+        recommendations,
+        lifecycle,
+        outcomes,
+        configs,
+        budgets,
+        models,
+        keys,
+        audit,
     ):
         api.register_blueprint(module.blp)
     register_auth(app)

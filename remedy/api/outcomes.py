@@ -1,0 +1,67 @@
+"""POST /v1/outcomes: what happened after an accepted plan."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from remedy.api.auth import current_principal, roles
+from remedy.api.fields import Amount
+from remedy.extensions import session
+from remedy.services.outcomes import OutcomeService
+
+blp = Blueprint("outcomes", __name__, url_prefix="/v1", description="Outcomes of accepted plans")
+
+
+class OutcomeRequestSchema(Schema):
+    """An outcome report."""
+
+    decision_id = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    retained = fields.Boolean(required=True, truthy={True}, falsy={False})  # JSON true/false only
+    # A time without an offset is taken as UTC.
+    observed_at = fields.AwareDateTime(required=True, default_timezone=UTC)
+    referrals = fields.Integer(strict=True, validate=validate.Range(min=0, max=1000))
+    revenue_after = Amount(validate=validate.Range(min=0, max=10**9))
+    csat = fields.Integer(strict=True, validate=validate.Range(min=1, max=5))
+
+
+class OutcomeSchema(Schema):
+    """A stored outcome."""
+
+    decision_id = fields.String()
+    plan_id = fields.String()
+    retained = fields.Boolean()
+    observed_at = fields.DateTime()
+    referrals = fields.Integer(allow_none=True)
+    revenue_after = fields.String(allow_none=True)
+    currency = fields.String()
+    csat = fields.Integer(allow_none=True)
+    recorded_by = fields.String()
+
+
+@blp.route("/outcomes")
+class Outcomes(MethodView):
+    """Record outcomes."""
+
+    @roles("agent")
+    @blp.arguments(OutcomeRequestSchema)
+    @blp.response(201, OutcomeSchema)
+    @blp.alt_response(200, schema=OutcomeSchema, description="An earlier outcome was updated")
+    def post(self, data: dict[str, Any]) -> Any:
+        """Record what happened after the decision's accepted plan (a second report updates)."""
+        principal = current_principal()
+        view, created = OutcomeService(session()).record(
+            data["decision_id"],
+            data["retained"],
+            data["observed_at"],
+            principal.prefix,
+            referrals=data.get("referrals"),
+            revenue_after=data.get("revenue_after"),
+            csat=data.get("csat"),
+            team=principal.team,
+        )
+        return view, 201 if created else 200

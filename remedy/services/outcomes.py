@@ -1,0 +1,121 @@
+"""Outcomes: what happened after an accepted plan — the labels the model learns from."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from remedy.errors import Conflict, InvalidInput, NotFound
+from remedy.money import MoneyError, to_minor
+from remedy.services import audit
+from remedy.store.models import Decision, Outcome, utcnow
+
+# A plan was given to the customer in these states; outcomes of others would teach nothing true.
+ACCEPTED = ("reserved", "fulfilled", "overage_pending_approval")
+# Clocks differ a little between help desks and us; further in the future is a typo.
+CLOCK_SKEW = timedelta(hours=24)
+
+
+def outcome_view(outcome: Outcome, currency: str) -> dict[str, Any]:
+    """Render an outcome (money as a decimal string)."""
+    from remedy.money import from_minor
+
+    return {
+        "decision_id": outcome.decision_id,
+        "plan_id": outcome.plan_id,
+        "retained": outcome.retained,
+        "observed_at": outcome.observed_at,
+        "referrals": outcome.referrals,
+        "revenue_after": (
+            None
+            if outcome.revenue_after_minor is None
+            else str(from_minor(outcome.revenue_after_minor, currency))
+        ),
+        "currency": currency,
+        "csat": outcome.csat,
+        "recorded_by": outcome.recorded_by,
+    }
+
+
+class OutcomeService:
+    """Records one outcome per decision; a second report updates it (audited)."""
+
+    def __init__(self, session: Session) -> None:
+        """Work in `session`."""
+        self.session = session
+
+    def record(
+        self,
+        decision_id: str,
+        retained: bool,
+        observed_at: datetime,
+        actor: str,
+        referrals: int | None = None,
+        revenue_after: Decimal | None = None,
+        csat: int | None = None,
+        team: str | None = None,
+    ) -> tuple[dict[str, Any], bool]:
+        """Store or update the outcome; return its view and whether it was created."""
+        decision = self.session.get(Decision, decision_id)
+        if decision is None or (team and decision.team != team):
+            raise NotFound(f"no decision {decision_id!r}", {"decision_id": ["unknown decision"]})
+        if decision.status not in ACCEPTED or not decision.accepted_plan_id:
+            raise Conflict(
+                f"decision {decision_id} is {decision.status}: outcomes are for accepted plans",
+                {"decision_id": [f"not accepted (status {decision.status})"]},
+            )
+        now = utcnow()
+        if observed_at > now + CLOCK_SKEW:
+            raise InvalidInput("observed_at is in the future", {"observed_at": ["in the future"]})
+        if observed_at < decision.created_at:
+            raise InvalidInput(
+                "observed_at is before the decision was made",
+                {"observed_at": ["before the decision"]},
+            )
+        revenue_minor = None
+        if revenue_after is not None:
+            try:
+                revenue_minor = to_minor(revenue_after, decision.currency)
+            except MoneyError as error:
+                raise InvalidInput(str(error), {"revenue_after": [str(error)]}) from None
+        values = {
+            "plan_id": decision.accepted_plan_id,
+            "retained": retained,
+            "observed_at": observed_at,
+            "referrals": referrals,
+            "revenue_after_minor": revenue_minor,
+            "csat": csat,
+            "recorded_by": actor,
+        }
+        outcome = self.session.get(Outcome, decision_id)
+        created = outcome is None
+        before = None if created else outcome_view(outcome, decision.currency)
+        if created:
+            outcome = Outcome(decision_id=decision_id, **values)
+            self.session.add(outcome)
+        else:
+            for key, value in values.items():
+                setattr(outcome, key, value)
+        outcome.recorded_at = now
+        self.session.flush()
+        after = outcome_view(outcome, decision.currency)
+        audit.record(
+            self.session,
+            actor,
+            "create" if created else "update",
+            "outcome",
+            decision_id,
+            _jsonable(before),
+            _jsonable(after),
+        )
+        return after, created
+
+
+def _jsonable(view: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Make a view storable as JSON."""
+    if view is None:
+        return None
+    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in view.items()}
