@@ -47,6 +47,14 @@ def init(admin_label: str) -> None:
     with app.app_context(), db.database(app).unit_of_work() as session:
         seeded = ConfigService(session).seed_defaults()
         click.echo(f"loaded defaults: {', '.join(seeded) or 'none needed'}")
+        from remedy.services.model_registry import ModelRegistry, seed_bundled
+
+        models = seed_bundled(session, _cache(app))
+        current = ModelRegistry(session).current()
+        click.echo(
+            f"bundled models registered: {', '.join(models) or 'none needed'}; "
+            f"in use: {current or 'heuristic prior'}"
+        )
         has_admin = session.scalar(
             sa.select(sa.func.count())
             .select_from(ApiKey)
@@ -324,6 +332,155 @@ def ledger_expire() -> None:
                 if not released:
                     break
     click.echo(f"released {total} expired reservation(s)")
+
+
+def _cache(app: Flask):  # type: ignore[no-untyped-def]
+    """The folder this process materialises model artifacts into."""
+    from pathlib import Path
+
+    return Path(app.config["MODEL_DIR"]) / "cache"
+
+
+@cli.group()
+def models() -> None:
+    """List, promote and roll back ranking model versions."""
+
+
+@models.command("list")
+def models_list() -> None:
+    """List model versions (newest first); * marks the one in use."""
+    from remedy.extensions import db
+    from remedy.services.model_registry import ModelRegistry
+
+    app = _app()
+    with app.app_context(), db.database(app).unit_of_work() as session:
+        registry = ModelRegistry(session)
+        current = registry.current()
+        click.echo(f"in use: {current or 'heuristic prior (no model promoted)'}")
+        for row in registry.versions():
+            holdout = row.card.get("metrics", {}).get("holdout", {}).get("retention", {})
+            auc = holdout.get("auc")
+            mark = "*" if row.version == current else " "
+            click.echo(
+                f"{mark} {row.version:<28} {row.created_at:%Y-%m-%d %H:%M}  "
+                f"AUC {auc:.3f}  rows {row.card.get('training_window', {}).get('rows', '?')}"
+                if auc is not None
+                else f"{mark} {row.version:<28} {row.created_at:%Y-%m-%d %H:%M}"
+            )
+
+
+@models.command("promote")
+@click.argument("version")
+@click.option("--reason", default="", help="Why (kept in the audit log).")
+def models_promote(version: str, reason: str) -> None:
+    """Make VERSION rank plans on every worker from their next request."""
+    from remedy.errors import DomainError
+    from remedy.extensions import db
+    from remedy.services.model_registry import ModelRegistry
+
+    app = _app()
+    try:
+        with app.app_context(), db.database(app).unit_of_work() as session:
+            ModelRegistry(session).promote(version, "cli", reason, _cache(app))
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"promoted {version}")
+
+
+@models.command("rollback")
+def models_rollback() -> None:
+    """Promote again the version in use before the current one."""
+    from remedy.errors import DomainError
+    from remedy.extensions import db
+    from remedy.services.model_registry import ModelRegistry
+
+    app = _app()
+    try:
+        with app.app_context(), db.database(app).unit_of_work() as session:
+            promotion = ModelRegistry(session).rollback("cli", _cache(app))
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"rolled back to {promotion.version}")
+
+
+@cli.command()
+@click.option("--version", default=None, help="Version name (default: logged-<timestamp>).")
+@click.option(
+    "--promote-if-better",
+    is_flag=True,
+    help="Promote only if the new model's doubly robust lower bound beats the current "
+    "model's estimate on the holdout.",
+)
+@click.option("--min-rows", default=200, show_default=True, type=click.IntRange(10))
+@click.option("--seed", default=0, show_default=True)
+@click.option("--no-progress", is_flag=True)
+def train(
+    version: str | None, promote_if_better: bool, min_rows: int, seed: int, no_progress: bool
+) -> None:
+    """Retrain from logged decisions and outcomes; evaluate; register the new version."""
+    from pathlib import Path
+
+    from remedy.decisions.ranker import ValueSettings
+    from remedy.extensions import db
+    from remedy.services.model_registry import ModelRegistry
+    from training.from_logs import now_version, promotion_verdict, train_from_logs
+
+    app = _app()
+    version = version or now_version()
+    out = Path(app.config["MODEL_DIR"]) / "trained" / version
+    values = ValueSettings(app.config["HORIZON_YEARS"], app.config["REFERRAL_SHARE"])
+    with app.app_context(), db.database(app).unit_of_work() as session:
+        current = app.extensions["remedy.scorer"](session)
+        try:
+            card = train_from_logs(
+                session,
+                out,
+                current,
+                values,
+                version=version,
+                min_rows=min_rows,
+                seed=seed,
+                progress=not no_progress,
+            )
+        except ValueError as error:
+            raise click.ClickException(str(error)) from None
+        ModelRegistry(session).register(out, "train")
+    holdout = card["metrics"]["holdout"]["retention"]
+    click.echo(f"wrote {out} and registered {version}")
+    click.echo(
+        f"holdout: log loss {holdout['log_loss']:.4f}, AUC {holdout['auc'] or 0:.3f}, "
+        f"Brier {holdout['brier']:.4f}"
+    )
+    for policy, estimates in card["metrics"].get("policy_values", {}).items():
+        text = ", ".join(
+            f"{e['method']} {e['value']:.1f} [{e['low']:.1f}, {e['high']:.1f}]" for e in estimates
+        )
+        click.echo(f"policy value ({policy}, USD per decision): {text}")
+    if not promote_if_better:
+        return
+    promote, why = promotion_verdict(card)
+    if not promote:
+        click.echo(f"not promoted: {why}")
+        return
+    with app.app_context(), db.database(app).unit_of_work() as session:
+        ModelRegistry(session).promote(version, "train", why, _cache(app))
+    click.echo(f"promoted {version}: {why}")
+
+
+@cli.command()
+@click.option("--incidents", default=1000, show_default=True, type=click.IntRange(1, 1_000_000))
+@click.option("--team", default="sim", show_default=True)
+@click.option("--seed", default=0, show_default=True)
+@click.option("--no-progress", is_flag=True)
+def simulate(incidents: int, team: str, seed: int, no_progress: bool) -> None:
+    """Drive the service with simulated customers: decisions, accepts, outcomes (for demos)."""
+    from training.drive import drive
+
+    report = drive(_app(), incidents, team, seed, progress=not no_progress)
+    click.echo(
+        f"{report.decisions} decisions, {report.accepted} accepted, {report.refused} refused by "
+        f"budget limits, {report.retained} customers retained"
+    )
 
 
 def main() -> None:

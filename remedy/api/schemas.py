@@ -76,6 +76,7 @@ class ActionSchema(Schema):
     value = fields.String(metadata={"description": "face value to the customer"})
     cost = fields.String(metadata={"description": "cost to the company"})
     requires_approval = fields.Boolean()
+    audience = fields.String(metadata={"description": "customer, or companions for gifts"})
 
 
 class TalkingPointsSchema(Schema):

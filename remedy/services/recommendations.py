@@ -130,6 +130,7 @@ class RecommendationService:
                         "value": str(a.value),
                         "cost": str(a.cost),
                         "requires_approval": a.requires_approval,
+                        "audience": a.audience,
                     }
         by_id = {c.plan_id: c for c in result.candidates}
         decision = Decision(

@@ -26,18 +26,21 @@ def copy_as(folder, tmp_path, version):
 
 
 def recommend_version(client, auth):
-    body = client.post("/v1/recommendations", json={"incident": incident_payload()},
-                       headers=auth()).json
+    body = client.post(
+        "/v1/recommendations", json={"incident": incident_payload()}, headers=auth()
+    ).json
     return body["versions"]["model"]
 
 
-def test_promote_and_rollback_change_the_model_on_the_next_request(app, client, auth, artifact_dir,
-                                                                   tmp_path):
+def test_promote_and_rollback_change_the_model_on_the_next_request(
+    app, client, auth, artifact_dir, tmp_path
+):
     assert recommend_version(client, auth) == "heuristic-prior-1"
     first = register(app, artifact_dir)
     second = register(app, copy_as(artifact_dir, tmp_path, "test-model-2"))
-    response = client.post(f"/v1/models/{first}/promote", json={"reason": "first"},
-                           headers=auth("admin"))
+    response = client.post(
+        f"/v1/models/{first}/promote", json={"reason": "first"}, headers=auth("admin")
+    )
     assert response.status_code == 200 and response.json["version"] == first
     assert recommend_version(client, auth) == first
     client.post(f"/v1/models/{second}/promote", json={}, headers=auth("admin"))
@@ -53,10 +56,17 @@ def test_promote_and_rollback_change_the_model_on_the_next_request(app, client, 
     assert card["model_sha256"] and card["feature_names"]
 
 
-def test_another_worker_picks_up_a_promotion_without_restart(app, client, auth, artifact_dir,
-                                                            database_url, tmp_path):
-    other = create_app({"TESTING": True, "DATABASE_URL": database_url, "RATE_LIMIT": "",
-                        "MODEL_DIR": str(tmp_path / "other-worker")}).test_client()
+def test_another_worker_picks_up_a_promotion_without_restart(
+    app, client, auth, artifact_dir, database_url, tmp_path
+):
+    other = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "RATE_LIMIT": "",
+            "MODEL_DIR": str(tmp_path / "other-worker"),
+        }
+    ).test_client()
     assert recommend_version(other, auth) == "heuristic-prior-1"
     version = register(app, artifact_dir)
     client.post(f"/v1/models/{version}/promote", json={}, headers=auth("admin"))

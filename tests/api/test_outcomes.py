@@ -14,11 +14,15 @@ from tests.factories import set_pool
 def accepted_decision(client, auth, app):
     """Recommend for team emea and accept the first plan; return the decision body."""
     set_pool(app, "emea", "5000.00")
-    body = client.post("/v1/recommendations", json={"incident": incident_payload(), "team": "emea"},
-                       headers=auth()).json
+    body = client.post(
+        "/v1/recommendations", json={"incident": incident_payload(), "team": "emea"}, headers=auth()
+    ).json
     plan = next(p for p in body["plans"] if not p["requires_approval"])
-    accepted = client.post(f"/v1/decisions/{body['decision_id']}/accept",
-                           json={"plan_id": plan["plan_id"]}, headers=auth())
+    accepted = client.post(
+        f"/v1/decisions/{body['decision_id']}/accept",
+        json={"plan_id": plan["plan_id"]},
+        headers=auth(),
+    )
     assert accepted.status_code == 200, accepted.json
     return body, plan
 
@@ -29,29 +33,40 @@ def now_iso(**delta):
 
 def test_outcome_is_recorded_then_updated_and_audited(app, client, auth):
     body, plan = accepted_decision(client, auth, app)
-    report = {"decision_id": body["decision_id"], "retained": True, "observed_at": now_iso(),
-              "referrals": 2, "revenue_after": "310.50", "csat": 5}
+    report = {
+        "decision_id": body["decision_id"],
+        "retained": True,
+        "observed_at": now_iso(),
+        "referrals": 2,
+        "revenue_after": "310.50",
+        "csat": 5,
+    }
     first = client.post("/v1/outcomes", json=report, headers=auth())
     assert first.status_code == 201, first.json
     assert first.json["plan_id"] == plan["plan_id"]
     assert first.json["revenue_after"] == "310.50" and first.json["currency"] == "EUR"
-    second = client.post("/v1/outcomes", json={**report, "retained": False, "csat": 2},
-                         headers=auth())
+    second = client.post(
+        "/v1/outcomes", json={**report, "retained": False, "csat": 2}, headers=auth()
+    )
     assert second.status_code == 200 and second.json["retained"] is False
     assert row_count(app, Outcome) == 1
     with db.database(app).unit_of_work() as session:
-        entries = session.scalars(sa.select(AuditEntry).where(AuditEntry.entity == "outcome")
-                                  .order_by(AuditEntry.id)).all()
+        entries = session.scalars(
+            sa.select(AuditEntry).where(AuditEntry.entity == "outcome").order_by(AuditEntry.id)
+        ).all()
         assert [e.action for e in entries] == ["create", "update"]
         assert entries[1].before["retained"] is True and entries[1].after["retained"] is False
 
 
 def test_outcome_for_a_decision_never_accepted_is_409(app, client, auth):
-    body = client.post("/v1/recommendations", json={"incident": incident_payload()},
-                       headers=auth()).json
-    response = client.post("/v1/outcomes", json={"decision_id": body["decision_id"],
-                                                 "retained": True, "observed_at": now_iso()},
-                           headers=auth())
+    body = client.post(
+        "/v1/recommendations", json={"incident": incident_payload()}, headers=auth()
+    ).json
+    response = client.post(
+        "/v1/outcomes",
+        json={"decision_id": body["decision_id"], "retained": True, "observed_at": now_iso()},
+        headers=auth(),
+    )
     assert response.status_code == 409
     assert "decision_id" in response.json["errors"]
     assert row_count(app, Outcome) == 0
@@ -85,6 +100,9 @@ def test_bad_outcomes_are_refused_and_write_nothing(app, client, auth, change, s
 
 
 def test_finance_cannot_post_outcomes(client, auth):
-    response = client.post("/v1/outcomes", json={"decision_id": "x", "retained": True,
-                                                 "observed_at": now_iso()}, headers=auth("finance"))
+    response = client.post(
+        "/v1/outcomes",
+        json={"decision_id": "x", "retained": True, "observed_at": now_iso()},
+        headers=auth("finance"),
+    )
     assert response.status_code == 403

@@ -50,19 +50,30 @@ def test_admin_reads_the_audit_log_newest_first(client, auth):
 
 
 def test_scoped_agent_cannot_accept_another_teams_decision(app, client, auth):
-    apac = client.post("/v1/recommendations", json={"incident": incident_payload(), "team": "apac"},
-                       headers=auth("agent")).json
+    apac = client.post(
+        "/v1/recommendations",
+        json={"incident": incident_payload(), "team": "apac"},
+        headers=auth("agent"),
+    ).json
     emea = scoped_key(app, "emea")
-    response = client.post(f"/v1/decisions/{apac['decision_id']}/accept",
-                           json={"plan_id": apac["plans"][0]["plan_id"]}, headers=emea)
+    response = client.post(
+        f"/v1/decisions/{apac['decision_id']}/accept",
+        json={"plan_id": apac["plans"][0]["plan_id"]},
+        headers=emea,
+    )
     assert response.status_code == 404
 
 
 def test_scoped_key_sees_only_its_pool(app, client, auth):
     for team in ("emea", "apac"):
-        assert client.put(f"/v1/budgets/{team}", json={"period": "month", "limit": "1000.00",
-                                                      "currency": "EUR"},
-                          headers=auth("finance")).status_code == 200
+        assert (
+            client.put(
+                f"/v1/budgets/{team}",
+                json={"period": "month", "limit": "1000.00", "currency": "EUR"},
+                headers=auth("finance"),
+            ).status_code
+            == 200
+        )
     pools = client.get("/v1/budgets", headers=scoped_key(app, "emea")).json["pools"]
     assert {p["team"] for p in pools} == {"emea"}
     everything = client.get("/v1/budgets", headers=auth("finance")).json["pools"]

@@ -121,8 +121,9 @@ def test_the_default_caps_limit_windows_and_senior_contacts():
 def test_what_rules_require_is_outside_the_cap():
     # Severe and ours: a manager must call (23.33 EUR of staff time), but the loss is tiny, so
     # the cap (4 x 5.00 = 20.00) is below the call's cost; the call must still be offered.
-    result = default_engine().decide(make_incident(severity=4, loss_amount="5.00",
-                                                   customer_value="900"))
+    result = default_engine().decide(
+        make_incident(severity=4, loss_amount="5.00", customer_value="900")
+    )
     assert result.cap.amount == Decimal("20.00")
     assert result.kept
     best = result.kept[0]
