@@ -93,3 +93,24 @@ def test_rate_limit_per_key_answers_429_with_retry_after(client, auth):
     # another key has its own budget; health is never limited
     assert client.get("/v1/caps", headers=auth("finance")).status_code == 200
     assert all(client.get("/healthz").status_code == 200 for _ in range(5))
+
+
+def test_metrics_count_accepts_and_spend_by_pool(app, client, auth):
+    from tests.factories import set_pool
+
+    set_pool(app, "emea", "5000.00")
+    body = client.post("/v1/recommendations", json={"incident": incident_payload(), "team": "emea"},
+                       headers=auth()).json
+    plan = next(p for p in body["plans"] if not p["requires_approval"])
+    path = f"/v1/decisions/{body['decision_id']}"
+    assert client.post(f"{path}/accept", json={"plan_id": plan["plan_id"]},
+                       headers=auth()).status_code == 200
+    fulfilled = client.post(f"{path}/fulfil", json={"actual_cost": plan["total_cost"]},
+                            headers=auth())
+    assert fulfilled.status_code == 200, fulfilled.json
+    text = client.get("/metrics", headers=auth("admin")).get_data(as_text=True)
+    assert "remedy_accepts_total " in text
+    pool = fulfilled.json["reservation"]["pool"]
+    line = next(l for l in text.splitlines()
+                if l.startswith("remedy_spend_minor_total{") and pool in l)
+    assert float(line.rsplit(" ", 1)[1]) >= float(plan["total_cost"]) * 100

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,6 +22,8 @@ from remedy.api.fields import Amount, currency_field
 from remedy.errors import NotFound
 from remedy.extensions import session
 from remedy.ledger.idempotency import KEY_PATTERN, fingerprint
+from remedy.money import to_minor
+from remedy.observability import ACCEPTS, SPEND
 from remedy.services.idempotency import HEADER, IdempotencyService
 from remedy.services.lifecycle import LifecycleService, Outcome, reservation_view
 from remedy.store.models import Decision
@@ -136,6 +139,17 @@ def _perform(
     return answer, status, {}
 
 
+def _count_spend(answer: tuple[dict[str, Any], int, dict[str, str]]) -> None:
+    """Add a first (not replayed) commit to the spend metric, in minor units by pool."""
+    body, status, headers = answer
+    reservation = body.get("reservation") or {}
+    if headers or status != 200 or body.get("status") != "fulfilled" or not reservation:
+        return
+    currency = body["currency"]
+    committed = to_minor(Decimal(reservation["committed"]), currency)
+    SPEND.labels(reservation["pool"], currency).inc(committed)
+
+
 @blp.route("/decisions/<decision_id>/accept")
 class Accept(MethodView):
     """Accept a plan."""
@@ -148,9 +162,12 @@ class Accept(MethodView):
     def post(self, headers: dict[str, Any], data: dict[str, Any], decision_id: str) -> Any:
         """Reserve the plan's cost (pool, customer window, contact capacity), or 409 naming the
         limit; a plan needing approval goes to `pending_approval` and reserves nothing yet."""
-        return _perform(
+        answer = _perform(
             headers, lambda service, actor: service.accept(decision_id, data["plan_id"], actor)
         )
+        if not answer[2]:  # not a replay
+            ACCEPTS.inc()
+        return answer
 
 
 @blp.route("/decisions/<decision_id>/approve")
@@ -195,12 +212,14 @@ class Fulfil(MethodView):
     def post(self, headers: dict[str, Any], data: dict[str, Any], decision_id: str) -> Any:
         """Commit the actual cost and release the rest; above the reservation it waits (202)
         in `overage_pending_approval` for finance to approve or reject."""
-        return _perform(
+        answer = _perform(
             headers,
             lambda service, actor: service.fulfil(
                 decision_id, data["actual_cost"], data["currency"], actor
             ),
         )
+        _count_spend(answer)
+        return answer
 
 
 @blp.route("/decisions/<decision_id>/cancel")
