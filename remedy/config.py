@@ -33,6 +33,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # counters live ("memory://" per process, or e.g. "redis://127.0.0.1:6379/0" shared).
         "RATE_LIMIT": env("REMEDY_RATE_LIMIT", "3000/minute"),
         "RATE_LIMIT_STORAGE_URI": env("REMEDY_RATE_LIMIT_STORAGE_URI", "memory://"),
+        # remedy's log level (JSON lines on stderr; access lines are INFO).
+        "LOG_LEVEL": env("REMEDY_LOG_LEVEL", "INFO"),
         # How many plans a recommendation returns unless the request says otherwise.
         "DEFAULT_LIMIT": int(env("REMEDY_DEFAULT_LIMIT", "3")),
         # How long an accepted plan holds its budget before it expires unfulfilled (48 hours).
