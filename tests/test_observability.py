@@ -111,6 +111,6 @@ def test_metrics_count_accepts_and_spend_by_pool(app, client, auth):
     text = client.get("/metrics", headers=auth("admin")).get_data(as_text=True)
     assert "remedy_accepts_total " in text
     pool = fulfilled.json["reservation"]["pool"]
-    line = next(l for l in text.splitlines()
-                if l.startswith("remedy_spend_minor_total{") and pool in l)
+    line = next(row for row in text.splitlines()
+                if row.startswith("remedy_spend_minor_total{") and pool in row)
     assert float(line.rsplit(" ", 1)[1]) >= float(plan["total_cost"]) * 100
