@@ -59,18 +59,22 @@ def test_promote_and_rollback_change_the_model_on_the_next_request(
 def test_another_worker_picks_up_a_promotion_without_restart(
     app, client, auth, artifact_dir, database_url, tmp_path
 ):
-    other = create_app(
+    other_app = create_app(
         {
             "TESTING": True,
             "DATABASE_URL": database_url,
             "RATE_LIMIT": "",
             "MODEL_DIR": str(tmp_path / "other-worker"),
         }
-    ).test_client()
-    assert recommend_version(other, auth) == "heuristic-prior-1"
-    version = register(app, artifact_dir)
-    client.post(f"/v1/models/{version}/promote", json={}, headers=auth("admin"))
-    assert recommend_version(other, auth) == version
+    )
+    other = other_app.test_client()
+    try:
+        assert recommend_version(other, auth) == "heuristic-prior-1"
+        version = register(app, artifact_dir)
+        client.post(f"/v1/models/{version}/promote", json={}, headers=auth("admin"))
+        assert recommend_version(other, auth) == version
+    finally:
+        db.database(other_app).dispose()
 
 
 def test_tampered_artifact_is_refused(app, artifact_dir, tmp_path):
