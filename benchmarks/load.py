@@ -245,6 +245,7 @@ def main() -> None:
             check(url, "after the run with faults")
             none_lost(url, accepted)
     finally:
+        admin.dispose()  # its pooled connection died with the restart; reconnect to drop
         drop_database(admin, name)
 
 
