@@ -49,7 +49,7 @@ class ModelScorer:
         self.artifact = artifact
         # One thread by default: a decision is 40-200 rows, too few to split, and with one
         # worker per core a second OpenMP thread only waits for a core: on 2 busy cores, p99
-        # was 267-333 ms with all threads and 14-19 ms with one (benchmarks/README-model.md).
+        # was 267-333 ms with all threads and 14-19 ms with one (benchmarks/README.md).
         self._threads = threads
         self._controller = ThreadpoolController() if threads is not None else None
         self.version: str = artifact.version
@@ -58,7 +58,7 @@ class ModelScorer:
         # The fitted estimators are the artifact's; only the encoding step may be swapped for
         # its NumPy twin, and only when both encoders match it exactly on a probe covering
         # every code. The ColumnTransformer's checks cost more than the trees on 40 rows
-        # (benchmarks/README-model.md); any mismatch falls back to the full pipelines.
+        # (benchmarks/README.md); any mismatch falls back to the full pipelines.
         self.fast_path = all(_encodes_like_one_hot(p) for p in (self._retention, self._referrals))
 
     @classmethod

@@ -20,7 +20,7 @@ TRAINING_ROUNDS = 100
 def one_openmp_thread():
     """Fit and predict on one OpenMP thread for the whole session."""
     # On a busy 2-core machine, two OpenMP threads waiting for each other made fits 4-15x
-    # slower (benchmarks/README-model.md); one thread keeps the suite fast and steady.
+    # slower (benchmarks/README.md); one thread keeps the suite fast and steady.
     with threadpool_limits(limits=1, user_api="openmp"):
         yield
 
