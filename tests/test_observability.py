@@ -99,18 +99,70 @@ def test_metrics_count_accepts_and_spend_by_pool(app, client, auth):
     from tests.factories import set_pool
 
     set_pool(app, "emea", "5000.00")
-    body = client.post("/v1/recommendations", json={"incident": incident_payload(), "team": "emea"},
-                       headers=auth()).json
+    body = client.post(
+        "/v1/recommendations", json={"incident": incident_payload(), "team": "emea"}, headers=auth()
+    ).json
     plan = next(p for p in body["plans"] if not p["requires_approval"])
     path = f"/v1/decisions/{body['decision_id']}"
-    assert client.post(f"{path}/accept", json={"plan_id": plan["plan_id"]},
-                       headers=auth()).status_code == 200
-    fulfilled = client.post(f"{path}/fulfil", json={"actual_cost": plan["total_cost"]},
-                            headers=auth())
+    assert (
+        client.post(f"{path}/accept", json={"plan_id": plan["plan_id"]}, headers=auth()).status_code
+        == 200
+    )
+    fulfilled = client.post(
+        f"{path}/fulfil", json={"actual_cost": plan["total_cost"]}, headers=auth()
+    )
     assert fulfilled.status_code == 200, fulfilled.json
     text = client.get("/metrics", headers=auth("admin")).get_data(as_text=True)
     assert "remedy_accepts_total " in text
     pool = fulfilled.json["reservation"]["pool"]
-    line = next(row for row in text.splitlines()
-                if row.startswith("remedy_spend_minor_total{") and pool in row)
+    line = next(
+        row
+        for row in text.splitlines()
+        if row.startswith("remedy_spend_minor_total{") and pool in row
+    )
     assert float(line.rsplit(" ", 1)[1]) >= float(plan["total_cost"]) * 100
+
+
+def redis_answers() -> bool:
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not redis_answers(), reason="no Redis on 127.0.0.1:6379")
+def test_rate_limits_can_be_shared_through_redis(database_url, tmp_path):
+    """Two app instances (two workers) share one key's limit when counters live in Redis."""
+    import uuid
+
+    from remedy.extensions import db
+    from remedy.services.configs import ConfigService
+    from remedy.services.keys import KeyService
+
+    settings = {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "LOG_LEVEL": "WARNING",
+        # a limit unique to this run, so earlier runs' counters do not interfere
+        "RATE_LIMIT": f"{3 + uuid.uuid4().int % 1000}/hour",
+        "RATE_LIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15",
+    }
+    first, second = create_app(settings), create_app(settings)
+    try:
+        with db.database(first).unit_of_work() as session:
+            ConfigService(session).seed_defaults()
+            token, _ = KeyService(session).create("agent", label=uuid.uuid4().hex)
+        headers = {"Authorization": f"Bearer {token}"}
+        limit = int(settings["RATE_LIMIT"].split("/")[0])
+        answers = [
+            (first if i % 2 else second).test_client().get("/v1/caps", headers=headers)
+            for i in range(limit + 1)
+        ]
+        assert [a.status_code for a in answers[:limit]] == [200] * limit
+        assert answers[limit].status_code == 429
+    finally:
+        db.database(first).dispose()
+        db.database(second).dispose()
