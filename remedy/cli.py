@@ -47,6 +47,9 @@ def init(admin_label: str) -> None:
     with app.app_context(), db.database(app).unit_of_work() as session:
         seeded = ConfigService(session).seed_defaults()
         click.echo(f"loaded defaults: {', '.join(seeded) or 'none needed'}")
+        pools = _seed_default_pools(session)
+        if pools:
+            click.echo(f"default monthly pools (finance should set real ones): {', '.join(pools)}")
         from remedy.services.model_registry import ModelRegistry, seed_bundled
 
         models = seed_bundled(session, _cache(app))
@@ -67,6 +70,30 @@ def init(admin_label: str) -> None:
             click.echo(
                 "an admin key exists already; `remedy keys create --role admin` makes another"
             )
+
+
+# A starting budget so a new install can accept plans at once: per currency with caps, a
+# monthly `default` pool of this many times the absolute per-incident cap. Finance replaces it.
+STARTER_POOL_MULTIPLE = 50
+
+
+def _seed_default_pools(session) -> list[str]:  # type: ignore[no-untyped-def]
+    """Create `default` monthly pools when no pool exists at all; return what was created."""
+    import sqlalchemy as sa
+
+    from remedy.services.budgets import BudgetService
+    from remedy.services.configs import ConfigService
+    from remedy.store.models import BudgetPool
+
+    if session.scalar(sa.select(sa.func.count()).select_from(BudgetPool)):
+        return []
+    caps = ConfigService(session).load_active().caps
+    created = []
+    for currency, cap in sorted(caps.default["absolute"].items()):
+        limit = cap * STARTER_POOL_MULTIPLE
+        BudgetService(session).set_pool("default", "month", limit, currency, "init")
+        created.append(f"{limit} {currency}")
+    return created
 
 
 def _redact(url: str) -> str:
