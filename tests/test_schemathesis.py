@@ -7,6 +7,7 @@ here and each is driven by Hypothesis directly.
 
 from __future__ import annotations
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
@@ -33,6 +34,9 @@ CHECKS = [
 EXAMPLES_PER_OPERATION = 90
 
 
+# One backend is enough here: this checks the HTTP contract, and every database test runs on
+# PostgreSQL too; it keeps the suite's longest test from running twice.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_api_conforms_to_its_schema(app, keys):
     """Call every operation with generated input as an admin; no 5xx, responses as documented."""
     schema = schemathesis.openapi.from_wsgi("/openapi.json", app)
