@@ -30,6 +30,7 @@ from remedy.finance.replay import (
     replay,
     set_path,
 )
+from remedy.finance.scoring import CachingScorer
 from remedy.money import from_minor
 from remedy.services.configs import KINDS, ConfigService, validate_set
 from remedy.services.recommendations import incident_from_dict
@@ -44,7 +45,7 @@ class WhatIfService:
     ) -> None:
         """Read through `session`; score with `scorer` (the current ranker's)."""
         self.session = session
-        self.scorer = scorer
+        self.scorer = CachingScorer(scorer)
         self.values = values or ValueSettings()
         self._engines: dict[str, DecisionEngine] = {}
 
@@ -62,6 +63,7 @@ class WhatIfService:
             return self._simulate(start, end, proposed or {}, pools, sweep, progress)
         finally:
             self.session.rollback()
+            self.scorer.forget()
 
     def _simulate(
         self,
@@ -123,8 +125,10 @@ class WhatIfService:
             except DataFileError as error:
                 field = "sweep.values" if label.startswith("sweep") else str(error).split(":")[0]
                 raise InvalidInput(f"{label}: {error}", {field: [str(error)]}) from None
+            pricing = json.dumps([documents["catalog"], documents["rules"]], sort_keys=True)
+            scorer = self.scorer.for_pricing(pricing)
             engine = DecisionEngine(
-                active.catalog, active.rules, active.caps, PlanRanker(self.scorer, self.values)
+                active.catalog, active.rules, active.caps, PlanRanker(scorer, self.values)
             )
             self._engines[key] = engine
         return engine
