@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -108,54 +108,115 @@ def pool_for(limits: PoolLimits, team: str, currency: str) -> tuple[str, PoolLim
     return None
 
 
-def replay(
-    incidents: Iterable[LoggedIncident],
-    engine: DecisionEngine,
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """One kept plan as spending needs it."""
+
+    cost: Decimal
+    net_value: Decimal
+    p_stay: Decimal
+    requires_approval: bool
+    kind_costs: tuple[tuple[str, Decimal], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Decided:
+    """What an engine decided for one incident, compactly.
+
+    `kept` holds, best first, only the kept plans cheaper than every better one: a plan that
+    costs at least as much as a better plan can never be the first to fit a pool, so these are
+    the only plans spending may choose, whatever is left.
+    """
+
+    configured: bool
+    capped: bool
+    kept: tuple[Choice, ...]
+
+
+def decide(engine: DecisionEngine, incident: Incident) -> Decided:
+    """Decide one incident with `engine` (no exploration) and keep what spending needs."""
+    try:
+        result = engine.decide(incident)
+    except CurrencyNotConfigured:
+        return Decided(False, False, ())
+    capped = bool(result.candidates) and result.candidates[0].dropped_reason is not None
+    chain: list[Choice] = []
+    for candidate in result.kept:
+        plan = candidate.scored.plan
+        if chain and plan.total_cost >= chain[-1].cost:
+            continue
+        kinds: defaultdict[str, Decimal] = defaultdict(Decimal)
+        for action in plan.actions:
+            kinds[str(action.kind)] += action.cost
+        chain.append(
+            Choice(
+                plan.total_cost,
+                candidate.scored.expected_net_value,
+                candidate.scored.p_stay,
+                candidate.requires_approval,
+                tuple(kinds.items()),
+            )
+        )
+    return Decided(True, capped, tuple(chain))
+
+
+def spend(
+    incidents: Sequence[LoggedIncident],
+    decided: Iterable[Decided],
     limits: PoolLimits,
-    on_each: Callable[[], None] | None = None,
 ) -> ReplayReport:
-    """Decide every incident with `engine` (no exploration) and spend against `limits`."""
+    """Spend in time order: each incident takes its best kept plan that fits its pool."""
     report = ReplayReport()
     spent: defaultdict[tuple[str, str, str], Decimal] = defaultdict(Decimal)
-    for logged in incidents:
+    for logged, decision in zip(incidents, decided, strict=True):
         incident = logged.incident
         report.decisions += 1
-        if on_each is not None:
-            on_each()
-        try:
-            result = engine.decide(incident)
-        except CurrencyNotConfigured:
+        if not decision.configured:
             report.no_plan += 1
             continue
-        if result.candidates and result.candidates[0].dropped_reason is not None:
-            report.capped += 1
+        report.capped += decision.capped
         pool = pool_for(limits, incident.team, incident.currency)
-        kept = result.kept
-        if pool is None or not kept:
+        if pool is None or not decision.kept:
             report.no_plan += 1
             continue
         owner, limit = pool
         key = (owner, incident.currency, period_at(limit.period, logged.at).key)
         remaining = limit.limit - spent[key]
-        chosen = next((c for c in kept if c.scored.plan.total_cost <= remaining), None)
-        if chosen is not kept[0]:
+        chosen = next((c for c in decision.kept if c.cost <= remaining), None)
+        if chosen is not decision.kept[0]:
             report.skipped_for_budget += 1
         if chosen is None:
             report.no_plan += 1
             continue
-        plan = chosen.scored.plan
         currency = incident.currency
-        spent[key] += plan.total_cost
+        spent[key] += chosen.cost
         report.chosen += 1
-        report.spend[currency] += plan.total_cost
-        report.by_team[incident.team][currency] += plan.total_cost
-        report.by_fault_type[str(incident.fault_type)][currency] += plan.total_cost
-        for action in plan.actions:
-            report.by_kind[str(action.kind)][currency] += action.cost
-        report.expected_net_value[currency] += chosen.scored.expected_net_value
-        report.p_stay_sum += chosen.scored.p_stay
+        report.spend[currency] += chosen.cost
+        report.by_team[incident.team][currency] += chosen.cost
+        report.by_fault_type[str(incident.fault_type)][currency] += chosen.cost
+        for kind, cost in chosen.kind_costs:
+            report.by_kind[kind][currency] += cost
+        report.expected_net_value[currency] += chosen.net_value
+        report.p_stay_sum += chosen.p_stay
         report.approvals_needed += chosen.requires_approval
     return report
+
+
+def replay(
+    incidents: Sequence[LoggedIncident],
+    engine: DecisionEngine,
+    limits: PoolLimits,
+    on_each: Callable[[], None] | None = None,
+) -> ReplayReport:
+    """Decide every incident with `engine` (no exploration) and spend against `limits`."""
+
+    def decisions() -> Iterator[Decided]:
+        for logged in incidents:
+            if on_each is not None:
+                on_each()
+            yield decide(engine, logged.incident)
+
+    return spend(incidents, decisions(), limits)
 
 
 def set_path(document: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
