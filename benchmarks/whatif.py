@@ -1,6 +1,6 @@
 """Benchmark a what-if replay: decisions per second through the real WhatIfService.
 
-    python benchmarks/whatif.py [--decisions 10000] [--database-url URL]
+    python benchmarks/whatif.py [--decisions 10000] [--workers 1] [--database-url URL]
 
 Builds N logged decisions in bulk from training.simulator.random_incident (only what a replay
 reads: the incident and when it was decided, spread over one month), promotes the bundled model,
@@ -89,6 +89,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--decisions", type=int, default=10000)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--workers", type=int, default=1, help="forked deciding processes")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="remedy-bench-whatif-"))
     url = args.database_url or f"sqlite:///{workdir / 'whatif.sqlite'}"
@@ -104,12 +105,14 @@ def main() -> None:
         scorer = app.extensions["remedy.scorer"](session)
         values = ValueSettings(app.config["HORIZON_YEARS"], app.config["REFERRAL_SHARE"])
         started = time.perf_counter()
-        result = WhatIfService(session, scorer, values).simulate(START, END, {"caps": caps})
+        result = WhatIfService(session, scorer, values, args.workers).simulate(
+            START, END, {"caps": caps}
+        )
         elapsed = time.perf_counter() - started
         session.close()
     replayed = result["current"]["decisions"] + result["proposed"]["decisions"]
     print(f"model {result['model']}: replayed {replayed} decisions (current + proposed)")
-    print(f"{elapsed:.1f} s, {replayed / elapsed:.0f} decisions/second")
+    print(f"{elapsed:.1f} s, {replayed / elapsed:.0f} decisions/second ({args.workers} worker(s))")
     print(f"current spend {result['current']['spend']}")
     print(f"proposed spend {result['proposed']['spend']}")
     db.database(app).dispose()

@@ -499,6 +499,7 @@ if __name__ == "__main__":
 @click.option("--rules", "rules_file", type=click.Path(exists=True, dir_okay=False), default=None)
 @click.option("--sweep", default=None, help="PATH=V1,V2,... over the caps document.")
 @click.option("--plot", type=click.Path(dir_okay=False), default=None, help="Sweep curve PNG.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
 def whatif(
     start: str,
     end: str,
@@ -506,6 +507,7 @@ def whatif(
     rules_file: str | None,
     sweep: str | None,
     plot: str | None,
+    workers: int,
 ) -> None:
     """Replay logged decisions under proposed caps or rules vs the current ones; writes nothing."""
     from pathlib import Path
@@ -540,14 +542,14 @@ def whatif(
     def progress(total: int):  # type: ignore[no-untyped-def]
         bar = tqdm(total=total, desc="replaying", unit="decision")
         bars.append(bar)
-        return lambda: bar.update()
+        return bar.update
 
     with app.app_context():
         session = db.database(app).sessions()
         try:
             scorer = app.extensions["remedy.scorer"](session)
             values = ValueSettings(app.config["HORIZON_YEARS"], app.config["REFERRAL_SHARE"])
-            result = WhatIfService(session, scorer, values).simulate(
+            result = WhatIfService(session, scorer, values, workers).simulate(
                 start_at, end_at, proposed, None, sweep_spec, progress
             )
         except DomainError as error:

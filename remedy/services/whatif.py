@@ -21,14 +21,15 @@ from catalog.validation import DataFileError
 from remedy.decisions.engine import DecisionEngine
 from remedy.decisions.ranker import PlanRanker, PlanScorer, ValueSettings
 from remedy.errors import InvalidInput
+from remedy.finance.parallel import decide_many
 from remedy.finance.replay import (
     MAX_SWEEP_POINTS,
     LoggedIncident,
     PoolLimit,
     PoolLimits,
     ReplayReport,
-    replay,
     set_path,
+    spend,
 )
 from remedy.finance.scoring import CachingScorer
 from remedy.money import from_minor
@@ -41,9 +42,15 @@ class WhatIfService:
     """Replays a date range of logged decisions under current and proposed settings."""
 
     def __init__(
-        self, session: Session, scorer: PlanScorer, values: ValueSettings | None = None
+        self,
+        session: Session,
+        scorer: PlanScorer,
+        values: ValueSettings | None = None,
+        workers: int = 1,
     ) -> None:
-        """Read through `session`; score with `scorer` (the current ranker's)."""
+        """Read through `session`; score with `scorer` (the current ranker's); decide in
+        `workers` forked processes (1: in this one, as the API does)."""
+        self.workers = workers
         self.session = session
         self.scorer = CachingScorer(scorer)
         self.values = values or ValueSettings()
@@ -56,9 +63,9 @@ class WhatIfService:
         proposed: dict[str, Any] | None = None,
         pools: list[dict[str, Any]] | None = None,
         sweep: dict[str, Any] | None = None,
-        progress: Callable[[int], Callable[[], None]] | None = None,
+        progress: Callable[[int], Callable[[int], None]] | None = None,
     ) -> dict[str, Any]:
-        """Return both reports (and the sweep curve); `progress(total)` gives a per-step hook."""
+        """Return both reports (and the sweep curve); `progress(total)` gives an advance(n) hook."""
         try:
             return self._simulate(start, end, proposed or {}, pools, sweep, progress)
         finally:
@@ -72,7 +79,7 @@ class WhatIfService:
         proposed: dict[str, Any],
         pools: list[dict[str, Any]] | None,
         sweep: dict[str, Any] | None,
-        progress: Callable[[int], Callable[[], None]] | None,
+        progress: Callable[[int], Callable[[int], None]] | None,
     ) -> dict[str, Any]:
         if end <= start:
             raise InvalidInput("to must be after from", {"to": ["must be after from"]})
@@ -84,26 +91,32 @@ class WhatIfService:
         current_limits = self._current_limits()
         proposed_limits = {**current_limits, **self._proposed_limits(pools or [])}
         self._check_sweep(sweep, proposed_docs["caps"])
-        proposed_engine = self._engine(proposed_docs, "proposed")
-        current_engine = self._engine(current_docs, "current")
-        incidents = self._incidents(start, end)
-        runs = 2 + (len(sweep["values"]) if sweep else 0)
-        on_each = progress(len(incidents) * runs) if progress else None
-        current = replay(incidents, current_engine, current_limits, on_each)
+        engines = [self._engine(current_docs, "current"), self._engine(proposed_docs, "proposed")]
+        limits = [current_limits, proposed_limits]
+        values = list(sweep["values"]) if sweep else []
+        for value in values:
+            caps = set_path(proposed_docs["caps"], sweep["path"], value)  # type: ignore[index]
+            engines.append(self._engine({**proposed_docs, "caps": caps}, f"sweep value {value}"))
+            limits.append(proposed_limits)
+        logged = self._incidents(start, end)
+        advance = progress(len(logged) * len(engines)) if progress else None
+        decided = decide_many(
+            [entry.incident for entry in logged],
+            engines,
+            self.scorer.forget,
+            self.workers,
+            advance,
+        )
+        reports = [spend(logged, d, lim) for d, lim in zip(decided, limits, strict=True)]
         result = {
             "from": start.isoformat(),
             "to": end.isoformat(),
             "model": self.scorer.version,
-            "current": current.as_dict(),
-            "proposed": replay(incidents, proposed_engine, proposed_limits, on_each).as_dict(),
+            "current": reports[0].as_dict(),
+            "proposed": reports[1].as_dict(),
         }
         if sweep:
-            curve = []
-            for value in sweep["values"]:
-                caps = set_path(proposed_docs["caps"], sweep["path"], value)
-                engine = self._engine({**proposed_docs, "caps": caps}, f"sweep value {value}")
-                point = replay(incidents, engine, proposed_limits, on_each)
-                curve.append(_curve_point(value, point))
+            curve = [_curve_point(v, r) for v, r in zip(values, reports[2:], strict=True)]
             result["sweep"] = {"path": sweep["path"], "curve": curve}
         return result
 
