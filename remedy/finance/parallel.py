@@ -50,7 +50,35 @@ def decide_many(
     advance: Callable[[int], None] | None = None,
     chunk: int = CHUNK,
 ) -> list[list[Decided]]:
-    """Decide every incident under every engine; return one list per engine, in order."""
+    """Decide every incident under every engine; return one list per engine, in order.
+
+    The same engine object given twice (settings that did not change) is decided once.
+    """
+    index: dict[int, int] = {}
+    unique: list[DecisionEngine] = []
+    for engine in engines:
+        if id(engine) not in index:
+            index[id(engine)] = len(unique)
+            unique.append(engine)
+    scale = len(engines) / len(unique) if unique else 1.0
+
+    def advance_scaled(steps: int) -> None:
+        if advance is not None:
+            advance(round(steps * scale))
+
+    results = _decide_unique(incidents, unique, forget, workers, advance_scaled, chunk)
+    return [results[index[id(engine)]] for engine in engines]
+
+
+def _decide_unique(
+    incidents: Sequence[Incident],
+    engines: Sequence[DecisionEngine],
+    forget: Callable[[], None],
+    workers: int,
+    advance: Callable[[int], None],
+    chunk: int,
+) -> list[list[Decided]]:
+    """Decide every incident under each of `engines` (all distinct)."""
     global _JOB
     decided: list[list[Decided]] = [[] for _ in engines]
     bounds = [(lo, min(lo + chunk, len(incidents))) for lo in range(0, len(incidents), chunk)]

@@ -33,3 +33,17 @@ def test_workers_match_one_process():
     assert forked == alone
     assert sum(steps) == 80
     assert [len(d) for d in forked] == [40, 40]
+
+
+def test_an_engine_given_twice_is_decided_once():
+    """Unchanged settings share one pass; progress still counts every engine."""
+    rng = np.random.default_rng(2)
+    incidents = [random_incident(rng, i) for i in range(10)]
+    scorer = CachingScorer(HeuristicPrior())
+    engine = DecisionEngine(
+        default_catalog(), default_rules(), default_caps(), PlanRanker(scorer.for_pricing("d"))
+    )
+    steps: list[int] = []
+    first, second = decide_many(incidents, [engine, engine], scorer.forget, 1, steps.append)
+    assert first is second and len(first) == 10
+    assert sum(steps) == 20
