@@ -78,6 +78,8 @@ def register_blueprints(app: Flask) -> None:
         models,
         outcomes,
         recommendations,
+        reports,
+        whatif,
     )
     from remedy.api.auth import register_auth
 
@@ -92,6 +94,8 @@ def register_blueprints(app: Flask) -> None:
         models,
         keys,
         audit,
+        whatif,
+        reports,
     ):
         api.register_blueprint(module.blp)
     register_auth(app)

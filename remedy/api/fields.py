@@ -61,3 +61,25 @@ def currency_field(**kwargs: Any) -> fields.String:
     return fields.String(
         validate=CurrencyCode(), metadata={"example": "EUR", "pattern": "^[A-Z]{3}$"}, **kwargs
     )
+
+
+class Moment(fields.Field):
+    """A UTC date ('2026-11-01', midnight) or an ISO 8601 date-time with a zone."""
+
+    default_error_messages = {"invalid": "must be a date (YYYY-MM-DD) or a date-time with a zone"}
+
+    def __init__(self, **kwargs: Any) -> None:
+        """Document the field as a string in OpenAPI."""
+        metadata = kwargs.pop("metadata", {})
+        super().__init__(metadata={"type": "string", "example": "2026-11-01", **metadata}, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        """Parse the moment as an aware UTC datetime."""
+        from remedy.finance.dates import parse_moment
+
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        try:
+            return parse_moment(value)
+        except ValueError:
+            raise self.make_error("invalid") from None

@@ -1,0 +1,122 @@
+"""Benchmark a what-if replay: decisions per second through the real WhatIfService.
+
+    python benchmarks/whatif.py [--decisions 10000] [--workers 1] [--database-url URL]
+
+Builds N logged decisions in bulk from training.simulator.random_incident (only what a replay
+reads: the incident and when it was decided, spread over one month), promotes the bundled model,
+then times a replay of the month under current vs proposed settings (a stricter default loss
+multiple), i.e. 2 x N decisions through rules, planner, ranker (one model call per decision) and
+caps, plus pool spending. Uses a throwaway SQLite file unless --database-url is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from remedy import create_app  # noqa: E402
+from remedy.decisions.ranker import ValueSettings  # noqa: E402
+from remedy.extensions import db  # noqa: E402
+from remedy.services.budgets import BudgetService  # noqa: E402
+from remedy.services.configs import ConfigService  # noqa: E402
+from remedy.services.model_registry import seed_bundled  # noqa: E402
+from remedy.services.recommendations import incident_to_dict  # noqa: E402
+from remedy.services.whatif import WhatIfService  # noqa: E402
+from remedy.store.migrate import upgrade  # noqa: E402
+from remedy.store.models import Decision  # noqa: E402
+from tests.factories import default_document  # noqa: E402
+from training.simulator import FX_PER_USD, random_incident  # noqa: E402
+
+START = datetime(2026, 10, 1, tzinfo=UTC)
+END = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def seed(app, decisions: int) -> None:  # type: ignore[no-untyped-def]
+    """Load configs, the bundled model, pools, and `decisions` logged decisions in bulk."""
+    rng = np.random.default_rng(0)
+    step = (END - START) / decisions
+    with db.database(app).unit_of_work() as session:
+        ConfigService(session).seed_defaults()
+        seed_bundled(session, Path(app.config["MODEL_DIR"]) / "cache")
+        for currency, rate in FX_PER_USD.items():
+            limit = (Decimal(200000) * Decimal(str(rate))).quantize(Decimal(1))
+            BudgetService(session).set_pool("default", "month", limit, currency, "bench")
+    rows = []
+    for index in range(decisions):
+        incident = dataclasses.replace(random_incident(rng, index), team=f"t{index % 4}")
+        rows.append(
+            {
+                "created_at": START + step * index,
+                "customer_id": incident.customer_id,
+                "team": incident.team,
+                "currency": incident.currency,
+                "severity": incident.severity,
+                "fault_type": str(incident.fault_type),
+                "incident": incident_to_dict(incident),
+                "cap": {},
+                "fired_rules": [],
+                "excluded_items": {},
+                "notes": [],
+                "priced_items": {},
+                "candidates": [],
+                "shown": [],
+                "presentation": {},
+                "catalog_version": 1,
+                "rules_version": 1,
+                "caps_version": 1,
+                "model_version": "bench",
+                "requested_by": "bench",
+            }
+        )
+    with db.database(app).unit_of_work() as session:
+        for offset in range(0, len(rows), 5000):
+            session.execute(Decision.__table__.insert(), rows[offset : offset + 5000])
+
+
+def main() -> None:
+    """Seed, replay, print decisions/second."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--decisions", type=int, default=10000)
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--workers", type=int, default=1, help="forked deciding processes")
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="remedy-bench-whatif-"))
+    url = args.database_url or f"sqlite:///{workdir / 'whatif.sqlite'}"
+    upgrade(url)
+    app = create_app({"DATABASE_URL": url, "MODEL_DIR": str(workdir / "models")})
+    started = time.perf_counter()
+    seed(app, args.decisions)
+    print(f"seeded {args.decisions} decisions in {time.perf_counter() - started:.1f} s")
+    caps = default_document("caps")
+    caps["incident_caps"]["default"]["loss_multiple"] = "1.5"
+    with app.app_context():
+        session = db.database(app).sessions()
+        scorer = app.extensions["remedy.scorer"](session)
+        values = ValueSettings(app.config["HORIZON_YEARS"], app.config["REFERRAL_SHARE"])
+        started = time.perf_counter()
+        result = WhatIfService(session, scorer, values, args.workers).simulate(
+            START, END, {"caps": caps}
+        )
+        elapsed = time.perf_counter() - started
+        session.close()
+    replayed = result["current"]["decisions"] + result["proposed"]["decisions"]
+    print(f"model {result['model']}: replayed {replayed} decisions (current + proposed)")
+    print(f"{elapsed:.1f} s, {replayed / elapsed:.0f} decisions/second ({args.workers} worker(s))")
+    print(f"current spend {result['current']['spend']}")
+    print(f"proposed spend {result['proposed']['spend']}")
+    db.database(app).dispose()
+
+
+if __name__ == "__main__":
+    main()

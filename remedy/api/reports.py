@@ -1,0 +1,138 @@
+"""GET /v1/reports/spend and /v1/reports/diagnose: finance's reports, as JSON or CSV."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from remedy.api.auth import roles
+from remedy.api.fields import Moment
+from remedy.extensions import session
+from remedy.services.reports import GROUPS, PERIOD_KINDS, ReportService, to_csv
+
+blp = Blueprint("reports", __name__, url_prefix="/v1", description="Spend and failure reports")
+
+SPEND_COLUMNS = ["group", "currency", "committed", "reserved", "plans"]
+DIAGNOSE_COLUMNS = [
+    "month",
+    "category",
+    "fault_type",
+    "currency",
+    "incidents",
+    "remedy_cost",
+    "outcomes",
+    "retention",
+    "lost_customer_value",
+    "cost_to_company",
+]
+
+
+class RangeArgs(Schema):
+    """A date range [from, to) and the answer's format."""
+
+    start = Moment(required=True, data_key="from")
+    end = Moment(required=True, data_key="to", metadata={"description": "exclusive"})
+    format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")))
+
+
+class SpendArgs(RangeArgs):
+    """How to group spend."""
+
+    group_by = fields.String(load_default="period", validate=validate.OneOf(GROUPS))
+    period = fields.String(load_default="month", validate=validate.OneOf(PERIOD_KINDS))
+
+
+class SpendRowSchema(Schema):
+    """Spend of one group in one currency."""
+
+    group = fields.String()
+    currency = fields.String()
+    committed = fields.String()
+    reserved = fields.String()
+    plans = fields.Integer()
+
+
+class SpendReportSchema(Schema):
+    """Spend grouped as asked."""
+
+    group_by = fields.String()
+    rows = fields.List(fields.Nested(SpendRowSchema))
+
+
+class DiagnoseRowSchema(Schema):
+    """One month, category and fault type in one currency."""
+
+    month = fields.String()
+    category = fields.String()
+    fault_type = fields.String()
+    currency = fields.String()
+    incidents = fields.Integer()
+    remedy_cost = fields.String()
+    outcomes = fields.Integer()
+    retention = fields.String(allow_none=True)
+    lost_customer_value = fields.String()
+    cost_to_company = fields.String()
+
+
+class DiagnoseReportSchema(Schema):
+    """Failures ranked by cost to the company."""
+
+    rows = fields.List(fields.Nested(DiagnoseRowSchema))
+
+
+def _csv(rows: list[dict[str, Any]], columns: list[str], name: str) -> Response:
+    return Response(
+        to_csv(rows, columns),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )
+
+
+@blp.route("/reports/spend")
+class SpendReport(MethodView):
+    """Committed and reserved spend."""
+
+    @roles("finance")
+    @blp.arguments(SpendArgs, location="query")
+    @blp.response(200, SpendReportSchema)
+    @blp.alt_response(
+        200,
+        schema={"type": "string"},
+        content_type="text/csv",
+        success=True,
+        description="format=csv: the same rows as CSV with a header row",
+    )
+    def get(self, args: dict[str, Any]) -> Any:
+        """Spend of plans accepted in [from, to), grouped as asked."""
+        rows = ReportService(session()).spend(
+            args["start"], args["end"], args["group_by"], args["period"]
+        )
+        if args["format"] == "csv":
+            return _csv(rows, SPEND_COLUMNS, "spend")
+        return {"group_by": args["group_by"], "rows": rows}
+
+
+@blp.route("/reports/diagnose")
+class DiagnoseReport(MethodView):
+    """Recurring failures by cost."""
+
+    @roles("finance")
+    @blp.arguments(RangeArgs, location="query")
+    @blp.response(200, DiagnoseReportSchema)
+    @blp.alt_response(
+        200,
+        schema={"type": "string"},
+        content_type="text/csv",
+        success=True,
+        description="format=csv: the same rows as CSV with a header row",
+    )
+    def get(self, args: dict[str, Any]) -> Any:
+        """Incidents, remedy cost and retention by month, category and fault; costliest first."""
+        rows = ReportService(session()).diagnose(args["start"], args["end"])
+        if args["format"] == "csv":
+            return _csv(rows, DIAGNOSE_COLUMNS, "diagnose")
+        return {"rows": rows}

@@ -1,0 +1,122 @@
+"""POST /v1/budgets/simulate: replay logged decisions under proposed settings (finance)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from remedy.api.auth import roles
+from remedy.api.fields import Amount, Moment, currency_field
+from remedy.api.schemas import SLUG
+from remedy.decisions.ranker import ValueSettings
+from remedy.extensions import db
+from remedy.ledger.periods import PERIODS
+from remedy.services.whatif import WhatIfService
+
+blp = Blueprint(
+    "whatif", __name__, url_prefix="/v1", description="What-if replays of budget settings (finance)"
+)
+
+
+class ProposedPoolSchema(Schema):
+    """A proposed pool limit for one team in one currency."""
+
+    team = fields.String(required=True, validate=SLUG)
+    currency = currency_field(required=True)
+    period = fields.String(required=True, validate=validate.OneOf(PERIODS))
+    limit = Amount(required=True, validate=validate.Range(min=0))
+
+
+class SweepSchema(Schema):
+    """Vary one field of the proposed caps document over a list of values."""
+
+    path = fields.String(required=True, metadata={"example": "incident_caps.default.loss_multiple"})
+    values = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+
+
+class SimulateRequestSchema(Schema):
+    """What to replay and under which proposed settings (missing parts: the current ones)."""
+
+    start = Moment(required=True, data_key="from")
+    end = Moment(required=True, data_key="to", metadata={"description": "exclusive"})
+    caps = fields.Dict(load_default=None, metadata={"description": "a whole caps document"})
+    rules = fields.Dict(load_default=None, metadata={"description": "a whole rules document"})
+    pools = fields.List(fields.Nested(ProposedPoolSchema), load_default=None)
+    sweep = fields.Nested(SweepSchema, load_default=None)
+
+
+class ReplayReportSchema(Schema):
+    """What one set of settings would have spent and earned."""
+
+    decisions = fields.Integer()
+    chosen = fields.Integer()
+    no_plan = fields.Integer()
+    skipped_for_budget = fields.Integer()
+    spend = fields.Dict(keys=fields.String(), values=fields.String())
+    spend_by_team = fields.Dict()
+    spend_by_fault_type = fields.Dict()
+    spend_by_kind = fields.Dict()
+    expected_net_value = fields.Dict(keys=fields.String(), values=fields.String())
+    expected_retention = fields.String(metadata={"description": "mean P(stay) of chosen plans"})
+    capped_share = fields.String(
+        metadata={"description": "share of incidents whose best-scored plan the cap dropped"}
+    )
+    approvals_needed = fields.Integer()
+
+
+class CurvePointSchema(Schema):
+    """One point of a sweep."""
+
+    value = fields.String()
+    spend = fields.Dict(keys=fields.String(), values=fields.String())
+    expected_net_value = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+class SweepResultSchema(Schema):
+    """The swept field and its curve."""
+
+    path = fields.String()
+    curve = fields.List(fields.Nested(CurvePointSchema))
+
+
+class SimulateResponseSchema(Schema):
+    """Current vs proposed settings over the same logged incidents."""
+
+    start = fields.String(data_key="from")
+    end = fields.String(data_key="to")
+    model = fields.String()
+    current = fields.Nested(ReplayReportSchema)
+    proposed = fields.Nested(ReplayReportSchema)
+    sweep = fields.Nested(SweepResultSchema)
+
+
+@blp.route("/budgets/simulate")
+class Simulate(MethodView):
+    """A what-if replay."""
+
+    @roles("finance")
+    @blp.arguments(SimulateRequestSchema)
+    @blp.response(200, SimulateResponseSchema)
+    def post(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Replay decisions in [from, to) under current and proposed settings; writes nothing."""
+        session = db.database().sessions()
+        try:
+            scorer = current_app.extensions["remedy.scorer"](session)
+            values = ValueSettings(
+                current_app.config["HORIZON_YEARS"], current_app.config["REFERRAL_SHARE"]
+            )
+            result = WhatIfService(session, scorer, values).simulate(
+                data["start"],
+                data["end"],
+                {"caps": data["caps"], "rules": data["rules"]},
+                data["pools"],
+                data["sweep"],
+            )
+        finally:
+            session.close()
+        result["start"], result["end"] = result.pop("from"), result.pop("to")
+        return result

@@ -1,0 +1,1 @@
+"""Finance's tools over logged decisions: what-if replays of proposed settings (plain Python)."""

@@ -1,0 +1,103 @@
+"""Decide many incidents under several engines, optionally in worker processes.
+
+Incident-major: each incident is decided by every engine in turn, then the scorer's memory of
+it is dropped, so settings that share candidates share model calls while memory stays flat.
+Deciding is independent per incident, so chunks can go to forked workers (Linux); spending,
+which is sequential, stays with the caller.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Sequence
+
+from remedy.decisions.engine import DecisionEngine
+from remedy.decisions.types import Incident
+from remedy.finance.replay import Decided, decide
+
+# What forked workers read: set just before the pool starts, cleared after (fork copies it).
+_JOB: tuple[Sequence[DecisionEngine], Sequence[Incident], Callable[[], None]] | None = None
+CHUNK = 250
+
+
+def _decide_range(
+    engines: Sequence[DecisionEngine],
+    incidents: Sequence[Incident],
+    forget: Callable[[], None],
+) -> list[list[Decided]]:
+    """Decide `incidents` under every engine; return one list per engine."""
+    decided: list[list[Decided]] = [[] for _ in engines]
+    for incident in incidents:
+        for results, engine in zip(decided, engines, strict=True):
+            results.append(decide(engine, incident))
+        forget()
+    return decided
+
+
+def _decide_chunk(bounds: tuple[int, int]) -> list[list[Decided]]:
+    """Run in a worker: decide one chunk of the job."""
+    if _JOB is None:  # not an assert: stripped under -O
+        raise RuntimeError("no job: workers are forked from decide_many")
+    engines, incidents, forget = _JOB
+    return _decide_range(engines, incidents[bounds[0] : bounds[1]], forget)
+
+
+def decide_many(
+    incidents: Sequence[Incident],
+    engines: Sequence[DecisionEngine],
+    forget: Callable[[], None],
+    workers: int = 1,
+    advance: Callable[[int], None] | None = None,
+    chunk: int = CHUNK,
+) -> list[list[Decided]]:
+    """Decide every incident under every engine; return one list per engine, in order.
+
+    The same engine object given twice (settings that did not change) is decided once.
+    """
+    index: dict[int, int] = {}
+    unique: list[DecisionEngine] = []
+    for engine in engines:
+        if id(engine) not in index:
+            index[id(engine)] = len(unique)
+            unique.append(engine)
+    scale = len(engines) / len(unique) if unique else 1.0
+
+    def advance_scaled(steps: int) -> None:
+        if advance is not None:
+            advance(round(steps * scale))
+
+    results = _decide_unique(incidents, unique, forget, workers, advance_scaled, chunk)
+    return [results[index[id(engine)]] for engine in engines]
+
+
+def _decide_unique(
+    incidents: Sequence[Incident],
+    engines: Sequence[DecisionEngine],
+    forget: Callable[[], None],
+    workers: int,
+    advance: Callable[[int], None],
+    chunk: int,
+) -> list[list[Decided]]:
+    """Decide every incident under each of `engines` (all distinct)."""
+    global _JOB
+    decided: list[list[Decided]] = [[] for _ in engines]
+    bounds = [(lo, min(lo + chunk, len(incidents))) for lo in range(0, len(incidents), chunk)]
+    if workers <= 1 or len(bounds) < 2:
+        parts = (_decide_range(engines, incidents[lo:hi], forget) for lo, hi in bounds)
+        return _gather(parts, decided, engines, bounds, advance)
+    _JOB = (engines, incidents, forget)
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            return _gather(pool.imap(_decide_chunk, bounds), decided, engines, bounds, advance)
+    finally:
+        _JOB = None
+
+
+def _gather(parts, decided, engines, bounds, advance):  # type: ignore[no-untyped-def]
+    """Append each chunk's results in order and report progress."""
+    for part, (lo, hi) in zip(parts, bounds, strict=True):
+        for results, chunk in zip(decided, part, strict=True):
+            results.extend(chunk)
+        if advance is not None:
+            advance((hi - lo) * len(engines))
+    return decided

@@ -1,0 +1,65 @@
+"""A scorer that remembers its predictions, so replays of one incident share model calls.
+
+A what-if compares several settings over the same incidents (current, proposed, every sweep
+point). Caps change which plans survive, not how a plan is scored, so most candidate rows repeat
+across settings: each (incident, priced actions) row is predicted once and looked up after.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from remedy.decisions.ranker import PlanScorer
+from remedy.decisions.types import Incident, Plan
+
+
+class CachingScorer:
+    """Wraps a `PlanScorer`; predicts only rows it has not seen, in one call per decision.
+
+    Rows are remembered per `pricing` (a key naming the catalog and rules: they set the prices
+    and face values) and incident, by plan id, so a lookup hashes one short string per plan.
+    """
+
+    def __init__(self, scorer: PlanScorer) -> None:
+        """Wrap `scorer` (its version is this scorer's version)."""
+        self.scorer = scorer
+        self.version = scorer.version
+        self._rows: dict[tuple[str, Incident], dict[str, tuple[float, float]]] = {}
+
+    def for_pricing(self, pricing: str) -> _PricedView:
+        """Return a `PlanScorer` whose rows are remembered under `pricing`."""
+        return _PricedView(self, pricing)
+
+    def predict_priced(
+        self, pricing: str, incident: Incident, plans: Sequence[Plan]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return P(stay) and expected referrals per plan, predicting the unseen ones."""
+        rows = self._rows.setdefault((pricing, incident), {})
+        missing = [plan for plan in plans if plan.plan_id not in rows]
+        if missing:
+            p_stay, referrals = self.scorer.predict(incident, missing)
+            for plan, p, r in zip(missing, p_stay.tolist(), referrals.tolist(), strict=True):
+                rows[plan.plan_id] = (p, r)
+        if not plans:
+            return np.empty(0), np.empty(0)
+        table = np.array([rows[plan.plan_id] for plan in plans], dtype=float)
+        return table[:, 0], table[:, 1]
+
+    def forget(self) -> None:
+        """Drop every remembered row (after a replay)."""
+        self._rows.clear()
+
+
+class _PricedView:
+    """The `PlanScorer` one engine uses: its pricing key and the shared memory."""
+
+    def __init__(self, cache: CachingScorer, pricing: str) -> None:
+        self.cache = cache
+        self.pricing = pricing
+        self.version = cache.version
+
+    def predict(self, incident: Incident, plans: Sequence[Plan]) -> tuple[np.ndarray, np.ndarray]:
+        """Return P(stay) and expected referrals per plan."""
+        return self.cache.predict_priced(self.pricing, incident, plans)

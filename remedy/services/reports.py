@@ -1,0 +1,194 @@
+"""Finance's reports: spend from the ledger's reservations, and recurring failures by cost.
+
+Amounts are summed in minor units per currency and returned as decimal strings with the
+currency. Rows are grouped in Python after one query each, so the reports read the same on
+SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from remedy.errors import InvalidInput
+from remedy.ledger.periods import as_utc, period_at
+from remedy.money import from_minor, to_minor
+from remedy.store.models import Decision, Outcome, Reservation
+
+GROUPS = ("period", "team", "fault_type", "category", "kind")
+PERIOD_KINDS = ("day", "week", "month")
+
+
+def check_range(start: datetime, end: datetime) -> None:
+    """Refuse an empty or inverted range, naming `to`."""
+    if end <= start:
+        raise InvalidInput("to must be after from", {"to": ["must be after from"]})
+
+
+def period_key(kind: str, at: datetime) -> str:
+    """Return the key of the day, ISO week or month holding `at` (UTC)."""
+    if kind == "day":
+        return as_utc(at).date().isoformat()
+    return period_at(kind, at).key
+
+
+def _split_by_kind(decision: Decision, amount_minor: int) -> dict[str, int]:
+    """Share an accepted plan's amount among its actions' kinds, by their listed cost."""
+    candidate = decision.candidate(decision.accepted_plan_id or "") or {}
+    weights: dict[str, int] = defaultdict(int)
+    for item in candidate.get("items", []):
+        priced = decision.priced_items.get(item, {})
+        weights[priced.get("kind", "unknown")] += to_minor_safe(priced.get("cost", "0"), decision)
+    total = sum(weights.values())
+    if not total:
+        return {"unknown": amount_minor}
+    shares, given = {}, 0
+    kinds = sorted(weights)
+    for kind in kinds[:-1]:
+        shares[kind] = amount_minor * weights[kind] // total
+        given += shares[kind]
+    shares[kinds[-1]] = amount_minor - given  # the remainder, so shares add up exactly
+    return shares
+
+
+def _group_of(group_by: str, period: str, reservation: Reservation, decision: Decision) -> str:
+    """Return the group a reservation falls in (group_by is not `kind`)."""
+    if group_by == "period":
+        return period_key(period, reservation.created_at)
+    if group_by == "category":
+        return decision.incident.get("category", "other")
+    return getattr(decision, group_by)
+
+
+def to_minor_safe(text: str, decision: Decision) -> int:
+    """Convert a stored decimal string to minor units of the decision's currency."""
+    return to_minor(Decimal(text), decision.currency)
+
+
+class ReportService:
+    """Reads spend and failure reports; writes nothing."""
+
+    def __init__(self, session: Session) -> None:
+        """Read through `session`."""
+        self.session = session
+
+    def spend(
+        self, start: datetime, end: datetime, group_by: str = "period", period: str = "month"
+    ) -> list[dict[str, Any]]:
+        """Committed and reserved spend of plans accepted in [start, end), grouped."""
+        check_range(start, end)
+        if group_by not in GROUPS:
+            raise InvalidInput(
+                f"unknown group_by {group_by!r}", {"group_by": [f"one of {', '.join(GROUPS)}"]}
+            )
+        if period not in PERIOD_KINDS:
+            raise InvalidInput(
+                f"unknown period {period!r}", {"period": [f"one of {', '.join(PERIOD_KINDS)}"]}
+            )
+        rows = self.session.execute(
+            sa.select(Reservation, Decision)
+            .join(Decision, Decision.id == Reservation.decision_id)
+            .where(Reservation.created_at >= start, Reservation.created_at < end)
+        )
+        totals: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+        for reservation, decision in rows:
+            held = reservation.reserved_minor if reservation.state == "open" else 0
+            if group_by == "kind":
+                committed = _split_by_kind(decision, reservation.committed_minor)
+                reserved = _split_by_kind(decision, held)
+                for kind in set(committed) | set(reserved):
+                    total = totals[(kind, reservation.currency)]
+                    total[0] += committed.get(kind, 0)
+                    total[1] += reserved.get(kind, 0)
+                    total[2] += 1
+                continue
+            group = _group_of(group_by, period, reservation, decision)
+            total = totals[(group, reservation.currency)]
+            total[0] += reservation.committed_minor
+            total[1] += held
+            total[2] += 1
+        return [
+            {
+                "group": group,
+                "currency": currency,
+                "committed": str(from_minor(committed, currency)),
+                "reserved": str(from_minor(reserved, currency)),
+                "plans": plans,
+            }
+            for (group, currency), (committed, reserved, plans) in sorted(totals.items())
+        ]
+
+    def diagnose(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
+        """Incidents, remedy cost and retention per month, category and fault type.
+
+        Ranked by cost to the company: what the remedies cost plus the annual value of the
+        customers who left (from recorded outcomes), so recurring, costly failures come first.
+        """
+        check_range(start, end)
+        rows = self.session.execute(
+            sa.select(Decision, Reservation, Outcome)
+            .outerjoin(Reservation, Reservation.decision_id == Decision.id)
+            .outerjoin(Outcome, Outcome.decision_id == Decision.id)
+            .where(Decision.created_at >= start, Decision.created_at < end)
+        )
+        groups: dict[tuple[str, str, str, str], dict[str, int]] = defaultdict(
+            lambda: defaultdict(int)
+        )
+        for decision, reservation, outcome in rows:
+            key = (
+                period_key("month", decision.created_at),
+                decision.incident.get("category", "other"),
+                decision.fault_type,
+                decision.currency,
+            )
+            group = groups[key]
+            group["incidents"] += 1
+            if reservation is not None:
+                held = reservation.reserved_minor if reservation.state == "open" else 0
+                group["cost"] += reservation.committed_minor + held
+            if outcome is not None:
+                group["outcomes"] += 1
+                group["retained"] += outcome.retained
+                if not outcome.retained:
+                    group["lost"] += to_minor_safe(
+                        decision.incident.get("customer_value", "0"), decision
+                    )
+        report = []
+        for (month, category, fault_type, currency), g in groups.items():
+            retention = g["retained"] / g["outcomes"] if g["outcomes"] else None
+            report.append(
+                {
+                    "month": month,
+                    "category": category,
+                    "fault_type": fault_type,
+                    "currency": currency,
+                    "incidents": g["incidents"],
+                    "remedy_cost": str(from_minor(g["cost"], currency)),
+                    "outcomes": g["outcomes"],
+                    "retention": None if retention is None else f"{retention:.4f}",
+                    "lost_customer_value": str(from_minor(g["lost"], currency)),
+                    "cost_to_company": str(from_minor(g["cost"] + g["lost"], currency)),
+                    "_rank": g["cost"] + g["lost"],
+                }
+            )
+        report.sort(key=lambda r: (-r["_rank"], r["month"], r["category"], r["fault_type"]))
+        for row in report:
+            del row["_rank"]
+        return report
+
+
+def to_csv(rows: list[dict[str, Any]], columns: list[str]) -> str:
+    """Render rows as CSV with a header row."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "" if row.get(k) is None else row[k] for k in columns})
+    return out.getvalue()

@@ -1,0 +1,214 @@
+"""What-if replays: logged decisions under proposed caps, rules, catalog or pools vs current.
+
+Reads only: the caller's session is rolled back at the end, so nothing is ever written. Each
+logged incident is decided again by an engine built from the proposed (or current) documents and
+the current ranker, with exploration off, and spending is simulated in time order against the
+proposed (or current) pool limits (see remedy/finance/replay.py).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from catalog.validation import DataFileError
+from remedy.decisions.engine import DecisionEngine
+from remedy.decisions.ranker import PlanRanker, PlanScorer, ValueSettings
+from remedy.errors import InvalidInput
+from remedy.finance.parallel import decide_many
+from remedy.finance.replay import (
+    MAX_SWEEP_POINTS,
+    LoggedIncident,
+    PoolLimit,
+    PoolLimits,
+    ReplayReport,
+    set_path,
+    spend,
+)
+from remedy.finance.scoring import CachingScorer
+from remedy.money import from_minor
+from remedy.services.configs import KINDS, ConfigService, validate_set
+from remedy.services.recommendations import incident_from_dict
+from remedy.store.models import BudgetPool, Decision, utcnow
+
+
+class WhatIfService:
+    """Replays a date range of logged decisions under current and proposed settings."""
+
+    def __init__(
+        self,
+        session: Session,
+        scorer: PlanScorer,
+        values: ValueSettings | None = None,
+        workers: int = 1,
+    ) -> None:
+        """Read through `session`; score with `scorer` (the current ranker's); decide in
+        `workers` forked processes (1: in this one, as the API does)."""
+        self.workers = workers
+        self.session = session
+        self.scorer = CachingScorer(scorer)
+        self.values = values or ValueSettings()
+        self._engines: dict[str, DecisionEngine] = {}
+
+    def simulate(
+        self,
+        start: datetime,
+        end: datetime,
+        proposed: dict[str, Any] | None = None,
+        pools: list[dict[str, Any]] | None = None,
+        sweep: dict[str, Any] | None = None,
+        progress: Callable[[int], Callable[[int], None]] | None = None,
+    ) -> dict[str, Any]:
+        """Return both reports (and the sweep curve); `progress(total)` gives an advance(n) hook."""
+        try:
+            return self._simulate(start, end, proposed or {}, pools, sweep, progress)
+        finally:
+            self.session.rollback()
+            self.scorer.forget()
+
+    def _simulate(
+        self,
+        start: datetime,
+        end: datetime,
+        proposed: dict[str, Any],
+        pools: list[dict[str, Any]] | None,
+        sweep: dict[str, Any] | None,
+        progress: Callable[[int], Callable[[int], None]] | None,
+    ) -> dict[str, Any]:
+        if end <= start:
+            raise InvalidInput("to must be after from", {"to": ["must be after from"]})
+        current_docs = self._current_documents()
+        proposed_docs = {**current_docs, **{k: v for k, v in proposed.items() if v is not None}}
+        proposed_docs = {
+            k: {**v, "version": current_docs[k]["version"]} for k, v in proposed_docs.items()
+        }
+        current_limits = self._current_limits()
+        proposed_limits = {**current_limits, **self._proposed_limits(pools or [])}
+        self._check_sweep(sweep, proposed_docs["caps"])
+        engines = [self._engine(current_docs, "current"), self._engine(proposed_docs, "proposed")]
+        limits = [current_limits, proposed_limits]
+        values = list(sweep["values"]) if sweep else []
+        for value in values:
+            caps = set_path(proposed_docs["caps"], sweep["path"], value)  # type: ignore[index]
+            engines.append(self._engine({**proposed_docs, "caps": caps}, f"sweep value {value}"))
+            limits.append(proposed_limits)
+        logged = self._incidents(start, end)
+        advance = progress(len(logged) * len(engines)) if progress else None
+        decided = decide_many(
+            [entry.incident for entry in logged],
+            engines,
+            self.scorer.forget,
+            self.workers,
+            advance,
+        )
+        reports = [spend(logged, d, lim) for d, lim in zip(decided, limits, strict=True)]
+        result = {
+            "from": start.isoformat(),
+            "to": end.isoformat(),
+            "model": self.scorer.version,
+            "current": reports[0].as_dict(),
+            "proposed": reports[1].as_dict(),
+        }
+        if sweep:
+            curve = [_curve_point(v, r) for v, r in zip(values, reports[2:], strict=True)]
+            result["sweep"] = {"path": sweep["path"], "curve": curve}
+        return result
+
+    def _current_documents(self) -> dict[str, dict[str, Any]]:
+        configs = ConfigService(self.session)
+        versions = configs.active_versions()
+        missing = [kind for kind in KINDS if kind not in versions]
+        if missing:
+            raise InvalidInput(f"no {', '.join(missing)} loaded; run `remedy init`")
+        return {kind: configs.document(kind, versions[kind]).document for kind in KINDS}
+
+    def _engine(self, documents: dict[str, dict[str, Any]], label: str) -> DecisionEngine:
+        """Validate and build an engine, cached per settings."""
+        key = json.dumps(documents, sort_keys=True, default=str)
+        engine = self._engines.get(key)
+        if engine is None:
+            try:
+                active = validate_set(documents)
+            except DataFileError as error:
+                field = "sweep.values" if label.startswith("sweep") else str(error).split(":")[0]
+                raise InvalidInput(f"{label}: {error}", {field: [str(error)]}) from None
+            pricing = json.dumps([documents["catalog"], documents["rules"]], sort_keys=True)
+            scorer = self.scorer.for_pricing(pricing)
+            engine = DecisionEngine(
+                active.catalog, active.rules, active.caps, PlanRanker(scorer, self.values)
+            )
+            self._engines[key] = engine
+        return engine
+
+    def _check_sweep(self, sweep: dict[str, Any] | None, caps: dict[str, Any]) -> None:
+        if not sweep:
+            return
+        if len(sweep["values"]) > MAX_SWEEP_POINTS:
+            raise InvalidInput(
+                f"a sweep has at most {MAX_SWEEP_POINTS} points",
+                {"sweep.values": [f"at most {MAX_SWEEP_POINTS} points"]},
+            )
+        try:
+            set_path(caps, sweep["path"], None)
+        except KeyError:
+            raise InvalidInput(
+                f"unknown sweep path {sweep['path']!r}",
+                {"sweep.path": [f"{sweep['path']!r} is not a field of the caps document"]},
+            ) from None
+
+    def _current_limits(self) -> PoolLimits:
+        """Return the pool versions in effect now, per team and currency."""
+        rows = self.session.scalars(
+            sa.select(BudgetPool)
+            .where(BudgetPool.effective_at <= utcnow())
+            .order_by(BudgetPool.version)
+        )
+        return {
+            (p.team, p.currency): PoolLimit(p.period, from_minor(p.limit_minor, p.currency))
+            for p in rows
+        }
+
+    def _proposed_limits(self, pools: list[dict[str, Any]]) -> PoolLimits:
+        """Check that every proposed team is known (has decisions or a pool)."""
+        known = set(self.session.scalars(sa.select(Decision.team).distinct()))
+        known |= set(self.session.scalars(sa.select(BudgetPool.team).distinct()))
+        known.add("default")
+        unknown = sorted({p["team"] for p in pools} - known)
+        if unknown:
+            raise InvalidInput(
+                f"unknown team(s): {', '.join(unknown)}",
+                {"pools.team": [f"no decisions and no pool for {t}" for t in unknown]},
+            )
+        return {
+            (p["team"], p["currency"]): PoolLimit(p["period"], Decimal(p["limit"])) for p in pools
+        }
+
+    def _incidents(self, start: datetime, end: datetime) -> list[LoggedIncident]:
+        """Load the logged incidents decided in [start, end), oldest first."""
+        rows = self.session.execute(
+            sa.select(Decision.created_at, Decision.incident)
+            .where(Decision.created_at >= start, Decision.created_at < end)
+            .order_by(Decision.created_at, Decision.id)
+            .execution_options(yield_per=1000)
+        )
+        return list(_logged(rows))
+
+
+def _logged(rows: Any) -> Iterator[LoggedIncident]:
+    for at, incident in rows:
+        yield LoggedIncident(at, incident_from_dict(incident))
+
+
+def _curve_point(value: Any, report: ReplayReport) -> dict[str, Any]:
+    data = report.as_dict()
+    return {
+        "value": str(value),
+        "spend": data["spend"],
+        "expected_net_value": data["expected_net_value"],
+    }

@@ -1,0 +1,110 @@
+"""GET /v1/reports/spend and /v1/reports/diagnose on data from the real service."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from remedy.extensions import db
+from remedy.store.models import Reservation, utcnow
+from training.drive import drive
+
+
+@pytest.fixture
+def driven(app):
+    """Decisions, accepted and fulfilled plans and outcomes from drive()."""
+    drive(app, 25, team="sim", seed=5, progress=False)
+    return app
+
+
+def _range() -> str:
+    today = utcnow().date()
+    return f"from={today - timedelta(days=1)}&to={today + timedelta(days=1)}"
+
+
+def _committed(app) -> dict[str, Decimal]:
+    from remedy.money import from_minor
+
+    totals: dict[str, Decimal] = {}
+    with db.database(app).unit_of_work() as session:
+        for r in session.scalars(sa.select(Reservation)):
+            totals[r.currency] = totals.get(r.currency, Decimal(0)) + from_minor(
+                r.committed_minor, r.currency
+            )
+    return totals
+
+
+@pytest.mark.parametrize("group_by", ["period", "team", "fault_type", "category", "kind"])
+def test_spend_adds_up_whatever_the_grouping(driven, client, auth, group_by):
+    """Every grouping sums to the committed spend in the ledger's reservations."""
+    response = client.get(
+        f"/v1/reports/spend?{_range()}&group_by={group_by}&period=day", headers=auth("finance")
+    )
+    assert response.status_code == 200, response.json
+    totals: dict[str, Decimal] = {}
+    for row in response.json["rows"]:
+        totals[row["currency"]] = totals.get(row["currency"], Decimal(0)) + Decimal(
+            row["committed"]
+        )
+    assert totals == _committed(driven)
+    if group_by == "team":
+        assert {row["group"] for row in response.json["rows"]} == {"sim"}
+
+
+def test_spend_as_csv(driven, client, auth):
+    """format=csv answers text/csv with a header row."""
+    response = client.get(f"/v1/reports/spend?{_range()}&format=csv", headers=auth("finance"))
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert rows and set(rows[0]) == {"group", "currency", "committed", "reserved", "plans"}
+
+
+def test_diagnose_ranks_by_cost_to_the_company(driven, client, auth):
+    """Rows per month, category and fault type, costliest first, with retention."""
+    response = client.get(f"/v1/reports/diagnose?{_range()}", headers=auth("finance"))
+    assert response.status_code == 200, response.json
+    rows = response.json["rows"]
+    assert sum(row["incidents"] for row in rows) == 25
+    costs = [Decimal(row["cost_to_company"]) for row in rows]
+    # Ranked across currencies by minor units; within one currency it is plainly descending.
+    for currency in {row["currency"] for row in rows}:
+        mine = [Decimal(r["cost_to_company"]) for r in rows if r["currency"] == currency]
+        assert mine == sorted(mine, reverse=True)
+    assert costs
+    assert any(row["retention"] is not None for row in rows)
+    csv_response = client.get(
+        f"/v1/reports/diagnose?{_range()}&format=csv", headers=auth("finance")
+    )
+    assert csv_response.mimetype == "text/csv"
+    header = csv_response.get_data(as_text=True).splitlines()[0]
+    assert header.startswith("month,category,fault_type,currency,incidents,remedy_cost")
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("spend?from=2026-12-01&to=2026-11-01", "to"),
+        ("spend?from=2026-11-01&to=2026-12-01&group_by=colour", "group_by"),
+        ("spend?from=2026-11-01&to=2026-12-01&period=year", "period"),
+        ("spend?from=nope&to=2026-12-01", "from"),
+        ("diagnose?from=2026-12-01&to=2026-12-01", "to"),
+        ("diagnose?from=2026-11-01&to=2026-12-01&format=xml", "format"),
+    ],
+)
+def test_bad_input_names_the_field(app, client, auth, query, field):
+    """Inverted ranges and unknown options are 422 naming the field."""
+    response = client.get(f"/v1/reports/{query}", headers=auth("finance"))
+    assert response.status_code == 422, response.json
+    assert field in response.json["errors"], response.json
+
+
+def test_agents_may_not_read_reports(app, client, auth):
+    """Finance's reports."""
+    response = client.get("/v1/reports/spend?from=2026-11-01&to=2026-12-01", headers=auth())
+    assert response.status_code == 403

@@ -1,0 +1,144 @@
+"""POST /v1/budgets/simulate: replays of logged decisions, on both databases."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from remedy.extensions import db
+from remedy.store.models import Decision, LedgerEntry, Reservation, utcnow
+from tests.conftest import row_count
+from tests.factories import default_document, set_caps
+from training.drive import drive
+
+SWEEP = ["1", "2", "3", "4", "5", "6"]
+
+
+def _range() -> dict[str, str]:
+    today = utcnow().date()
+    return {"from": str(today - timedelta(days=1)), "to": str(today + timedelta(days=1))}
+
+
+@pytest.fixture
+def logged(app):
+    """Decisions with outcomes from the real service; no contact capacity, so every decision's
+    accepted plan is its best kept plan and the replay can be compared exactly."""
+    set_caps(app, contact_capacity={})
+    drive(app, 30, team="sim", seed=3, progress=False)
+    return app
+
+
+def _counts(app) -> tuple[int, int, int]:
+    return tuple(row_count(app, model) for model in (Decision, Reservation, LedgerEntry))
+
+
+def test_current_settings_reproduce_logged_spend(logged, client, auth):
+    """Replaying under the current settings spends what the logged accepted plans cost."""
+    with db.database(logged).unit_of_work() as session:
+        decisions = session.scalars(sa.select(Decision)).all()
+        logged_spend: dict[str, Decimal] = {}
+        for d in decisions:
+            if d.accepted_plan_id:
+                cost = Decimal(d.candidate(d.accepted_plan_id)["total_cost"])
+                logged_spend[d.currency] = logged_spend.get(d.currency, Decimal(0)) + cost
+    before = _counts(logged)
+    response = client.post("/v1/budgets/simulate", json=_range(), headers=auth("finance"))
+    assert response.status_code == 200, response.json
+    current = response.json["current"]
+    assert current["decisions"] == 30
+    assert {c: Decimal(v) for c, v in current["spend"].items()} == logged_spend
+    assert response.json["proposed"] == current  # nothing proposed: the same
+    assert _counts(logged) == before
+
+
+def test_raising_the_cap_never_lowers_spend(logged, client, auth):
+    """A sweep of the default loss multiple: spend is monotone, proposed caps apply."""
+    before = _counts(logged)
+    caps = default_document("caps")
+    caps["incident_caps"]["default"]["loss_multiple"] = "1"
+    body = {
+        **_range(),
+        "caps": caps,
+        "sweep": {"path": "incident_caps.default.loss_multiple", "values": SWEEP},
+    }
+    response = client.post("/v1/budgets/simulate", json=body, headers=auth("finance"))
+    assert response.status_code == 200, response.json
+    curve = response.json["sweep"]["curve"]
+    assert [p["value"] for p in curve] == SWEEP
+    for currency in {c for p in curve for c in p["spend"]}:
+        spend = [Decimal(p["spend"].get(currency, "0")) for p in curve]
+        assert spend == sorted(spend), (currency, spend)
+    proposed = response.json["proposed"]
+    assert proposed["decisions"] == 30
+    assert Decimal(proposed["capped_share"]) >= Decimal(response.json["current"]["capped_share"])
+    assert _counts(logged) == before
+
+
+def test_a_tight_pool_skips_plans(logged, client, auth):
+    """A proposed pool that is too small for everything spends at most its limit."""
+    body = {
+        **_range(),
+        "pools": [
+            {"team": "sim", "currency": c, "period": "month", "limit": "50"}
+            for c in ("EUR", "USD", "GBP", "CHF", "CAD", "AUD", "JPY", "SEK")
+        ],
+    }
+    response = client.post("/v1/budgets/simulate", json=body, headers=auth("finance"))
+    assert response.status_code == 200, response.json
+    proposed = response.json["proposed"]
+    assert all(Decimal(v) <= 50 for v in proposed["spend"].values())
+    assert proposed["skipped_for_budget"] > 0
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"from": "2026-12-01", "to": "2026-11-01"}, "to"),
+        ({"from": "yesterday"}, "from"),
+        (
+            {"pools": [{"team": "nobody", "currency": "EUR", "period": "month", "limit": "9"}]},
+            "pools.team",
+        ),
+        (
+            {
+                "sweep": {
+                    "path": "incident_caps.default.loss_multiple",
+                    "values": [str(v) for v in range(51)],
+                }
+            },
+            "sweep.values",
+        ),
+        ({"sweep": {"path": "incident_caps.nope", "values": ["1"]}}, "sweep.path"),
+        (
+            {"sweep": {"path": "incident_caps.default.loss_multiple", "values": ["-1"]}},
+            "sweep.values",
+        ),
+    ],
+)
+def test_bad_input_names_the_field(app, client, auth, change, field):
+    """Bad input is a 4xx naming the field, and nothing is written."""
+    before = _counts(app)
+    body = {"from": "2026-11-01", "to": "2026-12-01", **change}
+    response = client.post("/v1/budgets/simulate", json=body, headers=auth("finance"))
+    assert response.status_code == 422, response.json
+    assert field in response.json["errors"], response.json
+    assert _counts(app) == before
+
+
+def test_negative_caps_are_refused(app, client, auth):
+    """A proposed caps document is validated like PUT /v1/caps."""
+    caps = default_document("caps")
+    caps["incident_caps"]["default"]["loss_multiple"] = "-2"
+    body = {"from": "2026-11-01", "to": "2026-12-01", "caps": caps}
+    response = client.post("/v1/budgets/simulate", json=body, headers=auth("finance"))
+    assert response.status_code == 422
+    assert "caps" in response.json["errors"]
+
+
+def test_agents_may_not_simulate(app, client, auth):
+    """Finance's tool."""
+    body = {"from": "2026-11-01", "to": "2026-12-01"}
+    assert client.post("/v1/budgets/simulate", json=body, headers=auth("agent")).status_code == 403
