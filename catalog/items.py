@@ -8,7 +8,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from catalog.validation import DataFileError, DecimalText, describe
+from catalog.validation import DataFileError, DecimalText, describe, load_entries
 from remedy.decisions.types import CONTACT_LEVELS, Action, Incident, Kind
 from remedy.money import is_currency, quantize
 
@@ -210,16 +210,7 @@ def load_catalog(document: dict[str, Any]) -> Catalog:
         except ValidationError as error:
             raise DataFileError(f"catalog: staff_rates.{level}: {error.messages[0]}") from None
     items: list[CatalogItem] = []
-    seen: set[str] = set()
-    for index, raw in enumerate(top["items"]):
-        name = raw.get("id", f"#{index}") if isinstance(raw, dict) else f"#{index}"
-        try:
-            data = ItemSchema().load(raw)
-        except ValidationError as error:
-            raise DataFileError(describe(error, f"catalog item {name!r}")) from None
-        if data["id"] in seen:
-            raise DataFileError(f"catalog item {name!r}: id: duplicate id")
-        seen.add(data["id"])
+    for _name, data in load_entries(top["items"], ItemSchema(), "catalog item"):
         items.append(
             CatalogItem(
                 id=data["id"],

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from marshmallow import ValidationError, fields
+from marshmallow import Schema, ValidationError, fields
 
 
 class DataFileError(ValueError):
@@ -52,3 +53,24 @@ def flatten_errors(messages: Any, prefix: str = "") -> list[str]:
 def describe(error: ValidationError, where: str) -> str:
     """Render a ValidationError as one message that starts with `where`."""
     return f"{where}: " + "; ".join(flatten_errors(error.messages))
+
+
+def load_entries(
+    raws: list[Any], schema: Schema, label: str
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Validate list entries one by one; yield (name, data) and refuse duplicate ids.
+
+    Errors name the entry (`catalog item 'gift_2x': value.factor: ...`), so a bad entry is
+    found at load with its id, not at request time.
+    """
+    seen: set[str] = set()
+    for index, raw in enumerate(raws):
+        name = raw.get("id", f"#{index}") if isinstance(raw, dict) else f"#{index}"
+        try:
+            data = schema.load(raw)
+        except ValidationError as error:
+            raise DataFileError(describe(error, f"{label} {name!r}")) from None
+        if data["id"] in seen:
+            raise DataFileError(f"{label} {name!r}: id: duplicate id")
+        seen.add(data["id"])
+        yield name, data

@@ -9,7 +9,7 @@ from typing import Any
 import rule_engine
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from catalog.validation import DataFileError, DecimalText, describe
+from catalog.validation import DataFileError, DecimalText, describe, load_entries
 from remedy.decisions.types import CONTACT_LEVELS, Action, Incident, Kind, contact_rank
 
 EFFECTS = ("forbid", "allow", "require", "bound", "cap_modifier")
@@ -193,16 +193,7 @@ def load_rules(document: dict[str, Any], item_ids: set[str] | None = None) -> Ru
     except ValidationError as error:
         raise DataFileError(describe(error, "rules")) from None
     rules: list[Rule] = []
-    seen: set[str] = set()
-    for index, raw in enumerate(top["rules"]):
-        name = raw.get("id", f"#{index}") if isinstance(raw, dict) else f"#{index}"
-        try:
-            data = RuleSchema().load(raw)
-        except ValidationError as error:
-            raise DataFileError(describe(error, f"rule {name!r}")) from None
-        if data["id"] in seen:
-            raise DataFileError(f"rule {name!r}: id: duplicate id")
-        seen.add(data["id"])
+    for name, data in load_entries(top["rules"], RuleSchema(), "rule"):
         try:
             condition = rule_engine.Rule(data["when"], context=_CONTEXT)
         except rule_engine.errors.EngineError as error:
