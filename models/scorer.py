@@ -17,6 +17,7 @@ from models.features import (
     feature_matrix,
     one_hot,
 )
+from models.forest import FlatForest, NotFlattenable
 from models.pipeline import REFERRALS, RETENTION
 from remedy.decisions.types import Incident, Plan
 
@@ -31,6 +32,25 @@ def _probe_matrix() -> np.ndarray:
     for column in CATEGORICAL_COLUMNS:
         probe[:, column] = np.arange(rows) - 1.0  # -1 is the unknown code, then every code
     return probe
+
+
+def _flat_forest(retention: Pipeline, referrals: Pipeline) -> FlatForest | None:
+    """Return both fitted estimators laid flat, if that predicts exactly what they predict.
+
+    Checked on the probe rows (every code, varied numbers) encoded: any difference beyond
+    floating-point summation order, or an estimator the flat layout does not support, keeps
+    scikit-learn's own path.
+    """
+    try:
+        forest = FlatForest([retention[-1], referrals[-1]])
+    except NotFlattenable:
+        return None
+    encoded = one_hot(_probe_matrix())
+    flat_p_stay, flat_referrals = forest.predict(encoded)
+    same = np.allclose(
+        flat_p_stay, retention[-1].predict_proba(encoded)[:, 1], rtol=1e-9, atol=1e-12
+    ) and np.allclose(flat_referrals, referrals[-1].predict(encoded), rtol=1e-9, atol=1e-12)
+    return forest if same else None
 
 
 def _encodes_like_one_hot(pipeline: Pipeline) -> bool:
@@ -60,14 +80,29 @@ class ModelScorer:
         # every code. The ColumnTransformer's checks cost more than the trees on 40 rows
         # (benchmarks/README.md); any mismatch falls back to the full pipelines.
         self.fast_path = all(_encodes_like_one_hot(p) for p in (self._retention, self._referrals))
+        # On the fast path the trees are walked by `FlatForest` (one pass for both models, no
+        # OpenMP): scikit-learn's one call per tree cost more than the trees (models/forest.py).
+        self._forest = (
+            _flat_forest(self._retention, self._referrals) if self.fast_path else None
+        )
 
     @classmethod
     def from_folder(cls, folder: Path | str, threads: int | None = 1) -> ModelScorer:
         """Load and verify the artifact in `folder` (raises `ModelLoadError`)."""
         return cls(load_artifact(folder), threads)
 
+    @property
+    def path(self) -> str:
+        """How predictions are computed: 'flat-forest', 'estimators' or 'pipelines'."""
+        if self._forest is not None:
+            return "flat-forest"
+        return "estimators" if self.fast_path else "pipelines"
+
     def _predict_matrix(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return clipped P(stay) and non-negative referrals for feature rows."""
+        if self._forest is not None:
+            p_stay, referrals = self._forest.predict(one_hot(x))
+            return np.clip(p_stay, P_MIN, P_MAX), np.maximum(referrals, 0.0)
         if self._controller is None:
             return self._predict_unlimited(x)
         with self._controller.limit(limits=self._threads, user_api="openmp"):
