@@ -9,7 +9,7 @@ from catalog.items import Catalog
 from remedy.decisions.caps import CapSettings, IncidentCap
 from remedy.decisions.planner import eligible_actions, enumerate_plans
 from remedy.decisions.ranker import PlanRanker, ScoredPlan
-from remedy.decisions.rules import Requirement, RuleSet
+from remedy.decisions.rules import Requirement, RuleOutcome, RuleSet
 from remedy.decisions.types import Incident, Plan
 
 
@@ -72,6 +72,9 @@ class DecisionResult:
 
 def required_cost(plan: Plan, requirements: list[Requirement]) -> Decimal:
     """Sum the cheapest action meeting each requirement (each action counted once)."""
+    known = plan.requirement_matches
+    if known is not None and known[0] == tuple(requirements):
+        return _required_cost_of_matches(plan, known[1])
     used: set[str] = set()
     total = Decimal(0)
     for requirement in requirements:
@@ -81,6 +84,29 @@ def required_cost(plan: Plan, requirements: list[Requirement]) -> Decimal:
             used.add(cheapest.item_id)
             total += cheapest.cost
     return total
+
+
+def _required_cost_of_matches(plan: Plan, matches: tuple[tuple[int, ...], ...]) -> Decimal:
+    """`required_cost` from the planner's positions of the actions meeting each requirement."""
+    actions = plan.actions
+    used: set[int] = set()
+    total = Decimal(0)
+    for positions in matches:
+        free = [p for p in positions if p not in used]
+        if free:
+            cheapest = min(free, key=lambda p: actions[p].cost)  # first of equals, as above
+            used.add(cheapest)
+            total += actions[cheapest].cost
+    return total
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """What rules, planner and ranker made of one incident, before the incident cap."""
+
+    outcome: RuleOutcome
+    excluded: dict[str, str]  # item id -> why it was not eligible
+    scored: list[ScoredPlan]  # every plan meeting the requirements, best first
 
 
 @dataclass(frozen=True)
@@ -104,6 +130,14 @@ class DecisionEngine:
 
     def decide(self, incident: Incident, cost_price: Decimal = Decimal(1)) -> DecisionResult:
         """Run the pipeline; `cost_price` is the budget's shadow price (1 = no pacing)."""
+        return self.guard(incident, self.rank(incident, cost_price))
+
+    def rank(self, incident: Incident, cost_price: Decimal = Decimal(1)) -> Ranked:
+        """Rules, eligibility, plans and their ranking: everything but the incident cap.
+
+        Engines with the same catalog, rules, ranker and `caps.max_extras` rank alike, so a
+        what-if replay ranks an incident once and guards it under every caps document.
+        """
         if not self.caps.supports(incident.currency):
             raise CurrencyNotConfigured(incident.currency)
         item_kinds = {item.id: item.kind for item in self.catalog.items}
@@ -113,16 +147,20 @@ class DecisionEngine:
         plans = enumerate_plans(
             incident, eligibility.actions, outcome.requirements, self.caps.max_extras, fired
         )
+        return Ranked(outcome, eligibility.excluded, self.ranker.rank(incident, plans, cost_price))
+
+    def guard(self, incident: Incident, ranked: Ranked) -> DecisionResult:
+        """Apply this engine's caps to a ranking (this engine's or an alike engine's)."""
+        if not self.caps.supports(incident.currency):
+            raise CurrencyNotConfigured(incident.currency)
+        outcome = ranked.outcome
         notes: list[str] = []
-        if not plans:
+        if not ranked.scored:
             unmet = ", ".join(f"{r.describe()} (rule {r.rule_id})" for r in outcome.requirements)
             notes.append(f"no plan can meet every requirement: {unmet or 'no eligible items'}")
         cap = self.caps.incident_cap(incident, outcome.cap_factor)
-        candidates = [
-            self._guard(scored, cap, outcome.requirements)
-            for scored in self.ranker.rank(incident, plans, cost_price)
-        ]
-        if plans and not any(c.dropped_reason is None for c in candidates):
+        candidates = [self._guard(scored, cap, outcome.requirements) for scored in ranked.scored]
+        if ranked.scored and not any(c.dropped_reason is None for c in candidates):
             notes.append(
                 f"every plan costs more than the incident cap of {cap.amount} {cap.currency}"
             )
@@ -130,8 +168,8 @@ class DecisionEngine:
             incident=incident,
             cap=cap,
             candidates=candidates,
-            fired_rules=list(fired),
-            excluded_items=eligibility.excluded,
+            fired_rules=list(outcome.fired),
+            excluded_items=ranked.excluded,
             notes=notes,
             versions=self.versions,
             requirements=outcome.requirements,

@@ -103,7 +103,14 @@ def _combinations(
                 chosen = tuple(apology) + ((fix,) if fix is not None else ()) + combo
                 picked = tuple(probes[i] for i in chosen)
                 if all(req.met_by(picked) for req in requirements):
-                    found.append((chosen, PlanShape.of(picked)))
+                    matches = tuple(
+                        tuple(p for p, probe in enumerate(picked) if req.met_by((probe,)))
+                        for req in requirements
+                    )
+                    shape = PlanShape.of(picked)._replace(
+                        requirement_matches=(requirements, matches)
+                    )
+                    found.append((chosen, shape))
     return tuple(found)
 
 

@@ -106,6 +106,9 @@ class PlanShape(NamedTuple):
     plan_id: str  # a stable, readable id: the item ids joined in catalog order
     kinds: frozenset[Kind]
     contact_level: str | None
+    # Set by the planner: the requirements the plan was built for, and for each one the
+    # positions of the actions that meet it, so the guardrails need not match them again.
+    requirement_matches: tuple[tuple[Any, ...], tuple[tuple[int, ...], ...]] | None = None
 
     @classmethod
     def of(cls, actions: tuple[Action, ...] | tuple[Any, ...]) -> PlanShape:
@@ -134,6 +137,7 @@ class Plan:
         "total_value",
         "kinds",
         "contact_level",
+        "requirement_matches",
     )
 
     def __init__(
@@ -148,7 +152,7 @@ class Plan:
         self.currency = currency
         self.fired_rules = fired_rules
         shape = shape or PlanShape.of(actions)
-        self.plan_id, self.kinds, self.contact_level = shape
+        self.plan_id, self.kinds, self.contact_level, self.requirement_matches = shape
         self.total_cost = sum((a.cost for a in actions), Decimal(0))
         self.total_value = sum((a.value for a in actions), Decimal(0))
 

@@ -1,8 +1,10 @@
-"""A scorer that remembers its predictions, so replays of one incident share model calls.
+"""A scorer that remembers its predictions and rankings, so replays of one incident share work.
 
 A what-if compares several settings over the same incidents (current, proposed, every sweep
 point). Caps change which plans survive, not how a plan is scored, so most candidate rows repeat
-across settings: each (incident, priced actions) row is predicted once and looked up after.
+across settings: each (incident, priced actions) row is predicted once and looked up after, and
+engines that differ only in caps (every sweep point of a caps sweep) share the whole ranking
+(rules, planner, model): only the incident cap is applied per engine.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from remedy.decisions.engine import DecisionEngine, Ranked
 from remedy.decisions.ranker import PlanScorer
 from remedy.decisions.types import Incident, Plan
 
@@ -27,6 +30,7 @@ class CachingScorer:
         self.scorer = scorer
         self.version = scorer.version
         self._rows: dict[tuple[str, Incident], dict[str, tuple[float, float]]] = {}
+        self._ranked: dict[tuple[str, int, Incident], Ranked] = {}
 
     def for_pricing(self, pricing: str) -> _PricedView:
         """Return a `PlanScorer` whose rows are remembered under `pricing`."""
@@ -47,9 +51,25 @@ class CachingScorer:
         table = np.array([rows[plan.plan_id] for plan in plans], dtype=float)
         return table[:, 0], table[:, 1]
 
+    def ranked(self, engine: DecisionEngine, incident: Incident) -> Ranked:
+        """Return `engine.rank(incident)`, shared by engines that rank alike.
+
+        Alike: scoring through this cache under the same pricing (catalog and rules) with the
+        same `max_extras`; an engine scoring elsewhere is ranked on its own.
+        """
+        view = engine.ranker.scorer
+        if not isinstance(view, _PricedView) or view.cache is not self:
+            return engine.rank(incident)
+        key = (view.pricing, engine.caps.max_extras, incident)
+        ranked = self._ranked.get(key)
+        if ranked is None:
+            ranked = self._ranked[key] = engine.rank(incident)
+        return ranked
+
     def forget(self) -> None:
-        """Drop every remembered row (after a replay)."""
+        """Drop every remembered row and ranking (after each incident, or a replay)."""
         self._rows.clear()
+        self._ranked.clear()
 
 
 class _PricedView:
