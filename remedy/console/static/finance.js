@@ -160,19 +160,20 @@ function curveChart(curve, currency, path) {
   return chart;
 }
 
-function comparison(report) {
-  const row = (label, current, proposed) =>
-    el("tr", {}, el("th", { scope: "row", text: label }), el("td", { text: current }), el("td", { text: proposed }));
-  const { current, proposed } = report;
-  return table(["", "Current settings", "Proposed settings"], [
-    row("Decisions replayed", String(current.decisions), String(proposed.decisions)),
-    row("Plans chosen", String(current.chosen), String(proposed.chosen)),
-    row("Spend", moneyMap(current.spend), moneyMap(proposed.spend)),
-    row("Expected net value", moneyMap(current.expected_net_value), moneyMap(proposed.expected_net_value)),
-    row("Expected retention", current.expected_retention, proposed.expected_retention),
-    row("Share capped", current.capped_share, proposed.capped_share),
-    row("Approvals needed", String(current.approvals_needed), String(proposed.approvals_needed)),
-  ], "Current against proposed (no sweep change)");
+// What the logged decisions cost and earn under the current settings (the form proposes no
+// caps, rules or pools of its own, so "proposed" equals "current" here and is not repeated).
+function currentSummary(report) {
+  const row = (label, value) => el("tr", {}, el("th", { scope: "row", text: label }), el("td", { text: value }));
+  const { current } = report;
+  return table(["Measure", "Value"], [
+    row("Decisions replayed", String(current.decisions)),
+    row("Plans chosen", String(current.chosen)),
+    row("Spend", moneyMap(current.spend)),
+    row("Expected net value", moneyMap(current.expected_net_value)),
+    row("Expected retention", current.expected_retention),
+    row("Share capped", current.capped_share),
+    row("Approvals needed", String(current.approvals_needed)),
+  ], "Under the current settings");
 }
 
 function renderWhatIf(report) {
@@ -191,7 +192,7 @@ function renderWhatIf(report) {
         el("td", { class: "num", text: moneyMap(p.expected_net_value) }))), "Sweep"));
     for (const currency of currencies) children.push(curveChart(curve, currency, report.sweep.path));
   }
-  children.push(comparison(report));
+  children.push(currentSummary(report));
   box.replaceChildren(...children);
 }
 
