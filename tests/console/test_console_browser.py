@@ -87,7 +87,7 @@ def _second_model(folder: Path) -> Path:
     return target
 
 
-def _incident(customer: str, severity: int, loss: str, value: str = "1500.00") -> dict[str, Any]:
+def _incident(customer: str, severity: int, loss: str, value: str = "5000.00") -> dict[str, Any]:
     """An incident in EUR as the API takes it."""
     return {
         "customer_id": customer,
@@ -296,8 +296,8 @@ def test_finance_sees_pools_caps_history_and_a_what_if_chart(page, server):
     page.get_by_label("From (UTC day)").fill((today - timedelta(days=1)).isoformat())
     page.get_by_label("To (UTC day, exclusive)").fill((today + timedelta(days=2)).isoformat())
     page.get_by_label("Setting to sweep").select_option("incident_caps.default.loss_multiple")
-    page.get_by_label("Sweep from").fill("1")
-    page.get_by_label("Sweep to").fill("2.5")
+    page.get_by_label("Sweep from").fill("0.5")
+    page.get_by_label("Sweep to").fill("2")
     page.get_by_label("Steps").fill("4")
     page.get_by_role("button", name="Run what-if").click()
     result = page.locator("#whatif-result")
@@ -308,7 +308,7 @@ def test_finance_sees_pools_caps_history_and_a_what_if_chart(page, server):
     expect(chart).to_be_visible()
     expect(chart.locator("circle")).to_have_count(4)
     sweep = result.get_by_role("table", name="Sweep", exact=True)
-    expect(sweep.locator("tbody tr th")).to_have_text(["1", "1.5", "2", "2.5"])
+    expect(sweep.locator("tbody tr th")).to_have_text(["0.5", "1", "1.5", "2"])
     expect(sweep.locator("tbody tr").first).to_contain_text(" EUR")
 
     page.get_by_label("To (UTC day, exclusive)").fill("2020-01-01")  # before "from": refused
@@ -328,6 +328,7 @@ def test_models_lists_versions_shows_a_card_and_promotes_after_confirmation(page
     expect(current).to_have_count(1)
     expect(current.get_by_role("rowheader")).to_have_text("sim-1")
     expect(versions.get_by_role("row").filter(has_text=SECOND_MODEL)).to_contain_text("available")
+    expect(versions).not_to_contain_text("null")
 
     page.get_by_role("button", name="Card of sim-1", exact=True).click()
     expect(page.get_by_role("heading", name="Model card: sim-1")).to_be_visible()

@@ -132,14 +132,15 @@ function curveChart(curve, currency, path) {
   const [x0, x1] = span(xs), [y0, y1] = span(ys);
   const x = (v) => left + ((v - x0) / (x1 - x0)) * (width - left - right);
   const y = (v) => height - bottom - ((v - y0) / (y1 - y0)) * (height - top - bottom);
-  const title = `Spend against expected net value (${currency}), sweeping ${path}`;
+  const title = `Spend against expected net value (${currency})`;
   const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, width, height, role: "img",
-    "aria-label": title, class: "chart", "data-currency": currency });
-  chart.append(svg("title", {}, title),
+    "aria-label": `${title}, sweeping ${path}`, class: "chart", "data-currency": currency });
+  chart.append(svg("title", {}, `${title}, sweeping ${path}`),
     svg("text", { x: width / 2, y: 20, "text-anchor": "middle", class: "chart-title" }, title),
     svg("line", { x1: left, y1: height - bottom, x2: width - right, y2: height - bottom, class: "axis" }),
     svg("line", { x1: left, y1: top, x2: left, y2: height - bottom, class: "axis" }),
-    svg("text", { x: (left + width - right) / 2, y: height - 15, "text-anchor": "middle" }, `spend (${currency})`),
+    svg("text", { x: (left + width - right) / 2, y: height - 15, "text-anchor": "middle" },
+      `spend (${currency}); points labelled with ${path.split(".").pop()}`),
     svg("text", { x: 18, y: (top + height - bottom) / 2, "text-anchor": "middle",
       transform: `rotate(-90 18 ${(top + height - bottom) / 2})` }, `expected net value (${currency})`));
   const byX = [...points].sort((a, b) => Number(a.spend) - Number(b.spend));
@@ -152,11 +153,23 @@ function curveChart(curve, currency, path) {
   }
   chart.append(svg("polyline", { class: "curve",
     points: points.map((p) => `${x(Number(p.spend))},${y(Number(p.env))}`).join(" ") }));
+  // Settings that end in the same spend and value share a point; its label names them all.
+  const labels = new Map();
+  for (const p of points) {
+    const at = `${p.spend}|${p.env}`;
+    labels.set(at, [...(labels.get(at) || []), p.value]);
+  }
   for (const p of points) {
     const dot = svg("circle", { cx: x(Number(p.spend)), cy: y(Number(p.env)), r: 5, class: "point" });
     dot.append(svg("title", {}, `${path} = ${p.value}: spend ${p.spend} ${currency}, expected net value ${p.env} ${currency}`));
-    chart.append(dot, svg("text", { x: x(Number(p.spend)) + 7, y: y(Number(p.env)) - 7, class: "point-label" }, p.value));
+    chart.append(dot);
+    const values = labels.get(`${p.spend}|${p.env}`);
+    if (values[0] !== p.value) continue;
+    const rightHalf = x(Number(p.spend)) > (left + width - right) / 2;
+    chart.append(svg("text", { x: x(Number(p.spend)) + (rightHalf ? -8 : 8), y: y(Number(p.env)) - 8,
+      "text-anchor": rightHalf ? "end" : "start", class: "point-label" }, values.join(", ")));
   }
+
   return chart;
 }
 

@@ -97,7 +97,7 @@ async function loadModels() {
                   ? el("button", { type: "button", onclick: () => promote(m.version, listing.current) }, `Promote ${m.version}`)
                   : null));
           })),
-        canPromote ? null : el("p", { class: "muted" }, "Promotion needs an admin key."));
+        ...(canPromote ? [] : [el("p", { class: "muted" }, "Promotion needs an admin key.")]));
     }
     document.getElementById("promotions").replaceChildren(listing.promotions.length
       ? table(["Version", "At", "By", "Reason"], listing.promotions.map((p) => el("tr", {},
