@@ -103,8 +103,8 @@ def _incident(customer: str, severity: int, loss: str, value: str = "5000.00") -
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """Serve a seeded app on a free port; return its base URL and a key per role."""
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """Serve a seeded app on a free port; return its base URL, a key per role and the app."""
     folder = tmp_path_factory.mktemp("console")
     env = {
         "REMEDY_DATABASE_URL": f"sqlite:///{folder / 'remedy.sqlite'}",
@@ -146,7 +146,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]
     thread = threading.Thread(target=http.serve_forever, daemon=True)
     thread.start()
     try:
-        yield {"url": f"http://127.0.0.1:{http.server_port}", **keys}
+        yield {"url": f"http://127.0.0.1:{http.server_port}", "app": app, **keys}
     finally:
         http.shutdown()
         thread.join(timeout=10)
@@ -164,7 +164,7 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page(browser: Browser, server: dict[str, str]) -> Iterator[Page]:
+def page(browser: Browser, server: dict[str, Any]) -> Iterator[Page]:
     """A page in a fresh context; fails the test if the page logged a JavaScript error."""
     context = browser.new_context(base_url=server["url"], viewport={"width": 1280, "height": 900})
     context.set_default_timeout(15_000)
@@ -273,6 +273,41 @@ def test_agent_recommends_accepts_and_sees_conflicts_and_field_errors_explained(
     )
     expect(result).to_contain_text("This decision is already reserved, so it cannot be accepted")
     screenshot(page, "agent")
+
+
+def test_agent_sees_which_budget_limit_a_refused_accept_would_break(page, server):
+    api = server["app"].test_client()
+    admin = {"Authorization": f"Bearer {server['admin']}"}
+    pool = {"period": "month", "limit": "120.00", "currency": "EUR"}
+    assert api.put("/v1/budgets/tiny", json=pool, headers=admin).status_code == 200
+    sign_in(page, server["agent"])
+    page.goto("/console/agent")
+    page.get_by_label("Severity (1-5)").fill("4")
+    page.get_by_label("Customer value (annual)").fill("2400.00")
+    page.get_by_label("Loss amount").fill("80.00")
+    page.get_by_label("Team (optional)").fill("tiny")
+    page.get_by_role("button", name="Recommend plans").click()
+    first = page.locator("article.plan").first
+    expect(first.locator("dd.cost")).to_have_text("83.33 EUR")  # fits the 120.00 EUR pool
+
+    # Meanwhile another agent spends most of the pool.
+    other = api.post(
+        "/v1/recommendations",
+        json={"incident": _incident("other", 4, "80.00", "2400.00"), "team": "tiny"},
+        headers=admin,
+    ).json
+    taken = api.post(
+        f"/v1/decisions/{other['decision_id']}/accept",
+        json={"plan_id": other["plans"][0]["plan_id"]},
+        headers=admin,
+    )
+    assert taken.status_code == 200, taken.json
+
+    first.get_by_role("button", name="Accept plan 1").click()
+    alert = page.locator("#accept-result").get_by_role("alert")
+    expect(alert).to_contain_text("Not accepted: the plan does not fit the budget. (409 Conflict)")
+    expect(alert).to_contain_text("pool tiny/")
+    expect(alert).to_contain_text("would exceed the limit of 120.00 EUR")
 
 
 def test_finance_sees_pools_caps_history_and_a_what_if_chart(page, server):
