@@ -86,7 +86,7 @@ async function loadModels() {
             const retention = ((m.metrics || {}).holdout || {}).retention || {};
             return el("tr", { "data-version": m.version, class: m.promoted ? "current" : null },
               el("th", { scope: "row", text: m.version }),
-              el("td", {}, m.promoted ? el("span", { class: "badge ok" }, "in use") : "available"),
+              el("td", {}, m.promoted ? el("span", { class: "badge in-use" }, "in use") : "available"),
               el("td", { text: m.created_at }),
               el("td", { text: m.created_by }),
               el("td", { class: "num", text: metric(retention.auc) }),
