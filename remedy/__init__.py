@@ -64,7 +64,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """Register the API blueprints and the offline Swagger UI assets."""
+    """Register the API blueprints, the web console and the offline Swagger UI assets."""
     import swagger_ui_bundle
     from flask import send_from_directory
 
@@ -82,6 +82,7 @@ def register_blueprints(app: Flask) -> None:
         whatif,
     )
     from remedy.api.auth import register_auth
+    from remedy.console import blp as console
 
     api = app.extensions["remedy.api"]
     for module in (
@@ -98,6 +99,7 @@ def register_blueprints(app: Flask) -> None:
         reports,
     ):
         api.register_blueprint(module.blp)
+    app.register_blueprint(console)  # plain Flask: pages, not API operations in the spec
     register_auth(app)
 
     @app.get("/docs/static/<path:filename>", endpoint="swagger_static")

@@ -1,8 +1,9 @@
 """Per-key rate limits (Flask-Limiter): in memory by default, Redis when configured.
 
 The key is a hash of the bearer token, so limits apply per API key without a database lookup
-(calls without a key are limited per client address). Health, readiness and the API docs are
-exempt. Over the limit a caller gets 429 in the usual error envelope with `Retry-After`.
+(calls without a key are limited per client address). Health, readiness, the API docs and the
+console's page shells are exempt. Over the limit a caller gets 429 in the usual error envelope
+with `Retry-After`.
 
 In memory, counters live in `WorkerCounters` rather than the `limits` package's own memory
 storage: that one starts a timer thread to expire keys whenever its last timer has finished,
@@ -22,12 +23,15 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits.storage import Storage
 
+from remedy.console import PUBLIC_ENDPOINTS as CONSOLE_ENDPOINTS
+
 _EXEMPT = {
     "health.Health",
     "health.Ready",
     "api-docs.openapi_json",
     "api-docs.openapi_swagger_ui",
     "swagger_static",
+    *CONSOLE_ENDPOINTS,
 }
 
 

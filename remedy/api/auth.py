@@ -1,4 +1,5 @@
-"""Bearer API keys on every route but health and the API docs; roles checked per view."""
+"""Bearer API keys on every route but health, the API docs and the console's page shells; roles
+checked per view."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any, TypeVar
 
 from flask import Flask, g, request
 
+from remedy.console import PUBLIC_ENDPOINTS as CONSOLE_ENDPOINTS
 from remedy.errors import DomainError, Forbidden, Unauthorized
 from remedy.extensions import session
 from remedy.services.keys import KeyService, Principal
@@ -19,6 +21,7 @@ PUBLIC_ENDPOINTS = {
     "api-docs.openapi_swagger_ui",
     "swagger_static",
     "static",
+    *CONSOLE_ENDPOINTS,  # page shells and their scripts; their data comes from /v1 with a key
 }
 
 F = TypeVar("F", bound=Callable[..., Any])

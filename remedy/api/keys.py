@@ -1,4 +1,4 @@
-"""Admin management of API keys: create (shown once), list, revoke."""
+"""API keys: admin management (create, shown once; list; revoke) and `whoami` for any key."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from remedy.api.schemas import SLUG
 from remedy.extensions import session
 from remedy.services.keys import ROLES, KeyService
 
-blp = Blueprint("keys", __name__, url_prefix="/v1", description="API keys (admin)")
+blp = Blueprint(
+    "keys", __name__, url_prefix="/v1", description="API keys (admin) and the calling key"
+)
 
 
 class KeyRequestSchema(Schema):
@@ -85,3 +87,22 @@ class RevokeKey(MethodView):
     def post(self, prefix: str) -> Any:
         """Revoke the key with this prefix; it stops working at once."""
         return KeyService(session()).revoke(prefix, actor=current_principal().prefix)
+
+
+class WhoAmISchema(Schema):
+    """The calling key: its prefix, role and team scope (never the secret)."""
+
+    prefix = fields.String()
+    role = fields.String()
+    team = fields.String(allow_none=True)
+
+
+@blp.route("/whoami")
+class WhoAmI(MethodView):
+    """The calling key."""
+
+    @roles("agent", "finance", "admin")
+    @blp.response(200, WhoAmISchema)
+    def get(self) -> Any:
+        """Return the calling key's prefix, role and team, so a client can check a key."""
+        return current_principal()
