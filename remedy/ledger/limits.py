@@ -2,7 +2,9 @@
 
 Each state is a snapshot read under the ledger's locks (or, for recommendations, without them:
 advisory only). `broken_limits` names every limit a new reservation would break, in words a
-finance lead can act on; an empty list means it fits.
+finance lead can act on; an empty list means it fits. The rules themselves are the `*_fits`
+predicates: the ledger explains them, the what-if replay (remedy/finance/replay.py) applies them
+to simulated balances, so both enforce one definition.
 """
 
 from __future__ import annotations
@@ -86,9 +88,38 @@ def _money(minor: int, currency: str) -> str:
     return f"{from_minor(minor, currency)} {currency}"
 
 
+def pool_fits(amount_minor: int, pool: PoolState) -> bool:
+    """Tell whether reserving `amount_minor` more keeps the pool within its limit."""
+    return pool.held_minor + amount_minor <= pool.limit_minor
+
+
+def window_fits(amount_minor: int, window: WindowState) -> bool:
+    """Tell whether `amount_minor` more keeps the customer within the window's limit."""
+    return window.limit_minor is None or window.used_minor + amount_minor <= window.limit_minor
+
+
+def capacity_fits(capacity: CapacityState) -> bool:
+    """Tell whether one more contact of this level fits the day's capacity."""
+    return capacity.capacity is None or capacity.used + 1 <= capacity.capacity
+
+
+def fits(
+    amount_minor: int, pool: PoolState, window: WindowState, capacity: CapacityState | None
+) -> bool:
+    """Tell whether reserving `amount_minor` (and one contact) breaks no limit.
+
+    The same answer as `not broken_limits(...)`, without building the explanations.
+    """
+    return (
+        pool_fits(amount_minor, pool)
+        and window_fits(amount_minor, window)
+        and (capacity is None or capacity_fits(capacity))
+    )
+
+
 def pool_breach(amount_minor: int, pool: PoolState) -> str | None:
     """Say how reserving `amount_minor` would break the pool, or None if it fits."""
-    if pool.held_minor + amount_minor <= pool.limit_minor:
+    if pool_fits(amount_minor, pool):
         return None
     c = pool.currency
     return (
@@ -100,7 +131,7 @@ def pool_breach(amount_minor: int, pool: PoolState) -> str | None:
 
 def window_breach(amount_minor: int, window: WindowState) -> str | None:
     """Say how `amount_minor` more would break the customer's window, or None if it fits."""
-    if window.limit_minor is None or window.used_minor + amount_minor <= window.limit_minor:
+    if window_fits(amount_minor, window):
         return None
     c = window.currency
     return (
@@ -112,7 +143,7 @@ def window_breach(amount_minor: int, window: WindowState) -> str | None:
 
 def capacity_breach(capacity: CapacityState) -> str | None:
     """Say why one more contact of this level today does not fit, or None if it does."""
-    if capacity.capacity is None or capacity.used + 1 <= capacity.capacity:
+    if capacity_fits(capacity):
         return None
     return (
         f"contact capacity {capacity.level} on {capacity.day}: {capacity.used} of "
