@@ -18,10 +18,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from remedy.decisions.caps import CapSettings
-from remedy.decisions.engine import CurrencyNotConfigured, DecisionEngine
+from remedy.decisions.engine import Candidate, CurrencyNotConfigured, DecisionEngine
 from remedy.decisions.types import Incident
 from remedy.ledger.limits import (
     CapacityState,
@@ -37,6 +37,7 @@ from remedy.money import to_minor
 
 DEFAULT_TEAM = "default"
 MAX_SWEEP_POINTS = 50
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -159,13 +160,30 @@ class Decided:
     kept: tuple[Choice, ...]
 
 
-def dominated(cost: Decimal, level: str | None, cheapest: dict[str | None, Decimal]) -> bool:
-    """Tell whether a better plan (least cost per contact level in `cheapest`) dominates."""
-    bound = cheapest.get(None)
-    same = cheapest.get(level)
-    if same is not None and (bound is None or same < bound):
-        bound = same
-    return bound is not None and cost >= bound
+def undominated(
+    plans: Iterable[T], shape: Callable[[T], tuple[Decimal, str | None]]
+) -> Iterator[T]:
+    """Yield, in order, the plans (best first) no earlier plan dominates.
+
+    `shape` gives a plan's cost and contact level. An earlier plan dominates when it costs no
+    more and has no contact or one of the same level.
+    """
+    cheapest: dict[str | None, Decimal] = {}  # contact level -> least cost so far
+    for plan in plans:
+        cost, level = shape(plan)
+        bound, free = cheapest.get(level), cheapest.get(None)
+        if free is not None and (bound is None or free < bound):
+            bound = free
+        if bound is not None and cost >= bound:
+            continue
+        cheapest[level] = cost  # below every earlier plan of its level, or it was dominated
+        yield plan
+
+
+def _shape(candidate: Candidate) -> tuple[Decimal, str | None]:
+    """A candidate's cost and contact level."""
+    plan = candidate.scored.plan
+    return plan.total_cost, plan.contact_level
 
 
 def decide(engine: DecisionEngine, incident: Incident) -> Decided:
@@ -176,21 +194,16 @@ def decide(engine: DecisionEngine, incident: Incident) -> Decided:
         return Decided(False, False, ())
     capped = bool(result.candidates) and result.candidates[0].dropped_reason is not None
     chain: list[Choice] = []
-    cheapest: dict[str | None, Decimal] = {}  # contact level -> least cost among better plans
-    for candidate in result.kept:
+    for candidate in undominated(result.kept, _shape):
         plan = candidate.scored.plan
-        cost, level = plan.total_cost, plan.contact_level
-        if dominated(cost, level, cheapest):
-            continue
-        cheapest[level] = cost  # below any cheaper plan of its level, or it was dominated
         kinds: defaultdict[str, Decimal] = defaultdict(Decimal)
         for action in plan.actions:
             kinds[str(action.kind)] += action.cost
         chain.append(
             Choice(
-                cost,
-                to_minor(cost, incident.currency),
-                level,
+                plan.total_cost,
+                to_minor(plan.total_cost, incident.currency),
+                plan.contact_level,
                 candidate.scored.expected_net_value,
                 candidate.scored.p_stay,
                 candidate.requires_approval,
