@@ -359,7 +359,11 @@ def replay(
 
 
 def set_path(document: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
-    """Return a copy of `document` with the dotted `path` (which must exist) set to `value`."""
+    """Return a copy of `document` with the dotted `path` (which must exist) set to `value`.
+
+    Sweep values arrive as text; an integer field (`customer_window.days`,
+    `contact_capacity.manager`) gets text that is an integer as an integer, so it validates.
+    """
     parts = path.split(".")
     updated = copy.deepcopy(document)
     node: Any = updated
@@ -369,5 +373,8 @@ def set_path(document: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
         node = node[part]
     if not isinstance(node, dict) or parts[-1] not in node:
         raise KeyError(path)
+    old = node[parts[-1]]
+    if type(old) is int and isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        value = int(value)
     node[parts[-1]] = value
     return updated

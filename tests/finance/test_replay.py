@@ -37,6 +37,15 @@ def test_set_path_copies_and_sets():
     assert document == {"a": {"b": "1"}}
 
 
+def test_set_path_gives_integer_fields_integers():
+    """Sweeps of the window's days or a contact capacity validate: their fields are integers."""
+    document = {"days": 90, "limit": "1.5", "flag": True}
+    assert set_path(document, "days", "30") == {**document, "days": 30}
+    assert set_path(document, "days", "x")["days"] == "x"  # left for validation to name
+    assert set_path(document, "limit", "2") == {**document, "limit": "2"}
+    assert set_path(document, "flag", "1")["flag"] == "1"
+
+
 @pytest.mark.parametrize("path", ["a.c", "x", "a.b.c"])
 def test_set_path_refuses_unknown_paths(path):
     """Only fields that exist may be swept."""
