@@ -28,7 +28,7 @@ from remedy.ledger.limits import (
     PoolState,
     WindowState,
     capacity_fits,
-    fits,
+    money_room,
     pool_fits,
     window_fits,
 )
@@ -260,13 +260,35 @@ class SimulatedBalances:
                 self._received_sum[key] -= received.popleft()[1]
         return WindowState(customer_id, currency, days, limit_minor, self._received_sum[key])
 
-    def capacity(self, level: str | None, at: datetime) -> CapacityState | None:
-        """Return the day's capacity at `level` (None: the plan has no personal contact)."""
-        if level is None:
-            return None
+    def capacity(self, level: str, at: datetime) -> CapacityState:
+        """Return the day's personal-contact capacity at `level`."""
         limit = None if self.caps is None else self.caps.capacity_for(level)
         day = day_key(at)
         return CapacityState(level, day, limit, self._contacts[(level, day)])
+
+    def first_fit(
+        self, kept: Sequence[Choice], pool: PoolState, window: WindowState, at: datetime
+    ) -> Choice | None:
+        """Return the first of `kept` that fits every limit (`fits`, faster), or None.
+
+        The money test is one comparison with `money_room`, and each contact level's capacity
+        is read once: most plans of a tight replay fail on money, and this loop runs for
+        every incident of every setting replayed.
+        """
+        room = money_room(pool, window)
+        capacities: dict[str, bool] = {}
+        for choice in kept:
+            if choice.cost_minor > room:
+                continue
+            level = choice.contact_level
+            if level is not None:
+                free = capacities.get(level)
+                if free is None:
+                    free = capacities[level] = capacity_fits(self.capacity(level, at))
+                if not free:
+                    continue
+            return choice
+        return None
 
     def hold(self, pool: PoolState, window: WindowState, choice: Choice, at: datetime) -> None:
         """Count a chosen plan in its pool period, its customer's window and its contact."""
@@ -307,22 +329,14 @@ def spend(
         currency = incident.currency
         pool_state = balances.pool(pool[0], pool[1], currency, at)
         window = balances.window(incident.customer_id, currency, at)
-        chosen = next(
-            (
-                c
-                for c in decision.kept
-                if fits(c.cost_minor, pool_state, window, balances.capacity(c.contact_level, at))
-            ),
-            None,
-        )
+        chosen = balances.first_fit(decision.kept, pool_state, window, at)
         best = decision.kept[0]
         if chosen is not best:
             report.skipped_for_budget += 1
             report.skipped_for_pool += not pool_fits(best.cost_minor, pool_state)
             report.skipped_for_customer_window += not window_fits(best.cost_minor, window)
-            contacts = balances.capacity(best.contact_level, at)
-            report.skipped_for_contact_capacity += contacts is not None and not capacity_fits(
-                contacts
+            report.skipped_for_contact_capacity += best.contact_level is not None and not (
+                capacity_fits(balances.capacity(best.contact_level, at))
             )
         if chosen is None:
             report.no_plan += 1

@@ -88,14 +88,32 @@ def _money(minor: int, currency: str) -> str:
     return f"{from_minor(minor, currency)} {currency}"
 
 
+def pool_room(pool: PoolState) -> int:
+    """Return the most that may still be reserved in the pool (negative when overdrawn)."""
+    return pool.limit_minor - pool.held_minor
+
+
+def window_room(window: WindowState) -> int | None:
+    """Return the most the customer may still receive in the window, or None when unlimited."""
+    return None if window.limit_minor is None else window.limit_minor - window.used_minor
+
+
+def money_room(pool: PoolState, window: WindowState) -> int:
+    """Return the most one reservation may hold and still fit both the pool and the window."""
+    room = pool_room(pool)
+    customer = window_room(window)
+    return room if customer is None else min(room, customer)
+
+
 def pool_fits(amount_minor: int, pool: PoolState) -> bool:
     """Tell whether reserving `amount_minor` more keeps the pool within its limit."""
-    return pool.held_minor + amount_minor <= pool.limit_minor
+    return amount_minor <= pool_room(pool)
 
 
 def window_fits(amount_minor: int, window: WindowState) -> bool:
     """Tell whether `amount_minor` more keeps the customer within the window's limit."""
-    return window.limit_minor is None or window.used_minor + amount_minor <= window.limit_minor
+    room = window_room(window)
+    return room is None or amount_minor <= room
 
 
 def capacity_fits(capacity: CapacityState) -> bool:
@@ -110,10 +128,8 @@ def fits(
 
     The same answer as `not broken_limits(...)`, without building the explanations.
     """
-    return (
-        pool_fits(amount_minor, pool)
-        and window_fits(amount_minor, window)
-        and (capacity is None or capacity_fits(capacity))
+    return amount_minor <= money_room(pool, window) and (
+        capacity is None or capacity_fits(capacity)
     )
 
 
