@@ -269,7 +269,7 @@ class SimulatedBalances:
     def first_fit(
         self, kept: Sequence[Choice], pool: PoolState, window: WindowState, at: datetime
     ) -> Choice | None:
-        """Return the first of `kept` that fits every limit (`fits`, faster), or None.
+        """Return the first of `kept` that breaks no limit (`broken_limits` is empty), or None.
 
         The money test is one comparison with `money_room`, and each contact level's capacity
         is read once: most plans of a tight replay fail on money, and this loop runs for

@@ -2,9 +2,9 @@
 
 Each state is a snapshot read under the ledger's locks (or, for recommendations, without them:
 advisory only). `broken_limits` names every limit a new reservation would break, in words a
-finance lead can act on; an empty list means it fits. The rules themselves are the `*_fits`
-predicates: the ledger explains them, the what-if replay (remedy/finance/replay.py) applies them
-to simulated balances, so both enforce one definition.
+finance lead can act on; an empty list means it fits. The rules themselves are the `*_room` and
+`*_fits` functions: the ledger explains them, the what-if replay (remedy/finance/replay.py)
+applies them to simulated balances, so both enforce one definition.
 """
 
 from __future__ import annotations
@@ -119,18 +119,6 @@ def window_fits(amount_minor: int, window: WindowState) -> bool:
 def capacity_fits(capacity: CapacityState) -> bool:
     """Tell whether one more contact of this level fits the day's capacity."""
     return capacity.capacity is None or capacity.used + 1 <= capacity.capacity
-
-
-def fits(
-    amount_minor: int, pool: PoolState, window: WindowState, capacity: CapacityState | None
-) -> bool:
-    """Tell whether reserving `amount_minor` (and one contact) breaks no limit.
-
-    The same answer as `not broken_limits(...)`, without building the explanations.
-    """
-    return amount_minor <= money_room(pool, window) and (
-        capacity is None or capacity_fits(capacity)
-    )
 
 
 def pool_breach(amount_minor: int, pool: PoolState) -> str | None:

@@ -10,7 +10,7 @@ from remedy.ledger.limits import (
     PoolState,
     WindowState,
     broken_limits,
-    fits,
+    capacity_fits,
     money_room,
     pool_fits,
     window_fits,
@@ -38,10 +38,9 @@ MINOR = st.integers(0, 300)
     ),
 )
 def test_fits_is_no_broken_limit(amount, pool, window, capacity):
-    """`fits` (the replay's test) and `broken_limits` (the reservation's) always agree."""
-    assert fits(amount, pool, window, capacity) == (
-        not broken_limits(amount, pool, window, capacity)
-    )
+    """The replay's test (money room, then capacity) and the reservation's always agree."""
+    replay = amount <= money_room(pool, window) and (capacity is None or capacity_fits(capacity))
+    assert replay == (not broken_limits(amount, pool, window, capacity))
     assert (amount <= money_room(pool, window)) == (
         pool_fits(amount, pool) and window_fits(amount, window)
     )
