@@ -222,9 +222,8 @@ class SimulatedBalances:
     has a personal contact, in that level's capacity of the UTC day.
     """
 
-    def __init__(self, pools: PoolLimits, caps: CapSettings | None) -> None:
+    def __init__(self, caps: CapSettings | None) -> None:
         """Start empty; `caps` None: no customer window and no contact capacity."""
-        self.pools = pools
         self.caps = caps
         self._pool_limits: dict[tuple[str, str], int] = {}
         self._window_limits: dict[str, int | None] = {}
@@ -313,7 +312,7 @@ def spend(
     window and the daily contact capacity.
     """
     report = ReplayReport()
-    balances = SimulatedBalances(limits, caps)
+    balances = SimulatedBalances(caps)
     for logged, decision in zip(incidents, decided, strict=True):
         incident = logged.incident
         report.decisions += 1
