@@ -605,6 +605,17 @@ def _comparison(result: dict) -> str:  # type: ignore[type-arg]
         ("plans chosen", current["chosen"], proposed["chosen"]),
         ("no plan", current["no_plan"], proposed["no_plan"]),
         ("skipped for budget", current["skipped_for_budget"], proposed["skipped_for_budget"]),
+        ("  broke the pool", current["skipped_for_pool"], proposed["skipped_for_pool"]),
+        (
+            "  broke customer window",
+            current["skipped_for_customer_window"],
+            proposed["skipped_for_customer_window"],
+        ),
+        (
+            "  contacts full",
+            current["skipped_for_contact_capacity"],
+            proposed["skipped_for_contact_capacity"],
+        ),
         ("spend", money(current["spend"]), money(proposed["spend"])),
         (
             "expected net value",

@@ -22,6 +22,7 @@ def test_whatif_prints_the_comparison_and_plots_the_sweep(tmp_path: Path):
     assert simulated.exit_code == 0, simulated.output
     caps = default_document("caps")
     caps["incident_caps"]["default"]["loss_multiple"] = "1"
+    caps["contact_capacity"] = {"agent": 0, "manager": 0, "executive": 0}
     caps_file = tmp_path / "caps.yaml"
     caps_file.write_text(yaml.safe_dump(caps))
     today = utcnow().date()
@@ -46,6 +47,10 @@ def test_whatif_prints_the_comparison_and_plots_the_sweep(tmp_path: Path):
     )
     assert result.exit_code == 0, result.output
     assert "decisions replayed" in result.output and "12" in result.output
+    rows = {line[:24].strip(): line[24:].split() for line in result.output.splitlines()}
+    skipped = rows["skipped for budget"]
+    assert rows["contacts full"] == skipped != ["0", "0"]  # no calls proposed: every skip
+    assert rows["broke the pool"] == rows["broke customer window"] == ["0", "0"]
     assert "sweep of incident_caps.default.loss_multiple" in result.output
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

@@ -55,7 +55,18 @@ class ReplayReportSchema(Schema):
     decisions = fields.Integer()
     chosen = fields.Integer()
     no_plan = fields.Integer()
-    skipped_for_budget = fields.Integer()
+    skipped_for_budget = fields.Integer(
+        metadata={"description": "incidents whose best kept plan broke a limit"}
+    )
+    skipped_for_pool = fields.Integer(
+        metadata={"description": "... of which the best plan broke the team's pool"}
+    )
+    skipped_for_customer_window = fields.Integer(
+        metadata={"description": "... of which the best plan broke the customer's window"}
+    )
+    skipped_for_contact_capacity = fields.Integer(
+        metadata={"description": "... of which the best plan's contact level was full that day"}
+    )
     spend = fields.Dict(keys=fields.String(), values=fields.String())
     spend_by_team = fields.Dict()
     spend_by_fault_type = fields.Dict()

@@ -1,27 +1,43 @@
-"""Replay logged incidents through a decision engine against simulated budget pools.
+"""Replay logged incidents through a decision engine against simulated budget limits.
 
 Plain Python: the caller hands in the incidents (in time order), an engine built from the
-settings to test, and the pool limits; nothing here reads or writes a database. Spending is
-simulated in time order: each incident takes the best plan the guardrails keep that still fits
-what is left of its pool in the incident's period, or none.
+settings to test, the pool limits and the caps (customer window, contact capacity); nothing
+here reads or writes a database. Spending is simulated in time order: each incident takes the
+best plan the guardrails keep that still fits every limit the ledger checks when a plan is
+reserved (remedy/ledger/limits.py, the same predicates): what is left of its pool in the
+incident's period, what its customer may still receive in the rolling window, and the day's
+personal-contact capacity at the plan's contact level; or none. Balances start empty at the
+start of the range: what was reserved before it is not counted.
 """
 
 from __future__ import annotations
 
 import copy
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
-from remedy.decisions.engine import CurrencyNotConfigured, DecisionEngine
+from remedy.decisions.caps import CapSettings
+from remedy.decisions.engine import Candidate, CurrencyNotConfigured, DecisionEngine
 from remedy.decisions.types import Incident
-from remedy.ledger.periods import period_at
+from remedy.ledger.limits import (
+    CapacityState,
+    PoolState,
+    WindowState,
+    capacity_fits,
+    money_room,
+    pool_fits,
+    window_fits,
+)
+from remedy.ledger.periods import as_utc, day_key, period_at
+from remedy.money import to_minor
 
 DEFAULT_TEAM = "default"
 MAX_SWEEP_POINTS = 50
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -55,8 +71,12 @@ class ReplayReport:
 
     decisions: int = 0
     chosen: int = 0  # incidents that got a plan
-    no_plan: int = 0  # nothing inside the guardrails, or nothing fitting the pool
-    skipped_for_budget: int = 0  # incidents whose best kept plan did not fit the pool
+    no_plan: int = 0  # nothing inside the guardrails, or nothing fitting the limits
+    skipped_for_budget: int = 0  # incidents whose best kept plan broke a limit (any of them)
+    # ... and which limits it broke (an incident may count under several):
+    skipped_for_pool: int = 0
+    skipped_for_customer_window: int = 0
+    skipped_for_contact_capacity: int = 0
     capped: int = 0  # incidents whose best-scored plan the incident cap dropped
     approvals_needed: int = 0
     spend: defaultdict[str, Decimal] = field(default_factory=_money_map)
@@ -88,6 +108,9 @@ class ReplayReport:
             "chosen": self.chosen,
             "no_plan": self.no_plan,
             "skipped_for_budget": self.skipped_for_budget,
+            "skipped_for_pool": self.skipped_for_pool,
+            "skipped_for_customer_window": self.skipped_for_customer_window,
+            "skipped_for_contact_capacity": self.skipped_for_contact_capacity,
             "spend": money(self.spend),
             "spend_by_team": grouped(self.by_team),
             "spend_by_fault_type": grouped(self.by_fault_type),
@@ -113,6 +136,8 @@ class Choice:
     """One kept plan as spending needs it."""
 
     cost: Decimal
+    cost_minor: int
+    contact_level: str | None  # the plan's most senior personal contact: it takes one of these
     net_value: Decimal
     p_stay: Decimal
     requires_approval: bool
@@ -123,14 +148,42 @@ class Choice:
 class Decided:
     """What an engine decided for one incident, compactly.
 
-    `kept` holds, best first, only the kept plans cheaper than every better one: a plan that
-    costs at least as much as a better plan can never be the first to fit a pool, so these are
-    the only plans spending may choose, whatever is left.
+    `kept` holds, best first, only the kept plans no better plan dominates. A better plan
+    dominates when it costs no more and takes no contact the worse one does not (none, or one
+    of the same level): whatever is left of the pool, the window and each level's capacity,
+    it fits whenever the worse plan does, so spending would take it first. Money and contact
+    levels are the only things the limits look at, so spending may choose only these plans.
     """
 
     configured: bool
     capped: bool
     kept: tuple[Choice, ...]
+
+
+def undominated(
+    plans: Iterable[T], shape: Callable[[T], tuple[Decimal, str | None]]
+) -> Iterator[T]:
+    """Yield, in order, the plans (best first) no earlier plan dominates.
+
+    `shape` gives a plan's cost and contact level. An earlier plan dominates when it costs no
+    more and has no contact or one of the same level.
+    """
+    cheapest: dict[str | None, Decimal] = {}  # contact level -> least cost so far
+    for plan in plans:
+        cost, level = shape(plan)
+        bound, free = cheapest.get(level), cheapest.get(None)
+        if free is not None and (bound is None or free < bound):
+            bound = free
+        if bound is not None and cost >= bound:
+            continue
+        cheapest[level] = cost  # below every earlier plan of its level, or it was dominated
+        yield plan
+
+
+def _shape(candidate: Candidate) -> tuple[Decimal, str | None]:
+    """A candidate's cost and contact level."""
+    plan = candidate.scored.plan
+    return plan.total_cost, plan.contact_level
 
 
 def decide(engine: DecisionEngine, incident: Incident) -> Decided:
@@ -141,16 +194,16 @@ def decide(engine: DecisionEngine, incident: Incident) -> Decided:
         return Decided(False, False, ())
     capped = bool(result.candidates) and result.candidates[0].dropped_reason is not None
     chain: list[Choice] = []
-    for candidate in result.kept:
+    for candidate in undominated(result.kept, _shape):
         plan = candidate.scored.plan
-        if chain and plan.total_cost >= chain[-1].cost:
-            continue
         kinds: defaultdict[str, Decimal] = defaultdict(Decimal)
         for action in plan.actions:
             kinds[str(action.kind)] += action.cost
         chain.append(
             Choice(
                 plan.total_cost,
+                to_minor(plan.total_cost, incident.currency),
+                plan.contact_level,
                 candidate.scored.expected_net_value,
                 candidate.scored.p_stay,
                 candidate.requires_approval,
@@ -160,14 +213,106 @@ def decide(engine: DecisionEngine, incident: Incident) -> Decided:
     return Decided(True, capped, tuple(chain))
 
 
+class SimulatedBalances:
+    """What the replayed choices hold, in the ledger's own state types.
+
+    Each chosen plan counts as committed at its incident's moment: in its pool's period, in
+    its customer's window (per currency, the last `window_days` days: an amount counts while
+    its moment is after `at - window_days`, as the ledger counts reservations) and, when it
+    has a personal contact, in that level's capacity of the UTC day.
+    """
+
+    def __init__(self, caps: CapSettings | None) -> None:
+        """Start empty; `caps` None: no customer window and no contact capacity."""
+        self.caps = caps
+        self._pool_limits: dict[tuple[str, str], int] = {}
+        self._window_limits: dict[str, int | None] = {}
+        self._spent: defaultdict[tuple[str, str, str], int] = defaultdict(int)
+        self._received: dict[tuple[str, str], deque[tuple[datetime, int]]] = {}
+        self._received_sum: defaultdict[tuple[str, str], int] = defaultdict(int)
+        self._contacts: defaultdict[tuple[str, str], int] = defaultdict(int)
+
+    def pool(self, owner: str, limit: PoolLimit, currency: str, at: datetime) -> PoolState:
+        """Return the pool period holding `at` as the ledger would see it."""
+        limit_minor = self._pool_limits.get((owner, currency))
+        if limit_minor is None:
+            limit_minor = self._pool_limits[(owner, currency)] = to_minor(limit.limit, currency)
+        key = period_at(limit.period, at).key
+        spent = self._spent[(owner, currency, key)]
+        return PoolState(owner, currency, key, limit_minor, 0, spent)
+
+    def window(self, customer_id: str, currency: str, at: datetime) -> WindowState:
+        """Return what the customer received in the rolling window ending at `at`."""
+        caps = self.caps
+        days = 0 if caps is None else caps.window_days
+        if currency not in self._window_limits:
+            limit = None if caps is None else caps.window_limit_for(currency)
+            self._window_limits[currency] = None if limit is None else to_minor(limit, currency)
+        limit_minor = self._window_limits[currency]
+        if limit_minor is None:
+            return WindowState(customer_id, currency, days, None, 0)
+        key = (customer_id, currency)
+        received = self._received.get(key)
+        if received:
+            start = at - timedelta(days=days)
+            while received and received[0][0] <= start:
+                self._received_sum[key] -= received.popleft()[1]
+        return WindowState(customer_id, currency, days, limit_minor, self._received_sum[key])
+
+    def capacity(self, level: str, at: datetime) -> CapacityState:
+        """Return the day's personal-contact capacity at `level`."""
+        limit = None if self.caps is None else self.caps.capacity_for(level)
+        day = day_key(at)
+        return CapacityState(level, day, limit, self._contacts[(level, day)])
+
+    def first_fit(
+        self, kept: Sequence[Choice], pool: PoolState, window: WindowState, at: datetime
+    ) -> Choice | None:
+        """Return the first of `kept` that breaks no limit (`broken_limits` is empty), or None.
+
+        The money test is one comparison with `money_room`, and each contact level's capacity
+        is read once: most plans of a tight replay fail on money, and this loop runs for
+        every incident of every setting replayed.
+        """
+        room = money_room(pool, window)
+        capacities: dict[str, bool] = {}
+        for choice in kept:
+            if choice.cost_minor > room:
+                continue
+            level = choice.contact_level
+            if level is not None:
+                free = capacities.get(level)
+                if free is None:
+                    free = capacities[level] = capacity_fits(self.capacity(level, at))
+                if not free:
+                    continue
+            return choice
+        return None
+
+    def hold(self, pool: PoolState, window: WindowState, choice: Choice, at: datetime) -> None:
+        """Count a chosen plan in its pool period, its customer's window and its contact."""
+        self._spent[(pool.team, pool.currency, pool.period_key)] += choice.cost_minor
+        if window.limit_minor is not None:
+            key = (window.customer_id, window.currency)
+            self._received.setdefault(key, deque()).append((at, choice.cost_minor))
+            self._received_sum[key] += choice.cost_minor
+        if choice.contact_level is not None:
+            self._contacts[(choice.contact_level, day_key(at))] += 1
+
+
 def spend(
     incidents: Sequence[LoggedIncident],
     decided: Iterable[Decided],
     limits: PoolLimits,
+    caps: CapSettings | None = None,
 ) -> ReplayReport:
-    """Spend in time order: each incident takes its best kept plan that fits its pool."""
+    """Spend in time order: each incident takes its best kept plan that fits every limit.
+
+    The limits are the pools in `limits` and, from `caps` (None: neither), the customer
+    window and the daily contact capacity.
+    """
     report = ReplayReport()
-    spent: defaultdict[tuple[str, str, str], Decimal] = defaultdict(Decimal)
+    balances = SimulatedBalances(caps)
     for logged, decision in zip(incidents, decided, strict=True):
         incident = logged.incident
         report.decisions += 1
@@ -179,17 +324,23 @@ def spend(
         if pool is None or not decision.kept:
             report.no_plan += 1
             continue
-        owner, limit = pool
-        key = (owner, incident.currency, period_at(limit.period, logged.at).key)
-        remaining = limit.limit - spent[key]
-        chosen = next((c for c in decision.kept if c.cost <= remaining), None)
-        if chosen is not decision.kept[0]:
+        at = as_utc(logged.at)
+        currency = incident.currency
+        pool_state = balances.pool(pool[0], pool[1], currency, at)
+        window = balances.window(incident.customer_id, currency, at)
+        chosen = balances.first_fit(decision.kept, pool_state, window, at)
+        best = decision.kept[0]
+        if chosen is not best:
             report.skipped_for_budget += 1
+            report.skipped_for_pool += not pool_fits(best.cost_minor, pool_state)
+            report.skipped_for_customer_window += not window_fits(best.cost_minor, window)
+            report.skipped_for_contact_capacity += best.contact_level is not None and not (
+                capacity_fits(balances.capacity(best.contact_level, at))
+            )
         if chosen is None:
             report.no_plan += 1
             continue
-        currency = incident.currency
-        spent[key] += chosen.cost
+        balances.hold(pool_state, window, chosen, at)
         report.chosen += 1
         report.spend[currency] += chosen.cost
         report.by_team[incident.team][currency] += chosen.cost
@@ -208,7 +359,8 @@ def replay(
     limits: PoolLimits,
     on_each: Callable[[], None] | None = None,
 ) -> ReplayReport:
-    """Decide every incident with `engine` (no exploration) and spend against `limits`."""
+    """Decide every incident with `engine` (no exploration) and spend against `limits` and
+    the engine's caps (customer window, contact capacity)."""
 
     def decisions() -> Iterator[Decided]:
         for logged in incidents:
@@ -216,11 +368,15 @@ def replay(
                 on_each()
             yield decide(engine, logged.incident)
 
-    return spend(incidents, decisions(), limits)
+    return spend(incidents, decisions(), limits, engine.caps)
 
 
 def set_path(document: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
-    """Return a copy of `document` with the dotted `path` (which must exist) set to `value`."""
+    """Return a copy of `document` with the dotted `path` (which must exist) set to `value`.
+
+    Sweep values arrive as text; an integer field (`customer_window.days`,
+    `contact_capacity.manager`) gets text that is an integer as an integer, so it validates.
+    """
     parts = path.split(".")
     updated = copy.deepcopy(document)
     node: Any = updated
@@ -230,5 +386,8 @@ def set_path(document: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
         node = node[part]
     if not isinstance(node, dict) or parts[-1] not in node:
         raise KeyError(path)
+    old = node[parts[-1]]
+    if type(old) is int and isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        value = int(value)
     node[parts[-1]] = value
     return updated

@@ -2,7 +2,9 @@
 
 Each state is a snapshot read under the ledger's locks (or, for recommendations, without them:
 advisory only). `broken_limits` names every limit a new reservation would break, in words a
-finance lead can act on; an empty list means it fits.
+finance lead can act on; an empty list means it fits. The rules themselves are the `*_room` and
+`*_fits` functions: the ledger explains them, the what-if replay (remedy/finance/replay.py)
+applies them to simulated balances, so both enforce one definition.
 """
 
 from __future__ import annotations
@@ -86,9 +88,42 @@ def _money(minor: int, currency: str) -> str:
     return f"{from_minor(minor, currency)} {currency}"
 
 
+def pool_room(pool: PoolState) -> int:
+    """Return the most that may still be reserved in the pool (negative when overdrawn)."""
+    return pool.limit_minor - pool.held_minor
+
+
+def window_room(window: WindowState) -> int | None:
+    """Return the most the customer may still receive in the window, or None when unlimited."""
+    return None if window.limit_minor is None else window.limit_minor - window.used_minor
+
+
+def money_room(pool: PoolState, window: WindowState) -> int:
+    """Return the most one reservation may hold and still fit both the pool and the window."""
+    room = pool_room(pool)
+    customer = window_room(window)
+    return room if customer is None else min(room, customer)
+
+
+def pool_fits(amount_minor: int, pool: PoolState) -> bool:
+    """Tell whether reserving `amount_minor` more keeps the pool within its limit."""
+    return amount_minor <= pool_room(pool)
+
+
+def window_fits(amount_minor: int, window: WindowState) -> bool:
+    """Tell whether `amount_minor` more keeps the customer within the window's limit."""
+    room = window_room(window)
+    return room is None or amount_minor <= room
+
+
+def capacity_fits(capacity: CapacityState) -> bool:
+    """Tell whether one more contact of this level fits the day's capacity."""
+    return capacity.capacity is None or capacity.used + 1 <= capacity.capacity
+
+
 def pool_breach(amount_minor: int, pool: PoolState) -> str | None:
     """Say how reserving `amount_minor` would break the pool, or None if it fits."""
-    if pool.held_minor + amount_minor <= pool.limit_minor:
+    if pool_fits(amount_minor, pool):
         return None
     c = pool.currency
     return (
@@ -100,7 +135,7 @@ def pool_breach(amount_minor: int, pool: PoolState) -> str | None:
 
 def window_breach(amount_minor: int, window: WindowState) -> str | None:
     """Say how `amount_minor` more would break the customer's window, or None if it fits."""
-    if window.limit_minor is None or window.used_minor + amount_minor <= window.limit_minor:
+    if window_fits(amount_minor, window):
         return None
     c = window.currency
     return (
@@ -112,7 +147,7 @@ def window_breach(amount_minor: int, window: WindowState) -> str | None:
 
 def capacity_breach(capacity: CapacityState) -> str | None:
     """Say why one more contact of this level today does not fit, or None if it does."""
-    if capacity.capacity is None or capacity.used + 1 <= capacity.capacity:
+    if capacity_fits(capacity):
         return None
     return (
         f"contact capacity {capacity.level} on {capacity.day}: {capacity.used} of "

@@ -3,7 +3,8 @@
 Reads only: the caller's session is rolled back at the end, so nothing is ever written. Each
 logged incident is decided again by an engine built from the proposed (or current) documents and
 the current ranker, with exploration off, and spending is simulated in time order against the
-proposed (or current) pool limits (see remedy/finance/replay.py).
+proposed (or current) pool limits and the caps' customer window and contact capacity (see
+remedy/finance/replay.py).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from remedy.finance.replay import (
     spend,
 )
 from remedy.finance.scoring import CachingScorer
-from remedy.money import from_minor
+from remedy.money import MoneyError, from_minor, to_minor
 from remedy.services.configs import KINDS, ConfigService, validate_set
 from remedy.services.recommendations import incident_from_dict
 from remedy.store.models import BudgetPool, Decision, utcnow
@@ -107,7 +108,10 @@ class WhatIfService:
             self.workers,
             advance,
         )
-        reports = [spend(logged, d, lim) for d, lim in zip(decided, limits, strict=True)]
+        reports = [
+            spend(logged, d, lim, engine.caps)
+            for d, lim, engine in zip(decided, limits, engines, strict=True)
+        ]
         result = {
             "from": start.isoformat(),
             "to": end.isoformat(),
@@ -185,6 +189,14 @@ class WhatIfService:
                 f"unknown team(s): {', '.join(unknown)}",
                 {"pools.team": [f"no decisions and no pool for {t}" for t in unknown]},
             )
+        precise = []
+        for pool in pools:
+            try:
+                to_minor(Decimal(pool["limit"]), pool["currency"])
+            except MoneyError as error:
+                precise.append(str(error))
+        if precise:
+            raise InvalidInput("; ".join(precise), {"pools.limit": precise})
         return {
             (p["team"], p["currency"]): PoolLimit(p["period"], Decimal(p["limit"])) for p in pools
         }

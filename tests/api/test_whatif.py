@@ -31,19 +31,34 @@ def logged(app):
     return app
 
 
+@pytest.fixture
+def logged_tight(app):
+    """Decisions from the real service under one contact a day per level, so the service had
+    to pass over plans with a call once the day's call was taken."""
+    set_caps(app, contact_capacity={"agent": 1, "manager": 1, "executive": 1})
+    drive(app, 30, team="sim", seed=3, progress=False)
+    return app
+
+
 def _counts(app) -> tuple[int, int, int]:
     return tuple(row_count(app, model) for model in (Decision, Reservation, LedgerEntry))
 
 
-def test_current_settings_reproduce_logged_spend(logged, client, auth):
-    """Replaying under the current settings spends what the logged accepted plans cost."""
-    with db.database(logged).unit_of_work() as session:
+def _logged_spend(app) -> dict[str, Decimal]:
+    """What the accepted plans of the logged decisions cost, per currency."""
+    with db.database(app).unit_of_work() as session:
         decisions = session.scalars(sa.select(Decision)).all()
         logged_spend: dict[str, Decimal] = {}
         for d in decisions:
             if d.accepted_plan_id:
                 cost = Decimal(d.candidate(d.accepted_plan_id)["total_cost"])
                 logged_spend[d.currency] = logged_spend.get(d.currency, Decimal(0)) + cost
+    return logged_spend
+
+
+def test_current_settings_reproduce_logged_spend(logged, client, auth):
+    """Replaying under the current settings spends what the logged accepted plans cost."""
+    logged_spend = _logged_spend(logged)
     before = _counts(logged)
     response = client.post("/v1/budgets/simulate", json=_range(), headers=auth("finance"))
     assert response.status_code == 200, response.json
@@ -52,6 +67,50 @@ def test_current_settings_reproduce_logged_spend(logged, client, auth):
     assert {c: Decimal(v) for c, v in current["spend"].items()} == logged_spend
     assert response.json["proposed"] == current  # nothing proposed: the same
     assert _counts(logged) == before
+
+
+def test_current_settings_reproduce_logged_spend_under_tight_contact_capacity(
+    logged_tight, client, auth
+):
+    """The service refused plans whose contact level was full that day; so does the replay."""
+    logged_spend = _logged_spend(logged_tight)
+    before = _counts(logged_tight)
+    response = client.post("/v1/budgets/simulate", json=_range(), headers=auth("finance"))
+    assert response.status_code == 200, response.json
+    current = response.json["current"]
+    assert {c: Decimal(v) for c, v in current["spend"].items()} == logged_spend
+    assert current["skipped_for_contact_capacity"] > 0
+    assert current["skipped_for_budget"] == current["skipped_for_contact_capacity"]
+    assert current["skipped_for_pool"] == current["skipped_for_customer_window"] == 0
+    assert _counts(logged_tight) == before
+
+
+def test_proposed_window_and_capacity_apply(logged, client, auth):
+    """A proposed caps document's window and capacity replace the current ones: a zero window
+    leaves only free plans, and no agent or manager calls moves the skips to contact capacity."""
+    currencies = ("EUR", "USD", "GBP", "CHF", "CAD", "AUD", "JPY", "SEK")
+    caps = default_document("caps")
+    caps["customer_window"] = {"days": 30, "limit": {c: "0" for c in currencies}}
+    body = {**_range(), "caps": caps}
+    response = client.post("/v1/budgets/simulate", json=body, headers=auth("finance"))
+    assert response.status_code == 200, response.json
+    current, proposed = response.json["current"], response.json["proposed"]
+    assert all(current[k] == 0 for k in current if k.startswith("skipped_for"))
+    assert all(Decimal(v) == 0 for v in proposed["spend"].values())
+    assert proposed["skipped_for_customer_window"] == proposed["skipped_for_budget"] > 0
+    assert proposed["skipped_for_pool"] == 0
+
+    caps = {**default_document("caps"), "contact_capacity": {"agent": 0, "manager": 0}}
+    body = {**_range(), "caps": caps}
+    response = client.post("/v1/budgets/simulate", json=body, headers=auth("finance"))
+    assert response.status_code == 200, response.json
+    proposed = response.json["proposed"]
+    assert proposed["skipped_for_contact_capacity"] == proposed["skipped_for_budget"] > 0
+    # Only an incident whose best plan was skipped can be left without a plan (some rules
+    # require a call, so not every incident has a plan without one).
+    lost = current["chosen"] - proposed["chosen"]
+    assert 0 <= lost <= proposed["skipped_for_contact_capacity"]
+    assert proposed["chosen"] + proposed["no_plan"] == proposed["decisions"] == 30
 
 
 def test_raising_the_cap_never_lowers_spend(logged, client, auth):
@@ -75,6 +134,21 @@ def test_raising_the_cap_never_lowers_spend(logged, client, auth):
     assert proposed["decisions"] == 30
     assert Decimal(proposed["capped_share"]) >= Decimal(response.json["current"]["capped_share"])
     assert _counts(logged) == before
+
+
+def test_a_sweep_of_contact_capacity(logged, client, auth):
+    """Integer fields may be swept; a day's capacity large enough for every call changes
+    nothing, none at all leaves calls out."""
+    body = {
+        **_range(),
+        "caps": default_document("caps"),  # manager: 40, executive: 5
+        "sweep": {"path": "contact_capacity.manager", "values": ["0", "40"]},
+    }
+    response = client.post("/v1/budgets/simulate", json=body, headers=auth("finance"))
+    assert response.status_code == 200, response.json
+    none, plenty = response.json["sweep"]["curve"]
+    assert plenty["spend"] == response.json["proposed"]["spend"]
+    assert none["spend"] != plenty["spend"]
 
 
 def test_a_tight_pool_skips_plans(logged, client, auth):
