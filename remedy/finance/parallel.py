@@ -11,12 +11,15 @@ from __future__ import annotations
 import multiprocessing
 from collections.abc import Callable, Sequence
 
-from remedy.decisions.engine import DecisionEngine
+from remedy.decisions.engine import DecisionEngine, Ranked
 from remedy.decisions.types import Incident
 from remedy.finance.replay import Decided, decide
 
 # What forked workers read: set just before the pool starts, cleared after (fork copies it).
-_JOB: tuple[Sequence[DecisionEngine], Sequence[Incident], Callable[[], None]] | None = None
+# How an engine ranks an incident: `engine.rank` by default, or a memo shared by alike engines.
+Rank = Callable[[DecisionEngine, Incident], Ranked]
+Job = tuple[Sequence[DecisionEngine], Sequence[Incident], Callable[[], None], Rank | None]
+_JOB: Job | None = None
 CHUNK = 250
 
 
@@ -24,12 +27,13 @@ def _decide_range(
     engines: Sequence[DecisionEngine],
     incidents: Sequence[Incident],
     forget: Callable[[], None],
+    rank: Rank | None = None,
 ) -> list[list[Decided]]:
     """Decide `incidents` under every engine; return one list per engine."""
     decided: list[list[Decided]] = [[] for _ in engines]
     for incident in incidents:
         for results, engine in zip(decided, engines, strict=True):
-            results.append(decide(engine, incident))
+            results.append(decide(engine, incident, rank))
         forget()
     return decided
 
@@ -38,8 +42,8 @@ def _decide_chunk(bounds: tuple[int, int]) -> list[list[Decided]]:
     """Run in a worker: decide one chunk of the job."""
     if _JOB is None:  # not an assert: stripped under -O
         raise RuntimeError("no job: workers are forked from decide_many")
-    engines, incidents, forget = _JOB
-    return _decide_range(engines, incidents[bounds[0] : bounds[1]], forget)
+    engines, incidents, forget, rank = _JOB
+    return _decide_range(engines, incidents[bounds[0] : bounds[1]], forget, rank)
 
 
 def decide_many(
@@ -49,10 +53,13 @@ def decide_many(
     workers: int = 1,
     advance: Callable[[int], None] | None = None,
     chunk: int = CHUNK,
+    rank: Rank | None = None,
 ) -> list[list[Decided]]:
     """Decide every incident under every engine; return one list per engine, in order.
 
-    The same engine object given twice (settings that did not change) is decided once.
+    The same engine object given twice (settings that did not change) is decided once;
+    `rank` (e.g. `CachingScorer.ranked`) lets engines that differ only in caps share one
+    ranking per incident, so each of them only applies its incident cap.
     """
     index: dict[int, int] = {}
     unique: list[DecisionEngine] = []
@@ -66,7 +73,7 @@ def decide_many(
         if advance is not None:
             advance(round(steps * scale))
 
-    results = _decide_unique(incidents, unique, forget, workers, advance_scaled, chunk)
+    results = _decide_unique(incidents, unique, forget, workers, advance_scaled, chunk, rank)
     return [results[index[id(engine)]] for engine in engines]
 
 
@@ -77,15 +84,16 @@ def _decide_unique(
     workers: int,
     advance: Callable[[int], None],
     chunk: int,
+    rank: Rank | None,
 ) -> list[list[Decided]]:
     """Decide every incident under each of `engines` (all distinct)."""
     global _JOB
     decided: list[list[Decided]] = [[] for _ in engines]
     bounds = [(lo, min(lo + chunk, len(incidents))) for lo in range(0, len(incidents), chunk)]
     if workers <= 1 or len(bounds) < 2:
-        parts = (_decide_range(engines, incidents[lo:hi], forget) for lo, hi in bounds)
+        parts = (_decide_range(engines, incidents[lo:hi], forget, rank) for lo, hi in bounds)
         return _gather(parts, decided, engines, bounds, advance)
-    _JOB = (engines, incidents, forget)
+    _JOB = (engines, incidents, forget, rank)
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             return _gather(pool.imap(_decide_chunk, bounds), decided, engines, bounds, advance)

@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from remedy.decisions.caps import CapSettings
-from remedy.decisions.engine import Candidate, CurrencyNotConfigured, DecisionEngine
+from remedy.decisions.engine import Candidate, CurrencyNotConfigured, DecisionEngine, Ranked
 from remedy.decisions.types import Incident
 from remedy.ledger.limits import (
     CapacityState,
@@ -186,10 +186,21 @@ def _shape(candidate: Candidate) -> tuple[Decimal, str | None]:
     return plan.total_cost, plan.contact_level
 
 
-def decide(engine: DecisionEngine, incident: Incident) -> Decided:
-    """Decide one incident with `engine` (no exploration) and keep what spending needs."""
+def decide(
+    engine: DecisionEngine,
+    incident: Incident,
+    rank: Callable[[DecisionEngine, Incident], Ranked] | None = None,
+) -> Decided:
+    """Decide one incident with `engine` (no exploration) and keep what spending needs.
+
+    `rank` supplies the engine's ranking when it may be shared (`CachingScorer.ranked`);
+    the engine then only applies its caps.
+    """
     try:
-        result = engine.decide(incident)
+        if rank is None:
+            result = engine.decide(incident)
+        else:
+            result = engine.guard(incident, rank(engine, incident))
     except CurrencyNotConfigured:
         return Decided(False, False, ())
     capped = bool(result.candidates) and result.candidates[0].dropped_reason is not None

@@ -107,6 +107,7 @@ class WhatIfService:
             self.scorer.forget,
             self.workers,
             advance,
+            rank=self.scorer.ranked,
         )
         reports = [
             spend(logged, d, lim, engine.caps)

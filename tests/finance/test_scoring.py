@@ -7,6 +7,7 @@ from decimal import Decimal
 from remedy.decisions.caps import load_caps
 from remedy.decisions.engine import DecisionEngine
 from remedy.decisions.ranker import HeuristicPrior, PlanRanker
+from remedy.finance.parallel import decide_many
 from remedy.finance.scoring import CachingScorer
 from tests.factories import default_catalog, default_document, default_rules, make_incident
 
@@ -88,3 +89,19 @@ def test_other_pricing_or_max_extras_is_ranked_on_its_own():
     outside = DecisionEngine(base.catalog, base.rules, base.caps, PlanRanker(HeuristicPrior()))
     assert cache.ranked(outside, incident) is not ranked
     assert Decimal(0) <= ranked.scored[-1].p_stay <= Decimal(1)
+
+
+def test_replays_with_a_shared_ranking_decide_as_without():
+    """decide_many with `rank=CachingScorer.ranked` gives the same compact decisions."""
+    multiples = ("0.5", "2", "4")
+    shared = CachingScorer(HeuristicPrior())
+    alone = CachingScorer(HeuristicPrior())
+    with_memo = decide_many(
+        INCIDENTS,
+        [engine_with(shared, "p", m) for m in multiples],
+        shared.forget,
+        rank=shared.ranked,
+    )
+    without = decide_many(INCIDENTS, [engine_with(alone, "p", m) for m in multiples], alone.forget)
+    assert with_memo == without
+    assert any(a != b for a, b in zip(with_memo[0], with_memo[2], strict=True))
