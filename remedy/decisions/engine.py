@@ -107,6 +107,7 @@ class Ranked:
     outcome: RuleOutcome
     excluded: dict[str, str]  # item id -> why it was not eligible
     scored: list[ScoredPlan]  # every plan meeting the requirements, best first
+    required: list[Decimal]  # per scored plan: the cost of what the rules require
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,10 @@ class DecisionEngine:
         plans = enumerate_plans(
             incident, eligibility.actions, outcome.requirements, self.caps.max_extras, fired
         )
-        return Ranked(outcome, eligibility.excluded, self.ranker.rank(incident, plans, cost_price))
+        scored = self.ranker.rank(incident, plans, cost_price)
+        requirements = outcome.requirements
+        required = [required_cost(s.plan, requirements) for s in scored]
+        return Ranked(outcome, eligibility.excluded, scored, required)
 
     def guard(self, incident: Incident, ranked: Ranked) -> DecisionResult:
         """Apply this engine's caps to a ranking (this engine's or an alike engine's)."""
@@ -159,7 +163,10 @@ class DecisionEngine:
             unmet = ", ".join(f"{r.describe()} (rule {r.rule_id})" for r in outcome.requirements)
             notes.append(f"no plan can meet every requirement: {unmet or 'no eligible items'}")
         cap = self.caps.incident_cap(incident, outcome.cap_factor)
-        candidates = [self._guard(scored, cap, outcome.requirements) for scored in ranked.scored]
+        candidates = [
+            self._guard(scored, cap, required)
+            for scored, required in zip(ranked.scored, ranked.required, strict=True)
+        ]
         if ranked.scored and not any(c.dropped_reason is None for c in candidates):
             notes.append(
                 f"every plan costs more than the incident cap of {cap.amount} {cap.currency}"
@@ -175,9 +182,7 @@ class DecisionEngine:
             requirements=outcome.requirements,
         )
 
-    def _guard(
-        self, scored: ScoredPlan, cap: IncidentCap, requirements: list[Requirement]
-    ) -> Candidate:
+    def _guard(self, scored: ScoredPlan, cap: IncidentCap, required: Decimal) -> Candidate:
         """Apply the per-incident cap and approval threshold to one plan.
 
         What the rules require (the apology, a manager's call) is outside the cap: the cap
@@ -188,7 +193,6 @@ class DecisionEngine:
         cost = plan.total_cost
         currency = cap.currency
         candidate = Candidate(scored)
-        required = required_cost(plan, requirements)
         if cost - required > cap.amount:
             outside = (
                 f" ({required} {currency} required by rules is outside it)" if required else ""
