@@ -1,12 +1,13 @@
 """Benchmark a what-if replay: decisions per second through the real WhatIfService.
 
-    python benchmarks/whatif.py [--decisions 10000] [--workers 1] [--database-url URL]
+    python benchmarks/whatif.py [--decisions 10000] [--workers 1] [--sweep N] [--database-url URL]
 
 Builds N logged decisions in bulk from training.simulator.random_incident (only what a replay
 reads: the incident and when it was decided, spread over one month), promotes the bundled model,
 then times a replay of the month under current vs proposed settings (a stricter default loss
 multiple), i.e. 2 x N decisions through rules, planner, ranker (one model call per decision) and
-caps, plus pool spending. Uses a throwaway SQLite file unless --database-url is given.
+caps, plus pool spending; `--sweep N` adds N points of a loss-multiple sweep (1x to 6x). Uses a
+throwaway SQLite file unless --database-url is given.
 """
 
 from __future__ import annotations
@@ -90,6 +91,9 @@ def main() -> None:
     parser.add_argument("--decisions", type=int, default=10000)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--workers", type=int, default=1, help="forked deciding processes")
+    parser.add_argument(
+        "--sweep", type=int, default=0, help="also sweep the default loss multiple over N points"
+    )
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="remedy-bench-whatif-"))
     url = args.database_url or f"sqlite:///{workdir / 'whatif.sqlite'}"
@@ -105,14 +109,23 @@ def main() -> None:
         scorer = app.extensions["remedy.scorer"](session)
         values = ValueSettings(app.config["HORIZON_YEARS"], app.config["REFERRAL_SHARE"])
         started = time.perf_counter()
+        sweep = None
+        if args.sweep:
+            points = [str(1 + 5 * k / max(1, args.sweep - 1))[:6] for k in range(args.sweep)]
+            sweep = {"path": "incident_caps.default.loss_multiple", "values": points}
         result = WhatIfService(session, scorer, values, args.workers).simulate(
-            START, END, {"caps": caps}
+            START, END, {"caps": caps}, sweep=sweep
         )
         elapsed = time.perf_counter() - started
         session.close()
-    replayed = result["current"]["decisions"] + result["proposed"]["decisions"]
-    print(f"model {result['model']}: replayed {replayed} decisions (current + proposed)")
-    print(f"{elapsed:.1f} s, {replayed / elapsed:.0f} decisions/second ({args.workers} worker(s))")
+    incidents = result["current"]["decisions"]
+    replayed = incidents * (2 + args.sweep)
+    what = "current + proposed" + (f" + {args.sweep} sweep points" if args.sweep else "")
+    print(f"model {result['model']}: replayed {replayed} decisions ({what})")
+    print(
+        f"{elapsed:.1f} s: {incidents / elapsed:.0f} incidents/second, "
+        f"{replayed / elapsed:.0f} decisions/second ({args.workers} worker(s))"
+    )
     print(f"current spend {result['current']['spend']}")
     print(f"proposed spend {result['proposed']['spend']}")
     db.database(app).dispose()
