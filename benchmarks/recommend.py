@@ -160,15 +160,18 @@ def start_gunicorn(
     return process, port
 
 
-def load_wrk(url: str, body: dict, key: str, seconds: int, connections: int) -> tuple[float, str]:
-    """Drive `url` with wrk; return requests/s and the p99 latency text."""
+def load_wrk(
+    url: str, body: dict | None, key: str, seconds: int, connections: int
+) -> tuple[float, str]:
+    """Drive `url` with wrk (POST `body`, or GET when None); return requests/s and p99 text."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(
-            'wrk.method = "POST"\n'
-            f"wrk.body = [[{json.dumps(body)}]]\n"
-            'wrk.headers["Content-Type"] = "application/json"\n'
-            f'wrk.headers["Authorization"] = "Bearer {key}"\n'
-        )
+        if body is not None:
+            script.write(
+                'wrk.method = "POST"\n'
+                f"wrk.body = [[{json.dumps(body)}]]\n"
+                'wrk.headers["Content-Type"] = "application/json"\n'
+            )
+        script.write(f'wrk.headers["Authorization"] = "Bearer {key}"\n')
     out = subprocess.run(
         ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script.name, url],
         capture_output=True,
@@ -185,10 +188,10 @@ def load_wrk(url: str, body: dict, key: str, seconds: int, connections: int) -> 
 
 
 def load_python(
-    url: str, body: dict, key: str, seconds: int, connections: int
+    url: str, body: dict | None, key: str, seconds: int, connections: int
 ) -> tuple[float, str]:
-    """Fallback load generator: threads posting in a loop."""
-    data = json.dumps(body).encode()
+    """Fallback load generator: threads posting (or, without a body, getting) in a loop."""
+    data = json.dumps(body).encode() if body is not None else None
     done, latencies = [], []
     stop = time.monotonic() + seconds
 
@@ -197,7 +200,7 @@ def load_python(
             request = urllib.request.Request(
                 url,
                 data=data,
-                method="POST",
+                method="POST" if data is not None else "GET",
                 headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
             )
             start = time.perf_counter()
@@ -223,26 +226,30 @@ def over_http(url: str, key: str, args: argparse.Namespace) -> None:
     env = {"REMEDY_DATABASE_URL": url, "REMEDY_RATE_LIMIT": "10000000/minute",
            "REMEDY_MODEL_DIR": MODEL_DIR}
     results = {}
-    for name, spec, path in (
-        ("bare Flask JSON endpoint", "benchmarks.bare_app:app", "/echo"),
-        ("POST /v1/recommendations", "remedy:create_app()", "/v1/recommendations"),
+    # GET /v1/whoami is the floor of every authenticated route: the key's lookup and nothing
+    # else, through the same middleware (request id, rate limit, metrics, access log).
+    for name, spec, path, payload in (
+        ("bare Flask JSON endpoint", "benchmarks.bare_app:app", "/echo", body),
+        ("GET /v1/whoami (auth only)", "remedy:create_app()", "/v1/whoami", None),
+        ("POST /v1/recommendations", "remedy:create_app()", "/v1/recommendations", body),
     ):
         process, port = start_gunicorn(spec, args.workers, env)
         try:
             rate, p99 = load(
-                f"http://127.0.0.1:{port}{path}", body, key, args.seconds, args.connections
+                f"http://127.0.0.1:{port}{path}", payload, key, args.seconds, args.connections
             )
         finally:
             process.terminate()
             process.wait(timeout=30)
         results[name] = rate
         print(
-            f"{name:<26} gunicorn -w {args.workers}: {rate:8.0f} req/s  p99 {p99}  "
+            f"{name:<28} gunicorn -w {args.workers}: {rate:8.0f} req/s  p99 {p99}  "
             f"({load.__name__.removeprefix('load_')}, {args.connections} connections, "
             f"{args.seconds}s)"
         )
-    ratio = results["POST /v1/recommendations"] / results["bare Flask JSON endpoint"]
-    print(f"ratio recommendations / bare: {ratio:.1%}")
+    bare = results["bare Flask JSON endpoint"]
+    print(f"ratio recommendations / bare: {results['POST /v1/recommendations'] / bare:.1%}")
+    print(f"ratio whoami (auth only) / bare: {results['GET /v1/whoami (auth only)'] / bare:.1%}")
 
 
 def main() -> None:

@@ -30,7 +30,11 @@ class ExplorationPolicy:
     top_k: int = 5
 
     def __post_init__(self) -> None:
-        """Refuse settings that make no sense."""
+        """Take the rate as an exact Decimal (an int or a string of one too); refuse nonsense."""
+        if not isinstance(self.rate, Decimal):
+            if isinstance(self.rate, float) or not isinstance(self.rate, int | str):
+                raise ValueError("exploration rate must be a Decimal, an int or a decimal string")
+            object.__setattr__(self, "rate", Decimal(self.rate))
         if not Decimal(0) <= self.rate <= Decimal(1):
             raise ValueError("exploration rate must be between 0 and 1")
         if self.top_k < 1:

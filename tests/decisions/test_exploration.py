@@ -49,3 +49,13 @@ def test_bad_settings_are_refused():
         ExplorationPolicy(Decimal("1.5"))
     with pytest.raises(ValueError):
         ExplorationPolicy(Decimal("0.1"), top_k=0)
+    with pytest.raises(ValueError, match="Decimal"):
+        ExplorationPolicy(0.1)  # type: ignore[arg-type]
+
+
+def test_rate_given_as_int_or_text_is_taken_exactly():
+    """Config built in code may say 0 or "0.2"; the policy keeps an exact Decimal."""
+    assert ExplorationPolicy(0).rate == Decimal(0)  # type: ignore[arg-type]
+    assert ExplorationPolicy("0.2").propensities(2) == [Decimal("0.9"), Decimal("0.1")]  # type: ignore[arg-type]
+    rng = random.Random(1)
+    assert {ExplorationPolicy(0).choose_first(6, rng) for _ in range(20)} == {(0, Decimal(1))}  # type: ignore[arg-type]
