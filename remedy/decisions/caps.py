@@ -18,7 +18,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from catalog.validation import DataFileError, DecimalText, describe
 from remedy.decisions.types import CONTACT_LEVELS, FaultType, Incident
 from remedy.ledger.pacing import PacingSettings
-from remedy.money import is_currency, quantize
+from remedy.money import MoneyError, is_currency, quantize, to_minor
 
 _FAULTS = [f.value for f in FaultType]
 
@@ -174,6 +174,26 @@ class CapSettings:
         )
 
 
+def _check_minor_units(data: dict[str, Any]) -> None:
+    """Refuse amounts finer than their currency's minor unit (the ledger counts minor units)."""
+    amounts: list[tuple[str, dict[str, Decimal]]] = [
+        ("incident_caps.default.absolute", data["incident_caps"]["default"]["absolute"]),
+        ("approval_threshold", data["approval_threshold"]),
+    ]
+    for index, override in enumerate(data["incident_caps"]["overrides"]):
+        amounts.append(
+            (f"incident_caps.overrides.{index}.set.absolute", override["set"].get("absolute", {}))
+        )
+    if data["customer_window"] is not None:
+        amounts.append(("customer_window.limit", data["customer_window"]["limit"]))
+    for path, by_currency in amounts:
+        for currency, amount in by_currency.items():
+            try:
+                to_minor(amount, currency)
+            except MoneyError as error:
+                raise DataFileError(f"caps: {path}.{currency}: {error}") from None
+
+
 def load_caps(document: dict[str, Any]) -> CapSettings:
     """Validate a caps document; errors name the field."""
     if not isinstance(document, dict):
@@ -193,6 +213,7 @@ def load_caps(document: dict[str, Any]) -> CapSettings:
     unknown = sorted({c for c in currencies if not is_currency(c)})
     if unknown:
         raise DataFileError(f"caps: unknown currency code(s) {', '.join(unknown)}")
+    _check_minor_units(data)
     return CapSettings(
         version=data["version"],
         max_extras=data["max_extras"],

@@ -102,6 +102,7 @@ def test_finance_sets_window_capacity_and_pacing_in_the_caps(app, client, auth):
     [
         ("customer_window", {"days": 0, "limit": {"EUR": "1.00"}}),
         ("customer_window", {"days": 30, "limit": {"XYZ": "1.00"}}),
+        ("customer_window", {"days": 30, "limit": {"EUR": "1.555"}}),
         ("contact_capacity", {"intern": 3}),
         ("contact_capacity", {"manager": -1}),
         ("pacing", {"max_price": "0.5"}),

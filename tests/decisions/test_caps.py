@@ -87,6 +87,21 @@ def test_currency_without_caps_is_refused():
         ),
         (("approval_threshold",), {"XYZ": "1"}, "caps: unknown currency code(s) XYZ"),
         (("max_extras",), 9, "caps: max_extras"),
+        (
+            ("customer_window", "limit"),
+            {"EUR": "1.555"},
+            "caps: customer_window.limit.EUR: 1.555 has more decimals than EUR allows",
+        ),
+        (
+            ("approval_threshold",),
+            {"JPY": "100.5", "EUR": "250.00"},
+            "caps: approval_threshold.JPY: 100.5 has more decimals than JPY allows",
+        ),
+        (
+            ("incident_caps", "default", "absolute"),
+            {"EUR": "300.001", "USD": "330.00"},
+            "caps: incident_caps.default.absolute.EUR",
+        ),
     ],
 )
 def test_bad_caps_are_refused_naming_the_field(path, value, message):
