@@ -20,11 +20,14 @@ first maps each categorical column's values to internal codes 0..k-1 (its own
 `OrdinalEncoder`; a value not seen in training becomes NaN) and moves those columns first;
 then at a categorical node, NaN or a negative code goes the missing direction, a code in the
 node's `raw_left_cat_bitsets` row goes left, another known code goes right, anything else
-the missing direction. Here both steps are folded into one small table per categorical node,
-indexed by the input value (0..width-1, integers): go right or not. An input value outside
-the table (negative, fractional, too large, NaN) was never a training category, so it takes
-the missing direction, as scikit-learn's encoder and predictor send it. Trees without
-categorical nodes pay nothing for this.
+the missing direction. Here both steps are folded into a table per categorical split, over
+the input values 0..width-1 (integers) plus one entry for every other value (negative,
+fractional, too large, NaN: never a training category, so the missing direction, as
+scikit-learn's encoder and predictor send them). Before the walk, each distinct (input
+column, table) becomes one extra 0/1 column of the rows, "goes right", and the split becomes an
+ordinary numeric split of that column at 0.5: the walk itself is the same loop whether or not
+there are categorical splits. The 2 x 120 trees of sim-2 have ~1,100 categorical splits but
+only ~110 distinct tables, so this is one (rows x ~110) lookup per call.
 """
 
 from __future__ import annotations
@@ -93,7 +96,7 @@ class FlatForest:
 
     def __init__(self, estimators: Sequence[HistGradientBoosting]) -> None:
         """Lay out every tree of `estimators` (each: one tree per iteration)."""
-        # (depth, estimator, nodes, categorical go-right tables or None)
+        # (depth, estimator, nodes, categorical go-right tables per node, or None)
         trees: list[tuple[int, int, np.ndarray, np.ndarray | None]] = []
         self._baselines: list[float] = []
         self._links = []
@@ -105,6 +108,7 @@ class FlatForest:
         width = 1 + max(
             (int(v.max(initial=-1)) for _, values in layouts for v in values.values()), default=0
         )
+        self._n_inputs = max(int(estimator.n_features_in_) for estimator in estimators)
         for number, (estimator, (source, category_values)) in enumerate(
             zip(estimators, layouts, strict=True)
         ):
@@ -129,8 +133,10 @@ class FlatForest:
             self._links.append(estimator._loss.link.inverse)
         trees.sort(key=lambda tree: -tree[0])  # stable: estimator order kept within a depth
         feature, threshold, left, missing_right, value, roots = [], [], [], [], [], []
-        slots, tables = [], []
-        offset = n_tables = 0
+        # distinct (input column, go-right table) of categorical splits -> extra column number
+        indicators: dict[tuple[int, bytes], int] = {}
+        indicator_source, indicator_table = [], []
+        offset = 0
         for _, _, nodes, tree_tables in trees:
             order = _breadth_first(nodes)
             new_id = np.empty(len(nodes), dtype=np.int64)
@@ -145,14 +151,19 @@ class FlatForest:
             left.append(np.where(leaf, own, new_id[np.where(leaf, 0, nodes["left"])]))
             missing_right.append(~leaf & (nodes["missing_go_to_left"] == 0))
             value.append(np.where(leaf, nodes["value"], 0.0))
-            # slot: the row of the node's table in the forest's tables, -1 for a numeric node
-            slot = np.full(len(nodes), -1, dtype=np.intp)
             if tree_tables is not None:
-                categorical = ~leaf & (nodes["is_categorical"] == 1)
-                slot[categorical] = n_tables + np.arange(int(categorical.sum()))
-                tables.append(tree_tables[order][categorical])
-                n_tables += int(categorical.sum())
-            slots.append(slot)
+                tree_tables = tree_tables[order]
+                for index in np.flatnonzero(~leaf & (nodes["is_categorical"] == 1)):
+                    column = int(nodes["feature_idx"][index])
+                    key = (column, tree_tables[index].tobytes())
+                    if key not in indicators:
+                        indicators[key] = len(indicators)
+                        indicator_source.append(column)
+                        indicator_table.append(tree_tables[index])
+                    # "goes right" is 1.0 in the indicator column, which is never NaN
+                    feature[-1][index] = self._n_inputs + indicators[key]
+                    threshold[-1][index] = 0.5
+                    missing_right[-1][index] = False
             roots.append(offset)
             offset += len(nodes)
         self._feature = np.concatenate(feature).astype(np.intp)
@@ -161,13 +172,15 @@ class FlatForest:
         self._missing_right = np.concatenate(missing_right)
         self._value = np.concatenate(value)
         self._roots = np.asarray(roots, dtype=np.intp)
-        # Categorical splits: `_slot[node]` is the node's row in `_go_right` (a bool table over
-        # input values 0..width-1), -1 for numeric nodes. None when no tree has one.
-        self._slot: np.ndarray | None = None
-        self._go_right: np.ndarray | None = None
-        if tables:
-            self._slot = np.concatenate(slots)
-            self._go_right = np.concatenate(tables)
+        # Categorical splits: indicator column k is `_indicator_table[k, value]` of input
+        # column `_indicator_source[k]`, value clipped to `width` (the missing direction).
+        self._width = width
+        self._indicator_source = np.asarray(indicator_source, dtype=np.intp)
+        self._indicator_table = (
+            np.asarray(indicator_table, dtype=np.float64)
+            if indicator_table
+            else np.empty((0, width + 1))
+        )
         depths = np.array([tree[0] for tree in trees])
         self.depth = int(depths.max(initial=0))
         # active[k]: trees deeper than k, a prefix of the deepest-first order.
@@ -176,8 +189,20 @@ class FlatForest:
         self._members = [np.flatnonzero(owner == n) for n in range(len(estimators))]
         self.n_nodes = offset
 
+    def _with_indicators(self, x: np.ndarray) -> np.ndarray:
+        """Return the rows with one "goes right" column per distinct categorical split."""
+        if not len(self._indicator_source):
+            return x
+        code = x[:, self._indicator_source]
+        # NaN, negative, fractional or too large: never a training category, the missing way.
+        inside = (code >= 0) & (code < self._width) & (code == np.floor(code))
+        index = np.where(inside, code, self._width).astype(np.intp)
+        columns = np.arange(len(self._indicator_source))
+        return np.hstack([x[:, : self._n_inputs], self._indicator_table[columns, index]])
+
     def _leaves(self, x: np.ndarray) -> np.ndarray:
         """Return the leaf each row reaches in each tree, shape (trees, rows)."""
+        x = self._with_indicators(x)
         rows, columns = x.shape
         flat = np.ascontiguousarray(x, dtype=np.float64).ravel()
         row_start = np.arange(rows, dtype=np.intp) * columns
@@ -189,26 +214,8 @@ class FlatForest:
             go_right = values > self._threshold[moving]  # NaN compares False: see below
             if has_nan:
                 go_right |= np.isnan(values) & self._missing_right[moving]
-            if self._slot is not None and self._go_right is not None:
-                slot = self._slot[moving]
-                categorical = slot >= 0
-                if categorical.any():
-                    go_right[categorical] = self._categorical_steps(
-                        slot[categorical], values[categorical], moving[categorical]
-                    )
             node[:active] = self._left[moving] + go_right
         return node
-
-    def _categorical_steps(
-        self, slot: np.ndarray, code: np.ndarray, node: np.ndarray
-    ) -> np.ndarray:
-        """Return whether each (categorical node, input value) pair goes right."""
-        width = self._go_right.shape[1]
-        # NaN, negative, fractional or too large: never a training category, the missing way.
-        inside = (code >= 0) & (code < width) & (code == np.floor(code))
-        right = self._missing_right[node]
-        right[inside] = self._go_right[slot[inside], code[inside].astype(np.intp)]
-        return right
 
     def raw_predict(self, x: np.ndarray) -> list[np.ndarray]:
         """Return each estimator's raw prediction (baseline + sum of its trees' leaves)."""
@@ -235,17 +242,17 @@ def _categorical_tables(
     category_values: dict[int, np.ndarray],
     width: int,
 ) -> np.ndarray:
-    """Return, per node of one tree, whether each input value 0..MAX goes right (bool rows).
+    """Return, per node of one tree, whether input values 0..width-1, then any other, go right.
 
     Only the rows of categorical split nodes mean anything. A value that is one of the
     column's training categories becomes that category's internal code; the code goes left if
     the node's left bitset holds it, right if it is a known category of the feature, else the
-    missing way. Every other value goes the missing way. `known` is the estimator's
-    `make_known_categories_bitsets()`.
+    missing way. Every other value (the last entry stands for those outside 0..width-1) goes
+    the missing way. `known` is the estimator's `make_known_categories_bitsets()`.
     """
     known_cat_bitsets, f_idx_map = known
     missing_right = nodes["missing_go_to_left"] == 0
-    go_right = np.repeat(missing_right[:, None], width, axis=1)
+    go_right = np.repeat(missing_right[:, None], width + 1, axis=1)
     for index in np.flatnonzero(nodes["is_categorical"] & ~nodes["is_leaf"].astype(bool)):
         feature = int(nodes["feature_idx"][index])
         seen = category_values[int(source[feature])]

@@ -154,10 +154,12 @@ def test_categorical_and_numeric_estimators_share_a_forest(
     )
 
 
-def test_numeric_forest_has_no_categorical_tables(estimators):
-    """Trees without categorical splits keep the plain numeric walk."""
+def test_numeric_forest_has_no_indicator_columns(estimators):
+    """Trees without categorical splits walk the rows as given, with nothing added."""
     forest = FlatForest(list(estimators))
-    assert forest._slot is None and forest._go_right is None
+    assert len(forest._indicator_source) == 0
+    x = np.ones((3, 6))
+    assert forest._with_indicators(x) is x
 
 
 def test_multiclass_and_odd_categories_are_refused(data):
