@@ -172,8 +172,9 @@ class FlatForest:
         self._missing_right = np.concatenate(missing_right)
         self._value = np.concatenate(value)
         self._roots = np.asarray(roots, dtype=np.intp)
-        # Categorical splits: indicator column k is `_indicator_table[k, value]` of input
-        # column `_indicator_source[k]`, value clipped to `width` (the missing direction).
+        # Categorical splits: indicator column k is `_indicator_table[k, value]`, value read
+        # from input column `_indicator_source[k]`; a value outside 0..width-1 reads entry
+        # `width`, the split's missing direction.
         self._width = width
         self._indicator_source = np.asarray(indicator_source, dtype=np.intp)
         self._indicator_table = (
