@@ -40,6 +40,15 @@ ALLOWED_TYPES: frozenset[str] = frozenset(
     {
         # the fitted trees of HistGradientBoosting*: node arrays and bin thresholds
         "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+        # With `categorical_features`, HistGradientBoosting* keeps its own preprocessor, whose
+        # numeric branch is FunctionTransformer(functools.partial(check_array, dtype=...,
+        # ensure_all_finite=False)). skops names the partial and the function it wraps as two
+        # separate types, so trusting `partial` trusts no other function: a partial of anything
+        # else (os.system, say) is still refused by its function's name
+        # (tests/models/test_artifact.py). check_array only validates and converts an array.
+        # The OrdinalEncoders (ours and the estimator's) are in skops' default trust.
+        "functools.partial",
+        "sklearn.utils.validation.check_array",
     }
 )
 

@@ -3,8 +3,10 @@
 Every row describes one (incident, plan) pair as floats. Money enters only as ratios to the
 incident's loss (and the customer's annual value to the loss), so the same model serves EUR and
 JPY incidents alike. Categorical columns are carried as ordinal codes of fixed vocabularies; the
-pipeline one-hot encodes them (`OneHotEncoder(handle_unknown="ignore")`), so an unseen category
-becomes all zeros instead of an error. A plain float array is what the serving path wants: a
+pipeline checks them against those vocabularies and the trees split on them as categories
+(models/pipeline.py), so an unseen category becomes a missing value instead of an error. Models
+trained before that one-hot encoded the codes; `one_hot` and `ordinal` are NumPy twins of the
+two encoders, for serving either. A plain float array is what the serving path wants: a
 DataFrame per request costs more than the model does (STYLE.md, performance notes).
 """
 
@@ -64,7 +66,7 @@ CATEGORICAL_COLUMNS: tuple[int, ...] = tuple(FEATURE_NAMES.index(n) for n in VOC
 NUMERIC_COLUMNS: tuple[int, ...] = tuple(
     i for i, name in enumerate(FEATURE_NAMES) if name not in VOCABULARIES
 )
-UNKNOWN_CODE = -1.0  # never seen in training, so the one-hot encoder maps it to all zeros
+UNKNOWN_CODE = -1.0  # in no vocabulary: the ordinal encoder maps it to NaN (one-hot: all zeros)
 
 _CODES = {name: {v: float(i) for i, v in enumerate(vocab)} for name, vocab in VOCABULARIES.items()}
 _FIX_CODE = {kind: _CODES["fix_kind"][str(kind)] for kind in FIX_KINDS}
@@ -83,14 +85,30 @@ _ONE_HOT_COLUMNS = np.repeat(CATEGORICAL_COLUMNS, [len(v) for v in VOCABULARIES.
 
 
 def one_hot(x: np.ndarray) -> np.ndarray:
-    """Return rows encoded as the pipeline's encoder does: one-hot codes, then numeric columns.
+    """Return rows encoded as the one-hot encoder of earlier models did, then numeric columns.
 
-    A NumPy twin of models.pipeline.encoder() for the serving path, where the
-    ColumnTransformer's input checks cost more than the trees; ModelScorer uses it only after
-    checking on a probe that it matches the artifact's fitted encoder exactly.
+    A NumPy twin of the encoder of the pipelines before `ordinal` (artifact sim-1), for the
+    serving path, where the ColumnTransformer's input checks cost more than the trees;
+    ModelScorer uses it only after checking on a probe that it matches the artifact's fitted
+    encoder exactly.
     """
     hot = (x[:, _ONE_HOT_COLUMNS] == _ONE_HOT_CODES).astype(float)
     return np.hstack([hot, x[:, NUMERIC_COLUMNS]])
+
+
+_VOCABULARY_SIZES = np.array([len(v) for v in VOCABULARIES.values()], dtype=float)
+
+
+def ordinal(x: np.ndarray) -> np.ndarray:
+    """Return rows encoded as the pipeline's encoder does: checked codes, then numeric columns.
+
+    A NumPy twin of models.pipeline.encoder(): a code in its column's vocabulary stays as it
+    is, anything else (the unknown code -1, a code past the vocabulary) becomes NaN. Used by
+    ModelScorer only after checking on a probe that it matches the artifact's fitted encoder.
+    """
+    codes = x[:, CATEGORICAL_COLUMNS]
+    known = (codes >= 0) & (codes < _VOCABULARY_SIZES) & (codes == np.floor(codes))
+    return np.hstack([np.where(known, codes, np.nan), x[:, NUMERIC_COLUMNS]])
 
 
 def _scale(incident: Incident) -> float:

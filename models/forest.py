@@ -11,8 +11,23 @@ Nothing is re-learned or approximated: the node tables are the fitted estimators
 (`_predictors[i][0].nodes`), the split rule is scikit-learn's (`x <= threshold` goes left; a
 NaN goes where `missing_go_to_left` says), the baseline and the inverse link are the
 estimator's. `ModelScorer` checks at load that this gives the estimators' own predictions on
-probe rows and otherwise keeps scikit-learn's path. Categorical splits and multi-class models
-are not supported (`NotFlattenable`): the shipped pipelines one-hot encode before the trees.
+probe rows and otherwise keeps scikit-learn's path. Multi-class models are not supported
+(`NotFlattenable`).
+
+Categorical splits follow scikit-learn's `_predict_from_raw_data`
+(`_hist_gradient_boosting/_predictor.pyx`): an estimator fitted with `categorical_features`
+first maps each categorical column's values to internal codes 0..k-1 (its own
+`OrdinalEncoder`; a value not seen in training becomes NaN) and moves those columns first;
+then at a categorical node, NaN or a negative code goes the missing direction, a code in the
+node's `raw_left_cat_bitsets` row goes left, another known code goes right, anything else
+the missing direction. Here both steps are folded into a table per categorical split, over
+the input values 0..width-1 (integers) plus one entry for every other value (negative,
+fractional, too large, NaN: never a training category, so the missing direction, as
+scikit-learn's encoder and predictor send them). Before the walk, each distinct (input
+column, table) becomes one extra 0/1 column of the rows, "goes right", and the split becomes an
+ordinary numeric split of that column at 0.5: the walk itself is the same loop whether or not
+there are categorical splits. The 2 x 120 trees of sim-2 have ~1,100 categorical splits but
+only ~110 distinct tables, so this is one (rows x ~110) lookup per call.
 """
 
 from __future__ import annotations
@@ -25,8 +40,49 @@ from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostin
 HistGradientBoosting = HistGradientBoostingClassifier | HistGradientBoostingRegressor
 
 
+# Widest categorical value table: scikit-learn allows at most 255 categories per feature, but
+# their values may be any non-negative integers; a sparse vocabulary wider than this is refused.
+MAX_CATEGORY_VALUE = 1023
+
+
 class NotFlattenable(ValueError):
     """The estimator uses something the flat evaluator does not implement."""
+
+
+def _input_layout(estimator: HistGradientBoosting) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+    """Return where each tree feature comes from in the input, and each categorical input's values.
+
+    Without categorical features the trees see the input columns as they are. With them, the
+    estimator's own preprocessor puts the categorical columns first, each value replaced by its
+    index in `categories_` (sorted training values).
+    """
+    preprocessor = getattr(estimator, "_preprocessor", None)
+    n_features = int(estimator.n_features_in_)
+    if preprocessor is None:
+        return np.arange(n_features, dtype=np.intp), {}
+    is_categorical = np.asarray(estimator.is_categorical_, dtype=bool)
+    slices = preprocessor.output_indices_
+    if set(slices) - {"encoder", "numerical", "remainder"} or (
+        slices.get("remainder", slice(0, 0)).stop != slices.get("remainder", slice(0, 0)).start
+    ):
+        raise NotFlattenable("an unexpected layout of the estimator's categorical preprocessor")
+    source = np.empty(n_features, dtype=np.intp)
+    source[slices["encoder"]] = np.flatnonzero(is_categorical)
+    source[slices["numerical"]] = np.flatnonzero(~is_categorical)
+    values: dict[int, np.ndarray] = {}
+    encoder = preprocessor.named_transformers_["encoder"]
+    for column, seen in zip(np.flatnonzero(is_categorical), encoder.categories_, strict=True):
+        seen = np.asarray(seen, dtype=np.float64)
+        seen = seen[~np.isnan(seen)]  # NaN is the missing value, not a category
+        if ((seen < 0) | (seen != np.floor(seen)) | (seen > MAX_CATEGORY_VALUE)).any():
+            raise NotFlattenable("categories must be integers from 0 to MAX_CATEGORY_VALUE")
+        values[int(column)] = seen.astype(np.intp)
+    return source, values
+
+
+def _in_bitset(bitset: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Return which codes are set in a scikit-learn bitset row (eight 32-bit words)."""
+    return ((bitset[codes // 32] >> (codes % 32).astype(np.uint32)) & 1).astype(bool)
 
 
 class FlatForest:
@@ -39,24 +95,49 @@ class FlatForest:
     """
 
     def __init__(self, estimators: Sequence[HistGradientBoosting]) -> None:
-        """Lay out every tree of `estimators` (each: one tree per iteration, numeric splits)."""
-        trees: list[tuple[int, int, np.ndarray]] = []  # (depth, estimator, nodes)
+        """Lay out every tree of `estimators` (each: one tree per iteration)."""
+        # (depth, estimator, nodes, categorical go-right tables per node, or None)
+        trees: list[tuple[int, int, np.ndarray, np.ndarray | None]] = []
         self._baselines: list[float] = []
         self._links = []
-        for number, estimator in enumerate(estimators):
+        for estimator in estimators:
             if estimator.n_trees_per_iteration_ != 1:
                 raise NotFlattenable("multi-class models have several trees per iteration")
+        layouts = [_input_layout(estimator) for estimator in estimators]
+        # One table width for the forest: input values 0..width-1 can be training categories.
+        width = 1 + max(
+            (int(v.max(initial=-1)) for _, values in layouts for v in values.values()), default=0
+        )
+        self._n_inputs = max(int(estimator.n_features_in_) for estimator in estimators)
+        for number, (estimator, (source, category_values)) in enumerate(
+            zip(estimators, layouts, strict=True)
+        ):
+            known = f_idx_map = None
+            if category_values:
+                known, f_idx_map = estimator._bin_mapper.make_known_categories_bitsets()
             for (predictor,) in estimator._predictors:
-                nodes = predictor.nodes
+                nodes = predictor.nodes.copy()
+                tables = None
                 if nodes["is_categorical"].any():
-                    raise NotFlattenable("categorical splits are not supported")
-                trees.append((int(nodes["depth"].max()), number, nodes))
+                    tables = _categorical_tables(
+                        nodes,
+                        predictor.raw_left_cat_bitsets,
+                        (known, f_idx_map),
+                        source,
+                        category_values,
+                        width,
+                    )
+                nodes["feature_idx"] = source[nodes["feature_idx"]]  # tree feature -> input
+                trees.append((int(nodes["depth"].max()), number, nodes, tables))
             self._baselines.append(float(np.ravel(estimator._baseline_prediction)[0]))
             self._links.append(estimator._loss.link.inverse)
         trees.sort(key=lambda tree: -tree[0])  # stable: estimator order kept within a depth
         feature, threshold, left, missing_right, value, roots = [], [], [], [], [], []
+        # distinct (input column, go-right table) of categorical splits -> extra column number
+        indicators: dict[tuple[int, bytes], int] = {}
+        indicator_source, indicator_table = [], []
         offset = 0
-        for _, _, nodes in trees:
+        for _, _, nodes, tree_tables in trees:
             order = _breadth_first(nodes)
             new_id = np.empty(len(nodes), dtype=np.int64)
             new_id[order] = np.arange(len(nodes)) + offset
@@ -70,6 +151,19 @@ class FlatForest:
             left.append(np.where(leaf, own, new_id[np.where(leaf, 0, nodes["left"])]))
             missing_right.append(~leaf & (nodes["missing_go_to_left"] == 0))
             value.append(np.where(leaf, nodes["value"], 0.0))
+            if tree_tables is not None:
+                tree_tables = tree_tables[order]
+                for index in np.flatnonzero(~leaf & (nodes["is_categorical"] == 1)):
+                    column = int(nodes["feature_idx"][index])
+                    key = (column, tree_tables[index].tobytes())
+                    if key not in indicators:
+                        indicators[key] = len(indicators)
+                        indicator_source.append(column)
+                        indicator_table.append(tree_tables[index])
+                    # "goes right" is 1.0 in the indicator column, which is never NaN
+                    feature[-1][index] = self._n_inputs + indicators[key]
+                    threshold[-1][index] = 0.5
+                    missing_right[-1][index] = False
             roots.append(offset)
             offset += len(nodes)
         self._feature = np.concatenate(feature).astype(np.intp)
@@ -78,16 +172,38 @@ class FlatForest:
         self._missing_right = np.concatenate(missing_right)
         self._value = np.concatenate(value)
         self._roots = np.asarray(roots, dtype=np.intp)
-        depths = np.array([depth for depth, _, _ in trees])
+        # Categorical splits: indicator column k is `_indicator_table[k, value]`, value read
+        # from input column `_indicator_source[k]`; a value outside 0..width-1 reads entry
+        # `width`, the split's missing direction.
+        self._width = width
+        self._indicator_source = np.asarray(indicator_source, dtype=np.intp)
+        self._indicator_table = (
+            np.asarray(indicator_table, dtype=np.float64)
+            if indicator_table
+            else np.empty((0, width + 1))
+        )
+        depths = np.array([tree[0] for tree in trees])
         self.depth = int(depths.max(initial=0))
         # active[k]: trees deeper than k, a prefix of the deepest-first order.
         self._active = [int((depths > k).sum()) for k in range(self.depth)]
-        owner = np.array([number for _, number, _ in trees], dtype=np.intp)
+        owner = np.array([tree[1] for tree in trees], dtype=np.intp)
         self._members = [np.flatnonzero(owner == n) for n in range(len(estimators))]
         self.n_nodes = offset
 
+    def _with_indicators(self, x: np.ndarray) -> np.ndarray:
+        """Return the rows with one "goes right" column per distinct categorical split."""
+        if not len(self._indicator_source):
+            return x
+        code = x[:, self._indicator_source]
+        # NaN, negative, fractional or too large: never a training category, the missing way.
+        inside = (code >= 0) & (code < self._width) & (code == np.floor(code))
+        index = np.where(inside, code, self._width).astype(np.intp)
+        columns = np.arange(len(self._indicator_source))
+        return np.hstack([x[:, : self._n_inputs], self._indicator_table[columns, index]])
+
     def _leaves(self, x: np.ndarray) -> np.ndarray:
         """Return the leaf each row reaches in each tree, shape (trees, rows)."""
+        x = self._with_indicators(x)
         rows, columns = x.shape
         flat = np.ascontiguousarray(x, dtype=np.float64).ravel()
         row_start = np.arange(rows, dtype=np.intp) * columns
@@ -116,9 +232,38 @@ class FlatForest:
         For a binary classifier this is P(class 1), as `predict_proba(x)[:, 1]`; for a Poisson
         regressor the expected count, as `predict(x)`.
         """
-        return [
-            link(raw) for link, raw in zip(self._links, self.raw_predict(x), strict=True)
-        ]
+        return [link(raw) for link, raw in zip(self._links, self.raw_predict(x), strict=True)]
+
+
+def _categorical_tables(
+    nodes: np.ndarray,
+    raw_left_cat_bitsets: np.ndarray,
+    known: tuple[np.ndarray, np.ndarray],
+    source: np.ndarray,
+    category_values: dict[int, np.ndarray],
+    width: int,
+) -> np.ndarray:
+    """Return, per node of one tree, whether input values 0..width-1, then any other, go right.
+
+    Only the rows of categorical split nodes mean anything. A value that is one of the
+    column's training categories becomes that category's internal code; the code goes left if
+    the node's left bitset holds it, right if it is a known category of the feature, else the
+    missing way. Every other value (the last entry stands for those outside 0..width-1) goes
+    the missing way. `known` is the estimator's `make_known_categories_bitsets()`.
+    """
+    known_cat_bitsets, f_idx_map = known
+    missing_right = nodes["missing_go_to_left"] == 0
+    go_right = np.repeat(missing_right[:, None], width + 1, axis=1)
+    for index in np.flatnonzero(nodes["is_categorical"] & ~nodes["is_leaf"].astype(bool)):
+        feature = int(nodes["feature_idx"][index])
+        seen = category_values[int(source[feature])]
+        codes = np.arange(len(seen))
+        left = _in_bitset(raw_left_cat_bitsets[nodes["bitset_idx"][index]], codes)
+        is_known = _in_bitset(known_cat_bitsets[f_idx_map[feature]], codes)
+        go_right[index, seen] = np.where(
+            left, False, np.where(is_known, True, missing_right[index])
+        )
+    return go_right
 
 
 def _breadth_first(nodes: np.ndarray) -> np.ndarray:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +16,7 @@ from models.features import (
     VOCABULARIES,
     feature_matrix,
     one_hot,
+    ordinal,
 )
 from models.forest import FlatForest, NotFlattenable
 from models.pipeline import REFERRALS, RETENTION
@@ -34,7 +35,13 @@ def _probe_matrix() -> np.ndarray:
     return probe
 
 
-def _flat_forest(retention: Pipeline, referrals: Pipeline) -> FlatForest | None:
+Encoding = Callable[[np.ndarray], np.ndarray]
+# NumPy twins of the encoders the pipelines have had: the current one (models/pipeline.py)
+# first, then the one-hot encoder of earlier artifacts (sim-1), which must keep serving.
+ENCODINGS: tuple[Encoding, ...] = (ordinal, one_hot)
+
+
+def _flat_forest(retention: Pipeline, referrals: Pipeline, encode: Encoding) -> FlatForest | None:
     """Return both fitted estimators laid flat, if that predicts exactly what they predict.
 
     Checked on the probe rows (every code, varied numbers) encoded: any difference beyond
@@ -45,7 +52,7 @@ def _flat_forest(retention: Pipeline, referrals: Pipeline) -> FlatForest | None:
         forest = FlatForest([retention[-1], referrals[-1]])
     except NotFlattenable:
         return None
-    encoded = one_hot(_probe_matrix())
+    encoded = encode(_probe_matrix())
     flat_p_stay, flat_referrals = forest.predict(encoded)
     same = np.allclose(
         flat_p_stay, retention[-1].predict_proba(encoded)[:, 1], rtol=1e-9, atol=1e-12
@@ -53,12 +60,22 @@ def _flat_forest(retention: Pipeline, referrals: Pipeline) -> FlatForest | None:
     return forest if same else None
 
 
-def _encodes_like_one_hot(pipeline: Pipeline) -> bool:
-    """Tell whether the pipeline's encoding steps give exactly what `one_hot` gives."""
+def _encodes_like(pipeline: Pipeline, encode: Encoding) -> bool:
+    """Tell whether the pipeline's encoding steps give exactly what `encode` gives."""
     probe = _probe_matrix()
     encoded = pipeline[:-1].transform(probe)
-    expected = one_hot(probe)
-    return encoded.shape == expected.shape and bool(np.array_equal(encoded, expected))
+    expected = encode(probe)
+    return encoded.shape == expected.shape and bool(
+        np.array_equal(encoded, expected, equal_nan=True)
+    )
+
+
+def _twin_encoding(pipelines: Sequence[Pipeline]) -> Encoding | None:
+    """Return the NumPy encoding every pipeline's encoder matches exactly, if there is one."""
+    for encode in ENCODINGS:
+        if all(_encodes_like(pipeline, encode) for pipeline in pipelines):
+            return encode
+    return None
 
 
 class ModelScorer:
@@ -76,14 +93,18 @@ class ModelScorer:
         self._retention: Pipeline = artifact.models[RETENTION]
         self._referrals: Pipeline = artifact.models[REFERRALS]
         # The fitted estimators are the artifact's; only the encoding step may be swapped for
-        # its NumPy twin, and only when both encoders match it exactly on a probe covering
-        # every code. The ColumnTransformer's checks cost more than the trees on 40 rows
-        # (benchmarks/README.md); any mismatch falls back to the full pipelines.
-        self.fast_path = all(_encodes_like_one_hot(p) for p in (self._retention, self._referrals))
+        # a NumPy twin (ordinal for current artifacts, one-hot for earlier ones), and only when
+        # both encoders match it exactly on a probe covering every code. The
+        # ColumnTransformer's checks cost more than the trees on 40 rows (benchmarks/README.md);
+        # any mismatch falls back to the full pipelines.
+        self._encode = _twin_encoding((self._retention, self._referrals))
+        self.fast_path = self._encode is not None
         # On the fast path the trees are walked by `FlatForest` (one pass for both models, no
         # OpenMP): scikit-learn's one call per tree cost more than the trees (models/forest.py).
         self._forest = (
-            _flat_forest(self._retention, self._referrals) if self.fast_path else None
+            _flat_forest(self._retention, self._referrals, self._encode)
+            if self._encode is not None
+            else None
         )
 
     @classmethod
@@ -101,7 +122,7 @@ class ModelScorer:
     def _predict_matrix(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return clipped P(stay) and non-negative referrals for feature rows."""
         if self._forest is not None:
-            p_stay, referrals = self._forest.predict(one_hot(x))
+            p_stay, referrals = self._forest.predict(self._encode(x))
             return np.clip(p_stay, P_MIN, P_MAX), np.maximum(referrals, 0.0)
         if self._controller is None:
             return self._predict_unlimited(x)
@@ -110,8 +131,8 @@ class ModelScorer:
 
     def _predict_unlimited(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return clipped P(stay) and non-negative referrals, on the current thread limits."""
-        if self.fast_path:
-            encoded = one_hot(x)
+        if self.fast_path and self._encode is not None:
+            encoded = self._encode(x)
             p_stay = self._retention[-1].predict_proba(encoded)[:, 1]
             referrals = self._referrals[-1].predict(encoded)
         else:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from sklearn.compose import ColumnTransformer
+from sklearn.preprocessing import OneHotEncoder
+
+from models.features import CATEGORICAL_COLUMNS, categories
 from remedy.decisions.types import Action, FaultType, Incident, Kind, Plan
 
 
@@ -38,3 +42,15 @@ def action(
 def plan(*actions: Action, currency: str = "EUR") -> Plan:
     """Return a plan of the given actions."""
     return Plan(actions=tuple(actions), currency=currency)
+
+
+def one_hot_encoder() -> ColumnTransformer:
+    """Return the encoder the pipelines had before native categories (artifact sim-1)."""
+    codes = OneHotEncoder(
+        categories=categories(), handle_unknown="ignore", sparse_output=False, dtype=float
+    )
+    return ColumnTransformer(
+        [("categorical", codes, list(CATEGORICAL_COLUMNS))],
+        remainder="passthrough",
+        sparse_threshold=0.0,
+    )

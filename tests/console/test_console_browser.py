@@ -44,7 +44,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-SECOND_MODEL = "sim-1-console"
+SECOND_MODEL = "sim-2-console"
 
 
 def _missing() -> str | None:
@@ -361,12 +361,12 @@ def test_models_lists_versions_shows_a_card_and_promotes_after_confirmation(page
     versions = page.locator("#versions")
     current = versions.get_by_role("row").filter(has_text="in use")
     expect(current).to_have_count(1)
-    expect(current.get_by_role("rowheader")).to_have_text("sim-1")
+    expect(current.get_by_role("rowheader")).to_have_text("sim-2")
     expect(versions.get_by_role("row").filter(has_text=SECOND_MODEL)).to_contain_text("available")
     expect(versions).not_to_contain_text("null")
 
-    page.get_by_role("button", name="Card of sim-1", exact=True).click()
-    expect(page.get_by_role("heading", name="Model card: sim-1")).to_be_visible()
+    page.get_by_role("button", name="Card of sim-2", exact=True).click()
+    expect(page.get_by_role("heading", name="Model card: sim-2")).to_be_visible()
     expect(page.locator("#card")).to_contain_text("HistGradientBoostingClassifier")
     expect(page.locator("#card").get_by_role("row").filter(has_text="auc")).to_contain_text("0.7")
 
@@ -379,14 +379,14 @@ def test_models_lists_versions_shows_a_card_and_promotes_after_confirmation(page
     page.once("dialog", lambda dialog: answer(dialog, False))
     page.get_by_role("button", name=f"Promote {SECOND_MODEL}").click()
     expect(page.locator("#models-result")).to_contain_text(f"Promotion of {SECOND_MODEL} cancelled")
-    expect(current.get_by_role("rowheader")).to_have_text("sim-1")
+    expect(current.get_by_role("rowheader")).to_have_text("sim-2")
 
     page.once("dialog", lambda dialog: answer(dialog, True))
     page.get_by_role("button", name=f"Promote {SECOND_MODEL}").click()
     expect(page.locator("#models-result")).to_contain_text(f"Model {SECOND_MODEL} is now in use")
     expect(current.get_by_role("rowheader")).to_have_text(SECOND_MODEL)
-    expect(versions.get_by_role("row").filter(has_text="sim-1").first).to_be_visible()
-    expect(page.get_by_role("button", name="Promote sim-1", exact=True)).to_be_visible()
+    expect(versions.get_by_role("row").filter(has_text="sim-2").first).to_be_visible()
+    expect(page.get_by_role("button", name="Promote sim-2", exact=True)).to_be_visible()
     expect(page.locator("#promotions").get_by_role("row").nth(1)).to_contain_text(
         "promoted from the console"
     )

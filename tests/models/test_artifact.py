@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -12,9 +13,10 @@ import pytest
 import sklearn
 import skops
 import skops.io as sio
-from sklearn.preprocessing import FunctionTransformer
+from sklearn.preprocessing import FunctionTransformer, OrdinalEncoder
 
 from models.artifact import (
+    ALLOWED_TYPES,
     CARD_FILE,
     MODEL_FILE,
     ModelLoadError,
@@ -51,6 +53,62 @@ def test_round_trip_predicts_the_same(artifact_dir, trained_models):
             )
         else:
             np.testing.assert_array_equal(loaded.models[name].predict(x), model.predict(x))
+
+
+def test_native_categorical_pipelines_round_trip(artifact_dir, trained_models):
+    """The ordinal encoder and categorical trees survive skops, on unknown codes too.
+
+    Its untrusted types are exactly the allow-listed ones the estimator's own preprocessor
+    brings (functools.partial over check_array) and the trees.
+    """
+    untrusted = set(sio.get_untrusted_types(file=artifact_dir / MODEL_FILE))
+    assert untrusted == {
+        "functools.partial",
+        "sklearn.utils.validation.check_array",
+        "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    }
+    assert untrusted <= ALLOWED_TYPES
+    loaded = load_artifact(artifact_dir)
+    for name, model in loaded.models.items():
+        assert isinstance(
+            model.named_steps["encode"].named_transformers_["categorical"], OrdinalEncoder
+        )
+        assert model[-1].is_categorical_.tolist() == [True] * 4 + [False] * 13, name
+    incident = make_incident(category="martian", channel="pigeon")
+    x = feature_matrix(incident, candidate_plans(incident))
+    assert np.isnan(loaded.models["retention"][:-1].transform(x)[:, 1:3]).all()
+    np.testing.assert_array_equal(
+        loaded.models["retention"].predict_proba(x), trained_models["retention"].predict_proba(x)
+    )
+    np.testing.assert_array_equal(
+        loaded.models["referrals"].predict(x), trained_models["referrals"].predict(x)
+    )
+
+
+def test_allowed_partial_does_not_trust_the_function_it_wraps(tmp_path):
+    """functools.partial is allowed for check_array only: a partial of os.system is refused."""
+    folder = tmp_path / "evil-partial"
+    folder.mkdir()
+    transformer = FunctionTransformer(func=functools.partial(os.system, "true"))
+    sio.dump({"retention": transformer}, folder / MODEL_FILE)
+    _write_card(folder, "evil-partial")
+    with pytest.raises(ModelLoadError, match=r"untrusted types \[.*system") as refused:
+        load_artifact(folder)
+    assert "functools.partial" not in str(refused.value)
+
+
+def _write_card(folder: Path, version: str) -> None:
+    """Write a card that passes every check but the model's types."""
+    (folder / CARD_FILE).write_text(
+        json.dumps(
+            {
+                "version": version,
+                "sklearn_version": sklearn.__version__,
+                "feature_names": list(FEATURE_NAMES),
+                "model_sha256": sha256_file(folder / MODEL_FILE),
+            }
+        )
+    )
 
 
 def test_card_describes_the_model(artifact_dir):

@@ -15,10 +15,11 @@ from models.features import (
     feature_matrix,
     feature_rows,
     one_hot,
+    ordinal,
 )
 from models.pipeline import encoder
 from remedy.decisions.types import FaultType, Kind
-from tests.model_factories import action, make_incident, plan
+from tests.model_factories import action, make_incident, one_hot_encoder, plan
 from training.candidates import candidate_plans
 
 COLUMN = {name: i for i, name in enumerate(FEATURE_NAMES)}
@@ -94,8 +95,8 @@ def test_features_do_not_depend_on_the_currency():
     np.testing.assert_allclose(eur, jpy)
 
 
-def test_unknown_categories_encode_to_zeros_without_warnings():
-    """An unseen category becomes the unknown code, and the encoder maps it to all zeros."""
+def test_unknown_categories_encode_to_missing_without_warnings():
+    """An unseen category becomes the unknown code, and the encoder maps it to NaN."""
     known = feature_matrix(make_incident(), [plan()])
     unknown = feature_matrix(make_incident(category="returns", channel="fax"), [plan()])
     assert unknown[0, COLUMN["category"]] == UNKNOWN_CODE
@@ -104,20 +105,40 @@ def test_unknown_categories_encode_to_zeros_without_warnings():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         encoded = encode.transform(unknown)
-    assert encoded.shape == encode.transform(known).shape
-    assert encoded.sum() < encode.transform(known).sum()  # two one-hot groups are empty
+    # the four categorical columns come first, in CATEGORICAL_COLUMNS order, codes unchanged
+    np.testing.assert_array_equal(encode.transform(known)[0, :4], known[0, CATEGORICAL_COLUMNS])
+    category, channel = (CATEGORICAL_COLUMNS.index(COLUMN[n]) for n in ("category", "channel"))
+    assert np.isnan(encoded[0, [category, channel]]).all()
+    assert not np.isnan(np.delete(encoded[0], [category, channel])).any()
+    np.testing.assert_array_equal(encoded[0, 4:], unknown[0, NUMERIC_COLUMNS])
 
 
-def test_one_hot_twin_matches_the_pipeline_encoder():
-    """The NumPy encoding used for serving equals the fitted ColumnTransformer's output."""
+def _mixed_rows() -> np.ndarray:
+    """Return feature rows over known and unknown categories, channels and fault types."""
     incidents = [
         make_incident(category=c, channel=ch, fault_type=f)
         for c in ("delivery", "billing", "outage", "unheard-of")
         for ch in ("email", "social", "pigeon")
         for f in FaultType
     ]
-    x = np.vstack([feature_matrix(i, candidate_plans(i)[::40]) for i in incidents])
-    np.testing.assert_array_equal(one_hot(x), encoder().fit(x[:10]).transform(x))
+    return np.vstack([feature_matrix(i, candidate_plans(i)[::40]) for i in incidents])
+
+
+def test_ordinal_twin_matches_the_pipeline_encoder():
+    """The NumPy encoding used for serving equals the fitted ColumnTransformer's output."""
+    x = _mixed_rows()
+    # codes past each vocabulary and fractional ones are unknown too
+    x[::7, CATEGORICAL_COLUMNS[0]] = 4.0
+    x[::11, CATEGORICAL_COLUMNS[1]] = 2.5
+    encoded = encoder().fit(x[:10]).transform(x)
+    assert np.isnan(encoded).any()
+    np.testing.assert_array_equal(ordinal(x), encoded)
+
+
+def test_one_hot_twin_matches_the_former_encoder():
+    """The one-hot twin, kept for sim-1, equals the one-hot ColumnTransformer's output."""
+    x = _mixed_rows()
+    np.testing.assert_array_equal(one_hot(x), one_hot_encoder().fit(x[:10]).transform(x))
 
 
 def test_zero_loss_and_no_plans_stay_finite():

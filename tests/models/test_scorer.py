@@ -5,13 +5,16 @@ from __future__ import annotations
 from decimal import Decimal
 
 import numpy as np
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.pipeline import Pipeline
 
-from models.artifact import Artifact
-from models.features import categories, feature_matrix
-from models.pipeline import retention_pipeline
+from models.artifact import Artifact, save_artifact
+from models.features import CATEGORICAL_COLUMNS, categories, feature_matrix, one_hot
+from models.pipeline import BOOSTING, retention_pipeline
 from models.scorer import P_MAX, P_MIN, ModelScorer
 from remedy.decisions.ranker import PlanRanker, PlanScorer
-from tests.model_factories import make_incident
+from remedy.services.model_registry import BUNDLED
+from tests.model_factories import make_incident, one_hot_encoder
 from training.candidates import candidate_plans
 
 
@@ -35,7 +38,7 @@ def test_no_plans_give_empty_arrays(in_memory_artifact):
 
 
 def test_fast_path_equals_the_pipelines(in_memory_artifact):
-    """Serving through the NumPy one-hot and the flat forest gives what each pipeline gives.
+    """Serving through the NumPy encoder twin and the flat forest gives what each pipeline gives.
 
     Equal up to the order of summing the trees' leaves (float64 rounding, ~1e-16).
     """
@@ -55,9 +58,12 @@ def test_fast_path_equals_the_pipelines(in_memory_artifact):
 
 
 def test_an_encoder_that_differs_falls_back_to_the_pipeline(logged_rows, trained_models, tmp_path):
-    """A pipeline whose encoder the NumPy twin does not match is served as a whole."""
+    """A pipeline whose encoder no NumPy twin matches is served as a whole."""
     widened = retention_pipeline(max_iter=5)
-    widened.set_params(encode__categorical__categories=[np.append(c, 99.0) for c in categories()])
+    # one more code per column than the vocabularies: the probe's code 4 now means something
+    widened.set_params(
+        encode__categorical__categories=[np.append(c, float(len(c))) for c in categories()]
+    )
     widened.fit(logged_rows.features[:2000], logged_rows.retained[:2000])
     models = {"retention": widened, "referrals": trained_models["referrals"]}
     scorer = ModelScorer(Artifact(models, {"version": "odd"}, tmp_path))
@@ -67,6 +73,86 @@ def test_an_encoder_that_differs_falls_back_to_the_pipeline(logged_rows, trained
     plans = candidate_plans(incident)
     expected = np.clip(widened.predict_proba(feature_matrix(incident, plans))[:, 1], P_MIN, P_MAX)
     np.testing.assert_array_equal(scorer.predict(incident, plans)[0], expected)
+
+
+def test_pipelines_with_different_encoders_fall_back(logged_rows, trained_models, tmp_path):
+    """A one-hot retention pipeline next to an ordinal referral pipeline has no single twin."""
+    one_hot_model = _one_hot_pipeline(max_iter=5)
+    one_hot_model.fit(logged_rows.features[:2000], logged_rows.retained[:2000])
+    models = {"retention": one_hot_model, "referrals": trained_models["referrals"]}
+    assert ModelScorer(Artifact(models, {"version": "mixed"}, tmp_path)).path == "pipelines"
+
+
+def _one_hot_pipeline(**params: object) -> Pipeline:
+    """Return the retention pipeline as it was before native categories (artifact sim-1)."""
+    model = HistGradientBoostingClassifier(**{**BOOSTING, **params}, random_state=0)
+    return Pipeline([("encode", one_hot_encoder()), ("model", model)])
+
+
+def _awkward_rows(incident_count: int = 30) -> np.ndarray:
+    """Return feature rows of many incidents, some with unknown or out-of-vocabulary codes."""
+    rng = np.random.default_rng(8)
+    blocks = []
+    for k in range(incident_count):
+        incident = make_incident(
+            category=("outage", "delivery", "billing", "martian")[k % 4],
+            channel=("email", "carrier-pigeon")[k % 2],
+            severity=1 + k % 5,
+            churn_threat=bool(k % 3),
+        )
+        blocks.append(feature_matrix(incident, candidate_plans(incident)))
+    x = np.vstack(blocks)
+    odd = rng.random(len(x)) < 0.1
+    x[odd, CATEGORICAL_COLUMNS[0]] = 7.0  # past the vocabulary: unknown as well
+    return x
+
+
+def test_ordinal_artifact_serves_through_the_flat_forest(in_memory_artifact):
+    """Current artifacts: the NumPy ordinal twin and the categorical flat forest, exact.
+
+    Unknown categories (-1) and codes past a vocabulary are NaN after the encoder and go
+    where each categorical node sends missing values, in both paths.
+    """
+    scorer = ModelScorer(in_memory_artifact)
+    assert scorer.path == "flat-forest"
+    x = _awkward_rows()
+    assert (x[:, list(CATEGORICAL_COLUMNS)] == -1).any()
+    p_stay, referrals = scorer._predict_matrix(x)
+    models = in_memory_artifact.models
+    expected_p = np.clip(models["retention"].predict_proba(x)[:, 1], P_MIN, P_MAX)
+    np.testing.assert_allclose(p_stay, expected_p, rtol=1e-12, atol=0)
+    expected_r = np.maximum(models["referrals"].predict(x), 0)
+    np.testing.assert_allclose(referrals, expected_r, rtol=1e-12, atol=0)
+
+
+def test_one_hot_artifact_still_serves_through_the_flat_forest(logged_rows, tmp_path):
+    """An artifact of the former one-hot pipelines keeps its fast path and its predictions."""
+    features, retained = logged_rows.features[:3000], logged_rows.retained[:3000]
+    retention = _one_hot_pipeline(max_iter=20).fit(features, retained)
+    referrals = _one_hot_pipeline(max_iter=20)
+    referrals.set_params(model=HistGradientBoostingRegressor(loss="poisson", max_iter=20))
+    referrals.fit(features, logged_rows.referrals[:3000])
+    folder = tmp_path / "one-hot-1"
+    save_artifact(folder, {"retention": retention, "referrals": referrals})
+    scorer = ModelScorer.from_folder(folder)
+    assert scorer.path == "flat-forest"
+    x = _awkward_rows()
+    p_stay, counts = scorer._predict_matrix(x)
+    expected_p = np.clip(retention.predict_proba(x)[:, 1], P_MIN, P_MAX)
+    np.testing.assert_allclose(p_stay, expected_p, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(counts, np.maximum(referrals.predict(x), 0), rtol=1e-12, atol=0)
+
+
+def test_bundled_sim_1_keeps_scoring_through_the_one_hot_twin():
+    """The first bundled model (one-hot, still registered in existing databases) serves fast."""
+    folder = BUNDLED / "sim-1"
+    scorer = ModelScorer.from_folder(folder)
+    assert scorer.path == "flat-forest"
+    assert scorer._encode is one_hot
+    x = _awkward_rows(8)
+    models = scorer.artifact.models
+    expected_p = np.clip(models["retention"].predict_proba(x)[:, 1], P_MIN, P_MAX)
+    np.testing.assert_allclose(scorer._predict_matrix(x)[0], expected_p, rtol=1e-12, atol=0)
 
 
 def test_thread_limit_is_optional(in_memory_artifact):
