@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -132,11 +133,19 @@ class ModelRegistry:
 BUNDLED = Path(__file__).resolve().parents[2] / "models" / "artifacts"
 
 
+def version_order(name: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort key for version names: runs of digits compare as numbers (sim-2 < sim-10)."""
+    return tuple(
+        (0, int(part)) if part.isdigit() else (1, part) for part in re.findall(r"\d+|\D+", name)
+    )
+
+
 def bundled_folders() -> list[Path]:
     """The model folders shipped with the code, oldest first (by version name)."""
     if not BUNDLED.is_dir():
         return []
-    return sorted(p for p in BUNDLED.iterdir() if (p / CARD_FILE).is_file())
+    folders = (p for p in BUNDLED.iterdir() if (p / CARD_FILE).is_file())
+    return sorted(folders, key=lambda p: version_order(p.name))
 
 
 def seed_bundled(session: Session, cache_dir: Path, actor: str = "init") -> list[str]:

@@ -13,6 +13,7 @@ from models.features import CATEGORICAL_COLUMNS, categories, feature_matrix, one
 from models.pipeline import BOOSTING, retention_pipeline
 from models.scorer import P_MAX, P_MIN, ModelScorer
 from remedy.decisions.ranker import PlanRanker, PlanScorer
+from remedy.services.model_registry import bundled_folders, version_order
 from remedy.services.model_registry import BUNDLED
 from tests.model_factories import make_incident, one_hot_encoder
 from training.candidates import candidate_plans
@@ -193,3 +194,10 @@ def test_version_comes_from_the_card(trained_models, tmp_path):
     """The scorer's version is the card's, whatever the folder is called."""
     scorer = ModelScorer(Artifact(trained_models, {"version": "v-42"}, tmp_path))
     assert scorer.version == "v-42"
+
+
+def test_bundled_versions_sort_by_number_not_text():
+    """The newest bundled model is the highest number: sim-10 comes after sim-2."""
+    names = ["sim-10", "sim-2", "sim-1", "sim-2b"]
+    assert sorted(names, key=version_order) == ["sim-1", "sim-2", "sim-2b", "sim-10"]
+    assert [p.name for p in bundled_folders()][-1] == "sim-2"
