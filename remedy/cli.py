@@ -361,6 +361,33 @@ def ledger_expire() -> None:
     click.echo(f"released {total} expired reservation(s)")
 
 
+@cli.group()
+def idempotency() -> None:
+    """Housekeeping of stored Idempotency-Key answers."""
+
+
+@idempotency.command("purge")
+@click.option(
+    "--days",
+    type=click.IntRange(min=1),
+    default=7,
+    show_default=True,
+    help="Keep keys claimed within this many days; a retry after that runs afresh.",
+)
+def idempotency_purge(days: int) -> None:
+    """Delete stored Idempotency-Key answers older than --days (run it from cron)."""
+    from datetime import timedelta
+
+    from remedy.extensions import db
+    from remedy.services.idempotency import IdempotencyService
+    from remedy.store.models import utcnow
+
+    app = _app()
+    with app.app_context(), db.database(app).unit_of_work() as session:
+        purged = IdempotencyService(session).purge(utcnow() - timedelta(days=days))
+    click.echo(f"purged {purged} idempotency key(s) older than {days} day(s)")
+
+
 def _cache(app: Flask):  # type: ignore[no-untyped-def]
     """The folder this process materialises model artifacts into."""
     from pathlib import Path

@@ -249,3 +249,36 @@ def test_init_gives_a_new_install_starter_pools_once(env):
     assert "default monthly pools" not in run(env, "init").output
     listed = run(env, "budgets", "list").output
     assert "default" in listed and "EUR" in listed
+
+
+def test_idempotency_purge_deletes_only_keys_older_than_the_window(env):
+    """Answers claimed before --days ago go (finished or not); recent ones stay replayable."""
+    from datetime import timedelta
+
+    from remedy import create_app
+    from remedy.extensions import db
+    from remedy.store.models import IdempotencyKey, utcnow
+
+    run(env, "init")
+    app = create_app({"DATABASE_URL": env["REMEDY_DATABASE_URL"]})
+    now = utcnow()
+    with db.database(app).unit_of_work() as session:
+        for key, age_days, status in (("old", 10, 200), ("stuck", 8, None), ("recent", 1, 200)):
+            session.add(
+                IdempotencyKey(
+                    principal="p",
+                    key=key,
+                    fingerprint="f",
+                    status_code=status,
+                    body={},
+                    created_at=now - timedelta(days=age_days),
+                )
+            )
+    result = run(env, "idempotency", "purge", "--days", "7")
+    assert result.exit_code == 0, result.output
+    assert "purged 2 idempotency key(s) older than 7 day(s)" in result.output
+    with db.database(app).unit_of_work() as session:
+        assert [row.key for row in session.query(IdempotencyKey)] == ["recent"]
+    refused = CliRunner().invoke(cli, ["idempotency", "purge", "--days", "0"], env=env)
+    assert refused.exit_code == 2
+    db.database(app).dispose()

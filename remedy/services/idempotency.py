@@ -10,6 +10,7 @@ succeed once the cause is fixed). The same key with a different request is refus
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -56,6 +57,18 @@ class IdempotencyService:
         """Store the answer to replay for this key."""
         row.status_code = status_code
         row.body = body
+
+    def purge(self, before: datetime) -> int:
+        """Delete the keys claimed before `before`; return how many.
+
+        A retry sent after its key was purged runs afresh, so keep keys longer than any client
+        retries (the CLI's default is 7 days). A row still without an answer that old belongs
+        to a request that never finished (its transaction was rolled back or its worker died).
+        """
+        result = self.session.execute(
+            sa.delete(IdempotencyKey).where(IdempotencyKey.created_at < before)
+        )
+        return int(result.rowcount or 0)
 
     def _find(self, principal: str, key: str) -> IdempotencyKey | None:
         """Return the committed row for (principal, key), read afresh."""
