@@ -12,7 +12,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from remedy.api.auth import current_principal, roles
 from remedy.api.fields import Amount, currency_field
 from remedy.api.schemas import SLUG
-from remedy.errors import InvalidInput
+from remedy.errors import Forbidden, InvalidInput
 from remedy.extensions import session
 from remedy.ledger.pacing import PacingSettings
 from remedy.ledger.periods import PERIODS
@@ -72,6 +72,32 @@ class PoolSchema(Schema):
     scheduled = fields.Nested(ScheduledSchema, allow_none=True)
 
 
+class PoolVersionSchema(Schema):
+    """One version of a team's pool in one currency."""
+
+    team = fields.String()
+    currency = fields.String()
+    version = fields.Integer()
+    period = fields.String()
+    limit = fields.String()
+    effective_at = fields.String()
+    created_at = fields.String()
+    created_by = fields.String(metadata={"description": "prefix of the key that set it"})
+    state = fields.String(metadata={"description": "active, scheduled or superseded"})
+
+
+class PoolHistorySchema(Schema):
+    """Every version of a team's pools, per currency newest first."""
+
+    versions = fields.List(fields.Nested(PoolVersionSchema))
+
+
+class PoolHistoryQuerySchema(Schema):
+    """Which pools' history."""
+
+    currency = currency_field(load_default=None)
+
+
 class PoolListSchema(Schema):
     """Every pool in effect."""
 
@@ -123,3 +149,23 @@ class TeamBudget(MethodView):
         now = max(utcnow(), pool.effective_at)
         view = budgets.overview(now, _pacing())
         return next(p for p in view if (p["team"], p["currency"]) == (team, pool.currency))
+
+
+@blp.route("/budgets/<team>/history")
+class TeamBudgetHistory(MethodView):
+    """Every version of one team's pools."""
+
+    @roles("finance", "admin")
+    @blp.arguments(PoolHistoryQuerySchema, location="query")
+    @blp.response(200, PoolHistorySchema)
+    def get(self, query: dict[str, Any], team: str) -> dict[str, Any]:
+        """List the versions of `team`'s pools (optionally one `currency`), newest first.
+
+        A team-scoped key sees its own team's history only (403 otherwise); a team without
+        any pool version is 404.
+        """
+        scope = current_principal().team
+        if scope and scope != team:
+            raise Forbidden(f"this key is scoped to team {scope}")
+        history = BudgetService(session()).history(team, query["currency"], utcnow())
+        return {"versions": history}

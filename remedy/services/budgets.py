@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from remedy.decisions.caps import CapSettings
-from remedy.errors import InvalidInput
+from remedy.errors import InvalidInput, NotFound
 from remedy.ledger.limits import CapacityState, Headroom, PoolState, WindowState
 from remedy.ledger.pacing import PacingSettings, pace
 from remedy.ledger.periods import PERIODS, Period, as_utc, day_key, period_at
@@ -112,6 +112,44 @@ class BudgetService:
             _pool_audit(pool),
         )
         return pool
+
+    def history(self, team: str, currency: str | None, at: datetime) -> list[dict[str, Any]]:
+        """Return every version of `team`'s pools (one currency or all), newest first.
+
+        Each says its state at `at`: `active` (the version in effect), `scheduled` (takes
+        effect later) or `superseded` (an older version, or one replaced before it began).
+        """
+        query = sa.select(BudgetPool).where(BudgetPool.team == team)
+        if currency is not None:
+            query = query.where(BudgetPool.currency == currency)
+        rows = list(
+            self.session.scalars(query.order_by(BudgetPool.currency, BudgetPool.version.desc()))
+        )
+        if not rows:
+            where = f" in {currency}" if currency else ""
+            raise NotFound(f"no pool versions for team {team!r}{where}")
+        active: dict[str, int] = {}
+        for row in rows:  # newest first per currency: the first in effect is the active one
+            if row.currency not in active and as_utc(row.effective_at) <= at:
+                active[row.currency] = row.version
+        history = []
+        for row in rows:
+            if as_utc(row.effective_at) > at:
+                state = "scheduled"
+            elif active.get(row.currency) == row.version:
+                state = "active"
+            else:
+                state = "superseded"
+            history.append(
+                {
+                    **_pool_audit(row),
+                    "team": row.team,
+                    "created_at": as_utc(row.created_at).isoformat(),
+                    "created_by": row.created_by,
+                    "state": state,
+                }
+            )
+        return history
 
     def overview(self, at: datetime, pacing: PacingSettings) -> list[dict[str, Any]]:
         """Return every pool in effect: limit, reserved, committed, remaining and pace."""

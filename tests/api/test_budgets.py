@@ -6,6 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from remedy.extensions import db
+from remedy.services.keys import KeyService
 from remedy.store.models import AuditEntry, BudgetPool, ConfigVersion
 from tests.conftest import row_count
 from tests.factories import default_document
@@ -126,3 +127,47 @@ def test_scheduled_caps_take_effect_at_their_time(app, client, auth):
     history = client.get("/v1/caps/history", headers=auth("finance")).json["versions"]
     assert [v["version"] for v in history] == [2, 1]
     assert history[0]["effective_at"] > history[1]["effective_at"]
+
+
+def test_pool_history_lists_every_version_with_its_state(app, client, auth):
+    """Finance sees who set which limit when: active, scheduled and superseded versions."""
+    client.put("/v1/budgets/emea", json=POOL, headers=auth("finance"))
+    weekly = {"period": "week", "limit": "900.00", "currency": "EUR"}
+    client.put("/v1/budgets/emea", json=weekly, headers=auth("finance"))
+    later = (datetime.now(UTC) + timedelta(days=3)).isoformat()
+    client.put(
+        "/v1/budgets/emea",
+        json={**POOL, "limit": "7000.00", "effective_at": later},
+        headers=auth("finance"),
+    )
+    client.put("/v1/budgets/emea", json={**POOL, "currency": "USD"}, headers=auth("finance"))
+    response = client.get("/v1/budgets/emea/history", headers=auth("finance"))
+    assert response.status_code == 200, response.json
+    rows = [
+        (v["currency"], v["version"], v["period"], v["limit"], v["state"])
+        for v in response.json["versions"]
+    ]
+    assert rows == [
+        ("EUR", 3, "month", "7000.00", "scheduled"),
+        ("EUR", 2, "week", "900.00", "active"),
+        ("EUR", 1, "month", "5000.00", "superseded"),
+        ("USD", 1, "month", "5000.00", "active"),
+    ]
+    assert all(len(v["created_by"]) == 8 for v in response.json["versions"])
+    only_usd = client.get("/v1/budgets/emea/history?currency=USD", headers=auth("admin"))
+    assert [v["currency"] for v in only_usd.json["versions"]] == ["USD"]
+
+
+def test_pool_history_refuses_what_it_cannot_show(app, client, auth):
+    """Agents may not read it, an unknown team is 404, a bad currency names the field."""
+    client.put("/v1/budgets/emea", json=POOL, headers=auth("finance"))
+    assert client.get("/v1/budgets/emea/history", headers=auth("agent")).status_code == 403
+    missing = client.get("/v1/budgets/apac/history", headers=auth("finance"))
+    assert missing.status_code == 404 and "apac" in missing.json["message"]
+    bad = client.get("/v1/budgets/emea/history?currency=EURO", headers=auth("finance"))
+    assert bad.status_code == 422 and "currency" in bad.json["errors"]
+    assert client.get("/v1/budgets/emea/history").status_code == 401
+    with db.database(app).unit_of_work() as session:
+        token, _ = KeyService(session).create("finance", team="apac", label="apac finance")
+    scoped = {"Authorization": f"Bearer {token}"}
+    assert client.get("/v1/budgets/emea/history", headers=scoped).status_code == 403
