@@ -117,8 +117,11 @@ def serve(host: str, port: int, workers: int, dev: bool) -> None:
         # Workers write their metric samples here so /metrics can add them up.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="remedy-metrics-")
     args = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}"]
+    # A what-if replay runs inside its request (up to REMEDY_WHATIF_MAX_INCIDENTS incidents):
+    # give workers 120 s before gunicorn calls them hung. SIGTERM is graceful: requests in
+    # flight finish within the graceful timeout.
+    args += ["--timeout", "120", "--graceful-timeout", "30"]
     args += ["--workers", str(workers), "remedy:create_app()"]
-    # gunicorn's SIGTERM is graceful: requests in flight finish (graceful timeout 30 s).
     os.execv(sys.executable, args)  # noqa: S606 - replace this process with gunicorn
 
 

@@ -31,6 +31,11 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         else None,
         # Requests per API key (Flask-Limiter syntax; empty turns limits off) and where the
         # counters live ("memory://" per process, or e.g. "redis://127.0.0.1:6379/0" shared).
+        # The most logged incidents one POST /v1/budgets/simulate replays: it runs inside the
+        # request, which gunicorn's worker timeout (`remedy serve`: 120 s) bounds; at ~110-300
+        # incidents/s per worker, 5,000 with a sweep stays well inside it. `remedy whatif` has
+        # no limit.
+        "WHATIF_MAX_INCIDENTS": int(env("REMEDY_WHATIF_MAX_INCIDENTS", "5000")),
         "RATE_LIMIT": env("REMEDY_RATE_LIMIT", "3000/minute"),
         "RATE_LIMIT_STORAGE_URI": env("REMEDY_RATE_LIMIT_STORAGE_URI", "memory://"),
         # remedy's log level (JSON lines on stderr; access lines are INFO).

@@ -120,7 +120,8 @@ class Simulate(MethodView):
             values = ValueSettings(
                 current_app.config["HORIZON_YEARS"], current_app.config["REFERRAL_SHARE"]
             )
-            result = WhatIfService(session, scorer, values).simulate(
+            limit = current_app.config["WHATIF_MAX_INCIDENTS"]
+            result = WhatIfService(session, scorer, values, max_incidents=limit).simulate(
                 data["start"],
                 data["end"],
                 {"caps": data["caps"], "rules": data["rules"]},

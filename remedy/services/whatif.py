@@ -48,10 +48,13 @@ class WhatIfService:
         scorer: PlanScorer,
         values: ValueSettings | None = None,
         workers: int = 1,
+        max_incidents: int | None = None,
     ) -> None:
         """Read through `session`; score with `scorer` (the current ranker's); decide in
-        `workers` forked processes (1: in this one, as the API does)."""
+        `workers` forked processes (1: in this one, as the API does); refuse a range holding
+        more than `max_incidents` logged incidents (None: no limit, as the CLI runs)."""
         self.workers = workers
+        self.max_incidents = max_incidents
         self.session = session
         self.scorer = CachingScorer(scorer)
         self.values = values or ValueSettings()
@@ -99,6 +102,7 @@ class WhatIfService:
             caps = set_path(proposed_docs["caps"], sweep["path"], value)  # type: ignore[index]
             engines.append(self._engine({**proposed_docs, "caps": caps}, f"sweep value {value}"))
             limits.append(proposed_limits)
+        self._check_size(start, end)
         logged = self._incidents(start, end)
         advance = progress(len(logged) * len(engines)) if progress else None
         decided = decide_many(
@@ -166,6 +170,22 @@ class WhatIfService:
                 f"unknown sweep path {sweep['path']!r}",
                 {"sweep.path": [f"{sweep['path']!r} is not a field of the caps document"]},
             ) from None
+
+    def _check_size(self, start: datetime, end: datetime) -> None:
+        """Refuse a range too large to replay within one request (the API's limit)."""
+        if self.max_incidents is None:
+            return
+        count = self.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Decision)
+            .where(Decision.created_at >= start, Decision.created_at < end)
+        )
+        if count > self.max_incidents:
+            message = (
+                f"the range holds {count:,} logged incidents; a replay through the API takes at "
+                f"most {self.max_incidents:,}: narrow the range, or run `remedy whatif` for it"
+            )
+            raise InvalidInput(message, {"to": [message]})
 
     def _current_limits(self) -> PoolLimits:
         """Return the pool versions in effect now, per team and currency."""

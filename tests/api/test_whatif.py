@@ -216,3 +216,18 @@ def test_agents_may_not_simulate(app, client, auth):
     """Finance's tool."""
     body = {"from": "2026-11-01", "to": "2026-12-01"}
     assert client.post("/v1/budgets/simulate", json=body, headers=auth("agent")).status_code == 403
+
+
+def test_a_range_too_large_for_one_request_is_refused_naming_it(logged, client, auth):
+    """Above WHATIF_MAX_INCIDENTS the API answers 422 on `to` and points at the CLI."""
+    logged.config["WHATIF_MAX_INCIDENTS"] = 29  # `logged` holds 30 decisions
+    before = _counts(logged)
+    refused = client.post("/v1/budgets/simulate", json=_range(), headers=auth("finance"))
+    assert refused.status_code == 422, refused.json
+    assert "30 logged incidents" in refused.json["errors"]["to"][0]
+    assert "remedy whatif" in refused.json["message"]
+    logged.config["WHATIF_MAX_INCIDENTS"] = 30
+    allowed = client.post("/v1/budgets/simulate", json=_range(), headers=auth("finance"))
+    assert allowed.status_code == 200, allowed.json
+    assert allowed.json["current"]["decisions"] == 30
+    assert _counts(logged) == before
