@@ -282,3 +282,79 @@ def test_idempotency_purge_deletes_only_keys_older_than_the_window(env):
     refused = CliRunner().invoke(cli, ["idempotency", "purge", "--days", "0"], env=env)
     assert refused.exit_code == 2
     db.database(app).dispose()
+
+
+def test_sigterm_lets_a_request_in_flight_finish(env):
+    """Graceful shutdown: a long what-if replay answers in full after SIGTERM; then it exits 0.
+
+    The worker finishes the request it holds (`remedy serve` sets a 30 s graceful timeout) and
+    accepts no other. (The kernel may still queue new connections on the worker's inherited
+    listening socket until it exits; they are not served: a load balancer drains first.)
+    """
+    import signal
+    import threading
+    from datetime import timedelta
+
+    from remedy import create_app
+    from remedy.extensions import db
+    from remedy.services.recommendations import incident_to_dict
+    from remedy.store.models import utcnow
+    from tests.factories import decision_row, make_incident
+
+    run(env, "init")
+    finance = run(env, "keys", "create", "--role", "finance").output.strip()
+    app = create_app({"DATABASE_URL": env["REMEDY_DATABASE_URL"]})
+    incidents = 1000  # seconds of replay on one worker
+    now = utcnow()
+    with db.database(app).unit_of_work() as session:
+        for n in range(incidents):
+            row = decision_row({"apology+gift_1x": ("10.00", False)}, customer_id=f"c{n}")
+            loss = f"{20 + n % 300}.00"
+            row.incident = incident_to_dict(
+                make_incident(customer_id=f"c{n}", severity=1 + n % 5, loss_amount=loss)
+            )
+            row.created_at = now - timedelta(minutes=n)
+            session.add(row)
+    db.database(app).dispose()
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "remedy.cli", "serve", "--port", str(port), "--workers", "1"],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    answer: dict = {}
+
+    def replay() -> None:
+        window = {
+            "from": str(now.date() - timedelta(days=2)),
+            "to": str(now.date() + timedelta(days=1)),
+        }
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/v1/budgets/simulate",
+            data=json.dumps(window).encode(),
+            method="POST",
+            headers={"Authorization": f"Bearer {finance}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+            answer["status"] = response.status
+            answer["body"] = json.loads(response.read())
+            answer["at"] = time.monotonic()
+
+    try:
+        wait_for(f"http://127.0.0.1:{port}/healthz", process)
+        client = threading.Thread(target=replay)
+        client.start()
+        time.sleep(0.5)  # the worker has the request and is replaying
+        process.send_signal(signal.SIGTERM)
+        signalled = time.monotonic()
+        client.join(timeout=60)
+        assert answer.get("status") == 200, (answer, process.stderr.read().decode())
+        assert answer["body"]["current"]["decisions"] == incidents
+        assert answer["at"] > signalled  # it was still running when the signal came
+        assert process.wait(timeout=40) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        process.stderr.close()
