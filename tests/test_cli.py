@@ -122,16 +122,23 @@ def wait_for(url: str, process: subprocess.Popen, timeout: float = 30) -> None:
     raise AssertionError(f"{url} did not answer within {timeout}s")
 
 
-def test_serve_runs_gunicorn_and_answers_a_recommendation(env):
-    output = run(env, "init").output
-    admin = output.split("keep it safe): ")[1].split()[0]
+def start_serve(env: dict[str, str], workers: int) -> tuple[subprocess.Popen, int]:
+    """Run `remedy serve` (gunicorn) on a free port; stderr is kept for failure messages."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "remedy.cli", "serve", "--port", str(port), "--workers", "2"],
+        [sys.executable, "-m", "remedy.cli", "serve", "--port", str(port)]
+        + ["--workers", str(workers)],
         env={**os.environ, **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
+    return process, port
+
+
+def test_serve_runs_gunicorn_and_answers_a_recommendation(env):
+    output = run(env, "init").output
+    admin = output.split("keep it safe): ")[1].split()[0]
+    process, port = start_serve(env, workers=2)
     try:
         wait_for(f"http://127.0.0.1:{port}/healthz", process)
         body = json.dumps(
@@ -316,13 +323,7 @@ def test_sigterm_lets_a_request_in_flight_finish(env):
             row.created_at = now - timedelta(minutes=n)
             session.add(row)
     db.database(app).dispose()
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "remedy.cli", "serve", "--port", str(port), "--workers", "1"],
-        env={**os.environ, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    process, port = start_serve(env, workers=1)
     answer: dict = {}
 
     def replay() -> None:
