@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Protocol
 
 import numpy as np
 
 from remedy.decisions.types import FIX_KINDS, FaultType, Incident, Kind, Plan, contact_rank
-from remedy.money import minor_exponent
+from remedy.money import minor_exponent, to_minor
 
 
 class PlanScorer(Protocol):
@@ -53,9 +53,9 @@ class ScoredPlan:
 class PlanRanker:
     """Scores candidate plans with a `PlanScorer` and orders them by expected net value.
 
-    Expected net value is an estimate: it is computed in floating point and rounded to the
-    currency's minor unit, while each plan's cost stays an exact Decimal. Probabilities are kept
-    to six decimals.
+    Expected net value is an estimate: the model's gain is computed in floating point and
+    rounded to the currency's minor unit, then the cost, exact in minor units, is subtracted.
+    Probabilities are kept to six decimals.
     """
 
     def __init__(self, scorer: PlanScorer, values: ValueSettings | None = None) -> None:
@@ -73,14 +73,19 @@ class PlanRanker:
         p_stay = np.round(np.asarray(p_stay, dtype=float), 6)
         referrals = np.round(np.asarray(referrals, dtype=float), 6)
         exponent = minor_exponent(incident.currency)
-        scale = 10**exponent
-        value_minor = float(incident.customer_value) * scale
-        cost_minor = np.array([float(p.total_cost) for p in plans]) * scale
+        value_minor = float(incident.customer_value) * 10**exponent
+        # The gain is the model's estimate (a float); the cost is money, exact in minor units,
+        # priced up by pacing's shadow price with the currency's rounding.
+        cost_minor = [to_minor(p.total_cost, incident.currency) for p in plans]
+        if cost_price != 1:
+            cost_minor = [
+                int((cost * cost_price).to_integral_value(ROUND_HALF_UP)) for cost in cost_minor
+            ]
         gain = (
             p_stay * float(self.values.horizon_years)
             + referrals * float(self.values.referral_share)
         ) * value_minor
-        env_minor = np.rint(gain - cost_minor * float(cost_price)).astype(np.int64)
+        env_minor = np.rint(gain).astype(np.int64) - np.array(cost_minor, dtype=np.int64)
         unit = Decimal(1).scaleb(-exponent)
         return [
             ScoredPlan(

@@ -54,6 +54,17 @@ def test_cost_price_makes_expensive_plans_lose():
     assert ranker.rank(incident, plans, Decimal("3"))[0].plan.plan_id == "apology"
 
 
+def test_priced_cost_is_exact_money_rounded_half_up():
+    """The shadow-priced cost is Decimal arithmetic on minor units, rounded as money is."""
+    incident = make_incident(customer_value="100.00")
+    cheap = Action("note", Kind.GIFT, None, Decimal("0.03"), Decimal("0.03"))
+    ranker = PlanRanker(FixedScorer([0.5], [0.0]))
+    # 0.5 * 100 = 50.00; cost 0.03 x 1.5 = 0.045 -> 0.05 (half up); a float would give 0.04
+    scored = ranker.score(incident, [plan(cheap)], Decimal("1.5"))
+    assert scored[0].expected_net_value == Decimal("49.95")
+    assert ranker.score(incident, [plan(cheap)])[0].expected_net_value == Decimal("49.97")
+
+
 def test_prior_compensation_has_diminishing_returns_and_backfires_past_150_percent():
     incident = make_incident(loss_amount="100", severity=3)
     multiples = [Decimal(m) for m in ("0.5", "1", "1.5", "3", "5")]
