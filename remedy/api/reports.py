@@ -84,6 +84,15 @@ class DiagnoseReportSchema(Schema):
     rows = fields.List(fields.Nested(DiagnoseRowSchema))
 
 
+# The alternative answer both reports document for format=csv.
+CSV_ANSWER: dict[str, Any] = {
+    "schema": {"type": "string"},
+    "content_type": "text/csv",
+    "success": True,
+    "description": "format=csv: the same rows as CSV with a header row",
+}
+
+
 def _csv(rows: list[dict[str, Any]], columns: list[str], name: str) -> Response:
     return Response(
         to_csv(rows, columns),
@@ -99,13 +108,7 @@ class SpendReport(MethodView):
     @roles("finance")
     @blp.arguments(SpendArgs, location="query")
     @blp.response(200, SpendReportSchema)
-    @blp.alt_response(
-        200,
-        schema={"type": "string"},
-        content_type="text/csv",
-        success=True,
-        description="format=csv: the same rows as CSV with a header row",
-    )
+    @blp.alt_response(200, **CSV_ANSWER)
     def get(self, args: dict[str, Any]) -> Any:
         """Spend of plans accepted in [from, to), grouped as asked."""
         rows = ReportService(session()).spend(
@@ -123,13 +126,7 @@ class DiagnoseReport(MethodView):
     @roles("finance")
     @blp.arguments(RangeArgs, location="query")
     @blp.response(200, DiagnoseReportSchema)
-    @blp.alt_response(
-        200,
-        schema={"type": "string"},
-        content_type="text/csv",
-        success=True,
-        description="format=csv: the same rows as CSV with a header row",
-    )
+    @blp.alt_response(200, **CSV_ANSWER)
     def get(self, args: dict[str, Any]) -> Any:
         """Incidents, remedy cost and retention by month, category and fault; costliest first."""
         rows = ReportService(session()).diagnose(args["start"], args["end"])
