@@ -21,9 +21,7 @@ import argparse
 import http.client
 import json
 import multiprocessing
-import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,6 +37,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.server import start_gunicorn  # noqa: E402
 from remedy import create_app  # noqa: E402
 from remedy.extensions import db  # noqa: E402
 from remedy.ledger.periods import period_at  # noqa: E402
@@ -100,30 +99,9 @@ def prepare(url: str, accepts: int) -> tuple[str, list[str], int]:
     return token, ids, fits
 
 
-def free_port() -> int:
-    """Ask the OS for a free port."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_gunicorn(url: str, workers: int) -> tuple[subprocess.Popen, int]:
-    """Serve the app with gunicorn and wait until it answers."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
-         "--log-level", "warning", "remedy:create_app()"],
-        cwd=ROOT, env={**os.environ, "REMEDY_DATABASE_URL": url}, stdout=subprocess.DEVNULL,
-    )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
-                break
-        except OSError:
-            time.sleep(0.1)
+def start_app(url: str, workers: int) -> tuple[subprocess.Popen, int]:
+    """Serve the app with gunicorn, wait until it answers, and warm every worker."""
+    process, port = start_gunicorn("remedy:create_app()", workers, {"REMEDY_DATABASE_URL": url})
     # Warm every worker (engine build, connection) before the clock starts.
     for _ in range(workers * 4):
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -152,7 +130,7 @@ def client(port: int, key: str, ids: list[str], barrier: Any, results: Any) -> N
 def contention(url: str, args: argparse.Namespace) -> None:
     """Print accepts per second on one pool under gunicorn with several client processes."""
     key, ids, fits = prepare(url, args.accepts)
-    process, port = start_gunicorn(url, args.workers)
+    process, port = start_app(url, args.workers)
     context = multiprocessing.get_context("fork")
     barrier = context.Barrier(args.clients + 1)
     results = context.Queue()

@@ -39,8 +39,9 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
-from benchmarks.accept import check, create_database, drop_database, free_port  # noqa: E402
+from benchmarks.accept import check, create_database, drop_database  # noqa: E402
 from benchmarks.recommend import random_incident  # noqa: E402
+from benchmarks.server import start_gunicorn  # noqa: E402
 from remedy import create_app  # noqa: E402
 from remedy.extensions import db  # noqa: E402
 from remedy.services.budgets import BudgetService  # noqa: E402
@@ -70,25 +71,13 @@ def prepare(url: str) -> str:
 
 
 def start(url: str, workers: int) -> tuple[subprocess.Popen, int]:
-    """Serve with gunicorn (no rate limit: one key drives the whole load)."""
-    port = free_port()
-    env = {**os.environ, "REMEDY_DATABASE_URL": url, "REMEDY_RATE_LIMIT": "",
-           "REMEDY_MODEL_DIR": MODEL_DIR, "REMEDY_LOG_LEVEL": "WARNING"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
-         "--log-level", "warning", "--graceful-timeout", "10", "remedy:create_app()"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    """Serve with gunicorn (no rate limit: one key drives the whole load) until ready."""
+    env = {"REMEDY_DATABASE_URL": url, "REMEDY_RATE_LIMIT": "",
+           "REMEDY_MODEL_DIR": MODEL_DIR, "REMEDY_LOG_LEVEL": "WARNING"}  # fmt: skip
+    return start_gunicorn(
+        "remedy:create_app()", workers, env, ready="/readyz",
+        extra_args=("--graceful-timeout", "10"), quiet_stderr=True,
     )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/readyz")
-            if connection.getresponse().status == 200:
-                break
-        except OSError:
-            time.sleep(0.2)
-    return process, port
 
 
 def call(port: int, key: str, method: str, path: str, body: dict | None = None):

@@ -19,7 +19,6 @@ import os
 import random
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,6 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.server import start_gunicorn  # noqa: E402
 from remedy import create_app  # noqa: E402
 from remedy.extensions import db  # noqa: E402
 from remedy.services.configs import ConfigService  # noqa: E402
@@ -120,43 +120,10 @@ def in_process(url: str, key: str, n: int) -> None:
     db.database(app).dispose()
 
 
-def free_port() -> int:
-    """Ask the OS for a free port."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_gunicorn(
-    app_spec: str, workers: int, env: dict[str, str]
-) -> tuple[subprocess.Popen, int]:
-    """Start gunicorn and wait until it answers."""
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-w",
-            str(workers),
-            "-b",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-            app_spec,
-        ],
-        cwd=ROOT,
-        env={**os.environ, **env},
-        stdout=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            time.sleep(0.1)
-    time.sleep(1.5)  # let every worker finish importing before the load starts
+def start_app(app_spec: str, workers: int, env: dict[str, str]) -> tuple[subprocess.Popen, int]:
+    """Start gunicorn once the port accepts, then let every worker finish importing."""
+    process, port = start_gunicorn(app_spec, workers, env, ready=None)
+    time.sleep(1.5)
     return process, port
 
 
@@ -233,7 +200,7 @@ def over_http(url: str, key: str, args: argparse.Namespace) -> None:
         ("GET /v1/whoami (auth only)", "remedy:create_app()", "/v1/whoami", None),
         ("POST /v1/recommendations", "remedy:create_app()", "/v1/recommendations", body),
     ):
-        process, port = start_gunicorn(spec, args.workers, env)
+        process, port = start_app(spec, args.workers, env)
         try:
             rate, p99 = load(
                 f"http://127.0.0.1:{port}{path}", payload, key, args.seconds, args.connections
