@@ -35,7 +35,7 @@ from models.features import feature_matrix
 from models.pipeline import BOOSTING, RETENTION, retention_pipeline
 from models.scorer import ModelScorer
 from remedy.decisions.ranker import HeuristicPrior
-from remedy.decisions.types import Incident, Plan
+from remedy.domain import Incident, Plan
 from training.candidates import candidate_plans
 from training.fit import fit_models
 from training.logs import LoggedRows, simulate_logs

@@ -28,11 +28,11 @@ sys.path.insert(0, str(ROOT))
 
 from remedy import create_app  # noqa: E402
 from remedy.decisions.ranker import ValueSettings  # noqa: E402
+from remedy.decisions.record import incident_to_json  # noqa: E402
 from remedy.extensions import db  # noqa: E402
 from remedy.services.budgets import BudgetService  # noqa: E402
 from remedy.services.configs import ConfigService  # noqa: E402
 from remedy.services.model_registry import seed_bundled  # noqa: E402
-from remedy.services.recommendations import incident_to_dict  # noqa: E402
 from remedy.services.whatif import WhatIfService  # noqa: E402
 from remedy.store.migrate import upgrade  # noqa: E402
 from remedy.store.models import Decision  # noqa: E402
@@ -64,7 +64,7 @@ def seed(app, decisions: int) -> None:  # type: ignore[no-untyped-def]
                 "currency": incident.currency,
                 "severity": incident.severity,
                 "fault_type": str(incident.fault_type),
-                "incident": incident_to_dict(incident),
+                "incident": incident_to_json(incident),
                 "cap": {},
                 "fired_rules": [],
                 "excluded_items": {},

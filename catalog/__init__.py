@@ -1,4 +1,6 @@
-"""The remedy catalog, the rules and the caps: data files, their schemas and their loaders."""
+"""The default catalog, rules and caps as data files; the catalog's item model and the checks
+every loader shares. The rules and caps loaders live beside the pipeline that uses them
+(`remedy/decisions/rules.py`, `remedy/decisions/caps.py`)."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from catalog.validation import DataFileError, DecimalText, describe, load_entries
-from remedy.decisions.types import CONTACT_LEVELS, Action, Incident, Kind
+from remedy.domain import CONTACT_LEVELS, Action, Incident, Kind
 from remedy.money import is_currency, quantize
 
 VALUE_BASES = ("none", "fixed", "loss_fraction", "loss_multiple")

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from remedy.decisions.types import CONTACT_LEVELS, FIX_KINDS, FaultType, Incident, Kind, Plan
+from remedy.domain import CONTACT_LEVELS, FIX_KINDS, FaultType, Incident, Kind, Plan
 
 FAULT_TYPES: tuple[str, ...] = tuple(str(f) for f in FaultType)
 CATEGORIES: tuple[str, ...] = (

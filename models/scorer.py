@@ -20,7 +20,7 @@ from models.features import (
 )
 from models.forest import FlatForest, NotFlattenable
 from models.pipeline import REFERRALS, RETENTION
-from remedy.decisions.types import Incident, Plan
+from remedy.domain import Incident, Plan
 
 P_MIN, P_MAX = 0.001, 0.999  # never certain: a plan is ranked on a probability, not a verdict
 

@@ -10,7 +10,7 @@ from datetime import datetime
 import click
 from flask import Flask, current_app
 
-from remedy.decisions.types import FaultType, Incident
+from remedy.domain import FaultType, Incident
 
 
 def _app() -> Flask:

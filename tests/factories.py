@@ -13,8 +13,15 @@ from catalog.items import Catalog, load_catalog
 from remedy.decisions.caps import CapSettings, load_caps
 from remedy.decisions.engine import DecisionEngine
 from remedy.decisions.ranker import HeuristicPrior, PlanRanker
+from remedy.decisions.record import (
+    DecisionRecord,
+    DroppedBy,
+    PricedItem,
+    StoredCandidate,
+    StoredCap,
+)
 from remedy.decisions.rules import RuleSet, load_rules
-from remedy.decisions.types import FaultType, Incident
+from remedy.domain import FaultType, Incident, Kind
 from remedy.extensions import db
 from remedy.ledger.verify import Report
 from remedy.services.budgets import BudgetService
@@ -77,13 +84,13 @@ def default_engine(
     )
 
 
-# Items a stored decision's plans are made of, as `Decision.priced_items` keeps them.
-PRICED_ITEMS: dict[str, dict[str, Any]] = {
-    "apology": {"kind": "apology", "level": None, "cost": "0.00"},
-    "gift_1x": {"kind": "gift", "level": None, "cost": "10.00"},
-    "credit": {"kind": "credit", "level": None, "cost": "27.00"},
-    "contact_manager": {"kind": "personal_contact", "level": "manager", "cost": "23.33"},
-    "contact_executive": {"kind": "personal_contact", "level": "executive", "cost": "83.33"},
+# Items a stored decision's plans are made of: kind, contact level, cost.
+PRICED_ITEMS: dict[str, tuple[str, str | None, str]] = {
+    "apology": ("apology", None, "0.00"),
+    "gift_1x": ("gift", None, "10.00"),
+    "credit": ("credit", None, "27.00"),
+    "contact_manager": ("personal_contact", "manager", "23.33"),
+    "contact_executive": ("personal_contact", "executive", "83.33"),
 }
 
 
@@ -97,48 +104,60 @@ def decision_row(
     """A stored decision whose candidates are `plans`: plan id -> (total cost, needs approval).
 
     A plan id is its item ids joined by '+'; `dropped` maps plan ids to (reason, dropped_by).
+    Written through `DecisionRecord`, like every decision the service stores.
     """
     dropped = dropped or {}
     items = {item for plan_id in plans for item in plan_id.split("+")}
-    candidates = [
-        {
-            "plan_id": plan_id,
-            "items": plan_id.split("+"),
-            "total_cost": cost,
-            "total_value": cost,
-            "expected_net_value": "100.00",
-            "p_stay": "0.9",
-            "referrals": "0.05",
-            "requires_approval": approval,
-            "dropped_reason": dropped.get(plan_id, (None, None))[0],
-            "dropped_by": dropped.get(plan_id, (None, None))[1],
-        }
-        for plan_id, (cost, approval) in plans.items()
-    ]
-    return Decision(
+    candidates = []
+    for plan_id, (cost, approval) in plans.items():
+        reason, by = dropped.get(plan_id, (None, None))
+        candidates.append(
+            StoredCandidate(
+                plan_id=plan_id,
+                items=tuple(plan_id.split("+")),
+                total_cost=Decimal(cost),
+                total_value=Decimal(cost),
+                expected_net_value=Decimal("100.00"),
+                p_stay=Decimal("0.9"),
+                referrals=Decimal("0.05"),
+                requires_approval=approval,
+                dropped_reason=reason,
+                dropped_by=None if by is None else DroppedBy(by),
+            )
+        )
+    record = DecisionRecord(
+        incident=make_incident(customer_id=customer_id, team=team, currency=currency),
+        cap=StoredCap(Decimal("300.00"), currency, "absolute", {}, Decimal(1), Decimal("250.00")),
+        fired_rules=[],
+        excluded_items={},
+        notes=[],
+        priced_items={
+            item: PricedItem(
+                Kind(PRICED_ITEMS[item][0]),
+                PRICED_ITEMS[item][1],
+                item,
+                Decimal(0),
+                Decimal(PRICED_ITEMS[item][2]),
+            )
+            for item in items
+        },
+        candidates=candidates,
+        shown=[c.plan_id for c in candidates if c.dropped_reason is None],
+    )
+    row = Decision(
         customer_id=customer_id,
         team=team,
         currency=currency,
         severity=3,
         fault_type="company",
-        incident={"customer_id": customer_id},
-        cap={},
-        fired_rules=[],
-        excluded_items={},
-        notes=[],
-        priced_items={
-            item: {**PRICED_ITEMS[item], "label": item, "value": "0", "requires_approval": False}
-            for item in items
-        },
-        candidates=candidates,
-        shown=[c["plan_id"] for c in candidates if c["dropped_reason"] is None],
-        presentation={},
         catalog_version=1,
         rules_version=1,
         caps_version=1,
         model_version="test",
         requested_by="test",
     )
+    record.attach(row)
+    return row
 
 
 def store(app: Flask, *rows: Any) -> list[str]:

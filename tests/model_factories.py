@@ -8,7 +8,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.preprocessing import OneHotEncoder
 
 from models.features import CATEGORICAL_COLUMNS, categories
-from remedy.decisions.types import Action, FaultType, Incident, Kind, Plan
+from remedy.domain import Action, FaultType, Incident, Kind, Plan
 
 
 def make_incident(**overrides: object) -> Incident:

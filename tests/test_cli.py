@@ -303,8 +303,8 @@ def test_sigterm_lets_a_request_in_flight_finish(env):
     from datetime import timedelta
 
     from remedy import create_app
+    from remedy.decisions.record import incident_to_json
     from remedy.extensions import db
-    from remedy.services.recommendations import incident_to_dict
     from remedy.store.models import utcnow
     from tests.factories import decision_row, make_incident
 
@@ -317,7 +317,7 @@ def test_sigterm_lets_a_request_in_flight_finish(env):
         for n in range(incidents):
             row = decision_row({"apology+gift_1x": ("10.00", False)}, customer_id=f"c{n}")
             loss = f"{20 + n % 300}.00"
-            row.incident = incident_to_dict(
+            row.incident = incident_to_json(
                 make_incident(customer_id=f"c{n}", severity=1 + n % 5, loss_amount=loss)
             )
             row.created_at = now - timedelta(minutes=n)

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from remedy.decisions.types import Action as PricedAction
-from remedy.decisions.types import FaultType, Incident, Kind, Plan
+from remedy.domain import Action as PricedAction
+from remedy.domain import FaultType, Incident, Kind, Plan
 from remedy.money import quantize
 from training.simulator import FX_PER_USD
 

@@ -19,14 +19,14 @@ import numpy as np
 from flask import Flask
 from tqdm.auto import tqdm
 
+from remedy.decisions.record import DecisionRecord, DecisionStatus
 from remedy.errors import Conflict
 from remedy.extensions import db
 from remedy.services.budgets import BudgetService
 from remedy.services.lifecycle import LifecycleService
 from remedy.services.outcomes import OutcomeService
 from remedy.services.recommendations import RecommendationService
-from remedy.store.models import utcnow
-from training.from_logs import _plan
+from remedy.store.models import Decision, utcnow
 from training.simulator import FX_PER_USD, random_incident, simulate_outcome
 
 ACTOR = "simulator"
@@ -78,9 +78,10 @@ def drive(
                     lifecycle = LifecycleService(session, caps, ttl)
                     lifecycle.begin()
                     step = lifecycle.accept(decision_id, plan_id, ACTOR)
-                    if step.decision.status == "pending_approval":
+                    if step.decision.status == DecisionStatus.PENDING_APPROVAL:
                         lifecycle.approve(decision_id, ACTOR)
-                    cost = Decimal(step.decision.candidate(plan_id)["total_cost"])
+                    record = DecisionRecord.of(step.decision)
+                    cost = record.candidate(plan_id).total_cost
                     lifecycle.fulfil(decision_id, cost, incident.currency, ACTOR)
                 accepted = plan_id
                 break
@@ -91,10 +92,8 @@ def drive(
             continue
         report.accepted += 1
         with database.unit_of_work() as session:
-            from remedy.store.models import Decision
-
-            stored = session.get(Decision, decision_id)
-            plan = _plan(stored, stored.candidate(accepted)["items"])
+            record = DecisionRecord.of(session.get(Decision, decision_id))
+            plan = record.plan(record.candidate(accepted))
             retained, referrals = simulate_outcome(incident, plan, rng)
             OutcomeService(session).record(
                 decision_id, retained, utcnow(), ACTOR, referrals=referrals

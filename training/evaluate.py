@@ -15,7 +15,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from remedy.decisions.ranker import PlanScorer, ValueSettings
-from remedy.decisions.types import Incident, Plan
+from remedy.domain import Incident, Plan
 from training.candidates import CandidatesFn, candidate_plans
 from training.logs import LoggedRows, greedy_index
 from training.offpolicy import Estimate, doubly_robust, ips, snips

@@ -30,8 +30,8 @@ from models.artifact import save_artifact
 from models.features import feature_rows
 from models.scorer import ModelScorer
 from remedy.decisions.ranker import PlanScorer, ValueSettings
-from remedy.decisions.types import Action, Incident, Kind, Plan
-from remedy.services.recommendations import incident_from_dict
+from remedy.decisions.record import DecisionRecord
+from remedy.domain import Incident, Plan
 from remedy.store.models import Decision, Outcome
 from training.fit import evaluate_holdout, fit_models, plot_calibration, plot_policy_values
 from training.logs import LoggedRows, time_split
@@ -52,25 +52,6 @@ class LoggedDecision:
     decided_at: datetime
 
 
-def _plan(decision: Decision, item_ids: Sequence[str]) -> Plan:
-    """Rebuild a stored plan from its item ids and the decision's priced items."""
-    actions = []
-    for item_id in item_ids:
-        item = decision.priced_items[item_id]
-        actions.append(
-            Action(
-                item_id=item_id,
-                kind=Kind(item["kind"]),
-                level=item["level"],
-                value=Decimal(item["value"]),
-                cost=Decimal(item["cost"]),
-                requires_approval=item["requires_approval"],
-                audience=item.get("audience", "customer"),
-            )
-        )
-    return Plan(tuple(actions), decision.currency)
-
-
 def load_logged(session: Session, progress: bool = True) -> list[LoggedDecision]:
     """Read every decision that has an outcome, oldest first."""
     rows = session.execute(
@@ -80,16 +61,17 @@ def load_logged(session: Session, progress: bool = True) -> list[LoggedDecision]
     ).all()
     logged = []
     for decision, outcome in tqdm(rows, desc="reading logs", unit="decision", disable=not progress):
-        kept = [c for c in decision.candidates if c["dropped_reason"] is None]
-        ids = [c["plan_id"] for c in kept]
+        record = DecisionRecord.of(decision)
+        kept = record.offered
+        ids = [c.plan_id for c in kept]
         if outcome.plan_id not in ids:
             continue  # accepted plan no longer among the kept ones: nothing to learn safely
         index = ids.index(outcome.plan_id)
-        shown_first = bool(decision.shown) and decision.shown[0] == outcome.plan_id
+        shown_first = bool(record.shown) and record.shown[0] == outcome.plan_id
         logged.append(
             LoggedDecision(
-                incident=incident_from_dict(decision.incident),
-                candidates=[_plan(decision, c["items"]) for c in kept],
+                incident=record.incident,
+                candidates=[record.plan(c) for c in kept],
                 logged_index=index,
                 propensity=float(Decimal(decision.propensity)) if shown_first else None,
                 retained=outcome.retained,

@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 
 from models.features import FEATURE_NAMES, feature_rows
 from remedy.decisions.ranker import PlanScorer, ValueSettings
-from remedy.decisions.types import Incident, Plan
+from remedy.domain import Incident, Plan
 from training.candidates import CandidatesFn, candidate_plans
 from training.simulator import random_incident, realized_net_value, simulate_outcome
 

@@ -13,7 +13,7 @@ from functools import lru_cache
 import catalog as bundled
 from remedy.decisions.engine import DecisionEngine, required_cost
 from remedy.decisions.ranker import HeuristicPrior, PlanRanker
-from remedy.decisions.types import Incident, Plan
+from remedy.domain import Incident, Plan
 from remedy.services.configs import validate_set
 
 

@@ -31,7 +31,7 @@ from decimal import Decimal
 import numpy as np
 
 from remedy.decisions.ranker import ValueSettings
-from remedy.decisions.types import CONTACT_LEVELS, FaultType, Incident, Kind, Plan
+from remedy.domain import CONTACT_LEVELS, FaultType, Incident, Kind, Plan
 from remedy.money import quantize
 
 # Rough exchange rates of the simulated world (units of currency per US dollar).

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,13 +18,13 @@ from marshmallow import Schema, fields, validate
 
 from remedy.api.auth import current_principal, roles
 from remedy.api.fields import Amount, currency_field
+from remedy.decisions.record import DecisionRecord, DecisionStatus
 from remedy.errors import NotFound
 from remedy.extensions import session
 from remedy.ledger.idempotency import KEY_PATTERN, fingerprint
-from remedy.money import to_minor
 from remedy.observability import ACCEPTS, SPEND
 from remedy.services.idempotency import HEADER, IdempotencyService
-from remedy.services.lifecycle import LifecycleService, Outcome, reservation_view
+from remedy.services.lifecycle import LifecycleService, StepResult, reservation_view
 from remedy.store.models import Decision
 
 blp = Blueprint(
@@ -98,22 +97,23 @@ def _team_scope() -> None:
         raise NotFound(f"no decision {decision_id!r}")
 
 
-def _body(outcome: Outcome) -> dict[str, Any]:
-    """Render an outcome."""
-    decision = outcome.decision
-    plan = decision.candidate(decision.accepted_plan_id) if decision.accepted_plan_id else None
+def _body(result: StepResult) -> dict[str, Any]:
+    """Render a step's result."""
+    decision = result.decision
+    plan_id = decision.accepted_plan_id
+    plan = DecisionRecord.of(decision).candidate(plan_id) if plan_id else None
     return {
         "decision_id": decision.id,
         "status": decision.status,
-        "plan_id": decision.accepted_plan_id,
+        "plan_id": plan_id,
         "currency": decision.currency,
-        "total_cost": plan["total_cost"] if plan else None,
-        "reservation": reservation_view(outcome.reservation) if outcome.reservation else None,
+        "total_cost": str(plan.total_cost) if plan else None,
+        "reservation": reservation_view(result.reservation) if result.reservation else None,
     }
 
 
 def _perform(
-    headers: dict[str, Any], step: Callable[[LifecycleService, str], Outcome], note: str = ""
+    headers: dict[str, Any], step: Callable[[LifecycleService, str], StepResult], note: str = ""
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Run a step in a write transaction, once per Idempotency-Key."""
     db = session()
@@ -131,23 +131,16 @@ def _perform(
         )
         if stored is not None:
             return stored.body or {}, stored.status_code or 200, {"Idempotent-Replayed": "true"}
-    outcome = step(service, actor)
-    answer = LifecycleSchema().dump(_body(outcome))
-    status = 202 if outcome.decision.status == "overage_pending_approval" else 200
+    result = step(service, actor)
+    answer = LifecycleSchema().dump(_body(result))
+    status = 202 if result.decision.status == DecisionStatus.OVERAGE_PENDING_APPROVAL else 200
+    if result.decision.status == DecisionStatus.FULFILLED and result.reservation is not None:
+        reservation = result.reservation
+        pool = f"{reservation.pool_team}/{reservation.period_key}"
+        SPEND.labels(pool, reservation.currency).inc(reservation.committed_minor)
     if claim is not None:
         IdempotencyService(db).complete(claim, status, answer)
     return answer, status, {}
-
-
-def _count_spend(answer: tuple[dict[str, Any], int, dict[str, str]]) -> None:
-    """Add a first (not replayed) commit to the spend metric, in minor units by pool."""
-    body, status, headers = answer
-    reservation = body.get("reservation") or {}
-    if headers or status != 200 or body.get("status") != "fulfilled" or not reservation:
-        return
-    currency = body["currency"]
-    committed = to_minor(Decimal(reservation["committed"]), currency)
-    SPEND.labels(reservation["pool"], currency).inc(committed)
 
 
 @blp.route("/decisions/<decision_id>/accept")
@@ -212,14 +205,12 @@ class Fulfil(MethodView):
     def post(self, headers: dict[str, Any], data: dict[str, Any], decision_id: str) -> Any:
         """Commit the actual cost and release the rest; above the reservation it waits (202)
         in `overage_pending_approval` for finance to approve or reject."""
-        answer = _perform(
+        return _perform(
             headers,
             lambda service, actor: service.fulfil(
                 decision_id, data["actual_cost"], data["currency"], actor
             ),
         )
-        _count_spend(answer)
-        return answer
 
 
 @blp.route("/decisions/<decision_id>/cancel")

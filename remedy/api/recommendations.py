@@ -9,13 +9,14 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from remedy.api.auth import current_principal, roles
-from remedy.api.presenters import decision_body
 from remedy.api.schemas import DecisionSchema, RecommendationRequestSchema
-from remedy.decisions.types import FaultType, Incident
+from remedy.decisions.record import DecisionRecord
+from remedy.domain import FaultType, Incident
 from remedy.errors import Forbidden, NotFound
 from remedy.extensions import session
 from remedy.observability import DECISIONS
 from remedy.services.recommendations import RecommendationService, get_decision
+from remedy.store.models import Decision
 
 blp = Blueprint("recommendations", __name__, url_prefix="/v1", description="Ranked remedy plans")
 
@@ -46,7 +47,7 @@ class Recommendations(MethodView):
     @roles("agent")
     @blp.arguments(RecommendationRequestSchema)
     @blp.response(201, DecisionSchema)
-    def post(self, data: dict[str, Any]) -> dict[str, Any]:
+    def post(self, data: dict[str, Any]) -> Decision:
         """Rank remedy plans for an incident, inside the caps, and record the decision."""
         db = session()
         principal = current_principal()
@@ -63,10 +64,9 @@ class Recommendations(MethodView):
         decision = RecommendationService(db, engine, exploration, rng).recommend(
             incident, limit, current_principal().prefix
         )
-        body = decision_body(decision)
-        explored = bool(body["plans"]) and body["plans"][0]["rank"] != 0
+        explored = DecisionRecord.of(decision).explored
         DECISIONS.labels("yes" if explored else "no").inc()
-        return body
+        return decision
 
 
 @blp.route("/decisions/<decision_id>")
@@ -75,11 +75,12 @@ class Decisions(MethodView):
 
     @roles("agent", "finance")
     @blp.response(200, DecisionSchema)
-    def get(self, decision_id: str) -> dict[str, Any]:
+    def get(self, decision_id: str) -> Decision:
         """Return a stored decision with the plans shown, the cap and the versions."""
         decision = get_decision(session(), decision_id)
         principal = current_principal()
         if principal.team and decision.team != principal.team:
             # Another team's decision: answer as if it did not exist.
             raise NotFound(f"no decision {decision_id!r}")
-        return decision_body(decision)
+        return decision
+

@@ -5,10 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, pre_dump, validate, validates_schema
 
 from remedy.api.fields import Amount, currency_field
-from remedy.decisions.types import FaultType
+from remedy.decisions.record import DecisionRecord, incident_to_json
+from remedy.domain import FaultType
+from remedy.ledger.periods import as_utc
 from remedy.money import minor_exponent
 
 SLUG = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$", error="must be a short slug")
@@ -67,16 +69,18 @@ class RecommendationRequestSchema(Schema):
 
 
 class ActionSchema(Schema):
-    """One action of a plan."""
+    """One action of a plan (dumps a `ShownAction`)."""
 
     item_id = fields.String()
-    kind = fields.String()
-    level = fields.String(allow_none=True)
-    label = fields.String()
-    value = fields.String(metadata={"description": "face value to the customer"})
-    cost = fields.String(metadata={"description": "cost to the company"})
-    requires_approval = fields.Boolean()
-    audience = fields.String(metadata={"description": "customer, or companions for gifts"})
+    kind = fields.String(attribute="item.kind")
+    level = fields.String(attribute="item.level", allow_none=True)
+    label = fields.String(attribute="item.label")
+    value = Amount(attribute="item.value", metadata={"description": "face value to the customer"})
+    cost = Amount(attribute="item.cost", metadata={"description": "cost to the company"})
+    requires_approval = fields.Boolean(attribute="item.requires_approval")
+    audience = fields.String(
+        attribute="item.audience", metadata={"description": "customer, or companions for gifts"}
+    )
 
 
 class TalkingPointsSchema(Schema):
@@ -88,47 +92,49 @@ class TalkingPointsSchema(Schema):
 
 
 class PlanSchema(Schema):
-    """A ranked plan."""
+    """A ranked plan (dumps a `ShownPlan`)."""
 
-    plan_id = fields.String()
+    plan_id = fields.String(attribute="candidate.plan_id")
     rank = fields.Integer()
     actions = fields.List(fields.Nested(ActionSchema))
     currency = fields.String()
-    total_cost = fields.String()
-    total_value = fields.String()
-    expected_net_value = fields.String()
-    p_stay = fields.String()
-    expected_referrals = fields.String()
-    requires_approval = fields.Boolean()
-    reasons = fields.List(fields.String())
+    total_cost = Amount(attribute="candidate.total_cost")
+    total_value = Amount(attribute="candidate.total_value")
+    expected_net_value = Amount(attribute="candidate.expected_net_value")
+    p_stay = fields.String(attribute="candidate.p_stay")
+    expected_referrals = fields.String(attribute="candidate.referrals")
+    requires_approval = fields.Boolean(attribute="candidate.requires_approval")
+    reasons = fields.List(fields.String(), attribute="presentation.reasons")
     rules = fields.List(fields.String())
-    talking_points = fields.Nested(TalkingPointsSchema, allow_none=True)
+    talking_points = fields.Nested(
+        TalkingPointsSchema, attribute="presentation.talking_points", allow_none=True
+    )
 
 
 class DroppedPlanSchema(Schema):
-    """A better-scoring plan the guardrails removed."""
+    """A better-scoring plan the guardrails removed (dumps a `StoredCandidate`)."""
 
     plan_id = fields.String()
-    total_cost = fields.String()
-    expected_net_value = fields.String()
-    reason = fields.String()
+    total_cost = Amount()
+    expected_net_value = Amount()
+    reason = fields.String(attribute="dropped_reason")
 
 
 class CapSchema(Schema):
-    """The per-incident cap and how it was set."""
+    """The per-incident cap and how it was set (dumps a `StoredCap`)."""
 
-    amount = fields.String()
+    amount = Amount()
     currency = fields.String()
     binding = fields.String()
-    terms = fields.Dict(keys=fields.String(), values=fields.String())
+    terms = fields.Dict(keys=fields.String(), values=Amount())
     factor = fields.String()
-    approval_threshold = fields.String()
+    approval_threshold = Amount()
 
 
 class DecisionSchema(Schema):
-    """A recommendation as decided and stored."""
+    """A recommendation as decided and stored (dumps a stored `Decision` row)."""
 
-    decision_id = fields.String()
+    decision_id = fields.String(attribute="id")
     created_at = fields.DateTime()
     status = fields.String()
     incident = fields.Dict()
@@ -143,3 +149,30 @@ class DecisionSchema(Schema):
     notes = fields.List(fields.String())
     versions = fields.Dict(keys=fields.String(), values=fields.String())
     propensity = fields.String()
+
+    @pre_dump
+    def read_record(self, decision: Any, **kwargs: Any) -> dict[str, Any]:
+        """Read the row's typed record; the fields above pick what the answer shows."""
+        record = DecisionRecord.of(decision)
+        return {
+            "id": decision.id,
+            "created_at": as_utc(decision.created_at),
+            "status": decision.status,
+            "incident": incident_to_json(record.incident),
+            "team": decision.team,
+            "currency": decision.currency,
+            "plans": record.shown_plans(),
+            "dropped": record.dropped_above_shown(),
+            "candidates_considered": len(record.candidates),
+            "caps": record.cap,
+            "fired_rules": record.fired_rules,
+            "excluded_items": record.excluded_items,
+            "notes": record.notes,
+            "versions": {
+                "catalog": str(decision.catalog_version),
+                "rules": str(decision.rules_version),
+                "caps": str(decision.caps_version),
+                "model": decision.model_version,
+            },
+            "propensity": decision.propensity,
+        }

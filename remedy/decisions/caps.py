@@ -16,7 +16,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate
 
 from catalog.validation import DataFileError, DecimalText, describe
-from remedy.decisions.types import CONTACT_LEVELS, FaultType, Incident
+from remedy.domain import CONTACT_LEVELS, FaultType, Incident
 from remedy.ledger.pacing import PacingSettings
 from remedy.money import MoneyError, is_currency, quantize, to_minor
 

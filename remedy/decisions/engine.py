@@ -10,7 +10,7 @@ from remedy.decisions.caps import CapSettings, IncidentCap
 from remedy.decisions.planner import eligible_actions, enumerate_plans
 from remedy.decisions.ranker import PlanRanker, ScoredPlan
 from remedy.decisions.rules import Requirement, RuleOutcome, RuleSet
-from remedy.decisions.types import Incident, Plan
+from remedy.domain import Incident, Plan
 
 
 class CurrencyNotConfigured(ValueError):

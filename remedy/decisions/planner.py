@@ -20,7 +20,7 @@ from math import comb
 
 from catalog.items import Catalog, NotPriceable
 from remedy.decisions.rules import Requirement, RuleOutcome
-from remedy.decisions.types import (
+from remedy.domain import (
     FIX_KINDS,
     OVERDELIVERY_KINDS,
     Action,

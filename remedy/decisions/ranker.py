@@ -18,7 +18,7 @@ from typing import Protocol
 
 import numpy as np
 
-from remedy.decisions.types import FIX_KINDS, FaultType, Incident, Kind, Plan, contact_rank
+from remedy.domain import FIX_KINDS, FaultType, Incident, Kind, Plan, contact_rank
 from remedy.money import minor_exponent, to_minor
 
 

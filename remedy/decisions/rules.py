@@ -10,7 +10,7 @@ import rule_engine
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from catalog.validation import DataFileError, DecimalText, describe, load_entries
-from remedy.decisions.types import CONTACT_LEVELS, Action, Incident, Kind, contact_rank
+from remedy.domain import CONTACT_LEVELS, Action, Incident, Kind, contact_rank
 
 EFFECTS = ("forbid", "allow", "require", "bound", "cap_modifier")
 

@@ -9,7 +9,7 @@ apology hurts).
 from __future__ import annotations
 
 from catalog.items import Catalog
-from remedy.decisions.types import FIX_KINDS, OVERDELIVERY_KINDS, FaultType, Incident, Kind, Plan
+from remedy.domain import FIX_KINDS, OVERDELIVERY_KINDS, FaultType, Incident, Kind, Plan
 
 # Response targets by severity, in ISO 8601 durations.
 RESPOND_WITHIN = {5: "PT1H", 4: "PT4H", 3: "PT24H", 2: "PT48H", 1: "PT72H"}

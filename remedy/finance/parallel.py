@@ -12,7 +12,7 @@ import multiprocessing
 from collections.abc import Callable, Sequence
 
 from remedy.decisions.engine import DecisionEngine, Ranked
-from remedy.decisions.types import Incident
+from remedy.domain import Incident
 from remedy.finance.replay import Decided, decide
 
 # What forked workers read: set just before the pool starts, cleared after (fork copies it).

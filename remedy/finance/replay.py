@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 from remedy.decisions.caps import CapSettings
 from remedy.decisions.engine import Candidate, CurrencyNotConfigured, DecisionEngine, Ranked
-from remedy.decisions.types import Incident
+from remedy.domain import Incident
 from remedy.ledger.limits import (
     CapacityState,
     PoolState,

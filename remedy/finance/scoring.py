@@ -15,7 +15,7 @@ import numpy as np
 
 from remedy.decisions.engine import DecisionEngine, Ranked
 from remedy.decisions.ranker import PlanScorer
-from remedy.decisions.types import Incident, Plan
+from remedy.domain import Incident, Plan
 
 
 class CachingScorer:

@@ -27,7 +27,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from remedy.decisions.caps import CapSettings
-from remedy.decisions.types import contact_rank
+from remedy.decisions.record import HOLDING, DecisionRecord, StoredCandidate
+from remedy.decisions.record import DecisionStatus as S
 from remedy.errors import Conflict, InvalidInput, NotFound
 from remedy.ledger.limits import CapacityState, broken_limits, pool_breach, window_breach
 from remedy.ledger.periods import as_utc, day_key, period_at, period_kind
@@ -42,7 +43,7 @@ EXPIRY_BATCH = 50
 
 
 @dataclass(frozen=True)
-class Outcome:
+class StepResult:
     """A decision after a lifecycle step, with its reservation (if it holds one)."""
 
     decision: Decision
@@ -79,57 +80,57 @@ class LifecycleService:
 
     # -- the steps -----------------------------------------------------------------------------
 
-    def accept(self, decision_id: str, plan_id: str, actor: str) -> Outcome:
+    def accept(self, decision_id: str, plan_id: str, actor: str) -> StepResult:
         """Accept a plan: reserve its cost, or send it for approval if it needs one."""
         decision = self._decision(decision_id)
         candidate = _acceptable(decision, plan_id)
-        _expect(decision, "accept", ("proposed",))
-        if candidate["requires_approval"]:
+        _expect(decision, "accept", (S.PROPOSED,))
+        if candidate.requires_approval:
             locked = self._lock_decision(decision.id)
-            _expect(locked, "accept", ("proposed",))
-            self._transition(locked, "pending_approval", actor, plan_id)
-            return Outcome(locked, None)
-        return self._reserve(decision, plan_id, actor, "accept", ("proposed",))
+            _expect(locked, "accept", (S.PROPOSED,))
+            self._transition(locked, S.PENDING_APPROVAL, actor, plan_id)
+            return StepResult(locked, None)
+        return self._reserve(decision, plan_id, actor, "accept", (S.PROPOSED,))
 
-    def approve(self, decision_id: str, actor: str) -> Outcome:
+    def approve(self, decision_id: str, actor: str) -> StepResult:
         """Approve a plan waiting for approval (reserve it) or an overage (commit it)."""
         decision = self._decision(decision_id)
-        _expect(decision, "approve", ("pending_approval", "overage_pending_approval"))
-        if decision.status == "pending_approval":
+        _expect(decision, "approve", (S.PENDING_APPROVAL, S.OVERAGE_PENDING_APPROVAL))
+        if decision.status == S.PENDING_APPROVAL:
             plan_id = decision.accepted_plan_id or ""
-            return self._reserve(decision, plan_id, actor, "approve", ("pending_approval",))
+            return self._reserve(decision, plan_id, actor, "approve", (S.PENDING_APPROVAL,))
         return self._approve_overage(decision, actor)
 
-    def reject(self, decision_id: str, actor: str) -> Outcome:
+    def reject(self, decision_id: str, actor: str) -> StepResult:
         """Reject a plan waiting for approval, or an overage (the reservation stands)."""
         decision = self._decision(decision_id)
-        _expect(decision, "reject", ("pending_approval", "overage_pending_approval"))
-        if decision.status == "pending_approval":
+        _expect(decision, "reject", (S.PENDING_APPROVAL, S.OVERAGE_PENDING_APPROVAL))
+        if decision.status == S.PENDING_APPROVAL:
             locked = self._lock_decision(decision.id)
-            _expect(locked, "reject", ("pending_approval",))
-            self._transition(locked, "rejected", actor)
-            return Outcome(locked, None)
+            _expect(locked, "reject", (S.PENDING_APPROVAL,))
+            self._transition(locked, S.REJECTED, actor)
+            return StepResult(locked, None)
         reservation = self._reservation(decision)
         locks, locked = self._lock_reservation(reservation)
-        _expect(locked, "reject", ("overage_pending_approval",))
+        _expect(locked, "reject", (S.OVERAGE_PENDING_APPROVAL,))
         reservation.requested_minor = None
-        self._transition(locked, "reserved", actor)
-        return Outcome(locked, reservation)
+        self._transition(locked, S.RESERVED, actor)
+        return StepResult(locked, reservation)
 
     def fulfil(
         self, decision_id: str, actual_cost: Decimal, currency: str | None, actor: str
-    ) -> Outcome:
+    ) -> StepResult:
         """Commit what the plan actually cost; more than reserved waits for approval."""
         decision = self._decision(decision_id)
         actual_minor = _actual_minor(decision, actual_cost, currency)
-        _expect(decision, "fulfil", ("reserved",))
+        _expect(decision, "fulfil", (S.RESERVED,))
         reservation = self._reservation(decision)
         locks, locked = self._lock_reservation(reservation)
-        _expect(locked, "fulfil", ("reserved",))
+        _expect(locked, "fulfil", (S.RESERVED,))
         if actual_minor > reservation.reserved_minor:
             reservation.requested_minor = actual_minor
-            self._transition(locked, "overage_pending_approval", actor)
-            return Outcome(locked, reservation)
+            self._transition(locked, S.OVERAGE_PENDING_APPROVAL, actor)
+            return StepResult(locked, reservation)
         now = self.clock()
         versions = (reservation.pool_version, reservation.caps_version)
         rest = reservation.reserved_minor - actual_minor
@@ -137,25 +138,25 @@ class LifecycleService:
         if rest:
             self.ledger.move(locks, reservation, "release", rest, "fulfil", actor, now, versions)
         reservation.state = "committed"
-        self._transition(locked, "fulfilled", actor)
-        return Outcome(locked, reservation)
+        self._transition(locked, S.FULFILLED, actor)
+        return StepResult(locked, reservation)
 
-    def cancel(self, decision_id: str, actor: str) -> Outcome:
+    def cancel(self, decision_id: str, actor: str) -> StepResult:
         """Cancel an accepted plan and release what it holds."""
         decision = self._decision(decision_id)
-        holding = ("reserved", "overage_pending_approval")
-        _expect(decision, "cancel", ("pending_approval", *holding))
-        if decision.status == "pending_approval":
+        holding = HOLDING
+        _expect(decision, "cancel", (S.PENDING_APPROVAL, *holding))
+        if decision.status == S.PENDING_APPROVAL:
             locked = self._lock_decision(decision.id)
-            _expect(locked, "cancel", ("pending_approval",))
-            self._transition(locked, "cancelled", actor)
-            return Outcome(locked, None)
+            _expect(locked, "cancel", (S.PENDING_APPROVAL,))
+            self._transition(locked, S.CANCELLED, actor)
+            return StepResult(locked, None)
         reservation = self._reservation(decision)
         locks, locked = self._lock_reservation(reservation)
         _expect(locked, "cancel", holding)
         self._release(locks, reservation, "released", "cancel", actor, self.clock())
-        self._transition(locked, "cancelled", actor)
-        return Outcome(locked, reservation)
+        self._transition(locked, S.CANCELLED, actor)
+        return StepResult(locked, reservation)
 
     def overdue_pools(self) -> list[tuple[str, str]]:
         """Return the (pool team, currency) pairs that have overdue open reservations."""
@@ -185,11 +186,11 @@ class LifecycleService:
         actor: str,
         reason: str,
         expected: tuple[str, ...],
-    ) -> Outcome:
+    ) -> StepResult:
         """Reserve a plan's cost in the pool, the customer window and the contact capacity."""
         candidate = _acceptable(decision, plan_id)
-        amount = to_minor(Decimal(candidate["total_cost"]), decision.currency)
-        level = _contact_level(decision, candidate)
+        amount = to_minor(candidate.total_cost, decision.currency)
+        level = DecisionRecord.of(decision).contact_level(candidate)
         now = self.clock()
         pool = self._pool_for(decision, now)
         period = period_at(pool.period, now)
@@ -247,14 +248,14 @@ class LifecycleService:
         self.ledger.move(
             locks, reservation, "reserve", amount, reason, actor, now, versions, contacts
         )
-        self._transition(locked, "reserved", actor, plan_id)
-        return Outcome(locked, reservation)
+        self._transition(locked, S.RESERVED, actor, plan_id)
+        return StepResult(locked, reservation)
 
-    def _approve_overage(self, decision: Decision, actor: str) -> Outcome:
+    def _approve_overage(self, decision: Decision, actor: str) -> StepResult:
         """Reserve the difference of an approved higher actual cost, if it fits, and commit."""
         reservation = self._reservation(decision)
         locks, locked = self._lock_reservation(reservation)
-        _expect(locked, "approve", ("overage_pending_approval",))
+        _expect(locked, "approve", (S.OVERAGE_PENDING_APPROVAL,))
         now = self.clock()
         requested = reservation.requested_minor or 0
         extra = requested - reservation.reserved_minor
@@ -275,8 +276,8 @@ class LifecycleService:
         self.ledger.move(locks, reservation, "commit", requested, "approve", actor, now, versions)
         reservation.requested_minor = None
         reservation.state = "committed"
-        self._transition(locked, "fulfilled", actor)
-        return Outcome(locked, reservation)
+        self._transition(locked, S.FULFILLED, actor)
+        return StepResult(locked, reservation)
 
     # -- expiry and release --------------------------------------------------------------------
 
@@ -294,7 +295,7 @@ class LifecycleService:
                 continue
             self._release(locks, reservation, "expired", "expire", actor, now)
             decision = locks.decision_rows[reservation.decision_id]
-            self._transition(decision, "expired", actor)
+            self._transition(decision, S.EXPIRED, actor)
             expired += 1
         return expired
 
@@ -413,30 +414,20 @@ def _expect(decision: Decision, action: str, statuses: tuple[str, ...]) -> None:
         raise Conflict(message, {"status": [message]})
 
 
-def _acceptable(decision: Decision, plan_id: str) -> dict[str, Any]:
+def _acceptable(decision: Decision, plan_id: str) -> StoredCandidate:
     """Return the decision's candidate `plan_id` if it may be accepted, else refuse (422)."""
-    candidate = decision.candidate(plan_id)
+    candidate = DecisionRecord.of(decision).candidate(plan_id)
     if candidate is None:
         raise InvalidInput(
             f"plan {plan_id!r} is not a plan of decision {decision.id}",
             {"plan_id": [f"not a plan of decision {decision.id}"]},
         )
-    if candidate.get("dropped_by", "cap" if candidate["dropped_reason"] else None) == "cap":
+    if candidate.ruled_out:
         raise InvalidInput(
-            f"plan {plan_id!r} was ruled out: {candidate['dropped_reason']}",
-            {"plan_id": [f"ruled out: {candidate['dropped_reason']}"]},
+            f"plan {plan_id!r} was ruled out: {candidate.dropped_reason}",
+            {"plan_id": [f"ruled out: {candidate.dropped_reason}"]},
         )
     return candidate
-
-
-def _contact_level(decision: Decision, candidate: dict[str, Any]) -> str | None:
-    """Return the most senior personal contact of a candidate plan, if any."""
-    levels = [
-        decision.priced_items[item]["level"]
-        for item in candidate["items"]
-        if decision.priced_items[item]["kind"] == "personal_contact"
-    ]
-    return max(levels, key=contact_rank) if levels else None
 
 
 def _actual_minor(decision: Decision, actual_cost: Decimal, currency: str | None) -> int:

@@ -8,13 +8,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from remedy.decisions.record import GIVEN
 from remedy.errors import Conflict, InvalidInput, NotFound
 from remedy.money import MoneyError, to_minor
 from remedy.services import audit
 from remedy.store.models import Decision, Outcome, utcnow
 
-# A plan was given to the customer in these states; outcomes of others would teach nothing true.
-ACCEPTED = ("reserved", "fulfilled", "overage_pending_approval")
 # Clocks differ a little between help desks and us; further in the future is a typo.
 CLOCK_SKEW = timedelta(hours=24)
 
@@ -62,7 +61,7 @@ class OutcomeService:
         decision = self.session.get(Decision, decision_id)
         if decision is None or (team and decision.team != team):
             raise NotFound(f"no decision {decision_id!r}", {"decision_id": ["unknown decision"]})
-        if decision.status not in ACCEPTED or not decision.accepted_plan_id:
+        if decision.status not in GIVEN or not decision.accepted_plan_id:
             raise Conflict(
                 f"decision {decision_id} is {decision.status}: outcomes are for accepted plans",
                 {"decision_id": [f"not accepted (status {decision.status})"]},

@@ -10,43 +10,28 @@ from __future__ import annotations
 
 import random
 from collections.abc import Set as AbstractSet
-from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy.orm import Session
 
 from remedy.decisions.engine import Candidate as EngineCandidate
 from remedy.decisions.engine import CurrencyNotConfigured, DecisionEngine, DecisionResult
 from remedy.decisions.exploration import ExplorationPolicy, shown_order
+from remedy.decisions.record import (
+    DecisionRecord,
+    DroppedBy,
+    Presentation,
+    PricedItem,
+    StoredCandidate,
+    StoredCap,
+)
 from remedy.decisions.talking_points import talking_points
-from remedy.decisions.types import FaultType, Incident
+from remedy.domain import Incident
 from remedy.errors import InvalidInput, NotFound
 from remedy.ledger.fit import drop_misfits, misfit_note, pacing_effect
 from remedy.services.budgets import BudgetService
 from remedy.store.models import Decision, utcnow
-
-
-def incident_to_dict(incident: Incident) -> dict[str, Any]:
-    """Serialise an incident for storage (money as decimal strings)."""
-    data = asdict(incident)
-    data["fault_type"] = str(incident.fault_type)
-    data["customer_value"] = str(incident.customer_value)
-    data["loss_amount"] = str(incident.loss_amount)
-    return data
-
-
-def incident_from_dict(data: dict[str, Any]) -> Incident:
-    """Rebuild an incident stored by `incident_to_dict` (for replays and training)."""
-    return Incident(
-        **{
-            **data,
-            "fault_type": FaultType(data["fault_type"]),
-            "customer_value": Decimal(data["customer_value"]),
-            "loss_amount": Decimal(data["loss_amount"]),
-        }
-    )
 
 
 class RecommendationService:
@@ -119,20 +104,31 @@ class RecommendationService:
         versions = result.versions
         catalog = self.engine.catalog
         language = incident.language
-        priced: dict[str, dict[str, Any]] = {}
+        priced: dict[str, PricedItem] = {}
         for candidate in result.candidates:
             for a in candidate.scored.plan.actions:
                 if a.item_id not in priced:
-                    priced[a.item_id] = {
-                        "kind": str(a.kind),
-                        "level": a.level,
-                        "label": catalog.item(a.item_id).label(language),
-                        "value": str(a.value),
-                        "cost": str(a.cost),
-                        "requires_approval": a.requires_approval,
-                        "audience": a.audience,
-                    }
+                    priced[a.item_id] = PricedItem.of(a, catalog.item(a.item_id).label(language))
         by_id = {c.plan_id: c for c in result.candidates}
+        record = DecisionRecord(
+            incident=incident,
+            cap=StoredCap(
+                cap.amount, cap.currency, cap.binding, cap.terms, cap.factor, cap.approval_threshold
+            ),
+            fired_rules=result.fired_rules,
+            excluded_items=result.excluded_items,
+            notes=result.notes,
+            priced_items=priced,
+            candidates=[_stored(c, c.plan_id in misfits) for c in result.candidates],
+            shown=shown,
+            presentation={
+                plan_id: Presentation(
+                    result.reasons(by_id[plan_id]),
+                    talking_points(incident, by_id[plan_id].scored.plan, catalog),
+                )
+                for plan_id in shown
+            },
+        )
         decision = Decision(
             customer_id=incident.customer_id,
             external_id=incident.external_id,
@@ -140,58 +136,34 @@ class RecommendationService:
             currency=incident.currency,
             severity=incident.severity,
             fault_type=str(incident.fault_type),
-            incident=incident_to_dict(incident),
-            cap={
-                "amount": str(cap.amount),
-                "currency": cap.currency,
-                "binding": cap.binding,
-                "terms": {k: str(v) for k, v in cap.terms.items()},
-                "factor": str(cap.factor),
-                "approval_threshold": str(cap.approval_threshold),
-            },
-            fired_rules=result.fired_rules,
-            excluded_items=result.excluded_items,
-            notes=result.notes,
-            priced_items=priced,
-            candidates=[_candidate_record(c, c.plan_id in misfits) for c in result.candidates],
-            shown=shown,
-            presentation={
-                plan_id: {
-                    "reasons": result.reasons(by_id[plan_id]),
-                    "talking_points": talking_points(incident, by_id[plan_id].scored.plan, catalog),
-                }
-                for plan_id in shown
-            },
             catalog_version=int(versions["catalog"]),
             rules_version=int(versions["rules"]),
             caps_version=int(versions["caps"]),
             model_version=versions["model"],
             requested_by=requested_by,
         )
+        record.attach(decision)
         self.session.add(decision)
         return decision
 
 
-def _candidate_record(candidate: EngineCandidate, misfit: bool = False) -> dict[str, Any]:
-    """One candidate as stored: ids, money as decimal strings, scores, guardrail outcome.
-
-    `dropped_by` tells a plan the incident cap ruled out ("cap": never acceptable) from one left
-    out because the budget had too little left at the time ("budget": accepting it may succeed).
-    """
+def _stored(candidate: EngineCandidate, misfit: bool = False) -> StoredCandidate:
+    """One candidate as stored; `misfit` marks a plan the budget left out at the time."""
     scored = candidate.scored
     plan = scored.plan
-    return {
-        "plan_id": plan.plan_id,
-        "items": [a.item_id for a in plan.actions],
-        "total_cost": str(plan.total_cost),
-        "total_value": str(plan.total_value),
-        "expected_net_value": str(scored.expected_net_value),
-        "p_stay": str(scored.p_stay),
-        "referrals": str(scored.referrals),
-        "requires_approval": candidate.requires_approval,
-        "dropped_reason": candidate.dropped_reason,
-        "dropped_by": "budget" if misfit else ("cap" if candidate.dropped_reason else None),
-    }
+    reason = candidate.dropped_reason
+    return StoredCandidate(
+        plan_id=plan.plan_id,
+        items=tuple(a.item_id for a in plan.actions),
+        total_cost=plan.total_cost,
+        total_value=plan.total_value,
+        expected_net_value=scored.expected_net_value,
+        p_stay=scored.p_stay,
+        referrals=scored.referrals,
+        requires_approval=candidate.requires_approval,
+        dropped_reason=reason,
+        dropped_by=DroppedBy.BUDGET if misfit else (DroppedBy.CAP if reason else None),
+    )
 
 
 def get_decision(session: Session, decision_id: str) -> Decision:

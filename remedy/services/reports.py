@@ -11,12 +11,12 @@ import csv
 import io
 from collections import defaultdict
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from remedy.decisions.record import DecisionRecord
 from remedy.errors import InvalidInput
 from remedy.ledger.periods import as_utc, period_at
 from remedy.money import from_minor, to_minor
@@ -41,11 +41,12 @@ def period_key(kind: str, at: datetime) -> str:
 
 def _split_by_kind(decision: Decision, amount_minor: int) -> dict[str, int]:
     """Share an accepted plan's amount among its actions' kinds, by their listed cost."""
-    candidate = decision.candidate(decision.accepted_plan_id or "") or {}
+    record = DecisionRecord.of(decision)
+    candidate = record.candidate(decision.accepted_plan_id or "")
     weights: dict[str, int] = defaultdict(int)
-    for item in candidate.get("items", []):
-        priced = decision.priced_items.get(item, {})
-        weights[priced.get("kind", "unknown")] += to_minor_safe(priced.get("cost", "0"), decision)
+    for item in candidate.items if candidate else ():
+        priced = record.priced_items[item]
+        weights[str(priced.kind)] += to_minor(priced.cost, decision.currency)
     total = sum(weights.values())
     if not total:
         return {"unknown": amount_minor}
@@ -63,13 +64,8 @@ def _group_of(group_by: str, period: str, reservation: Reservation, decision: De
     if group_by == "period":
         return period_key(period, reservation.created_at)
     if group_by == "category":
-        return decision.incident.get("category", "other")
+        return DecisionRecord.of(decision).incident.category
     return getattr(decision, group_by)
-
-
-def to_minor_safe(text: str, decision: Decision) -> int:
-    """Convert a stored decimal string to minor units of the decision's currency."""
-    return to_minor(Decimal(text), decision.currency)
 
 
 class ReportService:
@@ -142,9 +138,10 @@ class ReportService:
             lambda: defaultdict(int)
         )
         for decision, reservation, outcome in rows:
+            incident = DecisionRecord.of(decision).incident
             key = (
                 period_key("month", decision.created_at),
-                decision.incident.get("category", "other"),
+                incident.category,
                 decision.fault_type,
                 decision.currency,
             )
@@ -157,9 +154,7 @@ class ReportService:
                 group["outcomes"] += 1
                 group["retained"] += outcome.retained
                 if not outcome.retained:
-                    group["lost"] += to_minor_safe(
-                        decision.incident.get("customer_value", "0"), decision
-                    )
+                    group["lost"] += to_minor(incident.customer_value, decision.currency)
         report = []
         for (month, category, fault_type, currency), g in groups.items():
             retention = g["retained"] / g["outcomes"] if g["outcomes"] else None

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from catalog.validation import DataFileError
 from remedy.decisions.engine import DecisionEngine
 from remedy.decisions.ranker import PlanRanker, PlanScorer, ValueSettings
+from remedy.decisions.record import incident_from_json
 from remedy.errors import InvalidInput
 from remedy.finance.parallel import decide_many
 from remedy.finance.replay import (
@@ -35,7 +36,6 @@ from remedy.finance.replay import (
 from remedy.finance.scoring import CachingScorer
 from remedy.money import MoneyError, from_minor, to_minor
 from remedy.services.configs import KINDS, ConfigService, validate_set
-from remedy.services.recommendations import incident_from_dict
 from remedy.store.models import BudgetPool, Decision, utcnow
 
 
@@ -235,7 +235,7 @@ class WhatIfService:
 
 def _logged(rows: Any) -> Iterator[LoggedIncident]:
     for at, incident in rows:
-        yield LoggedIncident(at, incident_from_dict(incident))
+        yield LoggedIncident(at, incident_from_json(incident))
 
 
 def _curve_point(value: Any, report: ReplayReport) -> dict[str, Any]:

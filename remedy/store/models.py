@@ -106,6 +106,8 @@ class AuditEntry(Base):
 class Decision(Base):
     """A recommendation as made: inputs, versions, the cap, and every candidate with its score.
 
+    The JSON columns are written and read only through `remedy.decisions.record.DecisionRecord`.
+
     Candidates are kept as one compact JSON list on the row (plan id, item ids, cost, value,
     scores, what the guardrails did) with the priced items once beside them: one insert per
     decision instead of hundreds, and still everything an audit, a replay or training needs.
@@ -142,10 +144,8 @@ class Decision(Base):
     # Budget pacing's shadow price on cost when the plans were ranked ("1": no pacing).
     cost_price: Mapped[str] = mapped_column(sa.String(24), default="1")
     accepted_plan_id: Mapped[str | None] = mapped_column(sa.String(255))
-
-    def candidate(self, plan_id: str) -> dict[str, Any] | None:
-        """Return the stored candidate with `plan_id`, if any."""
-        return next((c for c in self.candidates if c["plan_id"] == plan_id), None)
+    # The layout of the JSON columns (remedy/decisions/record.py reads every version).
+    record_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
 
 # Ledger ids are 64-bit on PostgreSQL; SQLite autoincrements only an INTEGER primary key.

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from remedy.decisions.record import DecisionRecord
 from remedy.extensions import db
 from remedy.ledger.periods import period_at
 from remedy.services.lifecycle import LifecycleService
@@ -80,9 +81,9 @@ def test_spending_ahead_of_the_calendar_prices_cost_and_cheaper_plans_win(app):
     assert any("cost priced at 3.00x" in n for n in decision.notes)
     shown = decision.presentation[decision.shown[0]]["reasons"]
     assert any("shadow price 3.00" in r for r in shown)
-    paced_top = decision.candidate(decision.shown[0])
+    paced_top = DecisionRecord.of(decision).candidate(decision.shown[0])
     unpaced_top = unpaced.kept[0].scored.plan
-    assert Decimal(paced_top["total_cost"]) < unpaced_top.total_cost
+    assert paced_top.total_cost < unpaced_top.total_cost
     assert any(n.startswith("budget pacing changed the top plan") for n in decision.notes)
 
 

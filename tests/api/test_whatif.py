@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
+from remedy.decisions.record import DecisionRecord
 from remedy.extensions import db
 from remedy.store.models import Decision, LedgerEntry, Reservation, utcnow
 from tests.conftest import row_count
@@ -51,7 +52,7 @@ def _logged_spend(app) -> dict[str, Decimal]:
         logged_spend: dict[str, Decimal] = {}
         for d in decisions:
             if d.accepted_plan_id:
-                cost = Decimal(d.candidate(d.accepted_plan_id)["total_cost"])
+                cost = DecisionRecord.of(d).candidate(d.accepted_plan_id).total_cost
                 logged_spend[d.currency] = logged_spend.get(d.currency, Decimal(0)) + cost
     return logged_spend
 

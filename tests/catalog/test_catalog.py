@@ -6,7 +6,7 @@ import pytest
 
 from catalog.items import NotPriceable, load_catalog
 from catalog.validation import DataFileError
-from remedy.decisions.types import Kind
+from remedy.domain import Kind
 from tests.factories import default_catalog, default_document, make_incident
 
 

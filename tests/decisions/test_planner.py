@@ -1,7 +1,7 @@
 """The planner enumerates every plan that meets the requirements, within its stated bound."""
 
 from remedy.decisions.planner import eligible_actions, enumerate_plans, plan_bound
-from remedy.decisions.types import FIX_KINDS, OVERDELIVERY_KINDS, Kind
+from remedy.domain import FIX_KINDS, OVERDELIVERY_KINDS, Kind
 from tests.factories import default_catalog, default_rules, make_incident
 
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 from remedy.decisions.engine import required_cost
 from remedy.decisions.planner import enumerate_plans
 from remedy.decisions.rules import Requirement
-from remedy.decisions.types import Action, Kind, Plan
+from remedy.domain import Action, Kind, Plan
 from tests.factories import make_incident
 
 ACTIONS = [

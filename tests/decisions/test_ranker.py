@@ -5,7 +5,7 @@ from decimal import Decimal
 import numpy as np
 
 from remedy.decisions.ranker import HeuristicPrior, PlanRanker, ValueSettings
-from remedy.decisions.types import Action, Kind, Plan
+from remedy.domain import Action, Kind, Plan
 from tests.factories import default_engine, make_incident
 
 

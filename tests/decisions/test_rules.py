@@ -6,7 +6,7 @@ import pytest
 
 from catalog.validation import DataFileError
 from remedy.decisions.rules import load_rules
-from remedy.decisions.types import Kind
+from remedy.domain import Kind
 from tests.factories import default_catalog, default_document, default_rules, make_incident
 
 ITEM_KINDS = {item.id: item.kind for item in default_catalog().items}

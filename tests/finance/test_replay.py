@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from remedy.decisions.caps import CapSettings
-from remedy.decisions.types import FaultType, Incident
+from remedy.domain import FaultType, Incident
 from remedy.finance.replay import (
     Choice,
     Decided,

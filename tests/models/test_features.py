@@ -18,7 +18,7 @@ from models.features import (
     ordinal,
 )
 from models.pipeline import encoder
-from remedy.decisions.types import FaultType, Kind
+from remedy.domain import FaultType, Kind
 from tests.model_factories import action, make_incident, one_hot_encoder, plan
 from training.candidates import candidate_plans
 

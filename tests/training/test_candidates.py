@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from remedy.decisions.types import FIX_KINDS, OVERDELIVERY_KINDS, FaultType, Kind
+from remedy.domain import FIX_KINDS, OVERDELIVERY_KINDS, FaultType, Kind
 from tests.model_factories import make_incident
 from training.candidates import candidate_plans
 

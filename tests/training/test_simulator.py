@@ -7,7 +7,7 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from remedy.decisions.types import FaultType, Kind
+from remedy.domain import FaultType, Kind
 from tests.model_factories import action, make_incident, plan
 from training.simulator import (
     FX_PER_USD,

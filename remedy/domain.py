@@ -1,4 +1,4 @@
-"""Value types that flow through the decision pipeline.
+"""The words every layer shares: incidents, actions, kinds, faults and plans.
 
 Everything here is immutable and free of I/O so that the planner, the ranker, the guardrails
 and the model's feature code can share one definition of an incident and of a plan.
