@@ -40,13 +40,13 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.server import start_gunicorn  # noqa: E402
 from remedy import create_app  # noqa: E402
 from remedy.extensions import db  # noqa: E402
+from remedy.ledger.book import verify_ledger  # noqa: E402
+from remedy.ledger.budgets import BudgetService  # noqa: E402
 from remedy.ledger.periods import period_at  # noqa: E402
-from remedy.services.budgets import BudgetService  # noqa: E402
 from remedy.services.configs import ConfigService  # noqa: E402
 from remedy.services.keys import KeyService  # noqa: E402
-from remedy.services.ledger import verify_ledger  # noqa: E402
 from remedy.store.migrate import upgrade  # noqa: E402
-from remedy.store.models import (  # noqa: E402
+from remedy.store.tables import (  # noqa: E402
     CustomerCounter,
     LedgerEntry,
     PoolCounter,

@@ -44,11 +44,11 @@ from benchmarks.recommend import random_incident  # noqa: E402
 from benchmarks.server import start_gunicorn  # noqa: E402
 from remedy import create_app  # noqa: E402
 from remedy.extensions import db  # noqa: E402
-from remedy.services.budgets import BudgetService  # noqa: E402
+from remedy.ledger.budgets import BudgetService  # noqa: E402
 from remedy.services.configs import ConfigService  # noqa: E402
 from remedy.services.keys import KeyService  # noqa: E402
 from remedy.services.model_registry import seed_bundled  # noqa: E402
-from remedy.store.models import Decision  # noqa: E402
+from remedy.store.tables import Decision  # noqa: E402
 
 MODEL_DIR = tempfile.mkdtemp(prefix="remedy-load-models-")
 

@@ -30,12 +30,12 @@ from remedy import create_app  # noqa: E402
 from remedy.decisions.ranker import ValueSettings  # noqa: E402
 from remedy.decisions.record import incident_to_json  # noqa: E402
 from remedy.extensions import db  # noqa: E402
-from remedy.services.budgets import BudgetService  # noqa: E402
+from remedy.ledger.budgets import BudgetService  # noqa: E402
 from remedy.services.configs import ConfigService  # noqa: E402
 from remedy.services.model_registry import seed_bundled  # noqa: E402
-from remedy.services.whatif import WhatIfService  # noqa: E402
 from remedy.store.migrate import upgrade  # noqa: E402
-from remedy.store.models import Decision  # noqa: E402
+from remedy.store.tables import Decision  # noqa: E402
+from remedy.whatif.service import WhatIfService  # noqa: E402
 from tests.factories import default_document  # noqa: E402
 from training.simulator import FX_PER_USD, random_incident  # noqa: E402
 

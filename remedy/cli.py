@@ -38,7 +38,7 @@ def init(admin_label: str) -> None:
     from remedy.services.configs import ConfigService
     from remedy.services.keys import KeyService
     from remedy.store.migrate import upgrade
-    from remedy.store.models import ApiKey
+    from remedy.store.tables import ApiKey
 
     app = _app()
     url = app.config["DATABASE_URL"]
@@ -81,9 +81,9 @@ def _seed_default_pools(session) -> list[str]:  # type: ignore[no-untyped-def]
     """Create `default` monthly pools when no pool exists at all; return what was created."""
     import sqlalchemy as sa
 
-    from remedy.services.budgets import BudgetService
+    from remedy.ledger.budgets import BudgetService
     from remedy.services.configs import ConfigService
-    from remedy.store.models import BudgetPool
+    from remedy.store.tables import BudgetPool
 
     if session.scalar(sa.select(sa.func.count()).select_from(BudgetPool)):
         return []
@@ -268,8 +268,8 @@ def budgets_set(
 
     from remedy.errors import InvalidInput
     from remedy.extensions import db
+    from remedy.ledger.budgets import BudgetService
     from remedy.money import MoneyError, parse_amount
-    from remedy.services.budgets import BudgetService
 
     try:
         amount = parse_amount(limit)
@@ -294,12 +294,12 @@ def budgets_set(
 def budgets_list() -> None:
     """List every pool in effect: limit, reserved, committed, remaining and pace."""
     from remedy.extensions import db
-    from remedy.services.budgets import BudgetService
-    from remedy.store.models import utcnow
+    from remedy.ledger.budgets import BudgetService
+    from remedy.store.tables import utcnow
 
     app = _app()
     with app.app_context(), db.database(app).unit_of_work() as session:
-        pacing = app.extensions["remedy.engines"].engine(session).caps.pacing
+        pacing = app.extensions["remedy.engines"].engine(session).caps.limits.pacing
         for pool in BudgetService(session).overview(utcnow(), pacing):
             click.echo(
                 f"{pool['team']:<12} {pool['period_key']:<9} {pool['currency']} "
@@ -319,7 +319,7 @@ def ledger() -> None:
 def ledger_verify(show: int) -> None:
     """Recompute every balance from the ledger and check the invariants; exit 1 on failure."""
     from remedy.extensions import db
-    from remedy.services.ledger import verify_ledger
+    from remedy.ledger.book import verify_ledger
 
     app = _app()
     with app.app_context(), db.database(app).unit_of_work() as session:
@@ -383,7 +383,7 @@ def idempotency_purge(days: int) -> None:
 
     from remedy.extensions import db
     from remedy.services.idempotency import IdempotencyService
-    from remedy.store.models import utcnow
+    from remedy.store.tables import utcnow
 
     app = _app()
     with app.app_context(), db.database(app).unit_of_work() as session:
@@ -575,8 +575,8 @@ def whatif(
     from remedy.decisions.ranker import ValueSettings
     from remedy.errors import DomainError
     from remedy.extensions import db
-    from remedy.finance.dates import parse_moment
-    from remedy.services.whatif import WhatIfService
+    from remedy.ledger.periods import parse_moment
+    from remedy.whatif.service import WhatIfService
 
     try:
         start_at, end_at = parse_moment(start), parse_moment(end)
@@ -617,7 +617,7 @@ def whatif(
                 bar.close()
     click.echo(_comparison(result))
     if plot and "sweep" in result:
-        from remedy.finance.plot import plot_sweep
+        from remedy.whatif.plot import plot_sweep
 
         plot_sweep(result["sweep"], Path(plot))
         click.echo(f"sweep curve written to {plot}")

@@ -21,7 +21,7 @@ from remedy.extensions import db
 from remedy.services.configs import ConfigService
 from remedy.services.keys import KeyService
 from remedy.store.migrate import upgrade
-from remedy.store.models import Base
+from remedy.store.tables import Base
 
 PG_URL = os.environ.get("REMEDY_TEST_DATABASE_URL")
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]

@@ -23,11 +23,11 @@ from remedy.decisions.record import (
 from remedy.decisions.rules import RuleSet, load_rules
 from remedy.domain import FaultType, Incident, Kind
 from remedy.extensions import db
+from remedy.ledger.book import verify_ledger
+from remedy.ledger.budgets import BudgetService
 from remedy.ledger.verify import Report
-from remedy.services.budgets import BudgetService
 from remedy.services.configs import ConfigService
-from remedy.services.ledger import verify_ledger
-from remedy.store.models import Decision
+from remedy.store.tables import Decision
 
 
 def make_incident(**overrides: Any) -> Incident:

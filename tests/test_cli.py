@@ -221,7 +221,7 @@ def test_ledger_verify_passes_then_fails_on_a_tampered_counter(env):
 def test_ledger_expire_releases_overdue_reservations(env):
     from remedy import create_app
     from remedy.extensions import db
-    from remedy.store.models import Decision
+    from remedy.store.tables import Decision
     from tests.factories import decision_row
 
     run(env, "init")
@@ -264,7 +264,7 @@ def test_idempotency_purge_deletes_only_keys_older_than_the_window(env):
 
     from remedy import create_app
     from remedy.extensions import db
-    from remedy.store.models import IdempotencyKey, utcnow
+    from remedy.store.tables import IdempotencyKey, utcnow
 
     run(env, "init")
     app = create_app({"DATABASE_URL": env["REMEDY_DATABASE_URL"]})
@@ -305,7 +305,7 @@ def test_sigterm_lets_a_request_in_flight_finish(env):
     from remedy import create_app
     from remedy.decisions.record import incident_to_json
     from remedy.extensions import db
-    from remedy.store.models import utcnow
+    from remedy.store.tables import utcnow
     from tests.factories import decision_row, make_incident
 
     run(env, "init")

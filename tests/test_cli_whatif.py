@@ -9,7 +9,7 @@ import yaml
 from click.testing import CliRunner
 
 from remedy.cli import cli
-from remedy.store.models import utcnow
+from remedy.store.tables import utcnow
 from tests.factories import default_document
 
 

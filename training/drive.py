@@ -22,11 +22,11 @@ from tqdm.auto import tqdm
 from remedy.decisions.record import DecisionRecord, DecisionStatus
 from remedy.errors import Conflict
 from remedy.extensions import db
-from remedy.services.budgets import BudgetService
+from remedy.ledger.budgets import BudgetService
 from remedy.services.lifecycle import LifecycleService
 from remedy.services.outcomes import OutcomeService
 from remedy.services.recommendations import RecommendationService
-from remedy.store.models import Decision, utcnow
+from remedy.store.tables import Decision, utcnow
 from training.simulator import FX_PER_USD, random_incident, simulate_outcome
 
 ACTOR = "simulator"

@@ -32,7 +32,7 @@ from models.scorer import ModelScorer
 from remedy.decisions.ranker import PlanScorer, ValueSettings
 from remedy.decisions.record import DecisionRecord
 from remedy.domain import Incident, Plan
-from remedy.store.models import Decision, Outcome
+from remedy.store.tables import Decision, Outcome
 from training.fit import evaluate_holdout, fit_models, plot_calibration, plot_policy_values
 from training.logs import LoggedRows, time_split
 from training.offpolicy import Estimate, doubly_robust, ips, snips

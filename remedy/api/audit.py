@@ -11,7 +11,7 @@ from marshmallow import Schema, fields, validate
 
 from remedy.api.auth import roles
 from remedy.extensions import session
-from remedy.store.models import AuditEntry
+from remedy.store.tables import AuditEntry
 
 blp = Blueprint("audit", __name__, url_prefix="/v1", description="Audit log (admin)")
 

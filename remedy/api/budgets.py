@@ -14,10 +14,10 @@ from remedy.api.fields import Amount, currency_field
 from remedy.api.schemas import SLUG
 from remedy.errors import Forbidden, InvalidInput
 from remedy.extensions import session
+from remedy.ledger.budgets import BudgetService
 from remedy.ledger.pacing import PacingSettings
 from remedy.ledger.periods import PERIODS
-from remedy.services.budgets import BudgetService
-from remedy.store.models import utcnow
+from remedy.store.tables import utcnow
 
 blp = Blueprint("budgets", __name__, url_prefix="/v1", description="Budget pools (finance)")
 
@@ -106,7 +106,7 @@ class PoolListSchema(Schema):
 
 def _pacing() -> PacingSettings:
     """Return the active caps' pacing settings."""
-    return current_app.extensions["remedy.engines"].engine(session()).caps.pacing
+    return current_app.extensions["remedy.engines"].engine(session()).caps.limits.pacing
 
 
 @blp.route("/budgets")

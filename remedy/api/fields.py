@@ -7,7 +7,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
-from remedy.money import is_currency
+from remedy.money import from_minor, is_currency
 
 
 class Amount(fields.Field):
@@ -44,6 +44,22 @@ class Amount(fields.Field):
         return None if value is None else str(value)
 
 
+class MinorAmount(fields.Field):
+    """Money kept in minor units (ledger rows), written as a decimal string in the currency
+    named by the object's `currency`."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        """Document the field as a string in OpenAPI; it is output only."""
+        metadata = kwargs.pop("metadata", {})
+        super().__init__(
+            dump_only=True, metadata={"type": "string", "example": "49.90", **metadata}, **kwargs
+        )
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        """Write minor units as the currency's decimal string."""
+        return None if value is None else str(from_minor(value, obj.currency))
+
+
 class CurrencyCode(validate.Validator):
     """Accept only active ISO 4217 codes."""
 
@@ -75,7 +91,7 @@ class Moment(fields.Field):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         """Parse the moment as an aware UTC datetime."""
-        from remedy.finance.dates import parse_moment
+        from remedy.ledger.periods import parse_moment
 
         if not isinstance(value, str):
             raise self.make_error("invalid")

@@ -11,21 +11,20 @@ from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, g, request
+from flask import Response, current_app, g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from remedy.api.auth import current_principal, roles
-from remedy.api.fields import Amount, currency_field
+from remedy.api.fields import Amount, MinorAmount, currency_field
 from remedy.decisions.record import DecisionRecord, DecisionStatus
 from remedy.errors import NotFound
 from remedy.extensions import session
-from remedy.ledger.idempotency import KEY_PATTERN, fingerprint
 from remedy.observability import ACCEPTS, SPEND
-from remedy.services.idempotency import HEADER, IdempotencyService
-from remedy.services.lifecycle import LifecycleService, StepResult, reservation_view
-from remedy.store.models import Decision
+from remedy.services.idempotency import HEADER, KEY_PATTERN, IdempotencyService, fingerprint
+from remedy.services.lifecycle import LifecycleService, StepResult
+from remedy.store.tables import Decision
 
 blp = Blueprint(
     "lifecycle", __name__, url_prefix="/v1", description="Accept, approve, fulfil, cancel"
@@ -63,15 +62,15 @@ class NoteSchema(Schema):
 
 
 class ReservationSchema(Schema):
-    """The budget a decision holds."""
+    """The budget a decision holds (dumps a `Reservation` row)."""
 
     id = fields.String()
     state = fields.String()
-    pool = fields.String()
-    reserved = fields.String()
-    committed = fields.String()
-    requested = fields.String(allow_none=True)
-    expires_at = fields.String()
+    pool = fields.Function(lambda r: f"{r.pool_team}/{r.period_key}", dump_only=True)
+    reserved = MinorAmount(attribute="reserved_minor")
+    committed = MinorAmount(attribute="committed_minor")
+    requested = MinorAmount(attribute="requested_minor", allow_none=True)
+    expires_at = fields.DateTime()
 
 
 class LifecycleSchema(Schema):
@@ -108,39 +107,43 @@ def _body(result: StepResult) -> dict[str, Any]:
         "plan_id": plan_id,
         "currency": decision.currency,
         "total_cost": str(plan.total_cost) if plan else None,
-        "reservation": reservation_view(result.reservation) if result.reservation else None,
+        "reservation": result.reservation,
     }
 
 
 def _perform(
     headers: dict[str, Any], step: Callable[[LifecycleService, str], StepResult], note: str = ""
-) -> tuple[dict[str, Any], int, dict[str, str]]:
-    """Run a step in a write transaction, once per Idempotency-Key."""
+) -> tuple[Response, int, dict[str, str]]:
+    """Run a step in a write transaction, once per Idempotency-Key; answer it."""
     db = session()
     caps = current_app.extensions["remedy.engines"].engine(db).caps
     ttl = timedelta(seconds=current_app.config["RESERVATION_TTL_SECONDS"])
     service = LifecycleService(db, caps, ttl, note=note)
     service.begin()
     actor = current_principal().prefix
-    claim = None
-    if headers["key"] is not None:
-        idempotency = IdempotencyService(db)
-        body = request.get_json(silent=True) if request.content_length else None
-        claim, stored = idempotency.claim(
-            actor, headers["key"], fingerprint(request.method, request.path, body)
-        )
-        if stored is not None:
-            return stored.body or {}, stored.status_code or 200, {"Idempotent-Replayed": "true"}
-    result = step(service, actor)
-    answer = LifecycleSchema().dump(_body(result))
-    status = 202 if result.decision.status == DecisionStatus.OVERAGE_PENDING_APPROVAL else 200
-    if result.decision.status == DecisionStatus.FULFILLED and result.reservation is not None:
-        reservation = result.reservation
+    body = request.get_json(silent=True) if request.content_length else None
+
+    def run() -> tuple[dict[str, Any], int]:
+        """Take the step and dump its answer (stored as dumped, so a replay is identical)."""
+        result = step(service, actor)
+        _count_spend(result)
+        pending = result.decision.status == DecisionStatus.OVERAGE_PENDING_APPROVAL
+        return LifecycleSchema().dump(_body(result)), 202 if pending else 200
+
+    answer = IdempotencyService(db).once(
+        actor, headers["key"], fingerprint(request.method, request.path, body), run
+    )
+    # The body is dumped already (and stored so for replays): send it as it is.
+    replayed = {"Idempotent-Replayed": "true"} if answer.replayed else {}
+    return current_app.json.response(answer.body), answer.status, replayed
+
+
+def _count_spend(result: StepResult) -> None:
+    """Add a commit to the spend metric, in minor units by pool."""
+    reservation = result.reservation
+    if result.decision.status == DecisionStatus.FULFILLED and reservation is not None:
         pool = f"{reservation.pool_team}/{reservation.period_key}"
         SPEND.labels(pool, reservation.currency).inc(reservation.committed_minor)
-    if claim is not None:
-        IdempotencyService(db).complete(claim, status, answer)
-    return answer, status, {}
 
 
 @blp.route("/decisions/<decision_id>/accept")

@@ -16,7 +16,7 @@ from remedy.errors import Forbidden, NotFound
 from remedy.extensions import session
 from remedy.observability import DECISIONS
 from remedy.services.recommendations import RecommendationService, get_decision
-from remedy.store.models import Decision
+from remedy.store.tables import Decision
 
 blp = Blueprint("recommendations", __name__, url_prefix="/v1", description="Ranked remedy plans")
 

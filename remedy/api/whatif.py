@@ -15,7 +15,7 @@ from remedy.api.schemas import SLUG
 from remedy.decisions.ranker import ValueSettings
 from remedy.extensions import db
 from remedy.ledger.periods import PERIODS
-from remedy.services.whatif import WhatIfService
+from remedy.whatif.service import WhatIfService
 
 blp = Blueprint(
     "whatif", __name__, url_prefix="/v1", description="What-if replays of budget settings (finance)"

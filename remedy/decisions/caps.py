@@ -17,7 +17,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from catalog.validation import DataFileError, DecimalText, describe
 from remedy.domain import CONTACT_LEVELS, FaultType, Incident
-from remedy.ledger.pacing import PacingSettings
+from remedy.ledger.settings import LimitSettings
 from remedy.money import MoneyError, is_currency, quantize, to_minor
 
 _FAULTS = [f.value for f in FaultType]
@@ -121,18 +121,8 @@ class CapSettings:
     approval_threshold: dict[str, Decimal]
     document: dict[str, Any]
     effective_at: datetime | None = None
-    window_days: int = 90
-    window_limit: dict[str, Decimal] = field(default_factory=dict)  # no currency: no limit
-    contact_capacity: dict[str, int] = field(default_factory=dict)  # no level: unlimited
-    pacing: PacingSettings = PacingSettings()
-
-    def window_limit_for(self, currency: str) -> Decimal | None:
-        """Return the customer window's limit in `currency`, or None when there is none."""
-        return self.window_limit.get(currency)
-
-    def capacity_for(self, level: str) -> int | None:
-        """Return the daily personal-contact capacity of `level`, or None when unlimited."""
-        return self.contact_capacity.get(level)
+    # The limits shared across decisions (window, capacity, pacing), enforced by the ledger.
+    limits: LimitSettings = field(default_factory=LimitSettings)
 
     def supports(self, currency: str) -> bool:
         """Tell whether caps are configured for `currency`."""
@@ -222,8 +212,5 @@ def load_caps(document: dict[str, Any]) -> CapSettings:
         approval_threshold=data["approval_threshold"],
         document=document,
         effective_at=data["effective_at"],
-        window_days=window["days"] if window else 90,
-        window_limit=window["limit"] if window else {},
-        contact_capacity=data["contact_capacity"],
-        pacing=PacingSettings(data["pacing"]["strength"], data["pacing"]["max_price"]),
+        limits=LimitSettings.from_document(data),
     )

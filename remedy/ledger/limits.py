@@ -3,7 +3,7 @@
 Each state is a snapshot read under the ledger's locks (or, for recommendations, without them:
 advisory only). `broken_limits` names every limit a new reservation would break, in words a
 finance lead can act on; an empty list means it fits. The rules themselves are the `*_room` and
-`*_fits` functions: the ledger explains them, the what-if replay (remedy/finance/replay.py)
+`*_fits` functions: the ledger explains them, the what-if replay (remedy/whatif/replay.py)
 applies them to simulated balances, so both enforce one definition.
 """
 

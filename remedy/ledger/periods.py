@@ -52,3 +52,19 @@ def period_kind(key: str) -> str:
 def day_key(at: datetime) -> str:
     """Return the UTC calendar day of `at` as 'YYYY-MM-DD' (contact capacity is per day)."""
     return as_utc(at).date().isoformat()
+
+
+# A change scheduled "now" by a client whose clock runs a little behind ours is still accepted.
+EFFECTIVE_AT_GRACE = timedelta(seconds=60)
+
+
+def parse_moment(text: str) -> datetime:
+    """Parse 'YYYY-MM-DD' (UTC midnight) or an ISO 8601 date-time with a zone, as UTC."""
+    text = text.strip()
+    if len(text) == 10:
+        day = date.fromisoformat(text)
+        return datetime(day.year, day.month, day.day, tzinfo=UTC)
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError("a date-time needs a zone")
+    return moment.astimezone(UTC)

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from remedy.ledger.entries import KINDS, RESERVATION_STATES, Entry
 from remedy.ledger.periods import as_utc, day_key, period_kind
+from remedy.ledger.settings import LimitSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,12 +53,10 @@ class PoolLimit:
 
 @dataclass(frozen=True)
 class CapsLimits:
-    """One caps version's shared limits."""
+    """One caps version's shared limits and when it took effect."""
 
     effective_at: datetime
-    window_days: int
-    window_limit_minor: dict[str, int]  # currency -> limit; absent: unlimited
-    contact_capacity: dict[str, int]  # level -> per day; absent: unlimited
+    limits: LimitSettings
 
 
 class LimitsAt(Protocol):
@@ -169,7 +168,7 @@ def verify(
         if caps is None or caps.effective_at > at:
             fail(f"{where}: names caps version {entry.caps_version}, not in effect then")
         elif entry.contacts > 0 and entry.contact_level is not None:
-            allowed = caps.contact_capacity.get(entry.contact_level)
+            allowed = caps.limits.capacity_for(entry.contact_level)
             used = capacities[(entry.contact_level, day_key(state.start))]
             if allowed is not None and used > allowed:
                 fail(
@@ -204,10 +203,10 @@ def _check_raise(
     elif pool[0] + pool[1] > limit.limit_minor:
         fail(f"{where}: {label} at {pool[0] + pool[1]} of {limit.limit_minor}")
     caps = limits.caps(entry.caps_version)
-    window_limit = None if caps is None else caps.window_limit_minor.get(entry.currency)
+    window_limit = None if caps is None else caps.limits.window_limit_minor(entry.currency)
     if caps is None or window_limit is None:
         return
-    since = at - timedelta(days=caps.window_days)
+    since = at - timedelta(days=caps.limits.window_days)
     # Starts are in lock order, so almost but not exactly in time order: scan them all.
     used = sum(
         other.reserved + other.committed
@@ -217,7 +216,7 @@ def _check_raise(
     if used > window_limit:
         fail(
             f"{where}: customer {entry.customer_id} ({entry.currency}) at {used} of "
-            f"{window_limit} in {caps.window_days} days"
+            f"{window_limit} in {caps.limits.window_days} days"
         )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,12 +23,9 @@ from catalog.validation import DataFileError
 from remedy.decisions.caps import CapSettings, load_caps
 from remedy.decisions.rules import RuleSet, load_rules
 from remedy.errors import InvalidInput, NotFound
-from remedy.services import audit
-from remedy.store.models import ConfigVersion, utcnow
-
-# A scheduled change may not take effect in the past (history must not be rewritten); this much
-# clock skew between a client and the server is forgiven.
-CLOCK_SKEW = timedelta(seconds=60)
+from remedy.ledger.periods import EFFECTIVE_AT_GRACE
+from remedy.store import audit
+from remedy.store.tables import ConfigVersion, utcnow
 
 KINDS = ("catalog", "rules", "caps")
 
@@ -137,7 +134,8 @@ class ConfigService:
             raise InvalidInput(str(error), {kind: [str(error)]}) from None
         now = utcnow()
         effective_at = load_caps(document).effective_at if kind == "caps" else None
-        if effective_at is not None and effective_at < now - CLOCK_SKEW:
+        # A scheduled change may not take effect in the past: history is never rewritten.
+        if effective_at is not None and effective_at < now - EFFECTIVE_AT_GRACE:
             raise InvalidInput(
                 "effective_at is in the past", {"effective_at": ["must not be in the past"]}
             )

@@ -10,6 +10,11 @@ succeed once the cause is fixed). The same key with a different request is refus
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,9 +23,27 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from remedy.errors import Conflict, InvalidInput
-from remedy.store.models import IdempotencyKey
+from remedy.store.tables import IdempotencyKey
 
 HEADER = "Idempotency-Key"
+# Printable ASCII without spaces, as in the IETF Idempotency-Key draft's examples (UUIDs, ULIDs).
+KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+
+def fingerprint(method: str, path: str, body: Any) -> str:
+    """Return a SHA-256 over the method, the path and the canonical JSON of the body: what makes
+    two requests "the same"."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A step's answer: the JSON body, its status, and whether it is a stored one replayed."""
+
+    body: dict[str, Any]
+    status: int
+    replayed: bool
 
 
 class IdempotencyService:
@@ -52,6 +75,27 @@ class IdempotencyService:
                 {HEADER: ["was used with a different method, path or body"]},
             )
         return None, stored
+
+    def once(
+        self,
+        principal: str,
+        key: str | None,
+        fingerprint: str,
+        run: Callable[[], tuple[dict[str, Any], int]],
+    ) -> Answer:
+        """Run `run` once per (principal, key): a retry gets the stored answer, replayed.
+
+        Without a key `run` simply runs. `run` returns the answer's JSON body and status.
+        """
+        claim = None
+        if key is not None:
+            claim, stored = self.claim(principal, key, fingerprint)
+            if stored is not None:
+                return Answer(stored.body or {}, stored.status_code or 200, replayed=True)
+        body, status = run()
+        if claim is not None:
+            self.complete(claim, status, body)
+        return Answer(body, status, replayed=False)
 
     def complete(self, row: IdempotencyKey, status_code: int, body: dict[str, Any]) -> None:
         """Store the answer to replay for this key."""

@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from remedy.errors import InvalidInput, NotFound
-from remedy.services import audit
-from remedy.store.models import ApiKey, utcnow
+from remedy.store import audit
+from remedy.store.tables import ApiKey, utcnow
 
 ROLES = ("agent", "finance", "admin")
 

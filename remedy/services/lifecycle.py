@@ -10,7 +10,7 @@
     pending_approval | reserved | overage_pending_approval --cancel--> cancelled
     reserved | overage_pending_approval --(reservation TTL passes)--> expired
 
-Every money movement goes through `remedy.services.ledger` under its locks; overdue
+Every money movement goes through `remedy.ledger.book` under its locks; overdue
 reservations of a pool are released by the next write that locks that pool (and by
 `remedy ledger expire`). A limit that would break is a Conflict naming it under `limit`.
 """
@@ -30,13 +30,13 @@ from remedy.decisions.caps import CapSettings
 from remedy.decisions.record import HOLDING, DecisionRecord, StoredCandidate
 from remedy.decisions.record import DecisionStatus as S
 from remedy.errors import Conflict, InvalidInput, NotFound
+from remedy.ledger.book import Ledger, Locks, overdue
+from remedy.ledger.budgets import BudgetService, pool_state
 from remedy.ledger.limits import CapacityState, broken_limits, pool_breach, window_breach
-from remedy.ledger.periods import as_utc, day_key, period_at, period_kind
-from remedy.money import MoneyError, from_minor, to_minor
-from remedy.services import audit
-from remedy.services.budgets import BudgetService, pool_state
-from remedy.services.ledger import Ledger, Locks, overdue
-from remedy.store.models import BudgetPool, Decision, Reservation, new_id, utcnow
+from remedy.ledger.periods import as_utc, day_key, period_at
+from remedy.money import MoneyError, to_minor
+from remedy.store import audit
+from remedy.store.tables import Decision, Reservation, new_id, utcnow
 
 # Overdue reservations a write releases on its way (the rest wait for the next write or the CLI).
 EXPIRY_BATCH = 50
@@ -69,6 +69,7 @@ class LifecycleService:
         self.note = note
         self.session = session
         self.caps = caps
+        self.limits = caps.limits
         self.ttl = ttl
         self.clock = clock
         self.ledger = Ledger(session, clock)
@@ -192,7 +193,7 @@ class LifecycleService:
         amount = to_minor(candidate.total_cost, decision.currency)
         level = DecisionRecord.of(decision).contact_level(candidate)
         now = self.clock()
-        pool = self._pool_for(decision, now)
+        pool = self.budgets.pool_to_spend(decision.team, decision.currency, now)
         period = period_at(pool.period, now)
         locks = Locks(
             pools={(pool.team, decision.currency, period.key)},
@@ -207,20 +208,22 @@ class LifecycleService:
         self.ledger.lock(locks)  # customers, contact days, decisions
         locked = locks.decision_rows[decision.id]
         _expect(locked, reason, expected)
-        window = self.budgets.window_state(decision.customer_id, decision.currency, self.caps, now)
+        window = self.budgets.window_state(
+            decision.customer_id, decision.currency, self.limits, now
+        )
         locks.pools = pools
         self.ledger.lock(locks)  # then the pool periods, held until the commit
         if self._expire(locks, stale, "expiry") and any(
             r.customer_id == decision.customer_id for r in stale
         ):  # the customer had an overdue reservation: count the window again
             window = self.budgets.window_state(
-                decision.customer_id, decision.currency, self.caps, now
+                decision.customer_id, decision.currency, self.limits, now
             )
         counter = locks.pool_rows[(pool.team, decision.currency, period.key)]
         capacity = None
         if level:
             used = locks.capacity_rows[(level, day_key(now))].used
-            capacity = CapacityState(level, day_key(now), self.caps.capacity_for(level), used)
+            capacity = CapacityState(level, day_key(now), self.limits.capacity_for(level), used)
         breaches = broken_limits(amount, pool_state(pool, period, counter), window, capacity)
         if breaches:
             raise Conflict("The plan does not fit: " + "; ".join(breaches), {"limit": breaches})
@@ -259,14 +262,14 @@ class LifecycleService:
         now = self.clock()
         requested = reservation.requested_minor or 0
         extra = requested - reservation.reserved_minor
-        pool = self._pool_version_of(reservation, now)
+        pool = self.budgets.pool_of(reservation, now)
         counter = locks.pool_rows[
             (reservation.pool_team, reservation.currency, reservation.period_key)
         ]
         period = period_at(pool.period, now)
         state = pool_state(pool, period, counter)
         window = self.budgets.window_state(
-            reservation.customer_id, reservation.currency, self.caps, now
+            reservation.customer_id, reservation.currency, self.limits, now
         )
         breaches = [b for b in (pool_breach(extra, state), window_breach(extra, window)) if b]
         if breaches:
@@ -362,34 +365,6 @@ class LifecycleService:
         self.session.refresh(reservation)
         return locks, locks.decision_rows[reservation.decision_id]
 
-    def _pool_for(self, decision: Decision, at: datetime) -> BudgetPool:
-        """Return the pool a decision spends from, or refuse: finance sets a ceiling first."""
-        pool = self.budgets.resolve_pool(decision.team, decision.currency, at)
-        if pool is None:
-            message = (
-                f"no budget pool for team {decision.team} (nor a default pool) in "
-                f"{decision.currency}; finance sets one with PUT /v1/budgets/<team>"
-            )
-            raise Conflict(message, {"limit": [message]})
-        return pool
-
-    def _pool_version_of(self, reservation: Reservation, at: datetime) -> BudgetPool:
-        """Return the pool version in effect for a reservation's pool and period kind."""
-        pool = self.session.scalar(
-            sa.select(BudgetPool)
-            .where(
-                BudgetPool.team == reservation.pool_team,
-                BudgetPool.currency == reservation.currency,
-                BudgetPool.period == period_kind(reservation.period_key),
-                BudgetPool.effective_at <= at,
-            )
-            .order_by(BudgetPool.version.desc())
-            .limit(1)
-        )
-        if pool is None:
-            raise Conflict(f"no pool {reservation.pool_team} in {reservation.currency} in effect")
-        return pool
-
     def _transition(
         self, decision: Decision, status: str, actor: str, plan_id: str | None = None
     ) -> None:
@@ -446,21 +421,3 @@ def _actual_minor(decision: Decision, actual_cost: Decimal, currency: str | None
     if errors:
         raise InvalidInput("Invalid fields: " + ", ".join(sorted(errors)), errors)
     return minor
-
-
-def reservation_view(reservation: Reservation) -> dict[str, Any]:
-    """A reservation's amounts as decimal strings."""
-    c = reservation.currency
-    return {
-        "id": reservation.id,
-        "state": reservation.state,
-        "pool": f"{reservation.pool_team}/{reservation.period_key}",
-        "reserved": str(from_minor(reservation.reserved_minor, c)),
-        "committed": str(from_minor(reservation.committed_minor, c)),
-        "requested": (
-            None
-            if reservation.requested_minor is None
-            else str(from_minor(reservation.requested_minor, c))
-        ),
-        "expires_at": as_utc(reservation.expires_at).isoformat(),
-    }

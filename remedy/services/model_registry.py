@@ -22,8 +22,8 @@ from models.artifact import CARD_FILE, MODEL_FILE, ModelLoadError, load_artifact
 from models.scorer import ModelScorer
 from remedy.decisions.ranker import HeuristicPrior, PlanScorer
 from remedy.errors import Conflict, InvalidInput, NotFound
-from remedy.services import audit
-from remedy.store.models import ModelPromotion, ModelVersion
+from remedy.store import audit
+from remedy.store.tables import ModelPromotion, ModelVersion
 
 log = logging.getLogger(__name__)
 

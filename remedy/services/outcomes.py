@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 from remedy.decisions.record import GIVEN
 from remedy.errors import Conflict, InvalidInput, NotFound
 from remedy.money import MoneyError, to_minor
-from remedy.services import audit
-from remedy.store.models import Decision, Outcome, utcnow
+from remedy.store import audit
+from remedy.store.tables import Decision, Outcome, utcnow
 
 # Clocks differ a little between help desks and us; further in the future is a typo.
-CLOCK_SKEW = timedelta(hours=24)
+OBSERVED_AT_SKEW = timedelta(hours=24)
 
 
 def outcome_view(outcome: Outcome, currency: str) -> dict[str, Any]:
@@ -67,7 +67,7 @@ class OutcomeService:
                 {"decision_id": [f"not accepted (status {decision.status})"]},
             )
         now = utcnow()
-        if observed_at > now + CLOCK_SKEW:
+        if observed_at > now + OBSERVED_AT_SKEW:
             raise InvalidInput("observed_at is in the future", {"observed_at": ["in the future"]})
         if observed_at < decision.created_at:
             raise InvalidInput(

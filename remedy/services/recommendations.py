@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from remedy.decisions.budget_fit import drop_misfits, misfit_note, pacing_effect
 from remedy.decisions.engine import Candidate as EngineCandidate
 from remedy.decisions.engine import CurrencyNotConfigured, DecisionEngine, DecisionResult
 from remedy.decisions.exploration import ExplorationPolicy, shown_order
@@ -29,9 +30,8 @@ from remedy.decisions.record import (
 from remedy.decisions.talking_points import talking_points
 from remedy.domain import Incident
 from remedy.errors import InvalidInput, NotFound
-from remedy.ledger.fit import drop_misfits, misfit_note, pacing_effect
-from remedy.services.budgets import BudgetService
-from remedy.store.models import Decision, utcnow
+from remedy.ledger.budgets import BudgetService
+from remedy.store.tables import Decision, utcnow
 
 
 class RecommendationService:
@@ -61,7 +61,7 @@ class RecommendationService:
                 {"incident.currency": [f"no caps are configured for {incident.currency}"]},
             )
         headroom = BudgetService(self.session).headroom(
-            incident.team, incident.customer_id, incident.currency, caps, at or utcnow()
+            incident.team, incident.customer_id, incident.currency, caps.limits, at or utcnow()
         )
         price = headroom.pace.price if headroom.pace else Decimal(1)
         try:

@@ -20,7 +20,7 @@ from remedy.decisions.record import DecisionRecord
 from remedy.errors import InvalidInput
 from remedy.ledger.periods import as_utc, period_at
 from remedy.money import from_minor, to_minor
-from remedy.store.models import Decision, Outcome, Reservation
+from remedy.store.tables import Decision, Outcome, Reservation
 
 GROUPS = ("period", "team", "fault_type", "category", "kind")
 PERIOD_KINDS = ("day", "week", "month")

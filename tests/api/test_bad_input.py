@@ -2,7 +2,7 @@
 
 import pytest
 
-from remedy.store.models import Decision
+from remedy.store.tables import Decision
 from tests.conftest import incident_payload, row_count
 
 

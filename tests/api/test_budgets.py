@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from remedy.extensions import db
 from remedy.services.keys import KeyService
-from remedy.store.models import AuditEntry, BudgetPool, ConfigVersion
+from remedy.store.tables import AuditEntry, BudgetPool, ConfigVersion
 from tests.conftest import row_count
 from tests.factories import default_document
 

@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 
 from remedy.extensions import db
-from remedy.store.models import AuditEntry, ConfigVersion
+from remedy.store.tables import AuditEntry, ConfigVersion
 from tests.conftest import incident_payload, row_count
 from tests.factories import default_document
 

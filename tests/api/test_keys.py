@@ -4,7 +4,7 @@ import sqlalchemy as sa
 
 from remedy.extensions import db
 from remedy.services.keys import hash_key
-from remedy.store.models import ApiKey, AuditEntry
+from remedy.store.tables import ApiKey, AuditEntry
 from tests.conftest import incident_payload
 
 

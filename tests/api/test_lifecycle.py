@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from remedy.extensions import db
-from remedy.store.models import (
+from remedy.store.tables import (
     AuditEntry,
     Decision,
     IdempotencyKey,

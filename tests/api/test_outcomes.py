@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from remedy.extensions import db
-from remedy.store.models import AuditEntry, Outcome
+from remedy.store.tables import AuditEntry, Outcome
 from tests.conftest import incident_payload, row_count
 from tests.factories import set_pool
 

@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 from remedy.extensions import db
-from remedy.store.models import Decision
+from remedy.store.tables import Decision
 from tests.conftest import incident_payload, row_count
 
 

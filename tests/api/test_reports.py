@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from remedy.extensions import db
-from remedy.store.models import Reservation, utcnow
+from remedy.store.tables import Reservation, utcnow
 from training.drive import drive
 
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from remedy.decisions.record import DecisionRecord
 from remedy.extensions import db
-from remedy.store.models import Decision, LedgerEntry, Reservation, utcnow
+from remedy.store.tables import Decision, LedgerEntry, Reservation, utcnow
 from tests.conftest import row_count
 from tests.factories import default_document, set_caps
 from training.drive import drive

@@ -120,17 +120,17 @@ def test_a_caps_document_written_before_the_ledger_still_loads():
     for key in ("customer_window", "contact_capacity", "pacing"):
         del document[key]
     caps = load_caps(document)
-    assert caps.window_limit_for("EUR") is None
-    assert caps.capacity_for("executive") is None
-    assert (caps.pacing.strength, caps.pacing.max_price) == (Decimal("1"), Decimal("3"))
+    assert caps.limits.window_limit_for("EUR") is None
+    assert caps.limits.capacity_for("executive") is None
+    assert (caps.limits.pacing.strength, caps.limits.pacing.max_price) == (Decimal("1"), Decimal("3"))
     assert caps.effective_at is None
 
 
 def test_the_default_caps_limit_windows_and_senior_contacts():
     caps = default_caps()
-    assert (caps.window_days, caps.window_limit_for("EUR")) == (90, Decimal("1500.00"))
-    assert (caps.capacity_for("manager"), caps.capacity_for("executive")) == (40, 5)
-    assert caps.capacity_for("agent") is None
+    assert (caps.limits.window_days, caps.limits.window_limit_for("EUR")) == (90, Decimal("1500.00"))
+    assert (caps.limits.capacity_for("manager"), caps.limits.capacity_for("executive")) == (40, 5)
+    assert caps.limits.capacity_for("agent") is None
 
 
 def test_what_rules_require_is_outside_the_cap():

@@ -7,9 +7,9 @@ import numpy as np
 from remedy.decisions.caps import load_caps
 from remedy.decisions.engine import DecisionEngine
 from remedy.decisions.ranker import HeuristicPrior, PlanRanker
-from remedy.finance.parallel import decide_many
-from remedy.finance.replay import set_path
-from remedy.finance.scoring import CachingScorer
+from remedy.whatif.parallel import decide_many
+from remedy.whatif.replay import set_path
+from remedy.whatif.scoring import CachingScorer
 from tests.factories import default_caps, default_catalog, default_rules
 from training.simulator import random_incident
 

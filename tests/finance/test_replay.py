@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 
 from remedy.decisions.caps import CapSettings
 from remedy.domain import FaultType, Incident
-from remedy.finance.replay import (
+from remedy.ledger.settings import LimitSettings
+from remedy.money import to_minor
+from remedy.whatif.replay import (
     Choice,
     Decided,
     LoggedIncident,
@@ -23,7 +25,6 @@ from remedy.finance.replay import (
     spend,
     undominated,
 )
-from remedy.money import to_minor
 from tests.factories import default_caps
 
 T0 = datetime(2026, 11, 2, 9, tzinfo=UTC)  # a Monday morning
@@ -89,12 +90,12 @@ def _decided(*choices: Choice) -> Decided:
 def _caps(
     days: int = 30, window: str | None = None, capacity: dict[str, int] | None = None
 ) -> CapSettings:
-    return dataclasses.replace(
-        default_caps(),
+    limits = LimitSettings(
         window_days=days,
         window_limit={} if window is None else {"EUR": Decimal(window)},
         contact_capacity=capacity or {},
     )
+    return dataclasses.replace(default_caps(), limits=limits)
 
 
 def _spend(

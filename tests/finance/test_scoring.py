@@ -7,8 +7,8 @@ from decimal import Decimal
 from remedy.decisions.caps import load_caps
 from remedy.decisions.engine import DecisionEngine
 from remedy.decisions.ranker import HeuristicPrior, PlanRanker
-from remedy.finance.parallel import decide_many
-from remedy.finance.scoring import CachingScorer
+from remedy.whatif.parallel import decide_many
+from remedy.whatif.scoring import CachingScorer
 from tests.factories import default_catalog, default_document, default_rules, make_incident
 
 INCIDENTS = [

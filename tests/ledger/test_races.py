@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from remedy.extensions import db
-from remedy.store.models import Decision, LedgerEntry, PoolCounter, Reservation
+from remedy.store.tables import Decision, LedgerEntry, PoolCounter, Reservation
 from tests.factories import decision_row, set_caps, set_pool, store, verify
 from tests.ledger import workers
 

@@ -1,8 +1,10 @@
 """Verification recomputes balances from the entries and names each broken invariant."""
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from remedy.ledger.entries import Entry
+from remedy.ledger.settings import LimitSettings
 from remedy.ledger.verify import CapsLimits, Counters, PoolLimit, ReservationRow, verify
 
 T0 = datetime(2026, 11, 10, tzinfo=UTC)
@@ -17,7 +19,7 @@ class Limits:
     def caps(self, version):
         if version != 1:
             return None
-        return CapsLimits(T0, 30, {"EUR": 5000}, {"manager": 1})
+        return CapsLimits(T0, LimitSettings(30, {"EUR": Decimal("50.00")}, {"manager": 1}))
 
 
 def entry(id, kind, amount, reservation="r1", customer="c1", at=T0, contacts=0, level=None):

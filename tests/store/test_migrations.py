@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from remedy.store.models import Base
+from remedy.store.tables import Base
 
 
 def test_migrated_schema_matches_the_models(database_url):

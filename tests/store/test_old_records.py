@@ -16,7 +16,7 @@ from remedy.decisions.ranker import HeuristicPrior, ValueSettings
 from remedy.decisions.record import DecisionRecord, DroppedBy
 from remedy.extensions import db
 from remedy.store.migrate import downgrade, upgrade
-from remedy.store.models import Decision, utcnow
+from remedy.store.tables import Decision, utcnow
 from training.drive import drive
 from training.from_logs import load_logged, train_from_logs
 

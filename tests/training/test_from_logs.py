@@ -9,7 +9,7 @@ from models.artifact import load_artifact
 from remedy.cli import cli
 from remedy.decisions.ranker import HeuristicPrior, ValueSettings
 from remedy.extensions import db
-from remedy.store.models import Outcome
+from remedy.store.tables import Outcome
 from tests.conftest import row_count
 from training.drive import drive
 from training.from_logs import load_logged, promotion_verdict, train_from_logs

@@ -6,8 +6,8 @@ import os
 
 from alembic import context
 
-from remedy.store.models import Base
 from remedy.store.session import make_engine
+from remedy.store.tables import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from remedy.store.models import AuditEntry
+from remedy.store.tables import AuditEntry
 
 
 def record(

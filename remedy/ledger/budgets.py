@@ -14,15 +14,22 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from remedy.decisions.caps import CapSettings
-from remedy.errors import InvalidInput, NotFound
+from remedy.errors import Conflict, InvalidInput, NotFound
 from remedy.ledger.limits import CapacityState, Headroom, PoolState, WindowState
 from remedy.ledger.pacing import PacingSettings, pace
-from remedy.ledger.periods import PERIODS, Period, as_utc, day_key, period_at
+from remedy.ledger.periods import (
+    EFFECTIVE_AT_GRACE,
+    PERIODS,
+    Period,
+    as_utc,
+    day_key,
+    period_at,
+    period_kind,
+)
+from remedy.ledger.settings import LimitSettings
 from remedy.money import MoneyError, from_minor, is_currency, to_minor
-from remedy.services import audit
-from remedy.services.configs import CLOCK_SKEW
-from remedy.store.models import BudgetPool, CapacityCounter, PoolCounter, Reservation, utcnow
+from remedy.store import audit
+from remedy.store.tables import BudgetPool, CapacityCounter, PoolCounter, Reservation, utcnow
 
 DEFAULT_TEAM = "default"
 # No pool is larger than this many units of its currency (a guard against typos).
@@ -68,6 +75,34 @@ class BudgetService:
             pool = self.pool_version(DEFAULT_TEAM, currency, at)
         return pool
 
+    def pool_to_spend(self, team: str, currency: str, at: datetime) -> BudgetPool:
+        """Return the pool a team spends from in `currency`, or refuse: finance sets one first."""
+        pool = self.resolve_pool(team, currency, at)
+        if pool is None:
+            message = (
+                f"no budget pool for team {team} (nor a default pool) in {currency}; "
+                "finance sets one with PUT /v1/budgets/<team>"
+            )
+            raise Conflict(message, {"limit": [message]})
+        return pool
+
+    def pool_of(self, reservation: Reservation, at: datetime) -> BudgetPool:
+        """Return the pool version in effect for a reservation's pool and period kind."""
+        pool = self.session.scalar(
+            sa.select(BudgetPool)
+            .where(
+                BudgetPool.team == reservation.pool_team,
+                BudgetPool.currency == reservation.currency,
+                BudgetPool.period == period_kind(reservation.period_key),
+                BudgetPool.effective_at <= at,
+            )
+            .order_by(BudgetPool.version.desc())
+            .limit(1)
+        )
+        if pool is None:
+            raise Conflict(f"no pool {reservation.pool_team} in {reservation.currency} in effect")
+        return pool
+
     def set_pool(
         self,
         team: str,
@@ -80,7 +115,7 @@ class BudgetService:
         """Store a new version of a team's pool in `currency`; audit old and new."""
         errors = _pool_errors(period, limit, currency)
         now = utcnow()
-        if effective_at is not None and as_utc(effective_at) < now - CLOCK_SKEW:
+        if effective_at is not None and as_utc(effective_at) < now - EFFECTIVE_AT_GRACE:
             errors["effective_at"] = ["must not be in the past"]
         if errors:
             raise InvalidInput("Invalid fields: " + ", ".join(sorted(errors)), errors)
@@ -222,7 +257,7 @@ class BudgetService:
         return self.session.get(PoolCounter, (team, currency, period_key))
 
     def headroom(
-        self, team: str, customer_id: str, currency: str, caps: CapSettings, at: datetime
+        self, team: str, customer_id: str, currency: str, limits: LimitSettings, at: datetime
     ) -> Headroom:
         """Return what is left for a decision (read without locks: advisory, for ranking)."""
         pool = self.resolve_pool(team, currency, at)
@@ -231,9 +266,9 @@ class BudgetService:
             period = period_at(pool.period, at)
             state = pool_state(pool, period, self._counter(pool.team, currency, period.key))
             current = pace(
-                state.held_minor, state.limit_minor, period.elapsed_share(at), caps.pacing
+                state.held_minor, state.limit_minor, period.elapsed_share(at), limits.pacing
             )
-        window = self.window_state(customer_id, currency, caps, at)
+        window = self.window_state(customer_id, currency, limits, at)
         day = day_key(at)
         used = dict(
             self.session.execute(
@@ -244,15 +279,15 @@ class BudgetService:
         )
         capacities = {
             level: CapacityState(level, day, capacity, used.get(level, 0))
-            for level, capacity in caps.contact_capacity.items()
+            for level, capacity in limits.contact_capacity.items()
         }
         return Headroom(state, window, capacities, current)
 
     def window_state(
-        self, customer_id: str, currency: str, caps: CapSettings, at: datetime
+        self, customer_id: str, currency: str, limits: LimitSettings, at: datetime
     ) -> WindowState:
         """Return what `customer_id` holds in the rolling window ending at `at`."""
-        limit = caps.window_limit_for(currency)
+        limit = limits.window_limit_minor(currency)
         used = 0
         if limit is not None:
             used = self.session.scalar(
@@ -263,14 +298,14 @@ class BudgetService:
                 ).where(
                     Reservation.customer_id == customer_id,
                     Reservation.currency == currency,
-                    Reservation.created_at > at - timedelta(days=caps.window_days),
+                    Reservation.created_at > at - timedelta(days=limits.window_days),
                 )
             )
         return WindowState(
             customer_id,
             currency,
-            caps.window_days,
-            None if limit is None else to_minor(limit, currency),
+            limits.window_days,
+            limit,
             int(used),
         )
 

@@ -25,9 +25,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from remedy.decisions.caps import load_caps
 from remedy.ledger.entries import Entry, effect
 from remedy.ledger.periods import as_utc, day_key
+from remedy.ledger.settings import LimitSettings
 from remedy.ledger.verify import (
     CapsLimits,
     Counters,
@@ -36,8 +36,8 @@ from remedy.ledger.verify import (
     ReservationRow,
     verify,
 )
-from remedy.money import to_minor
-from remedy.store.models import (
+from remedy.store.session import begin_snapshot, begin_write
+from remedy.store.tables import (
     BudgetPool,
     CapacityCounter,
     ConfigVersion,
@@ -48,7 +48,6 @@ from remedy.store.models import (
     Reservation,
     utcnow,
 )
-from remedy.store.session import begin_snapshot, begin_write
 
 PoolKey = tuple[str, str, str]  # team, currency, period key
 CustomerKey = tuple[str, str]  # customer id, currency
@@ -217,12 +216,8 @@ class HistoricalLimits:
         }
         self._caps: dict[int, CapsLimits] = {}
         for row in session.scalars(sa.select(ConfigVersion).where(ConfigVersion.kind == "caps")):
-            caps = load_caps(row.document)
             self._caps[row.version] = CapsLimits(
-                effective_at=as_utc(row.effective_at),
-                window_days=caps.window_days,
-                window_limit_minor={c: to_minor(v, c) for c, v in caps.window_limit.items()},
-                contact_capacity=dict(caps.contact_capacity),
+                as_utc(row.effective_at), LimitSettings.from_document(row.document)
             )
 
     def pool(self, team: str, currency: str, version: int) -> PoolLimit | None:

@@ -4,7 +4,7 @@ Reads only: the caller's session is rolled back at the end, so nothing is ever w
 logged incident is decided again by an engine built from the proposed (or current) documents and
 the current ranker, with exploration off, and spending is simulated in time order against the
 proposed (or current) pool limits and the caps' customer window and contact capacity (see
-remedy/finance/replay.py).
+remedy/whatif/replay.py).
 """
 
 from __future__ import annotations
@@ -23,8 +23,11 @@ from remedy.decisions.engine import DecisionEngine
 from remedy.decisions.ranker import PlanRanker, PlanScorer, ValueSettings
 from remedy.decisions.record import incident_from_json
 from remedy.errors import InvalidInput
-from remedy.finance.parallel import decide_many
-from remedy.finance.replay import (
+from remedy.money import MoneyError, from_minor, to_minor
+from remedy.services.configs import KINDS, ConfigService, validate_set
+from remedy.store.tables import BudgetPool, Decision, utcnow
+from remedy.whatif.parallel import decide_many
+from remedy.whatif.replay import (
     MAX_SWEEP_POINTS,
     LoggedIncident,
     PoolLimit,
@@ -33,10 +36,7 @@ from remedy.finance.replay import (
     set_path,
     spend,
 )
-from remedy.finance.scoring import CachingScorer
-from remedy.money import MoneyError, from_minor, to_minor
-from remedy.services.configs import KINDS, ConfigService, validate_set
-from remedy.store.models import BudgetPool, Decision, utcnow
+from remedy.whatif.scoring import CachingScorer
 
 
 class WhatIfService:

@@ -33,6 +33,7 @@ from remedy.ledger.limits import (
     window_fits,
 )
 from remedy.ledger.periods import as_utc, day_key, period_at
+from remedy.ledger.settings import LimitSettings
 from remedy.money import to_minor
 
 DEFAULT_TEAM = "default"
@@ -233,9 +234,9 @@ class SimulatedBalances:
     has a personal contact, in that level's capacity of the UTC day.
     """
 
-    def __init__(self, caps: CapSettings | None) -> None:
-        """Start empty; `caps` None: no customer window and no contact capacity."""
-        self.caps = caps
+    def __init__(self, limits: LimitSettings | None) -> None:
+        """Start empty; `limits` None: no customer window and no contact capacity."""
+        self.limits = limits
         self._pool_limits: dict[tuple[str, str], int] = {}
         self._window_limits: dict[str, int | None] = {}
         self._spent: defaultdict[tuple[str, str, str], int] = defaultdict(int)
@@ -254,11 +255,12 @@ class SimulatedBalances:
 
     def window(self, customer_id: str, currency: str, at: datetime) -> WindowState:
         """Return what the customer received in the rolling window ending at `at`."""
-        caps = self.caps
-        days = 0 if caps is None else caps.window_days
+        limits = self.limits
+        days = 0 if limits is None else limits.window_days
         if currency not in self._window_limits:
-            limit = None if caps is None else caps.window_limit_for(currency)
-            self._window_limits[currency] = None if limit is None else to_minor(limit, currency)
+            self._window_limits[currency] = (
+                None if limits is None else limits.window_limit_minor(currency)
+            )
         limit_minor = self._window_limits[currency]
         if limit_minor is None:
             return WindowState(customer_id, currency, days, None, 0)
@@ -272,7 +274,7 @@ class SimulatedBalances:
 
     def capacity(self, level: str, at: datetime) -> CapacityState:
         """Return the day's personal-contact capacity at `level`."""
-        limit = None if self.caps is None else self.caps.capacity_for(level)
+        limit = None if self.limits is None else self.limits.capacity_for(level)
         day = day_key(at)
         return CapacityState(level, day, limit, self._contacts[(level, day)])
 
@@ -323,7 +325,7 @@ def spend(
     window and the daily contact capacity.
     """
     report = ReplayReport()
-    balances = SimulatedBalances(caps)
+    balances = SimulatedBalances(None if caps is None else caps.limits)
     for logged, decision in zip(incidents, decided, strict=True):
         incident = logged.incident
         report.decisions += 1

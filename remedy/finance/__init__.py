@@ -1,1 +1,0 @@
-"""Finance's tools over logged decisions: what-if replays of proposed settings (plain Python)."""

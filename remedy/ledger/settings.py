@@ -1,0 +1,57 @@
+"""The limits shared across decisions, as one caps version sets them: the customer window, the
+contact capacity per day and budget pacing. Typed once here; the caps loader, the ledger, its
+verification and the what-if replay all read this one type."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from remedy.ledger.pacing import PacingSettings
+from remedy.money import to_minor
+
+DEFAULT_WINDOW_DAYS = 90
+
+
+@dataclass(frozen=True)
+class LimitSettings:
+    """Window, capacity and pacing of one caps version (absent parts mean no limit)."""
+
+    window_days: int = DEFAULT_WINDOW_DAYS
+    window_limit: dict[str, Decimal] = field(default_factory=dict)  # no currency: no limit
+    contact_capacity: dict[str, int] = field(default_factory=dict)  # no level: unlimited
+    pacing: PacingSettings = PacingSettings()
+
+    def window_limit_for(self, currency: str) -> Decimal | None:
+        """Return the customer window's limit in `currency`, or None when there is none."""
+        return self.window_limit.get(currency)
+
+    def window_limit_minor(self, currency: str) -> int | None:
+        """The window's limit in minor units of `currency`, or None when there is none."""
+        limit = self.window_limit.get(currency)
+        return None if limit is None else to_minor(limit, currency)
+
+    def capacity_for(self, level: str) -> int | None:
+        """Return the daily personal-contact capacity of `level`, or None when unlimited."""
+        return self.contact_capacity.get(level)
+
+    @classmethod
+    def from_document(cls, document: dict[str, Any]) -> LimitSettings:
+        """Read the shared limits of a caps document already validated by `load_caps`."""
+        window = document.get("customer_window")
+        pacing = document.get("pacing") or {}
+        defaults = PacingSettings()
+        return cls(
+            window_days=int(window["days"]) if window else DEFAULT_WINDOW_DAYS,
+            window_limit=(
+                {c: Decimal(str(v)) for c, v in window["limit"].items()} if window else {}
+            ),
+            contact_capacity={
+                k: int(v) for k, v in (document.get("contact_capacity") or {}).items()
+            },
+            pacing=PacingSettings(
+                Decimal(str(pacing.get("strength", defaults.strength))),
+                Decimal(str(pacing.get("max_price", defaults.max_price))),
+            ),
+        )

@@ -1,0 +1,1 @@
+"""What-if: replay logged decisions under proposed caps, rules or pools."""
