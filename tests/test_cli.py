@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from prometheus_client import CollectorRegistry
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from remedy.cli import cli
 
@@ -291,7 +293,29 @@ def test_idempotency_purge_deletes_only_keys_older_than_the_window(env):
     db.database(app).dispose()
 
 
-def test_sigterm_lets_a_request_in_flight_finish(env):
+def model_loaded(metrics_dir: Path) -> bool:
+    """Tell whether a worker has loaded a model: its `remedy_model_info` sample is 1."""
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, path=str(metrics_dir))
+    return any(
+        sample.name == "remedy_model_info" and sample.value == 1
+        for metric in registry.collect()
+        for sample in metric.samples
+    )
+
+
+def wait_until(ready, process: subprocess.Popen, what: str, timeout: float = 30) -> None:
+    """Poll `ready()` until it holds; fail if the server exits or `timeout` passes first."""
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if process.poll() is not None:
+            raise AssertionError(f"server exited: {process.stderr.read().decode()}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen within {timeout}s")
+        time.sleep(0.05)
+
+
+def test_sigterm_lets_a_request_in_flight_finish(env, tmp_path: Path):
     """Graceful shutdown: a long what-if replay answers in full after SIGTERM; then it exits 0.
 
     The worker finishes the request it holds (`remedy serve` sets a 30 s graceful timeout) and
@@ -323,7 +347,10 @@ def test_sigterm_lets_a_request_in_flight_finish(env):
             row.created_at = now - timedelta(minutes=n)
             session.add(row)
     db.database(app).dispose()
-    process, port = start_serve(env, workers=1)
+    # The worker writes its metric samples here; the test reads them to see it start the replay.
+    metrics_dir = tmp_path / "metrics"
+    metrics_dir.mkdir()
+    process, port = start_serve({**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}, workers=1)
     answer: dict = {}
 
     def replay() -> None:
@@ -346,7 +373,9 @@ def test_sigterm_lets_a_request_in_flight_finish(env):
         wait_for(f"http://127.0.0.1:{port}/healthz", process)
         client = threading.Thread(target=replay)
         client.start()
-        time.sleep(0.5)  # the worker has the request and is replaying
+        # The replay request is the first to need the promoted model: once the worker has
+        # loaded it, the worker holds the request and goes straight on to replay.
+        wait_until(lambda: model_loaded(metrics_dir), process, "loading the model for the replay")
         process.send_signal(signal.SIGTERM)
         signalled = time.monotonic()
         client.join(timeout=60)

@@ -30,7 +30,7 @@ from training.fit import evaluate_holdout, fit_models, plot_calibration, plot_po
 from training.logs import EpsilonGreedy, simulate_logs, time_split
 
 DEFAULT_SEED = 20250101
-LITERATURE = "shared/research/service-recovery-literature.md"
+LITERATURE = "docs/research.md"
 
 
 def build_bundle(

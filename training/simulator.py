@@ -1,9 +1,9 @@
 """A simulated world of failures and customers, for the day-one model and for tests.
 
 There are no real outcome labels yet (the CFPB data has no retention outcome nor relief amount,
-literature section B), so the bundled model learns from a simulator whose response curves rest on
-the findings in shared/research/service-recovery-literature.md; `#n` below cites row n of its
-table. Shapes follow the evidence; the numbers are rough by the literature's own account.
+docs/research.md section B), so the bundled model learns from a simulator whose response curves
+rest on the findings in docs/research.md; `#n` below cites row n of its table. Shapes follow the
+evidence; the numbers are rough by the literature's own account.
 
 How the simulator differs from `HeuristicPrior` (so a model trained on it can beat the prior):
 

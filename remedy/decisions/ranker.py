@@ -108,8 +108,7 @@ class PlanRanker:
         )
 
 
-# Weights of the heuristic prior; each cites the row of
-# shared/research/service-recovery-literature.md it rests on.
+# Weights of the heuristic prior; each cites the row of docs/research.md it rests on (#n).
 _FAULT_WEIGHT = {  # #8: compensation buys loyalty mainly when the firm is responsible
     FaultType.COMPANY: 1.0,
     FaultType.PARTNER: 0.8,

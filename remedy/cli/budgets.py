@@ -1,0 +1,63 @@
+"""`remedy budgets`: set and list budget pools."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import click
+
+from remedy.cli.common import current_or_new_app
+from remedy.errors import InvalidInput
+from remedy.extensions import db
+from remedy.ledger.budgets import BudgetService
+from remedy.money import MoneyError, parse_amount
+from remedy.store.tables import utcnow
+
+
+@click.group()
+def budgets() -> None:
+    """Set and list budget pools."""
+
+
+@budgets.command("set")
+@click.argument("team")
+@click.option("--period", type=click.Choice(["week", "month"]), required=True)
+@click.option("--limit", "limit", required=True, help="Decimal amount, e.g. 5000.00.")
+@click.option("--currency", required=True, help="ISO 4217 code, e.g. EUR.")
+@click.option("--effective-at", type=click.DateTime(), default=None, help="UTC; default now.")
+def budgets_set(
+    team: str, period: str, limit: str, currency: str, effective_at: datetime | None
+) -> None:
+    """Set TEAM's pool in a currency (a new, audited version; `default` is the fallback pool)."""
+    try:
+        amount = parse_amount(limit)
+    except MoneyError as error:
+        raise click.BadParameter(str(error), param_hint="--limit") from None
+    when = effective_at.replace(tzinfo=UTC) if effective_at else None
+    app = current_or_new_app()
+    try:
+        with app.app_context(), db.database(app).unit_of_work() as session:
+            pool = BudgetService(session).set_pool(
+                team, period, amount, currency.upper(), "cli", when
+            )
+            click.echo(
+                f"{pool.team} {pool.currency}: {amount} per {pool.period} "
+                f"(version {pool.version}, from {pool.effective_at:%Y-%m-%d %H:%M} UTC)"
+            )
+    except InvalidInput as error:
+        raise click.ClickException(f"{error.message}: {error.errors}") from None
+
+
+@budgets.command("list")
+def budgets_list() -> None:
+    """List every pool in effect: limit, reserved, committed, remaining and pace."""
+    app = current_or_new_app()
+    with app.app_context(), db.database(app).unit_of_work() as session:
+        pacing = app.extensions["remedy.engines"].engine(session).caps.limits.pacing
+        for pool in BudgetService(session).overview(utcnow(), pacing):
+            click.echo(
+                f"{pool['team']:<12} {pool['period_key']:<9} {pool['currency']} "
+                f"limit {pool['limit']:>12} reserved {pool['reserved']:>12} committed "
+                f"{pool['committed']:>12} remaining {pool['remaining']:>12} "
+                f"price {pool['pace']['cost_price']}"
+            )

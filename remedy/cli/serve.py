@@ -1,0 +1,33 @@
+"""`remedy serve`: the API under gunicorn, or Flask's development server."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+
+import click
+
+from remedy.cli.common import current_or_new_app
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--dev", is_flag=True, help="Use Flask's development server instead of gunicorn.")
+def serve(host: str, port: int, workers: int, dev: bool) -> None:
+    """Serve the API (gunicorn; --dev for Flask's reloading server)."""
+    if dev:
+        current_or_new_app().run(host=host, port=port, debug=True)
+        return
+    if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        # Workers write their metric samples here so /metrics can add them up.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="remedy-metrics-")
+    args = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}"]
+    # A what-if replay runs inside its request (up to REMEDY_WHATIF_MAX_INCIDENTS incidents):
+    # give workers 120 s before gunicorn calls them hung. SIGTERM is graceful: requests in
+    # flight finish within the graceful timeout.
+    args += ["--timeout", "120", "--graceful-timeout", "30"]
+    args += ["--workers", str(workers), "remedy:create_app()"]
+    os.execv(sys.executable, args)  # noqa: S606 - replace this process with gunicorn

@@ -1,0 +1,24 @@
+"""`remedy simulate`: drive the service with simulated customers (for demos)."""
+
+from __future__ import annotations
+
+import click
+
+from remedy.cli.common import current_or_new_app
+
+
+@click.command()
+@click.option("--incidents", default=1000, show_default=True, type=click.IntRange(1, 1_000_000))
+@click.option("--team", default="sim", show_default=True)
+@click.option("--seed", default=0, show_default=True)
+@click.option("--no-progress", is_flag=True)
+def simulate(incidents: int, team: str, seed: int, no_progress: bool) -> None:
+    """Drive the service with simulated customers: decisions, accepts, outcomes (for demos)."""
+    # The simulator lives in training/, which brings scikit-learn: imported when this runs.
+    from training.drive import drive
+
+    report = drive(current_or_new_app(), incidents, team, seed, progress=not no_progress)
+    click.echo(
+        f"{report.decisions} decisions, {report.accepted} accepted, {report.refused} refused by "
+        f"budget limits, {report.retained} customers retained"
+    )
