@@ -82,7 +82,10 @@ def register_blueprints(app: Flask) -> None:
         whatif,
     )
     from remedy.api.auth import register_auth
+    from remedy.api.unit_of_work import register_unit_of_work
+    from remedy.console import PUBLIC_ENDPOINTS as CONSOLE_PAGES
     from remedy.console import blp as console
+    from remedy.extensions import mark_public
 
     api = app.extensions["remedy.api"]
     for module in (
@@ -100,7 +103,9 @@ def register_blueprints(app: Flask) -> None:
     ):
         api.register_blueprint(module.blp)
     app.register_blueprint(console)  # plain Flask: pages, not API operations in the spec
+    mark_public(app, *CONSOLE_PAGES)  # page shells and scripts; their data needs a key
     register_auth(app)
+    register_unit_of_work(app)
 
     @app.get("/docs/static/<path:filename>", endpoint="swagger_static")
     def swagger_static(filename: str):  # type: ignore[no-untyped-def]

@@ -1,15 +1,14 @@
-"""Domain errors. Services raise these; the API maps each to one HTTP status and one envelope:
+"""Domain errors: what went wrong in words and data a caller can act on, never an HTTP status.
 
-{"code": 409, "status": "Conflict", "message": "...", "errors": {"field": ["..."]}}
+Services raise these; `remedy/api/errors.py` alone maps each kind to its HTTP status and the one
+envelope `{"code", "status", "message", "errors": {"field": ["..."]}}`.
 """
 
 from __future__ import annotations
 
 
 class DomainError(Exception):
-    """Base of every error a caller can act on; `status` is the HTTP status it maps to."""
-
-    status = 400
+    """Base of every error a caller can act on: a message and the per-field errors."""
 
     def __init__(self, message: str, errors: dict[str, list[str]] | None = None) -> None:
         """Keep the message and the per-field errors."""
@@ -21,34 +20,31 @@ class DomainError(Exception):
 class InvalidInput(DomainError):
     """Input that parsed but makes no sense here (e.g. a currency without caps)."""
 
-    status = 422
-
 
 class NotFound(DomainError):
     """The resource does not exist (or the caller may not know it does)."""
-
-    status = 404
 
 
 class Conflict(DomainError):
     """The request clashes with the current state."""
 
-    status = 409
+
+class LimitsExceeded(Conflict):
+    """Money or contacts would go past a limit; `limits` says each one in words."""
+
+    def __init__(self, what: str, limits: list[str]) -> None:
+        """Name what does not fit and every limit it would break."""
+        super().__init__(f"{what} does not fit: " + "; ".join(limits), {"limit": limits})
+        self.limits = limits
 
 
 class Unauthorized(DomainError):
     """No valid API key."""
 
-    status = 401
-
 
 class Forbidden(DomainError):
-    """The key's role may not do this."""
-
-    status = 403
+    """The key's role or team may not do this."""
 
 
 class ServiceUnavailable(DomainError):
     """A dependency (the database) is down; retry later."""
-
-    status = 503

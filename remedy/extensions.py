@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import logging
-
-from flask import Flask, Response, current_app, g
-from sqlalchemy.exc import SQLAlchemyError
+from flask import Flask, current_app, g
 from sqlalchemy.orm import Session
 
-from remedy.api.errors import envelope
 from remedy.store.session import Database
-
-log = logging.getLogger(__name__)
 
 
 class DatabaseExtension:
-    """One Database per app; one session per request, committed when the response is a success."""
+    """One Database per app; `session()` opens one session per request (the API commits it when
+    the response is a success: remedy/api/unit_of_work.py)."""
 
     def init_app(self, app: Flask) -> None:
-        """Create the engine and install the unit-of-work hooks."""
+        """Create the engine."""
         app.extensions["remedy.db"] = Database(app.config["DATABASE_URL"])
-        app.after_request(_commit_or_rollback)
-        app.teardown_appcontext(_close_session)
 
     @staticmethod
     def database(app: Flask | None = None) -> Database:
@@ -32,40 +25,19 @@ class DatabaseExtension:
 db = DatabaseExtension()
 
 
+def mark_public(app: Flask, *endpoints: str) -> None:
+    """Serve these endpoints without an API key and without rate limits (health, docs, the
+    console's page shells): each part of the app declares its own in `create_app`."""
+    app.extensions.setdefault("remedy.public_endpoints", set()).update(endpoints)
+
+
+def is_public(endpoint: str | None) -> bool:
+    """Tell whether this request's endpoint was marked public."""
+    return endpoint in current_app.extensions.get("remedy.public_endpoints", ())
+
+
 def session() -> Session:
     """Return this request's session, opening it on first use."""
     if "db_session" not in g:
         g.db_session = db.database().sessions()
     return g.db_session
-
-
-def _commit_or_rollback(response: Response) -> Response:
-    """Commit the request's work if it succeeded; roll back otherwise."""
-    current: Session | None = g.pop("db_session", None)
-    if current is None:
-        return response
-    try:
-        if response.status_code < 400:
-            current.commit()
-        else:
-            current.rollback()
-    except SQLAlchemyError as error:
-        current.rollback()
-        log.warning("commit failed: %s", error)
-        failed = current_app.json.response(
-            envelope(503, "Service Unavailable", "The change could not be saved; retry later.")
-        )
-        failed.status_code = 503
-        failed.headers["Retry-After"] = "5"
-        return failed
-    finally:
-        current.close()
-    return response
-
-
-def _close_session(_exc: BaseException | None) -> None:
-    """Close a session left open by an error before after_request ran."""
-    current: Session | None = g.pop("db_session", None)
-    if current is not None:
-        current.rollback()
-        current.close()

@@ -18,35 +18,11 @@ import uuid
 from typing import Any
 
 from flask import Flask, Response, g, has_request_context, request
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    generate_latest,
-    multiprocess,
-)
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
+
+from remedy.metrics import CONFLICTS, REQUEST_LATENCY
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-
-REQUEST_LATENCY = Histogram(
-    "remedy_request_seconds",
-    "Request latency by route and method",
-    ["route", "method", "status"],
-    buckets=(0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
-)
-DECISIONS = Counter("remedy_decisions_total", "Recommendations made", ["explored"])
-ACCEPTS = Counter("remedy_accepts_total", "Plans accepted (reserved or sent for approval)")
-CONFLICTS = Counter("remedy_conflicts_total", "Requests answered 409", ["route"])
-SPEND = Counter("remedy_spend_minor_total", "Committed spend in minor units", ["pool", "currency"])
-MODEL_IN_USE = Gauge(
-    "remedy_model_info",
-    "The model version in use (value 1)",
-    ["version"],
-    multiprocess_mode="liveall",
-)
-
 
 def request_id() -> str | None:
     """Return the current request's id, if inside a request."""
@@ -134,11 +110,8 @@ def metrics_response() -> Response:
 
 
 def init_app(app: Flask) -> None:
-    """Install request ids, access logs and the /metrics route."""
+    """Install request ids and access logs (the API serves /metrics, to admins)."""
     configure_logging(app.config.get("LOG_LEVEL", "INFO"))
     app.before_request(_start_request)
     app.after_request(_finish_request)
-    from remedy.api.auth import roles
 
-    # Metrics show spend by pool: scrape them with an admin key (Prometheus' bearer_token).
-    app.add_url_rule("/metrics", "metrics", roles("admin")(metrics_response))

@@ -23,16 +23,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits.storage import Storage
 
-from remedy.console import PUBLIC_ENDPOINTS as CONSOLE_ENDPOINTS
-
-_EXEMPT = {
-    "health.Health",
-    "health.Ready",
-    "api-docs.openapi_json",
-    "api-docs.openapi_swagger_ui",
-    "swagger_static",
-    *CONSOLE_ENDPOINTS,
-}
+from remedy.extensions import is_public
 
 
 class WorkerCounters(Storage):
@@ -128,7 +119,7 @@ def init_app(app: Flask) -> None:
         key_func=rate_key,
         app=app,
         default_limits=[limit],
-        default_limits_exempt_when=lambda: request.endpoint in _EXEMPT,
+        default_limits_exempt_when=lambda: is_public(request.endpoint),
         storage_uri=_storage_uri(app.config.get("RATE_LIMIT_STORAGE_URI")),
         # Only 429s carry Retry-After (set by the error handler); other answers stay clean.
         headers_enabled=False,

@@ -8,21 +8,22 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Flask, g, request
+from werkzeug.exceptions import UnsupportedMediaType
 
-from remedy.console import PUBLIC_ENDPOINTS as CONSOLE_ENDPOINTS
-from remedy.errors import DomainError, Forbidden, Unauthorized
-from remedy.extensions import session
+from remedy.errors import Forbidden, Unauthorized
+from remedy.extensions import is_public, mark_public, session
+from remedy.observability import metrics_response
 from remedy.services.keys import KeyService, Principal
 
-PUBLIC_ENDPOINTS = {
+# Served without a key: health, the API docs (the console marks its page shells itself).
+PUBLIC_ENDPOINTS = (
     "health.Health",
     "health.Ready",
     "api-docs.openapi_json",
     "api-docs.openapi_swagger_ui",
     "swagger_static",
     "static",
-    *CONSOLE_ENDPOINTS,  # page shells and their scripts; their data comes from /v1 with a key
-}
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,7 +35,7 @@ def current_principal() -> Principal:
 
 def authenticate() -> None:
     """Resolve the bearer key before any non-public view runs."""
-    if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+    if request.endpoint is None or is_public(request.endpoint):
         return
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
@@ -66,26 +67,19 @@ def roles(*allowed: str) -> Callable[[F], F]:
 
 def require_json() -> None:
     """Refuse bodies that are not JSON on writing methods (415), before parsing."""
-    if request.method in ("POST", "PUT", "PATCH") and request.endpoint not in PUBLIC_ENDPOINTS:
+    if request.method in ("POST", "PUT", "PATCH") and not is_public(request.endpoint):
         if not request.content_length and "Transfer-Encoding" not in request.headers:
             return  # no body at all (e.g. POST .../revoke)
         if not request.is_json:
-            raise UnsupportedMediaType()
-
-
-class UnsupportedMediaType(DomainError):
-    """The body is not JSON."""
-
-    status = 415
-
-    def __init__(self) -> None:
-        """Say what to send."""
-        super().__init__(
-            "Send the body as application/json.", {"Content-Type": ["must be application/json"]}
-        )
+            error = UnsupportedMediaType("Send the body as application/json.")
+            error.data = {"errors": {"Content-Type": ["must be application/json"]}}
+            raise error  # rendered in the envelope by RemedyApi
 
 
 def register_auth(app: Flask) -> None:
     """Install the authentication and content-type checks."""
+    mark_public(app, *PUBLIC_ENDPOINTS)
+    # Metrics show spend by pool: scrape them with an admin key (Prometheus' bearer_token).
+    app.add_url_rule("/metrics", "metrics", roles("admin")(metrics_response))
     app.before_request(authenticate)
     app.before_request(require_json)

@@ -14,8 +14,17 @@ from flask import Flask, current_app
 from flask_smorest import Api
 from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.http import HTTP_STATUS_CODES
 
-from remedy.errors import DomainError
+from remedy.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    ServiceUnavailable,
+    Unauthorized,
+)
 from remedy.ratelimit import retry_after
 
 log = logging.getLogger(__name__)
@@ -102,19 +111,35 @@ class RemedyApi(Api):
         return envelope(code, error.name, message, errors), code, headers
 
 
+# The one place a domain error becomes an HTTP status (the most specific class wins).
+STATUS: dict[type[DomainError], int] = {
+    InvalidInput: 422,
+    NotFound: 404,
+    Conflict: 409,
+    Unauthorized: 401,
+    Forbidden: 403,
+    ServiceUnavailable: 503,
+}
+
+
+def status_of(error: DomainError) -> int:
+    """Return the HTTP status of a domain error."""
+    for kind in type(error).__mro__:
+        if kind in STATUS:
+            return STATUS[kind]
+    return 400
+
+
 def register_error_handlers(app: Flask) -> None:
     """Map domain errors and database outages to the envelope."""
 
     @app.errorhandler(DomainError)
     def handle_domain_error(error: DomainError):  # type: ignore[no-untyped-def]
         """Render a domain error with its status."""
-        from werkzeug.http import HTTP_STATUS_CODES
-
-        headers = {"Retry-After": "5"} if error.status == 503 else {}
-        body = envelope(
-            error.status, HTTP_STATUS_CODES.get(error.status, "Error"), error.message, error.errors
-        )
-        return body, error.status, headers
+        status = status_of(error)
+        headers = {"Retry-After": "5"} if status == 503 else {}
+        body = envelope(status, HTTP_STATUS_CODES.get(status, "Error"), error.message, error.errors)
+        return body, status, headers
 
     @app.errorhandler(DataError)
     def handle_data_error(error: DataError):  # type: ignore[no-untyped-def]

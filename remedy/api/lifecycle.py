@@ -21,7 +21,7 @@ from remedy.api.fields import Amount, MinorAmount, currency_field
 from remedy.decisions.record import DecisionRecord, DecisionStatus
 from remedy.errors import NotFound
 from remedy.extensions import session
-from remedy.observability import ACCEPTS, SPEND
+from remedy.metrics import ACCEPTS, SPEND
 from remedy.services.idempotency import HEADER, KEY_PATTERN, IdempotencyService, fingerprint
 from remedy.services.lifecycle import LifecycleService, StepResult
 from remedy.store.tables import Decision

@@ -14,7 +14,7 @@ from remedy.decisions.record import DecisionRecord
 from remedy.domain import FaultType, Incident
 from remedy.errors import Forbidden, NotFound
 from remedy.extensions import session
-from remedy.observability import DECISIONS
+from remedy.metrics import DECISIONS
 from remedy.services.recommendations import RecommendationService, get_decision
 from remedy.store.tables import Decision
 

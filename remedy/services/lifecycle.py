@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from remedy.decisions.caps import CapSettings
 from remedy.decisions.record import HOLDING, DecisionRecord, StoredCandidate
 from remedy.decisions.record import DecisionStatus as S
-from remedy.errors import Conflict, InvalidInput, NotFound
+from remedy.errors import Conflict, InvalidInput, LimitsExceeded, NotFound
 from remedy.ledger.book import Ledger, Locks, overdue
 from remedy.ledger.budgets import BudgetService, pool_state
 from remedy.ledger.limits import CapacityState, broken_limits, pool_breach, window_breach
@@ -226,7 +226,7 @@ class LifecycleService:
             capacity = CapacityState(level, day_key(now), self.limits.capacity_for(level), used)
         breaches = broken_limits(amount, pool_state(pool, period, counter), window, capacity)
         if breaches:
-            raise Conflict("The plan does not fit: " + "; ".join(breaches), {"limit": breaches})
+            raise LimitsExceeded("The plan", breaches)
         reservation = Reservation(
             id=new_id(),
             decision_id=decision.id,
@@ -273,7 +273,7 @@ class LifecycleService:
         )
         breaches = [b for b in (pool_breach(extra, state), window_breach(extra, window)) if b]
         if breaches:
-            raise Conflict("The overage does not fit: " + "; ".join(breaches), {"limit": breaches})
+            raise LimitsExceeded("The overage", breaches)
         versions = (pool.version, self.caps.version)
         self.ledger.move(locks, reservation, "adjust", extra, "approve", actor, now, versions)
         self.ledger.move(locks, reservation, "commit", requested, "approve", actor, now, versions)

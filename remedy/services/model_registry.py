@@ -22,6 +22,7 @@ from models.artifact import CARD_FILE, MODEL_FILE, ModelLoadError, load_artifact
 from models.scorer import ModelScorer
 from remedy.decisions.ranker import HeuristicPrior, PlanScorer
 from remedy.errors import Conflict, InvalidInput, NotFound
+from remedy.metrics import MODEL_IN_USE
 from remedy.store import audit
 from remedy.store.tables import ModelPromotion, ModelVersion
 
@@ -217,8 +218,6 @@ class ScorerProvider:
                 return self._current
             self._scorers = {version: scorer}  # keep one: old versions are not asked for again
             self._current = scorer
-        from remedy.observability import MODEL_IN_USE
-
         MODEL_IN_USE.clear()
         MODEL_IN_USE.labels(version).set(1)
         return scorer
