@@ -330,3 +330,34 @@ def test_money_must_not_be_a_float(service):
         client.fulfil("d", 12.5)  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         RemedyClient(service["url"], service["agent"], max_attempts=0)
+
+
+def test_remedy_simulate_drives_a_running_service_over_http(service):
+    result = run(
+        service["env"],
+        "simulate",
+        "--incidents",
+        "6",
+        "--team",
+        "sim-http",
+        "--no-progress",
+        "--url",
+        service["url"],
+        "--key",
+        service["admin"],
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("6 decisions, 6 accepted, 0 refused")
+    finance = RemedyClient(service["url"], service["finance"])
+    pools = [p for p in finance.pools() if p["team"] == "sim-http"]
+    assert {p["currency"] for p in pools} == {"USD", "EUR", "GBP", "JPY"}
+    assert any(Decimal(p["committed"]) > 0 for p in pools)
+
+
+def test_remedy_simulate_over_http_needs_a_key_and_says_when_refused(service):
+    missing = run(service["env"], "simulate", "--url", service["url"], "--no-progress")
+    assert missing.exit_code == 2 and "--url needs --key" in missing.output
+    refused = run(
+        service["env"], "simulate", "--url", service["url"], "--key", "rmd_no_no", "--no-progress"
+    )
+    assert refused.exit_code == 1 and "the service refused: 401" in refused.output
