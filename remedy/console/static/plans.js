@@ -132,6 +132,10 @@ function explainConflict(error) {
   return { closed: false, lead: "Not accepted: it conflicts with the current state.", lines: [error.message] };
 }
 
+function amount(value, currency) {
+  return el("span", { class: "money" }, money(value, currency));
+}
+
 function box(kind, lead, ...rest) {
   return el("div", { class: kind }, el("p", {}, el("strong", { text: lead }), ...rest));
 }
@@ -257,14 +261,16 @@ export function renderPlans(container, decision, labels, onEvent = () => {}) {
       if (answer.status === "pending_approval") {
         button.textContent = "Sent for approval";
         result.replaceChildren(box("ok", `Plan ${number} sent for approval`,
-          ` (${money(answer.total_cost, c)}). Finance must approve it before anything is reserved.`),
+          " (", amount(answer.total_cost, c), "). Finance must approve it before anything is reserved."),
         el("p", { class: "approval", text: "Waiting for finance's answer…" }));
         poll(plan, number, result.querySelector(".approval"));
       } else if (answer.status === "reserved") {
         const r = answer.reservation;
         button.textContent = "Accepted";
+        const until = new Date(r.expires_at);
         result.replaceChildren(box("ok", `Plan ${number} accepted: reserved`,
-          ` ${money(r.reserved, c)} from pool ${r.pool}, until ${r.expires_at}.`));
+          " ", amount(r.reserved, c), ` from pool ${r.pool}, until ` +
+          `${Number.isNaN(until.getTime()) ? r.expires_at : when(until)}.`));
       } else {
         button.textContent = "Accepted";
         result.replaceChildren(box("ok", `Plan ${number}: the decision is now ${answer.status.replaceAll("_", " ")}.`));
