@@ -569,6 +569,7 @@ def test_models_lists_versions_shows_a_card_and_promotes_after_confirmation(page
     page.once("dialog", lambda dialog: answer(dialog, True))
     page.get_by_role("button", name=f"Promote {SECOND_MODEL}").click()
     expect(page.locator("#models-result")).to_contain_text(f"Model {SECOND_MODEL} is now in use")
+    expect(page.locator("#models-result")).to_be_focused()  # not lost with the old table
     expect(current.get_by_role("rowheader")).to_have_text(SECOND_MODEL)
     expect(versions.get_by_role("row").filter(has_text="sim-2").first).to_be_visible()
     expect(page.get_by_role("button", name="Promote sim-2", exact=True)).to_be_visible()
