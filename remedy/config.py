@@ -42,6 +42,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "LOG_LEVEL": env("REMEDY_LOG_LEVEL", "INFO"),
         # How many plans a recommendation returns unless the request says otherwise.
         "DEFAULT_LIMIT": int(env("REMEDY_DEFAULT_LIMIT", "3")),
+        # Who may frame the agent panel (/console/panel): 'self' and origins, never '*'
+        # (remedy/console/framing.py checks it at start).
+        "PANEL_FRAME_ANCESTORS": env("REMEDY_PANEL_FRAME_ANCESTORS", "'self'"),
         # How long an accepted plan holds its budget before it expires unfulfilled (48 hours).
         "RESERVATION_TTL_SECONDS": int(env("REMEDY_RESERVATION_TTL_SECONDS", str(48 * 3600))),
     }

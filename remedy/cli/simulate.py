@@ -12,12 +12,21 @@ from remedy.cli.common import current_or_new_app
 @click.option("--team", default="sim", show_default=True)
 @click.option("--seed", default=0, show_default=True)
 @click.option("--no-progress", is_flag=True)
-def simulate(incidents: int, team: str, seed: int, no_progress: bool) -> None:
+@click.option("--url", default=None, help="Drive a running service over HTTP (with --key).")
+@click.option("--key", default=None, envvar="REMEDY_API_KEY", help="API key for --url.")
+def simulate(
+    incidents: int, team: str, seed: int, no_progress: bool, url: str | None, key: str | None
+) -> None:
     """Drive the service with simulated customers: decisions, accepts, outcomes (for demos)."""
     # The simulator lives in training/, which brings scikit-learn: imported when this runs.
-    from training.drive import drive
+    if url:
+        from training.drive_http import simulate_http
 
-    report = drive(current_or_new_app(), incidents, team, seed, progress=not no_progress)
+        report = simulate_http(url, key, incidents, team, seed, progress=not no_progress)
+    else:
+        from training.drive import drive
+
+        report = drive(current_or_new_app(), incidents, team, seed, progress=not no_progress)
     click.echo(
         f"{report.decisions} decisions, {report.accepted} accepted, {report.refused} refused by "
         f"budget limits, {report.retained} customers retained"

@@ -7,7 +7,10 @@ No build step: plain HTML, one small ES module per page, one shared `api.js`, on
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, current_app, render_template
+from flask.blueprints import BlueprintSetupState
+
+from remedy.console.framing import frame_ancestors
 
 blp = Blueprint(
     "console",
@@ -20,21 +23,50 @@ blp = Blueprint(
 
 # Served without a key (auth) and without rate limits (like the API docs).
 PUBLIC_ENDPOINTS = frozenset(
-    {"console.sign_in", "console.agent", "console.finance", "console.models", "console.static"}
+    {
+        "console.sign_in",
+        "console.agent",
+        "console.finance",
+        "console.models",
+        "console.panel",
+        "console.static",
+    }
 )
 
 # Scripts and styles come from this origin only and no inline script runs, so injected markup
 # cannot read the key in sessionStorage; the scripts also render API data as text, never HTML.
-CONTENT_SECURITY_POLICY = (
+POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
-    "frame-ancestors 'none'"
+    "frame-ancestors {ancestors}"
 )
+CONTENT_SECURITY_POLICY = POLICY.format(ancestors="'none'")
+# The agent panel (/console/panel) is made to sit in a help desk's side bar: it may be framed
+# by the origins in PANEL_FRAME_ANCESTORS (REMEDY_PANEL_FRAME_ANCESTORS), and by no others.
+PANEL_DEFAULTS = dict.fromkeys(
+    ("external_id", "customer_id", "severity", "customer_value", "loss_amount", "currency"), ""
+) | {"category": "other", "locale": "en"}
+AGENT_DEFAULTS = {
+    "external_id": "",
+    "customer_id": "cust-1",
+    "severity": "3",
+    "customer_value": "1200.00",
+    "loss_amount": "60.00",
+    "currency": "EUR",
+    "category": "delivery",
+    "locale": "en-GB",
+}
+
+
+@blp.record_once
+def _check_frame_ancestors(state: BlueprintSetupState) -> None:
+    """Refuse to start with an unsafe panel framing setting (e.g. '*')."""
+    frame_ancestors(state.app.config.get("PANEL_FRAME_ANCESTORS", "'self'"))
 
 
 @blp.after_request
 def _security_headers(response: Response) -> Response:
-    """Lock the console's pages down: own scripts only, never framed."""
+    """Lock the console's pages down: own scripts only, never framed (the panel: by a few)."""
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "no-referrer")
@@ -50,7 +82,24 @@ def sign_in() -> str:
 @blp.get("/agent")
 def agent() -> str:
     """Render the agent page: an incident in, ranked plans out, accept one."""
-    return render_template("console/agent.html", page="agent")
+    return render_template("console/agent.html", page="agent", defaults=AGENT_DEFAULTS)
+
+
+@blp.get("/panel")
+def panel() -> Response:
+    """Render the agent panel for a help desk's side bar (incident from the URL or the host)."""
+    ancestors = frame_ancestors(current_app.config.get("PANEL_FRAME_ANCESTORS", "'self'"))
+    response = Response(
+        render_template(
+            "console/panel.html",
+            page="panel",
+            defaults=PANEL_DEFAULTS,
+            frame_ancestors=" ".join(ancestors),
+        ),
+        mimetype="text/html",
+    )
+    response.headers["Content-Security-Policy"] = POLICY.format(ancestors=" ".join(ancestors))
+    return response
 
 
 @blp.get("/finance")

@@ -13,6 +13,8 @@ test-artifacts/screenshots/<page>.png at the repository root.
 
 from __future__ import annotations
 
+import functools
+import http.server
 import importlib.util
 import json
 import os
@@ -43,8 +45,14 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+DEMO = ROOT / "docs" / "panel-demo"
+# REMEDY_DOCS_SCREENSHOTS=1 also writes the panel's screenshots to docs/img/ (for the README).
+DOCS_IMAGES = ROOT / "docs" / "img"
 SECOND_MODEL = "sim-2-console"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
 
 
 def _missing() -> str | None:
@@ -61,12 +69,15 @@ if (_reason := _missing()) is not None:
         pytest.fail(f"browser tests required (REMEDY_REQUIRE_BROWSER=1): {_reason}", pytrace=False)
     pytest.skip(_reason, allow_module_level=True)
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402 - after skip
+from axe_playwright_python.sync_playwright import Axe  # noqa: E402 - after skip
+from playwright.sync_api import Browser, Page, Route, expect, sync_playwright  # noqa: E402
 
-# Chromium logs every non-2xx fetch as a console error; the tests provoke 4xx on purpose, so
-# those network lines are expected. Anything else on the console (a JS error) fails the test.
+# Chromium logs every non-2xx fetch as a console error; the tests provoke 4xx (and a gateway's
+# 502) on purpose, so those network lines are expected, as is the refusal to frame the panel
+# on a host the allow-list does not name. Anything else on the console (a JS error) fails.
 EXPECTED_NETWORK_ERROR = re.compile(
-    r"^Failed to load resource: the server responded with a status of 4\d\d"
+    r"^(Failed to load resource: the server responded with a status of (4\d\d|502)"
+    r"|Framing '[^']*' violates the following Content Security Policy directive: \"frame-ancestors)"
 )
 
 
@@ -102,9 +113,33 @@ def _incident(customer: str, severity: int, loss: str, value: str = "5000.00") -
     }
 
 
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    """Serve a folder without logging every request."""
+
+    def log_message(self, *args: Any) -> None:
+        """Quiet."""
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """Serve a seeded app on a free port; return its base URL, a key per role and the app."""
+def demo_host() -> Iterator[str]:
+    """Serve docs/panel-demo/ (the demo help desk) on its own origin; return its URL."""
+    handler = functools.partial(_Quiet, directory=str(DEMO))
+    http_server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=http_server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{http_server.server_port}"
+    finally:
+        http_server.shutdown()
+        http_server.server_close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, demo_host: str) -> Iterator[dict[str, Any]]:
+    """Serve a seeded app on a free port; return its base URL, a key per role and the app.
+
+    The panel may be framed by the demo help desk's origin (and this one's).
+    """
     folder = tmp_path_factory.mktemp("console")
     env = {
         "REMEDY_DATABASE_URL": f"sqlite:///{folder / 'remedy.sqlite'}",
@@ -125,6 +160,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
             "EXPLORATION_RATE": Decimal(0),  # the first plan shown is the best: stable pages
             "RATE_LIMIT": "",
             "LOG_LEVEL": "WARNING",
+            "PANEL_FRAME_ANCESTORS": f"'self' {demo_host}",
         }
     )
     with db.database(app).unit_of_work() as session:
@@ -142,15 +178,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
 
     from werkzeug.serving import make_server
 
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    web = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=web.serve_forever, daemon=True)
     thread.start()
     try:
-        yield {"url": f"http://127.0.0.1:{http.server_port}", "app": app, **keys}
+        yield {"url": f"http://127.0.0.1:{web.server_port}", "app": app, **keys}
     finally:
-        http.shutdown()
+        web.shutdown()
         thread.join(timeout=10)
-        http.server_close()
+        web.server_close()
         db.database(app).dispose()
 
 
@@ -163,12 +199,8 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
-@pytest.fixture
-def page(browser: Browser, server: dict[str, Any]) -> Iterator[Page]:
-    """A page in a fresh context; fails the test if the page logged a JavaScript error."""
-    context = browser.new_context(base_url=server["url"], viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15_000)
-    page = context.new_page()
+def _watch(page: Page) -> list[str]:
+    """Collect JavaScript errors and unexpected console errors of `page`."""
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(f"uncaught: {error}"))
     page.on(
@@ -179,6 +211,33 @@ def page(browser: Browser, server: dict[str, Any]) -> Iterator[Page]:
             else None
         ),
     )
+    return errors
+
+
+def _context(browser: Browser, server: dict[str, Any], viewport: dict[str, int]):
+    """A fresh browser context (fresh sessionStorage) on the app."""
+    context = browser.new_context(base_url=server["url"], viewport=viewport)
+    context.set_default_timeout(15_000)
+    return context
+
+
+@pytest.fixture
+def page(browser: Browser, server: dict[str, Any]) -> Iterator[Page]:
+    """A desktop page in a fresh context; fails the test if the page logged a JavaScript error."""
+    context = _context(browser, server, DESKTOP)
+    page = context.new_page()
+    errors = _watch(page)
+    yield page
+    context.close()
+    assert errors == [], errors
+
+
+@pytest.fixture
+def phone(browser: Browser, server: dict[str, Any]) -> Iterator[Page]:
+    """A phone-sized page (390 x 844) in a fresh context, watched like `page`."""
+    context = _context(browser, server, PHONE)
+    page = context.new_page()
+    errors = _watch(page)
     yield page
     context.close()
     assert errors == [], errors
@@ -192,10 +251,13 @@ def sign_in(page: Page, key: str) -> None:
     expect(page.get_by_role("heading", name="Signed in", exact=True)).to_be_visible()
 
 
-def screenshot(page: Page, name: str) -> None:
-    """Keep a full-page screenshot as a test artifact."""
+def screenshot(page: Page, name: str, docs: bool = False) -> None:
+    """Keep a full-page screenshot as a test artifact (and in docs/img/ when asked to)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    if docs and os.environ.get("REMEDY_DOCS_SCREENSHOTS") == "1":
+        DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(DOCS_IMAGES / f"{name}.png"), full_page=True)
 
 
 def test_sign_in_lists_the_pages_of_the_role_and_sign_out_forgets_the_key(page, server):
@@ -231,48 +293,166 @@ def test_sign_in_lists_the_pages_of_the_role_and_sign_out_forgets_the_key(page, 
     expect(page.get_by_role("alert")).to_contain_text("You are not signed in")
 
 
+def fill_incident(page: Page, **fields: str) -> None:
+    """Fill the incident form's labelled fields."""
+    labels = {
+        "customer_id": "Customer id",
+        "severity": "Severity (1-5)",
+        "customer_value": "Customer value (annual)",
+        "loss_amount": "Loss amount",
+        "locale": "Locale",
+        "team": "Team (optional)",
+        "external_id": "Ticket id (optional)",
+    }
+    for name, value in fields.items():
+        page.get_by_label(labels[name], exact=True).fill(value)
+
+
 def test_agent_recommends_accepts_and_sees_conflicts_and_field_errors_explained(page, server):
     sign_in(page, server["agent"])
     page.get_by_role("navigation", name="Console pages").get_by_role("link", name="Agent").click()
     expect(page.get_by_role("heading", name="Agent: recommend a remedy")).to_be_visible()
 
-    page.get_by_label("Severity (1-5)").fill("9")
+    fill_incident(page, severity="9", loss_amount="-1")
     page.get_by_role("button", name="Recommend plans").click()
-    expect(page.get_by_label("Severity (1-5)")).to_have_attribute("aria-invalid", "true")
+    severity = page.get_by_label("Severity (1-5)")
+    expect(severity).to_have_attribute("aria-invalid", "true")
+    expect(severity).to_be_focused()  # the first field in error
     expect(page.locator("#severity-error")).to_contain_text("less than or equal to 5")
-    expect(page.locator("#incident-error")).to_contain_text("Please correct the fields")
+    summary = page.locator("#incident-error")
+    expect(summary).to_contain_text("Please correct these 2 fields:")
+    expect(summary.get_by_role("link", name="Severity (1-5)")).to_have_attribute(
+        "href", "#severity"
+    )
+    expect(summary).not_to_contain_text("incident.")  # labels, not API paths
+    # The summary sits above the form, not under its submit button.
+    summary_box = summary.bounding_box()
+    form_box = page.locator("#incident-form").bounding_box()
+    assert summary_box and form_box and summary_box["y"] < form_box["y"]
 
-    page.get_by_label("Customer id").fill("c-42")
-    page.get_by_label("Severity (1-5)").fill("4")
-    page.get_by_label("Customer value (annual)").fill("2400.00")
-    page.get_by_label("Loss amount").fill("80.00")
-    page.get_by_label("Locale").fill("fr-FR")
-    page.get_by_label("Team (optional)").fill("emea")
+    fill_incident(page, customer_id="c-42", severity="4", customer_value="2400.00")
+    fill_incident(page, loss_amount="80.00", locale="fr-FR", team="emea", external_id="T-1")
     page.get_by_role("button", name="Recommend plans").click()
     plans = page.locator("article.plan")
     expect(plans.first).to_be_visible()
-    expect(page.get_by_label("Severity (1-5)")).not_to_have_attribute("aria-invalid", "true")
-    assert plans.count() >= 1
+    expect(summary).to_be_hidden()
+    expect(severity).not_to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#plans")).to_have_attribute("aria-live", "polite")
+    expect(page.locator("#plans")).to_contain_text("best first for ticket T-1")
     first = plans.first
-    expect(first.get_by_role("heading", level=3)).to_contain_text("Plan 1: apology")
+    expect(first.get_by_role("heading", level=3)).to_have_text(re.compile(r"^Plan 1\b"))
+    facts = first.locator("dl.card-facts").first
+    expect(facts).to_contain_text("Excuses sincères")  # the catalog's label, not "apology"
+    expect(facts).to_contain_text("Appel personnel d'un responsable")
+    expect(facts).not_to_contain_text("contact_manager")
     expect(first.locator("dd.cost")).to_have_text(re.compile(r"^\d+\.\d\d EUR$"))
-    expect(first.locator("ul.reasons")).to_contain_text("expected net value")
-    expect(first.get_by_role("table")).to_contain_text("Cost to us")
+    expect(facts).to_contain_text("Reply by")
+    expect(facts).to_contain_text(re.compile(r"\(within \d+ hours?\)"))
+    # Model numbers, reasons and rules wait behind a disclosure.
+    why = first.locator("details.why")
+    expect(why.locator("ul.reasons")).to_be_hidden()
+    why.locator("summary").click()
+    expect(why.locator("ul.reasons")).to_contain_text("expected net value")
+    expect(why).to_contain_text("Chance the customer stays")
+    expect(why.locator("ul.rules")).to_contain_text("Apologise whenever we or a partner")
     expect(page.locator("#decision-details")).to_contain_text(
-        "Cap 320.00 EUR, set by loss_multiple"
+        "Plans may cost at most 320.00 EUR, set by a multiple of the loss"
     )
 
-    first.get_by_role("button", name="Accept plan 1").click()
-    result = page.locator("#accept-result")
+    accept = first.get_by_role("button", name="Accept plan 1")
+    accept.click()
+    result = first.locator(".card-result")  # next to the plan acted on
     expect(result).to_contain_text("Plan 1 accepted: reserved")
     expect(result).to_contain_text("EUR from pool default/")
-
-    first.get_by_role("button", name="Accept plan 1").click()  # the same decision again
-    expect(result.get_by_role("alert")).to_contain_text(
-        "Not accepted: the decision was already acted on. (409 Conflict)"
-    )
-    expect(result).to_contain_text("This decision is already reserved, so it cannot be accepted")
+    expect(first.get_by_role("button", name="Accepted")).to_be_disabled()
+    expect(plans.nth(1).get_by_role("button", name="Accept plan 2")).to_be_disabled()
     screenshot(page, "agent")
+
+
+def test_a_double_click_on_accept_accepts_once(page, server):
+    sign_in(page, server["agent"])
+    page.goto("/console/agent")
+    fill_incident(page, customer_id="c-double", severity="4", loss_amount="80.00")
+    page.get_by_role("button", name="Recommend plans").click()
+    first = page.locator("article.plan").first
+    accepts: list[str] = []
+    page.on("request", lambda r: accepts.append(r.url) if r.url.endswith("/accept") else None)
+    first.get_by_role("button", name="Accept plan 1").dblclick()
+    expect(first.locator(".card-result")).to_contain_text("Plan 1 accepted: reserved")
+    expect(first.locator(".card-result")).not_to_contain_text("Not accepted")
+    assert len(accepts) == 1, accepts
+
+
+def test_a_slow_accept_and_a_slow_recommendation_leave_nothing_clickable_twice(page, server):
+    sign_in(page, server["agent"])
+    page.goto("/console/agent")
+    fill_incident(page, customer_id="c-slow", severity="4", loss_amount="80.00")
+    page.get_by_role("button", name="Recommend plans").click()
+    plans = page.locator("article.plan")
+    expect(plans.first).to_be_visible()
+
+    held: list[Route] = []  # the API's answer waits until the test lets it through
+    page.route("**/v1/decisions/*/accept", lambda route: held.append(route))
+    first = plans.first
+    first.get_by_role("button", name="Accept plan 1").click()
+    busy = first.get_by_role("button", name="Accepting…")
+    expect(busy).to_be_disabled()
+    expect(plans.nth(1).get_by_role("button", name="Accept plan 2")).to_be_disabled()
+    expect(first.locator(".card-result")).to_contain_text("Accepting plan 1…")
+    busy.dispatch_event("click")  # a click on the disabled button does nothing
+    assert len(held) == 1
+    held[0].continue_()
+    expect(first.locator(".card-result")).to_contain_text("Plan 1 accepted: reserved")
+    page.unroute("**/v1/decisions/*/accept")
+
+    # A new recommendation: the old plans go at once, so none can be accepted meanwhile.
+    page.route("**/v1/recommendations", lambda route: held.append(route))
+    fill_incident(page, customer_id="c-slow-2")
+    page.get_by_role("button", name="Recommend plans").click()
+    expect(page.locator("#plans")).to_have_attribute("aria-busy", "true")
+    expect(page.locator("#plans")).to_contain_text("Getting plans…")
+    expect(plans).to_have_count(0)
+    expect(page.get_by_role("button", name="Recommend plans")).to_be_disabled()
+    held[1].continue_()
+    expect(plans.first.get_by_role("button", name="Accept plan 1")).to_be_enabled()
+    expect(page.locator("#plans")).not_to_have_attribute("aria-busy", "true")
+
+
+def test_a_gateway_error_page_is_summarised_not_printed(page, server):
+    sign_in(page, server["agent"])
+    page.goto("/console/agent")
+    page.route(
+        "**/v1/recommendations",
+        lambda route: route.fulfill(
+            status=502,
+            content_type="text/html",
+            body="<html><head><title>502 Bad Gateway</title></head><body><center>"
+            "<h1>502 Bad Gateway</h1></center><hr><center>nginx/1.25.3</center></body></html>",
+        ),
+    )
+    page.get_by_role("button", name="Recommend plans").click()
+    alert = page.locator("#incident-error")
+    expect(alert).to_contain_text("The gateway answered 502 Bad Gateway instead of the service")
+    expect(alert).not_to_contain_text("nginx")
+    expect(alert).not_to_contain_text("<")
+    expect(alert).to_be_focused()
+
+
+def test_when_no_plan_fits_the_blocker_is_said_first_in_plain_words(page, server):
+    api = server["app"].test_client()
+    admin = {"Authorization": f"Bearer {server['admin']}"}
+    pool = {"period": "month", "limit": "0.00", "currency": "EUR"}
+    assert api.put("/v1/budgets/spent", json=pool, headers=admin).status_code == 200
+    sign_in(page, server["agent"])
+    page.goto("/console/agent")
+    fill_incident(page, customer_id="c-blocked", severity="4", loss_amount="80.00", team="spent")
+    page.get_by_role("button", name="Recommend plans").click()
+    blocker = page.locator("#plans .blocker")
+    expect(blocker).to_contain_text("No plan can be offered.")
+    expect(blocker).to_contain_text(re.compile(r"The pool spent/\S+ \(EUR\) has 0\.00 EUR left"))
+    expect(page.locator("article.plan")).to_have_count(0)
+    first_child = page.locator("#plans > *").first
+    expect(first_child).to_have_class("blocker")
 
 
 def test_agent_sees_which_budget_limit_a_refused_accept_would_break(page, server):
@@ -304,10 +484,15 @@ def test_agent_sees_which_budget_limit_a_refused_accept_would_break(page, server
     assert taken.status_code == 200, taken.json
 
     first.get_by_role("button", name="Accept plan 1").click()
-    alert = page.locator("#accept-result").get_by_role("alert")
+    alert = first.locator(".card-result").get_by_role("alert")
     expect(alert).to_contain_text("Not accepted: the plan does not fit the budget. (409 Conflict)")
     expect(alert).to_contain_text("pool tiny/")
     expect(alert).to_contain_text("would exceed the limit of 120.00 EUR")
+    # Another plan may still fit: a refusal for the budget leaves the buttons usable.
+    expect(first.get_by_role("button", name="Accept plan 1")).to_be_enabled()
+
+    first.get_by_role("button", name="Accept plan 1").click()  # a second click: refused again
+    expect(alert).to_contain_text("Not accepted: the plan does not fit the budget.")
 
 
 def test_finance_sees_pools_caps_history_and_a_what_if_chart(page, server):
@@ -384,6 +569,7 @@ def test_models_lists_versions_shows_a_card_and_promotes_after_confirmation(page
     page.once("dialog", lambda dialog: answer(dialog, True))
     page.get_by_role("button", name=f"Promote {SECOND_MODEL}").click()
     expect(page.locator("#models-result")).to_contain_text(f"Model {SECOND_MODEL} is now in use")
+    expect(page.locator("#models-result")).to_be_focused()  # not lost with the old table
     expect(current.get_by_role("rowheader")).to_have_text(SECOND_MODEL)
     expect(versions.get_by_role("row").filter(has_text="sim-2").first).to_be_visible()
     expect(page.get_by_role("button", name="Promote sim-2", exact=True)).to_be_visible()
@@ -392,3 +578,174 @@ def test_models_lists_versions_shows_a_card_and_promotes_after_confirmation(page
     )
     assert all(f"Promote model {SECOND_MODEL}?" in q for q in questions) and len(questions) == 2
     screenshot(page, "models")
+
+
+def open_demo(page: Page, server: dict[str, Any], demo_host: str):
+    """Open the demo help desk with the panel in its side bar; return the panel's frame."""
+    page.goto(f"{demo_host}/index.html?panel={server['url']}/console/panel")
+    return page.frame_locator("iframe[title='remedy panel']")
+
+
+def test_the_panel_in_a_help_desk_takes_the_ticket_accepts_and_sees_the_approval(
+    browser, server, demo_host
+):
+    context = _context(browser, server, DESKTOP)
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    errors = _watch(page)
+    panel = open_demo(page, server, demo_host)
+    expect(panel.get_by_role("heading", name="Sign in")).to_be_visible()
+    expect(page.locator("#events")).to_contain_text("panel ready: ticket sent")
+
+    # The host gives the panel its key by postMessage (the other way: sign in in the panel).
+    page.get_by_label("API key").fill(server["agent"])
+    page.get_by_role("button", name="Give the panel this key").click()
+    expect(panel.locator("#who")).to_contain_text("agent")
+    expect(panel.locator("#incident-summary")).to_have_text(
+        "TICKET-991 · c-vip · severity 5 · loss 300.00 EUR"
+    )
+    panel.get_by_role("button", name="Get plans").click()
+    cards = panel.locator("article.plan")
+    expect(cards.first).to_be_visible()
+    expect(panel.locator("#plans")).to_contain_text("best first for ticket TICKET-991")
+    card = cards.filter(has_text="needs approval").first
+    number = re.match(r"Plan (\d+)", card.get_by_role("heading", level=3).inner_text())[1]
+    expect(card).to_contain_text("Finance must approve before anything is given")
+
+    card.get_by_role("button", name="Copy talking points").click()
+    expect(card.locator(".card-result")).to_contain_text("copied")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    first_point = card.locator("details.talking li").first.text_content()
+    assert copied.splitlines()[0] == first_point
+
+    card.get_by_role("button", name=f"Accept plan {number}").click()
+    expect(card.locator(".card-result")).to_contain_text(f"Plan {number} sent for approval")
+    expect(card.locator(".card-result")).to_contain_text("Waiting for finance's answer")
+    accepted = page.locator("#events li").filter(has_text="accepted: pending_approval")
+    expect(accepted).to_have_count(1)
+    decision_id = accepted.get_attribute("data-decision-id")
+    screenshot(page, "panel-desktop", docs=True)
+
+    # Finance approves through the API; the panel sees it on its next look, and tells the host.
+    api = server["app"].test_client()
+    approved = api.post(
+        f"/v1/decisions/{decision_id}/approve",
+        json={"note": "fine"},
+        headers={"Authorization": f"Bearer {server['finance']}"},
+    )
+    assert approved.status_code == 200, approved.json
+    expect(card.locator(".card-result")).to_contain_text(f"Approved: plan {number} is reserved.")
+    expect(page.locator("#events")).to_contain_text("finance answered: reserved")
+    context.close()
+    assert errors == [], errors
+
+
+def test_the_panel_takes_the_incident_from_its_url_and_a_sign_in_of_its_own(phone, server):
+    query = (
+        "external_id=T-55&customer_id=c-url&severity=3&fault_type=partner"
+        "&customer_value=900.00&loss_amount=45.00&currency=USD&channel=email&locale=en-US"
+    )
+    phone.goto(f"/console/panel?{query}")
+    phone.get_by_label("API key").fill(server["agent"])
+    phone.get_by_role("button", name="Sign in").click()
+    expect(phone.locator("#incident-summary")).to_have_text(
+        "T-55 · c-url · severity 3 · loss 45.00 USD"
+    )
+    expect(phone.get_by_label("Fault type")).to_have_value("partner")
+    phone.get_by_role("button", name="Get plans").click()
+    first = phone.locator("article.plan").first
+    expect(first.locator("dd.cost")).to_have_text(re.compile(r"^\d+\.\d\d USD$"))
+    first.get_by_role("button", name="Accept plan 1").click()
+    expect(first.locator(".card-result")).to_contain_text("Plan 1 accepted: reserved")
+    assert _horizontal_overflow(phone) <= 0
+    screenshot(phone, "panel-phone", docs=True)
+
+    phone.get_by_role("button", name="Sign out").click()
+    expect(phone.get_by_role("heading", name="Sign in")).to_be_visible()
+    assert phone.evaluate("sessionStorage.length") == 0
+
+
+def test_the_panel_refuses_hosts_and_messages_outside_the_allow_list(page, server, demo_host):
+    response = page.goto("/console/panel")
+    policy = response.headers["content-security-policy"]
+    assert f"frame-ancestors 'self' {demo_host}" in policy
+    allowed = page.evaluate(
+        """async (origins) => {
+            const { originAllowed } = await import("/console/static/panel.js");
+            return origins.map((origin) => originAllowed(origin));
+        }""",
+        [demo_host, server["url"], "http://127.0.0.1:1", "https://evil.example"],
+    )
+    assert allowed == [True, True, False, False]
+    # The same demo page on another origin (localhost, not 127.0.0.1): the browser refuses to
+    # show the panel in it at all.
+    other = demo_host.replace("127.0.0.1", "localhost")
+    page.goto(f"{other}/index.html?panel={server['url']}/console/panel")
+    page.wait_for_load_state("load")
+    frame = page.frame_locator("iframe[title='remedy panel']")
+    expect(frame.get_by_role("heading", name="Remedy")).to_have_count(0)
+    expect(page.locator("#events")).not_to_contain_text("panel ready")
+
+
+def _horizontal_overflow(page: Page) -> int:
+    """How many pixels the page is wider than the viewport (0 or less: no sideways scroll)."""
+    return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+
+
+# The elements that stick out to the right (outside a table's own scroller), for the report.
+STICKING_OUT = """() => [...document.querySelectorAll("body *")]
+    .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 0.5)
+    .filter((e) => !e.closest(".table-scroll") || e.matches(".table-scroll"))
+    .slice(0, 5)
+    .map((e) => `${e.tagName}.${e.className} ${(e.textContent || "").slice(0, 40)}`)"""
+
+
+def _load(page: Page, path: str, server: dict[str, Any]) -> None:
+    """Open a console page and bring it to a state that shows its content."""
+    page.goto(path)
+    if path == "/console/agent":
+        fill_incident(page, customer_id="c-axe", severity="4", loss_amount="80.00")
+        page.get_by_role("button", name="Recommend plans").click()
+        expect(page.locator("article.plan").first).to_be_visible()
+        page.locator("article.plan").first.locator("details.why summary").click()
+        page.locator("#decision-details summary").click()
+    elif path == "/console/finance":
+        expect(page.locator("#pools table")).to_be_visible()
+        expect(page.locator("#caps-history table")).to_be_visible()
+    elif path == "/console/models":
+        expect(page.locator("#versions table")).to_be_visible()
+        page.get_by_role("button", name="Card of sim-2", exact=True).click()
+        expect(page.locator("#card table").first).to_be_visible()
+    elif path.startswith("/console/panel"):
+        page.get_by_role("button", name="Get plans").click()
+        expect(page.locator("article.plan").first).to_be_visible()
+        page.locator("article.plan").first.locator("details.why summary").click()
+    else:
+        expect(page.get_by_role("heading", name="Signed in", exact=True)).to_be_visible()
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_every_page_passes_axe_and_fits_the_width(browser, server, viewport):
+    context = _context(browser, server, viewport)
+    page = context.new_page()
+    errors = _watch(page)
+    sign_in(page, server["admin"])
+    panel = "/console/panel?customer_id=c-axe&severity=4&customer_value=2400.00&loss_amount=80.00&currency=EUR"
+    report = {}
+    for path in ["/console/", "/console/agent", "/console/finance", "/console/models", panel]:
+        _load(page, path, server)
+        results = Axe().run(page)
+        report[path] = {
+            "violations": [
+                (v["id"], [n["target"] for n in v["nodes"]][:3])
+                for v in results.response["violations"]
+            ],
+            "overflow": _horizontal_overflow(page),
+            "sticking_out": page.evaluate(STICKING_OUT),
+        }
+        if viewport == PHONE:
+            screenshot(page, "phone-" + path.split("?")[0].strip("/").replace("/", "-"))
+    context.close()
+    assert errors == [], errors
+    failing = {p: r for p, r in report.items() if r["violations"] or r["overflow"] > 0}
+    assert failing == {}, failing

@@ -5,13 +5,26 @@ These run without a browser (tests/console/test_console_browser.py clicks throug
 
 import pytest
 
+from remedy import create_app
+from remedy.console.framing import frame_ancestors
+
 PAGES = {
     "/console/": "Sign in",
     "/console/agent": "Agent: recommend a remedy",
     "/console/finance": "Finance: budgets, caps and what-if",
     "/console/models": "Models: versions, cards, promotion",
 }
-ASSETS = ["api.js", "sign_in.js", "agent.js", "finance.js", "models.js", "console.css"]
+ASSETS = [
+    "api.js",
+    "sign_in.js",
+    "agent.js",
+    "finance.js",
+    "models.js",
+    "panel.js",
+    "plans.js",
+    "incident.js",
+    "console.css",
+]
 
 
 @pytest.mark.parametrize(("path", "heading"), PAGES.items())
@@ -82,3 +95,71 @@ def test_whoami_without_a_valid_key_is_401(client, header):
     response = client.get("/v1/whoami", headers=headers)
     assert response.status_code == 401
     assert response.json["code"] == 401 and response.json["message"]
+
+
+def test_the_panel_is_served_without_a_key_and_may_be_framed_by_this_origin_only(client):
+    response = client.get("/console/panel")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert '<script type="module" src="/console/static/panel.js">' in html
+    assert 'data-frame-ancestors="&#39;self&#39;"' in html
+    policy = response.headers["Content-Security-Policy"]
+    assert policy.endswith("frame-ancestors 'self'") and "script-src 'self'" in policy
+    assert "<script>" not in html
+    # The other pages still refuse every frame.
+    assert (
+        client.get("/console/agent")
+        .headers["Content-Security-Policy"]
+        .endswith("frame-ancestors 'none'")
+    )
+
+
+@pytest.mark.parametrize(
+    "app",
+    [{"PANEL_FRAME_ANCESTORS": "self https://Support.Example.com/ https://*.zendesk.com"}],
+    indirect=True,
+)
+def test_the_panel_frame_ancestors_come_from_the_setting(client):
+    response = client.get("/console/panel")
+    expected = "'self' https://support.example.com https://*.zendesk.com"
+    assert response.headers["Content-Security-Policy"].endswith(f"frame-ancestors {expected}")
+    assert "https://*.zendesk.com" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        "*",
+        "https://*",
+        "https:",
+        "'none' *",
+        "javascript:alert(1)",
+        "https://x.com/path",
+        "",
+        "https://exa mple.com",
+        "*.example.com",
+        "'unsafe-inline'",
+    ],
+)
+def test_an_unsafe_frame_ancestors_setting_is_refused(setting):
+    with pytest.raises(ValueError, match="REMEDY_PANEL_FRAME_ANCESTORS"):
+        frame_ancestors(setting)
+
+
+def test_the_app_does_not_start_with_a_wildcard_frame_ancestor(tmp_path):
+    with pytest.raises(ValueError, match="never '\\*'"):
+        create_app(
+            {
+                "TESTING": True,
+                "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite'}",
+                "PANEL_FRAME_ANCESTORS": "*",
+            }
+        )
+
+
+def test_frame_ancestors_accepts_self_and_origins_with_ports():
+    assert frame_ancestors("'self' http://127.0.0.1:8001 https://a.b.c") == (
+        "'self'",
+        "http://127.0.0.1:8001",
+        "https://a.b.c",
+    )

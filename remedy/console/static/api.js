@@ -40,9 +40,19 @@ export class ApiError extends Error {
   }
 }
 
+// An answer that is not the API's JSON (a proxy's or gateway's HTML page) in words: what came
+// back, never the page itself.
+export function summariseNonJson(response) {
+  const status = `${response.status} ${response.statusText || ""}`.trim();
+  return response.ok
+    ? `The service answered ${status} without JSON.`
+    : `The gateway answered ${status} instead of the service; try again in a moment.`;
+}
+
 // Call the API with the stored key (or `key`); resolve to the JSON body, reject with ApiError.
-export async function api(method, path, body, key) {
-  const headers = { Accept: "application/json" };
+// `extraHeaders` adds headers, e.g. an Idempotency-Key.
+export async function api(method, path, body, key, extraHeaders = {}) {
+  const headers = { Accept: "application/json", ...extraHeaders };
   const token = key || getKey();
   if (token) headers.Authorization = `Bearer ${token}`;
   const init = { method, headers };
@@ -58,10 +68,14 @@ export async function api(method, path, body, key) {
   }
   const text = await response.text();
   let data = null;
+  const json = (response.headers.get("Content-Type") || "").startsWith("application/json");
   try {
-    data = text ? JSON.parse(text) : null;
+    data = text && json ? JSON.parse(text) : null;
   } catch {
-    data = { message: text.slice(0, 200) };
+    data = null;
+  }
+  if (data === null && (text || !response.ok)) {
+    data = { message: summariseNonJson(response), nonJson: true };
   }
   if (!response.ok) throw new ApiError(response.status, data);
   return data;
@@ -102,11 +116,15 @@ export function moneyMap(byCurrency) {
   return entries.length ? entries.map(([c, a]) => money(a, c)).join(", ") : "–";
 }
 
+// A table inside its own horizontal scroller, so a wide table never widens the page on a
+// phone; the scroller takes keyboard focus so it can be scrolled without a pointer.
 export function table(headers, rows, caption) {
-  return el("table", {},
+  return el("div", { class: "table-scroll", tabindex: "0", role: "group",
+    "aria-label": caption || headers.join(", ") },
+  el("table", {},
     caption ? el("caption", { text: caption }) : null,
     el("thead", {}, el("tr", {}, headers.map((h) => el("th", { scope: "col", text: h })))),
-    el("tbody", {}, rows));
+    el("tbody", {}, rows)));
 }
 
 // A readable account of an API error: the message, then each field's messages (`fields`, by

@@ -69,6 +69,8 @@ async function promote(version, current) {
     status.replaceChildren(failure(error, `Model ${version} was not promoted`));
   }
   await loadModels();
+  // The clicked button went with the old table: keep focus on the result, not the page's top.
+  status.focus();
 }
 
 async function loadModels() {
