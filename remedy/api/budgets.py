@@ -12,7 +12,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from remedy.api.auth import current_principal, roles
 from remedy.api.fields import Amount, currency_field
 from remedy.api.schemas import SLUG
-from remedy.errors import Forbidden, InvalidInput
+from remedy.errors import InvalidInput
 from remedy.extensions import session
 from remedy.ledger.budgets import BudgetService
 from remedy.ledger.pacing import PacingSettings
@@ -118,10 +118,8 @@ class Budgets(MethodView):
     def get(self) -> dict[str, Any]:
         """List every pool in effect with its limit, reserved, committed, remaining and pace."""
         pools = BudgetService(session()).overview(utcnow(), _pacing())
-        team = current_principal().team
-        if team:  # a team-scoped key sees its own pool only
-            pools = [pool for pool in pools if pool["team"] == team]
-        return {"pools": pools}
+        principal = current_principal()
+        return {"pools": [pool for pool in pools if principal.sees(pool["team"])]}
 
 
 @blp.route("/budgets/<team>")
@@ -137,6 +135,7 @@ class TeamBudget(MethodView):
             SLUG(team)
         except ValidationError as error:
             raise InvalidInput("Invalid fields: team", {"team": error.messages}) from None
+        current_principal().require_team(team)  # `default` belongs to unscoped finance
         budgets = BudgetService(session())
         pool = budgets.set_pool(
             team,
@@ -164,8 +163,6 @@ class TeamBudgetHistory(MethodView):
         A team-scoped key sees its own team's history only (403 otherwise); a team without
         any pool version is 404.
         """
-        scope = current_principal().team
-        if scope and scope != team:
-            raise Forbidden(f"this key is scoped to team {scope}")
+        current_principal().require_team(team)
         history = BudgetService(session()).history(team, query["currency"], utcnow())
         return {"versions": history}

@@ -19,7 +19,6 @@ from marshmallow import Schema, fields, validate
 from remedy.api.auth import current_principal, roles
 from remedy.api.fields import Amount, MinorAmount, currency_field
 from remedy.decisions.record import DecisionRecord, DecisionStatus
-from remedy.errors import NotFound
 from remedy.extensions import session
 from remedy.metrics import ACCEPTS, SPEND
 from remedy.services.idempotency import HEADER, KEY_PATTERN, IdempotencyService, fingerprint
@@ -89,11 +88,11 @@ def _team_scope() -> None:
     """A team-scoped key acts only on its team's decisions (others look absent)."""
     decision_id = (request.view_args or {}).get("decision_id")
     principal = g.get("principal")
-    if decision_id is None or principal is None or not principal.team:
+    if decision_id is None or principal is None or principal.team is None:
         return
     team = session().scalar(sa.select(Decision.team).where(Decision.id == decision_id))
-    if team is not None and team != principal.team:
-        raise NotFound(f"no decision {decision_id!r}")
+    if team is not None:
+        principal.hide_unless_sees(team, f"decision {decision_id!r}")
 
 
 def _body(result: StepResult) -> dict[str, Any]:

@@ -62,6 +62,6 @@ class Outcomes(MethodView):
             referrals=data.get("referrals"),
             revenue_after=data.get("revenue_after"),
             csat=data.get("csat"),
-            team=principal.team,
+            principal=principal,
         )
         return view, 201 if created else 200

@@ -12,7 +12,6 @@ from remedy.api.auth import current_principal, roles
 from remedy.api.schemas import DecisionSchema, RecommendationRequestSchema
 from remedy.decisions.record import DecisionRecord
 from remedy.domain import FaultType, Incident
-from remedy.errors import Forbidden, NotFound
 from remedy.extensions import session
 from remedy.metrics import DECISIONS
 from remedy.services.recommendations import RecommendationService, get_decision
@@ -51,12 +50,7 @@ class Recommendations(MethodView):
         """Rank remedy plans for an incident, inside the caps, and record the decision."""
         db = session()
         principal = current_principal()
-        team = data["team"] or principal.team or "default"
-        if principal.team and team != principal.team:
-            raise Forbidden(
-                f"this key is scoped to team {principal.team!r}",
-                {"team": [f"must be {principal.team!r} for this key"]},
-            )
+        team = principal.team_for(data["team"])
         incident = incident_from_request(data, team)
         engine = current_app.extensions["remedy.engines"].engine(db)
         limit = data["limit"] or current_app.config["DEFAULT_LIMIT"]
@@ -79,8 +73,6 @@ class Decisions(MethodView):
         """Return a stored decision with the plans shown, the cap and the versions."""
         decision = get_decision(session(), decision_id)
         principal = current_principal()
-        if principal.team and decision.team != principal.team:
-            # Another team's decision: answer as if it did not exist.
-            raise NotFound(f"no decision {decision_id!r}")
+        principal.hide_unless_sees(decision.team, f"decision {decision_id!r}")
         return decision
 

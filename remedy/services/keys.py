@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from remedy.errors import InvalidInput, NotFound
+from remedy.errors import Forbidden, InvalidInput, NotFound
+from remedy.ledger.budgets import DEFAULT_TEAM
 from remedy.store import audit
 from remedy.store.tables import ApiKey, utcnow
 
@@ -36,6 +37,31 @@ class Principal:
     def has_role(self, *roles: str) -> bool:
         """Tell whether the caller has one of `roles`; admin may do everything."""
         return self.role == "admin" or self.role in roles
+
+    # -- the one team-scope policy: a scoped key reads and changes its own team only ----------
+
+    def sees(self, team: str | None) -> bool:
+        """Tell whether this key may see `team`'s data (an unscoped key sees every team)."""
+        return self.team is None or team == self.team
+
+    def team_for(self, requested: str | None, field: str = "team") -> str:
+        """The team a request acts for: the one named, else the key's own, else `default`."""
+        team = requested or self.team or DEFAULT_TEAM
+        self.require_team(team, field)
+        return team
+
+    def require_team(self, team: str, field: str = "team") -> None:
+        """Refuse (403, naming `field`) to act for a team this key is not scoped to."""
+        if not self.sees(team):
+            raise Forbidden(
+                f"this key is scoped to team {self.team!r}",
+                {field: [f"must be {self.team!r} for this key"]},
+            )
+
+    def hide_unless_sees(self, team: str | None, what: str) -> None:
+        """Answer 404 for another team's resource, as if it did not exist."""
+        if not self.sees(team):
+            raise NotFound(f"no {what}")
 
 
 class KeyService:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from remedy.decisions.record import GIVEN
 from remedy.errors import Conflict, InvalidInput, NotFound
 from remedy.money import MoneyError, to_minor
+from remedy.services.keys import Principal
 from remedy.store import audit
 from remedy.store.tables import Decision, Outcome, utcnow
 
@@ -55,11 +56,11 @@ class OutcomeService:
         referrals: int | None = None,
         revenue_after: Decimal | None = None,
         csat: int | None = None,
-        team: str | None = None,
+        principal: Principal | None = None,
     ) -> tuple[dict[str, Any], bool]:
         """Store or update the outcome; return its view and whether it was created."""
         decision = self.session.get(Decision, decision_id)
-        if decision is None or (team and decision.team != team):
+        if decision is None or (principal is not None and not principal.sees(decision.team)):
             raise NotFound(f"no decision {decision_id!r}", {"decision_id": ["unknown decision"]})
         if decision.status not in GIVEN or not decision.accepted_plan_id:
             raise Conflict(
