@@ -1,4 +1,5 @@
-"""Factories for domain objects used across the tests."""
+"""Factories for the test data of every package: incidents, engines, stored decisions, priced
+actions and plans by hand, pools and caps."""
 
 from __future__ import annotations
 
@@ -7,9 +8,12 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Flask
+from sklearn.compose import ColumnTransformer
+from sklearn.preprocessing import OneHotEncoder
 
 import catalog as bundled
 from catalog.items import Catalog, load_catalog
+from models.features import CATEGORICAL_COLUMNS, categories
 from remedy.decisions.caps import CapSettings, load_caps
 from remedy.decisions.engine import DecisionEngine
 from remedy.decisions.ranker import HeuristicPrior, PlanRanker
@@ -21,7 +25,7 @@ from remedy.decisions.record import (
     StoredCap,
 )
 from remedy.decisions.rules import RuleSet, load_rules
-from remedy.domain import FaultType, Incident, Kind
+from remedy.domain import Action, FaultType, Incident, Kind, Plan
 from remedy.extensions import db
 from remedy.ledger.book import verify_ledger
 from remedy.ledger.budgets import BudgetService
@@ -188,3 +192,35 @@ def verify(app: Flask) -> Report:
     with db.database(app).unit_of_work() as session:
         report, _ = verify_ledger(session)
     return report
+
+
+# -- priced actions and plans by hand (model and training tests) ---------------------------
+
+
+def action(
+    item_id: str,
+    kind: Kind,
+    value: str = "0",
+    cost: str = "0",
+    level: str | None = None,
+    audience: str = "customer",
+) -> Action:
+    """Return a priced action."""
+    return Action(item_id, kind, level, Decimal(value), Decimal(cost), audience=audience)
+
+
+def plan(*actions: Action, currency: str = "EUR") -> Plan:
+    """Return a plan of the given actions."""
+    return Plan(actions=tuple(actions), currency=currency)
+
+
+def one_hot_encoder() -> ColumnTransformer:
+    """Return the encoder the pipelines had before native categories (artifact sim-1)."""
+    codes = OneHotEncoder(
+        categories=categories(), handle_unknown="ignore", sparse_output=False, dtype=float
+    )
+    return ColumnTransformer(
+        [("categorical", codes, list(CATEGORICAL_COLUMNS))],
+        remainder="passthrough",
+        sparse_threshold=0.0,
+    )

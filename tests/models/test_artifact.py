@@ -25,7 +25,7 @@ from models.artifact import (
     sha256_file,
 )
 from models.features import FEATURE_NAMES, feature_matrix
-from tests.model_factories import make_incident
+from tests.factories import make_incident
 from training.candidates import candidate_plans
 
 

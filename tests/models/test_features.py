@@ -19,7 +19,7 @@ from models.features import (
 )
 from models.pipeline import encoder
 from remedy.domain import FaultType, Kind
-from tests.model_factories import action, make_incident, one_hot_encoder, plan
+from tests.factories import action, make_incident, one_hot_encoder, plan
 from training.candidates import candidate_plans
 
 COLUMN = {name: i for i, name in enumerate(FEATURE_NAMES)}
@@ -87,7 +87,7 @@ def test_features_do_not_depend_on_the_currency():
         action("gift_1x", Kind.GIFT, "15000", "6000"),
         currency="JPY",
     )
-    eur = feature_matrix(make_incident(), [p_eur])
+    eur = feature_matrix(make_incident(loss_amount="100.00", customer_value="1000.00"), [p_eur])
     jpy = feature_matrix(
         make_incident(currency="JPY", loss_amount=Decimal(15000), customer_value=Decimal(150000)),
         [p_jpy],

@@ -14,7 +14,7 @@ from models.pipeline import BOOSTING, retention_pipeline
 from models.scorer import P_MAX, P_MIN, ModelScorer
 from remedy.decisions.ranker import PlanRanker, PlanScorer
 from remedy.services.model_registry import BUNDLED, bundled_folders, version_order
-from tests.model_factories import make_incident, one_hot_encoder
+from tests.factories import make_incident, one_hot_encoder
 from training.candidates import candidate_plans
 
 

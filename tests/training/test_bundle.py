@@ -6,7 +6,7 @@ import json
 
 from models.artifact import CARD_FILE, MODEL_FILE, load_artifact
 from models.scorer import ModelScorer
-from tests.model_factories import make_incident
+from tests.factories import make_incident
 from training.bundle import build_bundle, main
 from training.candidates import candidate_plans
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from remedy.domain import FIX_KINDS, OVERDELIVERY_KINDS, FaultType, Kind
-from tests.model_factories import make_incident
+from tests.factories import make_incident
 from training.candidates import candidate_plans
 
 

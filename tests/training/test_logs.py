@@ -7,7 +7,7 @@ import pytest
 
 from models.features import FEATURE_NAMES
 from remedy.decisions.ranker import HeuristicPrior, PlanRanker
-from tests.model_factories import make_incident
+from tests.factories import make_incident
 from training.candidates import candidate_plans
 from training.logs import EpsilonGreedy, simulate_logs, time_split
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from remedy.domain import FaultType, Kind
-from tests.model_factories import action, make_incident, plan
+from tests.factories import action, make_incident, plan
 from training.simulator import (
     FX_PER_USD,
     HiddenTraits,
@@ -150,7 +150,7 @@ def test_the_matched_remedy_works_best():
 
 def test_credit_counts_for_less_than_cash_as_compensation():
     """#5: credit is no fairer than full compensation, so it lifts word of mouth less."""
-    incident = make_incident(category="other")
+    incident = make_incident(category="other", loss_amount="100.00")
     refund = plan(action("refund_full", Kind.REFUND, "100.00", "100.00"))
     credit = plan(action("credit", Kind.CREDIT, "100.00", "50.00"))
     assert expected_referrals(incident, credit) < expected_referrals(incident, refund)
