@@ -21,6 +21,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from remedy.client import Decision, Plan, RemedyClient, RemedyError
+from remedy.decisions.record import incident_to_json
 from remedy.domain import Action, Incident, Kind
 from remedy.domain import Plan as DomainPlan
 from training.drive import DriveReport
@@ -30,20 +31,9 @@ POOL_LIMIT_USD = Decimal("100000000")
 
 
 def incident_body(incident: Incident) -> dict[str, Any]:
-    """The simulated incident as the API takes it (amounts as decimal strings)."""
-    return {
-        "customer_id": incident.customer_id,
-        "severity": incident.severity,
-        "fault_type": str(incident.fault_type.value),
-        "customer_value": str(incident.customer_value),
-        "loss_amount": str(incident.loss_amount),
-        "currency": incident.currency,
-        "category": incident.category,
-        "channel": incident.channel,
-        "locale": incident.locale,
-        "churn_threat": incident.churn_threat,
-        "external_id": incident.external_id,
-    }
+    """The simulated incident as the API takes it: its stored form without the team (the team
+    travels beside the incident)."""
+    return {k: v for k, v in incident_to_json(incident).items() if k != "team"}
 
 
 def domain_plan(plan: Plan) -> DomainPlan:
