@@ -8,8 +8,10 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from catalog.names import level_name
 from catalog.validation import DataFileError, DecimalText, describe, load_entries
 from remedy.domain import CONTACT_LEVELS, Action, Incident, Kind
+from remedy.i18n import Messages
 from remedy.money import is_currency, quantize
 
 VALUE_BASES = ("none", "fixed", "loss_fraction", "loss_multiple")
@@ -110,6 +112,19 @@ class Pricing:
 class NotPriceable(Exception):
     """The item has no price in this incident's currency."""
 
+    def __init__(self, item_id: str, currency: str, level: str | None = None) -> None:
+        """Say which item (or staff `level`, for personal contact) has no price in `currency`."""
+        self.item_id, self.currency, self.level = item_id, currency, level
+        where = f"no {level} staff rate" if level else f"{item_id} has no price"
+        super().__init__(f"{where} in {currency}")
+
+    def describe(self, m: Messages) -> str:
+        """Say it to an agent in the incident's language."""
+        if self.level:
+            level = level_name(self.level, m)
+            return m("no staff rate for {level} in {currency}", level=level, currency=self.currency)
+        return m("no price in {currency}", currency=self.currency)
+
 
 @dataclass(frozen=True)
 class CatalogItem:
@@ -125,9 +140,10 @@ class CatalogItem:
     requires_approval: bool
     enabled_by_default: bool
 
-    def label(self, language: str) -> str:
-        """Return the label in `language`, falling back to English."""
-        return self.labels.get(language) or self.labels["en"]
+    def label(self, m: Messages) -> str:
+        """Return the label in `m`'s language: the catalog document's own label for it if any
+        (items added by an admin), else the translation of the English label, else English."""
+        return self.labels.get(m.language) or m(self.labels["en"])
 
     def price(self, incident: Incident, staff_rates: dict[str, dict[str, Decimal]]) -> Action:
         """Price this item for `incident`; raise NotPriceable if its currency has no price."""
@@ -160,12 +176,12 @@ class CatalogItem:
             return value * pricing.factor
         if basis == "fixed":
             if incident.currency not in pricing.amounts:
-                raise NotPriceable(f"{self.id} has no price in {incident.currency}")
+                raise NotPriceable(self.id, incident.currency)
             return pricing.amounts[incident.currency]
         # staff_time: the level's hourly rate in the incident's currency
         rate = staff_rates.get(self.level or "", {}).get(incident.currency)
         if rate is None:
-            raise NotPriceable(f"no {self.level} staff rate in {incident.currency}")
+            raise NotPriceable(self.id, incident.currency, self.level)
         return rate * pricing.minutes / 60
 
 

@@ -29,6 +29,7 @@ from remedy.domain import (
     Plan,
     PlanShape,
 )
+from remedy.i18n import Messages, messages_for
 
 
 @dataclass
@@ -39,22 +40,30 @@ class Eligibility:
     excluded: dict[str, str] = field(default_factory=dict)
 
 
-def eligible_actions(incident: Incident, catalog: Catalog, outcome: RuleOutcome) -> Eligibility:
-    """Price every catalog item and keep those the rules and currency allow."""
+def eligible_actions(
+    incident: Incident, catalog: Catalog, outcome: RuleOutcome, m: Messages | None = None
+) -> Eligibility:
+    """Price every catalog item and keep those the rules and currency allow.
+
+    Why an item was left out is said in `m`'s language (the incident's when not given).
+    """
+    m = m or messages_for(incident.locale)
     result = Eligibility()
     for item in catalog.items:
         if item.id in outcome.forbidden:
-            result.excluded[item.id] = f"forbidden by rule {outcome.forbidden[item.id]}"
+            result.excluded[item.id] = m(
+                "forbidden by rule {rule}", rule=outcome.forbidden[item.id]
+            )
             continue
         if not item.enabled_by_default and item.id not in outcome.allowed:
-            result.excluded[item.id] = "off unless a rule allows it"
+            result.excluded[item.id] = m("off unless a rule allows it")
             continue
         try:
             action = item.price(incident, catalog.staff_rates)
         except NotPriceable as error:
-            result.excluded[item.id] = str(error)
+            result.excluded[item.id] = error.describe(m)
             continue
-        bound = _violated_bound(action, incident, outcome)
+        bound = _violated_bound(action, incident, outcome, m)
         if bound:
             result.excluded[item.id] = bound
             continue
@@ -62,14 +71,20 @@ def eligible_actions(incident: Incident, catalog: Catalog, outcome: RuleOutcome)
     return result
 
 
-def _violated_bound(action: Action, incident: Incident, outcome: RuleOutcome) -> str | None:
+def _violated_bound(
+    action: Action, incident: Incident, outcome: RuleOutcome, m: Messages
+) -> str | None:
     """Return why a bound rule excludes this action, if one does."""
     for rule, multiple in outcome.bounds:
         if (
             rule.selects(action.item_id, action.kind)
             and action.value > incident.loss_amount * multiple
         ):
-            return f"worth more than {multiple}x the loss (rule {rule.id})"
+            return m(
+                "worth more than {multiple}x the loss (rule {rule})",
+                multiple=m.number(multiple),
+                rule=rule.id,
+            )
     return None
 
 

@@ -3,72 +3,72 @@
 The order follows what the literature says matters: acknowledge with empathy (#13), own the fault
 where it is ours (#26: accepting blame beats everything else), the fix at once (#12, #18/#19:
 speed), the extra, then the follow-up. `respond_within` tightens with severity (#13: a late
-apology hurts).
+apology hurts). The prompts name this incident's fix, extras and amounts, so the agent says them
+in their own words; the wording is in the gettext catalogs (remedy/translations/).
 """
 
 from __future__ import annotations
 
 from catalog.items import Catalog
-from remedy.domain import FIX_KINDS, OVERDELIVERY_KINDS, FaultType, Incident, Kind, Plan
+from remedy.domain import FIX_KINDS, OVERDELIVERY_KINDS, Action, FaultType, Incident, Kind, Plan
+from remedy.i18n import N_, Messages
 
 # Response targets by severity, in ISO 8601 durations.
 RESPOND_WITHIN = {5: "PT1H", 4: "PT4H", 3: "PT24H", 2: "PT48H", 1: "PT72H"}
 
-_TEXT = {
-    "en": {
-        "acknowledge": "Acknowledge what went wrong and how it affected them, in your own words.",
-        "own": "Say plainly that it was our mistake; no excuses, no blaming others.",
-        "own_partner": "Own it: our partner failed, but the customer chose us, so it is ours to fix.",
-        "unknown": "Say you are finding out what happened and will not make them wait for it.",
-        "customer": "Stay warm and blame-free; explain what happened without lecturing.",
-        "fix": "Fix it now: {label}.",
-        "extra": "Then the surprise: {label}.",
-        "contact": "Arrange it: {label}; agree a time that suits them.",
-        "follow_up": "Follow up within {hours} hours to check it is resolved.",
-        "no_fix": "Explain the next step and when they will hear from us.",
-    },
-    "fr": {
-        "acknowledge": "Reconnaissez ce qui s'est mal passé et ce que cela leur a coûté, avec vos mots.",
-        "own": "Dites simplement que l'erreur vient de nous, sans excuses ni reproches.",
-        "own_partner": "Assumez : notre partenaire a failli, mais le client nous a choisis, c'est à nous de réparer.",
-        "unknown": "Dites que vous cherchez la cause et que le client n'attendra pas pour autant.",
-        "customer": "Restez chaleureux et sans reproche ; expliquez sans faire la leçon.",
-        "fix": "Réparez tout de suite : {label}.",
-        "extra": "Puis la surprise : {label}.",
-        "contact": "Organisez-le : {label} ; convenez d'un moment qui lui convient.",
-        "follow_up": "Recontactez le client sous {hours} heures pour vérifier que tout est réglé.",
-        "no_fix": "Expliquez la prochaine étape et quand le client aura de nos nouvelles.",
-    },
+_OWN = {
+    FaultType.COMPANY: N_("Say plainly that it was our mistake; no excuses, no blaming others."),
+    FaultType.PARTNER: N_(
+        "Own it: our partner failed, but the customer chose us, so it is ours to fix."
+    ),
+    FaultType.UNKNOWN: N_(
+        "Say you are finding out what happened and will not make them wait for it."
+    ),
+    FaultType.CUSTOMER: N_("Stay warm and blame-free; explain what happened without lecturing."),
 }
-LANGUAGES = tuple(_TEXT)
 
 
-def talking_points(incident: Incident, plan: Plan, catalog: Catalog) -> dict[str, object]:
-    """Return the respond-within target and the prompts for one plan."""
-    language = incident.language if incident.language in _TEXT else "en"
-    text = _TEXT[language]
-    points = [text["acknowledge"]]
-    points.append(
-        {
-            FaultType.COMPANY: text["own"],
-            FaultType.PARTNER: text["own_partner"],
-            FaultType.UNKNOWN: text["unknown"],
-            FaultType.CUSTOMER: text["customer"],
-        }[incident.fault_type]
-    )
+def talking_points(
+    incident: Incident, plan: Plan, catalog: Catalog, m: Messages
+) -> dict[str, object]:
+    """Return the respond-within target and the prompts for one plan, in `m`'s language."""
+    points = [m("Acknowledge what went wrong and how it affected them, in your own words.")]
+    points.append(m(_OWN[incident.fault_type]))
     fixes = [a for a in plan.actions if a.kind in FIX_KINDS]
     if fixes:
-        points.append(text["fix"].format(label=catalog.item(fixes[0].item_id).label(language)))
+        fix = fixes[0]
+        label = catalog.item(fix.item_id).label(m)
+        if fix.value:
+            amount = m.money(fix.value, plan.currency)
+            points.append(m("Fix it now: {label} ({amount}).", label=label, amount=amount))
+        else:
+            points.append(m("Fix it now: {label}.", label=label))
     else:
-        points.append(text["no_fix"])
-    for action in plan.actions:
-        if action.kind in OVERDELIVERY_KINDS:
-            key = "contact" if action.kind == Kind.PERSONAL_CONTACT else "extra"
-            points.append(text[key].format(label=catalog.item(action.item_id).label(language)))
+        points.append(m("Explain the next step and when they will hear from us."))
+    points += [_extra(action, catalog, plan.currency, m) for action in plan.actions]
     follow_up_hours = 24 if incident.severity >= 4 else 72
-    points.append(text["follow_up"].format(hours=follow_up_hours))
+    points.append(
+        m.plural(
+            "Follow up within {n} hour to check it is resolved.",
+            "Follow up within {n} hours to check it is resolved.",
+            follow_up_hours,
+        )
+    )
     return {
-        "language": language,
+        "language": m.language,
         "respond_within": RESPOND_WITHIN[incident.severity],
-        "points": points,
+        "points": [p for p in points if p],
     }
+
+
+def _extra(action: Action, catalog: Catalog, currency: str, m: Messages) -> str:
+    """The prompt for one overdelivery action ('' for the apology and the fix)."""
+    if action.kind not in OVERDELIVERY_KINDS:
+        return ""
+    label = catalog.item(action.item_id).label(m)
+    if action.kind == Kind.PERSONAL_CONTACT:
+        return m("Arrange it: {label}; agree a time that suits them.", label=label)
+    if action.value:
+        amount = m.money(action.value, currency)
+        return m("Then the surprise: {label}, worth {amount}.", label=label, amount=amount)
+    return m("Then the surprise: {label}.", label=label)

@@ -3,13 +3,15 @@
 Before ranking, the team's pool, the customer's window and today's contact capacity are read
 (without locks: advisory; accepting a plan checks them again under the ledger's locks). When the
 pool is spent ahead of its calendar, cost gets pacing's shadow price; plans that no longer fit
-what is left are dropped with the reason, and the notes say both.
+what is left are dropped with the reason, and the notes say both. Everything the agent reads
+(labels, reasons, notes, talking points) is in the customer's language (`messages_for`), English
+when it has no catalog, and the decision says which (`language`).
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Set as AbstractSet
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 
@@ -30,6 +32,7 @@ from remedy.decisions.record import (
 from remedy.decisions.talking_points import talking_points
 from remedy.domain import Incident
 from remedy.errors import InvalidInput, NotFound
+from remedy.i18n import messages_for
 from remedy.ledger.budgets import BudgetService
 from remedy.store.tables import Decision, utcnow
 
@@ -64,26 +67,35 @@ class RecommendationService:
             incident.team, incident.customer_id, incident.currency, caps.limits, at or utcnow()
         )
         price = headroom.pace.price if headroom.pace else Decimal(1)
+        m = messages_for(incident.locale)
         try:
-            result = self.engine.decide(incident, cost_price=price)
+            result = self.engine.decide(incident, cost_price=price, messages=m)
         except CurrencyNotConfigured:  # caps checked above; kept for engines that differ
             raise InvalidInput(f"no caps are configured for {incident.currency}") from None
-        misfits = drop_misfits(result.candidates, headroom, incident.currency)
-        result.notes.extend(pacing_effect(result.candidates, headroom, incident.currency))
-        note = misfit_note(result.candidates, misfits)
+        misfits = drop_misfits(result.candidates, headroom, incident.currency, m)
+        result.notes.extend(pacing_effect(result.candidates, headroom, incident.currency, m))
+        note = misfit_note(misfits, m)
         if note:
             result.notes.append(note)
         if headroom.pool is None:
             result.notes.append(
-                f"no budget pool for team {incident.team} (nor a default pool) in "
-                f"{incident.currency}: accepting a plan is refused until finance sets one"
+                m(
+                    "no budget pool for team {team} (nor a default pool) in {currency}: "
+                    "accepting a plan is refused until finance sets one",
+                    team=incident.team,
+                    currency=incident.currency,
+                )
             )
         kept = [c.plan_id for c in result.kept]
         first, propensity = self.exploration.choose_first(len(kept), self.rng)
         if first:
             result.notes.append(
-                f"exploring: plan ranked {first + 1} is shown first "
-                f"(probability {propensity}); the best-ranked plan follows"
+                m(
+                    "exploring: plan ranked {rank} is shown first (probability {probability}); "
+                    "the best-ranked plan follows",
+                    rank=first + 1,
+                    probability=m.number(propensity),
+                )
             )
         decision = self._store(result, shown_order(kept, first, limit), requested_by, misfits)
         decision.propensity = str(propensity)
@@ -96,19 +108,20 @@ class RecommendationService:
         result: DecisionResult,
         shown: list[str],
         requested_by: str,
-        misfits: AbstractSet[str] = frozenset(),
+        misfits: Mapping[str, str] | None = None,
     ) -> Decision:
         """Build the decision row with its compact candidate list."""
         incident = result.incident
         cap = result.cap
         versions = result.versions
         catalog = self.engine.catalog
-        language = incident.language
+        m = result.messages
+        misfits = misfits or {}
         priced: dict[str, PricedItem] = {}
         for candidate in result.candidates:
             for a in candidate.scored.plan.actions:
                 if a.item_id not in priced:
-                    priced[a.item_id] = PricedItem.of(a, catalog.item(a.item_id).label(language))
+                    priced[a.item_id] = PricedItem.of(a, catalog.item(a.item_id).label(m))
         by_id = {c.plan_id: c for c in result.candidates}
         record = DecisionRecord(
             incident=incident,
@@ -124,7 +137,7 @@ class RecommendationService:
             presentation={
                 plan_id: Presentation(
                     result.reasons(by_id[plan_id]),
-                    talking_points(incident, by_id[plan_id].scored.plan, catalog),
+                    talking_points(incident, by_id[plan_id].scored.plan, catalog, m),
                 )
                 for plan_id in shown
             },

@@ -25,7 +25,7 @@ def test_plans_over_what_is_left_of_the_pool_are_left_out_and_said_so(app, clien
     assert body["plans"]
     assert all(Decimal(p["total_cost"]) <= Decimal("30.00") for p in body["plans"])
     note = next(n for n in body["notes"] if "no longer fit" in n)
-    assert "the pool emea/" in note and "has 30.00 EUR left" in note
+    assert "the pool emea/" in note and "has €30.00 left" in note
     assert any(d["reason"].startswith("no longer fits: the pool") for d in body["dropped"])
 
 
@@ -34,7 +34,7 @@ def test_plans_over_the_customer_window_are_left_out(app, client, auth):
     set_caps(app, customer_window={"days": 90, "limit": {"EUR": "20.00"}})
     body = recommend(client, auth)
     assert all(Decimal(p["total_cost"]) <= Decimal("20.00") for p in body["plans"])
-    assert any("customer cust-1 has 20.00 EUR left of the 90-day limit" in n for n in body["notes"])
+    assert any("customer cust-1 has €20.00 left of the 90-day limit" in n for n in body["notes"])
 
 
 def test_plans_with_a_contact_nobody_can_make_today_are_left_out(app, client, auth):

@@ -51,7 +51,7 @@ def test_plans_over_the_cap_are_dropped_with_the_reason():
     assert all(c.scored.plan.total_cost <= result.cap.amount for c in result.kept)
     for candidate in result.dropped:
         assert candidate.scored.plan.total_cost > result.cap.amount
-        assert "over the incident cap of 120.00 EUR (value_share)" in candidate.dropped_reason
+        assert "over the incident cap of €120.00 (value_share)" in candidate.dropped_reason
 
 
 def test_plans_over_the_approval_threshold_need_approval():
