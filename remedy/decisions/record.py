@@ -9,6 +9,9 @@ and a decision logged by an older release still reads: `RECORD_VERSION` is store
 Version history:
   1  candidates without `dropped_by` (a dropped candidate was always dropped by the cap)
   2  `dropped_by` on every candidate; the record version on the row
+
+The language of the texts (labels, reasons, notes, talking points) is its own column,
+`decisions.language`; rows written before it existed read it from their talking points.
 """
 
 from __future__ import annotations
@@ -315,8 +318,9 @@ class DecisionRecord:
         shown: list[str],
         presentation: dict[str, Presentation] | None = None,
         version: int = RECORD_VERSION,
+        language: str | None = None,
     ) -> None:
-        """Hold a record as the recommendation made it."""
+        """Hold a record as the recommendation made it; `language` is that of its texts."""
         self.incident = incident
         self.cap = cap
         self.fired_rules = fired_rules
@@ -324,6 +328,7 @@ class DecisionRecord:
         self.notes = notes
         self.shown = shown  # plan ids in the order shown
         self.version = version
+        self._language = language
         self._priced_items: dict[str, PricedItem] | None = priced_items
         self._candidates: list[StoredCandidate] | None = candidates
         self._presentation: dict[str, Presentation] | None = presentation or {}
@@ -352,6 +357,14 @@ class DecisionRecord:
             self._presentation = {k: Presentation.from_json(v) for k, v in raw.items()}
         return self._presentation
 
+    @property
+    def language(self) -> str:
+        """The language of the labels, reasons, notes and talking points ('en' if unknown)."""
+        if self._language is None:  # written before the column: its talking points say it
+            said = (p.talking_points.get("language") for p in self.presentation.values())
+            self._language = next((language for language in said if language), "en")
+        return self._language
+
     # -- reading -----------------------------------------------------------------------------
 
     @classmethod
@@ -364,7 +377,7 @@ class DecisionRecord:
         cached = row.__dict__.get(_CACHE)
         if cached is None:
             columns = {name: getattr(row, name) for name in JSON_COLUMNS}
-            cached = cls.from_columns(columns, row.record_version)
+            cached = cls.from_columns(columns, row.record_version, row.language)
             row.__dict__[_CACHE] = cached
         return cached
 
@@ -381,7 +394,9 @@ class DecisionRecord:
         return bool(self.shown) and bool(offered) and self.shown[0] != offered[0].plan_id
 
     @classmethod
-    def from_columns(cls, columns: dict[str, Any], version: int | None) -> DecisionRecord:
+    def from_columns(
+        cls, columns: dict[str, Any], version: int | None, language: str | None = None
+    ) -> DecisionRecord:
         """Read the JSON columns of a decision row written by any record version."""
         record = cls(
             incident=incident_from_json(columns["incident"]),
@@ -393,6 +408,7 @@ class DecisionRecord:
             candidates=[],
             shown=list(columns["shown"]),
             version=version or 1,
+            language=language,
         )
         record._raw = columns
         record._priced_items = record._candidates = record._presentation = None
@@ -411,6 +427,7 @@ class DecisionRecord:
             "shown": list(self.shown),
             "presentation": {k: v.to_json() for k, v in self.presentation.items()},
             "record_version": self.version,
+            "language": self.language,
         }
 
     def candidate(self, plan_id: str) -> StoredCandidate | None:

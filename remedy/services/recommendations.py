@@ -134,6 +134,7 @@ class RecommendationService:
             priced_items=priced,
             candidates=[_stored(c, c.plan_id in misfits) for c in result.candidates],
             shown=shown,
+            language=m.language,
             presentation={
                 plan_id: Presentation(
                     result.reasons(by_id[plan_id]),

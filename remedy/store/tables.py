@@ -146,6 +146,8 @@ class Decision(Base):
     accepted_plan_id: Mapped[str | None] = mapped_column(sa.String(255))
     # The layout of the JSON columns (remedy/decisions/record.py reads every version).
     record_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # The language of its labels, reasons, notes and talking points (None: logged before 0005).
+    language: Mapped[str | None] = mapped_column(sa.String(16))
 
 
 # Ledger ids are 64-bit on PostgreSQL; SQLite autoincrements only an INTEGER primary key.
