@@ -10,7 +10,8 @@ from remedy.decisions.caps import CapSettings, IncidentCap
 from remedy.decisions.planner import eligible_actions, enumerate_plans
 from remedy.decisions.ranker import PlanRanker, ScoredPlan
 from remedy.decisions.rules import Requirement, RuleOutcome, RuleSet
-from remedy.domain import Incident, Plan
+from remedy.decisions.substitution import substitute_contacts
+from remedy.domain import FIX_KINDS, Incident, Plan
 
 
 class CurrencyNotConfigured(ValueError):
@@ -46,6 +47,24 @@ class DecisionResult:
     requirements: list[Requirement] = field(default_factory=list)
 
     @property
+    def generous(self) -> Candidate | None:
+        """The most generous kept plan: the most overdelivery face value (then value).
+
+        The ranker's curve may prefer a smaller gesture; the agent still sees this one beside
+        the best-value plans, flagged, and may choose it: it is within every guardrail.
+        """
+        kept = self.kept
+        if not kept:
+            return None
+        return max(
+            kept,
+            key=lambda c: (
+                c.scored.plan.total_value - c.scored.plan.value_of(*FIX_KINDS),
+                c.scored.expected_net_value,
+            ),
+        )
+
+    @property
     def kept(self) -> list[Candidate]:
         """Candidates inside the guardrails, best first."""
         return [c for c in self.candidates if c.dropped_reason is None]
@@ -60,12 +79,24 @@ class DecisionResult:
         scored = candidate.scored
         cap = self.cap
         currency = cap.currency
+        plan = scored.plan
         reasons = [
             f"expected net value {scored.expected_net_value} {currency}: "
             f"P(stay) {scored.p_stay}, referrals {scored.referrals}, "
-            f"cost {scored.plan.total_cost} {currency}",
-            f"within the incident cap of {cap.amount} {currency} ({cap.binding})",
+            f"cost {plan.total_cost} {currency}",
         ]
+        fix = plan.fix
+        if fix is not None:
+            whole = (
+                " and makes the customer whole" if fix.value >= self.incident.loss_amount else ""
+            )
+            reasons.append(
+                f"the fix ({fix.item_id}, {plan.fix_cost} {currency}) comes first{whole}; "
+                "the incident cap never limits it"
+            )
+        reasons.append(
+            f"overdelivery within the incident cap of {cap.amount} {currency} ({cap.binding})"
+        )
         reasons += [f"{r.describe()} required by rule {r.rule_id}" for r in self.requirements]
         return reasons + candidate.extra_reasons
 
@@ -107,7 +138,8 @@ class Ranked:
     outcome: RuleOutcome
     excluded: dict[str, str]  # item id -> why it was not eligible
     scored: list[ScoredPlan]  # every plan meeting the requirements, best first
-    required: list[Decimal]  # per scored plan: the cost of what the rules require
+    required: list[Decimal]  # per plan: what the rules require beyond the fix (outside the cap)
+    substituted: list[str] = field(default_factory=list)  # what ran out and what replaced it
 
 
 @dataclass(frozen=True)
@@ -129,11 +161,22 @@ class DecisionEngine:
             "model": self.ranker.scorer.version,
         }
 
-    def decide(self, incident: Incident, cost_price: Decimal = Decimal(1)) -> DecisionResult:
-        """Run the pipeline; `cost_price` is the budget's shadow price (1 = no pacing)."""
-        return self.guard(incident, self.rank(incident, cost_price))
+    def decide(
+        self,
+        incident: Incident,
+        cost_price: Decimal = Decimal(1),
+        used_up: frozenset[str] = frozenset(),
+    ) -> DecisionResult:
+        """Run the pipeline; `cost_price` is the budget's shadow price (1 = no pacing) and
+        `used_up` the personal-contact levels with no capacity left today."""
+        return self.guard(incident, self.rank(incident, cost_price, used_up))
 
-    def rank(self, incident: Incident, cost_price: Decimal = Decimal(1)) -> Ranked:
+    def rank(
+        self,
+        incident: Incident,
+        cost_price: Decimal = Decimal(1),
+        used_up: frozenset[str] = frozenset(),
+    ) -> Ranked:
         """Rules, eligibility, plans and their ranking: everything but the incident cap.
 
         Engines with the same catalog, rules, ranker and `caps.max_extras` rank alike, so a
@@ -143,22 +186,23 @@ class DecisionEngine:
             raise CurrencyNotConfigured(incident.currency)
         item_kinds = {item.id: item.kind for item in self.catalog.items}
         outcome = self.rules.evaluate(incident, item_kinds)
+        substituted = substitute_contacts(outcome, self.catalog, used_up) if used_up else []
         eligibility = eligible_actions(incident, self.catalog, outcome)
         fired = tuple(outcome.fired)
         plans = enumerate_plans(
             incident, eligibility.actions, outcome.requirements, self.caps.max_extras, fired
         )
         scored = self.ranker.rank(incident, plans, cost_price)
-        requirements = outcome.requirements
-        required = [required_cost(s.plan, requirements) for s in scored]
-        return Ranked(outcome, eligibility.excluded, scored, required)
+        beyond_fix = [r for r in outcome.requirements if r.part is None]
+        required = [required_cost(s.plan, beyond_fix) for s in scored]
+        return Ranked(outcome, eligibility.excluded, scored, required, substituted)
 
     def guard(self, incident: Incident, ranked: Ranked) -> DecisionResult:
         """Apply this engine's caps to a ranking (this engine's or an alike engine's)."""
         if not self.caps.supports(incident.currency):
             raise CurrencyNotConfigured(incident.currency)
         outcome = ranked.outcome
-        notes: list[str] = []
+        notes: list[str] = list(ranked.substituted)
         if not ranked.scored:
             unmet = ", ".join(f"{r.describe()} (rule {r.rule_id})" for r in outcome.requirements)
             notes.append(f"no plan can meet every requirement: {unmet or 'no eligible items'}")
@@ -169,7 +213,8 @@ class DecisionEngine:
         ]
         if ranked.scored and not any(c.dropped_reason is None for c in candidates):
             notes.append(
-                f"every plan costs more than the incident cap of {cap.amount} {cap.currency}"
+                "no plan is within the guardrails: "
+                + "; ".join(sorted({c.dropped_reason or "" for c in candidates})[:3])
             )
         return DecisionResult(
             incident=incident,
@@ -183,23 +228,33 @@ class DecisionEngine:
         )
 
     def _guard(self, scored: ScoredPlan, cap: IncidentCap, required: Decimal) -> Candidate:
-        """Apply the per-incident cap and approval threshold to one plan.
+        """Apply the per-incident cap, the fix ceiling and the approval threshold to one plan.
 
-        What the rules require (the apology, a manager's call) is outside the cap: the cap
-        limits discretionary generosity, and a requirement must never make every plan
-        impossible. The approval threshold still sees the whole cost.
+        The cap limits the overdelivery, never the fix: making the customer whole comes first
+        whatever it costs (only the pool, the customer window and finance's explicit
+        `fix_ceiling` can stop it). What the rules require beyond the fix (a manager's call) is
+        outside the cap too, so a requirement never makes every plan impossible. The approval
+        threshold still sees the whole cost.
         """
         plan = scored.plan
         cost = plan.total_cost
         currency = cap.currency
         candidate = Candidate(scored)
-        if cost - required > cap.amount:
+        ceiling = self.caps.fix_ceiling.get(currency)
+        if ceiling is not None and plan.fix_cost > ceiling:
+            candidate.dropped_reason = (
+                f"the fix costs {plan.fix_cost} {currency}, over the fix ceiling of {ceiling} "
+                f"{currency} (fix_ceiling in the caps: finance can raise it)"
+            )
+            return candidate
+        discretionary = cost - plan.fix_cost - required
+        if discretionary > cap.amount:
             outside = (
                 f" ({required} {currency} required by rules is outside it)" if required else ""
             )
             candidate.dropped_reason = (
-                f"cost {cost} {currency} is over the incident cap of {cap.amount} {currency} "
-                f"({cap.binding}){outside}"
+                f"overdelivery {cost - plan.fix_cost} {currency} is over the incident cap of "
+                f"{cap.amount} {currency} ({cap.binding}){outside}"
             )
             return candidate
         if required:

@@ -20,6 +20,7 @@ from math import comb
 
 from catalog.items import Catalog, NotPriceable
 from remedy.decisions.rules import Requirement, RuleOutcome
+from remedy.decisions.substitution import USED_UP
 from remedy.domain import (
     FIX_KINDS,
     OVERDELIVERY_KINDS,
@@ -29,6 +30,7 @@ from remedy.domain import (
     Plan,
     PlanShape,
 )
+from remedy.money import quantize
 
 
 @dataclass
@@ -44,15 +46,33 @@ def eligible_actions(incident: Incident, catalog: Catalog, outcome: RuleOutcome)
     result = Eligibility()
     for item in catalog.items:
         if item.id in outcome.forbidden:
-            result.excluded[item.id] = f"forbidden by rule {outcome.forbidden[item.id]}"
+            by = outcome.forbidden[item.id]
+            result.excluded[item.id] = (
+                f"no {item.level} contact is left today"
+                if by == USED_UP
+                else f"forbidden by rule {by}"
+            )
             continue
         if not item.enabled_by_default and item.id not in outcome.allowed:
             result.excluded[item.id] = "off unless a rule allows it"
+            continue
+        misfit = item.misfit(incident)
+        if misfit:
+            result.excluded[item.id] = misfit
             continue
         try:
             action = item.price(incident, catalog.staff_rates)
         except NotPriceable as error:
             result.excluded[item.id] = str(error)
+            continue
+        token = item.below_minimum(action, incident.currency)
+        if token:
+            result.excluded[item.id] = token
+            continue
+        if action.kind in FIX_KINDS and outcome.make_whole and action.value < incident.loss_amount:
+            result.excluded[item.id] = (
+                f"does not make the customer whole (rule {outcome.make_whole})"
+            )
             continue
         bound = _violated_bound(action, incident, outcome)
         if bound:
@@ -65,9 +85,11 @@ def eligible_actions(incident: Incident, catalog: Catalog, outcome: RuleOutcome)
 def _violated_bound(action: Action, incident: Incident, outcome: RuleOutcome) -> str | None:
     """Return why a bound rule excludes this action, if one does."""
     for rule, multiple in outcome.bounds:
+        # Compared in the currency's minor units: half of 13.75 is priced 6.88, and that is
+        # still "half the loss", not more.
         if (
             rule.selects(action.item_id, action.kind)
-            and action.value > incident.loss_amount * multiple
+            and action.value > quantize(incident.loss_amount * multiple, incident.currency)
         ):
             return f"worth more than {multiple}x the loss (rule {rule.id})"
     return None

@@ -8,11 +8,13 @@ what is left are dropped with the reason, and the notes say both.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import Set as AbstractSet
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from remedy.decisions.budget_fit import drop_misfits, misfit_note, pacing_effect
@@ -20,6 +22,7 @@ from remedy.decisions.engine import Candidate as EngineCandidate
 from remedy.decisions.engine import CurrencyNotConfigured, DecisionEngine, DecisionResult
 from remedy.decisions.exploration import ExplorationPolicy, shown_order
 from remedy.decisions.record import (
+    GIVEN,
     DecisionRecord,
     DroppedBy,
     Presentation,
@@ -60,8 +63,12 @@ class RecommendationService:
                 f"no caps are configured for {incident.currency}",
                 {"incident.currency": [f"no caps are configured for {incident.currency}"]},
             )
+        now = at or utcnow()
+        incident = dataclasses.replace(
+            incident, prior_incidents=self._prior_incidents(incident, caps.repeat_window_days, now)
+        )
         headroom = BudgetService(self.session).headroom(
-            incident.team, incident.customer_id, incident.currency, caps.limits, at or utcnow()
+            incident.team, incident.customer_id, incident.currency, caps.limits, now
         )
         price = headroom.pace.price if headroom.pace else Decimal(1)
         try:
@@ -69,6 +76,16 @@ class RecommendationService:
         except CurrencyNotConfigured:  # caps checked above; kept for engines that differ
             raise InvalidInput(f"no caps are configured for {incident.currency}") from None
         misfits = drop_misfits(result.candidates, headroom, incident.currency)
+        used_up = frozenset(
+            level for level, capacity in headroom.capacities.items() if capacity.remaining == 0
+        )
+        if not result.kept and used_up:
+            # Nothing fits because today's contacts of a level are all promised: offer the
+            # plans a lower level (or none) allows, and say so, rather than nothing.
+            substitute = self.engine.decide(incident, cost_price=price, used_up=used_up)
+            substitute_misfits = drop_misfits(substitute.candidates, headroom, incident.currency)
+            if substitute.kept:
+                result, misfits = substitute, substitute_misfits
         result.notes.extend(pacing_effect(result.candidates, headroom, incident.currency))
         note = misfit_note(result.candidates, misfits)
         if note:
@@ -78,18 +95,45 @@ class RecommendationService:
                 f"no budget pool for team {incident.team} (nor a default pool) in "
                 f"{incident.currency}: accepting a plan is refused until finance sets one"
             )
+        if incident.prior_incidents:
+            result.notes.append(
+                f"repeat victim: incident {incident.prior_incidents + 1} of this customer in "
+                f"{caps.repeat_window_days} days; escalate and fix what keeps failing"
+            )
         kept = [c.plan_id for c in result.kept]
+        if not kept:
+            result.notes.append(_nothing_fits(result, headroom.pool is None))
         first, propensity = self.exploration.choose_first(len(kept), self.rng)
         if first:
             result.notes.append(
                 f"exploring: plan ranked {first + 1} is shown first "
                 f"(probability {propensity}); the best-ranked plan follows"
             )
-        decision = self._store(result, shown_order(kept, first, limit), requested_by, misfits)
+        shown = shown_order(kept, first, limit)
+        generous = result.generous
+        if generous is not None and generous.plan_id not in shown:
+            shown.append(generous.plan_id)  # the most generous plan within the guardrails
+        generous_id = generous.plan_id if generous is not None else None
+        decision = self._store(result, shown, requested_by, misfits, generous_id)
         decision.propensity = str(propensity)
         decision.cost_price = str(price)
         self.session.flush()
         return decision
+
+    def _prior_incidents(self, incident: Incident, days: int, now: datetime) -> int:
+        """Count the customer's earlier decisions with a plan given in the last `days` days."""
+        return int(
+            self.session.scalar(
+                sa.select(sa.func.count())
+                .select_from(Decision)
+                .where(
+                    Decision.customer_id == incident.customer_id,
+                    Decision.status.in_([str(s) for s in GIVEN]),
+                    Decision.created_at > now - timedelta(days=days),
+                )
+            )
+            or 0
+        )
 
     def _store(
         self,
@@ -97,6 +141,7 @@ class RecommendationService:
         shown: list[str],
         requested_by: str,
         misfits: AbstractSet[str] = frozenset(),
+        generous: str | None = None,
     ) -> Decision:
         """Build the decision row with its compact candidate list."""
         incident = result.incident
@@ -121,10 +166,13 @@ class RecommendationService:
             priced_items=priced,
             candidates=[_stored(c, c.plan_id in misfits) for c in result.candidates],
             shown=shown,
+            generous=generous,
             presentation={
                 plan_id: Presentation(
                     result.reasons(by_id[plan_id]),
-                    talking_points(incident, by_id[plan_id].scored.plan, catalog),
+                    talking_points(
+                        incident, by_id[plan_id].scored.plan, catalog, self.engine.caps.promises
+                    ),
                 )
                 for plan_id in shown
             },
@@ -145,6 +193,22 @@ class RecommendationService:
         record.attach(decision)
         self.session.add(decision)
         return decision
+
+
+def _nothing_fits(result: DecisionResult, no_pool: bool) -> str:
+    """Say exactly why no plan is offered, and who can change that."""
+    if not result.candidates:
+        return "no plan can be built for this incident: see the rules' requirements above"
+    reasons = sorted({c.dropped_reason or "" for c in result.candidates})
+    who = []
+    if any("pool" in r for r in reasons) or no_pool:
+        who.append("finance can raise the team's pool (PUT /v1/budgets/<team>)")
+    if any("customer" in r for r in reasons):
+        who.append("finance can raise customer_window in the caps")
+    if any("ceiling" in r or "incident cap" in r for r in reasons):
+        who.append("finance can change the caps (PUT /v1/caps)")
+    lift = f"; {', '.join(who)}" if who else ""
+    return f"no plan fits: {reasons[0]}{lift}"
 
 
 def _stored(candidate: EngineCandidate, misfit: bool = False) -> StoredCandidate:
