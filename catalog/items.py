@@ -71,10 +71,23 @@ class ItemSchema(Schema):
     cost = fields.Nested(PricingSchema, required=True)
     requires_approval = fields.Boolean(load_default=False)
     enabled_by_default = fields.Boolean(load_default=True)
+    # Where the item fits: absent, every incident; else only these categories / channels.
+    categories = fields.List(
+        fields.String(validate=validate.Regexp(r"^[a-z0-9][a-z0-9_.:-]{0,63}$")),
+        load_default=None,
+        validate=validate.Length(min=1),
+    )
+    channels = fields.List(fields.String(), load_default=None, validate=validate.Length(min=1))
+    # No token amounts: below this face value (per currency) the item is not offered.
+    min_value = fields.Dict(keys=fields.String(), values=DecimalText(), load_default=dict)
 
     @validates_schema
     def check_item(self, data: dict[str, Any], **kwargs: Any) -> None:
         """Check the rules that tie fields together."""
+        try:
+            _check_currencies(data.get("min_value", {}))
+        except ValidationError as error:
+            raise ValidationError(error.messages, "min_value") from None
         if data["kind"] == Kind.PERSONAL_CONTACT and "level" not in data:
             raise ValidationError("personal contact needs a level", "level")
         if data["kind"] != Kind.PERSONAL_CONTACT and "level" in data:
@@ -139,6 +152,36 @@ class CatalogItem:
     cost: Pricing
     requires_approval: bool
     enabled_by_default: bool
+    categories: frozenset[str] | None = None
+    channels: frozenset[str] | None = None
+    min_value: dict[str, Decimal] = field(default_factory=dict)
+
+    def misfit(self, incident: Incident, m: Messages) -> str | None:
+        """Say why this item does not fit the incident's category or channel, if it does not."""
+        if self.categories is not None and incident.category not in self.categories:
+            only = ", ".join(sorted(self.categories))
+            # Translators: {category} and {only} are category ids such as delivery, outage.
+            return m(
+                "not for {category} incidents (only {only})", category=incident.category, only=only
+            )
+        if self.channels is not None and incident.channel not in self.channels:
+            only = ", ".join(sorted(self.channels))
+            # Translators: {channel} and {only} are channel ids such as email, chat, phone.
+            return m(
+                "not on the {channel} channel (only {only})", channel=incident.channel, only=only
+            )
+        return None
+
+    def below_minimum(self, action: Action, currency: str, m: Messages) -> str | None:
+        """Say why a priced item is a token amount (under its minimum face value), if it is."""
+        floor = self.min_value.get(currency)
+        if floor is not None and action.value < floor:
+            return m(
+                "worth {value}, under its minimum of {minimum}",
+                value=m.money(action.value, currency),
+                minimum=m.money(floor, currency),
+            )
+        return None
 
     def label(self, m: Messages) -> str:
         """Return the label in `m`'s language: the catalog document's own label for it if any
@@ -238,6 +281,9 @@ def load_catalog(document: dict[str, Any]) -> Catalog:
                 cost=_pricing(data["cost"]),
                 requires_approval=data["requires_approval"],
                 enabled_by_default=data["enabled_by_default"],
+                categories=None if data["categories"] is None else frozenset(data["categories"]),
+                channels=None if data["channels"] is None else frozenset(data["channels"]),
+                min_value=data["min_value"],
             )
         )
     return Catalog(

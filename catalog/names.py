@@ -15,8 +15,14 @@ KIND_NAMES = {
     Kind.GIFT: N_("gift"),
     Kind.PERSONAL_CONTACT: N_("personal contact"),
 }
-# Translators: who calls the customer: the agent, a manager or an executive.
-LEVEL_NAMES = {"agent": N_("agent"), "manager": N_("manager"), "executive": N_("executive")}
+# Translators: who calls the customer: the agent, a manager, an executive or a leader (the
+# founder or an executive who gives the customer their own number).
+LEVEL_NAMES = {
+    "agent": N_("agent"),
+    "manager": N_("manager"),
+    "executive": N_("executive"),
+    "leader": N_("leader"),
+}
 
 
 def kind_name(kind: Kind, m: Messages) -> str:

@@ -54,7 +54,9 @@ def register_extensions(app: Flask) -> None:
             "security": [{"bearer": []}],
         },
     )
-    values = ValueSettings(app.config["HORIZON_YEARS"], app.config["REFERRAL_SHARE"])
+    values = ValueSettings(
+        app.config["HORIZON_YEARS"], app.config["REFERRAL_SHARE"], app.config["WORD_OF_MOUTH_SHARE"]
+    )
     app.extensions["remedy.exploration"] = (
         ExplorationPolicy(app.config["EXPLORATION_RATE"], app.config["EXPLORATION_TOP_K"]),
         random.Random(app.config["EXPLORATION_SEED"]),

@@ -20,6 +20,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # How a retained customer and a referral are valued (see decisions/ranker.py).
         "HORIZON_YEARS": Decimal(env("REMEDY_HORIZON_YEARS", "1")),
         "REFERRAL_SHARE": Decimal(env("REMEDY_REFERRAL_SHARE", "0.5")),
+        "WORD_OF_MOUTH_SHARE": Decimal(env("REMEDY_WORD_OF_MOUTH_SHARE", "0.5")),
         # Where trained models live (each version in its own folder).
         "MODEL_DIR": env("REMEDY_MODEL_DIR", str(Path(instance_path) / "models")),
         # Logged exploration (decisions/exploration.py): share of decisions that show another

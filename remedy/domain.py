@@ -39,8 +39,28 @@ class Kind(StrEnum):
 FIX_KINDS = frozenset({Kind.REFUND, Kind.CREDIT, Kind.REPLACEMENT})
 OVERDELIVERY_KINDS = frozenset({Kind.EXPEDITE, Kind.UPGRADE, Kind.GIFT, Kind.PERSONAL_CONTACT})
 
-# Personal contact levels, ordered by seniority; the index is the level's rank.
-CONTACT_LEVELS = ("agent", "manager", "executive")
+
+class Part(StrEnum):
+    """Which part of a plan an action is: the apology, the fix (making the customer whole for
+    what they lost) or the overdelivery (everything beyond: gifts, upgrades, personal contact)."""
+
+    APOLOGY = "apology"
+    FIX = "fix"
+    OVERDELIVERY = "overdelivery"
+
+
+def part_of(kind: Kind) -> Part:
+    """Return the part of a plan an action of `kind` belongs to."""
+    if kind == Kind.APOLOGY:
+        return Part.APOLOGY
+    return Part.FIX if kind in FIX_KINDS else Part.OVERDELIVERY
+
+
+# Personal contact levels, ordered by seniority; the index is the level's rank. `leader` is a
+# named leader's own direct line (the founder's, an executive's), given to the customer to keep.
+CONTACT_LEVELS = ("agent", "manager", "executive", "leader")
+# Channels where a complaint is seen by others: an incident there is public.
+PUBLIC_CHANNELS = frozenset({"social", "review"})
 
 
 def contact_rank(level: str | None) -> int:
@@ -64,6 +84,9 @@ class Incident:
     churn_threat: bool = False
     external_id: str | None = None
     team: str = "default"
+    public: bool = False  # seen by others (a post, a review); social and review channels imply it
+    reach: int | None = None  # followers or audience of a public complaint, when known
+    prior_incidents: int = 0  # the customer's earlier incidents with a plan given (counted by us)
 
     def rule_context(self) -> dict[str, object]:
         """Return the symbols rules may use (see catalog/rules schema)."""
@@ -79,7 +102,15 @@ class Incident:
             "language": self.language,
             "churn_threat": self.churn_threat,
             "team": self.team,
+            "public": self.is_public,
+            "reach": self.reach or 0,
+            "prior_incidents": self.prior_incidents,
         }
+
+    @property
+    def is_public(self) -> bool:
+        """Whether others see the complaint (said so, or the channel is public)."""
+        return self.public or self.channel in PUBLIC_CHANNELS
 
     @property
     def language(self) -> str:
@@ -135,6 +166,7 @@ class Plan:
         "plan_id",
         "total_cost",
         "total_value",
+        "fix_cost",
         "kinds",
         "contact_level",
         "requirement_matches",
@@ -155,6 +187,9 @@ class Plan:
         self.plan_id, self.kinds, self.contact_level, self.requirement_matches = shape
         self.total_cost = sum((a.cost for a in actions), Decimal(0))
         self.total_value = sum((a.value for a in actions), Decimal(0))
+        # The fix makes the customer whole: the incident cap never limits it (only the pool,
+        # the customer window and finance's fix ceiling can).
+        self.fix_cost = sum((a.cost for a in actions if a.kind in FIX_KINDS), Decimal(0))
 
     def __repr__(self) -> str:
         """Show the plan id and cost."""
@@ -174,6 +209,11 @@ class Plan:
     def has_kind(self, kind: Kind) -> bool:
         """Tell whether any action is of `kind`."""
         return kind in self.kinds
+
+    @property
+    def fix(self) -> Action | None:
+        """The plan's fix, if it has one."""
+        return next((a for a in self.actions if a.kind in FIX_KINDS), None)
 
     def value_of(self, *kinds: Kind) -> Decimal:
         """Sum the face value of the actions of the given kinds."""

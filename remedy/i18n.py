@@ -31,6 +31,7 @@ from babel.numbers import (
     get_decimal_symbol,
     get_group_symbol,
 )
+from babel.units import format_unit
 
 # The languages with a complete catalog (tests/test_i18n.py checks every message id in each).
 LANGUAGES = ("en", "fr", "de", "es", "it", "nl", "pt", "ja")
@@ -79,6 +80,13 @@ class Messages:
         """Write a decimal with the locale's separators, keeping its digits ('1,50' in German)."""
         return _symbols(self.locale)(f"{value:,f}")
 
+    def duration(self, seconds: int) -> str:
+        """Say a duration in its largest whole unit ('1 Stunde', '90 minutes', '45 seconds')."""
+        for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+            if seconds and seconds % size == 0:
+                return _unit(seconds // size, unit, self.locale)
+        return _unit(seconds, "second", self.locale)
+
     def percent(self, share: Decimal) -> str:
         """Write a share as a whole percentage for the locale ('42 %' in French)."""
         whole = (share * 100).quantize(Decimal(1), ROUND_HALF_UP) / 100
@@ -108,6 +116,11 @@ def _babel_locale(locale: str) -> Locale:
             return Locale.parse(_language_of(locale))
         except (UnknownLocaleError, ValueError):
             return Locale.parse(DEFAULT_LANGUAGE)
+
+
+def _unit(value: int, unit: str, locale: str) -> str:
+    """Format `value` of a duration unit ('day', 'hour', ...) in words for the locale."""
+    return format_unit(value, f"duration-{unit}", length="long", locale=_babel_locale(locale))
 
 
 # Amounts a money format is checked on against Babel before it is trusted (see _money_format).

@@ -151,7 +151,8 @@ def test_a_german_customer_gets_german_talking_points_labels_reasons_and_notes(c
     assert labels["apology"] == "Aufrichtige Entschuldigung"
     assert plan["reasons"][0].startswith("erwarteter Nettowert ")
     assert any(n.startswith("kein Budget für Team emea") for n in body["notes"])
-    # Each plan names its fix with the amount, written as Germans write money.
+    # Each plan names its fix with the amount, written as Germans write money, and the
+    # deadline: the fault is ours, so the fix is promised within the hour.
     fixes = [
         (action, p["talking_points"]["points"])
         for p in body["plans"]
@@ -162,11 +163,16 @@ def test_a_german_customer_gets_german_talking_points_labels_reasons_and_notes(c
     for fix, said in fixes:
         amount = messages_for("de").money(Decimal(fix["value"]), "EUR")
         assert re.fullmatch(r"[\d.]+,\d\d\xa0€", amount)
-        assert f"Bringen Sie es sofort in Ordnung: {fix['label']} ({amount})." in said
+        assert (
+            f"Bringen Sie es sofort in Ordnung, innerhalb von 1 Stunde: {fix['label']} ({amount}); "
+            "damit ist der Schaden vollständig ausgeglichen."
+            if Decimal(fix["value"]) >= Decimal("123.45")
+            else f"Bringen Sie es sofort in Ordnung: {fix['label']} ({amount})."
+        ) in said
 
 
 def test_a_japanese_customer_gets_japanese_texts_and_yen_in_them(app, client, auth):
-    set_pool(app, "emea", "3000", currency="JPY")
+    set_pool(app, "emea", "6000", currency="JPY")  # the replacement (4800) fits, not all extras
     body = recommend(
         client, auth, locale="ja-JP", currency="JPY", loss_amount="8000", customer_value="150000"
     )

@@ -31,9 +31,10 @@ POOL_LIMIT_USD = Decimal("100000000")
 
 
 def incident_body(incident: Incident) -> dict[str, Any]:
-    """The simulated incident as the API takes it: its stored form without the team (the team
-    travels beside the incident)."""
-    return {k: v for k, v in incident_to_json(incident).items() if k != "team"}
+    """The simulated incident as the API takes it: its stored form without the team (it travels
+    beside the incident) and without the earlier incidents (the service counts those)."""
+    stored = incident_to_json(incident)
+    return {k: v for k, v in stored.items() if k not in ("team", "prior_incidents")}
 
 
 def domain_plan(plan: Plan) -> DomainPlan:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import catalog as bundled
-from remedy.decisions.engine import DecisionEngine, required_cost
+from remedy.decisions.engine import DecisionEngine
 from remedy.decisions.ranker import HeuristicPrior, PlanRanker
 from remedy.domain import Incident, Plan
 from remedy.services.configs import validate_set
@@ -27,16 +27,5 @@ def _engine() -> DecisionEngine:
 
 
 def service_candidates(incident: Incident) -> list[Plan]:
-    """Return the plans inside the guardrails for `incident`, in the planner's order."""
-    engine = _engine()
-    item_kinds = {item.id: item.kind for item in engine.catalog.items}
-    from remedy.decisions.planner import eligible_actions, enumerate_plans
-
-    outcome = engine.rules.evaluate(incident, item_kinds)
-    eligibility = eligible_actions(incident, engine.catalog, outcome)
-    plans = enumerate_plans(
-        incident, eligibility.actions, outcome.requirements, engine.caps.max_extras
-    )
-    cap = engine.caps.incident_cap(incident, outcome.cap_factor)
-    requirements = outcome.requirements
-    return [p for p in plans if p.total_cost - required_cost(p, requirements) <= cap.amount]
+    """Return the plans inside the guardrails for `incident` (the engine's own guard)."""
+    return [c.scored.plan for c in _engine().decide(incident).kept]

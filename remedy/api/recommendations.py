@@ -36,6 +36,8 @@ def incident_from_request(data: dict[str, Any], team: str) -> Incident:
         churn_threat=incident["churn_threat"],
         external_id=incident["external_id"],
         team=team,
+        public=incident["public"],
+        reach=incident["reach"],
     )
 
 

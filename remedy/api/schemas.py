@@ -14,7 +14,9 @@ from remedy.ledger.periods import as_utc
 from remedy.money import minor_exponent
 
 SLUG = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$", error="must be a short slug")
-CHANNELS = ("email", "chat", "phone", "social", "web", "store")
+CHANNELS = ("email", "chat", "phone", "social", "review", "web", "store")
+# The largest audience a public complaint may be said to reach (a guard against typos).
+MAX_REACH = 10_000_000_000
 # Guards against absurd input: no single incident loses more than ten million units, and no
 # customer is worth more than a billion a year.
 MAX_LOSS = Decimal("10000000")
@@ -46,6 +48,17 @@ class IncidentSchema(Schema):
     )
     churn_threat = fields.Boolean(load_default=False)
     external_id = fields.String(load_default=None, validate=validate.Length(max=128))
+    public = fields.Boolean(
+        load_default=False,
+        metadata={"description": "seen by others (a post, a review); social and review imply it"},
+    )
+    reach = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        strict=True,
+        validate=validate.Range(min=0, max=MAX_REACH),
+        metadata={"description": "followers or audience of a public complaint"},
+    )
 
     @validates_schema
     def check_precision(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -78,6 +91,7 @@ class ActionSchema(Schema):
     value = Amount(attribute="item.value", metadata={"description": "face value to the customer"})
     cost = Amount(attribute="item.cost", metadata={"description": "cost to the company"})
     requires_approval = fields.Boolean(attribute="item.requires_approval")
+    part = fields.String(metadata={"description": "apology, fix or overdelivery"})
     audience = fields.String(
         attribute="item.audience", metadata={"description": "customer, or companions for gifts"}
     )
@@ -88,6 +102,10 @@ class TalkingPointsSchema(Schema):
 
     language = fields.String()
     respond_within = fields.String(metadata={"description": "ISO 8601 duration"})
+    fix_within = fields.String(
+        allow_none=True,
+        metadata={"description": "ISO 8601 duration; promised when we or a partner are at fault"},
+    )
     points = fields.List(fields.String())
 
 
@@ -97,7 +115,17 @@ class PlanSchema(Schema):
     plan_id = fields.String(attribute="candidate.plan_id")
     rank = fields.Integer()
     actions = fields.List(fields.Nested(ActionSchema))
+    fix = fields.List(
+        fields.Nested(ActionSchema), metadata={"description": "what makes the customer whole"}
+    )
+    overdelivery = fields.List(
+        fields.Nested(ActionSchema), metadata={"description": "everything beyond the fix"}
+    )
+    generous = fields.Boolean(
+        metadata={"description": "the most generous plan within the guardrails, shown as an option"}
+    )
     currency = fields.String()
+    fix_cost = Amount(metadata={"description": "outside the incident cap"})
     total_cost = Amount(attribute="candidate.total_cost")
     total_value = Amount(attribute="candidate.total_value")
     expected_net_value = Amount(attribute="candidate.expected_net_value")

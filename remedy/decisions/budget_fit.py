@@ -15,17 +15,20 @@ from remedy.ledger.limits import Headroom
 from remedy.money import from_minor, to_minor
 
 
-def misfit(cost_minor: int, level: str | None, headroom: Headroom, m: Messages) -> str | None:
-    """Say which remaining limit a plan no longer fits, or None if it fits them all."""
+def misfit(
+    cost_minor: int, level: str | None, headroom: Headroom, m: Messages
+) -> tuple[str, str] | None:
+    """Say which remaining limit a plan no longer fits (pool, window or capacity) and why, in
+    `m`'s language; None if it fits them all."""
     pool = headroom.pool
     if pool is not None and cost_minor > pool.remaining_minor:
         left = m.money(from_minor(pool.remaining_minor, pool.currency), pool.currency)
         # Translators: {pool} is the pool's name, such as "emea/2026-11 (EUR)".
-        return m("the pool {pool} has {left} left", pool=pool.label, left=left)
+        return "pool", m("the pool {pool} has {left} left", pool=pool.label, left=left)
     window = headroom.window
     if window.remaining_minor is not None and cost_minor > window.remaining_minor:
         left = m.money(from_minor(window.remaining_minor, window.currency), window.currency)
-        return m(
+        return "window", m(
             "customer {customer} has {left} left of the {days}-day limit",
             customer=window.customer_id,
             left=left,
@@ -33,7 +36,7 @@ def misfit(cost_minor: int, level: str | None, headroom: Headroom, m: Messages) 
         )
     capacity = headroom.capacities.get(level) if level else None
     if capacity is not None and capacity.remaining == 0:
-        return m(
+        return "capacity", m(
             "no {level} contact is left today ({used} of {capacity} taken)",
             level=level_name(capacity.level, m),
             used=capacity.used,
@@ -51,8 +54,9 @@ def drop_misfits(
         if candidate.dropped_reason is not None:
             continue
         plan = candidate.scored.plan
-        reason = misfit(to_minor(plan.total_cost, currency), plan.contact_level, headroom, m)
-        if reason is not None:
+        found = misfit(to_minor(plan.total_cost, currency), plan.contact_level, headroom, m)
+        if found is not None:
+            candidate.dropped_by, reason = found
             candidate.dropped_reason = m("no longer fits: {reason}", reason=reason)
             dropped[candidate.plan_id] = reason
     return dropped

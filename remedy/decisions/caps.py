@@ -8,6 +8,7 @@ personal contact per level, and how strongly budget pacing prices cost. A versio
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -78,6 +79,42 @@ class PacingSchema(Schema):
     max_price = DecimalText(load_default=Decimal("3"), validate=validate.Range(min=1, max=100))
 
 
+_DURATION = re.compile(r"^P(?:(\d{1,3})D)?(?:T(?:(\d{1,3})H)?(?:(\d{1,4})M)?(?:(\d{1,5})S)?)?$")
+
+
+def duration_seconds(text: str) -> int:
+    """Parse an ISO 8601 duration of days, hours, minutes, seconds ('PT30M'); 0 is refused."""
+    match = _DURATION.match(text) if isinstance(text, str) else None
+    if match is None or text in ("P", "PT"):
+        raise ValueError(f"{text!r} is not an ISO 8601 duration such as PT30M or PT1H")
+    days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
+    total = ((days * 24 + hours) * 60 + minutes) * 60 + seconds
+    if total <= 0:
+        raise ValueError(f"{text!r} must be longer than zero")
+    return total
+
+
+class Duration(fields.String):
+    """An ISO 8601 duration such as 'PT30M'."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        """Check the duration's form."""
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            duration_seconds(text)
+        except ValueError as error:
+            raise ValidationError(str(error)) from None
+        return text
+
+
+class PromisesSchema(Schema):
+    """How fast we answer and fix (ISO 8601 durations): what talking points promise."""
+
+    respond_within = Duration(load_default="PT30M")
+    respond_within_severe = Duration(load_default="PT15M")  # severity 4 and 5
+    fix_within = Duration(load_default="PT1H")  # company and partner fault
+
+
 class CapsSchema(Schema):
     """The caps document. Pools per team are set apart (PUT /v1/budgets/<team>)."""
 
@@ -96,6 +133,16 @@ class CapsSchema(Schema):
         load_default=dict,
     )
     pacing = fields.Nested(PacingSchema, load_default=lambda: PacingSchema().load({}))
+    promises = fields.Nested(PromisesSchema, load_default=lambda: PromisesSchema().load({}))
+    # The most a fix may cost per currency (absent currency: no ceiling). The per-incident cap
+    # never limits the fix; only this, the pool and the customer window can.
+    fix_ceiling = fields.Dict(
+        keys=fields.String(), values=DecimalText(validate=validate.Range(min=0)), load_default=dict
+    )
+    # Earlier incidents of the customer with a plan given, counted over this many days.
+    repeat_window_days = fields.Integer(
+        load_default=60, strict=True, validate=validate.Range(min=1, max=3660)
+    )
 
 
 @dataclass(frozen=True)
@@ -111,6 +158,24 @@ class IncidentCap:
 
 
 @dataclass(frozen=True)
+class Promises:
+    """Response and fix targets, as ISO 8601 durations."""
+
+    respond_within: str = "PT30M"
+    respond_within_severe: str = "PT15M"
+    fix_within: str = "PT1H"
+
+    def respond_by(self, incident: Incident) -> str:
+        """How soon the agent answers this incident."""
+        return self.respond_within_severe if incident.severity >= 4 else self.respond_within
+
+    def fix_by(self, incident: Incident) -> str | None:
+        """How soon the fix is done: promised when we or a partner are at fault."""
+        ours = incident.fault_type in (FaultType.COMPANY, FaultType.PARTNER)
+        return self.fix_within if ours else None
+
+
+@dataclass(frozen=True)
 class CapSettings:
     """A validated caps version."""
 
@@ -123,6 +188,9 @@ class CapSettings:
     effective_at: datetime | None = None
     # The limits shared across decisions (window, capacity, pacing), enforced by the ledger.
     limits: LimitSettings = field(default_factory=LimitSettings)
+    promises: Promises = Promises()
+    fix_ceiling: dict[str, Decimal] = field(default_factory=dict)
+    repeat_window_days: int = 60
 
     def supports(self, currency: str) -> bool:
         """Tell whether caps are configured for `currency`."""
@@ -169,6 +237,7 @@ def _check_minor_units(data: dict[str, Any]) -> None:
     amounts: list[tuple[str, dict[str, Decimal]]] = [
         ("incident_caps.default.absolute", data["incident_caps"]["default"]["absolute"]),
         ("approval_threshold", data["approval_threshold"]),
+        ("fix_ceiling", data["fix_ceiling"]),
     ]
     for index, override in enumerate(data["incident_caps"]["overrides"]):
         amounts.append(
@@ -200,6 +269,7 @@ def load_caps(document: dict[str, Any]) -> CapSettings:
     window = data["customer_window"]
     if window is not None:
         currencies += list(window["limit"])
+    currencies += list(data["fix_ceiling"])
     unknown = sorted({c for c in currencies if not is_currency(c)})
     if unknown:
         raise DataFileError(f"caps: unknown currency code(s) {', '.join(unknown)}")
@@ -213,4 +283,7 @@ def load_caps(document: dict[str, Any]) -> CapSettings:
         document=document,
         effective_at=data["effective_at"],
         limits=LimitSettings.from_document(data),
+        promises=Promises(**data["promises"]),
+        fix_ceiling=data["fix_ceiling"],
+        repeat_window_days=data["repeat_window_days"],
     )

@@ -10,7 +10,8 @@ from remedy.decisions.caps import CapSettings, IncidentCap
 from remedy.decisions.planner import eligible_actions, enumerate_plans
 from remedy.decisions.ranker import PlanRanker, ScoredPlan
 from remedy.decisions.rules import Requirement, RuleOutcome, RuleSet
-from remedy.domain import Incident, Plan
+from remedy.decisions.substitution import substitute_contacts
+from remedy.domain import FIX_KINDS, Incident, Plan
 from remedy.i18n import Messages, messages_for
 
 
@@ -23,7 +24,8 @@ class Candidate:
     """One scored candidate plan and what the guardrails made of it."""
 
     scored: ScoredPlan
-    dropped_reason: str | None = None
+    dropped_reason: str | None = None  # said to the agent, in the incident's language
+    dropped_by: str | None = None  # the limit that dropped it: fix_ceiling, incident_cap, pool...
     requires_approval: bool = False
     extra_reasons: list[str] = field(default_factory=list)
 
@@ -45,8 +47,27 @@ class DecisionResult:
     notes: list[str]
     versions: dict[str, str]
     messages: Messages  # the incident's language: reasons, notes, dropped reasons
+    catalog: Catalog  # the version decided with: labels in reasons
     requirements: list[Requirement] = field(default_factory=list)
     said_requirements: list[str] = field(default_factory=list)  # each requirement, in words
+
+    @property
+    def generous(self) -> Candidate | None:
+        """The most generous kept plan: the most overdelivery face value (then value).
+
+        The ranker's curve may prefer a smaller gesture; the agent still sees this one beside
+        the best-value plans, flagged, and may choose it: it is within every guardrail.
+        """
+        kept = self.kept
+        if not kept:
+            return None
+        return max(
+            kept,
+            key=lambda c: (
+                c.scored.plan.total_value - c.scored.plan.value_of(*FIX_KINDS),
+                c.scored.expected_net_value,
+            ),
+        )
 
     @property
     def kept(self) -> list[Candidate]:
@@ -64,6 +85,7 @@ class DecisionResult:
         scored = candidate.scored
         cap = self.cap
         currency = cap.currency
+        plan = scored.plan
         reasons = [
             # Translators: P(stay) is the chance the customer stays; keep it as it is.
             m(
@@ -71,16 +93,39 @@ class DecisionResult:
                 value=m.money(scored.expected_net_value, currency),
                 p_stay=m.number(scored.p_stay),
                 referrals=m.number(scored.referrals),
-                cost=m.money(scored.plan.total_cost, currency),
+                cost=m.money(plan.total_cost, currency),
             ),
+        ]
+        fix = plan.fix
+        if fix is not None:
+            label = self.catalog.item(fix.item_id).label(m)
+            cost = m.money(plan.fix_cost, currency)
+            if fix.value >= self.incident.loss_amount:
+                reasons.append(
+                    m(
+                        "the fix ({fix}, {cost}) comes first and makes the customer whole; "
+                        "the incident cap never limits it",
+                        fix=label,
+                        cost=cost,
+                    )
+                )
+            else:
+                reasons.append(
+                    m(
+                        "the fix ({fix}, {cost}) comes first; the incident cap never limits it",
+                        fix=label,
+                        cost=cost,
+                    )
+                )
+        reasons.append(
             # Translators: {binding} names the cap's term (loss_multiple, value_share or
             # absolute), as the answer's caps.binding field does; keep it as it is.
             m(
-                "within the incident cap of {cap} ({binding})",
+                "overdelivery within the incident cap of {cap} ({binding})",
                 cap=m.money(cap.amount, currency),
                 binding=cap.binding,
-            ),
-        ]
+            )
+        )
         reasons += [
             m("{requirement} required by rule {rule}", requirement=text, rule=r.rule_id)
             for r, text in zip(self.requirements, self.said_requirements, strict=True)
@@ -125,7 +170,8 @@ class Ranked:
     outcome: RuleOutcome
     excluded: dict[str, str]  # item id -> why it was not eligible
     scored: list[ScoredPlan]  # every plan meeting the requirements, best first
-    required: list[Decimal]  # per scored plan: the cost of what the rules require
+    required: list[Decimal]  # per plan: what the rules require beyond the fix (outside the cap)
+    substituted: list[str] = field(default_factory=list)  # what ran out and what replaced it
 
 
 @dataclass(frozen=True)
@@ -151,19 +197,20 @@ class DecisionEngine:
         self,
         incident: Incident,
         cost_price: Decimal = Decimal(1),
+        used_up: frozenset[str] = frozenset(),
         messages: Messages | None = None,
     ) -> DecisionResult:
-        """Run the pipeline; `cost_price` is the budget's shadow price (1 = no pacing).
-
-        Reasons and notes are in `messages`' language (the incident's when not given).
-        """
+        """Run the pipeline; `cost_price` is the budget's shadow price (1 = no pacing) and
+        `used_up` the personal-contact levels with no capacity left today. Reasons and notes
+        are in `messages`' language (the incident's when not given)."""
         m = messages or messages_for(incident.locale)
-        return self.guard(incident, self.rank(incident, cost_price, m), m)
+        return self.guard(incident, self.rank(incident, cost_price, used_up, m), m)
 
     def rank(
         self,
         incident: Incident,
         cost_price: Decimal = Decimal(1),
+        used_up: frozenset[str] = frozenset(),
         messages: Messages | None = None,
     ) -> Ranked:
         """Rules, eligibility, plans and their ranking: everything but the incident cap.
@@ -175,17 +222,17 @@ class DecisionEngine:
             raise CurrencyNotConfigured(incident.currency)
         item_kinds = {item.id: item.kind for item in self.catalog.items}
         outcome = self.rules.evaluate(incident, item_kinds)
-        eligibility = eligible_actions(
-            incident, self.catalog, outcome, messages or messages_for(incident.locale)
-        )
+        m = messages or messages_for(incident.locale)
+        substituted = substitute_contacts(outcome, self.catalog, used_up, m) if used_up else []
+        eligibility = eligible_actions(incident, self.catalog, outcome, m)
         fired = tuple(outcome.fired)
         plans = enumerate_plans(
             incident, eligibility.actions, outcome.requirements, self.caps.max_extras, fired
         )
         scored = self.ranker.rank(incident, plans, cost_price)
-        requirements = outcome.requirements
-        required = [required_cost(s.plan, requirements) for s in scored]
-        return Ranked(outcome, eligibility.excluded, scored, required)
+        beyond_fix = [r for r in outcome.requirements if r.part is None]
+        required = [required_cost(s.plan, beyond_fix) for s in scored]
+        return Ranked(outcome, eligibility.excluded, scored, required, substituted)
 
     def guard(
         self, incident: Incident, ranked: Ranked, messages: Messages | None = None
@@ -208,6 +255,7 @@ class DecisionEngine:
                     language=m.requested,
                 )
             )
+        notes += ranked.substituted
         said = [r.describe(m, self.catalog) for r in outcome.requirements]
         if not ranked.scored:
             unmet = ", ".join(
@@ -222,11 +270,16 @@ class DecisionEngine:
         cap = self.caps.incident_cap(incident, outcome.cap_factor)
         words = _GuardWords(m, cap)
         candidates = [
-            self._guard(scored, cap, cost, words)
-            for scored, cost in zip(ranked.scored, ranked.required, strict=True)
+            self._guard(scored, cap, required, words)
+            for scored, required in zip(ranked.scored, ranked.required, strict=True)
         ]
         if ranked.scored and not any(c.dropped_reason is None for c in candidates):
-            notes.append(m("every plan costs more than the incident cap of {cap}", cap=words.cap))
+            notes.append(
+                m(
+                    "no plan is within the guardrails: {reasons}",
+                    reasons="; ".join(sorted({c.dropped_reason or "" for c in candidates})[:3]),
+                )
+            )
         return DecisionResult(
             incident=incident,
             cap=cap,
@@ -236,6 +289,7 @@ class DecisionEngine:
             notes=notes,
             versions=self.versions,
             messages=m,
+            catalog=self.catalog,
             requirements=outcome.requirements,
             said_requirements=said,
         )
@@ -243,17 +297,26 @@ class DecisionEngine:
     def _guard(
         self, scored: ScoredPlan, cap: IncidentCap, required: Decimal, words: _GuardWords
     ) -> Candidate:
-        """Apply the per-incident cap and approval threshold to one plan.
+        """Apply the per-incident cap, the fix ceiling and the approval threshold to one plan.
 
-        What the rules require (the apology, a manager's call) is outside the cap: the cap
-        limits discretionary generosity, and a requirement must never make every plan
-        impossible. The approval threshold still sees the whole cost.
+        The cap limits the overdelivery, never the fix: making the customer whole comes first
+        whatever it costs (only the pool, the customer window and finance's explicit
+        `fix_ceiling` can stop it). What the rules require beyond the fix (a manager's call) is
+        outside the cap too, so a requirement never makes every plan impossible. The approval
+        threshold still sees the whole cost.
         """
         plan = scored.plan
         cost = plan.total_cost
         candidate = Candidate(scored)
-        if cost - required > cap.amount:
-            candidate.dropped_reason = words.over_cap(cost, required)
+        ceiling = self.caps.fix_ceiling.get(cap.currency)
+        if ceiling is not None and plan.fix_cost > ceiling:
+            candidate.dropped_reason = words.over_fix_ceiling(plan.fix_cost, ceiling)
+            candidate.dropped_by = "fix_ceiling"
+            return candidate
+        discretionary = cost - plan.fix_cost - required
+        if discretionary > cap.amount:
+            candidate.dropped_reason = words.over_cap(cost - plan.fix_cost, required)
+            candidate.dropped_by = "incident_cap"
             return candidate
         m = words.m
         if required:
@@ -284,7 +347,8 @@ class _GuardWords:
     """What the guardrails say about one incident's plans, in its language.
 
     The cap drops dozens of plans per decision, each with a reason: the cap's own words are
-    made once here, and each reason costs one template fill.
+    made once here (a message called without values is its translated template), and each
+    reason costs one template fill.
     """
 
     def __init__(self, m: Messages, cap: IncidentCap) -> None:
@@ -295,10 +359,10 @@ class _GuardWords:
         self.cap = self.money(cap.amount)
         self.binding = cap.binding
         # Translators: {binding} names the cap's term, as in "within the incident cap".
-        self._over = m("cost {cost} is over the incident cap of {cap} ({binding})")
+        self._over = m("overdelivery {overdelivery} is over the incident cap of {cap} ({binding})")
         # Translators: {binding} names the cap's term, as in "within the incident cap".
         self._over_required = m(
-            "cost {cost} is over the incident cap of {cap} ({binding}) "
+            "overdelivery {overdelivery} is over the incident cap of {cap} ({binding}) "
             "({required} required by rules is outside it)"
         )
 
@@ -309,13 +373,25 @@ class _GuardWords:
             said = self._said[amount] = self.m.money(amount, self.currency)
         return said
 
-    def over_cap(self, cost: Decimal, required: Decimal) -> str:
-        """Why a plan costing `cost` (of which `required` by rules) is dropped by the cap."""
+    def over_cap(self, overdelivery: Decimal, required: Decimal) -> str:
+        """Why a plan whose overdelivery costs `overdelivery` (of which `required` by rules)
+        is dropped by the cap."""
         if required:
             return self._over_required.format(
-                cost=self.money(cost),
+                overdelivery=self.money(overdelivery),
                 cap=self.cap,
                 binding=self.binding,
                 required=self.money(required),
             )
-        return self._over.format(cost=self.money(cost), cap=self.cap, binding=self.binding)
+        return self._over.format(
+            overdelivery=self.money(overdelivery), cap=self.cap, binding=self.binding
+        )
+
+    def over_fix_ceiling(self, fix_cost: Decimal, ceiling: Decimal) -> str:
+        """Why a plan whose fix costs more than finance's fix ceiling is dropped."""
+        return self.m(
+            "the fix costs {cost}, over the fix ceiling of {ceiling} "
+            "(fix_ceiling in the caps: finance can raise it)",
+            cost=self.money(fix_cost),
+            ceiling=self.money(ceiling),
+        )

@@ -19,7 +19,9 @@ from itertools import combinations
 from math import comb
 
 from catalog.items import Catalog, NotPriceable
+from catalog.names import level_name
 from remedy.decisions.rules import Requirement, RuleOutcome
+from remedy.decisions.substitution import USED_UP
 from remedy.domain import (
     FIX_KINDS,
     OVERDELIVERY_KINDS,
@@ -30,6 +32,7 @@ from remedy.domain import (
     PlanShape,
 )
 from remedy.i18n import Messages, messages_for
+from remedy.money import quantize
 
 
 @dataclass
@@ -51,17 +54,33 @@ def eligible_actions(
     result = Eligibility()
     for item in catalog.items:
         if item.id in outcome.forbidden:
-            result.excluded[item.id] = m(
-                "forbidden by rule {rule}", rule=outcome.forbidden[item.id]
+            by = outcome.forbidden[item.id]
+            result.excluded[item.id] = (
+                m("no {level} contact is left today", level=level_name(item.level or "", m))
+                if by == USED_UP
+                else m("forbidden by rule {rule}", rule=by)
             )
             continue
         if not item.enabled_by_default and item.id not in outcome.allowed:
             result.excluded[item.id] = m("off unless a rule allows it")
             continue
+        misfit = item.misfit(incident, m)
+        if misfit:
+            result.excluded[item.id] = misfit
+            continue
         try:
             action = item.price(incident, catalog.staff_rates)
         except NotPriceable as error:
             result.excluded[item.id] = error.describe(m)
+            continue
+        token = item.below_minimum(action, incident.currency, m)
+        if token:
+            result.excluded[item.id] = token
+            continue
+        if action.kind in FIX_KINDS and outcome.make_whole and action.value < incident.loss_amount:
+            result.excluded[item.id] = m(
+                "does not make the customer whole (rule {rule})", rule=outcome.make_whole
+            )
             continue
         bound = _violated_bound(action, incident, outcome, m)
         if bound:
@@ -76,9 +95,10 @@ def _violated_bound(
 ) -> str | None:
     """Return why a bound rule excludes this action, if one does."""
     for rule, multiple in outcome.bounds:
-        if (
-            rule.selects(action.item_id, action.kind)
-            and action.value > incident.loss_amount * multiple
+        # Compared in the currency's minor units: half of 13.75 is priced 6.88, and that is
+        # still "half the loss", not more.
+        if rule.selects(action.item_id, action.kind) and action.value > quantize(
+            incident.loss_amount * multiple, incident.currency
         ):
             return m(
                 "worth more than {multiple}x the loss (rule {rule})",

@@ -1,16 +1,28 @@
 """Rank plans by expected net value for the company.
 
-    expected_net_value = (P(stay) * horizon_years + E[referrals] * referral_share)
+    expected_net_value = (P(stay) * (horizon_years + word_of_mouth)
+                          + E[referrals] * referral_share * (1 + word_of_mouth))
                          * customer_value - cost
+    word_of_mouth      = word_of_mouth_share * log10(1 + reach)   for a public complaint, else 0
 
 `customer_value` is the customer's annual value, so `horizon_years` says how many years of it a
 retained customer is worth, and `referral_share` what one referred customer is worth as a share
 of it. A `PlanScorer` supplies P(stay) and E[referrals] for every candidate in one vectorised call:
 the heuristic prior below until a trained model (models/) is loaded.
+
+Word of mouth (an assumption, stated in docs/promises.md): a customer who complains in public
+(a post, a review) is heard by an audience; an unhappy experience is retold to about twice as
+many people as a happy one (#20), so winning that customer back is worth more than their own
+spend. The extra value grows with the audience but slowly (log10: ten times the followers adds
+one `word_of_mouth_share` of the customer's annual value). It is earned twice: the complaint
+stops hurting only if the customer stays (P(stay)), and a customer delighted in public tells
+their audience (expected referrals grow by the same factor), so for a public hater the more
+generous and more personal plans gain most. An unknown reach counts as 100.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -20,6 +32,9 @@ import numpy as np
 
 from remedy.domain import FIX_KINDS, FaultType, Incident, Kind, Plan, contact_rank
 from remedy.money import minor_exponent, to_minor
+
+# The audience a public complaint is assumed to reach when the agent does not know it.
+DEFAULT_REACH = 100
 
 
 class PlanScorer(Protocol):
@@ -38,6 +53,14 @@ class ValueSettings:
 
     horizon_years: Decimal = Decimal("1")
     referral_share: Decimal = Decimal("0.5")
+    word_of_mouth_share: Decimal = Decimal("0.5")
+
+    def word_of_mouth(self, incident: Incident) -> float:
+        """Years of the customer's value a public recovery adds when they stay (0: private)."""
+        if not incident.is_public:
+            return 0.0
+        reach = incident.reach if incident.reach is not None else DEFAULT_REACH
+        return float(self.word_of_mouth_share) * math.log10(1 + max(0, reach))
 
 
 @dataclass(frozen=True)
@@ -81,9 +104,10 @@ class PlanRanker:
             cost_minor = [
                 int((cost * cost_price).to_integral_value(ROUND_HALF_UP)) for cost in cost_minor
             ]
+        word_of_mouth = self.values.word_of_mouth(incident)
         gain = (
-            p_stay * float(self.values.horizon_years)
-            + referrals * float(self.values.referral_share)
+            p_stay * (float(self.values.horizon_years) + word_of_mouth)
+            + referrals * float(self.values.referral_share) * (1 + word_of_mouth)
         ) * value_minor
         env_minor = np.rint(gain).astype(np.int64) - np.array(cost_minor, dtype=np.int64)
         unit = Decimal(1).scaleb(-exponent)
@@ -136,6 +160,8 @@ class HeuristicPrior:
         """Return P(stay) and expected referrals for each plan (vectorised over plans)."""
         loss = float(incident.loss_amount) or 1.0
         base = 0.92 - 0.07 * (incident.severity - 1) - (0.15 if incident.churn_threat else 0.0)
+        # #10: earlier complaints aggravate churn; a repeat victim starts further from staying.
+        base -= 0.05 * min(incident.prior_incidents, 4)
         base = max(0.1, base)
         fault_weight = _FAULT_WEIGHT[incident.fault_type]
         at_fault = incident.fault_type in (FaultType.COMPANY, FaultType.PARTNER)

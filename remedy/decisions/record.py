@@ -9,6 +9,8 @@ and a decision logged by an older release still reads: `RECORD_VERSION` is store
 Version history:
   1  candidates without `dropped_by` (a dropped candidate was always dropped by the cap)
   2  `dropped_by` on every candidate; the record version on the row
+  3  the incident's `public`, `reach` and `prior_incidents`; the most generous plan offered
+     (`decisions.generous_plan_id`); talking points with `fix_within`
 
 The language of the texts (labels, reasons, notes, talking points) is its own column,
 `decisions.language`; rows written before it existed read it from their talking points.
@@ -21,9 +23,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from remedy.domain import Action, FaultType, Incident, Kind, Plan, contact_rank
+from remedy.domain import Action, FaultType, Incident, Kind, Part, Plan, contact_rank, part_of
 
-RECORD_VERSION = 2
+RECORD_VERSION = 3
 _CACHE = "_decision_record"  # where `DecisionRecord.of` keeps the record on a row object
 # The decision row's JSON columns this record owns.
 JSON_COLUMNS = (
@@ -83,6 +85,9 @@ def incident_to_json(incident: Incident) -> dict[str, Any]:
         "churn_threat": incident.churn_threat,
         "external_id": incident.external_id,
         "team": incident.team,
+        "public": incident.public,
+        "reach": incident.reach,
+        "prior_incidents": incident.prior_incidents,
     }
 
 
@@ -90,7 +95,17 @@ def incident_from_json(data: dict[str, Any]) -> Incident:
     """Rebuild a stored incident; keys an older record lacks take the incident's defaults."""
     known = {
         name: data[name]
-        for name in ("category", "channel", "locale", "churn_threat", "external_id", "team")
+        for name in (
+            "category",
+            "channel",
+            "locale",
+            "churn_threat",
+            "external_id",
+            "team",
+            "public",
+            "reach",
+            "prior_incidents",
+        )
         if name in data
     }
     return Incident(
@@ -153,6 +168,11 @@ class PricedItem:
             bool(data.get("requires_approval", False)),
             data.get("audience", "customer"),
         )
+
+    @property
+    def part(self) -> Part:
+        """Apology, fix or overdelivery."""
+        return part_of(self.kind)
 
     def action(self, item_id: str) -> Action:
         """The priced action again (for training and replays)."""
@@ -285,6 +305,11 @@ class ShownAction:
     item_id: str
     item: PricedItem
 
+    @property
+    def part(self) -> Part:
+        """Apology, fix or overdelivery."""
+        return self.item.part
+
 
 @dataclass(frozen=True, slots=True)
 class ShownPlan:
@@ -296,6 +321,22 @@ class ShownPlan:
     presentation: Presentation
     currency: str
     rules: list[str]
+    generous: bool = False
+
+    @property
+    def fix(self) -> list[ShownAction]:
+        """The fix: what makes the customer whole (at most one action)."""
+        return [a for a in self.actions if a.part == Part.FIX]
+
+    @property
+    def overdelivery(self) -> list[ShownAction]:
+        """Everything beyond the fix: gifts, upgrades, personal contact."""
+        return [a for a in self.actions if a.part == Part.OVERDELIVERY]
+
+    @property
+    def fix_cost(self) -> Decimal:
+        """What the fix costs (outside the incident cap)."""
+        return sum((a.item.cost for a in self.fix), Decimal(0))
 
 
 class DecisionRecord:
@@ -318,6 +359,7 @@ class DecisionRecord:
         shown: list[str],
         presentation: dict[str, Presentation] | None = None,
         version: int = RECORD_VERSION,
+        generous: str | None = None,
         language: str | None = None,
     ) -> None:
         """Hold a record as the recommendation made it; `language` is that of its texts."""
@@ -327,6 +369,7 @@ class DecisionRecord:
         self.excluded_items = excluded_items
         self.notes = notes
         self.shown = shown  # plan ids in the order shown
+        self.generous = generous  # the most generous plan offered, shown flagged
         self.version = version
         self._language = language
         self._priced_items: dict[str, PricedItem] | None = priced_items
@@ -377,7 +420,9 @@ class DecisionRecord:
         cached = row.__dict__.get(_CACHE)
         if cached is None:
             columns = {name: getattr(row, name) for name in JSON_COLUMNS}
-            cached = cls.from_columns(columns, row.record_version, row.language)
+            cached = cls.from_columns(
+                columns, row.record_version, row.generous_plan_id, row.language
+            )
             row.__dict__[_CACHE] = cached
         return cached
 
@@ -395,7 +440,11 @@ class DecisionRecord:
 
     @classmethod
     def from_columns(
-        cls, columns: dict[str, Any], version: int | None, language: str | None = None
+        cls,
+        columns: dict[str, Any],
+        version: int | None,
+        generous: str | None = None,
+        language: str | None = None,
     ) -> DecisionRecord:
         """Read the JSON columns of a decision row written by any record version."""
         record = cls(
@@ -408,6 +457,7 @@ class DecisionRecord:
             candidates=[],
             shown=list(columns["shown"]),
             version=version or 1,
+            generous=generous,
             language=language,
         )
         record._raw = columns
@@ -427,6 +477,7 @@ class DecisionRecord:
             "shown": list(self.shown),
             "presentation": {k: v.to_json() for k, v in self.presentation.items()},
             "record_version": self.version,
+            "generous_plan_id": self.generous,
             "language": self.language,
         }
 
@@ -467,6 +518,7 @@ class DecisionRecord:
                     self.presentation.get(plan_id, Presentation([], {})),
                     self.incident.currency,
                     self.fired_rules,
+                    plan_id == self.generous,
                 )
             )
         return plans

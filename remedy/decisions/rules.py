@@ -12,7 +12,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from catalog.items import Catalog
 from catalog.names import kind_name, level_name
 from catalog.validation import DataFileError, DecimalText, describe, load_entries
-from remedy.domain import CONTACT_LEVELS, Action, Incident, Kind, contact_rank
+from remedy.domain import CONTACT_LEVELS, Action, Incident, Kind, Part, contact_rank, part_of
 from remedy.i18n import Messages
 
 EFFECTS = ("forbid", "allow", "require", "bound", "cap_modifier")
@@ -30,6 +30,9 @@ SYMBOLS = {
     "language": _T.STRING,
     "churn_threat": _T.BOOLEAN,
     "team": _T.STRING,
+    "public": _T.BOOLEAN,
+    "reach": _T.FLOAT,
+    "prior_incidents": _T.FLOAT,
 }
 _CONTEXT = rule_engine.Context(type_resolver=rule_engine.type_resolver_from_dict(SYMBOLS))
 _KINDS = [k.value for k in Kind]
@@ -43,17 +46,25 @@ class SelectorSchema(Schema):
 
 
 class RequireSchema(Schema):
-    """A requirement: one item, or a kind at a minimum level."""
+    """A requirement: one item, a kind at a minimum level, or the fix part of the plan.
+
+    `{part: fix, covers_loss: true}` asks for a fix worth at least the loss: the customer is
+    made whole (fixes worth less are then not offered).
+    """
 
     item = fields.String()
     kind = fields.String(validate=validate.OneOf(_KINDS))
+    part = fields.String(validate=validate.OneOf([str(Part.FIX)]))
     min_level = fields.String(validate=validate.OneOf(CONTACT_LEVELS))
+    covers_loss = fields.Boolean(load_default=False)
 
     @validates_schema
     def one_target(self, data: dict[str, Any], **kwargs: Any) -> None:
-        """Require exactly one of item or kind."""
-        if ("item" in data) == ("kind" in data):
-            raise ValidationError("give exactly one of 'item' or 'kind'")
+        """Require exactly one of item, kind or part."""
+        if sum(name in data for name in ("item", "kind", "part")) != 1:
+            raise ValidationError("give exactly one of 'item', 'kind' or 'part'")
+        if data.get("covers_loss") and "part" not in data:
+            raise ValidationError("covers_loss goes with part: fix", "covers_loss")
 
 
 class BoundSchema(SelectorSchema):
@@ -103,11 +114,15 @@ class Requirement:
     item: str | None = None
     kind: Kind | None = None
     min_level: str | None = None
+    part: Part | None = None
+    covers_loss: bool = False
 
     def met_by(self, actions: tuple[Action, ...]) -> bool:
         """Tell whether the actions satisfy this requirement."""
         if self.item:
             return any(a.item_id == self.item for a in actions)
+        if self.part is not None:
+            return any(part_of(a.kind) == self.part for a in actions)
         floor = contact_rank(self.min_level)
         return any(a.kind == self.kind and contact_rank(a.level) >= floor for a in actions)
 
@@ -118,6 +133,8 @@ class Requirement:
                 return catalog.item(self.item).label(m)
             except KeyError:  # a rule may name an item this catalog version lacks
                 return self.item
+        if self.part is not None:
+            return m("a fix that makes the customer whole") if self.covers_loss else m("a fix")
         kind = kind_name(self.kind, m) if self.kind else ""
         if self.min_level:
             level = level_name(self.min_level, m)
@@ -153,6 +170,11 @@ class RuleOutcome:
     cap_factor: Decimal = Decimal(1)
     cap_rules: list[str] = field(default_factory=list)
 
+    @property
+    def make_whole(self) -> str | None:
+        """The rule that requires a fix worth the whole loss, if one fired."""
+        return next((r.rule_id for r in self.requirements if r.covers_loss), None)
+
 
 @dataclass(frozen=True)
 class RuleSet:
@@ -178,8 +200,11 @@ class RuleSet:
             elif rule.effect == "require":
                 p = rule.params
                 kind = Kind(p["kind"]) if "kind" in p else None
+                part = Part(p["part"]) if "part" in p else None
                 outcome.requirements.append(
-                    Requirement(rule.id, p.get("item"), kind, p.get("min_level"))
+                    Requirement(
+                        rule.id, p.get("item"), kind, p.get("min_level"), part, p["covers_loss"]
+                    )
                 )
             elif rule.effect == "bound":
                 outcome.bounds.append((rule, rule.params["max_loss_multiple"]))

@@ -10,11 +10,13 @@ when it has no catalog, and the decision says which (`language`).
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from remedy.decisions.budget_fit import drop_misfits, misfit_note, pacing_effect
@@ -22,6 +24,7 @@ from remedy.decisions.engine import Candidate as EngineCandidate
 from remedy.decisions.engine import CurrencyNotConfigured, DecisionEngine, DecisionResult
 from remedy.decisions.exploration import ExplorationPolicy, shown_order
 from remedy.decisions.record import (
+    GIVEN,
     DecisionRecord,
     DroppedBy,
     Presentation,
@@ -32,7 +35,7 @@ from remedy.decisions.record import (
 from remedy.decisions.talking_points import talking_points
 from remedy.domain import Incident
 from remedy.errors import InvalidInput, NotFound
-from remedy.i18n import messages_for
+from remedy.i18n import Messages, messages_for
 from remedy.ledger.budgets import BudgetService
 from remedy.store.tables import Decision, utcnow
 
@@ -63,8 +66,12 @@ class RecommendationService:
                 f"no caps are configured for {incident.currency}",
                 {"incident.currency": [f"no caps are configured for {incident.currency}"]},
             )
+        now = at or utcnow()
+        incident = dataclasses.replace(
+            incident, prior_incidents=self._prior_incidents(incident, caps.repeat_window_days, now)
+        )
         headroom = BudgetService(self.session).headroom(
-            incident.team, incident.customer_id, incident.currency, caps.limits, at or utcnow()
+            incident.team, incident.customer_id, incident.currency, caps.limits, now
         )
         price = headroom.pace.price if headroom.pace else Decimal(1)
         m = messages_for(incident.locale)
@@ -73,6 +80,16 @@ class RecommendationService:
         except CurrencyNotConfigured:  # caps checked above; kept for engines that differ
             raise InvalidInput(f"no caps are configured for {incident.currency}") from None
         misfits = drop_misfits(result.candidates, headroom, incident.currency, m)
+        used_up = frozenset(
+            level for level, capacity in headroom.capacities.items() if capacity.remaining == 0
+        )
+        if not result.kept and used_up:
+            # Nothing fits because today's contacts of a level are all promised: offer the
+            # plans a lower level (or none) allows, and say so, rather than nothing.
+            substitute = self.engine.decide(incident, cost_price=price, used_up=used_up, messages=m)
+            substitute_misfits = drop_misfits(substitute.candidates, headroom, incident.currency, m)
+            if substitute.kept:
+                result, misfits = substitute, substitute_misfits
         result.notes.extend(pacing_effect(result.candidates, headroom, incident.currency, m))
         note = misfit_note(misfits, m)
         if note:
@@ -86,7 +103,18 @@ class RecommendationService:
                     currency=incident.currency,
                 )
             )
+        if incident.prior_incidents:
+            result.notes.append(
+                m(
+                    "repeat victim: incident {n} of this customer in {days} days; escalate and "
+                    "fix what keeps failing",
+                    n=incident.prior_incidents + 1,
+                    days=caps.repeat_window_days,
+                )
+            )
         kept = [c.plan_id for c in result.kept]
+        if not kept:
+            result.notes.append(_nothing_fits(result, headroom.pool is None, m))
         first, propensity = self.exploration.choose_first(len(kept), self.rng)
         if first:
             result.notes.append(
@@ -97,11 +125,31 @@ class RecommendationService:
                     probability=m.number(propensity),
                 )
             )
-        decision = self._store(result, shown_order(kept, first, limit), requested_by, misfits)
+        shown = shown_order(kept, first, limit)
+        generous = result.generous
+        if generous is not None and generous.plan_id not in shown:
+            shown.append(generous.plan_id)  # the most generous plan within the guardrails
+        generous_id = generous.plan_id if generous is not None else None
+        decision = self._store(result, shown, requested_by, misfits, generous_id)
         decision.propensity = str(propensity)
         decision.cost_price = str(price)
         self.session.flush()
         return decision
+
+    def _prior_incidents(self, incident: Incident, days: int, now: datetime) -> int:
+        """Count the customer's earlier decisions with a plan given in the last `days` days."""
+        return int(
+            self.session.scalar(
+                sa.select(sa.func.count())
+                .select_from(Decision)
+                .where(
+                    Decision.customer_id == incident.customer_id,
+                    Decision.status.in_([str(s) for s in GIVEN]),
+                    Decision.created_at > now - timedelta(days=days),
+                )
+            )
+            or 0
+        )
 
     def _store(
         self,
@@ -109,6 +157,7 @@ class RecommendationService:
         shown: list[str],
         requested_by: str,
         misfits: Mapping[str, str] | None = None,
+        generous: str | None = None,
     ) -> Decision:
         """Build the decision row with its compact candidate list."""
         incident = result.incident
@@ -134,11 +183,14 @@ class RecommendationService:
             priced_items=priced,
             candidates=[_stored(c, c.plan_id in misfits) for c in result.candidates],
             shown=shown,
+            generous=generous,
             language=m.language,
             presentation={
                 plan_id: Presentation(
                     result.reasons(by_id[plan_id]),
-                    talking_points(incident, by_id[plan_id].scored.plan, catalog, m),
+                    talking_points(
+                        incident, by_id[plan_id].scored.plan, catalog, self.engine.caps.promises, m
+                    ),
                 )
                 for plan_id in shown
             },
@@ -159,6 +211,25 @@ class RecommendationService:
         record.attach(decision)
         self.session.add(decision)
         return decision
+
+
+def _nothing_fits(result: DecisionResult, no_pool: bool, m: Messages) -> str:
+    """Say exactly why no plan is offered, and who can change that (from the limits that
+    dropped the plans, never from the words of their reasons: those are translated)."""
+    if not result.candidates:
+        return m("no plan can be built for this incident: see the rules' requirements above")
+    reasons = sorted({c.dropped_reason or "" for c in result.candidates})
+    limits = {c.dropped_by for c in result.candidates}
+    who = []
+    if "pool" in limits or no_pool:
+        who.append(m("finance can raise the team's pool (PUT /v1/budgets/<team>)"))
+    if "window" in limits:
+        who.append(m("finance can raise customer_window in the caps"))
+    if limits & {"fix_ceiling", "incident_cap"}:
+        who.append(m("finance can change the caps (PUT /v1/caps)"))
+    if who:
+        return m("no plan fits: {reason}; {who}", reason=reasons[0], who=", ".join(who))
+    return m("no plan fits: {reason}", reason=reasons[0])
 
 
 def _stored(candidate: EngineCandidate, misfit: bool = False) -> StoredCandidate:

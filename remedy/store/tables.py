@@ -146,7 +146,9 @@ class Decision(Base):
     accepted_plan_id: Mapped[str | None] = mapped_column(sa.String(255))
     # The layout of the JSON columns (remedy/decisions/record.py reads every version).
     record_version: Mapped[int] = mapped_column(default=1, server_default="1")
-    # The language of its labels, reasons, notes and talking points (None: logged before 0005).
+    # The most generous plan offered, shown flagged beside the best-value ones (record v3).
+    generous_plan_id: Mapped[str | None] = mapped_column(sa.String(255))
+    # The language of its labels, reasons, notes and talking points (None: logged before 0006).
     language: Mapped[str | None] = mapped_column(sa.String(16))
 
 
@@ -317,5 +319,8 @@ class Outcome(Base):
     referrals: Mapped[int | None] = mapped_column()
     revenue_after_minor: Mapped[int | None] = mapped_column(sa.BigInteger)
     csat: Mapped[int | None] = mapped_column()
+    # When the agent first answered and when the fix was done: measured against the promises.
+    responded_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    fixed_at: Mapped[datetime | None] = mapped_column(Timestamp)
     recorded_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     recorded_by: Mapped[str] = mapped_column(sa.String(64))

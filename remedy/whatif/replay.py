@@ -191,15 +191,17 @@ def decide(
     engine: DecisionEngine,
     incident: Incident,
     rank: Callable[[DecisionEngine, Incident], Ranked] | None = None,
+    used_up: frozenset[str] = frozenset(),
 ) -> Decided:
     """Decide one incident with `engine` (no exploration) and keep what spending needs.
 
     `rank` supplies the engine's ranking when it may be shared (`CachingScorer.ranked`);
-    the engine then only applies its caps.
+    the engine then only applies its caps. `used_up` names contact levels with no capacity
+    left, for the service's substitution when nothing else fits.
     """
     try:
-        if rank is None:
-            result = engine.decide(incident)
+        if rank is None or used_up:
+            result = engine.decide(incident, used_up=used_up)
         else:
             result = engine.guard(incident, rank(engine, incident))
     except CurrencyNotConfigured:
@@ -318,11 +320,13 @@ def spend(
     decided: Iterable[Decided],
     limits: PoolLimits,
     caps: CapSettings | None = None,
+    redecide: Callable[[Incident, frozenset[str]], Decided] | None = None,
 ) -> ReplayReport:
     """Spend in time order: each incident takes its best kept plan that fits every limit.
 
     The limits are the pools in `limits` and, from `caps` (None: neither), the customer
-    window and the daily contact capacity.
+    window and the daily contact capacity. When no plan fits and a contact level is used up
+    that day, `redecide` decides again without that level, as the service substitutes.
     """
     report = ReplayReport()
     balances = SimulatedBalances(None if caps is None else caps.limits)
@@ -342,6 +346,16 @@ def spend(
         pool_state = balances.pool(pool[0], pool[1], currency, at)
         window = balances.window(incident.customer_id, currency, at)
         chosen = balances.first_fit(decision.kept, pool_state, window, at)
+        if chosen is None and redecide is not None and caps is not None:
+            used_up = frozenset(
+                level
+                for level in caps.limits.contact_capacity
+                if not capacity_fits(balances.capacity(level, at))
+            )
+            if used_up:
+                chosen = balances.first_fit(
+                    redecide(incident, used_up).kept, pool_state, window, at
+                )
         best = decision.kept[0]
         if chosen is not best:
             report.skipped_for_budget += 1
@@ -381,7 +395,12 @@ def replay(
                 on_each()
             yield decide(engine, logged.incident)
 
-    return spend(incidents, decisions(), limits, engine.caps)
+    return spend(incidents, decisions(), limits, engine.caps, substitute_with(engine))
+
+
+def substitute_with(engine: DecisionEngine) -> Callable[[Incident, frozenset[str]], Decided]:
+    """Decide again without the used-up contact levels (the service's substitution)."""
+    return lambda incident, used_up: decide(engine, incident, used_up=used_up)
 
 
 def set_path(document: dict[str, Any], path: str, value: Any) -> dict[str, Any]:

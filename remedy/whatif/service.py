@@ -35,6 +35,7 @@ from remedy.whatif.replay import (
     ReplayReport,
     set_path,
     spend,
+    substitute_with,
 )
 from remedy.whatif.scoring import CachingScorer
 
@@ -114,7 +115,7 @@ class WhatIfService:
             rank=self.scorer.ranked,
         )
         reports = [
-            spend(logged, d, lim, engine.caps)
+            spend(logged, d, lim, engine.caps, substitute_with(engine))
             for d, lim, engine in zip(decided, limits, engines, strict=True)
         ]
         result = {

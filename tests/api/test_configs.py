@@ -59,7 +59,8 @@ def test_rule_change_takes_effect_on_the_next_request(client, auth):
 
 def test_bad_rule_is_rejected_by_id_and_nothing_changes(app, client, auth):
     document = default_document("rules")
-    document["rules"][1]["when"] = "severity >>> 4"
+    rule = next(r for r in document["rules"] if r["id"] == "senior-contact-when-severe-and-ours")
+    rule["when"] = "severity >>> 4"
     before = row_count(app, ConfigVersion), row_count(app, AuditEntry)
     response = client.put("/v1/rules", json=document, headers=auth("admin"))
     assert response.status_code == 422

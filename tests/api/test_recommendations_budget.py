@@ -20,21 +20,22 @@ def recommend(client, auth, **incident):
 
 
 def test_plans_over_what_is_left_of_the_pool_are_left_out_and_said_so(app, client, auth):
-    set_pool(app, "emea", "30.00")
+    set_pool(app, "emea", "50.00")  # the fix (a replacement at cost, 36.00) fits; most extras not
     body = recommend(client, auth)
     assert body["plans"]
-    assert all(Decimal(p["total_cost"]) <= Decimal("30.00") for p in body["plans"])
+    assert all(Decimal(p["total_cost"]) <= Decimal("50.00") for p in body["plans"])
     note = next(n for n in body["notes"] if "no longer fit" in n)
-    assert "the pool emea/" in note and "has €30.00 left" in note
+    assert "the pool emea/" in note and "has €50.00 left" in note
     assert any(d["reason"].startswith("no longer fits: the pool") for d in body["dropped"])
 
 
 def test_plans_over_the_customer_window_are_left_out(app, client, auth):
     set_pool(app, "emea", "5000.00")
-    set_caps(app, customer_window={"days": 90, "limit": {"EUR": "20.00"}})
+    set_caps(app, customer_window={"days": 90, "limit": {"EUR": "45.00"}})
     body = recommend(client, auth)
-    assert all(Decimal(p["total_cost"]) <= Decimal("20.00") for p in body["plans"])
-    assert any("customer cust-1 has €20.00 left of the 90-day limit" in n for n in body["notes"])
+    assert body["plans"]
+    assert all(Decimal(p["total_cost"]) <= Decimal("45.00") for p in body["plans"])
+    assert any("customer cust-1 has €45.00 left of the 90-day limit" in n for n in body["notes"])
 
 
 def test_plans_with_a_contact_nobody_can_make_today_are_left_out(app, client, auth):
@@ -42,8 +43,21 @@ def test_plans_with_a_contact_nobody_can_make_today_are_left_out(app, client, au
     set_caps(app, contact_capacity={"agent": 0, "manager": 0})
     body = recommend(client, auth)
     kinds = {a["kind"] for p in body["plans"] for a in p["actions"]}
-    assert "personal_contact" not in kinds
+    assert body["plans"] and "personal_contact" not in kinds
     assert any("no manager contact is left today (0 of 0 taken)" in n for n in body["notes"])
+
+
+def test_with_no_manager_call_left_a_severe_incident_still_gets_plans_and_a_note(app, client, auth):
+    """A rule requires a manager's call; none is left today: an agent's call stands in."""
+    set_pool(app, "emea", "5000.00")
+    set_caps(app, contact_capacity={"manager": 0})
+    body = recommend(client, auth, severity=4)
+    assert body["plans"]
+    for plan in body["plans"]:
+        levels = {a["level"] for a in plan["actions"] if a["kind"] == "personal_contact"}
+        assert levels and "manager" not in levels
+    note = next(n for n in body["notes"] if n.startswith("no manager contact is left today"))
+    assert "senior-contact-when-severe-and-ours" in note and "level agent instead" in note
 
 
 def test_without_a_pool_plans_are_shown_and_the_notes_say_accepting_needs_one(client, auth):
@@ -61,7 +75,7 @@ def decide(app, at):
     """Recommend for a severe incident of ours at `at`; return the stored decision."""
     with db.database(app).unit_of_work() as session:
         engine = app.extensions["remedy.engines"].engine(session)
-        incident = make_incident(severity=4, customer_value="3000", loss_amount="120", team="emea")
+        incident = make_incident(severity=4, customer_value="1500", loss_amount="120", team="emea")
         decision = RecommendationService(session, engine).recommend(incident, 5, "test", at=at)
         unpaced = engine.decide(incident)
         return decision, unpaced
@@ -91,5 +105,6 @@ def test_below_pace_pacing_holds_nothing_back(app):
     set_pool(app, "emea", "1000.00")
     decision, unpaced = decide(app, next_month(12))
     assert decision.cost_price == "1"
-    assert decision.shown == [c.plan_id for c in unpaced.kept[:5]]
+    assert decision.shown[:5] == [c.plan_id for c in unpaced.kept[:5]]
+    assert decision.shown[5:] == [unpaced.generous.plan_id]  # the most generous, as an option
     assert any("shadow price 1" in n for n in decision.notes)

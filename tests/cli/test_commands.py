@@ -254,7 +254,7 @@ def test_ledger_expire_releases_overdue_reservations(env):
 
 def test_init_gives_a_new_install_starter_pools_once(env):
     first = run(env, "init").output
-    assert "default monthly pools" in first and "15000.00 EUR" in first
+    assert "default monthly pools" in first and "25000.00 EUR" in first
     assert "default monthly pools" not in run(env, "init").output
     listed = run(env, "budgets", "list").output
     assert "default" in listed and "EUR" in listed

@@ -347,7 +347,7 @@ def test_agent_recommends_accepts_and_sees_conflicts_and_field_errors_explained(
     expect(facts).not_to_contain_text("contact_manager")
     expect(first.locator("dd.cost")).to_have_text(re.compile(r"^\d+\.\d\d EUR$"))
     expect(facts).to_contain_text("Reply by")
-    expect(facts).to_contain_text(re.compile(r"\(within \d+ hours?\)"))
+    expect(facts).to_contain_text(re.compile(r"\(within \d+ (minutes|hours?)\)"))
     # Model numbers, reasons and rules wait behind a disclosure.
     why = first.locator("details.why")
     expect(why.locator("ul.reasons")).to_be_hidden()

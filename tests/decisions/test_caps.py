@@ -15,13 +15,13 @@ def test_cap_is_the_least_of_the_three_terms():
     assert cap.terms == {
         "loss_multiple": Decimal("200.00"),
         "value_share": Decimal("500.00"),
-        "absolute": Decimal("300.00"),
+        "absolute": Decimal("500.00"),
     }
     assert (cap.amount, cap.binding) == (Decimal("200.00"), "loss_multiple")
     cap = caps.incident_cap(make_incident(severity=2, loss_amount="100", customer_value="900"))
     assert (cap.amount, cap.binding) == (Decimal("90.00"), "value_share")
     cap = caps.incident_cap(make_incident(severity=2, loss_amount="1000", customer_value="90000"))
-    assert (cap.amount, cap.binding) == (Decimal("300.00"), "absolute")
+    assert (cap.amount, cap.binding) == (Decimal("500.00"), "absolute")
 
 
 def test_overrides_by_severity_and_fault_apply_in_order():
@@ -30,7 +30,7 @@ def test_overrides_by_severity_and_fault_apply_in_order():
         make_incident(severity=5, fault_type="company", loss_amount="100", customer_value="100000")
     )
     assert severe.terms["loss_multiple"] == Decimal("400.00")
-    assert severe.terms["absolute"] == Decimal("800.00")
+    assert severe.terms["absolute"] == Decimal("10000.00")
     theirs = caps.incident_cap(
         make_incident(severity=5, fault_type="customer", loss_amount="100", customer_value="100000")
     )
@@ -42,15 +42,20 @@ def test_cap_modifier_multiplies_the_cap():
     assert cap.amount == Decimal("150.00")  # 120.00 (value share) x 1.25
 
 
-def test_plans_over_the_cap_are_dropped_with_the_reason():
+def test_plans_whose_overdelivery_is_over_the_cap_are_dropped_with_the_reason():
+    """The cap limits the overdelivery; the fix (here a full refund of 100.00) is outside it."""
     result = default_engine().decide(
         make_incident(severity=3, loss_amount="100", customer_value="1000")
     )
     assert result.cap.amount == Decimal("120.00")
     assert result.kept and result.dropped
-    assert all(c.scored.plan.total_cost <= result.cap.amount for c in result.kept)
+    for candidate in result.kept:
+        plan = candidate.scored.plan
+        assert plan.total_cost - plan.fix_cost <= Decimal("120.00")
+    assert any(c.scored.plan.total_cost > Decimal("120.00") for c in result.kept)
     for candidate in result.dropped:
-        assert candidate.scored.plan.total_cost > result.cap.amount
+        plan = candidate.scored.plan
+        assert plan.total_cost - plan.fix_cost > Decimal("120.00")
         assert "over the incident cap of €120.00 (value_share)" in candidate.dropped_reason
 
 
@@ -122,13 +127,19 @@ def test_a_caps_document_written_before_the_ledger_still_loads():
     caps = load_caps(document)
     assert caps.limits.window_limit_for("EUR") is None
     assert caps.limits.capacity_for("executive") is None
-    assert (caps.limits.pacing.strength, caps.limits.pacing.max_price) == (Decimal("1"), Decimal("3"))
+    assert (caps.limits.pacing.strength, caps.limits.pacing.max_price) == (
+        Decimal("1"),
+        Decimal("3"),
+    )
     assert caps.effective_at is None
 
 
 def test_the_default_caps_limit_windows_and_senior_contacts():
     caps = default_caps()
-    assert (caps.limits.window_days, caps.limits.window_limit_for("EUR")) == (90, Decimal("1500.00"))
+    assert (caps.limits.window_days, caps.limits.window_limit_for("EUR")) == (
+        90,
+        Decimal("25000.00"),
+    )
     assert (caps.limits.capacity_for("manager"), caps.limits.capacity_for("executive")) == (40, 5)
     assert caps.limits.capacity_for("agent") is None
 

@@ -48,7 +48,8 @@ def test_bounds_forbids_and_default_off_items_are_excluded_with_reasons():
     ids = {a.item_id for a in eligibility.actions}
     assert "refund_half" in ids and "refund_full" not in ids
     assert "half-refund-when-customer-at-fault" in eligibility.excluded["refund_full"]
-    assert eligibility.excluded["gift_5x"] == "off unless a rule allows it"
+    assert eligibility.excluded["direct_line"] == "off unless a rule allows it"
+    assert "gift_5x" in eligibility.excluded  # on by default, but bounded at 1x the loss here
 
 
 def test_executive_allowed_for_critical_valuable_customers():

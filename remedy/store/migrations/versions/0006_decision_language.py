@@ -1,8 +1,8 @@
 """decision language
 
-Revision ID: 0005
-Revises: 0004
-Create Date: 2026-11-28 09:00:00
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-11-28 09:30:00
 
 The language a decision's labels, reasons, notes and talking points were written in. Decisions
 logged before this revision have none; remedy/decisions/record.py reads it from their talking
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,74 @@
+"""When a personal-contact level has no capacity left today, offer the next level down.
+
+A rule may require a manager's call; when today's manager calls are all promised, no plan could
+meet it and the agent would be left with nothing. Instead the requirement is lowered to the most
+senior level still available (or dropped when none is), items of the used-up levels are left out,
+and a note says what ran out and what was substituted, so the agent can tell the customer and a
+lead can add capacity (`contact_capacity` in the caps).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from catalog.items import Catalog
+from catalog.names import level_name
+from remedy.decisions.rules import RuleOutcome
+from remedy.domain import CONTACT_LEVELS, Kind, contact_rank
+from remedy.i18n import Messages
+
+# Stands where a rule id would in `RuleOutcome.forbidden`: capacity, not a rule, left it out.
+USED_UP = "capacity"
+
+
+def substitute_contacts(
+    outcome: RuleOutcome, catalog: Catalog, used_up: frozenset[str], m: Messages
+) -> list[str]:
+    """Rewrite `outcome` so no plan needs a used-up level; return the notes (in `m`'s
+    language) saying so."""
+    offered = {
+        item.level
+        for item in catalog.items
+        if item.kind == Kind.PERSONAL_CONTACT
+        and item.level not in used_up
+        and (item.enabled_by_default or item.id in outcome.allowed)
+        and item.id not in outcome.forbidden
+    }
+    for item in catalog.items:
+        if item.kind == Kind.PERSONAL_CONTACT and item.level in used_up:
+            outcome.forbidden.setdefault(item.id, USED_UP)
+    notes: list[str] = []
+    lowered = []
+    for requirement in outcome.requirements:
+        level = requirement.min_level
+        if requirement.kind != Kind.PERSONAL_CONTACT or level is None:
+            lowered.append(requirement)
+            continue
+        if not any(contact_rank(lvl) >= contact_rank(level) for lvl in offered):
+            below = [lvl for lvl in CONTACT_LEVELS[: contact_rank(level) - 1] if lvl in offered]
+            if below:
+                lowered.append(dataclasses.replace(requirement, min_level=below[-1]))
+                notes.append(
+                    m(
+                        "no {level} contact is left today: rule {rule} asked for one, so the "
+                        "plans offer a contact at level {lower} instead (a lead can raise "
+                        "contact_capacity in the caps)",
+                        level=level_name(level, m),
+                        rule=requirement.rule_id,
+                        lower=level_name(below[-1], m),
+                    )
+                )
+            else:
+                notes.append(
+                    m(
+                        "no personal contact is left today: rule {rule} asked for a {level} "
+                        "contact, so the plans go without one (a lead can raise "
+                        "contact_capacity in the caps)",
+                        rule=requirement.rule_id,
+                        level=level_name(level, m),
+                    )
+                )
+            continue
+        lowered.append(requirement)
+    outcome.requirements = lowered
+    return notes
