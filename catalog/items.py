@@ -8,7 +8,13 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from catalog.validation import DataFileError, DecimalText, describe, load_entries
+from catalog.validation import (
+    AmountsByCurrency,
+    DataFileError,
+    DecimalText,
+    describe,
+    load_entries,
+)
 from remedy.decisions.types import CONTACT_LEVELS, Action, Incident, Kind
 from remedy.money import is_currency, quantize
 
@@ -17,12 +23,10 @@ COST_BASES = ("none", "fixed", "loss_fraction", "loss_multiple", "value_fraction
 
 
 def _check_currencies(amounts: dict[str, Decimal]) -> None:
-    """Refuse unknown currency codes and negative amounts."""
-    for code, amount in amounts.items():
+    """Refuse unknown currency codes (the amounts themselves were read by remedy.money)."""
+    for code in amounts:
         if not is_currency(code):
             raise ValidationError(f"unknown currency {code!r}")
-        if amount < 0:
-            raise ValidationError(f"amount for {code} must not be negative")
 
 
 class PricingSchema(Schema):
@@ -30,7 +34,7 @@ class PricingSchema(Schema):
 
     basis = fields.String(required=True, validate=validate.OneOf(COST_BASES))
     factor = DecimalText(validate=validate.Range(min=0, max=100))
-    amounts = fields.Dict(keys=fields.String(), values=DecimalText())
+    amounts = AmountsByCurrency()
     minutes = fields.Integer(validate=validate.Range(min=1, max=480))
 
     @validates_schema
@@ -91,7 +95,7 @@ class CatalogSchema(Schema):
     version = fields.Integer(required=True, validate=validate.Range(min=1))
     staff_rates = fields.Dict(
         keys=fields.String(validate=validate.OneOf(CONTACT_LEVELS)),
-        values=fields.Dict(keys=fields.String(), values=DecimalText()),
+        values=AmountsByCurrency(),
         load_default=dict,
     )
     items = fields.List(fields.Raw(), required=True, validate=validate.Length(min=1))

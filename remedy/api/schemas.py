@@ -5,11 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, fields, validate, validates_schema
 
-from remedy.api.fields import Amount, currency_field
+from remedy.api.fields import Amount, check_amounts, currency_field
 from remedy.decisions.types import FaultType
-from remedy.money import minor_exponent
 
 SLUG = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$", error="must be a short slug")
 CHANNELS = ("email", "chat", "phone", "social", "web", "store")
@@ -48,14 +47,7 @@ class IncidentSchema(Schema):
     @validates_schema
     def check_precision(self, data: dict[str, Any], **kwargs: Any) -> None:
         """Refuse amounts with more decimals than the currency has."""
-        currency = data.get("currency")
-        if currency is None:
-            return
-        places = minor_exponent(currency)
-        for name in ("customer_value", "loss_amount"):
-            amount = data.get(name)
-            if amount is not None and -amount.as_tuple().exponent > places:
-                raise ValidationError(f"{currency} allows at most {places} decimal places", name)
+        check_amounts(data, "customer_value", "loss_amount")
 
 
 class RecommendationRequestSchema(Schema):

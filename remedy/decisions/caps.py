@@ -15,10 +15,15 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from catalog.validation import DataFileError, DecimalText, describe
+from catalog.validation import (
+    AmountsByCurrency,
+    DataFileError,
+    DecimalText,
+    describe,
+)
 from remedy.decisions.types import CONTACT_LEVELS, FaultType, Incident
 from remedy.ledger.pacing import PacingSettings
-from remedy.money import MoneyError, is_currency, quantize, to_minor
+from remedy.money import is_currency, quantize
 
 _FAULTS = [f.value for f in FaultType]
 
@@ -28,7 +33,7 @@ class CapTermsSchema(Schema):
 
     loss_multiple = DecimalText(validate=validate.Range(min=0, max=100))
     value_share = DecimalText(validate=validate.Range(min=0, max=1))
-    absolute = fields.Dict(keys=fields.String(), values=DecimalText(validate=validate.Range(min=0)))
+    absolute = AmountsByCurrency()
 
 
 class DefaultTermsSchema(CapTermsSchema):
@@ -36,9 +41,7 @@ class DefaultTermsSchema(CapTermsSchema):
 
     loss_multiple = DecimalText(required=True, validate=validate.Range(min=0, max=100))
     value_share = DecimalText(required=True, validate=validate.Range(min=0, max=1))
-    absolute = fields.Dict(
-        keys=fields.String(), values=DecimalText(validate=validate.Range(min=0)), required=True
-    )
+    absolute = AmountsByCurrency(required=True)
 
 
 class MatchSchema(Schema):
@@ -66,9 +69,7 @@ class CustomerWindowSchema(Schema):
     """What one customer may receive over a rolling window of days, per currency."""
 
     days = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=3660))
-    limit = fields.Dict(
-        keys=fields.String(), values=DecimalText(validate=validate.Range(min=0)), required=True
-    )
+    limit = AmountsByCurrency(required=True)
 
 
 class PacingSchema(Schema):
@@ -85,9 +86,7 @@ class CapsSchema(Schema):
     effective_at = fields.AwareDateTime(load_default=None)
     max_extras = fields.Integer(load_default=2, validate=validate.Range(min=0, max=4))
     incident_caps = fields.Nested(IncidentCapsSchema, required=True)
-    approval_threshold = fields.Dict(
-        keys=fields.String(), values=DecimalText(validate=validate.Range(min=0)), required=True
-    )
+    approval_threshold = AmountsByCurrency(required=True)
     # Optional, so documents written before the ledger still load: absent means no limit.
     customer_window = fields.Nested(CustomerWindowSchema, load_default=None)
     contact_capacity = fields.Dict(
@@ -174,26 +173,6 @@ class CapSettings:
         )
 
 
-def _check_minor_units(data: dict[str, Any]) -> None:
-    """Refuse amounts finer than their currency's minor unit (the ledger counts minor units)."""
-    amounts: list[tuple[str, dict[str, Decimal]]] = [
-        ("incident_caps.default.absolute", data["incident_caps"]["default"]["absolute"]),
-        ("approval_threshold", data["approval_threshold"]),
-    ]
-    for index, override in enumerate(data["incident_caps"]["overrides"]):
-        amounts.append(
-            (f"incident_caps.overrides.{index}.set.absolute", override["set"].get("absolute", {}))
-        )
-    if data["customer_window"] is not None:
-        amounts.append(("customer_window.limit", data["customer_window"]["limit"]))
-    for path, by_currency in amounts:
-        for currency, amount in by_currency.items():
-            try:
-                to_minor(amount, currency)
-            except MoneyError as error:
-                raise DataFileError(f"caps: {path}.{currency}: {error}") from None
-
-
 def load_caps(document: dict[str, Any]) -> CapSettings:
     """Validate a caps document; errors name the field."""
     if not isinstance(document, dict):
@@ -213,7 +192,6 @@ def load_caps(document: dict[str, Any]) -> CapSettings:
     unknown = sorted({c for c in currencies if not is_currency(c)})
     if unknown:
         raise DataFileError(f"caps: unknown currency code(s) {', '.join(unknown)}")
-    _check_minor_units(data)
     return CapSettings(
         version=data["version"],
         max_extras=data["max_extras"],

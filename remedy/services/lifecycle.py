@@ -31,7 +31,7 @@ from remedy.decisions.types import contact_rank
 from remedy.errors import Conflict, InvalidInput, NotFound
 from remedy.ledger.limits import CapacityState, broken_limits, pool_breach, window_breach
 from remedy.ledger.periods import as_utc, day_key, period_at, period_kind
-from remedy.money import MoneyError, from_minor, to_minor
+from remedy.money import MoneyError, check_amount, from_minor, to_minor
 from remedy.services import audit
 from remedy.services.budgets import BudgetService, pool_state
 from remedy.services.ledger import Ledger, Locks, overdue
@@ -449,7 +449,7 @@ def _actual_minor(decision: Decision, actual_cost: Decimal, currency: str | None
     minor = 0
     if not errors:
         try:
-            minor = to_minor(actual_cost, decision.currency)
+            minor = to_minor(check_amount(actual_cost, decision.currency), decision.currency)
         except MoneyError as error:
             errors["actual_cost"] = [str(error)]
     if errors:

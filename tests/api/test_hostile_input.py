@@ -1,0 +1,205 @@
+"""No input can stall the service or break every decision (the hardening issue), on both
+databases: each probe is a 4xx in the envelope naming the field, writes nothing, and holds the
+worker for well under a second of CPU (time.process_time around the call: a bound, not a
+benchmark)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from remedy.extensions import db
+from remedy.store.models import AuditEntry, BudgetPool, ConfigVersion, Decision
+from tests.conftest import incident_payload, row_count
+from tests.factories import decision_row, default_document, set_pool, store
+
+CPU_BOUND = 1.0  # seconds of CPU one hostile request may take
+GIFT = "apology+gift_1x"
+
+# Money that must never be taken: exponents (the DoS: "1E+999999" took minutes to turn into
+# minor units), out-of-range magnitudes, non-ASCII digits, whitespace, separators.
+HOSTILE_MONEY = [
+    "1E+999999",
+    "1e400",
+    "9e18",
+    "9000000000000000000",
+    "١٢٣",
+    "１２",
+    " 12.50 ",
+    "1_000",
+    "NaN",
+    10**30,
+]
+
+
+@pytest.fixture
+def send(client, auth):
+    """Send a request as a role; assert it took less than CPU_BOUND of CPU; return it."""
+
+    def call(method: str, path: str, body: Any = None, role: str = "agent", **kwargs: Any):
+        headers = {**auth(role), **kwargs.pop("headers", {})}
+        started = time.process_time()
+        response = client.open(path, method=method, json=body, headers=headers, **kwargs)
+        spent = time.process_time() - started
+        assert spent < CPU_BOUND, f"{method} {path} held the worker for {spent:.2f} s of CPU"
+        return response
+
+    return call
+
+
+def refused(response, field: str, status: int = 422) -> None:
+    """Assert an error in the envelope that names `field` (and is never retryable)."""
+    assert response.status_code == status, response.json
+    assert response.json["code"] == status
+    assert field in response.json["errors"], response.json
+    assert "Retry-After" not in response.headers
+
+
+def reserved_decision(app, client, auth, currency: str, cost: str) -> str:
+    """Store a decision in `currency` and accept its plan, so it can be fulfilled."""
+    set_pool(app, "emea", "100000" if currency == "JPY" else "1000.00", currency)
+    (decision_id,) = store(app, decision_row({GIFT: (cost, False)}, currency=currency))
+    accepted = client.post(
+        f"/v1/decisions/{decision_id}/accept", json={"plan_id": GIFT}, headers=auth()
+    )
+    assert accepted.status_code == 200, accepted.json
+    return decision_id
+
+
+# 1, 7, 8: actual_cost
+
+
+@pytest.mark.parametrize("currency", ["JPY", "EUR"])
+@pytest.mark.parametrize("amount", HOSTILE_MONEY + ["10000000000.00", "12.345"])
+def test_hostile_actual_cost_is_422_quickly_and_never_retryable(
+    app, client, auth, send, currency, amount
+):
+    if currency == "JPY" and amount == "12.345":
+        amount = "12.5"
+    decision_id = reserved_decision(
+        app, client, auth, currency, "1000" if currency == "JPY" else "10.00"
+    )
+    path = f"/v1/decisions/{decision_id}/fulfil"
+    response = send("POST", path, {"actual_cost": amount}, headers={"Idempotency-Key": "k"})
+    refused(response, "actual_cost")
+    with db.database(app).unit_of_work() as session:
+        assert session.get(Decision, decision_id).status == "reserved"
+
+
+# 4: caps that would break every recommendation
+
+
+@pytest.mark.parametrize("amount", HOSTILE_MONEY + ["300.001"])
+def test_caps_with_hostile_amounts_are_refused_and_recommendations_keep_working(app, send, amount):
+    caps = default_document("caps")
+    caps["incident_caps"]["default"]["absolute"]["EUR"] = amount
+    before = row_count(app, ConfigVersion), row_count(app, AuditEntry)
+    response = send("PUT", "/v1/caps", caps, role="finance")
+    refused(response, "caps")
+    assert "incident_caps.default.absolute.EUR" in response.json["message"]
+    assert (row_count(app, ConfigVersion), row_count(app, AuditEntry)) == before
+    recommended = send("POST", "/v1/recommendations", {"incident": incident_payload()})
+    assert recommended.status_code == 201, recommended.json
+
+
+@pytest.mark.parametrize(
+    ("place", "amount"),
+    [
+        (("approval_threshold", "EUR"), "1E+999999"),
+        (("customer_window", "limit", "JPY"), "1E+999999"),
+        (("incident_caps", "default", "loss_multiple"), "1e400"),
+        (("pacing", "strength"), "1E-999999"),
+    ],
+)
+def test_every_number_of_the_caps_is_read_by_the_one_parser(app, send, place, amount):
+    caps = default_document("caps")
+    target = caps
+    for key in place[:-1]:
+        target = target[key]
+    target[place[-1]] = amount
+    response = send("PUT", "/v1/caps", caps, role="finance")
+    refused(response, "caps")
+    assert ".".join(place) in response.json["message"]
+
+
+@pytest.mark.parametrize(
+    ("place", "amount"),
+    [
+        (("staff_rates", "agent", "EUR"), "1E+999999"),
+        (("items", 1, "value", "amounts", "EUR"), "１２"),
+    ],
+)
+def test_catalog_amounts_are_read_by_the_one_parser(app, send, place, amount):
+    document = default_document("catalog")
+    fixed = next(i for i in document["items"] if i["value"]["basis"] == "fixed")
+    if place[0] == "items":
+        fixed["value"]["amounts"]["EUR"] = amount
+    else:
+        document["staff_rates"]["agent"]["EUR"] = amount
+    response = send("PUT", "/v1/catalog", document, role="admin")
+    refused(response, "catalog")
+
+
+# 1: pools and what-if
+
+
+@pytest.mark.parametrize("amount", HOSTILE_MONEY + ["1000000000000"])
+def test_pool_limits_are_read_by_the_one_parser(app, send, amount):
+    response = send(
+        "PUT",
+        "/v1/budgets/emea",
+        {"period": "month", "limit": amount, "currency": "JPY"},
+        role="finance",
+    )
+    refused(response, "limit")
+    assert row_count(app, BudgetPool) == 0
+
+
+@pytest.mark.parametrize("amount", HOSTILE_MONEY)
+def test_simulate_refuses_hostile_pools_sweeps_and_caps(app, send, amount):
+    body = {"from": "2026-11-01", "to": "2026-12-01"}
+    pools = [{"team": "default", "currency": "JPY", "period": "month", "limit": amount}]
+    refused(
+        send("POST", "/v1/budgets/simulate", {**body, "pools": pools}, role="finance"),
+        "pools.0.limit",
+    )
+    sweep = {"path": "incident_caps.default.absolute.JPY", "values": ["1000", str(amount)]}
+    refused(
+        send("POST", "/v1/budgets/simulate", {**body, "sweep": sweep}, role="finance"),
+        "sweep.values.1",
+    )
+    caps = default_document("caps")
+    caps["incident_caps"]["default"]["absolute"]["JPY"] = amount
+    response = send("POST", "/v1/budgets/simulate", {**body, "caps": caps}, role="finance")
+    assert response.status_code == 422, response.json
+    assert "incident_caps.default.absolute.JPY" in response.json["message"]
+
+
+def test_sweep_values_that_are_not_plain_decimals_are_refused(send):
+    body = {"from": "2026-11-01", "to": "2026-12-01"}
+    for value in ("²", "--5", "9" * 5000):
+        sweep = {"path": "contact_capacity.manager", "values": [value]}
+        response = send("POST", "/v1/budgets/simulate", {**body, "sweep": sweep}, role="finance")
+        refused(response, "sweep.values.0")
+
+
+# 9: lenient parsing
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"loss_amount": "١٢٣"}, "incident.loss_amount"),
+        ({"customer_value": "１２００"}, "incident.customer_value"),
+        ({"loss_amount": " 60.00"}, "incident.loss_amount"),
+        ({"loss_amount": "6e1"}, "incident.loss_amount"),
+        ({"loss_amount": "60.001"}, "incident.loss_amount"),
+        ({"currency": "JPY", "loss_amount": "60.00"}, "incident.loss_amount"),
+    ],
+)
+def test_recommendations_take_only_plain_money(app, send, change, field):
+    response = send("POST", "/v1/recommendations", {"incident": incident_payload(**change)})
+    refused(response, field)
+    assert row_count(app, Decision) == 0
