@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields
 
+from remedy.moments import MomentError, to_utc
 from remedy.money import MoneyError, is_currency, parse_amount, parse_decimal
 
 
@@ -63,6 +65,18 @@ class AmountsByCurrency(fields.Field):
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
         """Write the amounts back as strings."""
         return None if value is None else {code: str(v) for code, v in value.items()}
+
+
+class UtcDateTime(fields.AwareDateTime):
+    """An ISO 8601 date-time with a zone, returned in UTC and inside remedy.moments' range."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        """Parse, move to UTC and check the range."""
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return to_utc(moment)
+        except MomentError as error:
+            raise ValidationError(str(error)) from None
 
 
 def flatten_errors(messages: Any, prefix: str = "") -> list[str]:

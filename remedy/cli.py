@@ -268,6 +268,7 @@ def budgets_set(
 
     from remedy.errors import InvalidInput
     from remedy.extensions import db
+    from remedy.moments import MomentError, to_utc
     from remedy.money import MoneyError, parse_amount
     from remedy.services.budgets import BudgetService
 
@@ -275,7 +276,10 @@ def budgets_set(
         amount = parse_amount(limit)
     except MoneyError as error:
         raise click.BadParameter(str(error), param_hint="--limit") from None
-    when = effective_at.replace(tzinfo=UTC) if effective_at else None
+    try:
+        when = to_utc(effective_at.replace(tzinfo=UTC)) if effective_at else None
+    except MomentError as error:
+        raise click.BadParameter(str(error), param_hint="--effective-at") from None
     app = _app()
     try:
         with app.app_context(), db.database(app).unit_of_work() as session:
@@ -576,12 +580,13 @@ def whatif(
     from remedy.errors import DomainError
     from remedy.extensions import db
     from remedy.finance.dates import parse_moment
+    from remedy.moments import OUT_OF_RANGE, to_utc
     from remedy.services.whatif import WhatIfService
 
     try:
-        start_at, end_at = parse_moment(start), parse_moment(end)
-    except ValueError as error:
-        raise click.BadParameter(str(error)) from None
+        start_at, end_at = to_utc(parse_moment(start)), to_utc(parse_moment(end))
+    except (ValueError, OverflowError) as error:  # MomentError is a ValueError
+        raise click.BadParameter(str(error) or OUT_OF_RANGE) from None
     proposed = {
         kind: yaml.safe_load(Path(path).read_text())
         for kind, path in (("caps", caps_file), ("rules", rules_file))

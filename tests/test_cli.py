@@ -184,6 +184,11 @@ def test_budgets_set_and_list(env):
         env=env,
     )
     assert bad.exit_code == 1 and "limit" in bad.output
+    for option, value in (("--limit", "1E+999999"), ("--effective-at", "9999-12-31")):
+        args = ["budgets", "set", "emea", "--period", "month", "--currency", "EUR"]
+        args += ["--limit", "10", option, value] if option != "--limit" else [option, value]
+        refused = CliRunner().invoke(cli, args, env=env)
+        assert refused.exit_code == 2 and option in refused.output, refused.output
 
 
 def test_ledger_verify_passes_then_fails_on_a_tampered_counter(env):

@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from remedy.api.auth import current_principal, roles
-from remedy.api.fields import Amount, check_amounts, currency_field
+from remedy.api.fields import Amount, UtcDateTime, check_amounts, currency_field
 from remedy.api.schemas import SLUG
 from remedy.errors import Forbidden, InvalidInput
 from remedy.extensions import session
@@ -28,7 +28,7 @@ class PoolRequestSchema(Schema):
     period = fields.String(required=True, validate=validate.OneOf(PERIODS))
     limit = Amount(required=True)
     currency = currency_field(required=True)
-    effective_at = fields.AwareDateTime(
+    effective_at = UtcDateTime(
         load_default=None, metadata={"description": "when it takes effect (default: now)"}
     )
 

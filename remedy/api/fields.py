@@ -1,5 +1,5 @@
 """Marshmallow fields for what enters over HTTP: money as decimal strings (never floats),
-currency codes, moments."""
+currency codes, date-times inside their range."""
 
 from __future__ import annotations
 
@@ -8,12 +8,15 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
+from catalog.validation import UtcDateTime
+from remedy.moments import OUT_OF_RANGE, MomentError, to_utc
 from remedy.money import FLOAT, MoneyError, check_amount, is_currency, parse_amount, parse_decimal
 
 __all__ = [
     "Amount",
     "CurrencyCode",
     "Moment",
+    "UtcDateTime",
     "check_amounts",
     "currency_field",
     "plain_decimal",
@@ -104,12 +107,16 @@ class Moment(fields.Field):
         super().__init__(metadata={"type": "string", "example": "2026-11-01", **metadata}, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
-        """Parse the moment as an aware UTC datetime."""
+        """Parse the moment as an aware UTC datetime inside remedy.moments' range."""
         from remedy.finance.dates import parse_moment
 
-        if not isinstance(value, str):
+        if not isinstance(value, str) or len(value) > 64:
             raise self.make_error("invalid")
         try:
-            return parse_moment(value)
+            return to_utc(parse_moment(value))
+        except MomentError as error:
+            raise ValidationError(str(error)) from None
+        except OverflowError:  # moved to UTC, it left datetime's range
+            raise ValidationError(OUT_OF_RANGE) from None
         except ValueError:
             raise self.make_error("invalid") from None

@@ -19,6 +19,7 @@ from catalog.validation import (
     AmountsByCurrency,
     DataFileError,
     DecimalText,
+    UtcDateTime,
     describe,
 )
 from remedy.decisions.types import CONTACT_LEVELS, FaultType, Incident
@@ -83,7 +84,7 @@ class CapsSchema(Schema):
     """The caps document. Pools per team are set apart (PUT /v1/budgets/<team>)."""
 
     version = fields.Integer(required=True, validate=validate.Range(min=1))
-    effective_at = fields.AwareDateTime(load_default=None)
+    effective_at = UtcDateTime(load_default=None)
     max_extras = fields.Integer(load_default=2, validate=validate.Range(min=0, max=4))
     incident_caps = fields.Nested(IncidentCapsSchema, required=True)
     approval_threshold = AmountsByCurrency(required=True)

@@ -203,3 +203,31 @@ def test_recommendations_take_only_plain_money(app, send, change, field):
     response = send("POST", "/v1/recommendations", {"incident": incident_payload(**change)})
     refused(response, field)
     assert row_count(app, Decision) == 0
+
+
+# 7: date-times that leave datetime's range once moved to UTC
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        "9999-12-31T23:59:59+14:00",
+        "9999-12-31T23:59:59-14:00",
+        "0001-01-01T00:49:56+11:16",
+        "1969-12-31T23:59:59Z",
+    ],
+)
+def test_date_times_out_of_range_are_422_naming_the_field(app, send, moment):
+    pool = {"period": "month", "limit": "100.00", "currency": "EUR", "effective_at": moment}
+    refused(send("PUT", "/v1/budgets/emea", pool, role="finance"), "effective_at")
+    assert row_count(app, BudgetPool) == 0
+    caps = {**default_document("caps"), "effective_at": moment}
+    response = send("PUT", "/v1/caps", caps, role="finance")
+    refused(response, "caps")
+    assert "effective_at" in response.json["message"]
+    body = {"from": moment, "to": "2026-12-01"}
+    refused(send("POST", "/v1/budgets/simulate", body, role="finance"), "from")
+    query = {"from": "2026-11-01", "to": moment}
+    refused(send("GET", "/v1/reports/spend", role="finance", query_string=query), "to")
+    outcome = {"decision_id": "d", "retained": True, "observed_at": moment}
+    refused(send("POST", "/v1/outcomes", outcome), "observed_at")
