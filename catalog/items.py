@@ -12,6 +12,7 @@ from catalog.validation import (
     AmountsByCurrency,
     DataFileError,
     DecimalText,
+    StrictBoolean,
     describe,
     load_entries,
 )
@@ -71,8 +72,8 @@ class ItemSchema(Schema):
     labels = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
     value = fields.Nested(PricingSchema, required=True)
     cost = fields.Nested(PricingSchema, required=True)
-    requires_approval = fields.Boolean(load_default=False)
-    enabled_by_default = fields.Boolean(load_default=True)
+    requires_approval = StrictBoolean(load_default=False)
+    enabled_by_default = StrictBoolean(load_default=True)
 
     @validates_schema
     def check_item(self, data: dict[str, Any], **kwargs: Any) -> None:

@@ -67,6 +67,17 @@ class AmountsByCurrency(fields.Field):
         return None if value is None else {code: str(v) for code, v in value.items()}
 
 
+class StrictBoolean(fields.Boolean):
+    """JSON true or false only: marshmallow's Boolean also takes 1, 0, "yes" and "off" (and with
+    truthy={True} still takes 1 and 0.0, which equal True and False)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        """Accept a bool, nothing else."""
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
 class UtcDateTime(fields.AwareDateTime):
     """An ISO 8601 date-time with a zone, returned in UTC and inside remedy.moments' range."""
 

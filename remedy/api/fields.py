@@ -1,5 +1,5 @@
 """Marshmallow fields for what enters over HTTP: money as decimal strings (never floats),
-currency codes, date-times inside their range."""
+currency codes, date-times inside their range, strict booleans."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
-from catalog.validation import UtcDateTime
+from catalog.validation import StrictBoolean, UtcDateTime
 from remedy.moments import OUT_OF_RANGE, MomentError, to_utc
 from remedy.money import FLOAT, MoneyError, check_amount, is_currency, parse_amount, parse_decimal
 
@@ -16,6 +16,7 @@ __all__ = [
     "Amount",
     "CurrencyCode",
     "Moment",
+    "StrictBoolean",
     "UtcDateTime",
     "check_amounts",
     "currency_field",

@@ -7,7 +7,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate, validates_schema
 
-from remedy.api.fields import Amount, check_amounts, currency_field
+from remedy.api.fields import Amount, StrictBoolean, check_amounts, currency_field
 from remedy.decisions.types import FaultType
 
 SLUG = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$", error="must be a short slug")
@@ -41,7 +41,7 @@ class IncidentSchema(Schema):
         load_default="en",
         validate=validate.Regexp(r"^[a-zA-Z]{2,3}([-_][A-Za-z0-9]{2,8})*$", error="not a locale"),
     )
-    churn_threat = fields.Boolean(load_default=False)
+    churn_threat = StrictBoolean(load_default=False)
     external_id = fields.String(load_default=None, validate=validate.Length(max=128))
 
     @validates_schema

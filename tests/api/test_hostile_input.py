@@ -205,6 +205,19 @@ def test_recommendations_take_only_plain_money(app, send, change, field):
     assert row_count(app, Decision) == 0
 
 
+@pytest.mark.parametrize("value", [0, 1, "yes", "false", None])
+def test_recommendations_take_only_json_booleans(app, send, value):
+    body = {"incident": incident_payload(churn_threat=value)}
+    refused(send("POST", "/v1/recommendations", body), "incident.churn_threat")
+    assert row_count(app, Decision) == 0
+
+
+@pytest.mark.parametrize("retained", [1, 0, 0.0, "true"])
+def test_outcomes_take_only_json_booleans(send, retained):
+    body = {"decision_id": "d", "retained": retained, "observed_at": "2026-11-02T10:00:00Z"}
+    refused(send("POST", "/v1/outcomes", body), "retained")
+
+
 # 7: date-times that leave datetime's range once moved to UTC
 
 
