@@ -125,6 +125,32 @@ def test_every_number_of_the_caps_is_read_by_the_one_parser(app, send, place, am
 
 
 @pytest.mark.parametrize(
+    "when",
+    [
+        "loss_amount ** 99999999 > 1",
+        "1 << 99999999 > 1",  # folded while parsing: minutes of CPU
+        "1 << 1000000000000000000 > 1",  # MemoryError while parsing
+        "loss_amount / customer_value > 0.1",  # customer_value may be 0
+        "$range(100000000).length > 1",
+        'category =~ "(a+)+$"',
+        "(" * 200 + "severity" + ")" * 200 + " > 1",
+        " + ".join(["severity"] * 300) + " > 1",
+    ],
+)
+def test_rules_that_could_stall_or_fail_every_decision_are_refused_by_id(app, send, when):
+    rules = default_document("rules")
+    rule_id = rules["rules"][0]["id"]
+    rules["rules"][0]["when"] = when
+    before = row_count(app, ConfigVersion)
+    response = send("PUT", "/v1/rules", rules, role="admin")
+    refused(response, "rules")
+    assert rule_id in response.json["message"]
+    assert row_count(app, ConfigVersion) == before
+    recommended = send("POST", "/v1/recommendations", {"incident": incident_payload()})
+    assert recommended.status_code == 201, recommended.json
+
+
+@pytest.mark.parametrize(
     ("place", "amount"),
     [
         (("staff_rates", "agent", "EUR"), "1E+999999"),
