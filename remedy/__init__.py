@@ -82,6 +82,7 @@ def register_blueprints(app: Flask) -> None:
         whatif,
     )
     from remedy.api.auth import register_auth
+    from remedy.api.hardening import register_guards
     from remedy.console import blp as console
 
     api = app.extensions["remedy.api"]
@@ -101,6 +102,7 @@ def register_blueprints(app: Flask) -> None:
         api.register_blueprint(module.blp)
     app.register_blueprint(console)  # plain Flask: pages, not API operations in the spec
     register_auth(app)
+    register_guards(app)  # body depth, URL length
 
     @app.get("/docs/static/<path:filename>", endpoint="swagger_static")
     def swagger_static(filename: str):  # type: ignore[no-untyped-def]

@@ -270,3 +270,51 @@ def test_date_times_out_of_range_are_422_naming_the_field(app, send, moment):
     refused(send("GET", "/v1/reports/spend", role="finance", query_string=query), "to")
     outcome = {"decision_id": "d", "retained": True, "observed_at": moment}
     refused(send("POST", "/v1/outcomes", outcome), "observed_at")
+
+
+# 7: bodies nested deep enough to blow the parser's recursion, still within the size limit
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[" * 1000 + "]" * 1000,
+        '{"incident": ' * 1000 + "1" + "}" * 1000,
+        "[" * 20_000,  # unbalanced: json.loads recurses before it notices
+        '{"a": "' + "[" * 100 + '", "b": ' + "[" * 33 + "]" * 33 + "}",
+    ],
+)
+@pytest.mark.parametrize(
+    ("method", "path", "role"),
+    [
+        ("POST", "/v1/recommendations", "agent"),
+        ("PUT", "/v1/caps", "finance"),
+        ("POST", "/v1/budgets/simulate", "finance"),
+        ("PUT", "/v1/budgets/emea", "finance"),
+        ("POST", "/v1/decisions/some-id/fulfil", "agent"),
+    ],
+)
+def test_deeply_nested_json_is_400_before_any_parser_recurses(send, method, path, role, body):
+    response = send(
+        method, path, role=role, data=body, headers={"Content-Type": "application/json"}
+    )
+    refused(response, "_request", status=400)
+    assert "deeper than 32 levels" in response.json["message"]
+
+
+def test_nesting_up_to_the_limit_is_parsed_as_usual(send):
+    nested = {"incident": incident_payload(customer_id="c", category="x")}
+    inner: Any = "deep"
+    for _ in range(29):  # 32 levels with the body, "incident" and "external_id"
+        inner = [inner]
+    nested["incident"]["external_id"] = inner
+    response = send("POST", "/v1/recommendations", nested)
+    refused(response, "incident.external_id")  # the schema's answer, not the guard's
+    brackets = {"incident": incident_payload(customer_id="[{" * 60)}  # in a string: no nesting
+    assert send("POST", "/v1/recommendations", brackets).status_code == 201
+
+
+def test_a_request_line_too_long_is_414_in_the_envelope(send):
+    response = send("GET", "/v1/budgets?" + "a=1&" * 1100)
+    assert response.status_code == 414
+    assert response.json["code"] == 414 and response.json["errors"]["_request"]
