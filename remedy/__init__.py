@@ -102,7 +102,7 @@ def register_blueprints(app: Flask) -> None:
         api.register_blueprint(module.blp)
     app.register_blueprint(console)  # plain Flask: pages, not API operations in the spec
     register_auth(app)
-    register_guards(app)  # body depth, URL length
+    register_guards(app)  # body depth, URL length, security headers
 
     @app.get("/docs/static/<path:filename>", endpoint="swagger_static")
     def swagger_static(filename: str):  # type: ignore[no-untyped-def]

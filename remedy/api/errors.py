@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask, current_app
 from flask_smorest import Api
 from sqlalchemy.exc import DataError, OperationalError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 from remedy.errors import DomainError
 from remedy.ratelimit import retry_after
@@ -94,6 +94,8 @@ class RemedyApi(Api):
         if isinstance(error, InternalServerError) and error.original_exception is not None:
             log.error("unhandled error", exc_info=error.original_exception)
         headers = data.get("headers", {})
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
+            headers = {**headers, "Allow": ", ".join(error.valid_methods)}
         if code == 429:
             message = f"Too many requests for this key (limit {error.description}); retry later."
             headers = {**headers, "Retry-After": str(retry_after(current_app))}

@@ -1,4 +1,4 @@
-"""Request-level guards that no single view should have to remember.
+"""Request-level guards and response headers that no single view should have to remember.
 
 - A JSON body may nest at most MAX_JSON_DEPTH levels: the raw bytes are scanned before any
   parser recurses into them (json.loads raises RecursionError near 1,000 levels, which fits in
@@ -7,20 +7,44 @@
   `remedy serve` lets gunicorn read lines up to 8190 bytes so that those between this limit
   and gunicorn's are answered here; longer lines get gunicorn's own HTML 414
   (docs/deployment.md).
+- The API docs (/docs, where users paste keys, and /openapi.json) get a Content-Security-Policy
+  that lets Swagger UI's own files from /docs/static/ run and nothing else (its one inline
+  script is allowed by its SHA-256), are never framed, and every answer says nosniff.
+- `no_store` marks answers that carry a secret (a new API key): no cache may keep them.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
 
-from flask import Flask, request
+from flask import Flask, Response, g, request
 from flask_smorest import abort
 
 MAX_JSON_DEPTH = 32
 MAX_URL_BYTES = 4096
+DOCS_ENDPOINTS = frozenset({"api-docs.openapi_swagger_ui", "api-docs.openapi_json"})
 
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _NOT_BRACKETS = bytes(sorted(set(range(256)) - set(b"[]{}")))
+_INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
+
+# Swagger UI: its scripts and stylesheet from /docs/static/, its inline start-up script by
+# hash, the spec fetched from this origin, icons as data: URIs. React sets inline styles
+# through the DOM (allowed without 'unsafe-inline'); tests/api/test_docs_browser.py
+# checks that it renders with no violation.
+DOCS_POLICY = (
+    "default-src 'none'; script-src 'self' {hashes}; style-src 'self'; "
+    "img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'none'"
+)
+SPEC_POLICY = "default-src 'none'; frame-ancestors 'none'"
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def json_depth(body: bytes, limit: int) -> int:
@@ -61,7 +85,45 @@ def refuse_long_url() -> None:
         abort(414, message=message, errors={"_request": [message]})
 
 
+def no_store(view: F) -> F:
+    """Mark a view whose answer carries a secret: no cache may store it."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        g.no_store = True
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def security_headers(response: Response) -> Response:
+    """Add nosniff everywhere, no-store where a secret is carried, and lock the docs down."""
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if g.get("no_store"):
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Pragma"] = "no-cache"
+    if request.endpoint in DOCS_ENDPOINTS:
+        if request.endpoint == "api-docs.openapi_swagger_ui":
+            policy = DOCS_POLICY.format(hashes=" ".join(_inline_script_hashes(response)))
+        else:
+            policy = SPEC_POLICY
+        response.headers["Content-Security-Policy"] = policy
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _inline_script_hashes(response: Response) -> list[str]:
+    """CSP sources ('sha256-...') for the inline scripts of an HTML answer."""
+    html = response.get_data(as_text=True)
+    return [
+        "'sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode() + "'"
+        for script in _INLINE_SCRIPT.findall(html)
+    ]
+
+
 def register_guards(app: Flask) -> None:
-    """Install the request guards."""
+    """Install the request guards and the response headers."""
     app.before_request(refuse_long_url)
     app.before_request(refuse_deep_json)
+    app.after_request(security_headers)
