@@ -318,3 +318,25 @@ def test_a_request_line_too_long_is_414_in_the_envelope(send):
     response = send("GET", "/v1/budgets?" + "a=1&" * 1100)
     assert response.status_code == 414
     assert response.json["code"] == 414 and response.json["errors"]["_request"]
+
+
+# 5: the rate limit counts per API key, however its header is written
+
+
+@pytest.mark.parametrize("app", [{"RATE_LIMIT": "3/minute"}], indirect=True)
+def test_one_key_has_one_budget_however_the_header_is_spelled(client, keys):
+    key = keys["agent"]
+    spellings = [f"Bearer {key}", f"Bearer  {key}", f"bearer {key}", f"BEARER {key} "]
+    answers = [client.get("/v1/caps", headers={"Authorization": h}) for h in spellings]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert answers[-1].json["code"] == 429 and "Retry-After" in answers[-1].headers
+    other = client.get("/v1/caps", headers={"Authorization": f"Bearer {keys['finance']}"})
+    assert other.status_code == 200  # another key has its own budget
+
+
+@pytest.mark.parametrize("app", [{"RATE_LIMIT": "3/minute"}], indirect=True)
+def test_unknown_keys_share_their_address_budget(client, keys):
+    answers = [
+        client.get("/v1/caps", headers={"Authorization": f"Bearer rmd_nope{n}_x"}) for n in range(4)
+    ]
+    assert [a.status_code for a in answers] == [401, 401, 401, 429]
