@@ -125,7 +125,7 @@ def _perform(
     claim = None
     if headers["key"] is not None:
         idempotency = IdempotencyService(db)
-        body = request.get_json(silent=True) if request.content_length else None
+        body = request.get_json(silent=True)  # however it came: also chunked, without a length
         claim, stored = idempotency.claim(
             actor, headers["key"], fingerprint(request.method, request.path, body)
         )

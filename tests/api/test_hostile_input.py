@@ -5,6 +5,8 @@ benchmark)."""
 
 from __future__ import annotations
 
+import io
+import json
 import time
 from typing import Any
 
@@ -340,3 +342,40 @@ def test_unknown_keys_share_their_address_budget(client, keys):
         client.get("/v1/caps", headers={"Authorization": f"Bearer rmd_nope{n}_x"}) for n in range(4)
     ]
     assert [a.status_code for a in answers] == [401, 401, 401, 429]
+
+
+# 6: Idempotency-Key fingerprints the body however it was sent
+
+
+def chunked(client, auth, path: str, body: dict[str, Any], key: str):
+    """POST `body` with Transfer-Encoding: chunked (no Content-Length), as gunicorn passes it."""
+    data = json.dumps(body).encode()
+    return client.post(
+        path,
+        input_stream=io.BytesIO(data),
+        headers={
+            **auth(),
+            "Content-Type": "application/json",
+            "Transfer-Encoding": "chunked",
+            "Idempotency-Key": key,
+        },
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+
+
+def test_a_chunked_body_is_part_of_the_idempotency_fingerprint(app, client, auth):
+    set_pool(app, "emea", "1000.00")
+    other = "apology+credit"
+    (decision_id,) = store(app, decision_row({GIFT: ("10.00", False), other: ("27.00", False)}))
+    path = f"/v1/decisions/{decision_id}/accept"
+    first = chunked(client, auth, path, {"plan_id": GIFT}, "chunk-1")
+    assert first.status_code == 200, first.json
+    assert first.json["plan_id"] == GIFT
+    again = chunked(client, auth, path, {"plan_id": GIFT}, "chunk-1")
+    assert again.status_code == 200 and again.headers["Idempotent-Replayed"] == "true"
+    changed = chunked(client, auth, path, {"plan_id": other}, "chunk-1")
+    refused(changed, "Idempotency-Key")
+    plain = client.post(
+        path, json={"plan_id": GIFT}, headers={**auth(), "Idempotency-Key": "chunk-1"}
+    )
+    assert plain.status_code == 200 and plain.headers["Idempotent-Replayed"] == "true"
