@@ -121,9 +121,12 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DataError)
     def handle_data_error(error: DataError):  # type: ignore[no-untyped-def]
         """A value the schema let through but the database cannot store: the caller's fault."""
-        log.warning("database refused a value: %s", error.orig)
+        log.warning("database refused a value: %s", getattr(error, "orig", error))
         message = "A value is out of range for storage."
         return envelope(422, "Unprocessable Entity", message, {"_request": [message]}), 422
+
+    # SQLite's driver refuses an integer over 64 bits with OverflowError, not a DataError.
+    app.register_error_handler(OverflowError, handle_data_error)
 
     @app.errorhandler(OperationalError)
     def handle_database_down(error: OperationalError):  # type: ignore[no-untyped-def]

@@ -379,3 +379,41 @@ def test_a_chunked_body_is_part_of_the_idempotency_fingerprint(app, client, auth
         path, json={"plan_id": GIFT}, headers={**auth(), "Idempotency-Key": "chunk-1"}
     )
     assert plain.status_code == 200 and plain.headers["Idempotent-Replayed"] == "true"
+
+
+# 8: a value the database cannot hold is the caller's 422, never a retryable 503
+
+
+@pytest.mark.parametrize("flush", [False, True], ids=["at-commit", "in-the-view"])
+def test_a_value_out_of_range_for_storage_is_422_not_503(app, flush):
+    """Amounts are bounded before they reach the database; should any other value slip past
+    (here a pool limit of 10**19 minor units written directly), it is a 422, not a 503 with
+    Retry-After that a client would retry forever."""
+    from remedy.api.auth import PUBLIC_ENDPOINTS
+    from remedy.extensions import session
+    from remedy.store.models import utcnow
+
+    @app.post("/test-overflow")
+    def overflow():  # type: ignore[no-untyped-def]
+        pool = BudgetPool(
+            team="t",
+            currency="EUR",
+            version=1,
+            period="month",
+            limit_minor=10**19,
+            effective_at=utcnow(),
+            created_at=utcnow(),
+            created_by="test",
+        )
+        session().add(pool)
+        if flush:
+            session().flush()
+        return {"written": True}
+
+    PUBLIC_ENDPOINTS.add("overflow")
+    try:
+        response = app.test_client().post("/test-overflow")
+    finally:
+        PUBLIC_ENDPOINTS.discard("overflow")
+    refused(response, "_request")
+    assert row_count(app, BudgetPool) == 0
