@@ -3,6 +3,7 @@
 - A JSON body may nest at most MAX_JSON_DEPTH levels: the raw bytes are scanned before any
   parser recurses into them (json.loads raises RecursionError near 1,000 levels, which fits in
   the 64 KB body limit and used to answer 500). Deeper is 400 in the envelope.
+- A body sent chunked is 413 once it reaches the size limit (werkzeug would cut it short).
 - A request line (path and query) longer than MAX_URL_BYTES is 414 in the envelope.
   `remedy serve` lets gunicorn read lines up to 8190 bytes so that those between this limit
   and gunicorn's are answered here; longer lines get gunicorn's own HTML 414
@@ -67,6 +68,21 @@ def json_depth(body: bytes, limit: int) -> int:
     return deepest
 
 
+def refuse_long_stream() -> None:
+    """Answer 413 for a body sent without a length (chunked) that reaches the size limit.
+
+    werkzeug stops reading such a stream at MAX_CONTENT_LENGTH without an error, so the body
+    would be parsed cut short (a misleading 400). A body of exactly the limit is refused too:
+    there is no telling it from a longer one.
+    """
+    limit = request.max_content_length
+    if request.method not in ("POST", "PUT", "PATCH") or request.content_length is not None:
+        return
+    if limit is not None and len(request.get_data(cache=True)) >= limit:
+        message = f"The request body may be at most {limit - 1} bytes when sent without a length."
+        abort(413, message=message, errors={"_request": [message]})
+
+
 def refuse_deep_json() -> None:
     """Answer 400 before any parser sees a JSON body nested deeper than MAX_JSON_DEPTH."""
     if request.method not in ("POST", "PUT", "PATCH") or not request.is_json:
@@ -125,5 +141,6 @@ def _inline_script_hashes(response: Response) -> list[str]:
 def register_guards(app: Flask) -> None:
     """Install the request guards and the response headers."""
     app.before_request(refuse_long_url)
+    app.before_request(refuse_long_stream)
     app.before_request(refuse_deep_json)
     app.after_request(security_headers)

@@ -417,3 +417,15 @@ def test_a_value_out_of_range_for_storage_is_422_not_503(app, flush):
         PUBLIC_ENDPOINTS.discard("overflow")
     refused(response, "_request")
     assert row_count(app, BudgetPool) == 0
+
+
+def test_a_chunked_body_over_the_size_limit_is_413(client, auth):
+    """Without a Content-Length the limit still holds while the body is read."""
+    data = b'{"incident": {"customer_id": "' + b"x" * (200 * 1024) + b'"}}'
+    response = client.post(
+        "/v1/recommendations",
+        input_stream=io.BytesIO(data),
+        headers={**auth(), "Content-Type": "application/json", "Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    assert response.status_code == 413, response.json
