@@ -585,12 +585,15 @@ def whatif(
     from remedy.extensions import db
     from remedy.finance.dates import parse_moment
     from remedy.moments import OUT_OF_RANGE, to_utc
+    from remedy.money import MoneyError, parse_decimal
     from remedy.services.whatif import WhatIfService
 
     try:
         start_at, end_at = to_utc(parse_moment(start)), to_utc(parse_moment(end))
-    except (ValueError, OverflowError) as error:  # MomentError is a ValueError
-        raise click.BadParameter(str(error) or OUT_OF_RANGE) from None
+    except OverflowError:  # moved to UTC, it left datetime's range
+        raise click.BadParameter(OUT_OF_RANGE) from None
+    except ValueError as error:  # MomentError is a ValueError
+        raise click.BadParameter(str(error)) from None
     proposed = {
         kind: yaml.safe_load(Path(path).read_text())
         for kind, path in (("caps", caps_file), ("rules", rules_file))
@@ -602,6 +605,11 @@ def whatif(
         if not values:
             raise click.BadParameter("use PATH=V1,V2,...", param_hint="--sweep")
         sweep_spec = {"path": path, "values": [v.strip() for v in values.split(",")]}
+        for value in sweep_spec["values"]:
+            try:  # the API's rule for sweep values: plain decimal text (remedy.money)
+                parse_decimal(value, signed=True)
+            except MoneyError as error:
+                raise click.BadParameter(f"{value!r}: {error}", param_hint="--sweep") from None
     app = _app()
     bars = []
 
