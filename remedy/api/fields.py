@@ -10,7 +10,7 @@ from marshmallow import ValidationError, fields, validate
 
 from catalog.validation import StrictBoolean, UtcDateTime
 from remedy.moments import OUT_OF_RANGE, MomentError, to_utc
-from remedy.money import FLOAT, MoneyError, check_amount, is_currency, parse_amount, parse_decimal
+from remedy.money import MoneyError, check_amount, is_currency, parse_amount, parse_decimal
 
 __all__ = [
     "Amount",
@@ -28,8 +28,6 @@ class Amount(fields.Field):
     """A money amount as a decimal string (an integer is accepted; a float never), read by
     remedy.money's one parser. Its currency is usually a sibling field: `check_amounts` then
     checks the minor digits and the currency's ceiling."""
-
-    default_error_messages = {"float": FLOAT}
 
     def __init__(self, *, signed: bool = False, **kwargs: Any) -> None:
         """Document the field as a string in OpenAPI; `signed` allows a leading minus."""
