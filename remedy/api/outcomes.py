@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from remedy.api.auth import current_principal, roles
-from remedy.api.fields import Amount
+from remedy.api.fields import Amount, StrictBoolean, UtcDateTime
 from remedy.extensions import session
 from remedy.services.outcomes import OutcomeService
 
@@ -21,9 +21,9 @@ class OutcomeRequestSchema(Schema):
     """An outcome report."""
 
     decision_id = fields.String(required=True, validate=validate.Length(min=1, max=32))
-    retained = fields.Boolean(required=True, truthy={True}, falsy={False})  # JSON true/false only
+    retained = StrictBoolean(required=True)
     # A time without an offset is taken as UTC.
-    observed_at = fields.AwareDateTime(required=True, default_timezone=UTC)
+    observed_at = UtcDateTime(required=True, default_timezone=UTC)
     referrals = fields.Integer(strict=True, validate=validate.Range(min=0, max=1000))
     revenue_after = Amount(validate=validate.Range(min=0, max=10**9))
     csat = fields.Integer(strict=True, validate=validate.Range(min=1, max=5))

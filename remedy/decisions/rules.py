@@ -10,6 +10,7 @@ import rule_engine
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from catalog.validation import DataFileError, DecimalText, describe, load_entries
+from remedy.decisions import conditions
 from remedy.domain import CONTACT_LEVELS, Action, Incident, Kind, Part, contact_rank, part_of
 
 EFFECTS = ("forbid", "allow", "require", "bound", "cap_modifier")
@@ -206,6 +207,15 @@ class RuleSet:
         return outcome
 
 
+def _condition(text: str) -> rule_engine.Rule:
+    """Compile a condition after checking that it cannot stall or fail (decisions/conditions)."""
+    conditions.check_text(text)
+    condition = rule_engine.Rule(text, context=_CONTEXT)
+    conditions.check_tree(condition.statement.expression)
+    conditions.check_probes(condition, conditions.PROBES)
+    return condition
+
+
 def load_rules(document: dict[str, Any], item_ids: set[str] | None = None) -> RuleSet:
     """Validate a rules document; a bad rule raises DataFileError naming the rule.
 
@@ -220,7 +230,9 @@ def load_rules(document: dict[str, Any], item_ids: set[str] | None = None) -> Ru
     rules: list[Rule] = []
     for name, data in load_entries(top["rules"], RuleSchema(), "rule"):
         try:
-            condition = rule_engine.Rule(data["when"], context=_CONTEXT)
+            condition = _condition(data["when"])
+        except conditions.ConditionTooCostly as error:
+            raise DataFileError(f"rule {name!r}: when: {error}") from None
         except rule_engine.errors.EngineError as error:
             message = getattr(error, "message", str(error))
             raise DataFileError(f"rule {name!r}: when: {type(error).__name__}: {message}") from None

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from remedy.decisions.record import GIVEN
 from remedy.errors import Conflict, InvalidInput, NotFound
-from remedy.money import MoneyError, to_minor
+from remedy.money import MoneyError, check_amount, to_minor
 from remedy.services.keys import Principal
 from remedy.store import audit
 from remedy.store.tables import Decision, Outcome, utcnow
@@ -78,7 +78,9 @@ class OutcomeService:
         revenue_minor = None
         if revenue_after is not None:
             try:
-                revenue_minor = to_minor(revenue_after, decision.currency)
+                revenue_minor = to_minor(
+                    check_amount(revenue_after, decision.currency), decision.currency
+                )
             except MoneyError as error:
                 raise InvalidInput(str(error), {"revenue_after": [str(error)]}) from None
         values = {
