@@ -45,6 +45,7 @@ class DecisionResult:
     notes: list[str]
     versions: dict[str, str]
     requirements: list[Requirement] = field(default_factory=list)
+    repeat_window_days: int = 60
 
     @property
     def generous(self) -> Candidate | None:
@@ -98,6 +99,12 @@ class DecisionResult:
             f"overdelivery within the incident cap of {cap.amount} {currency} ({cap.binding})"
         )
         reasons += [f"{r.describe()} required by rule {r.rule_id}" for r in self.requirements]
+        prior = self.incident.prior_incidents
+        if prior:
+            reasons.append(
+                f"incident {prior + 1} of this customer in {self.repeat_window_days} days: "
+                "escalated (a senior contact, a bigger overdelivery)"
+            )
         return reasons + candidate.extra_reasons
 
 
@@ -225,6 +232,7 @@ class DecisionEngine:
             notes=notes,
             versions=self.versions,
             requirements=outcome.requirements,
+            repeat_window_days=self.caps.repeat_window_days,
         )
 
     def _guard(self, scored: ScoredPlan, cap: IncidentCap, required: Decimal) -> Candidate:
