@@ -27,6 +27,10 @@ class OutcomeRequestSchema(Schema):
     referrals = fields.Integer(strict=True, validate=validate.Range(min=0, max=1000))
     revenue_after = Amount(validate=validate.Range(min=0, max=10**9))
     csat = fields.Integer(strict=True, validate=validate.Range(min=1, max=5))
+    # When the agent first answered the customer and when the fix was done: measured against
+    # the promises (respond_within, fix_within) in GET /v1/reports/promises.
+    responded_at = UtcDateTime(default_timezone=UTC)
+    fixed_at = UtcDateTime(default_timezone=UTC)
 
 
 class OutcomeSchema(Schema):
@@ -40,6 +44,8 @@ class OutcomeSchema(Schema):
     revenue_after = fields.String(allow_none=True)
     currency = fields.String()
     csat = fields.Integer(allow_none=True)
+    responded_at = fields.DateTime(allow_none=True)
+    fixed_at = fields.DateTime(allow_none=True)
     recorded_by = fields.String()
 
 
@@ -63,5 +69,7 @@ class Outcomes(MethodView):
             revenue_after=data.get("revenue_after"),
             csat=data.get("csat"),
             principal=principal,
+            responded_at=data.get("responded_at"),
+            fixed_at=data.get("fixed_at"),
         )
         return view, 201 if created else 200

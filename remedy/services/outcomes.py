@@ -36,6 +36,8 @@ def outcome_view(outcome: Outcome, currency: str) -> dict[str, Any]:
         ),
         "currency": currency,
         "csat": outcome.csat,
+        "responded_at": outcome.responded_at,
+        "fixed_at": outcome.fixed_at,
         "recorded_by": outcome.recorded_by,
     }
 
@@ -57,6 +59,8 @@ class OutcomeService:
         revenue_after: Decimal | None = None,
         csat: int | None = None,
         principal: Principal | None = None,
+        responded_at: datetime | None = None,
+        fixed_at: datetime | None = None,
     ) -> tuple[dict[str, Any], bool]:
         """Store or update the outcome; return its view and whether it was created."""
         decision = self.session.get(Decision, decision_id)
@@ -83,8 +87,16 @@ class OutcomeService:
                 )
             except MoneyError as error:
                 raise InvalidInput(str(error), {"revenue_after": [str(error)]}) from None
+        for name, moment in (("responded_at", responded_at), ("fixed_at", fixed_at)):
+            if moment is not None and not decision.created_at <= moment <= now + OBSERVED_AT_SKEW:
+                raise InvalidInput(
+                    f"{name} must be between the decision and now",
+                    {name: ["before the decision or in the future"]},
+                )
         values = {
             "plan_id": decision.accepted_plan_id,
+            "responded_at": responded_at,
+            "fixed_at": fixed_at,
             "retained": retained,
             "observed_at": observed_at,
             "referrals": referrals,
