@@ -9,7 +9,14 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from catalog.names import level_name
-from catalog.validation import DataFileError, DecimalText, describe, load_entries
+from catalog.validation import (
+    AmountsByCurrency,
+    DataFileError,
+    DecimalText,
+    StrictBoolean,
+    describe,
+    load_entries,
+)
 from remedy.domain import CONTACT_LEVELS, Action, Incident, Kind
 from remedy.i18n import Messages
 from remedy.money import is_currency, quantize
@@ -19,12 +26,10 @@ COST_BASES = ("none", "fixed", "loss_fraction", "loss_multiple", "value_fraction
 
 
 def _check_currencies(amounts: dict[str, Decimal]) -> None:
-    """Refuse unknown currency codes and negative amounts."""
-    for code, amount in amounts.items():
+    """Refuse unknown currency codes (the amounts themselves were read by remedy.money)."""
+    for code in amounts:
         if not is_currency(code):
             raise ValidationError(f"unknown currency {code!r}")
-        if amount < 0:
-            raise ValidationError(f"amount for {code} must not be negative")
 
 
 class PricingSchema(Schema):
@@ -32,7 +37,7 @@ class PricingSchema(Schema):
 
     basis = fields.String(required=True, validate=validate.OneOf(COST_BASES))
     factor = DecimalText(validate=validate.Range(min=0, max=100))
-    amounts = fields.Dict(keys=fields.String(), values=DecimalText())
+    amounts = AmountsByCurrency()
     minutes = fields.Integer(validate=validate.Range(min=1, max=480))
 
     @validates_schema
@@ -69,8 +74,8 @@ class ItemSchema(Schema):
     labels = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
     value = fields.Nested(PricingSchema, required=True)
     cost = fields.Nested(PricingSchema, required=True)
-    requires_approval = fields.Boolean(load_default=False)
-    enabled_by_default = fields.Boolean(load_default=True)
+    requires_approval = StrictBoolean(load_default=False)
+    enabled_by_default = StrictBoolean(load_default=True)
     # Where the item fits: absent, every incident; else only these categories / channels.
     categories = fields.List(
         fields.String(validate=validate.Regexp(r"^[a-z0-9][a-z0-9_.:-]{0,63}$")),
@@ -79,7 +84,7 @@ class ItemSchema(Schema):
     )
     channels = fields.List(fields.String(), load_default=None, validate=validate.Length(min=1))
     # No token amounts: below this face value (per currency) the item is not offered.
-    min_value = fields.Dict(keys=fields.String(), values=DecimalText(), load_default=dict)
+    min_value = AmountsByCurrency(load_default=dict)
 
     @validates_schema
     def check_item(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -106,7 +111,7 @@ class CatalogSchema(Schema):
     version = fields.Integer(required=True, validate=validate.Range(min=1))
     staff_rates = fields.Dict(
         keys=fields.String(validate=validate.OneOf(CONTACT_LEVELS)),
-        values=fields.Dict(keys=fields.String(), values=DecimalText()),
+        values=AmountsByCurrency(),
         load_default=dict,
     )
     items = fields.List(fields.Raw(), required=True, validate=validate.Length(min=1))

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from decimal import Decimal, InvalidOperation
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields
+
+from remedy.moments import MomentError, to_utc
+from remedy.money import MoneyError, is_currency, parse_amount, parse_decimal
 
 
 class DataFileError(ValueError):
@@ -14,25 +18,76 @@ class DataFileError(ValueError):
 
 
 class DecimalText(fields.Field):
-    """A decimal given as a string or int (never a float: YAML floats lose exactness)."""
-
-    default_error_messages = {"invalid": 'must be a decimal string such as "1.50"'}
+    """A plain decimal (a factor, a share) given as a string or int, never a float (YAML floats
+    lose exactness): ASCII digits, one optional dot, no exponent; read by remedy.money."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
-        """Parse the value into a finite Decimal."""
-        if isinstance(value, (bool, float)):
-            raise self.make_error("invalid")
+        """Parse the value into a bounded Decimal."""
         try:
-            result = Decimal(str(value))
-        except (InvalidOperation, ValueError):
-            raise self.make_error("invalid") from None
-        if not result.is_finite():
-            raise self.make_error("invalid")
-        return result
+            return parse_decimal(value, signed=True)
+        except MoneyError as error:
+            raise ValidationError(str(error)) from None
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         """Write the decimal back as a string."""
         return None if value is None else str(value)
+
+
+class AmountsByCurrency(fields.Field):
+    """Money per currency, `{"EUR": "300.00", "JPY": "50000"}`: each amount read by
+    remedy.money's parser for its currency (minor digits, ceiling), errors named by currency.
+
+    Unknown currency codes are left to the document's loader, which names them all at once;
+    their amounts are still read, bounded by the widest currency.
+    """
+
+    default_error_messages = {"invalid": "must be a mapping of currency codes to amounts"}
+
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Any, **kwargs: Any
+    ) -> dict[str, Decimal]:
+        """Parse every amount for its currency."""
+        if not isinstance(value, dict):
+            raise self.make_error("invalid")
+        amounts: dict[str, Decimal] = {}
+        errors: dict[str, list[str]] = {}
+        for code, amount in value.items():
+            if not isinstance(code, str):
+                raise self.make_error("invalid")
+            try:
+                amounts[code] = parse_amount(amount, code if is_currency(code) else None)
+            except MoneyError as error:
+                errors[code] = [str(error)]
+        if errors:
+            raise ValidationError(errors)
+        return amounts
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        """Write the amounts back as strings."""
+        return None if value is None else {code: str(v) for code, v in value.items()}
+
+
+class StrictBoolean(fields.Boolean):
+    """JSON true or false only: marshmallow's Boolean also takes 1, 0, "yes" and "off" (and with
+    truthy={True} still takes 1 and 0.0, which equal True and False)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        """Accept a bool, nothing else."""
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+class UtcDateTime(fields.AwareDateTime):
+    """An ISO 8601 date-time with a zone, returned in UTC and inside remedy.moments' range."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        """Parse, move to UTC and check the range."""
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return to_utc(moment)
+        except MomentError as error:
+            raise ValidationError(str(error)) from None
 
 
 def flatten_errors(messages: Any, prefix: str = "") -> list[str]:

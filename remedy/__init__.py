@@ -28,7 +28,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     """Bind the database, the API and the decision engine provider."""
-    from remedy import observability, ratelimit
+    from remedy import observability
+    from remedy.api import ratelimit
     from remedy.api.errors import RemedyApi
     from remedy.decisions.exploration import ExplorationPolicy
     from remedy.decisions.ranker import ValueSettings
@@ -84,6 +85,7 @@ def register_blueprints(app: Flask) -> None:
         whatif,
     )
     from remedy.api.auth import register_auth
+    from remedy.api.hardening import register_guards
     from remedy.api.unit_of_work import register_unit_of_work
     from remedy.console import PUBLIC_ENDPOINTS as CONSOLE_PAGES
     from remedy.console import blp as console
@@ -108,6 +110,7 @@ def register_blueprints(app: Flask) -> None:
     mark_public(app, *CONSOLE_PAGES)  # page shells and scripts; their data needs a key
     register_auth(app)
     register_unit_of_work(app)
+    register_guards(app)  # body depth, URL length, security headers
 
     @app.get("/docs/static/<path:filename>", endpoint="swagger_static")
     def swagger_static(filename: str):  # type: ignore[no-untyped-def]

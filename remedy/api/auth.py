@@ -33,18 +33,34 @@ def current_principal() -> Principal:
     return g.principal
 
 
+def bearer_token() -> str | None:
+    """Return the bearer token of this request ('Bearer' in any case, spaces trimmed), if any."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return (token.strip() or None) if scheme.lower() == "bearer" else None
+
+
+def resolve_principal() -> Principal | None:
+    """Return the principal of this request's key (looked up once), or None for no valid key.
+
+    The rate limiter calls it before `authenticate`, so limits count per key, not per header
+    text."""
+    if "principal_resolved" not in g:
+        token = bearer_token()
+        principal = KeyService(session()).authenticate(token) if token else None
+        if principal is not None:
+            g.principal = principal
+        g.principal_resolved = True
+    return g.get("principal")
+
+
 def authenticate() -> None:
     """Resolve the bearer key before any non-public view runs."""
     if request.endpoint is None or is_public(request.endpoint):
         return
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    if bearer_token() is None:
         raise Unauthorized("A valid API key is required: send 'Authorization: Bearer <key>'.")
-    principal = KeyService(session()).authenticate(token.strip())
-    if principal is None:
+    if resolve_principal() is None:
         raise Unauthorized("The API key is unknown or revoked.")
-    g.principal = principal
 
 
 def roles(*allowed: str) -> Callable[[F], F]:

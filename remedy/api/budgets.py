@@ -7,10 +7,10 @@ from typing import Any
 from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from remedy.api.auth import current_principal, roles
-from remedy.api.fields import Amount, currency_field
+from remedy.api.fields import Amount, UtcDateTime, check_amounts, currency_field
 from remedy.api.schemas import SLUG
 from remedy.errors import InvalidInput
 from remedy.extensions import session
@@ -26,11 +26,16 @@ class PoolRequestSchema(Schema):
     """A new version of a team's pool in one currency."""
 
     period = fields.String(required=True, validate=validate.OneOf(PERIODS))
-    limit = Amount(required=True, validate=validate.Range(min=0))
+    limit = Amount(required=True)
     currency = currency_field(required=True)
-    effective_at = fields.AwareDateTime(
+    effective_at = UtcDateTime(
         load_default=None, metadata={"description": "when it takes effect (default: now)"}
     )
+
+    @validates_schema
+    def check_limit(self, data: dict[str, Any], **kwargs: Any) -> None:
+        """Refuse a limit finer than the currency's minor unit or above its ceiling."""
+        check_amounts(data, "limit")
 
 
 class PaceSchema(Schema):

@@ -13,9 +13,10 @@ from typing import Any
 from flask import Flask, current_app
 from flask_smorest import Api
 from sqlalchemy.exc import DataError, OperationalError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 from werkzeug.http import HTTP_STATUS_CODES
 
+from remedy.api.ratelimit import retry_after
 from remedy.errors import (
     Conflict,
     DomainError,
@@ -25,7 +26,6 @@ from remedy.errors import (
     ServiceUnavailable,
     Unauthorized,
 )
-from remedy.ratelimit import retry_after
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +103,8 @@ class RemedyApi(Api):
         if isinstance(error, InternalServerError) and error.original_exception is not None:
             log.error("unhandled error", exc_info=error.original_exception)
         headers = data.get("headers", {})
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
+            headers = {**headers, "Allow": ", ".join(error.valid_methods)}
         if code == 429:
             message = f"Too many requests for this key (limit {error.description}); retry later."
             headers = {**headers, "Retry-After": str(retry_after(current_app))}
@@ -144,9 +146,12 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DataError)
     def handle_data_error(error: DataError):  # type: ignore[no-untyped-def]
         """A value the schema let through but the database cannot store: the caller's fault."""
-        log.warning("database refused a value: %s", error.orig)
+        log.warning("database refused a value: %s", getattr(error, "orig", error))
         message = "A value is out of range for storage."
         return envelope(422, "Unprocessable Entity", message, {"_request": [message]}), 422
+
+    # SQLite's driver refuses an integer over 64 bits with OverflowError, not a DataError.
+    app.register_error_handler(OverflowError, handle_data_error)
 
     @app.errorhandler(OperationalError)
     def handle_database_down(error: OperationalError):  # type: ignore[no-untyped-def]

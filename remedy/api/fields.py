@@ -1,43 +1,54 @@
-"""Marshmallow fields for money: decimal strings in and out, never floats."""
+"""Marshmallow fields for what enters over HTTP: money as decimal strings (never floats),
+currency codes, date-times inside their range, strict booleans."""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
-from remedy.money import from_minor, is_currency
+from catalog.validation import StrictBoolean, UtcDateTime
+from remedy.moments import OUT_OF_RANGE, MomentError, to_utc
+from remedy.money import (
+    MoneyError,
+    check_amount,
+    from_minor,
+    is_currency,
+    parse_amount,
+    parse_decimal,
+)
+
+__all__ = [
+    "Amount",
+    "CurrencyCode",
+    "MinorAmount",
+    "Moment",
+    "StrictBoolean",
+    "UtcDateTime",
+    "check_amounts",
+    "currency_field",
+    "plain_decimal",
+]
 
 
 class Amount(fields.Field):
-    """A money amount as a decimal string (an integer is accepted; a float never)."""
+    """A money amount as a decimal string (an integer is accepted; a float never), read by
+    remedy.money's one parser. Its currency is usually a sibling field: `check_amounts` then
+    checks the minor digits and the currency's ceiling."""
 
-    default_error_messages = {
-        "invalid": 'must be a decimal string such as "12.50"',
-        "float": 'send money as a decimal string such as "12.50", not a JSON float',
-    }
-
-    def __init__(self, **kwargs: Any) -> None:
-        """Document the field as a string in OpenAPI."""
+    def __init__(self, *, signed: bool = False, **kwargs: Any) -> None:
+        """Document the field as a string in OpenAPI; `signed` allows a leading minus."""
         metadata = kwargs.pop("metadata", {})
         super().__init__(metadata={"type": "string", "example": "49.90", **metadata}, **kwargs)
+        self.signed = signed
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
-        """Parse the amount exactly."""
-        if isinstance(value, bool):
-            raise self.make_error("invalid")
-        if isinstance(value, float):
-            raise self.make_error("float")
-        if not isinstance(value, str | int) or (isinstance(value, str) and len(value) > 40):
-            raise self.make_error("invalid")
+        """Parse the amount exactly, bounded before it becomes a Decimal."""
         try:
-            amount = Decimal(str(value).strip())
-        except InvalidOperation:
-            raise self.make_error("invalid") from None
-        if not amount.is_finite():
-            raise self.make_error("invalid")
-        return amount
+            return parse_amount(value, signed=self.signed)
+        except MoneyError as error:
+            raise ValidationError(str(error)) from None
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         """Write the amount as a string."""
@@ -58,6 +69,33 @@ class MinorAmount(fields.Field):
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         """Write minor units as the currency's decimal string."""
         return None if value is None else str(from_minor(value, obj.currency))
+def check_amounts(data: dict[str, Any], *names: str, currency: str = "currency") -> None:
+    """Check that the amounts `names` of a loaded object fit its `currency` field (its minor
+    digits, below its ceiling); raise a ValidationError naming each field that does not."""
+    code = data.get(currency)
+    if code is None or not is_currency(code):
+        return  # the currency field reports its own error
+    errors: dict[str, list[str]] = {}
+    for name in names:
+        amount = data.get(name)
+        if amount is None:
+            continue
+        try:
+            check_amount(amount, code)
+        except MoneyError as error:
+            errors[name] = [str(error)]
+    if errors:
+        raise ValidationError(errors)
+
+
+def plain_decimal(value: str) -> str:
+    """Validate text as a plain decimal in remedy.money's shape (e.g. a what-if sweep value,
+    which becomes an amount, a factor or a count of the caps document)."""
+    try:
+        parse_decimal(value, signed=True)
+    except MoneyError as error:
+        raise ValidationError(str(error)) from None
+    return value
 
 
 class CurrencyCode(validate.Validator):
@@ -90,12 +128,16 @@ class Moment(fields.Field):
         super().__init__(metadata={"type": "string", "example": "2026-11-01", **metadata}, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
-        """Parse the moment as an aware UTC datetime."""
+        """Parse the moment as an aware UTC datetime inside remedy.moments' range."""
         from remedy.ledger.periods import parse_moment
 
-        if not isinstance(value, str):
+        if not isinstance(value, str) or len(value) > 64:
             raise self.make_error("invalid")
         try:
-            return parse_moment(value)
+            return to_utc(parse_moment(value))
+        except MomentError as error:
+            raise ValidationError(str(error)) from None
+        except OverflowError:  # moved to UTC, it left datetime's range
+            raise ValidationError(OUT_OF_RANGE) from None
         except ValueError:
             raise self.make_error("invalid") from None

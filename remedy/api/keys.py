@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from remedy.api.auth import current_principal, roles
+from remedy.api.hardening import no_store
 from remedy.api.schemas import SLUG
 from remedy.extensions import session
 from remedy.services.keys import ROLES, KeyService
@@ -60,6 +61,7 @@ class Keys(MethodView):
         return {"keys": KeyService(session()).list()}
 
     @roles("admin")
+    @no_store
     @blp.arguments(KeyRequestSchema)
     @blp.response(201, NewKeySchema)
     def post(self, data: dict[str, Any]) -> dict[str, Any]:

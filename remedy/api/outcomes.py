@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from remedy.api.auth import current_principal, roles
-from remedy.api.fields import Amount
+from remedy.api.fields import Amount, StrictBoolean, UtcDateTime
 from remedy.extensions import session
 from remedy.services.outcomes import OutcomeService
 
@@ -21,12 +21,16 @@ class OutcomeRequestSchema(Schema):
     """An outcome report."""
 
     decision_id = fields.String(required=True, validate=validate.Length(min=1, max=32))
-    retained = fields.Boolean(required=True, truthy={True}, falsy={False})  # JSON true/false only
+    retained = StrictBoolean(required=True)
     # A time without an offset is taken as UTC.
-    observed_at = fields.AwareDateTime(required=True, default_timezone=UTC)
+    observed_at = UtcDateTime(required=True, default_timezone=UTC)
     referrals = fields.Integer(strict=True, validate=validate.Range(min=0, max=1000))
     revenue_after = Amount(validate=validate.Range(min=0, max=10**9))
     csat = fields.Integer(strict=True, validate=validate.Range(min=1, max=5))
+    # When the agent first answered the customer and when the fix was done: measured against
+    # the promises (respond_within, fix_within) in GET /v1/reports/promises.
+    responded_at = UtcDateTime(default_timezone=UTC)
+    fixed_at = UtcDateTime(default_timezone=UTC)
 
 
 class OutcomeSchema(Schema):
@@ -40,6 +44,8 @@ class OutcomeSchema(Schema):
     revenue_after = fields.String(allow_none=True)
     currency = fields.String()
     csat = fields.Integer(allow_none=True)
+    responded_at = fields.DateTime(allow_none=True)
+    fixed_at = fields.DateTime(allow_none=True)
     recorded_by = fields.String()
 
 
@@ -63,5 +69,7 @@ class Outcomes(MethodView):
             revenue_after=data.get("revenue_after"),
             csat=data.get("csat"),
             principal=principal,
+            responded_at=data.get("responded_at"),
+            fixed_at=data.get("fixed_at"),
         )
         return view, 201 if created else 200

@@ -78,6 +78,30 @@ class DiagnoseRowSchema(Schema):
     cost_to_company = fields.String()
 
 
+class KeptSchema(Schema):
+    """How one promise was kept."""
+
+    count = fields.Integer()
+    kept_share = fields.String(allow_none=True)
+    p50_minutes = fields.String(allow_none=True)
+    p90_minutes = fields.String(allow_none=True)
+
+
+class PromisesRowSchema(Schema):
+    """Time to respond and to fix, for one category and team."""
+
+    category = fields.String()
+    team = fields.String()
+    respond = fields.Nested(KeptSchema)
+    fix = fields.Nested(KeptSchema)
+
+
+class PromisesReportSchema(Schema):
+    """The promises kept, the groups keeping fewest first."""
+
+    rows = fields.List(fields.Nested(PromisesRowSchema))
+
+
 class DiagnoseReportSchema(Schema):
     """Failures ranked by cost to the company."""
 
@@ -132,4 +156,34 @@ class DiagnoseReport(MethodView):
         rows = ReportService(session()).diagnose(args["start"], args["end"])
         if args["format"] == "csv":
             return _csv(rows, DIAGNOSE_COLUMNS, "diagnose")
+        return {"rows": rows}
+
+
+@blp.route("/reports/promises")
+class PromisesReport(MethodView):
+    """Time to respond and time to fix against the promises."""
+
+    @roles("finance")
+    @blp.arguments(RangeArgs, location="query")
+    @blp.response(200, PromisesReportSchema)
+    @blp.alt_response(200, **CSV_ANSWER)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Share of respond-within and fix-within promises kept, p50 and p90, by category and
+        team, for decisions made in [from, to) whose outcome gives the times."""
+        rows = ReportService(session()).promises(args["start"], args["end"])
+        if args["format"] == "csv":
+            flat = [
+                {
+                    "category": r["category"],
+                    "team": r["team"],
+                    **{f"{part}_{k}": v for part in ("respond", "fix") for k, v in r[part].items()},
+                }
+                for r in rows
+            ]
+            columns = ["category", "team"] + [
+                f"{part}_{k}"
+                for part in ("respond", "fix")
+                for k in ("count", "kept_share", "p50_minutes", "p90_minutes")
+            ]
+            return _csv(flat, columns, "promises")
         return {"rows": rows}

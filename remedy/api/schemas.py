@@ -5,13 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, pre_dump, validate, validates_schema
+from marshmallow import Schema, fields, pre_dump, validate, validates_schema
 
-from remedy.api.fields import Amount, currency_field
+from remedy.api.fields import Amount, StrictBoolean, check_amounts, currency_field
 from remedy.decisions.record import DecisionRecord, incident_to_json
 from remedy.domain import FaultType
 from remedy.ledger.periods import as_utc
-from remedy.money import minor_exponent
 
 SLUG = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$", error="must be a short slug")
 CHANNELS = ("email", "chat", "phone", "social", "review", "web", "store")
@@ -46,9 +45,9 @@ class IncidentSchema(Schema):
         load_default="en",
         validate=validate.Regexp(r"^[a-zA-Z]{2,3}([-_][A-Za-z0-9]{2,8})*$", error="not a locale"),
     )
-    churn_threat = fields.Boolean(load_default=False)
+    churn_threat = StrictBoolean(load_default=False)
     external_id = fields.String(load_default=None, validate=validate.Length(max=128))
-    public = fields.Boolean(
+    public = StrictBoolean(
         load_default=False,
         metadata={"description": "seen by others (a post, a review); social and review imply it"},
     )
@@ -63,14 +62,7 @@ class IncidentSchema(Schema):
     @validates_schema
     def check_precision(self, data: dict[str, Any], **kwargs: Any) -> None:
         """Refuse amounts with more decimals than the currency has."""
-        currency = data.get("currency")
-        if currency is None:
-            return
-        places = minor_exponent(currency)
-        for name in ("customer_value", "loss_amount"):
-            amount = data.get(name)
-            if amount is not None and -amount.as_tuple().exponent > places:
-                raise ValidationError(f"{currency} allows at most {places} decimal places", name)
+        check_amounts(data, "customer_value", "loss_amount")
 
 
 class RecommendationRequestSchema(Schema):

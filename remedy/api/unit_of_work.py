@@ -1,12 +1,13 @@
 """One unit of work per API request: the request's session commits when the answer is a success
-and rolls back otherwise; a failed commit is answered 503 (nothing was saved)."""
+and rolls back otherwise; a value the database cannot hold is 422, any other failed commit 503
+(nothing was saved either way)."""
 
 from __future__ import annotations
 
 import logging
 
 from flask import Flask, Response, current_app, g
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from remedy.api.errors import envelope
@@ -30,6 +31,17 @@ def _commit_or_rollback(response: Response) -> Response:
             current.commit()
         else:
             current.rollback()
+    except (DataError, OverflowError) as error:
+        # A value its column cannot hold (PostgreSQL: DataError; SQLite's driver: OverflowError):
+        # the request's fault, and a retry would fail the same way, so never 503.
+        current.rollback()
+        log.warning("commit refused a value: %s", error)
+        message = "A value is out of range for storage."
+        refused = current_app.json.response(
+            envelope(422, "Unprocessable Entity", message, {"_request": [message]})
+        )
+        refused.status_code = 422
+        return refused
     except SQLAlchemyError as error:
         current.rollback()
         log.warning("commit failed: %s", error)

@@ -7,10 +7,10 @@ from typing import Any
 from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, validate, validates_schema
 
 from remedy.api.auth import roles
-from remedy.api.fields import Amount, Moment, currency_field
+from remedy.api.fields import Amount, Moment, check_amounts, currency_field, plain_decimal
 from remedy.api.schemas import SLUG
 from remedy.decisions.ranker import ValueSettings
 from remedy.extensions import db
@@ -28,14 +28,21 @@ class ProposedPoolSchema(Schema):
     team = fields.String(required=True, validate=SLUG)
     currency = currency_field(required=True)
     period = fields.String(required=True, validate=validate.OneOf(PERIODS))
-    limit = Amount(required=True, validate=validate.Range(min=0))
+    limit = Amount(required=True)
+
+    @validates_schema
+    def check_limit(self, data: dict[str, Any], **kwargs: Any) -> None:
+        """Refuse a limit finer than the currency's minor unit or above its ceiling."""
+        check_amounts(data, "limit")
 
 
 class SweepSchema(Schema):
     """Vary one field of the proposed caps document over a list of values."""
 
     path = fields.String(required=True, metadata={"example": "incident_caps.default.loss_multiple"})
-    values = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+    values = fields.List(
+        fields.String(validate=plain_decimal), required=True, validate=validate.Length(min=1)
+    )
 
 
 class SimulateRequestSchema(Schema):

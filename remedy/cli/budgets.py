@@ -10,6 +10,7 @@ from remedy.cli.common import current_or_new_app
 from remedy.errors import InvalidInput
 from remedy.extensions import db
 from remedy.ledger.budgets import BudgetService
+from remedy.moments import MomentError, to_utc
 from remedy.money import MoneyError, parse_amount
 from remedy.store.tables import utcnow
 
@@ -33,7 +34,10 @@ def budgets_set(
         amount = parse_amount(limit)
     except MoneyError as error:
         raise click.BadParameter(str(error), param_hint="--limit") from None
-    when = effective_at.replace(tzinfo=UTC) if effective_at else None
+    try:
+        when = to_utc(effective_at.replace(tzinfo=UTC)) if effective_at else None
+    except MomentError as error:
+        raise click.BadParameter(str(error), param_hint="--effective-at") from None
     app = current_or_new_app()
     try:
         with app.app_context(), db.database(app).unit_of_work() as session:

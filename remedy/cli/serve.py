@@ -29,5 +29,9 @@ def serve(host: str, port: int, workers: int, dev: bool) -> None:
     # give workers 120 s before gunicorn calls them hung. SIGTERM is graceful: requests in
     # flight finish within the graceful timeout.
     args += ["--timeout", "120", "--graceful-timeout", "30"]
+    # Request lines up to gunicorn's maximum, so those over the app's own limit (4096 bytes)
+    # get its 414 in the JSON envelope; longer ones get gunicorn's HTML 414 (its parser
+    # answers before the app runs; see docs/deployment.md).
+    args += ["--limit-request-line", "8190"]
     args += ["--workers", str(workers), "remedy:create_app()"]
     os.execv(sys.executable, args)  # noqa: S606 - replace this process with gunicorn

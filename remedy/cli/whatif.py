@@ -14,6 +14,8 @@ from remedy.decisions.ranker import ValueSettings
 from remedy.errors import DomainError
 from remedy.extensions import db
 from remedy.ledger.periods import parse_moment
+from remedy.moments import OUT_OF_RANGE, to_utc
+from remedy.money import MoneyError, parse_decimal
 from remedy.whatif.plot import plot_sweep
 from remedy.whatif.service import WhatIfService
 
@@ -37,8 +39,10 @@ def whatif(
 ) -> None:
     """Replay logged decisions under proposed caps or rules vs the current ones; writes nothing."""
     try:
-        start_at, end_at = parse_moment(start), parse_moment(end)
-    except ValueError as error:
+        start_at, end_at = to_utc(parse_moment(start)), to_utc(parse_moment(end))
+    except OverflowError:  # moved to UTC, it left datetime's range
+        raise click.BadParameter(OUT_OF_RANGE) from None
+    except ValueError as error:  # MomentError is a ValueError
         raise click.BadParameter(str(error)) from None
     proposed = {
         kind: yaml.safe_load(Path(path).read_text())
@@ -51,6 +55,11 @@ def whatif(
         if not values:
             raise click.BadParameter("use PATH=V1,V2,...", param_hint="--sweep")
         sweep_spec = {"path": path, "values": [v.strip() for v in values.split(",")]}
+        for value in sweep_spec["values"]:
+            try:  # the API's rule for sweep values: plain decimal text (remedy.money)
+                parse_decimal(value, signed=True)
+            except MoneyError as error:
+                raise click.BadParameter(f"{value!r}: {error}", param_hint="--sweep") from None
     app = current_or_new_app()
     bars = []
 

@@ -16,10 +16,16 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from catalog.validation import DataFileError, DecimalText, describe
+from catalog.validation import (
+    AmountsByCurrency,
+    DataFileError,
+    DecimalText,
+    UtcDateTime,
+    describe,
+)
 from remedy.domain import CONTACT_LEVELS, FaultType, Incident
 from remedy.ledger.settings import LimitSettings
-from remedy.money import MoneyError, is_currency, quantize, to_minor
+from remedy.money import is_currency, quantize
 
 _FAULTS = [f.value for f in FaultType]
 
@@ -29,7 +35,7 @@ class CapTermsSchema(Schema):
 
     loss_multiple = DecimalText(validate=validate.Range(min=0, max=100))
     value_share = DecimalText(validate=validate.Range(min=0, max=1))
-    absolute = fields.Dict(keys=fields.String(), values=DecimalText(validate=validate.Range(min=0)))
+    absolute = AmountsByCurrency()
 
 
 class DefaultTermsSchema(CapTermsSchema):
@@ -37,9 +43,7 @@ class DefaultTermsSchema(CapTermsSchema):
 
     loss_multiple = DecimalText(required=True, validate=validate.Range(min=0, max=100))
     value_share = DecimalText(required=True, validate=validate.Range(min=0, max=1))
-    absolute = fields.Dict(
-        keys=fields.String(), values=DecimalText(validate=validate.Range(min=0)), required=True
-    )
+    absolute = AmountsByCurrency(required=True)
 
 
 class MatchSchema(Schema):
@@ -67,9 +71,7 @@ class CustomerWindowSchema(Schema):
     """What one customer may receive over a rolling window of days, per currency."""
 
     days = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=3660))
-    limit = fields.Dict(
-        keys=fields.String(), values=DecimalText(validate=validate.Range(min=0)), required=True
-    )
+    limit = AmountsByCurrency(required=True)
 
 
 class PacingSchema(Schema):
@@ -119,12 +121,10 @@ class CapsSchema(Schema):
     """The caps document. Pools per team are set apart (PUT /v1/budgets/<team>)."""
 
     version = fields.Integer(required=True, validate=validate.Range(min=1))
-    effective_at = fields.AwareDateTime(load_default=None)
+    effective_at = UtcDateTime(load_default=None)
     max_extras = fields.Integer(load_default=2, validate=validate.Range(min=0, max=4))
     incident_caps = fields.Nested(IncidentCapsSchema, required=True)
-    approval_threshold = fields.Dict(
-        keys=fields.String(), values=DecimalText(validate=validate.Range(min=0)), required=True
-    )
+    approval_threshold = AmountsByCurrency(required=True)
     # Optional, so documents written before the ledger still load: absent means no limit.
     customer_window = fields.Nested(CustomerWindowSchema, load_default=None)
     contact_capacity = fields.Dict(
@@ -136,9 +136,7 @@ class CapsSchema(Schema):
     promises = fields.Nested(PromisesSchema, load_default=lambda: PromisesSchema().load({}))
     # The most a fix may cost per currency (absent currency: no ceiling). The per-incident cap
     # never limits the fix; only this, the pool and the customer window can.
-    fix_ceiling = fields.Dict(
-        keys=fields.String(), values=DecimalText(validate=validate.Range(min=0)), load_default=dict
-    )
+    fix_ceiling = AmountsByCurrency(load_default=dict)
     # Earlier incidents of the customer with a plan given, counted over this many days.
     repeat_window_days = fields.Integer(
         load_default=60, strict=True, validate=validate.Range(min=1, max=3660)
@@ -232,27 +230,6 @@ class CapSettings:
         )
 
 
-def _check_minor_units(data: dict[str, Any]) -> None:
-    """Refuse amounts finer than their currency's minor unit (the ledger counts minor units)."""
-    amounts: list[tuple[str, dict[str, Decimal]]] = [
-        ("incident_caps.default.absolute", data["incident_caps"]["default"]["absolute"]),
-        ("approval_threshold", data["approval_threshold"]),
-        ("fix_ceiling", data["fix_ceiling"]),
-    ]
-    for index, override in enumerate(data["incident_caps"]["overrides"]):
-        amounts.append(
-            (f"incident_caps.overrides.{index}.set.absolute", override["set"].get("absolute", {}))
-        )
-    if data["customer_window"] is not None:
-        amounts.append(("customer_window.limit", data["customer_window"]["limit"]))
-    for path, by_currency in amounts:
-        for currency, amount in by_currency.items():
-            try:
-                to_minor(amount, currency)
-            except MoneyError as error:
-                raise DataFileError(f"caps: {path}.{currency}: {error}") from None
-
-
 def load_caps(document: dict[str, Any]) -> CapSettings:
     """Validate a caps document; errors name the field."""
     if not isinstance(document, dict):
@@ -273,7 +250,6 @@ def load_caps(document: dict[str, Any]) -> CapSettings:
     unknown = sorted({c for c in currencies if not is_currency(c)})
     if unknown:
         raise DataFileError(f"caps: unknown currency code(s) {', '.join(unknown)}")
-    _check_minor_units(data)
     return CapSettings(
         version=data["version"],
         max_extras=data["max_extras"],

@@ -50,6 +50,7 @@ class DecisionResult:
     catalog: Catalog  # the version decided with: labels in reasons
     requirements: list[Requirement] = field(default_factory=list)
     said_requirements: list[str] = field(default_factory=list)  # each requirement, in words
+    repeat_window_days: int = 60
 
     @property
     def generous(self) -> Candidate | None:
@@ -130,6 +131,16 @@ class DecisionResult:
             m("{requirement} required by rule {rule}", requirement=text, rule=r.rule_id)
             for r, text in zip(self.requirements, self.said_requirements, strict=True)
         ]
+        prior = self.incident.prior_incidents
+        if prior:
+            reasons.append(
+                m(
+                    "incident {n} of this customer in {days} days: escalated (a senior contact, "
+                    "a bigger overdelivery)",
+                    n=prior + 1,
+                    days=self.repeat_window_days,
+                )
+            )
         return reasons + candidate.extra_reasons
 
 
@@ -292,6 +303,7 @@ class DecisionEngine:
             catalog=self.catalog,
             requirements=outcome.requirements,
             said_requirements=said,
+            repeat_window_days=self.caps.repeat_window_days,
         )
 
     def _guard(

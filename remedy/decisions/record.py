@@ -1,4 +1,5 @@
-"""The stored decision: one typed record, the only code that writes or reads its JSON.
+"""The stored decision: one typed record (its parts in `stored.py`), the only code that writes or
+reads its JSON.
 
 Recommendations write it; the lifecycle, the API, reports, the what-if replay and training read
 it. Every reader goes through `DecisionRecord.of(row)`, so renaming a key is one change here,
@@ -18,12 +19,37 @@ The language of the texts (labels, reasons, notes, talking points) is its own co
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from remedy.domain import Action, FaultType, Incident, Kind, Part, Plan, contact_rank, part_of
+from remedy.decisions.stored import (
+    DroppedBy,
+    Presentation,
+    PricedItem,
+    ShownAction,
+    ShownPlan,
+    StoredCandidate,
+    StoredCap,
+    incident_from_json,
+    incident_to_json,
+)
+from remedy.domain import Incident, Kind, Plan, contact_rank
+
+__all__ = [  # the parts live in remedy/decisions/stored.py; readers import them from here
+    "DecisionRecord",
+    "DecisionStatus",
+    "DroppedBy",
+    "GIVEN",
+    "HOLDING",
+    "Presentation",
+    "PricedItem",
+    "ShownAction",
+    "ShownPlan",
+    "StoredCandidate",
+    "StoredCap",
+    "incident_from_json",
+    "incident_to_json",
+]
 
 RECORD_VERSION = 3
 _CACHE = "_decision_record"  # where `DecisionRecord.of` keeps the record on a row object
@@ -60,283 +86,6 @@ GIVEN = frozenset(
 )
 # The decision holds a reservation in these states.
 HOLDING = (DecisionStatus.RESERVED, DecisionStatus.OVERAGE_PENDING_APPROVAL)
-
-
-class DroppedBy(StrEnum):
-    """Why a candidate was not offered: the incident cap (never acceptable) or the budget
-    left at the time (accepting it may still succeed once finance raises a limit)."""
-
-    CAP = "cap"
-    BUDGET = "budget"
-
-
-def incident_to_json(incident: Incident) -> dict[str, Any]:
-    """Serialise an incident for storage (money as decimal strings)."""
-    return {
-        "customer_id": incident.customer_id,
-        "severity": incident.severity,
-        "fault_type": str(incident.fault_type),
-        "customer_value": str(incident.customer_value),
-        "loss_amount": str(incident.loss_amount),
-        "currency": incident.currency,
-        "category": incident.category,
-        "channel": incident.channel,
-        "locale": incident.locale,
-        "churn_threat": incident.churn_threat,
-        "external_id": incident.external_id,
-        "team": incident.team,
-        "public": incident.public,
-        "reach": incident.reach,
-        "prior_incidents": incident.prior_incidents,
-    }
-
-
-def incident_from_json(data: dict[str, Any]) -> Incident:
-    """Rebuild a stored incident; keys an older record lacks take the incident's defaults."""
-    known = {
-        name: data[name]
-        for name in (
-            "category",
-            "channel",
-            "locale",
-            "churn_threat",
-            "external_id",
-            "team",
-            "public",
-            "reach",
-            "prior_incidents",
-        )
-        if name in data
-    }
-    return Incident(
-        customer_id=data["customer_id"],
-        severity=int(data["severity"]),
-        fault_type=FaultType(data["fault_type"]),
-        customer_value=Decimal(data["customer_value"]),
-        loss_amount=Decimal(data["loss_amount"]),
-        currency=data["currency"],
-        **known,
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class PricedItem:
-    """A catalog item as priced for the decision (once per item, shared by its candidates)."""
-
-    kind: Kind
-    level: str | None
-    label: str
-    value: Decimal
-    cost: Decimal
-    requires_approval: bool = False
-    audience: str = "customer"
-
-    @classmethod
-    def of(cls, action: Action, label: str) -> PricedItem:
-        """Describe a priced action with its label in the customer's language."""
-        return cls(
-            action.kind,
-            action.level,
-            label,
-            action.value,
-            action.cost,
-            action.requires_approval,
-            action.audience,
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        """The stored form (money as decimal strings)."""
-        return {
-            "kind": str(self.kind),
-            "level": self.level,
-            "label": self.label,
-            "value": str(self.value),
-            "cost": str(self.cost),
-            "requires_approval": self.requires_approval,
-            "audience": self.audience,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> PricedItem:
-        """Read the stored form."""
-        return cls(
-            Kind(data["kind"]),
-            data.get("level"),
-            data.get("label", ""),
-            Decimal(data["value"]),
-            Decimal(data["cost"]),
-            bool(data.get("requires_approval", False)),
-            data.get("audience", "customer"),
-        )
-
-    @property
-    def part(self) -> Part:
-        """Apology, fix or overdelivery."""
-        return part_of(self.kind)
-
-    def action(self, item_id: str) -> Action:
-        """The priced action again (for training and replays)."""
-        return Action(
-            item_id,
-            self.kind,
-            self.level,
-            self.value,
-            self.cost,
-            self.requires_approval,
-            self.audience,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class StoredCandidate:
-    """One candidate plan as stored: ids, money, scores and what the guardrails did."""
-
-    plan_id: str
-    items: tuple[str, ...]
-    total_cost: Decimal
-    total_value: Decimal
-    expected_net_value: Decimal
-    p_stay: Decimal
-    referrals: Decimal
-    requires_approval: bool
-    dropped_reason: str | None
-    dropped_by: DroppedBy | None
-
-    @property
-    def offered(self) -> bool:
-        """The guardrails kept the plan (it may be shown and accepted)."""
-        return self.dropped_reason is None
-
-    @property
-    def ruled_out(self) -> bool:
-        """The incident cap removed the plan: it may never be accepted."""
-        return self.dropped_by is DroppedBy.CAP
-
-    def to_json(self) -> dict[str, Any]:
-        """The stored form (money and scores as decimal strings)."""
-        return {
-            "plan_id": self.plan_id,
-            "items": list(self.items),
-            "total_cost": str(self.total_cost),
-            "total_value": str(self.total_value),
-            "expected_net_value": str(self.expected_net_value),
-            "p_stay": str(self.p_stay),
-            "referrals": str(self.referrals),
-            "requires_approval": self.requires_approval,
-            "dropped_reason": self.dropped_reason,
-            "dropped_by": None if self.dropped_by is None else str(self.dropped_by),
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> StoredCandidate:
-        """Read the stored form of any record version."""
-        reason = data.get("dropped_reason")
-        by = data.get("dropped_by", "cap" if reason else None)  # version 1: only the cap dropped
-        return cls(
-            data["plan_id"],
-            tuple(data["items"]),
-            Decimal(data["total_cost"]),
-            Decimal(data["total_value"]),
-            Decimal(data["expected_net_value"]),
-            Decimal(data["p_stay"]),
-            Decimal(data["referrals"]),
-            bool(data["requires_approval"]),
-            reason,
-            None if by is None else DroppedBy(by),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class StoredCap:
-    """The per-incident cap as it applied, with its terms and the approval threshold."""
-
-    amount: Decimal
-    currency: str
-    binding: str
-    terms: dict[str, Decimal]
-    factor: Decimal
-    approval_threshold: Decimal
-
-    def to_json(self) -> dict[str, Any]:
-        """The stored form."""
-        return {
-            "amount": str(self.amount),
-            "currency": self.currency,
-            "binding": self.binding,
-            "terms": {k: str(v) for k, v in self.terms.items()},
-            "factor": str(self.factor),
-            "approval_threshold": str(self.approval_threshold),
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> StoredCap:
-        """Read the stored form."""
-        return cls(
-            Decimal(data["amount"]),
-            data["currency"],
-            data["binding"],
-            {k: Decimal(v) for k, v in data["terms"].items()},
-            Decimal(data["factor"]),
-            Decimal(data["approval_threshold"]),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Presentation:
-    """What the agent reads beside a shown plan."""
-
-    reasons: list[str]
-    talking_points: dict[str, Any]
-
-    def to_json(self) -> dict[str, Any]:
-        """The stored form."""
-        return {"reasons": self.reasons, "talking_points": self.talking_points}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Presentation:
-        """Read the stored form."""
-        return cls(list(data.get("reasons", [])), dict(data.get("talking_points") or {}))
-
-
-@dataclass(frozen=True, slots=True)
-class ShownAction:
-    """One action of a shown plan: the item id and the item as priced."""
-
-    item_id: str
-    item: PricedItem
-
-    @property
-    def part(self) -> Part:
-        """Apology, fix or overdelivery."""
-        return self.item.part
-
-
-@dataclass(frozen=True, slots=True)
-class ShownPlan:
-    """A plan as shown to the agent: its rank among all candidates and what it is made of."""
-
-    rank: int
-    candidate: StoredCandidate
-    actions: list[ShownAction]
-    presentation: Presentation
-    currency: str
-    rules: list[str]
-    generous: bool = False
-
-    @property
-    def fix(self) -> list[ShownAction]:
-        """The fix: what makes the customer whole (at most one action)."""
-        return [a for a in self.actions if a.part == Part.FIX]
-
-    @property
-    def overdelivery(self) -> list[ShownAction]:
-        """Everything beyond the fix: gifts, upgrades, personal contact."""
-        return [a for a in self.actions if a.part == Part.OVERDELIVERY]
-
-    @property
-    def fix_cost(self) -> Decimal:
-        """What the fix costs (outside the incident cap)."""
-        return sum((a.item.cost for a in self.fix), Decimal(0))
 
 
 class DecisionRecord:

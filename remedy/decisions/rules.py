@@ -12,6 +12,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from catalog.items import Catalog
 from catalog.names import kind_name, level_name
 from catalog.validation import DataFileError, DecimalText, describe, load_entries
+from remedy.decisions import conditions
 from remedy.domain import CONTACT_LEVELS, Action, Incident, Kind, Part, contact_rank, part_of
 from remedy.i18n import Messages
 
@@ -214,6 +215,15 @@ class RuleSet:
         return outcome
 
 
+def _condition(text: str) -> rule_engine.Rule:
+    """Compile a condition after checking that it cannot stall or fail (decisions/conditions)."""
+    conditions.check_text(text)
+    condition = rule_engine.Rule(text, context=_CONTEXT)
+    conditions.check_tree(condition.statement.expression)
+    conditions.check_probes(condition, conditions.PROBES)
+    return condition
+
+
 def load_rules(document: dict[str, Any], item_ids: set[str] | None = None) -> RuleSet:
     """Validate a rules document; a bad rule raises DataFileError naming the rule.
 
@@ -228,7 +238,9 @@ def load_rules(document: dict[str, Any], item_ids: set[str] | None = None) -> Ru
     rules: list[Rule] = []
     for name, data in load_entries(top["rules"], RuleSchema(), "rule"):
         try:
-            condition = rule_engine.Rule(data["when"], context=_CONTEXT)
+            condition = _condition(data["when"])
+        except conditions.ConditionTooCostly as error:
+            raise DataFileError(f"rule {name!r}: when: {error}") from None
         except rule_engine.errors.EngineError as error:
             message = getattr(error, "message", str(error))
             raise DataFileError(f"rule {name!r}: when: {type(error).__name__}: {message}") from None

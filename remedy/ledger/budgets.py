@@ -27,13 +27,11 @@ from remedy.ledger.periods import (
     period_kind,
 )
 from remedy.ledger.settings import LimitSettings
-from remedy.money import MoneyError, from_minor, is_currency, to_minor
+from remedy.money import MoneyError, check_amount, from_minor, is_currency, to_minor
 from remedy.store import audit
 from remedy.store.tables import BudgetPool, CapacityCounter, PoolCounter, Reservation, utcnow
 
 DEFAULT_TEAM = "default"
-# No pool is larger than this many units of its currency (a guard against typos).
-MAX_LIMIT = Decimal("1000000000000")
 
 
 def pool_state(pool: BudgetPool, period: Period, counter: PoolCounter | None) -> PoolState:
@@ -318,11 +316,11 @@ def _pool_errors(period: str, limit: Decimal, currency: str) -> dict[str, list[s
     if not is_currency(currency):
         errors["currency"] = ["unknown ISO 4217 currency code"]
         return errors
-    if limit < 0 or limit > MAX_LIMIT:
-        errors["limit"] = [f"must be between 0 and {MAX_LIMIT}"]
+    if limit < 0:
+        errors["limit"] = ["must not be negative"]
     else:
-        try:
-            to_minor(limit, currency)
+        try:  # remedy.money's checks: minor digits, below the currency's ceiling
+            check_amount(limit, currency)
         except MoneyError as error:
             errors["limit"] = [str(error)]
     return errors

@@ -34,7 +34,7 @@ from remedy.ledger.book import Ledger, Locks, overdue
 from remedy.ledger.budgets import BudgetService, pool_state
 from remedy.ledger.limits import CapacityState, broken_limits, pool_breach, window_breach
 from remedy.ledger.periods import as_utc, day_key, period_at
-from remedy.money import MoneyError, to_minor
+from remedy.money import MoneyError, check_amount, to_minor
 from remedy.store import audit
 from remedy.store.tables import Decision, Reservation, new_id, utcnow
 
@@ -415,7 +415,7 @@ def _actual_minor(decision: Decision, actual_cost: Decimal, currency: str | None
     minor = 0
     if not errors:
         try:
-            minor = to_minor(actual_cost, decision.currency)
+            minor = to_minor(check_amount(actual_cost, decision.currency), decision.currency)
         except MoneyError as error:
             errors["actual_cost"] = [str(error)]
     if errors:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from remedy.decisions.record import GIVEN
 from remedy.errors import Conflict, InvalidInput, NotFound
-from remedy.money import MoneyError, to_minor
+from remedy.money import MoneyError, check_amount, to_minor
 from remedy.services.keys import Principal
 from remedy.store import audit
 from remedy.store.tables import Decision, Outcome, utcnow
@@ -36,6 +36,8 @@ def outcome_view(outcome: Outcome, currency: str) -> dict[str, Any]:
         ),
         "currency": currency,
         "csat": outcome.csat,
+        "responded_at": outcome.responded_at,
+        "fixed_at": outcome.fixed_at,
         "recorded_by": outcome.recorded_by,
     }
 
@@ -57,6 +59,8 @@ class OutcomeService:
         revenue_after: Decimal | None = None,
         csat: int | None = None,
         principal: Principal | None = None,
+        responded_at: datetime | None = None,
+        fixed_at: datetime | None = None,
     ) -> tuple[dict[str, Any], bool]:
         """Store or update the outcome; return its view and whether it was created."""
         decision = self.session.get(Decision, decision_id)
@@ -78,11 +82,21 @@ class OutcomeService:
         revenue_minor = None
         if revenue_after is not None:
             try:
-                revenue_minor = to_minor(revenue_after, decision.currency)
+                revenue_minor = to_minor(
+                    check_amount(revenue_after, decision.currency), decision.currency
+                )
             except MoneyError as error:
                 raise InvalidInput(str(error), {"revenue_after": [str(error)]}) from None
+        for name, moment in (("responded_at", responded_at), ("fixed_at", fixed_at)):
+            if moment is not None and not decision.created_at <= moment <= now + OBSERVED_AT_SKEW:
+                raise InvalidInput(
+                    f"{name} must be between the decision and now",
+                    {name: ["before the decision or in the future"]},
+                )
         values = {
             "plan_id": decision.accepted_plan_id,
+            "responded_at": responded_at,
+            "fixed_at": fixed_at,
             "retained": retained,
             "observed_at": observed_at,
             "referrals": referrals,

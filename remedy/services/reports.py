@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections import defaultdict
 from datetime import datetime
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from remedy.decisions.caps import duration_seconds
 from remedy.decisions.record import DecisionRecord
 from remedy.errors import InvalidInput
 from remedy.ledger.periods import as_utc, period_at
@@ -121,6 +123,53 @@ class ReportService:
             for (group, currency), (committed, reserved, plans) in sorted(totals.items())
         ]
 
+    def promises(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
+        """Time to respond and time to fix against the promises, by category and team.
+
+        For decisions made in [start, end) whose outcome says when the agent answered
+        (`responded_at`) or when the fix was done (`fixed_at`): how many, the share that kept
+        the decision's promise (`respond_within`, `fix_within` as its talking points said),
+        and the 50th and 90th percentile in minutes. Slowest groups first.
+        """
+        check_range(start, end)
+        rows = self.session.execute(
+            sa.select(Decision, Outcome)
+            .join(Outcome, Outcome.decision_id == Decision.id)
+            .where(Decision.created_at >= start, Decision.created_at < end)
+            .where(sa.or_(Outcome.responded_at.is_not(None), Outcome.fixed_at.is_not(None)))
+        )
+        groups: dict[tuple[str, str], dict[str, list[tuple[float, float]]]] = defaultdict(
+            lambda: {"respond": [], "fix": []}
+        )
+        for decision, outcome in rows:
+            record = DecisionRecord.of(decision)
+            points = next(iter(record.presentation.values()), None)
+            said = points.talking_points if points else {}
+            group = groups[(record.incident.category, decision.team)]
+            made = as_utc(decision.created_at)
+            for name, moment, promise in (
+                ("respond", outcome.responded_at, said.get("respond_within")),
+                ("fix", outcome.fixed_at, said.get("fix_within")),
+            ):
+                if moment is not None and promise:
+                    took = (as_utc(moment) - made).total_seconds()
+                    group[name].append((took, duration_seconds(promise)))
+        report = [
+            {
+                "category": category,
+                "team": team,
+                "respond": _kept(times["respond"]),
+                "fix": _kept(times["fix"]),
+            }
+            for (category, team), times in groups.items()
+        ]
+
+        def slowest(row: dict[str, Any]) -> tuple[float, str, str]:
+            share = row["respond"]["kept_share"]
+            return (float(share) if share is not None else 1.0, row["category"], row["team"])
+
+        return sorted(report, key=slowest)
+
     def diagnose(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
         """Incidents, remedy cost and retention per month, category and fault type.
 
@@ -177,6 +226,26 @@ class ReportService:
         for row in report:
             del row["_rank"]
         return report
+
+
+def _percentile(values: list[float], share: float) -> float:
+    """The nearest-rank percentile of sorted `values` (no interpolation: a time that happened)."""
+    index = max(0, math.ceil(share * len(values)) - 1)
+    return values[index]
+
+
+def _kept(times: list[tuple[float, float]]) -> dict[str, Any]:
+    """Share of promises kept and the 50th/90th percentile, in minutes, of (took, promised)."""
+    if not times:
+        return {"count": 0, "kept_share": None, "p50_minutes": None, "p90_minutes": None}
+    took = sorted(t for t, _ in times)
+    kept = sum(1 for t, promised in times if t <= promised)
+    return {
+        "count": len(times),
+        "kept_share": f"{kept / len(times):.4f}",
+        "p50_minutes": f"{_percentile(took, 0.5) / 60:.1f}",
+        "p90_minutes": f"{_percentile(took, 0.9) / 60:.1f}",
+    }
 
 
 def to_csv(rows: list[dict[str, Any]], columns: list[str]) -> str:

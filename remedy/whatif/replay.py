@@ -419,7 +419,8 @@ def set_path(document: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
     if not isinstance(node, dict) or parts[-1] not in node:
         raise KeyError(path)
     old = node[parts[-1]]
-    if type(old) is int and isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    digits = value.strip().lstrip("-") if isinstance(value, str) else ""
+    if type(old) is int and digits.isascii() and digits.isdigit():
         value = int(value)
     node[parts[-1]] = value
     return updated

@@ -118,7 +118,7 @@ def test_metrics_count_accepts_and_spend_by_pool(app, client, auth):
     line = next(
         row
         for row in text.splitlines()
-        if row.startswith("remedy_spend_minor_total{") and pool in row
+        if row.startswith("remedy_spend_minor_total{") and pool in row and '"EUR"' in row
     )
     assert float(line.rsplit(" ", 1)[1]) >= float(plan["total_cost"]) * 100
 

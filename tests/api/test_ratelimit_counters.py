@@ -9,8 +9,8 @@ from limits import RateLimitItemPerSecond
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
-from remedy import ratelimit
-from remedy.ratelimit import WorkerCounters
+from remedy.api import ratelimit
+from remedy.api.ratelimit import WorkerCounters
 
 
 @pytest.fixture

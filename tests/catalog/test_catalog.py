@@ -96,6 +96,15 @@ def test_fixed_price_missing_in_a_currency_is_not_priceable():
             lambda item: item["cost"].update(basis="staff_time", minutes=5),
             "catalog item 'gift_2x': cost",
         ),
+        (
+            lambda item: item.update(requires_approval=1),
+            "catalog item 'gift_2x': requires_approval",
+        ),
+        (
+            lambda item: item.update(enabled_by_default="yes"),
+            "catalog item 'gift_2x': enabled_by_default",
+        ),
+        (lambda item: item["value"].update(factor="2e0"), "catalog item 'gift_2x': value.factor"),
     ],
 )
 def test_malformed_item_names_item_and_field(edit, message):

@@ -165,6 +165,17 @@ def test_serve_runs_gunicorn_and_answers_a_recommendation(env):
             assert response.status == 201
             decision = json.loads(response.read())
         assert decision["plans"] and decision["currency"] == "USD"
+        # A long request line is the app's 414 in the envelope up to gunicorn's 8190 bytes,
+        # then gunicorn's own (HTML) 414: docs/deployment.md.
+        for length, kind in ((5000, "application/json"), (9000, "text/html")):
+            url = f"http://127.0.0.1:{port}/healthz?q=" + "a" * length
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(url, timeout=10)  # noqa: S310 - local test server
+            assert refused.value.code == 414
+            assert refused.value.headers["Content-Type"] == kind
+            if kind == "application/json":
+                assert json.loads(refused.value.read())["code"] == 414
+            refused.value.close()
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -186,6 +197,11 @@ def test_budgets_set_and_list(env):
         env=env,
     )
     assert bad.exit_code == 1 and "limit" in bad.output
+    for option, value in (("--limit", "1E+999999"), ("--effective-at", "9999-12-31")):
+        args = ["budgets", "set", "emea", "--period", "month", "--currency", "EUR"]
+        args += ["--limit", "10", option, value] if option != "--limit" else [option, value]
+        refused = CliRunner().invoke(cli, args, env=env)
+        assert refused.exit_code == 2 and option in refused.output, refused.output
 
 
 def test_ledger_verify_passes_then_fails_on_a_tampered_counter(env):

@@ -63,3 +63,20 @@ def test_whatif_refuses_an_inverted_range(tmp_path: Path):
     result = runner.invoke(cli, ["whatif", "--from", "2026-12-01", "--to", "2026-11-01"], env=env)
     assert result.exit_code == 1
     assert "to must be after from" in result.output
+
+
+def test_whatif_refuses_hostile_sweep_values_and_dates_before_any_work(tmp_path: Path):
+    """Sweep values are plain decimal text and dates stay in range, as through the API."""
+    env = {"REMEDY_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite'}"}
+    runner = CliRunner()
+    base = ["whatif", "--from", "2026-11-01", "--to", "2026-12-01"]
+    for extra in (
+        ["--sweep", "contact_capacity.manager=²"],
+        ["--sweep", "incident_caps.default.absolute.JPY=1E+999999"],
+    ):
+        result = runner.invoke(cli, base + extra, env=env)
+        assert result.exit_code == 2 and "--sweep" in result.output, result.output
+    result = runner.invoke(
+        cli, ["whatif", "--from", "0001-01-01T00:49:56+11:16", "--to", "2026-12-01"], env=env
+    )
+    assert result.exit_code == 2 and "1970" in result.output, result.output

@@ -1,9 +1,10 @@
 """Per-key rate limits (Flask-Limiter): in memory by default, Redis when configured.
 
-The key is a hash of the bearer token, so limits apply per API key without a database lookup
-(calls without a key are limited per client address). Health, readiness, the API docs and the
-console's page shells are exempt. Over the limit a caller gets 429 in the usual error envelope
-with `Retry-After`.
+Limits count per principal: the API key the bearer token resolves to (its prefix), looked up
+once per request and reused by authentication, so `Bearer  K`, `bearer K` and `BEARER K` share
+one budget. Calls without a valid key are limited per client address. Health, readiness, the
+API docs and the console's page shells are exempt. Over the limit a caller gets 429 in the
+usual error envelope with `Retry-After`.
 
 In memory, counters live in `WorkerCounters` rather than the `limits` package's own memory
 storage: that one starts a timer thread to expire keys whenever its last timer has finished,
@@ -14,7 +15,6 @@ read, and expired keys are swept at most once per second.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 
@@ -23,6 +23,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits.storage import Storage
 
+from remedy.api.auth import resolve_principal
 from remedy.extensions import is_public
 
 
@@ -103,11 +104,9 @@ class WorkerCounters(Storage):
 
 
 def rate_key() -> str:
-    """Identify the caller: its API key (hashed), else its address."""
-    header = request.headers.get("Authorization", "")
-    if header:
-        return "key:" + hashlib.sha256(header.encode("utf-8")).hexdigest()[:32]
-    return "ip:" + get_remote_address()
+    """Identify the caller: its API key's prefix, else (no valid key) its address."""
+    principal = resolve_principal()
+    return "key:" + principal.prefix if principal is not None else "ip:" + get_remote_address()
 
 
 def init_app(app: Flask) -> None:
