@@ -58,6 +58,7 @@ def test_cli_simulate_train_and_models(tmp_path):
     env = {
         "REMEDY_DATABASE_URL": f"sqlite:///{tmp_path / 'r.sqlite'}",
         "REMEDY_MODEL_DIR": str(tmp_path / "models"),
+        "REMEDY_INSTANCE_PATH": str(tmp_path / "instance"),
         "REMEDY_EXPLORATION_RATE": "0.5",
         "REMEDY_EXPLORATION_SEED": "5",
     }
