@@ -273,6 +273,27 @@ def currencies_without_rate(logged: Sequence[LoggedDecision]) -> dict[str, int]:
     return dict(sorted(missing.items()))
 
 
+def net_value_calibration(
+    holdout: Sequence[LoggedDecision], scorer: PlanScorer, values: ValueSettings
+) -> dict[str, float | int | None]:
+    """Compare the scorer's predicted net value of the logged plans with what they realised.
+
+    Over holdout decisions with a known rate, in USD per decision; `ratio` is predicted over
+    realised (1 is calibrated; None when the realised mean is 0).
+    """
+    priced = [d for d in holdout if d.incident.currency in FX_PER_USD]
+    if not priced:
+        return {"rows": 0, "predicted_mean": None, "realised_mean": None, "ratio": None}
+    predicted = float(np.mean([_net_values(scorer, d, values)[d.logged_index] for d in priced]))
+    realised = float(np.mean([_reward(d, values) for d in priced]))
+    return {
+        "rows": len(priced),
+        "predicted_mean": predicted,
+        "realised_mean": realised,
+        "ratio": predicted / realised if realised else None,
+    }
+
+
 def train_from_logs(
     session: Session,
     out: Path,
@@ -310,6 +331,7 @@ def train_from_logs(
         name: [e.as_dict() for e in found] for name, found in estimates.items()
     }
     card["metrics"]["gate"] = _gate_section(report)
+    card["metrics"]["holdout"]["net_value"] = net_value_calibration(logged[cut:], candidate, values)
     card["metrics"]["current_model"] = current.version
     missing = currencies_without_rate(logged)
     card = save_artifact(

@@ -60,6 +60,12 @@ def train(
         f"holdout: log loss {holdout['log_loss']:.4f}, AUC {holdout['auc'] or 0:.3f}, "
         f"Brier {holdout['brier']:.4f}"
     )
+    net = card["metrics"]["holdout"].get("net_value") or {}
+    if net.get("ratio") is not None:
+        click.echo(
+            f"holdout net value (USD per decision): predicted {net['predicted_mean']:.1f}, "
+            f"realised {net['realised_mean']:.1f}, ratio {net['ratio']:.2f} over {net['rows']}"
+        )
     for policy, estimates in card["metrics"].get("policy_values", {}).items():
         text = ", ".join(
             f"{e['method']} {e['value']:.1f} [{e['low']:.1f}, {e['high']:.1f}]" for e in estimates

@@ -43,6 +43,8 @@ def test_simulated_traffic_trains_a_model_with_holdout_and_policy_values(app, tm
     assert 0 < gate["new"]["agreement"] <= 1 and gate["new"]["ess"] > 0
     assert gate["reward_model"].startswith("cross-fitted")
     assert card["source"]["currencies_without_rate"] == {}
+    net = holdout["net_value"]
+    assert net["rows"] == holdout["rows"] and net["ratio"] > 0
     assert card["metrics"]["current_model"] == "heuristic-prior-1"
     assert (tmp_path / "v-test" / "calibration.png").stat().st_size > 1000
     assert (tmp_path / "v-test" / "policy_values.png").stat().st_size > 1000
@@ -76,6 +78,7 @@ def test_cli_simulate_train_and_models(tmp_path):
     assert "registered cli-1" in trained.output and "doubly_robust" in trained.output
     assert "candidate minus current (USD per decision, paired): ips" in trained.output
     assert "overlap (candidate): picks the logged plan in" in trained.output
+    assert "holdout net value (USD per decision): predicted" in trained.output
     verdict = trained.output.splitlines()[-1]
     # A ~45-decision holdout is worth fewer than 50 effective rows: the gate says so.
     assert verdict.startswith("not promoted: low "), verdict

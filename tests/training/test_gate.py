@@ -13,7 +13,11 @@ from training.candidates import candidate_plans
 from training.from_logs import (
     LoggedDecision,
     _gate_section,
+    _net_values,
+    _reward,
     cross_fitted_values,
+    currencies_without_rate,
+    net_value_calibration,
     policy_values,
 )
 from training.gate import MIN_AGREEMENT, MIN_ESS, promotion_verdict
@@ -172,3 +176,33 @@ def test_the_issue_s_numbers_are_refused():
         "estimators disagree: doubly robust difference +120.0 [+81.3, +160.0] but IPS "
         "-648.2 [-900.0, -400.0]; check the reward model and propensities",
     )
+
+
+def test_currencies_without_a_rate_are_counted_and_kept_out_of_the_gate():
+    """Decisions in a currency with no rate to USD are reported per currency, not dropped
+    silently, and the off-policy values rest on the others only."""
+    logged = synthetic_log(30, seed=3) + synthetic_log(4, seed=8, currency="CHF")
+    assert currencies_without_rate(logged) == {"CHF": 4}
+    report = policy_values(logged, HeuristicPrior(), HeuristicPrior(), ValueSettings(), folds=3)
+    assert report.rows == 30
+    calibration = net_value_calibration(logged, HeuristicPrior(), ValueSettings())
+    assert calibration["rows"] == 30
+
+
+def test_net_value_calibration_by_hand():
+    """Predicted over realised net value of the logged plans, per decision, in USD."""
+
+    class Constant:
+        version = "constant"
+
+        def predict(self, incident, plans):
+            return np.full(len(plans), 0.5), np.zeros(len(plans))
+
+    logged = synthetic_log(20, seed=6)
+    values = ValueSettings()
+    found = net_value_calibration(logged, Constant(), values)
+    predicted = np.mean([_net_values(Constant(), d, values)[d.logged_index] for d in logged])
+    realised = np.mean([_reward(d, values) for d in logged])
+    assert found["predicted_mean"] == pytest.approx(predicted)
+    assert found["realised_mean"] == pytest.approx(realised)
+    assert found["ratio"] == pytest.approx(predicted / realised)
