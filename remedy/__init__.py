@@ -10,9 +10,19 @@ from typing import Any
 from flask import Flask
 
 
-def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Create the app: settings, extensions, blueprints, error handlers, CLI."""
-    app = Flask(__name__, instance_relative_config=True)
+def create_app(config: dict[str, Any] | None = None, *, instance_path: str | None = None) -> Flask:
+    """Create the app: settings, extensions, blueprints, error handlers, CLI.
+
+    The instance folder (default database, models) is `instance_path`, else
+    `REMEDY_INSTANCE_PATH`, else Flask's default (`<prefix>/var/remedy-instance` when installed,
+    `instance/` beside the package in a checkout).
+    """
+    chosen = instance_path or os.environ.get("REMEDY_INSTANCE_PATH") or None
+    app = Flask(
+        __name__,
+        instance_path=str(Path(chosen).expanduser().resolve()) if chosen else None,
+        instance_relative_config=True,
+    )
     os.makedirs(app.instance_path, exist_ok=True)
     from remedy.config import from_environment
 

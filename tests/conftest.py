@@ -100,7 +100,8 @@ def app(request: pytest.FixtureRequest, database_url: str, tmp_path: Path) -> It
             "RATE_LIMIT": "",  # off unless a test asks for it
             "LOG_LEVEL": "WARNING",  # access lines are tested where they matter
             **overrides,
-        }
+        },
+        instance_path=str(tmp_path / "instance"),  # never the checkout's instance/ folder
     )
     with app.app_context(), db.database(app).unit_of_work() as session:
         ConfigService(session).seed_defaults()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -16,10 +17,12 @@ from remedy.extensions import db
 @click.option(
     "--promote-if-better",
     is_flag=True,
-    help="Promote only if the new model's doubly robust lower bound beats the current "
-    "model's estimate on the holdout.",
+    help="Promote only if the off-policy gate finds the new model better than the current one "
+    "on the holdout (training/gate.py: paired difference, overlap, effective sample size).",
 )
-@click.option("--min-rows", default=200, show_default=True, type=click.IntRange(10))
+# 200 decisions leave a 40-decision holdout: the least that trains both pipelines and gives the
+# gate something to read (it still refuses to promote until overlap and ESS are there).
+@click.option("--min-rows", default=200, show_default=True, type=click.IntRange(200))
 @click.option("--seed", default=0, show_default=True)
 @click.option("--no-progress", is_flag=True)
 def train(
@@ -28,7 +31,8 @@ def train(
     """Retrain from logged decisions and outcomes; evaluate; register the new version."""
     # Training and the model registry bring scikit-learn: imported when this command runs.
     from remedy.services.model_registry import ModelRegistry
-    from training.from_logs import now_version, promotion_verdict, train_from_logs
+    from training.from_logs import now_version, train_from_logs
+    from training.gate import promotion_verdict
 
     app = current_or_new_app()
     version = version or now_version()
@@ -56,11 +60,18 @@ def train(
         f"holdout: log loss {holdout['log_loss']:.4f}, AUC {holdout['auc'] or 0:.3f}, "
         f"Brier {holdout['brier']:.4f}"
     )
+    net = card["metrics"]["holdout"].get("net_value") or {}
+    if net.get("ratio") is not None:
+        click.echo(
+            f"holdout net value (USD per decision): predicted {net['predicted_mean']:.1f}, "
+            f"realised {net['realised_mean']:.1f}, ratio {net['ratio']:.2f} over {net['rows']}"
+        )
     for policy, estimates in card["metrics"].get("policy_values", {}).items():
         text = ", ".join(
             f"{e['method']} {e['value']:.1f} [{e['low']:.1f}, {e['high']:.1f}]" for e in estimates
         )
         click.echo(f"policy value ({policy}, USD per decision): {text}")
+    _echo_gate(card)
     if not promote_if_better:
         return
     promote, why = promotion_verdict(card)
@@ -70,3 +81,29 @@ def train(
     with app.app_context(), db.database(app).unit_of_work() as session:
         ModelRegistry(session).promote(version, "train", why, model_cache_dir(app))
     click.echo(f"promoted {version}: {why}")
+
+
+def _echo_gate(card: dict[str, Any]) -> None:
+    """Print the paired comparison and the rows left out for want of an exchange rate."""
+    gate = card["metrics"].get("gate")
+    if gate:
+        text = ", ".join(
+            f"{e['method']} {e['value']:+.1f} [{e['low']:+.1f}, {e['high']:+.1f}]"
+            for e in gate["differences"]
+        )
+        click.echo(f"candidate minus current (USD per decision, paired): {text}")
+        for key, name in (("new", "candidate"), ("old", "current")):
+            found = gate[key]
+            click.echo(
+                f"overlap ({name}): picks the logged plan in {found['agreement']:.1%} of "
+                f"{gate['rows']} holdout decisions, effective sample size {found['ess']:.1f}, "
+                f"{found['clipped']:.1%} of weights clipped at {gate['max_weight']:g}"
+            )
+    source = card.get("source", {})
+    missing = source.get("currencies_without_rate") or {}
+    if missing:
+        listed = ", ".join(f"{c} ({n})" for c, n in missing.items())
+        click.echo(
+            f"{source['rows_without_rate']} decisions in currencies without an exchange rate "
+            f"trained the model but are left out of the policy values: {listed}"
+        )

@@ -50,7 +50,7 @@ SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 DEMO = ROOT / "docs" / "panel-demo"
 # REMEDY_DOCS_SCREENSHOTS=1 also writes the panel's screenshots to docs/img/ (for the README).
 DOCS_IMAGES = ROOT / "docs" / "img"
-SECOND_MODEL = "sim-2-console"
+SECOND_MODEL = "sim-3-console"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
@@ -468,7 +468,7 @@ def test_agent_sees_which_budget_limit_a_refused_accept_would_break(page, server
     page.get_by_label("Team (optional)").fill("tiny")
     page.get_by_role("button", name="Recommend plans").click()
     first = page.locator("article.plan").first
-    expect(first.locator("dd.cost")).to_have_text("83.33 EUR")  # fits the 120.00 EUR pool
+    expect(first.locator("dd.cost")).to_have_text("103.33 EUR")  # fits the 120.00 EUR pool, twice it does not
 
     # Meanwhile another agent spends most of the pool.
     other = api.post(
@@ -546,12 +546,12 @@ def test_models_lists_versions_shows_a_card_and_promotes_after_confirmation(page
     versions = page.locator("#versions")
     current = versions.get_by_role("row").filter(has_text="in use")
     expect(current).to_have_count(1)
-    expect(current.get_by_role("rowheader")).to_have_text("sim-2")
+    expect(current.get_by_role("rowheader")).to_have_text("sim-3")
     expect(versions.get_by_role("row").filter(has_text=SECOND_MODEL)).to_contain_text("available")
     expect(versions).not_to_contain_text("null")
 
-    page.get_by_role("button", name="Card of sim-2", exact=True).click()
-    expect(page.get_by_role("heading", name="Model card: sim-2")).to_be_visible()
+    page.get_by_role("button", name="Card of sim-3", exact=True).click()
+    expect(page.get_by_role("heading", name="Model card: sim-3")).to_be_visible()
     expect(page.locator("#card")).to_contain_text("HistGradientBoostingClassifier")
     expect(page.locator("#card").get_by_role("row").filter(has_text="auc")).to_contain_text("0.7")
 
@@ -564,15 +564,15 @@ def test_models_lists_versions_shows_a_card_and_promotes_after_confirmation(page
     page.once("dialog", lambda dialog: answer(dialog, False))
     page.get_by_role("button", name=f"Promote {SECOND_MODEL}").click()
     expect(page.locator("#models-result")).to_contain_text(f"Promotion of {SECOND_MODEL} cancelled")
-    expect(current.get_by_role("rowheader")).to_have_text("sim-2")
+    expect(current.get_by_role("rowheader")).to_have_text("sim-3")
 
     page.once("dialog", lambda dialog: answer(dialog, True))
     page.get_by_role("button", name=f"Promote {SECOND_MODEL}").click()
     expect(page.locator("#models-result")).to_contain_text(f"Model {SECOND_MODEL} is now in use")
     expect(page.locator("#models-result")).to_be_focused()  # not lost with the old table
     expect(current.get_by_role("rowheader")).to_have_text(SECOND_MODEL)
-    expect(versions.get_by_role("row").filter(has_text="sim-2").first).to_be_visible()
-    expect(page.get_by_role("button", name="Promote sim-2", exact=True)).to_be_visible()
+    expect(versions.get_by_role("row").filter(has_text="sim-3").first).to_be_visible()
+    expect(page.get_by_role("button", name="Promote sim-3", exact=True)).to_be_visible()
     expect(page.locator("#promotions").get_by_role("row").nth(1)).to_contain_text(
         "promoted from the console"
     )
@@ -714,7 +714,7 @@ def _load(page: Page, path: str, server: dict[str, Any]) -> None:
         expect(page.locator("#caps-history table")).to_be_visible()
     elif path == "/console/models":
         expect(page.locator("#versions table")).to_be_visible()
-        page.get_by_role("button", name="Card of sim-2", exact=True).click()
+        page.get_by_role("button", name="Card of sim-3", exact=True).click()
         expect(page.locator("#card table").first).to_be_visible()
     elif path.startswith("/console/panel"):
         page.get_by_role("button", name="Get plans").click()
