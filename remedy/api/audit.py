@@ -9,8 +9,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from remedy.api.auth import roles
+from remedy.api.auth import current_principal, roles
 from remedy.extensions import session
+from remedy.services.keys import KeyService
 from remedy.store.tables import AuditEntry
 
 blp = Blueprint("audit", __name__, url_prefix="/v1", description="Audit log (admin)")
@@ -57,4 +58,9 @@ class Audit(MethodView):
             statement = statement.where(AuditEntry.entity == query["entity"])
         if "before_id" in query:
             statement = statement.where(AuditEntry.id < query["before_id"])
+        team = current_principal().team
+        if team is not None:  # a team-scoped admin reads what its team's keys did
+            statement = statement.where(
+                AuditEntry.actor.in_(KeyService(session()).prefixes_of(team))
+            )
         return {"entries": list(session().scalars(statement))}

@@ -57,17 +57,20 @@ class Keys(MethodView):
     @roles("admin")
     @blp.response(200, KeyListSchema)
     def get(self) -> dict[str, Any]:
-        """List every key, newest first."""
-        return {"keys": KeyService(session()).list()}
+        """List every key (a team-scoped admin: its team's), newest first."""
+        return {"keys": KeyService(session()).list(current_principal().team)}
 
     @roles("admin")
     @no_store
     @blp.arguments(KeyRequestSchema)
     @blp.response(201, NewKeySchema)
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
-        """Create a key; its secret is in this response only."""
+        """Create a key; its secret is in this response only. A team-scoped admin creates keys
+        for its own team only (the team defaults to it; another team or none is 403)."""
+        principal = current_principal()
+        team = principal.team_for(data["team"]) if principal.team else data["team"]
         token, row = KeyService(session()).create(
-            data["role"], data["team"], data["label"], actor=current_principal().prefix
+            data["role"], team, data["label"], actor=principal.prefix
         )
         return {
             "key": token,
@@ -88,7 +91,8 @@ class RevokeKey(MethodView):
     @blp.response(200, KeySchema)
     def post(self, prefix: str) -> Any:
         """Revoke the key with this prefix; it stops working at once."""
-        return KeyService(session()).revoke(prefix, actor=current_principal().prefix)
+        principal = current_principal()
+        return KeyService(session()).revoke(prefix, actor=principal.prefix, scope=principal)
 
 
 class WhoAmISchema(Schema):

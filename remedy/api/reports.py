@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from remedy.api.auth import roles
+from remedy.api.auth import current_principal, roles
 from remedy.api.fields import Moment
 from remedy.extensions import session
 from remedy.services.reports import GROUPS, PERIOD_KINDS, ReportService, to_csv
@@ -136,7 +136,7 @@ class SpendReport(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """Spend of plans accepted in [from, to), grouped as asked."""
         rows = ReportService(session()).spend(
-            args["start"], args["end"], args["group_by"], args["period"]
+            args["start"], args["end"], args["group_by"], args["period"], current_principal().team
         )
         if args["format"] == "csv":
             return _csv(rows, SPEND_COLUMNS, "spend")
@@ -153,7 +153,9 @@ class DiagnoseReport(MethodView):
     @blp.alt_response(200, **CSV_ANSWER)
     def get(self, args: dict[str, Any]) -> Any:
         """Incidents, remedy cost and retention by month, category and fault; costliest first."""
-        rows = ReportService(session()).diagnose(args["start"], args["end"])
+        rows = ReportService(session()).diagnose(
+            args["start"], args["end"], current_principal().team
+        )
         if args["format"] == "csv":
             return _csv(rows, DIAGNOSE_COLUMNS, "diagnose")
         return {"rows": rows}
@@ -170,7 +172,9 @@ class PromisesReport(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """Share of respond-within and fix-within promises kept, p50 and p90, by category and
         team, for decisions made in [from, to) whose outcome gives the times."""
-        rows = ReportService(session()).promises(args["start"], args["end"])
+        rows = ReportService(session()).promises(
+            args["start"], args["end"], current_principal().team
+        )
         if args["format"] == "csv":
             flat = [
                 {

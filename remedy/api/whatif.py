@@ -9,10 +9,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate, validates_schema
 
-from remedy.api.auth import roles
+from remedy.api.auth import current_principal, roles
 from remedy.api.fields import Amount, Moment, check_amounts, currency_field, plain_decimal
 from remedy.api.schemas import SLUG
-from remedy.decisions.ranker import ValueSettings
 from remedy.extensions import db
 from remedy.ledger.periods import PERIODS
 from remedy.whatif.service import WhatIfService
@@ -121,14 +120,18 @@ class Simulate(MethodView):
     @blp.response(200, SimulateResponseSchema)
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Replay decisions in [from, to) under current and proposed settings; writes nothing."""
+        principal = current_principal()
+        for index, pool in enumerate(data["pools"] or []):  # a scoped key proposes its own
+            principal.require_team(pool["team"], f"pools.{index}.team")
         session = db.database().sessions()
         try:
             scorer = current_app.extensions["remedy.scorer"](session)
-            values = ValueSettings(
-                current_app.config["HORIZON_YEARS"], current_app.config["REFERRAL_SHARE"]
-            )
+            values = current_app.extensions["remedy.engines"].values
             limit = current_app.config["WHATIF_MAX_INCIDENTS"]
-            result = WhatIfService(session, scorer, values, max_incidents=limit).simulate(
+            service = WhatIfService(
+                session, scorer, values, max_incidents=limit, team=principal.team
+            )
+            result = service.simulate(
                 data["start"],
                 data["end"],
                 {"caps": data["caps"], "rules": data["rules"]},

@@ -8,7 +8,6 @@ from typing import Any
 import click
 
 from remedy.cli.common import current_or_new_app, model_cache_dir
-from remedy.decisions.ranker import ValueSettings
 from remedy.extensions import db
 
 
@@ -37,7 +36,7 @@ def train(
     app = current_or_new_app()
     version = version or now_version()
     out = Path(app.config["MODEL_DIR"]) / "trained" / version
-    values = ValueSettings(app.config["HORIZON_YEARS"], app.config["REFERRAL_SHARE"])
+    values = app.extensions["remedy.engines"].values
     with app.app_context(), db.database(app).unit_of_work() as session:
         current = app.extensions["remedy.scorer"](session)
         try:

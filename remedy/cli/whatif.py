@@ -10,7 +10,6 @@ import yaml
 from tqdm.auto import tqdm
 
 from remedy.cli.common import current_or_new_app
-from remedy.decisions.ranker import ValueSettings
 from remedy.errors import DomainError
 from remedy.extensions import db
 from remedy.ledger.periods import parse_moment
@@ -72,7 +71,7 @@ def whatif(
         session = db.database(app).sessions()
         try:
             scorer = app.extensions["remedy.scorer"](session)
-            values = ValueSettings(app.config["HORIZON_YEARS"], app.config["REFERRAL_SHARE"])
+            values = app.extensions["remedy.engines"].values
             result = WhatIfService(session, scorer, values, workers).simulate(
                 start_at, end_at, proposed, None, sweep_spec, progress
             )

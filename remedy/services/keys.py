@@ -100,14 +100,21 @@ class KeyService:
             return None
         return Principal(row.prefix, row.role, row.team)
 
-    def list(self) -> list[ApiKey]:
+    def list(self, team: str | None = None) -> list[ApiKey]:
         """Return every key, newest first."""
-        return list(self.session.scalars(sa.select(ApiKey).order_by(ApiKey.id.desc())))
+        statement = sa.select(ApiKey).order_by(ApiKey.id.desc())
+        if team is not None:  # a team-scoped admin sees its team's keys only
+            statement = statement.where(ApiKey.team == team)
+        return list(self.session.scalars(statement))
 
-    def revoke(self, prefix: str, actor: str) -> ApiKey:
+    def prefixes_of(self, team: str) -> list[str]:
+        """The prefixes of a team's keys (whose actions a scoped admin may read in the audit)."""
+        return list(self.session.scalars(sa.select(ApiKey.prefix).where(ApiKey.team == team)))
+
+    def revoke(self, prefix: str, actor: str, scope: Principal | None = None) -> ApiKey:
         """Revoke the key with `prefix`."""
         row = self.session.scalar(sa.select(ApiKey).where(ApiKey.prefix == prefix))
-        if row is None:
+        if row is None or (scope is not None and scope.team is not None and row.team != scope.team):
             raise NotFound(f"no key with prefix {prefix!r}")
         if row.revoked_at is None:
             row.revoked_at = utcnow()

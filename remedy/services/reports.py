@@ -78,9 +78,15 @@ class ReportService:
         self.session = session
 
     def spend(
-        self, start: datetime, end: datetime, group_by: str = "period", period: str = "month"
+        self,
+        start: datetime,
+        end: datetime,
+        group_by: str = "period",
+        period: str = "month",
+        team: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Committed and reserved spend of plans accepted in [start, end), grouped."""
+        """Committed and reserved spend of plans accepted in [start, end), grouped (one team's
+        decisions only when `team` is given: a team-scoped key's view)."""
         check_range(start, end)
         if group_by not in GROUPS:
             raise InvalidInput(
@@ -94,6 +100,7 @@ class ReportService:
             sa.select(Reservation, Decision)
             .join(Decision, Decision.id == Reservation.decision_id)
             .where(Reservation.created_at >= start, Reservation.created_at < end)
+            .where(sa.true() if team is None else Decision.team == team)
         )
         totals: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
         for reservation, decision in rows:
@@ -123,7 +130,9 @@ class ReportService:
             for (group, currency), (committed, reserved, plans) in sorted(totals.items())
         ]
 
-    def promises(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    def promises(
+        self, start: datetime, end: datetime, team: str | None = None
+    ) -> list[dict[str, Any]]:
         """Time to respond and time to fix against the promises, by category and team.
 
         For decisions made in [start, end) whose outcome says when the agent answered
@@ -137,6 +146,7 @@ class ReportService:
             .join(Outcome, Outcome.decision_id == Decision.id)
             .where(Decision.created_at >= start, Decision.created_at < end)
             .where(sa.or_(Outcome.responded_at.is_not(None), Outcome.fixed_at.is_not(None)))
+            .where(sa.true() if team is None else Decision.team == team)
         )
         groups: dict[tuple[str, str], dict[str, list[tuple[float, float]]]] = defaultdict(
             lambda: {"respond": [], "fix": []}
@@ -170,7 +180,9 @@ class ReportService:
 
         return sorted(report, key=slowest)
 
-    def diagnose(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    def diagnose(
+        self, start: datetime, end: datetime, team: str | None = None
+    ) -> list[dict[str, Any]]:
         """Incidents, remedy cost and retention per month, category and fault type.
 
         Ranked by cost to the company: what the remedies cost plus the annual value of the
@@ -182,6 +194,7 @@ class ReportService:
             .outerjoin(Reservation, Reservation.decision_id == Decision.id)
             .outerjoin(Outcome, Outcome.decision_id == Decision.id)
             .where(Decision.created_at >= start, Decision.created_at < end)
+            .where(sa.true() if team is None else Decision.team == team)
         )
         groups: dict[tuple[str, str, str, str], dict[str, int]] = defaultdict(
             lambda: defaultdict(int)

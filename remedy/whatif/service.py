@@ -50,10 +50,13 @@ class WhatIfService:
         values: ValueSettings | None = None,
         workers: int = 1,
         max_incidents: int | None = None,
+        team: str | None = None,
     ) -> None:
         """Read through `session`; score with `scorer` (the current ranker's); decide in
         `workers` forked processes (1: in this one, as the API does); refuse a range holding
-        more than `max_incidents` logged incidents (None: no limit, as the CLI runs)."""
+        more than `max_incidents` logged incidents (None: no limit, as the CLI runs); replay
+        only `team`'s decisions when given (a team-scoped key's what-if)."""
+        self.team = team
         self.workers = workers
         self.max_incidents = max_incidents
         self.session = session
@@ -228,6 +231,7 @@ class WhatIfService:
         rows = self.session.execute(
             sa.select(Decision.created_at, Decision.incident)
             .where(Decision.created_at >= start, Decision.created_at < end)
+            .where(sa.true() if self.team is None else Decision.team == self.team)
             .order_by(Decision.created_at, Decision.id)
             .execution_options(yield_per=1000)
         )
