@@ -8,6 +8,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from catalog.names import level_name
 from catalog.validation import (
     AmountsByCurrency,
     DataFileError,
@@ -17,6 +18,7 @@ from catalog.validation import (
     load_entries,
 )
 from remedy.domain import CONTACT_LEVELS, Action, Incident, Kind
+from remedy.i18n import Messages
 from remedy.money import is_currency, quantize
 
 VALUE_BASES = ("none", "fixed", "loss_fraction", "loss_multiple")
@@ -128,6 +130,19 @@ class Pricing:
 class NotPriceable(Exception):
     """The item has no price in this incident's currency."""
 
+    def __init__(self, item_id: str, currency: str, level: str | None = None) -> None:
+        """Say which item (or staff `level`, for personal contact) has no price in `currency`."""
+        self.item_id, self.currency, self.level = item_id, currency, level
+        where = f"no {level} staff rate" if level else f"{item_id} has no price"
+        super().__init__(f"{where} in {currency}")
+
+    def describe(self, m: Messages) -> str:
+        """Say it to an agent in the incident's language."""
+        if self.level:
+            level = level_name(self.level, m)
+            return m("no staff rate for {level} in {currency}", level=level, currency=self.currency)
+        return m("no price in {currency}", currency=self.currency)
+
 
 @dataclass(frozen=True)
 class CatalogItem:
@@ -146,26 +161,37 @@ class CatalogItem:
     channels: frozenset[str] | None = None
     min_value: dict[str, Decimal] = field(default_factory=dict)
 
-    def misfit(self, incident: Incident) -> str | None:
+    def misfit(self, incident: Incident, m: Messages) -> str | None:
         """Say why this item does not fit the incident's category or channel, if it does not."""
         if self.categories is not None and incident.category not in self.categories:
             only = ", ".join(sorted(self.categories))
-            return f"not for {incident.category} incidents (only {only})"
+            # Translators: {category} and {only} are category ids such as delivery, outage.
+            return m(
+                "not for {category} incidents (only {only})", category=incident.category, only=only
+            )
         if self.channels is not None and incident.channel not in self.channels:
             only = ", ".join(sorted(self.channels))
-            return f"not on the {incident.channel} channel (only {only})"
+            # Translators: {channel} and {only} are channel ids such as email, chat, phone.
+            return m(
+                "not on the {channel} channel (only {only})", channel=incident.channel, only=only
+            )
         return None
 
-    def below_minimum(self, action: Action, currency: str) -> str | None:
+    def below_minimum(self, action: Action, currency: str, m: Messages) -> str | None:
         """Say why a priced item is a token amount (under its minimum face value), if it is."""
         floor = self.min_value.get(currency)
         if floor is not None and action.value < floor:
-            return f"worth {action.value} {currency}, under its minimum of {floor} {currency}"
+            return m(
+                "worth {value}, under its minimum of {minimum}",
+                value=m.money(action.value, currency),
+                minimum=m.money(floor, currency),
+            )
         return None
 
-    def label(self, language: str) -> str:
-        """Return the label in `language`, falling back to English."""
-        return self.labels.get(language) or self.labels["en"]
+    def label(self, m: Messages) -> str:
+        """Return the label in `m`'s language: the catalog document's own label for it if any
+        (items added by an admin), else the translation of the English label, else English."""
+        return self.labels.get(m.language) or m(self.labels["en"])
 
     def price(self, incident: Incident, staff_rates: dict[str, dict[str, Decimal]]) -> Action:
         """Price this item for `incident`; raise NotPriceable if its currency has no price."""
@@ -198,12 +224,12 @@ class CatalogItem:
             return value * pricing.factor
         if basis == "fixed":
             if incident.currency not in pricing.amounts:
-                raise NotPriceable(f"{self.id} has no price in {incident.currency}")
+                raise NotPriceable(self.id, incident.currency)
             return pricing.amounts[incident.currency]
         # staff_time: the level's hourly rate in the incident's currency
         rate = staff_rates.get(self.level or "", {}).get(incident.currency)
         if rate is None:
-            raise NotPriceable(f"no {self.level} staff rate in {incident.currency}")
+            raise NotPriceable(self.id, incident.currency, self.level)
         return rate * pricing.minutes / 60
 
 

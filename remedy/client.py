@@ -134,6 +134,7 @@ class Decision(TypedDict):
     incident: dict[str, Any]
     team: str
     currency: str
+    language: str  # of labels, reasons, notes and talking points; en when the customer's has none
     plans: list[Plan]
     dropped: list[DroppedPlan]
     candidates_considered: int

@@ -160,6 +160,12 @@ class DecisionSchema(Schema):
     incident = fields.Dict()
     team = fields.String()
     currency = fields.String()
+    language = fields.String(
+        metadata={
+            "description": "The language of labels, reasons, notes and talking points: the "
+            "customer's, or en when it has no catalog (a note then says so)"
+        }
+    )
     plans = fields.List(fields.Nested(PlanSchema))
     dropped = fields.List(fields.Nested(DroppedPlanSchema))
     candidates_considered = fields.Integer()
@@ -181,6 +187,7 @@ class DecisionSchema(Schema):
             "incident": incident_to_json(record.incident),
             "team": decision.team,
             "currency": decision.currency,
+            "language": record.language,
             "plans": record.shown_plans(),
             "dropped": record.dropped_above_shown(),
             "candidates_considered": len(record.candidates),

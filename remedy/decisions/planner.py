@@ -19,6 +19,7 @@ from itertools import combinations
 from math import comb
 
 from catalog.items import Catalog, NotPriceable
+from catalog.names import level_name
 from remedy.decisions.rules import Requirement, RuleOutcome
 from remedy.decisions.substitution import USED_UP
 from remedy.domain import (
@@ -30,6 +31,7 @@ from remedy.domain import (
     Plan,
     PlanShape,
 )
+from remedy.i18n import Messages, messages_for
 from remedy.money import quantize
 
 
@@ -41,40 +43,46 @@ class Eligibility:
     excluded: dict[str, str] = field(default_factory=dict)
 
 
-def eligible_actions(incident: Incident, catalog: Catalog, outcome: RuleOutcome) -> Eligibility:
-    """Price every catalog item and keep those the rules and currency allow."""
+def eligible_actions(
+    incident: Incident, catalog: Catalog, outcome: RuleOutcome, m: Messages | None = None
+) -> Eligibility:
+    """Price every catalog item and keep those the rules and currency allow.
+
+    Why an item was left out is said in `m`'s language (the incident's when not given).
+    """
+    m = m or messages_for(incident.locale)
     result = Eligibility()
     for item in catalog.items:
         if item.id in outcome.forbidden:
             by = outcome.forbidden[item.id]
             result.excluded[item.id] = (
-                f"no {item.level} contact is left today"
+                m("no {level} contact is left today", level=level_name(item.level or "", m))
                 if by == USED_UP
-                else f"forbidden by rule {by}"
+                else m("forbidden by rule {rule}", rule=by)
             )
             continue
         if not item.enabled_by_default and item.id not in outcome.allowed:
-            result.excluded[item.id] = "off unless a rule allows it"
+            result.excluded[item.id] = m("off unless a rule allows it")
             continue
-        misfit = item.misfit(incident)
+        misfit = item.misfit(incident, m)
         if misfit:
             result.excluded[item.id] = misfit
             continue
         try:
             action = item.price(incident, catalog.staff_rates)
         except NotPriceable as error:
-            result.excluded[item.id] = str(error)
+            result.excluded[item.id] = error.describe(m)
             continue
-        token = item.below_minimum(action, incident.currency)
+        token = item.below_minimum(action, incident.currency, m)
         if token:
             result.excluded[item.id] = token
             continue
         if action.kind in FIX_KINDS and outcome.make_whole and action.value < incident.loss_amount:
-            result.excluded[item.id] = (
-                f"does not make the customer whole (rule {outcome.make_whole})"
+            result.excluded[item.id] = m(
+                "does not make the customer whole (rule {rule})", rule=outcome.make_whole
             )
             continue
-        bound = _violated_bound(action, incident, outcome)
+        bound = _violated_bound(action, incident, outcome, m)
         if bound:
             result.excluded[item.id] = bound
             continue
@@ -82,16 +90,21 @@ def eligible_actions(incident: Incident, catalog: Catalog, outcome: RuleOutcome)
     return result
 
 
-def _violated_bound(action: Action, incident: Incident, outcome: RuleOutcome) -> str | None:
+def _violated_bound(
+    action: Action, incident: Incident, outcome: RuleOutcome, m: Messages
+) -> str | None:
     """Return why a bound rule excludes this action, if one does."""
     for rule, multiple in outcome.bounds:
         # Compared in the currency's minor units: half of 13.75 is priced 6.88, and that is
         # still "half the loss", not more.
-        if (
-            rule.selects(action.item_id, action.kind)
-            and action.value > quantize(incident.loss_amount * multiple, incident.currency)
+        if rule.selects(action.item_id, action.kind) and action.value > quantize(
+            incident.loss_amount * multiple, incident.currency
         ):
-            return f"worth more than {multiple}x the loss (rule {rule.id})"
+            return m(
+                "worth more than {multiple}x the loss (rule {rule})",
+                multiple=m.number(multiple),
+                rule=rule.id,
+            )
     return None
 
 

@@ -12,6 +12,9 @@ Version history:
   2  `dropped_by` on every candidate; the record version on the row
   3  the incident's `public`, `reach` and `prior_incidents`; the most generous plan offered
      (`decisions.generous_plan_id`); talking points with `fix_within`
+
+The language of the texts (labels, reasons, notes, talking points) is its own column,
+`decisions.language`; rows written before it existed read it from their talking points.
 """
 
 from __future__ import annotations
@@ -106,8 +109,9 @@ class DecisionRecord:
         presentation: dict[str, Presentation] | None = None,
         version: int = RECORD_VERSION,
         generous: str | None = None,
+        language: str | None = None,
     ) -> None:
-        """Hold a record as the recommendation made it."""
+        """Hold a record as the recommendation made it; `language` is that of its texts."""
         self.incident = incident
         self.cap = cap
         self.fired_rules = fired_rules
@@ -116,6 +120,7 @@ class DecisionRecord:
         self.shown = shown  # plan ids in the order shown
         self.generous = generous  # the most generous plan offered, shown flagged
         self.version = version
+        self._language = language
         self._priced_items: dict[str, PricedItem] | None = priced_items
         self._candidates: list[StoredCandidate] | None = candidates
         self._presentation: dict[str, Presentation] | None = presentation or {}
@@ -144,6 +149,14 @@ class DecisionRecord:
             self._presentation = {k: Presentation.from_json(v) for k, v in raw.items()}
         return self._presentation
 
+    @property
+    def language(self) -> str:
+        """The language of the labels, reasons, notes and talking points ('en' if unknown)."""
+        if self._language is None:  # written before the column: its talking points say it
+            said = (p.talking_points.get("language") for p in self.presentation.values())
+            self._language = next((language for language in said if language), "en")
+        return self._language
+
     # -- reading -----------------------------------------------------------------------------
 
     @classmethod
@@ -156,7 +169,9 @@ class DecisionRecord:
         cached = row.__dict__.get(_CACHE)
         if cached is None:
             columns = {name: getattr(row, name) for name in JSON_COLUMNS}
-            cached = cls.from_columns(columns, row.record_version, row.generous_plan_id)
+            cached = cls.from_columns(
+                columns, row.record_version, row.generous_plan_id, row.language
+            )
             row.__dict__[_CACHE] = cached
         return cached
 
@@ -174,7 +189,11 @@ class DecisionRecord:
 
     @classmethod
     def from_columns(
-        cls, columns: dict[str, Any], version: int | None, generous: str | None = None
+        cls,
+        columns: dict[str, Any],
+        version: int | None,
+        generous: str | None = None,
+        language: str | None = None,
     ) -> DecisionRecord:
         """Read the JSON columns of a decision row written by any record version."""
         record = cls(
@@ -188,6 +207,7 @@ class DecisionRecord:
             shown=list(columns["shown"]),
             version=version or 1,
             generous=generous,
+            language=language,
         )
         record._raw = columns
         record._priced_items = record._candidates = record._presentation = None
@@ -207,6 +227,7 @@ class DecisionRecord:
             "presentation": {k: v.to_json() for k, v in self.presentation.items()},
             "record_version": self.version,
             "generous_plan_id": self.generous,
+            "language": self.language,
         }
 
     def candidate(self, plan_id: str) -> StoredCandidate | None:

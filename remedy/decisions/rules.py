@@ -9,9 +9,12 @@ from typing import Any
 import rule_engine
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from catalog.items import Catalog
+from catalog.names import kind_name, level_name
 from catalog.validation import DataFileError, DecimalText, describe, load_entries
 from remedy.decisions import conditions
 from remedy.domain import CONTACT_LEVELS, Action, Incident, Kind, Part, contact_rank, part_of
+from remedy.i18n import Messages
 
 EFFECTS = ("forbid", "allow", "require", "bound", "cap_modifier")
 
@@ -124,15 +127,20 @@ class Requirement:
         floor = contact_rank(self.min_level)
         return any(a.kind == self.kind and contact_rank(a.level) >= floor for a in actions)
 
-    def describe(self) -> str:
-        """Say what is required, for reasons shown to agents."""
+    def describe(self, m: Messages, catalog: Catalog) -> str:
+        """Say what is required, for reasons shown to agents: the item's label or the kind."""
         if self.item:
-            return f"item {self.item}"
+            try:
+                return catalog.item(self.item).label(m)
+            except KeyError:  # a rule may name an item this catalog version lacks
+                return self.item
         if self.part is not None:
-            return "a fix that makes the customer whole" if self.covers_loss else "a fix"
-        return (
-            f"{self.kind} at level {self.min_level} or above" if self.min_level else str(self.kind)
-        )
+            return m("a fix that makes the customer whole") if self.covers_loss else m("a fix")
+        kind = kind_name(self.kind, m) if self.kind else ""
+        if self.min_level:
+            level = level_name(self.min_level, m)
+            return m("{kind} at level {level} or above", kind=kind, level=level)
+        return kind
 
 
 @dataclass(frozen=True)

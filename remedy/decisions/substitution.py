@@ -12,17 +12,20 @@ from __future__ import annotations
 import dataclasses
 
 from catalog.items import Catalog
+from catalog.names import level_name
 from remedy.decisions.rules import RuleOutcome
 from remedy.domain import CONTACT_LEVELS, Kind, contact_rank
+from remedy.i18n import Messages
 
 # Stands where a rule id would in `RuleOutcome.forbidden`: capacity, not a rule, left it out.
 USED_UP = "capacity"
 
 
 def substitute_contacts(
-    outcome: RuleOutcome, catalog: Catalog, used_up: frozenset[str]
+    outcome: RuleOutcome, catalog: Catalog, used_up: frozenset[str], m: Messages
 ) -> list[str]:
-    """Rewrite `outcome` so no plan needs a used-up level; return the notes saying so."""
+    """Rewrite `outcome` so no plan needs a used-up level; return the notes (in `m`'s
+    language) saying so."""
     offered = {
         item.level
         for item in catalog.items
@@ -46,15 +49,24 @@ def substitute_contacts(
             if below:
                 lowered.append(dataclasses.replace(requirement, min_level=below[-1]))
                 notes.append(
-                    f"no {level} contact is left today: rule {requirement.rule_id} asked for one, "
-                    f"so the plans offer a contact at level {below[-1]} instead (a lead can raise "
-                    f"contact_capacity in the caps)"
+                    m(
+                        "no {level} contact is left today: rule {rule} asked for one, so the "
+                        "plans offer a contact at level {lower} instead (a lead can raise "
+                        "contact_capacity in the caps)",
+                        level=level_name(level, m),
+                        rule=requirement.rule_id,
+                        lower=level_name(below[-1], m),
+                    )
                 )
             else:
                 notes.append(
-                    f"no personal contact is left today: rule {requirement.rule_id} asked for a "
-                    f"{level} contact, so the plans go without one (a lead can raise "
-                    f"contact_capacity in the caps)"
+                    m(
+                        "no personal contact is left today: rule {rule} asked for a {level} "
+                        "contact, so the plans go without one (a lead can raise "
+                        "contact_capacity in the caps)",
+                        rule=requirement.rule_id,
+                        level=level_name(level, m),
+                    )
                 )
             continue
         lowered.append(requirement)

@@ -3,14 +3,16 @@
 Before ranking, the team's pool, the customer's window and today's contact capacity are read
 (without locks: advisory; accepting a plan checks them again under the ledger's locks). When the
 pool is spent ahead of its calendar, cost gets pacing's shadow price; plans that no longer fit
-what is left are dropped with the reason, and the notes say both.
+what is left are dropped with the reason, and the notes say both. Everything the agent reads
+(labels, reasons, notes, talking points) is in the customer's language (`messages_for`), English
+when it has no catalog, and the decision says which (`language`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import random
-from collections.abc import Set as AbstractSet
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -33,6 +35,7 @@ from remedy.decisions.record import (
 from remedy.decisions.talking_points import talking_points
 from remedy.domain import Incident
 from remedy.errors import InvalidInput, NotFound
+from remedy.i18n import Messages, messages_for
 from remedy.ledger.budgets import BudgetService
 from remedy.store.tables import Decision, utcnow
 
@@ -71,43 +74,56 @@ class RecommendationService:
             incident.team, incident.customer_id, incident.currency, caps.limits, now
         )
         price = headroom.pace.price if headroom.pace else Decimal(1)
+        m = messages_for(incident.locale)
         try:
-            result = self.engine.decide(incident, cost_price=price)
+            result = self.engine.decide(incident, cost_price=price, messages=m)
         except CurrencyNotConfigured:  # caps checked above; kept for engines that differ
             raise InvalidInput(f"no caps are configured for {incident.currency}") from None
-        misfits = drop_misfits(result.candidates, headroom, incident.currency)
+        misfits = drop_misfits(result.candidates, headroom, incident.currency, m)
         used_up = frozenset(
             level for level, capacity in headroom.capacities.items() if capacity.remaining == 0
         )
         if not result.kept and used_up:
             # Nothing fits because today's contacts of a level are all promised: offer the
             # plans a lower level (or none) allows, and say so, rather than nothing.
-            substitute = self.engine.decide(incident, cost_price=price, used_up=used_up)
-            substitute_misfits = drop_misfits(substitute.candidates, headroom, incident.currency)
+            substitute = self.engine.decide(incident, cost_price=price, used_up=used_up, messages=m)
+            substitute_misfits = drop_misfits(substitute.candidates, headroom, incident.currency, m)
             if substitute.kept:
                 result, misfits = substitute, substitute_misfits
-        result.notes.extend(pacing_effect(result.candidates, headroom, incident.currency))
-        note = misfit_note(result.candidates, misfits)
+        result.notes.extend(pacing_effect(result.candidates, headroom, incident.currency, m))
+        note = misfit_note(misfits, m)
         if note:
             result.notes.append(note)
         if headroom.pool is None:
             result.notes.append(
-                f"no budget pool for team {incident.team} (nor a default pool) in "
-                f"{incident.currency}: accepting a plan is refused until finance sets one"
+                m(
+                    "no budget pool for team {team} (nor a default pool) in {currency}: "
+                    "accepting a plan is refused until finance sets one",
+                    team=incident.team,
+                    currency=incident.currency,
+                )
             )
         if incident.prior_incidents:
             result.notes.append(
-                f"repeat victim: incident {incident.prior_incidents + 1} of this customer in "
-                f"{caps.repeat_window_days} days; escalate and fix what keeps failing"
+                m(
+                    "repeat victim: incident {n} of this customer in {days} days; escalate and "
+                    "fix what keeps failing",
+                    n=incident.prior_incidents + 1,
+                    days=caps.repeat_window_days,
+                )
             )
         kept = [c.plan_id for c in result.kept]
         if not kept:
-            result.notes.append(_nothing_fits(result, headroom.pool is None))
+            result.notes.append(_nothing_fits(result, headroom.pool is None, m))
         first, propensity = self.exploration.choose_first(len(kept), self.rng)
         if first:
             result.notes.append(
-                f"exploring: plan ranked {first + 1} is shown first "
-                f"(probability {propensity}); the best-ranked plan follows"
+                m(
+                    "exploring: plan ranked {rank} is shown first (probability {probability}); "
+                    "the best-ranked plan follows",
+                    rank=first + 1,
+                    probability=m.number(propensity),
+                )
             )
         shown = shown_order(kept, first, limit)
         generous = result.generous
@@ -140,7 +156,7 @@ class RecommendationService:
         result: DecisionResult,
         shown: list[str],
         requested_by: str,
-        misfits: AbstractSet[str] = frozenset(),
+        misfits: Mapping[str, str] | None = None,
         generous: str | None = None,
     ) -> Decision:
         """Build the decision row with its compact candidate list."""
@@ -148,12 +164,13 @@ class RecommendationService:
         cap = result.cap
         versions = result.versions
         catalog = self.engine.catalog
-        language = incident.language
+        m = result.messages
+        misfits = misfits or {}
         priced: dict[str, PricedItem] = {}
         for candidate in result.candidates:
             for a in candidate.scored.plan.actions:
                 if a.item_id not in priced:
-                    priced[a.item_id] = PricedItem.of(a, catalog.item(a.item_id).label(language))
+                    priced[a.item_id] = PricedItem.of(a, catalog.item(a.item_id).label(m))
         by_id = {c.plan_id: c for c in result.candidates}
         record = DecisionRecord(
             incident=incident,
@@ -167,11 +184,12 @@ class RecommendationService:
             candidates=[_stored(c, c.plan_id in misfits) for c in result.candidates],
             shown=shown,
             generous=generous,
+            language=m.language,
             presentation={
                 plan_id: Presentation(
                     result.reasons(by_id[plan_id]),
                     talking_points(
-                        incident, by_id[plan_id].scored.plan, catalog, self.engine.caps.promises
+                        incident, by_id[plan_id].scored.plan, catalog, self.engine.caps.promises, m
                     ),
                 )
                 for plan_id in shown
@@ -195,20 +213,23 @@ class RecommendationService:
         return decision
 
 
-def _nothing_fits(result: DecisionResult, no_pool: bool) -> str:
-    """Say exactly why no plan is offered, and who can change that."""
+def _nothing_fits(result: DecisionResult, no_pool: bool, m: Messages) -> str:
+    """Say exactly why no plan is offered, and who can change that (from the limits that
+    dropped the plans, never from the words of their reasons: those are translated)."""
     if not result.candidates:
-        return "no plan can be built for this incident: see the rules' requirements above"
+        return m("no plan can be built for this incident: see the rules' requirements above")
     reasons = sorted({c.dropped_reason or "" for c in result.candidates})
+    limits = {c.dropped_by for c in result.candidates}
     who = []
-    if any("pool" in r for r in reasons) or no_pool:
-        who.append("finance can raise the team's pool (PUT /v1/budgets/<team>)")
-    if any("customer" in r for r in reasons):
-        who.append("finance can raise customer_window in the caps")
-    if any("ceiling" in r or "incident cap" in r for r in reasons):
-        who.append("finance can change the caps (PUT /v1/caps)")
-    lift = f"; {', '.join(who)}" if who else ""
-    return f"no plan fits: {reasons[0]}{lift}"
+    if "pool" in limits or no_pool:
+        who.append(m("finance can raise the team's pool (PUT /v1/budgets/<team>)"))
+    if "window" in limits:
+        who.append(m("finance can raise customer_window in the caps"))
+    if limits & {"fix_ceiling", "incident_cap"}:
+        who.append(m("finance can change the caps (PUT /v1/caps)"))
+    if who:
+        return m("no plan fits: {reason}; {who}", reason=reasons[0], who=", ".join(who))
+    return m("no plan fits: {reason}", reason=reasons[0])
 
 
 def _stored(candidate: EngineCandidate, misfit: bool = False) -> StoredCandidate:

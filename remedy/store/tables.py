@@ -148,6 +148,8 @@ class Decision(Base):
     record_version: Mapped[int] = mapped_column(default=1, server_default="1")
     # The most generous plan offered, shown flagged beside the best-value ones (record v3).
     generous_plan_id: Mapped[str | None] = mapped_column(sa.String(255))
+    # The language of its labels, reasons, notes and talking points (None: logged before 0006).
+    language: Mapped[str | None] = mapped_column(sa.String(16))
 
 
 # Ledger ids are 64-bit on PostgreSQL; SQLite autoincrements only an INTEGER primary key.

@@ -75,8 +75,9 @@ def test_french_locale_gives_french_labels_and_talking_points(client, auth):
 
 
 def test_unknown_language_falls_back_to_english(client, auth):
-    body = recommend(client, auth, incident=incident_payload(locale="de-DE")).json
-    assert body["plans"][0]["talking_points"]["language"] == "en"
+    body = recommend(client, auth, incident=incident_payload(locale="ko-KR")).json
+    assert body["language"] == body["plans"][0]["talking_points"]["language"] == "en"
+    assert body["notes"][0] == "No catalog for 'ko': talking points are in English."
 
 
 def test_customer_fault_gets_bounded_refunds(client, auth):

@@ -25,7 +25,7 @@ def test_plans_over_what_is_left_of_the_pool_are_left_out_and_said_so(app, clien
     assert body["plans"]
     assert all(Decimal(p["total_cost"]) <= Decimal("50.00") for p in body["plans"])
     note = next(n for n in body["notes"] if "no longer fit" in n)
-    assert "the pool emea/" in note and "has 50.00 EUR left" in note
+    assert "the pool emea/" in note and "has €50.00 left" in note
     assert any(d["reason"].startswith("no longer fits: the pool") for d in body["dropped"])
 
 
@@ -35,7 +35,7 @@ def test_plans_over_the_customer_window_are_left_out(app, client, auth):
     body = recommend(client, auth)
     assert body["plans"]
     assert all(Decimal(p["total_cost"]) <= Decimal("45.00") for p in body["plans"])
-    assert any("customer cust-1 has 45.00 EUR left of the 90-day limit" in n for n in body["notes"])
+    assert any("customer cust-1 has €45.00 left of the 90-day limit" in n for n in body["notes"])
 
 
 def test_plans_with_a_contact_nobody_can_make_today_are_left_out(app, client, auth):
@@ -47,9 +47,7 @@ def test_plans_with_a_contact_nobody_can_make_today_are_left_out(app, client, au
     assert any("no manager contact is left today (0 of 0 taken)" in n for n in body["notes"])
 
 
-def test_with_no_manager_call_left_a_severe_incident_still_gets_plans_and_a_note(
-    app, client, auth
-):
+def test_with_no_manager_call_left_a_severe_incident_still_gets_plans_and_a_note(app, client, auth):
     """A rule requires a manager's call; none is left today: an agent's call stands in."""
     set_pool(app, "emea", "5000.00")
     set_caps(app, contact_capacity={"manager": 0})

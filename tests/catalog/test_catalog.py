@@ -7,6 +7,7 @@ import pytest
 from catalog.items import NotPriceable, load_catalog
 from catalog.validation import DataFileError
 from remedy.domain import Kind
+from remedy.i18n import LANGUAGES, messages_for
 from tests.factories import default_catalog, default_document, make_incident
 
 
@@ -31,8 +32,26 @@ def test_default_catalog_has_every_required_remedy():
         "contact_executive",
     } <= ids
     assert {item.kind for item in catalog.items} == set(Kind)
-    for item in catalog.items:
-        assert item.label("fr") != item.label("en"), f"{item.id} lacks a French label"
+    english = messages_for("en")
+    for language in set(LANGUAGES) - {"en"}:
+        m = messages_for(language)
+        for item in catalog.items:
+            assert item.label(m) != item.label(english), f"{item.id} lacks a {language} label"
+
+
+def test_a_label_in_the_document_wins_over_the_translations():
+    """An item an admin adds may carry its own labels; others go through the catalogs."""
+    document = default_document("catalog")
+    gift = next(i for i in document["items"] if i["id"] == "gift_2x")
+    gift["labels"] = {"en": "Gift worth twice the loss", "de": "Ein doppelt so großes Geschenk"}
+    item = load_catalog(document).item("gift_2x")
+    assert item.label(messages_for("de-AT")) == "Ein doppelt so großes Geschenk"
+    assert item.label(messages_for("fr")) == "Cadeau d'une valeur de deux fois la perte"
+    assert item.label(messages_for("ko")) == "Gift worth twice the loss"
+    gift["labels"] = {"en": "A label no catalog knows"}
+    assert load_catalog(document).item("gift_2x").label(messages_for("ja")) == (
+        "A label no catalog knows"
+    )
 
 
 def test_items_are_priced_exactly_from_the_loss():

@@ -352,7 +352,7 @@ def test_agent_recommends_accepts_and_sees_conflicts_and_field_errors_explained(
     why = first.locator("details.why")
     expect(why.locator("ul.reasons")).to_be_hidden()
     why.locator("summary").click()
-    expect(why.locator("ul.reasons")).to_contain_text("expected net value")
+    expect(why.locator("ul.reasons")).to_contain_text("valeur nette attendue")  # fr-FR
     expect(why).to_contain_text("Chance the customer stays")
     expect(why.locator("ul.rules")).to_contain_text("Apologise whenever we or a partner")
     expect(page.locator("#decision-details")).to_contain_text(
@@ -449,7 +449,7 @@ def test_when_no_plan_fits_the_blocker_is_said_first_in_plain_words(page, server
     page.get_by_role("button", name="Recommend plans").click()
     blocker = page.locator("#plans .blocker")
     expect(blocker).to_contain_text("No plan can be offered.")
-    expect(blocker).to_contain_text(re.compile(r"The pool spent/\S+ \(EUR\) has 0\.00 EUR left"))
+    expect(blocker).to_contain_text(re.compile(r"The pool spent/\S+ \(EUR\) has €0\.00 left"))
     expect(page.locator("article.plan")).to_have_count(0)
     first_child = page.locator("#plans > *").first
     expect(first_child).to_have_class("blocker")

@@ -56,7 +56,7 @@ def test_plans_whose_overdelivery_is_over_the_cap_are_dropped_with_the_reason():
     for candidate in result.dropped:
         plan = candidate.scored.plan
         assert plan.total_cost - plan.fix_cost > Decimal("120.00")
-        assert "over the incident cap of 120.00 EUR (value_share)" in candidate.dropped_reason
+        assert "over the incident cap of €120.00 (value_share)" in candidate.dropped_reason
 
 
 def test_plans_over_the_approval_threshold_need_approval():
@@ -127,13 +127,19 @@ def test_a_caps_document_written_before_the_ledger_still_loads():
     caps = load_caps(document)
     assert caps.limits.window_limit_for("EUR") is None
     assert caps.limits.capacity_for("executive") is None
-    assert (caps.limits.pacing.strength, caps.limits.pacing.max_price) == (Decimal("1"), Decimal("3"))
+    assert (caps.limits.pacing.strength, caps.limits.pacing.max_price) == (
+        Decimal("1"),
+        Decimal("3"),
+    )
     assert caps.effective_at is None
 
 
 def test_the_default_caps_limit_windows_and_senior_contacts():
     caps = default_caps()
-    assert (caps.limits.window_days, caps.limits.window_limit_for("EUR")) == (90, Decimal("25000.00"))
+    assert (caps.limits.window_days, caps.limits.window_limit_for("EUR")) == (
+        90,
+        Decimal("25000.00"),
+    )
     assert (caps.limits.capacity_for("manager"), caps.limits.capacity_for("executive")) == (40, 5)
     assert caps.limits.capacity_for("agent") is None
 
