@@ -8,8 +8,8 @@ engine (training/service_candidates.py: the bundled catalog, rules and caps thro
 planner and per-incident cap) gives each incident its candidate plans; the service's own
 exploration rule (remedy/decisions/exploration.py: with probability `rate` the plan shown first
 is drawn uniformly from the top `top_k`, else the greedy best) picks the plan shown, ranked by
-the day-one heuristic prior, and its propensity is logged; the simulator draws the outcome. The
-first 1k, 3k and 10k rows of that one log train both learners:
+the newest bundled model (what a fresh install serves), and its propensity is logged; the
+simulator draws the outcome. The first 1k, 3k and 10k rows of that one log train both learners:
 
 - **ranker**: the project's training (training/fit.py `fit_models`: P(stay) and referrals,
   gradient-boosted, combined into expected net value by the ranker's formula);
@@ -35,6 +35,7 @@ Figures with their command and load average are in benchmarks/README.md ("A peer
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 import tempfile
@@ -47,12 +48,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from models.artifact import Artifact  # noqa: E402
+from models.artifact import Artifact, load_artifact  # noqa: E402
 from models.features import FEATURE_NAMES, VOCABULARIES, feature_matrix  # noqa: E402
 from models.scorer import ModelScorer  # noqa: E402
 from remedy.decisions.exploration import ExplorationPolicy  # noqa: E402
-from remedy.decisions.ranker import HeuristicPrior, ValueSettings  # noqa: E402
+from remedy.decisions.ranker import ValueSettings  # noqa: E402
 from remedy.domain import Incident, Plan  # noqa: E402
+from remedy.services.model_registry import bundled_folders  # noqa: E402
 from training.fit import fit_models  # noqa: E402
 from training.logs import LoggedRows, expected_net_values, greedy_index  # noqa: E402
 from training.service_candidates import service_candidates  # noqa: E402
@@ -84,11 +86,17 @@ class Logged:
     reward: float  # realised net value, USD
 
 
+@functools.lru_cache(maxsize=1)
+def bundled_scorer() -> ModelScorer:
+    """The newest bundled model: the ranking a fresh install logs with."""
+    return ModelScorer(load_artifact(bundled_folders()[-1]))
+
+
 def logging_probabilities(
     incident: Incident, plans: list[Plan], rule: ExplorationPolicy
 ) -> np.ndarray:
-    """The service's exploration rule over the prior's ranking: P(each plan is shown first)."""
-    env = expected_net_values(HeuristicPrior(), incident, plans, VALUES)
+    """The service's exploration rule over the bundled model's ranking: P(each plan first)."""
+    env = expected_net_values(bundled_scorer(), incident, plans, VALUES)
     best = greedy_index(env, plans)
     order = [best] + [int(i) for i in np.argsort(-env, kind="stable") if i != best]
     probs = np.zeros(len(plans))
