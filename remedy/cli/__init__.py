@@ -16,6 +16,7 @@ from remedy.cli import (
     suggest,
     train,
     whatif,
+    worker,
 )
 
 PROG_NAME = "remedy"
@@ -37,6 +38,7 @@ cli.add_command(model_versions.models)
 cli.add_command(train.train)
 cli.add_command(simulate.simulate)
 cli.add_command(whatif.whatif)
+cli.add_command(worker.worker)
 
 
 def main() -> None:
