@@ -101,6 +101,7 @@ class JobRunner:
         """
         ran = 0
         self.watch_parent = watch_parent
+        log.info("worker %s: runs jobs of kinds %s", self.name, ", ".join(sorted(self.kinds)))
         while not self._should_stop():
             if self.run_one():
                 ran += 1
@@ -108,6 +109,7 @@ class JobRunner:
             if once:
                 break
             self.stopping.wait(self.poll)
+        log.info("worker %s: stopped after %d job(s)", self.name, ran)
         return ran
 
     def _should_stop(self) -> bool:
@@ -207,7 +209,7 @@ class JobRunner:
         with self.database.unit_of_work() as session:
             queue = JobQueue(session)
             if status == "succeeded":
-                queue.succeed(job_id, self.name, value, progress.done)
+                queue.succeed(job_id, self.name, value, progress.done, progress.total)
             elif status == "failed":
                 queue.fail(job_id, self.name, value.message, value.errors)
             else:

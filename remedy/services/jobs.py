@@ -145,7 +145,9 @@ class JobQueue:
             lease_until=utcnow() + lease,
         )
 
-    def succeed(self, job_id: str, worker: str, result: dict[str, Any], done: int) -> bool:
+    def succeed(
+        self, job_id: str, worker: str, result: dict[str, Any], done: int, total: int | None
+    ) -> bool:
         """Store the result; False when this worker no longer holds the job."""
         return self._update(
             job_id,
@@ -153,6 +155,7 @@ class JobQueue:
             status=SUCCEEDED,
             result=result,
             progress_done=done,
+            progress_total=total,
             finished_at=utcnow(),
             lease_until=None,
         )
@@ -182,10 +185,10 @@ class JobQueue:
             attempts=Job.attempts - 1,
         )
 
-    def _update(self, job_id: str, worker: str, **values: Any) -> bool:
+    def _update(self, job_id: str, holder: str, **values: Any) -> bool:
         changed = self.session.execute(
             sa.update(Job)
-            .where(Job.id == job_id, Job.worker == worker, Job.status == RUNNING)
+            .where(Job.id == job_id, Job.worker == holder, Job.status == RUNNING)
             .values(**values)
             .execution_options(synchronize_session=False)
         )
