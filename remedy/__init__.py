@@ -86,6 +86,7 @@ def register_blueprints(app: Flask) -> None:
         budgets,
         configs,
         health,
+        jobs,
         keys,
         lifecycle,
         model_versions,
@@ -113,6 +114,7 @@ def register_blueprints(app: Flask) -> None:
         keys,
         audit,
         whatif,
+        jobs,
         reports,
     ):
         api.register_blueprint(module.blp)

@@ -47,6 +47,10 @@ COMMANDS = {
         "remedy.cli.whatif:whatif",
         "Replay logged decisions under proposed caps or rules vs the current ones; writes nothing.",
     ),
+    "worker": (
+        "remedy.cli.worker:worker",
+        "Run queued jobs (what-if replays) until stopped (SIGTERM): progress, result or error.",
+    ),
 }
 
 

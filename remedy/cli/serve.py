@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import tempfile
 
@@ -34,4 +35,15 @@ def serve(host: str, port: int, workers: int, dev: bool) -> None:
     # answers before the app runs; see docs/deployment.md).
     args += ["--limit-request-line", "8190"]
     args += ["--workers", str(workers), "remedy:create_app()"]
+    start_job_worker()
     os.execv(sys.executable, args)  # noqa: S606 - replace this process with gunicorn
+
+
+def start_job_worker() -> subprocess.Popen[bytes]:
+    """Start one `remedy worker` beside gunicorn (what-if replays run there, not in requests).
+
+    gunicorn replaces this process (same pid), so the worker watches for that pid to stop
+    being its parent and exits then; a signal to the process group (Ctrl-C) reaches it too.
+    """
+    command = [sys.executable, "-m", "remedy.cli", "worker", "--parent-pid", str(os.getpid())]
+    return subprocess.Popen(command)  # noqa: S603 - our own interpreter and command

@@ -324,3 +324,35 @@ class Outcome(Base):
     fixed_at: Mapped[datetime | None] = mapped_column(Timestamp)
     recorded_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     recorded_by: Mapped[str] = mapped_column(sa.String(64))
+
+
+class Job(Base):
+    """Long work run outside the web workers (a what-if replay): queued by a request, claimed
+    by a `remedy worker`, which reports progress here and stores the result or the error.
+
+    The queue is this table, so jobs live as long as the database and need no broker. A
+    running job holds a lease (`lease_until`) its worker renews; a job whose worker died is
+    claimed again once the lease has passed.
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (sa.Index("ix_jobs_status_created_at", "status", "created_at"),)
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True, default=new_id)
+    kind: Mapped[str] = mapped_column(sa.String(64))
+    status: Mapped[str] = mapped_column(sa.String(16), default="queued")
+    params: Mapped[dict[str, Any]] = mapped_column()
+    # Who may read it: the role its kind needs and the team scope of the key that started it.
+    role: Mapped[str] = mapped_column(sa.String(16))
+    team: Mapped[str | None] = mapped_column(sa.String(64))
+    requested_by: Mapped[str] = mapped_column(sa.String(64))
+    progress_done: Mapped[int] = mapped_column(default=0)
+    progress_total: Mapped[int | None] = mapped_column()
+    result: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    error: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    attempts: Mapped[int] = mapped_column(default=0)
+    worker: Mapped[str | None] = mapped_column(sa.String(128))
+    lease_until: Mapped[datetime | None] = mapped_column(Timestamp)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    finished_at: Mapped[datetime | None] = mapped_column(Timestamp)

@@ -24,7 +24,7 @@ from remedy.decisions.ranker import PlanRanker, PlanScorer, ValueSettings
 from remedy.decisions.record import incident_from_json
 from remedy.errors import InvalidInput
 from remedy.money import MoneyError, from_minor, to_minor
-from remedy.services.configs import KINDS, ConfigService, validate_set
+from remedy.services.configs import KINDS, ActiveConfig, ConfigService, validate_set
 from remedy.store.tables import BudgetPool, Decision, utcnow
 from remedy.whatif.parallel import decide_many
 from remedy.whatif.replay import (
@@ -46,21 +46,22 @@ class WhatIfService:
     def __init__(
         self,
         session: Session,
-        scorer: PlanScorer,
+        scorer: PlanScorer | None,
         values: ValueSettings | None = None,
         workers: int = 1,
         max_incidents: int | None = None,
         team: str | None = None,
     ) -> None:
-        """Read through `session`; score with `scorer` (the current ranker's); decide in
-        `workers` forked processes (1: in this one, as the API does); refuse a range holding
-        more than `max_incidents` logged incidents (None: no limit, as the CLI runs); replay
+        """Read through `session`; score with `scorer` (the current ranker's; None: `check`
+        only); decide in
+        `workers` forked processes (1: in this one); refuse a range holding more than
+        `max_incidents` logged incidents (None: no limit, as the CLI runs); replay
         only `team`'s decisions when given (a team-scoped key's what-if)."""
         self.team = team
         self.workers = workers
         self.max_incidents = max_incidents
         self.session = session
-        self.scorer = CachingScorer(scorer)
+        self.scorer = CachingScorer(scorer) if scorer is not None else None
         self.values = values or ValueSettings()
         self._engines: dict[str, DecisionEngine] = {}
 
@@ -74,11 +75,51 @@ class WhatIfService:
         progress: Callable[[int], Callable[[int], None]] | None = None,
     ) -> dict[str, Any]:
         """Return both reports (and the sweep curve); `progress(total)` gives an advance(n) hook."""
+        if self.scorer is None:
+            raise RuntimeError("a WhatIfService without a scorer only checks")
         try:
             return self._simulate(start, end, proposed or {}, pools, sweep, progress)
         finally:
             self.session.rollback()
             self.scorer.forget()
+
+    def check(
+        self,
+        start: datetime,
+        end: datetime,
+        proposed: dict[str, Any] | None = None,
+        pools: list[dict[str, Any]] | None = None,
+        sweep: dict[str, Any] | None = None,
+    ) -> None:
+        """Refuse what `simulate` would refuse before deciding anything (InvalidInput naming the
+        field), without replaying: the API checks a request this way before queueing its job."""
+        for documents, label in self._settings(start, end, proposed or {}, sweep)[0]:
+            self._validated(documents, label)
+        self._proposed_limits(pools or [])
+
+    def _settings(
+        self,
+        start: datetime,
+        end: datetime,
+        proposed: dict[str, Any],
+        sweep: dict[str, Any] | None,
+    ) -> tuple[list[tuple[dict[str, dict[str, Any]], str]], list[str]]:
+        """Return the documents of every settings set replayed (current, proposed, each sweep
+        point) with their labels, and the sweep's values."""
+        if end <= start:
+            raise InvalidInput("to must be after from", {"to": ["must be after from"]})
+        current_docs = self._current_documents()
+        proposed_docs = {**current_docs, **{k: v for k, v in proposed.items() if v is not None}}
+        proposed_docs = {
+            k: {**v, "version": current_docs[k]["version"]} for k, v in proposed_docs.items()
+        }
+        self._check_sweep(sweep, proposed_docs["caps"])
+        sets = [(current_docs, "current"), (proposed_docs, "proposed")]
+        values = list(sweep["values"]) if sweep else []
+        for value in values:
+            caps = set_path(proposed_docs["caps"], sweep["path"], value)  # type: ignore[index]
+            sets.append(({**proposed_docs, "caps": caps}, f"sweep value {value}"))
+        return sets, values
 
     def _simulate(
         self,
@@ -89,23 +130,11 @@ class WhatIfService:
         sweep: dict[str, Any] | None,
         progress: Callable[[int], Callable[[int], None]] | None,
     ) -> dict[str, Any]:
-        if end <= start:
-            raise InvalidInput("to must be after from", {"to": ["must be after from"]})
-        current_docs = self._current_documents()
-        proposed_docs = {**current_docs, **{k: v for k, v in proposed.items() if v is not None}}
-        proposed_docs = {
-            k: {**v, "version": current_docs[k]["version"]} for k, v in proposed_docs.items()
-        }
+        sets, values = self._settings(start, end, proposed, sweep)
         current_limits = self._current_limits()
         proposed_limits = {**current_limits, **self._proposed_limits(pools or [])}
-        self._check_sweep(sweep, proposed_docs["caps"])
-        engines = [self._engine(current_docs, "current"), self._engine(proposed_docs, "proposed")]
-        limits = [current_limits, proposed_limits]
-        values = list(sweep["values"]) if sweep else []
-        for value in values:
-            caps = set_path(proposed_docs["caps"], sweep["path"], value)  # type: ignore[index]
-            engines.append(self._engine({**proposed_docs, "caps": caps}, f"sweep value {value}"))
-            limits.append(proposed_limits)
+        engines = [self._engine(documents, label) for documents, label in sets]
+        limits = [current_limits] + [proposed_limits] * (len(sets) - 1)
         self._check_size(start, end)
         logged = self._incidents(start, end)
         advance = progress(len(logged) * len(engines)) if progress else None
@@ -146,18 +175,23 @@ class WhatIfService:
         key = json.dumps(documents, sort_keys=True, default=str)
         engine = self._engines.get(key)
         if engine is None:
-            try:
-                active = validate_set(documents)
-            except DataFileError as error:
-                field = "sweep.values" if label.startswith("sweep") else str(error).split(":")[0]
-                raise InvalidInput(f"{label}: {error}", {field: [str(error)]}) from None
+            active = self._validated(documents, label)
             pricing = json.dumps([documents["catalog"], documents["rules"]], sort_keys=True)
-            scorer = self.scorer.for_pricing(pricing)
+            scorer = self.scorer.for_pricing(pricing)  # type: ignore[union-attr]
             engine = DecisionEngine(
                 active.catalog, active.rules, active.caps, PlanRanker(scorer, self.values)
             )
             self._engines[key] = engine
         return engine
+
+    @staticmethod
+    def _validated(documents: dict[str, dict[str, Any]], label: str) -> ActiveConfig:
+        """Validate a settings set like the PUTs do (InvalidInput naming the field)."""
+        try:
+            return validate_set(documents)
+        except DataFileError as error:
+            field = "sweep.values" if label.startswith("sweep") else str(error).split(":")[0]
+            raise InvalidInput(f"{label}: {error}", {field: [str(error)]}) from None
 
     def _check_sweep(self, sweep: dict[str, Any] | None, caps: dict[str, Any]) -> None:
         if not sweep:
@@ -176,7 +210,7 @@ class WhatIfService:
             ) from None
 
     def _check_size(self, start: datetime, end: datetime) -> None:
-        """Refuse a range too large to replay within one request (the API's limit)."""
+        """Refuse a range larger than a what-if job replays (the API's limit)."""
         if self.max_incidents is None:
             return
         count = self.session.scalar(

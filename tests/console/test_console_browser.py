@@ -186,9 +186,18 @@ def server(tmp_path_factory: pytest.TempPathFactory, demo_host: str) -> Iterator
     web = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=web.serve_forever, daemon=True)
     thread.start()
+    # What-if replays are jobs: a worker beside the web server runs them, as `remedy serve`'s.
+    from remedy.cli.worker import KINDS
+    from remedy.services.job_runner import JobRunner
+
+    jobs = JobRunner(db.database(app), KINDS, app.config, app.extensions, poll=0.2)
+    worker = threading.Thread(target=jobs.run, daemon=True)
+    worker.start()
     try:
         yield {"url": f"http://127.0.0.1:{web.server_port}", "app": app, **keys}
     finally:
+        jobs.stop()
+        worker.join(timeout=30)
         web.shutdown()
         thread.join(timeout=10)
         web.server_close()

@@ -1,6 +1,7 @@
 // Finance page: pools (GET /v1/budgets), caps and their history (GET /v1/caps, /v1/caps/history),
-// and a what-if sweep (POST /v1/budgets/simulate) shown as a table and an inline SVG chart.
-import { api, clearError, clearFieldErrors, el, money, moneyMap, showError, showFieldErrors,
+// and a what-if sweep (POST /v1/budgets/simulate, a job polled at GET /v1/jobs/<id>) shown as a
+// table and an inline SVG chart.
+import { ApiError, api, clearError, clearFieldErrors, el, money, moneyMap, showError, showFieldErrors,
   startPage, table } from "./api.js";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -209,6 +210,20 @@ function renderWhatIf(report) {
   box.replaceChildren(...children);
 }
 
+// A what-if runs as a job (`remedy worker`): poll it until it ends, telling `say` how far it
+// is; resolve to its result, or reject with its error (fields named like a 422's).
+export async function waitForJob(job, say, pause = 1000) {
+  for (;;) {
+    if (job.status === "succeeded") return job.result;
+    if (job.status === "failed") throw new ApiError(422, job.error);
+    const { done, total } = job.progress;
+    say(job.status === "queued" ? "Queued: waiting for a worker…"
+      : total ? `Replaying… ${Math.floor((100 * done) / total)}% (${done} of ${total} decisions)` : "Replaying…");
+    await new Promise((resolve) => setTimeout(resolve, pause));
+    job = await api("GET", `/v1/jobs/${encodeURIComponent(job.id)}`);
+  }
+}
+
 // API field paths of the simulate request -> inputs of the form.
 function fieldFor(path) {
   return { from: "from", to: "to", "sweep.path": "sweep-path", "sweep.values": "sweep-from" }[path] || null;
@@ -241,9 +256,11 @@ function setupWhatIf() {
     };
     const button = form.querySelector("button[type=submit]");
     button.disabled = true;
-    document.getElementById("whatif-result").replaceChildren(el("p", {}, "Replaying…"));
+    const result = document.getElementById("whatif-result");
+    result.replaceChildren(el("p", {}, "Queued…"));
     try {
-      renderWhatIf(await api("POST", "/v1/budgets/simulate", body));
+      const job = await api("POST", "/v1/budgets/simulate", body);
+      renderWhatIf(await waitForJob(job, (text) => result.replaceChildren(el("p", {}, text))));
     } catch (error) {
       document.getElementById("whatif-result").replaceChildren();
       const unplaced = showFieldErrors(form, error.errors, fieldFor);
