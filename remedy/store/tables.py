@@ -324,3 +324,13 @@ class Outcome(Base):
     fixed_at: Mapped[datetime | None] = mapped_column(Timestamp)
     recorded_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     recorded_by: Mapped[str] = mapped_column(sa.String(64))
+
+
+class CacheGeneration(Base):
+    """One row whose `value` grows with every change a worker may have cached (remedy/store/
+    generation.py): API keys, catalog, rules and caps versions, model promotions."""
+
+    __tablename__ = "cache_generation"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    value: Mapped[int] = mapped_column(sa.BigInteger, default=0)
