@@ -1,19 +1,23 @@
-"""Benchmark one recommendation: in-process latency, and HTTP throughput against a bare endpoint.
+"""Benchmark a recommendation end to end: in process, and over HTTP against the bare floor.
 
-    python benchmarks/recommend.py [--seconds 10] [--workers 2] [--connections 16]
-                                   [--database-url URL]
+    python benchmarks/recommend.py [--seconds 10] [--connections 16] [--workers N] [--threads N]
+                                   [--postgres-url URL] [--sync]
 
-In process: p50/p99 of the decision pipeline alone (rules, planner, ranker, caps) and of a
-whole POST /v1/recommendations through Flask's test client (validation, pipeline, one insert,
-commit). Over HTTP: requests/s of POST /v1/recommendations and of a bare Flask JSON endpoint, each
-on `gunicorn -w WORKERS`, loaded by wrk (-t2 -cCONNECTIONS) when it is installed, else by a
-Python load generator; prints the ratio. Uses a throwaway SQLite file unless --database-url is
-given (a PostgreSQL URL is migrated and seeded in place).
+One run prints one table per database (a throwaway SQLite file; and, when --postgres-url or
+REMEDY_TEST_DATABASE_URL names a PostgreSQL server, a throwaway database created on it and
+dropped after): in process, p50/p99/mean of the decision pipeline alone and of a whole
+POST /v1/recommendations through Flask's test client, and the ceiling `workers / mean POST
+latency`; over HTTP, loaded by wrk (-t2 -cCONNECTIONS, `apt-get install -y wrk`; a Python load
+generator when wrk is missing), requests/s and p50/p99 of a bare Flask JSON endpoint, of
+`GET /v1/whoami` (authentication only) and of POST /v1/recommendations over 64 varied incidents,
+each served by gunicorn with `remedy serve`'s options for that database (--sync: the sync
+workers used before, for comparison). The last lines check the targets of issue 15.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -26,13 +30,18 @@ import tempfile
 import threading
 import time
 import urllib.request
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
+
+import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.server import start_gunicorn  # noqa: E402
 from remedy import create_app  # noqa: E402
+from remedy.cli.serve import gunicorn_options, serving_defaults  # noqa: E402
 from remedy.extensions import db  # noqa: E402
 from remedy.services.configs import ConfigService  # noqa: E402
 from remedy.services.keys import KeyService  # noqa: E402
@@ -60,15 +69,6 @@ def random_incident(rng: random.Random) -> dict:
     }
 
 
-def percentiles(samples: list[float]) -> tuple[float, float]:
-    """Return p50 and p99 in milliseconds."""
-    ordered = sorted(samples)
-    return (
-        statistics.median(ordered) * 1000,
-        ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000,
-    )
-
-
 def prepare(url: str) -> str:
     """Migrate and seed the database; return an agent key."""
     upgrade(url)
@@ -82,8 +82,8 @@ def prepare(url: str) -> str:
     return token
 
 
-def in_process(url: str, key: str, n: int) -> None:
-    """Print p50/p99 of the pipeline alone and of a whole POST through the test client."""
+def in_process(url: str, key: str, n: int) -> dict[str, float]:
+    """Measure the pipeline alone and whole POSTs through the test client; return the figures."""
     app = create_app({"DATABASE_URL": url, "MODEL_DIR": MODEL_DIR, "RATE_LIMIT": ""})
     rng = random.Random(7)
     bodies = [random_incident(rng) for _ in range(n)]
@@ -91,7 +91,6 @@ def in_process(url: str, key: str, n: int) -> None:
         session = db.database(app).sessions()
         engine = app.extensions["remedy.engines"].engine(session)
         session.close()
-        print(f"model in use: {engine.ranker.scorer.version}")
         samples, sizes = [], []
         for body in bodies:
             incident = make_incident(
@@ -101,11 +100,8 @@ def in_process(url: str, key: str, n: int) -> None:
             result = engine.decide(incident)
             samples.append(time.perf_counter() - start)
             sizes.append(len(result.candidates))
-    p50, p99 = percentiles(samples)
-    print(
-        f"pipeline only      n={n:<6} p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  "
-        f"(candidates per incident: mean {statistics.mean(sizes):.0f}, max {max(sizes)})"
-    )
+    figures = {"model": engine.ranker.scorer.version, "candidates": statistics.mean(sizes)}
+    figures["pipeline"] = percentiles(samples)
     client = app.test_client()
     headers = {"Authorization": f"Bearer {key}"}
     samples = []
@@ -115,30 +111,40 @@ def in_process(url: str, key: str, n: int) -> None:
         samples.append(time.perf_counter() - start)
         if response.status_code != 201:
             raise SystemExit(f"unexpected {response.status_code}: {response.json}")
-    p50, p99 = percentiles(samples)
-    print(f"POST, in process   n={n:<6} p50 {p50:6.2f} ms  p99 {p99:6.2f} ms")
+    figures["post"] = percentiles(samples)
     db.database(app).dispose()
+    return figures
 
 
-def start_app(app_spec: str, workers: int, env: dict[str, str]) -> tuple[subprocess.Popen, int]:
-    """Start gunicorn once the port accepts, then let every worker finish importing."""
-    process, port = start_gunicorn(app_spec, workers, env, ready=None)
-    time.sleep(1.5)
-    return process, port
+def percentiles(samples: list[float]) -> tuple[float, float, float]:
+    """Return p50, p99 and the mean, in milliseconds."""
+    ordered = sorted(samples)
+    return (
+        statistics.median(ordered) * 1000,
+        ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000,
+        statistics.fmean(ordered) * 1000,
+    )
+
+
+def wrk_ms(text: str) -> float:
+    """wrk's latency text ('812.00us', '3.21ms', '1.02s') in milliseconds."""
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
 def load_wrk(
-    url: str, body: dict | None, key: str, seconds: int, connections: int
-) -> tuple[float, str]:
-    """Drive `url` with wrk (POST `body`, or GET when None); return requests/s and p99 text."""
+    url: str, bodies: list[dict] | None, key: str, seconds: int, connections: int
+) -> tuple[float, float, float]:
+    """Drive `url` with wrk (POST the bodies in turn, or GET when None); rate, p50, p99 (ms)."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        if body is not None:
-            script.write(
-                'wrk.method = "POST"\n'
-                f"wrk.body = [[{json.dumps(body)}]]\n"
-                'wrk.headers["Content-Type"] = "application/json"\n'
-            )
         script.write(f'wrk.headers["Authorization"] = "Bearer {key}"\n')
+        if bodies is not None:
+            script.write('wrk.headers["Content-Type"] = "application/json"\nbodies = {\n')
+            script.writelines(f"  [[{json.dumps(body)}]],\n" for body in bodies)
+            script.write(
+                "}\ni = 0\nrequest = function()\n  i = i % #bodies + 1\n"
+                '  return wrk.format("POST", nil, nil, bodies[i])\nend\n'
+            )
     out = subprocess.run(
         ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script.name, url],
         capture_output=True,
@@ -146,24 +152,27 @@ def load_wrk(
         check=True,
     ).stdout
     os.unlink(script.name)
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.MULTILINE).group(1)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if errors:
-        raise SystemExit(f"{errors.group(1)} non-2xx responses from {url}")
-    return rate, p99
+        raise SystemExit(f"{errors.group(1)} non-2xx responses from {url}:\n{out}")
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p50 = wrk_ms(re.search(r"^\s+50%\s+(\S+)", out, re.MULTILINE).group(1))
+    p99 = wrk_ms(re.search(r"^\s+99%\s+(\S+)", out, re.MULTILINE).group(1))
+    return rate, p50, p99
 
 
 def load_python(
-    url: str, body: dict | None, key: str, seconds: int, connections: int
-) -> tuple[float, str]:
-    """Fallback load generator: threads posting (or, without a body, getting) in a loop."""
-    data = json.dumps(body).encode() if body is not None else None
-    done, latencies = [], []
+    url: str, bodies: list[dict] | None, key: str, seconds: int, connections: int
+) -> tuple[float, float, float]:
+    """Fallback load generator: threads posting (or, without bodies, getting) in a loop."""
+    latencies: list[float] = []
     stop = time.monotonic() + seconds
 
-    def worker() -> None:
+    def worker(offset: int) -> None:
+        count = offset
         while time.monotonic() < stop:
+            data = json.dumps(bodies[count % len(bodies)]).encode() if bodies else None
+            count += 1
             request = urllib.request.Request(
                 url,
                 data=data,
@@ -174,66 +183,148 @@ def load_python(
             with urllib.request.urlopen(request) as response:  # noqa: S310 - local server
                 response.read()
             latencies.append(time.perf_counter() - start)
-            done.append(1)
 
-    threads = [threading.Thread(target=worker) for _ in range(connections)]
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(connections)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return len(done) / seconds, f"{percentiles(latencies)[1]:.2f}ms"
+    p50, p99, _ = percentiles(latencies)
+    return len(latencies) / seconds, p50, p99
 
 
-def over_http(url: str, key: str, args: argparse.Namespace) -> None:
-    """Print requests/s of the API and of the bare endpoint, and their ratio."""
+def over_http(url: str, key: str, args: argparse.Namespace) -> dict[str, tuple]:
+    """Load the bare endpoint, whoami and recommendations; return rate, p50, p99 of each."""
     load = load_wrk if shutil.which("wrk") else load_python
-    body = {"incident": random_incident(random.Random(3))}
-    body["incident"].update(severity=3, fault_type="company")
+    rng = random.Random(3)
+    bodies = [{"incident": random_incident(rng)} for _ in range(64)]
+    workers, threads = serving(url, args)
+    options = (
+        ["--worker-class", "sync", "--workers", str(workers)]
+        if args.sync
+        else gunicorn_options(workers, threads)
+    )
     # A limit no benchmark reaches: the limiter's own cost is measured, its 429s are not.
-    env = {"REMEDY_DATABASE_URL": url, "REMEDY_RATE_LIMIT": "10000000/minute",
-           "REMEDY_MODEL_DIR": MODEL_DIR}
+    env = {
+        "REMEDY_DATABASE_URL": url,
+        "REMEDY_RATE_LIMIT": "10000000/minute",
+        "REMEDY_MODEL_DIR": MODEL_DIR,
+        "REMEDY_DATABASE_POOL_SIZE": str(threads),
+        "REMEDY_LOG_LEVEL": "WARNING",
+    }
     results = {}
     # GET /v1/whoami is the floor of every authenticated route: the key's lookup and nothing
     # else, through the same middleware (request id, rate limit, metrics, access log).
     for name, spec, path, payload in (
-        ("bare Flask JSON endpoint", "benchmarks.bare_app:app", "/echo", body),
-        ("GET /v1/whoami (auth only)", "remedy:create_app()", "/v1/whoami", None),
-        ("POST /v1/recommendations", "remedy:create_app()", "/v1/recommendations", body),
+        ("bare", "benchmarks.bare_app:app", "/echo", bodies),
+        ("whoami", "remedy:create_app()", "/v1/whoami", None),
+        ("recommend", "remedy:create_app()", "/v1/recommendations", bodies),
     ):
-        process, port = start_app(spec, args.workers, env)
+        process, port = start_gunicorn(spec, workers, env, ready=None, extra_args=options)
+        time.sleep(1.5)  # let every worker finish importing
         try:
-            rate, p99 = load(
+            # Warm up (the first recommendation of each worker loads the model), then measure.
+            load(f"http://127.0.0.1:{port}{path}", payload, key, 2, args.connections)
+            results[name] = load(
                 f"http://127.0.0.1:{port}{path}", payload, key, args.seconds, args.connections
             )
         finally:
             process.terminate()
             process.wait(timeout=30)
-        results[name] = rate
-        print(
-            f"{name:<28} gunicorn -w {args.workers}: {rate:8.0f} req/s  p99 {p99}  "
-            f"({load.__name__.removeprefix('load_')}, {args.connections} connections, "
-            f"{args.seconds}s)"
-        )
-    bare = results["bare Flask JSON endpoint"]
-    print(f"ratio recommendations / bare: {results['POST /v1/recommendations'] / bare:.1%}")
-    print(f"ratio whoami (auth only) / bare: {results['GET /v1/whoami (auth only)'] / bare:.1%}")
+    results["load"] = load.__name__.removeprefix("load_")
+    return results
+
+
+def serving(url: str, args: argparse.Namespace) -> tuple[int, int]:
+    """Workers and threads: given, else `remedy serve`'s defaults for this database."""
+    defaults = serving_defaults(url)
+    return args.workers or defaults.workers, args.threads or defaults.threads
+
+
+def load_average() -> str:
+    """The 1-minute load average now."""
+    return f"{os.getloadavg()[0]:.2f}"
+
+
+def report(name: str, url: str, args: argparse.Namespace) -> None:
+    """Measure one database and print its table."""
+    before = load_average()
+    key = prepare(url)
+    figures = in_process(url, key, args.requests)
+    http = over_http(url, key, args)
+    workers, threads = serving(url, args)
+    after = load_average()
+    mean = figures["post"][2]
+    ceiling = workers / (mean / 1000)
+    model = "sync" if args.sync else f"gthread, {threads} threads"
+    print(
+        f"\n## {name}: gunicorn -w {workers} ({model}), {http['load']} -t2 "
+        f"-c{args.connections} {args.seconds}s; model {figures['model']}, "
+        f"{figures['candidates']:.0f} candidates on average; load average {before} -> {after}\n"
+    )
+    print("| what | req/s | p50 ms | p99 ms | mean ms |")
+    print("|---|---:|---:|---:|---:|")
+    for label, key_ in (("pipeline only, in process", "pipeline"), ("POST, in process", "post")):
+        p50, p99, m = figures[key_]
+        print(f"| {label} (n={args.requests}) | | {p50:.2f} | {p99:.2f} | {m:.2f} |")
+    print(f"| ceiling: {workers} workers / mean POST | {ceiling:.0f} | | | |")
+    for label, key_ in (
+        ("bare Flask JSON endpoint", "bare"),
+        ("GET /v1/whoami (auth only)", "whoami"),
+        ("POST /v1/recommendations", "recommend"),
+    ):
+        rate, p50, p99 = http[key_]
+        print(f"| {label} | {rate:.0f} | {p50:.2f} | {p99:.2f} | |")
+    bare, who, rec = http["bare"], http["whoami"], http["recommend"]
+    print(
+        f"\nrecommendations: {rec[0] / ceiling:.0%} of the ceiling (target >= 70%), "
+        f"p99 {rec[2]:.1f} ms (target <= 50)"
+    )
+    print(
+        f"whoami: {who[0] / bare[0]:.0%} of bare (target >= 50%), p99 {who[2]:.1f} ms "
+        "(target <= 20)"
+    )
+
+
+@contextlib.contextmanager
+def throwaway_postgres(server_url: str) -> Iterator[str]:
+    """Create a database of its own on the server for this run; drop it afterwards."""
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    name = f"remedy_bench_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield sa.engine.make_url(server_url).set(database=name).render_as_string(False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(
+                sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
+                ),
+                {"n": name},
+            )
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
 
 
 def main() -> None:
-    """Run both benchmarks."""
+    """Measure SQLite, then PostgreSQL when a server is named."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, help="default: remedy serve's for the database")
+    parser.add_argument("--threads", type=int, help="default: remedy serve's for the database")
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--requests", type=int, default=2000, help="in-process samples")
-    parser.add_argument("--database-url")
+    parser.add_argument("--requests", type=int, default=1000, help="in-process samples")
+    parser.add_argument("--postgres-url", default=os.environ.get("REMEDY_TEST_DATABASE_URL"))
+    parser.add_argument("--sqlite-only", action="store_true")
+    parser.add_argument("--sync", action="store_true", help="gunicorn sync workers (before)")
     args = parser.parse_args()
     workdir = tempfile.mkdtemp(prefix="remedy-bench-")
-    url = args.database_url or f"sqlite:///{workdir}/bench.sqlite"
     try:
-        key = prepare(url)
-        in_process(url, key, args.requests)
-        over_http(url, key, args)
+        report("SQLite", f"sqlite:///{workdir}/bench.sqlite", args)
+        if args.postgres_url and not args.sqlite_only:
+            with throwaway_postgres(args.postgres_url) as url:
+                report("PostgreSQL", url, args)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

@@ -45,6 +45,7 @@ def register_extensions(app: Flask) -> None:
     from remedy.decisions.ranker import ValueSettings
     from remedy.extensions import db
     from remedy.services.engines import EngineProvider
+    from remedy.services.keys import PrincipalCache
     from remedy.services.model_registry import ScorerProvider
 
     observability.init_app(app)  # first, so every later hook and log line has the request id
@@ -72,6 +73,9 @@ def register_extensions(app: Flask) -> None:
         ExplorationPolicy(app.config["EXPLORATION_RATE"], app.config["EXPLORATION_TOP_K"]),
         random.Random(app.config["EXPLORATION_SEED"]),
     )
+    # Per-worker caches of what changes rarely, checked against the cache generation on every
+    # request (remedy/store/generation.py).
+    app.extensions["remedy.principals"] = PrincipalCache()
     app.extensions["remedy.scorer"] = ScorerProvider(Path(app.config["MODEL_DIR"]) / "cache")
     app.extensions["remedy.engines"] = EngineProvider(app.extensions["remedy.scorer"], values)
 

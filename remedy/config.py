@@ -15,6 +15,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
     return {
         # The database: SQLite in the instance folder by default; PostgreSQL in production.
         "DATABASE_URL": env("REMEDY_DATABASE_URL", default_db),
+        # Connections each process keeps (`remedy serve` sets it to the threads per worker).
+        "DATABASE_POOL_SIZE": int(env("REMEDY_DATABASE_POOL_SIZE", "5")),
         # Request bodies above this many bytes get 413 before they are parsed.
         "MAX_CONTENT_LENGTH": int(env("REMEDY_MAX_BODY_BYTES", str(64 * 1024))),
         # How a retained customer and a referral are valued (see decisions/ranker.py).

@@ -14,7 +14,9 @@ class DatabaseExtension:
 
     def init_app(self, app: Flask) -> None:
         """Create the engine."""
-        app.extensions["remedy.db"] = Database(app.config["DATABASE_URL"])
+        app.extensions["remedy.db"] = Database(
+            app.config["DATABASE_URL"], app.config.get("DATABASE_POOL_SIZE")
+        )
 
     @staticmethod
     def database(app: Flask | None = None) -> Database:

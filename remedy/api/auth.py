@@ -7,7 +7,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 from werkzeug.exceptions import UnsupportedMediaType
 
 from remedy.errors import Forbidden, Unauthorized
@@ -46,7 +46,8 @@ def resolve_principal() -> Principal | None:
     text."""
     if "principal_resolved" not in g:
         token = bearer_token()
-        principal = KeyService(session()).authenticate(token) if token else None
+        cache = current_app.extensions["remedy.principals"]
+        principal = KeyService(session()).authenticate(token, cache) if token else None
         if principal is not None:
             g.principal = principal
         g.principal_resolved = True

@@ -29,7 +29,7 @@ COMMANDS = {
     ),
     "serve": (
         "remedy.cli.serve:serve",
-        "Serve the API (gunicorn; --dev for Flask's reloading server).",
+        "Serve the API (gunicorn gthread workers; --dev for Flask's reloading server).",
     ),
     "simulate": (
         "remedy.cli.simulate:simulate",

@@ -16,23 +16,23 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from remedy.errors import Conflict, InvalidInput, NotFound
-from remedy.ledger.limits import CapacityState, Headroom, PoolState, WindowState
+from remedy.ledger.headroom import read_headroom
+from remedy.ledger.limits import Headroom, PoolState, WindowState
 from remedy.ledger.pacing import Pace, PacingSettings, pace
 from remedy.ledger.periods import (
     EFFECTIVE_AT_GRACE,
     PERIODS,
     Period,
     as_utc,
-    day_key,
     period_at,
     period_kind,
 )
-from remedy.ledger.settings import LimitSettings
+from remedy.ledger.settings import DEFAULT_TEAM, LimitSettings
 from remedy.money import MoneyError, check_amount, from_minor, is_currency, to_minor
 from remedy.store import audit
-from remedy.store.tables import BudgetPool, CapacityCounter, PoolCounter, Reservation, utcnow
+from remedy.store.tables import BudgetPool, PoolCounter, Reservation, utcnow
 
-DEFAULT_TEAM = "default"
+__all__ = ["DEFAULT_TEAM", "BudgetService", "PoolStanding", "PoolVersion", "pool_state"]
 POOL_STATES = ("active", "scheduled", "superseded")
 
 
@@ -300,29 +300,9 @@ class BudgetService:
     def headroom(
         self, team: str, customer_id: str, currency: str, limits: LimitSettings, at: datetime
     ) -> Headroom:
-        """Return what is left for a decision (read without locks: advisory, for ranking)."""
-        pool = self.resolve_pool(team, currency, at)
-        state = current = None
-        if pool is not None:
-            period = period_at(pool.period, at)
-            state = pool_state(pool, period, self._counter(pool.team, currency, period.key))
-            current = pace(
-                state.held_minor, state.limit_minor, period.elapsed_share(at), limits.pacing
-            )
-        window = self.window_state(customer_id, currency, limits, at)
-        day = day_key(at)
-        used = dict(
-            self.session.execute(
-                sa.select(CapacityCounter.level, CapacityCounter.used).where(
-                    CapacityCounter.day == day
-                )
-            ).all()
-        )
-        capacities = {
-            level: CapacityState(level, day, capacity, used.get(level, 0))
-            for level, capacity in limits.contact_capacity.items()
-        }
-        return Headroom(state, window, capacities, current)
+        """Return what is left for a decision (read without locks: advisory, for ranking), in
+        one query (remedy/ledger/headroom.py)."""
+        return read_headroom(self.session, team, customer_id, currency, limits, at)
 
     def window_state(
         self, customer_id: str, currency: str, limits: LimitSettings, at: datetime

@@ -14,6 +14,10 @@ from remedy.money import to_minor
 DEFAULT_WINDOW_DAYS = 90
 
 
+# A team without a pool of its own in a currency spends from this team's pool.
+DEFAULT_TEAM = "default"
+
+
 @dataclass(frozen=True)
 class LimitSettings:
     """Window, capacity and pacing of one caps version (absent parts mean no limit)."""

@@ -68,6 +68,14 @@ class ConfigService:
         )
         return {kind: version for kind, version in rows}
 
+    def next_change(self, after: datetime) -> datetime | None:
+        """When the next scheduled version takes effect after `after`, if one is scheduled."""
+        return self.session.scalar(
+            sa.select(sa.func.min(ConfigVersion.effective_at)).where(
+                ConfigVersion.effective_at > after
+            )
+        )
+
     def document(self, kind: str, version: int | None = None) -> ConfigVersion:
         """Return one version (the active one by default)."""
         query = sa.select(ConfigVersion).where(ConfigVersion.kind == kind)

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from remedy.errors import Forbidden, InvalidInput, NotFound
 from remedy.ledger.budgets import DEFAULT_TEAM
-from remedy.store import audit
+from remedy.store import audit, generation
+from remedy.store.generation import GenerationCache
 from remedy.store.tables import ApiKey, utcnow
 
 ROLES = ("agent", "finance", "admin")
@@ -64,6 +65,10 @@ class Principal:
             raise NotFound(f"no {what}")
 
 
+class PrincipalCache(GenerationCache):
+    """A worker's valid keys (by hash) and their principals, for one cache generation."""
+
+
 class KeyService:
     """Creates, lists, revokes and checks API keys."""
 
@@ -93,12 +98,26 @@ class KeyService:
         )
         return token, row
 
-    def authenticate(self, token: str) -> Principal | None:
-        """Return the principal for a valid, unrevoked key, else None."""
-        row = self.session.scalar(sa.select(ApiKey).where(ApiKey.key_hash == hash_key(token)))
+    def authenticate(self, token: str, cache: PrincipalCache | None = None) -> Principal | None:
+        """Return the principal for a valid, unrevoked key, else None.
+
+        With a `cache` (one per worker), a key seen since the last change to any key costs no
+        query of its own; revoking a key moves the cache generation, so the next request with
+        it is refused in every worker.
+        """
+        digest = hash_key(token)
+        current = generation.current(self.session) if cache is not None else None
+        if cache is not None:
+            principal = cache.get(current, digest)
+            if principal is not None:
+                return principal
+        row = self.session.scalar(sa.select(ApiKey).where(ApiKey.key_hash == digest))
         if row is None or row.revoked_at is not None:
-            return None
-        return Principal(row.prefix, row.role, row.team)
+            return None  # not cached: unknown keys stay unknown until they are created
+        principal = Principal(row.prefix, row.role, row.team)
+        if cache is not None:
+            cache.put(current, digest, principal)
+        return principal
 
     def list(self, team: str | None = None) -> list[ApiKey]:
         """Return every key, newest first."""

@@ -23,10 +23,12 @@ from models.scorer import ModelScorer
 from remedy.decisions.ranker import HeuristicPrior, PlanScorer
 from remedy.errors import Conflict, InvalidInput, NotFound
 from remedy.metrics import MODEL_IN_USE
-from remedy.store import audit
+from remedy.store import audit, generation
+from remedy.store.generation import GenerationCache
 from remedy.store.tables import ModelPromotion, ModelVersion
 
 log = logging.getLogger(__name__)
+_UNKNOWN = object()
 
 
 class ModelRegistry:
@@ -182,9 +184,10 @@ def materialise(row: ModelVersion, cache_dir: Path) -> Path:
 class ScorerProvider:
     """Returns the scorer for a request: the promoted model, loaded once per version per worker.
 
-    Each request asks the database which version is promoted (one small query), so a promotion
-    reaches every worker on its next request without a restart. A version that fails to load is
-    logged and skipped: the worker keeps serving with what it had (or the heuristic prior).
+    Which version is promoted is cached per cache generation (remedy/store/generation.py): a
+    promotion or rollback moves the generation, so the next request in every worker asks again
+    and gets the new model, without a restart; other requests ask nothing. A version that fails
+    to load is logged and skipped: the worker keeps serving with what it had (or the prior).
     """
 
     def __init__(self, cache_dir: Path | str) -> None:
@@ -195,10 +198,20 @@ class ScorerProvider:
         self._failed: set[str] = set()
         self._current: PlanScorer = self._prior
         self._lock = threading.Lock()
+        self._promoted = GenerationCache(max_entries=1)
+
+    def promoted(self, session: Session) -> str | None:
+        """The promoted version, asked once per cache generation."""
+        current = generation.current(session)
+        version = self._promoted.get(current, "version", _UNKNOWN)
+        if version is _UNKNOWN:
+            version = ModelRegistry(session).current()
+            self._promoted.put(current, "version", version)
+        return version
 
     def __call__(self, session: Session) -> PlanScorer:
         """Return the scorer of the promoted version."""
-        version = ModelRegistry(session).current()
+        version = self.promoted(session)
         if version is None:
             return self._prior
         scorer = self._scorers.get(version)

@@ -26,6 +26,7 @@ from remedy.decisions.exploration import ExplorationPolicy, shown_order
 from remedy.decisions.record import (
     GIVEN,
     DecisionRecord,
+    DecisionStatus,
     DroppedBy,
     Presentation,
     PricedItem,
@@ -37,7 +38,7 @@ from remedy.domain import Incident
 from remedy.errors import InvalidInput, NotFound
 from remedy.i18n import Messages, messages_for
 from remedy.ledger.budgets import BudgetService
-from remedy.store.tables import Decision, utcnow
+from remedy.store.tables import Decision, new_id, utcnow
 
 
 class RecommendationService:
@@ -130,10 +131,11 @@ class RecommendationService:
         if generous is not None and generous.plan_id not in shown:
             shown.append(generous.plan_id)  # the most generous plan within the guardrails
         generous_id = generous.plan_id if generous is not None else None
-        decision = self._store(result, shown, requested_by, misfits, generous_id)
+        decision = self._store(result, shown, requested_by, misfits, generous_id, now)
         decision.propensity = str(propensity)
         decision.cost_price = str(price)
-        self.session.flush()
+        # Not flushed here: the row is inserted when the unit of work commits, so on SQLite the
+        # write lock is held for the insert and the commit only, not while the answer is built.
         return decision
 
     def _prior_incidents(self, incident: Incident, days: int, now: datetime) -> int:
@@ -158,8 +160,10 @@ class RecommendationService:
         requested_by: str,
         misfits: Mapping[str, str] | None = None,
         generous: str | None = None,
+        now: datetime | None = None,
     ) -> Decision:
-        """Build the decision row with its compact candidate list."""
+        """Build the decision row with its compact candidate list (id and defaults set now, so
+        the answer can be written before the row is inserted)."""
         incident = result.incident
         cap = result.cap
         versions = result.versions
@@ -196,6 +200,9 @@ class RecommendationService:
             },
         )
         decision = Decision(
+            id=new_id(),
+            created_at=now or utcnow(),
+            status=str(DecisionStatus.PROPOSED),
             customer_id=incident.customer_id,
             external_id=incident.external_id,
             team=incident.team,

@@ -8,23 +8,52 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
+# Registers the ORM events that bump the cache generation on every watched change.
+from remedy.store import generation  # noqa: F401
 
-def make_engine(url: str) -> sa.Engine:
-    """Create an engine; SQLite gets WAL, a busy timeout and foreign keys."""
+# SQLite: wait this long for another writer's lock before failing (the driver's `timeout` and
+# the pragma set the same handler; the pragma makes it visible to `PRAGMA busy_timeout`).
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_PRAGMAS = (
+    # Readers never block the writer nor it them; several worker processes share the file.
+    "PRAGMA journal_mode=WAL",
+    f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
+    # In WAL mode NORMAL is safe against corruption and loses at most the last commits on a
+    # power cut (not on a process crash); FULL would fsync on every commit.
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA temp_store=MEMORY",
+)
+DEFAULT_POOL_SIZE = 5
+
+
+def make_engine(url: str, pool_size: int | None = None) -> sa.Engine:
+    """Create an engine; SQLite gets WAL, a busy timeout, synchronous=NORMAL and foreign keys.
+
+    `pool_size` is the connections kept per process: `remedy serve` sets it to the threads of
+    a worker (REMEDY_DATABASE_POOL_SIZE), so no request thread waits for a connection.
+    """
+    size = pool_size or DEFAULT_POOL_SIZE
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"timeout": 30})
+        engine = sa.create_engine(
+            url,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            pool_size=size,
+            max_overflow=size,
+        )
 
         @sa.event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
-            """Enable WAL and foreign keys on every new SQLite connection."""
+            """Set the pragmas above on every new SQLite connection."""
             cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA synchronous=NORMAL")
+            for pragma in SQLITE_PRAGMAS:
+                cursor.execute(pragma)
             cursor.close()
 
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    # PostgreSQL: a worker's threads each hold at most one connection; the overflow covers
+    # the CLI and short bursts, and pre-ping replaces connections the server closed.
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=size, max_overflow=size)
 
 
 def begin_write(session: Session) -> None:
@@ -62,10 +91,10 @@ def begin_snapshot(session: Session) -> None:
 class Database:
     """An engine and its session factory."""
 
-    def __init__(self, url: str) -> None:
-        """Connect lazily to `url`."""
+    def __init__(self, url: str, pool_size: int | None = None) -> None:
+        """Connect lazily to `url`, keeping up to `pool_size` connections."""
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, pool_size)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager

@@ -356,3 +356,13 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(Timestamp)
     finished_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+
+class CacheGeneration(Base):
+    """One row whose `value` grows with every change a worker may have cached (remedy/store/
+    generation.py): API keys, catalog, rules and caps versions, model promotions."""
+
+    __tablename__ = "cache_generation"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    value: Mapped[int] = mapped_column(sa.BigInteger, default=0)

@@ -1,0 +1,142 @@
+"""What is left for one decision, read in one statement: pool, customer window, contacts, pace.
+
+A recommendation reads the team's pool (or the default team's) with its current period's
+counter, what the customer received in the rolling window, and today's contact counters. Asked
+one by one that is five round trips per decision; here they are one `UNION ALL` whose rows say
+which limit they describe. Read without locks: advisory, for ranking (accepting a plan checks
+again under the ledger's locks, remedy/ledger/book.py).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from remedy.ledger.limits import CapacityState, Headroom, PoolState, WindowState
+from remedy.ledger.pacing import pace
+from remedy.ledger.periods import day_key, period_at
+from remedy.ledger.settings import DEFAULT_TEAM, LimitSettings
+from remedy.store.tables import BudgetPool, CapacityCounter, PoolCounter, Reservation
+
+_TEXT = sa.String()
+_NUMBER = sa.BigInteger()
+
+
+def _row(kind: str, name: object, period: object, a: object, b: object, c: object) -> list:
+    """One row shape for every part of the union: kind, name, period, three integers."""
+    return [
+        sa.literal(kind, _TEXT).label("kind"),
+        sa.cast(name, _TEXT).label("name"),
+        sa.cast(period, _TEXT).label("period"),
+        sa.cast(a, _NUMBER).label("a"),
+        sa.cast(b, _NUMBER).label("b"),
+        sa.cast(c, _NUMBER).label("c"),
+    ]
+
+
+def _pools(team: str, currency: str, at: datetime) -> sa.Select:
+    """The pool versions in effect for the team and the default team, with their period's
+    counter (a week or a month: the key is chosen per row)."""
+    newer = sa.orm.aliased(BudgetPool)
+    in_effect = (
+        sa.select(sa.func.max(newer.version))
+        .where(
+            newer.team == BudgetPool.team,
+            newer.currency == BudgetPool.currency,
+            newer.effective_at <= at,
+        )
+        .scalar_subquery()
+    )
+    period_key = sa.case(
+        (BudgetPool.period == "week", period_at("week", at).key),
+        else_=period_at("month", at).key,
+    )
+    return (
+        sa.select(
+            *_row(
+                "pool",
+                BudgetPool.team,
+                BudgetPool.period,
+                BudgetPool.limit_minor,
+                sa.func.coalesce(PoolCounter.reserved_minor, 0),
+                sa.func.coalesce(PoolCounter.committed_minor, 0),
+            )
+        )
+        .select_from(BudgetPool)
+        .outerjoin(
+            PoolCounter,
+            sa.and_(
+                PoolCounter.team == BudgetPool.team,
+                PoolCounter.currency == BudgetPool.currency,
+                PoolCounter.period_key == period_key,
+            ),
+        )
+        .where(
+            BudgetPool.team.in_({team, DEFAULT_TEAM}),
+            BudgetPool.currency == currency,
+            BudgetPool.version == in_effect,
+        )
+    )
+
+
+def _window(customer_id: str, currency: str, days: int, at: datetime) -> sa.Select:
+    """What the customer holds from reservations made in the rolling window."""
+    held = sa.func.coalesce(
+        sa.func.sum(Reservation.reserved_minor + Reservation.committed_minor), 0
+    )
+    return sa.select(*_row("window", sa.null(), sa.null(), held, sa.null(), sa.null())).where(
+        Reservation.customer_id == customer_id,
+        Reservation.currency == currency,
+        Reservation.created_at > at - timedelta(days=days),
+    )
+
+
+def _contacts(day: str) -> sa.Select:
+    """Today's personal contacts taken, per level."""
+    return sa.select(
+        *_row(
+            "contacts", CapacityCounter.level, sa.null(), CapacityCounter.used, sa.null(), sa.null()
+        )
+    ).where(CapacityCounter.day == day)
+
+
+def read_headroom(
+    session: Session,
+    team: str,
+    customer_id: str,
+    currency: str,
+    limits: LimitSettings,
+    at: datetime,
+) -> Headroom:
+    """Return what is left for a decision of `team` for `customer_id` at `at`, in one query."""
+    window_limit = limits.window_limit_minor(currency)
+    day = day_key(at)
+    parts = [_pools(team, currency, at), _contacts(day)]
+    if window_limit is not None:
+        parts.append(_window(customer_id, currency, limits.window_days, at))
+    pools: dict[str, tuple] = {}
+    used: dict[str, int] = {}
+    window_used = 0
+    for kind, name, period, a, b, c in session.execute(sa.union_all(*parts)):
+        if kind == "pool":
+            pools[name] = (period, int(a), int(b), int(c))
+        elif kind == "contacts":
+            used[name] = int(a)
+        else:
+            window_used = int(a)
+    # The team's own pool, else the default team's (as BudgetService.resolve_pool).
+    chosen = team if team in pools else DEFAULT_TEAM
+    state = current = None
+    if chosen in pools:
+        period_name, limit_minor, reserved, committed = pools[chosen]
+        period = period_at(period_name, at)
+        state = PoolState(chosen, currency, period.key, limit_minor, reserved, committed)
+        current = pace(state.held_minor, state.limit_minor, period.elapsed_share(at), limits.pacing)
+    window = WindowState(customer_id, currency, limits.window_days, window_limit, window_used)
+    capacities = {
+        level: CapacityState(level, day, capacity, used.get(level, 0))
+        for level, capacity in limits.contact_capacity.items()
+    }
+    return Headroom(state, window, capacities, current)

@@ -1,0 +1,106 @@
+"""The cache generation: one counter row that tells a web worker whether what it cached is stale.
+
+Workers keep what changes rarely in memory (an API key's principal, the active catalog, rules
+and caps with the engine built from them, the promoted model) and read this one row per request
+instead of asking for each of them. Every ORM change to a watched table bumps the counter in the
+same flush, so in the same transaction: a request that starts after a revocation, a new
+configuration version or a promotion committed reads the new generation, drops what it cached
+and loads again. The change takes effect on the very next request, in every worker process on
+every host, and a change that rolls back invalidates nothing.
+
+Why a counter row rather than PostgreSQL's LISTEN/NOTIFY: it works the same on SQLite and
+PostgreSQL; it is transactional (no window between a commit and a notification, no notification
+lost while a listening connection reconnects, no listener thread per worker); and its cost is
+one primary-key read per request, which replaces the three it saves (key, active versions,
+model). Writes that bypass the ORM (raw SQL, bulk `sa.update`) on a watched table must call
+`bump` themselves.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Hashable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, SessionTransaction
+
+from remedy.store.tables import ApiKey, CacheGeneration, ConfigVersion, ModelPromotion
+
+# Changes to rows of these classes invalidate what workers cache.
+WATCHED = (ApiKey, ConfigVersion, ModelPromotion)
+ROW_ID = 1
+_INFO_KEY = "remedy.cache_generation"
+_MISSING = object()
+
+
+def current(session: Session) -> int | None:
+    """The generation this session's transaction works with (read once per transaction).
+
+    None when the counter row is missing (a database not migrated to 0008): callers then cache
+    nothing.
+    """
+    value = session.info.get(_INFO_KEY, _MISSING)
+    if value is _MISSING:
+        value = session.execute(
+            sa.select(CacheGeneration.__table__.c.value).where(
+                CacheGeneration.__table__.c.id == ROW_ID
+            )
+        ).scalar()
+        session.info[_INFO_KEY] = value
+    return value  # type: ignore[return-value]
+
+
+def bump(session: Session) -> None:
+    """Move the generation on, in this session's transaction (the ORM does it on its own)."""
+    table = CacheGeneration.__table__
+    session.connection().execute(
+        sa.update(table).where(table.c.id == ROW_ID).values(value=table.c.value + 1)
+    )
+    session.info.pop(_INFO_KEY, None)
+
+
+@sa.event.listens_for(Session, "after_flush")
+def _bump_on_watched_change(session: Session, _context: Any) -> None:
+    """Bump the generation when this flush wrote a watched row (same transaction)."""
+    changed = (*session.new, *session.dirty, *session.deleted)
+    if any(isinstance(row, WATCHED) for row in changed):
+        bump(session)
+
+
+@sa.event.listens_for(Session, "after_transaction_end")
+def _forget_generation(session: Session, transaction: SessionTransaction) -> None:
+    """Read the generation again in the session's next transaction (the next request)."""
+    if transaction.parent is None:
+        session.info.pop(_INFO_KEY, None)
+
+
+class GenerationCache:
+    """Values valid for one generation, shared by a worker's threads.
+
+    A value is served only to a request that read the same generation as the request that
+    loaded it; a request that reads another generation finds nothing and loads again, and its
+    `put` starts a cache for its generation. With no generation (None) nothing is cached.
+    """
+
+    def __init__(self, max_entries: int = 10_000) -> None:
+        """Hold at most `max_entries` values (all are dropped when it is full)."""
+        self.max_entries = max_entries
+        self._generation: int | None = None
+        self._values: dict[Hashable, Any] = {}
+        self._lock = threading.Lock()
+
+    def get(self, generation: int | None, key: Hashable, default: Any = None) -> Any:
+        """Return the value cached for `key` under `generation`, else `default`."""
+        if generation is None or generation != self._generation:
+            return default
+        return self._values.get(key, default)
+
+    def put(self, generation: int | None, key: Hashable, value: Any) -> None:
+        """Cache `value` for `key` under `generation`."""
+        if generation is None:
+            return
+        with self._lock:
+            if generation != self._generation or len(self._values) >= self.max_entries:
+                self._generation, self._values = generation, {}
+            self._values[key] = value

@@ -1,0 +1,66 @@
+"""`remedy serve`'s defaults: gthread workers with keep-alive, threads and pool sized per database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from remedy.cli.serve import KEEP_ALIVE_SECONDS, gunicorn_options, serving_defaults
+from tests.cli.test_commands import start_serve, wait_for
+
+
+def option(arguments: list[str], name: str) -> str:
+    """The value given to `name` on a command line."""
+    return arguments[arguments.index(name) + 1]
+
+
+def test_sqlite_gets_two_workers_of_four_threads_postgresql_one_worker_per_core_of_eight():
+    sqlite = serving_defaults("sqlite:///x.sqlite", cpus=8)
+    assert (sqlite.workers, sqlite.threads, sqlite.pool_size) == (2, 4, 4)
+    postgres = serving_defaults("postgresql+psycopg://u@h/db", cpus=8)
+    assert (postgres.workers, postgres.threads, postgres.pool_size) == (8, 8, 8)
+    assert serving_defaults("postgresql+psycopg://u@h/db", cpus=1).workers == 2
+
+
+def test_gunicorn_runs_threaded_workers_that_keep_connections_alive():
+    arguments = gunicorn_options(workers=3, threads=5)
+    assert option(arguments, "--worker-class") == "gthread"
+    assert option(arguments, "--workers") == "3" and option(arguments, "--threads") == "5"
+    assert option(arguments, "--keep-alive") == str(KEEP_ALIVE_SECONDS) == "75"
+    assert option(arguments, "--timeout") == "120"
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
+)
+def test_remedy_serve_starts_gunicorn_with_the_defaults_for_its_database(
+    backend: str,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+):
+    url = (
+        f"sqlite:///{tmp_path / 'serve.sqlite'}"
+        if backend == "sqlite"
+        else request.getfixturevalue("postgres_url")
+    )
+    expected = serving_defaults(url)
+    env = {"REMEDY_DATABASE_URL": url, "REMEDY_INSTANCE_PATH": str(tmp_path / "instance")}
+    monkeypatch.delenv("REMEDY_DATABASE_POOL_SIZE", raising=False)
+    process, port = start_serve(env, workers=expected.workers)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/healthz", process)
+        # `remedy serve` replaced itself with gunicorn: its command line and environment are
+        # what the workers run with.
+        arguments = Path(f"/proc/{process.pid}/cmdline").read_bytes().decode().split("\0")
+        environment = Path(f"/proc/{process.pid}/environ").read_bytes().decode().split("\0")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        process.stderr.close()
+    assert "gunicorn" in arguments
+    assert option(arguments, "--worker-class") == "gthread"
+    assert option(arguments, "--threads") == str(expected.threads)
+    assert option(arguments, "--keep-alive") == "75"
+    assert f"REMEDY_DATABASE_POOL_SIZE={expected.pool_size}" in environment
