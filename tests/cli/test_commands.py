@@ -109,7 +109,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for(url: str, process: subprocess.Popen, timeout: float = 30) -> None:
+def wait_for(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
     """Poll `url` until it answers (the server needs a moment to bind)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
