@@ -82,6 +82,7 @@ def register_blueprints(app: Flask) -> None:
     from flask import send_from_directory
 
     from remedy.api import (
+        approvals,
         audit,
         budgets,
         configs,
@@ -106,6 +107,7 @@ def register_blueprints(app: Flask) -> None:
         health,
         recommendations,
         lifecycle,
+        approvals,
         outcomes,
         configs,
         budgets,
