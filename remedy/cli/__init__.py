@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from remedy.cli import (
+    approvals,
     budgets,
     idempotency,
     init,
@@ -32,6 +33,7 @@ cli.add_command(suggest.suggest)
 cli.add_command(keys.keys)
 cli.add_command(budgets.budgets)
 cli.add_command(ledger.ledger)
+cli.add_command(approvals.approvals)
 cli.add_command(idempotency.idempotency)
 cli.add_command(model_versions.models)
 cli.add_command(train.train)

@@ -44,6 +44,11 @@ class QueueEntry:
     waiting_seconds: int
 
     @property
+    def currency(self) -> str:
+        """The currency of the amount waiting."""
+        return self.request.currency
+
+    @property
     def escalated(self) -> bool:
         """The request moved up a tier because it waited too long."""
         return self.request.escalated_at is not None
