@@ -100,6 +100,7 @@ class Plan(TypedDict):
     p_stay: str
     expected_referrals: str
     requires_approval: bool
+    approver: str | None  # lead or finance when it requires approval
     reasons: list[str]
     rules: list[str]
     talking_points: TalkingPoints | None
@@ -125,6 +126,26 @@ class Cap(TypedDict):
     approval_threshold: str
 
 
+class Approval(TypedDict):
+    """Where a decision's latest approval request stands (GET /v1/decisions/<id>)."""
+
+    state: str  # pending, approved, rejected, cancelled, expired
+    kind: str  # plan or overage
+    tier: str  # who decides it now: lead or finance
+    requested_tier: str
+    escalated: bool
+    requested_at: str
+    escalated_at: str | None
+    waiting_seconds: int | None
+    decided_at: str | None
+    decided_by: str | None
+    decided_role: str | None
+    reason: str | None
+    amount: str
+    currency: str
+    message: str  # in the decision's language
+
+
 class Decision(TypedDict):
     """A recommendation as decided and stored (POST /v1/recommendations, GET /v1/decisions)."""
 
@@ -144,6 +165,7 @@ class Decision(TypedDict):
     notes: list[str]
     versions: dict[str, str]
     propensity: str
+    approval: NotRequired[Approval | None]  # GET /v1/decisions/<id> only
 
 
 class Reservation(TypedDict):
@@ -307,14 +329,15 @@ class RemedyClient:
     def approve(
         self, decision_id: str, note: str = "", idempotency_key: str | None = None
     ) -> LifecycleResult:
-        """Approve a plan pending approval, or an overage (finance and admin keys)."""
-        return self._step(decision_id, "approve", {"note": note}, idempotency_key)
+        """Approve a plan pending approval, or an overage (finance and admin keys; a lead key
+        for its team's plans of the lead tier); `note` is the reason the agent reads."""
+        return self._step(decision_id, "approve", {"reason": note}, idempotency_key)
 
     def reject(
-        self, decision_id: str, note: str = "", idempotency_key: str | None = None
+        self, decision_id: str, reason: str, idempotency_key: str | None = None
     ) -> LifecycleResult:
-        """Reject a plan pending approval, or an overage (finance and admin keys)."""
-        return self._step(decision_id, "reject", {"note": note}, idempotency_key)
+        """Reject a plan pending approval, or an overage, saying why (required: 422 without)."""
+        return self._step(decision_id, "reject", {"reason": reason}, idempotency_key)
 
     def fulfil(
         self,

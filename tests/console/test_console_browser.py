@@ -515,6 +515,10 @@ def test_finance_sees_pools_caps_history_and_a_what_if_chart(page, server):
     expect(eur.get_by_role("img")).to_have_attribute("aria-label", re.compile("of the period gone"))
 
     expect(page.locator("#caps")).to_contain_text("Active: version 1, by init")
+    eur = page.locator("#caps").get_by_role("row").filter(has_text="EUR")
+    expect(eur).to_contain_text("1000.00 EUR")  # the agent decides up to
+    expect(eur).to_contain_text("5000.00 EUR")  # a team lead approves up to
+    expect(page.locator("#caps")).to_contain_text("waiting longer than PT15M goes to finance")
     history = page.locator("#caps-history").get_by_role("row")
     expect(history).to_have_count(2)  # the header and version 1
     expect(history.nth(1)).to_contain_text("init")
