@@ -90,13 +90,15 @@ class ApprovalService:
         self.session.add(row)
         return row
 
-    def pending_for(self, decision_id: str) -> ApprovalRequest | None:
-        """The decision's open request, if any (a decision has at most one at a time)."""
-        return self.session.scalar(
-            sa.select(ApprovalRequest).where(
-                ApprovalRequest.decision_id == decision_id, ApprovalRequest.state == PENDING
-            )
+    def pending_for(self, decision_id: str, lock: bool = False) -> ApprovalRequest | None:
+        """The decision's open request, if any (a decision has at most one at a time).
+
+        `lock`: hold its row until the commit (PostgreSQL), before the ledger's locks, so a
+        concurrent escalation waits for the decision instead of deadlocking with it."""
+        statement = sa.select(ApprovalRequest).where(
+            ApprovalRequest.decision_id == decision_id, ApprovalRequest.state == PENDING
         )
+        return self.session.scalar(statement.with_for_update() if lock else statement)
 
     def latest_for(self, decision_id: str) -> ApprovalRequest | None:
         """The decision's most recent request, open or decided."""
@@ -158,11 +160,13 @@ class ApprovalService:
         now = self.clock()
         due = now - timedelta(seconds=self.tiers.escalate_after_seconds)
         ids = self.session.scalars(
-            sa.select(ApprovalRequest.id).where(
+            sa.select(ApprovalRequest.id)
+            .where(
                 ApprovalRequest.state == PENDING,
                 ApprovalRequest.tier == Approver.LEAD.value,
                 ApprovalRequest.requested_at <= due,
             )
+            .order_by(ApprovalRequest.id)  # every writer locks request rows in one order
         ).all()
         escalated = 0
         for request_id in ids:

@@ -154,7 +154,7 @@ class LifecycleService(ReservingService):
         decision = self._decision(decision_id)
         holding = HOLDING
         expect_status(decision, "cancel", (S.PENDING_APPROVAL, *holding))
-        request = self.approvals.pending_for(decision.id)
+        request = self.approvals.pending_for(decision.id, lock=True)  # first, as approvers do
         if decision.status == S.PENDING_APPROVAL:
             locked = self._lock_decision(decision.id)
             expect_status(locked, "cancel", (S.PENDING_APPROVAL,))
@@ -182,7 +182,7 @@ class LifecycleService(ReservingService):
         """The decision's open request after escalating overdue ones, if `principal` may
         decide it (403 otherwise)."""
         self.approvals.escalate_due()
-        request = self.approvals.pending_for(decision.id)
+        request = self.approvals.pending_for(decision.id, lock=True)
         self.approvals.check_may_decide(principal, request)
         return request
 
