@@ -86,6 +86,7 @@ def register_blueprints(app: Flask) -> None:
     from flask import send_from_directory
 
     from remedy.api import (
+        approvals,
         audit,
         budgets,
         configs,
@@ -111,6 +112,7 @@ def register_blueprints(app: Flask) -> None:
         health,
         recommendations,
         lifecycle,
+        approvals,
         outcomes,
         configs,
         budgets,

@@ -12,6 +12,7 @@ PROG_NAME = "remedy"
 # help is asked for), so that `remedy --help` loads neither SQLAlchemy, the rule engine nor
 # scikit-learn. tests/cli/test_help.py checks each line against the command's own short help.
 COMMANDS = {
+    "approvals": ("remedy.cli.approvals:approvals", "Approval requests: escalation."),
     "budgets": ("remedy.cli.budgets:budgets", "Set and list budget pools."),
     "idempotency": (
         "remedy.cli.idempotency:idempotency",

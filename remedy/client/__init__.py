@@ -21,6 +21,7 @@ from remedy.client.api import OPERATIONS, RemedyClient
 from remedy.client.errors import RETRYABLE, JobFailed, RemedyError, retry_delay
 from remedy.client.types import (
     Action,
+    Approval,
     Cap,
     Decision,
     DroppedPlan,
@@ -39,6 +40,7 @@ __all__ = [
     "OPERATIONS",
     "RETRYABLE",
     "Action",
+    "Approval",
     "Cap",
     "Decision",
     "DroppedPlan",

@@ -103,14 +103,15 @@ class RemedyClient:
     def approve(
         self, decision_id: str, note: str = "", idempotency_key: str | None = None
     ) -> LifecycleResult:
-        """Approve a plan pending approval, or an overage (finance and admin keys)."""
-        return self._step(decision_id, "approve", {"note": note}, idempotency_key)
+        """Approve a plan pending approval, or an overage (finance and admin keys; a lead key
+        for its team's plans of the lead tier); `note` is the reason the agent reads."""
+        return self._step(decision_id, "approve", {"reason": note}, idempotency_key)
 
     def reject(
-        self, decision_id: str, note: str = "", idempotency_key: str | None = None
+        self, decision_id: str, reason: str, idempotency_key: str | None = None
     ) -> LifecycleResult:
-        """Reject a plan pending approval, or an overage (finance and admin keys)."""
-        return self._step(decision_id, "reject", {"note": note}, idempotency_key)
+        """Reject a plan pending approval, or an overage, saying why (required: 422 without)."""
+        return self._step(decision_id, "reject", {"reason": reason}, idempotency_key)
 
     def fulfil(
         self,

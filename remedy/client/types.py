@@ -55,6 +55,7 @@ class Plan(TypedDict):
     p_stay: str
     expected_referrals: str
     requires_approval: bool
+    approver: str | None  # lead or finance when it requires approval
     reasons: list[str]
     rules: list[str]
     talking_points: TalkingPoints | None
@@ -80,6 +81,26 @@ class Cap(TypedDict):
     approval_threshold: str
 
 
+class Approval(TypedDict):
+    """Where a decision's latest approval request stands (GET /v1/decisions/<id>)."""
+
+    state: str  # pending, approved, rejected, cancelled, expired
+    kind: str  # plan or overage
+    tier: str  # who decides it now: lead or finance
+    requested_tier: str
+    escalated: bool
+    requested_at: str
+    escalated_at: str | None
+    waiting_seconds: int | None
+    decided_at: str | None
+    decided_by: str | None
+    decided_role: str | None
+    reason: str | None
+    amount: str
+    currency: str
+    message: str  # in the decision's language
+
+
 class Decision(TypedDict):
     """A recommendation as decided and stored (POST /v1/recommendations, GET /v1/decisions)."""
 
@@ -99,6 +120,7 @@ class Decision(TypedDict):
     notes: list[str]
     versions: dict[str, str]
     propensity: str
+    approval: NotRequired[Approval | None]  # GET /v1/decisions/<id> only
 
 
 class Reservation(TypedDict):

@@ -16,7 +16,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from remedy.decisions.caps import duration_seconds
+from remedy.decisions.durations import duration_seconds
 from remedy.decisions.record import DecisionRecord
 from remedy.errors import InvalidInput
 from remedy.ledger.periods import as_utc, period_at

@@ -71,6 +71,7 @@ def run_real(command: list[str]) -> tuple[int, str]:
 def test_every_command_is_listed():
     """The walk over the group sees every command, including `whatif` (once missed by `-m`)."""
     assert {path[0] for path in PATHS if path} == {
+        "approvals",
         "budgets",
         "idempotency",
         "init",

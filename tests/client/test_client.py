@@ -135,8 +135,22 @@ def test_an_approval_is_seen_by_the_agent_and_cancel_releases(service):
     assert agent.get_decision(decision["decision_id"])["status"] == "pending_approval"
     approved = finance.approve(decision["decision_id"], note="ok by finance")
     assert approved["status"] == "reserved" and approved["plan_id"] == plan["plan_id"]
-    assert agent.get_decision(decision["decision_id"])["status"] == "reserved"
+    seen = agent.get_decision(decision["decision_id"])
+    assert seen["status"] == "reserved"
+    assert seen["approval"] is not None
+    assert (seen["approval"]["decided_role"], seen["approval"]["reason"]) == (
+        "finance",
+        "ok by finance",
+    )
     assert agent.cancel(decision["decision_id"])["status"] == "cancelled"
+    other = agent.recommend({**APPROVAL, "customer_id": "c-vip-2"})
+    plan = next(p for p in other["plans"] if p["requires_approval"])
+    agent.accept(other["decision_id"], plan["plan_id"])
+    rejected = finance.reject(other["decision_id"], "offer the credit instead")
+    assert rejected["status"] == "rejected"
+    assert agent.get_decision(other["decision_id"])["approval"]["reason"] == (
+        "offer the credit instead"
+    )
 
 
 def test_errors_carry_the_envelope(service):

@@ -156,6 +156,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, demo_host: str) -> Iterator
         "admin": admin,
         "agent": _cli(env, "keys", "create", "--role", "agent").strip(),
         "finance": _cli(env, "keys", "create", "--role", "finance").strip(),
+        "lead": _cli(env, "keys", "create", "--role", "lead", "--team", "emea").strip(),
     }
     app = create_app(
         {
@@ -296,7 +297,7 @@ def test_sign_in_lists_the_pages_of_the_role_and_sign_out_forgets_the_key(page, 
 
     sign_in(page, server["admin"])
     expect(page.locator("#signed-in-summary")).to_contain_text("Role admin")
-    expect(pages.get_by_role("link")).to_have_text(["Agent", "Finance", "Models"])
+    expect(pages.get_by_role("link")).to_have_text(["Agent", "Approvals", "Finance", "Models"])
     expect(page.get_by_role("status").first).to_contain_text("Signed in: admin key")
     screenshot(page, "sign-in")
 
@@ -482,7 +483,9 @@ def test_agent_sees_which_budget_limit_a_refused_accept_would_break(page, server
     page.get_by_label("Team (optional)").fill("tiny")
     page.get_by_role("button", name="Recommend plans").click()
     first = page.locator("article.plan").first
-    expect(first.locator("dd.cost")).to_have_text("103.33 EUR")  # fits the 120.00 EUR pool, twice it does not
+    expect(first.locator("dd.cost")).to_have_text(
+        "103.33 EUR"
+    )  # fits the 120.00 EUR pool, twice it does not
 
     # Meanwhile another agent spends most of the pool.
     other = api.post(
@@ -521,6 +524,10 @@ def test_finance_sees_pools_caps_history_and_a_what_if_chart(page, server):
     expect(eur.get_by_role("img")).to_have_attribute("aria-label", re.compile("of the period gone"))
 
     expect(page.locator("#caps")).to_contain_text("Active: version 1, by init")
+    eur = page.locator("#caps").get_by_role("row").filter(has_text="EUR")
+    expect(eur).to_contain_text("1000.00 EUR")  # the agent decides up to
+    expect(eur).to_contain_text("5000.00 EUR")  # a team lead approves up to
+    expect(page.locator("#caps")).to_contain_text("waiting longer than PT15M goes to finance")
     history = page.locator("#caps-history").get_by_role("row")
     expect(history).to_have_count(2)  # the header and version 1
     expect(history.nth(1)).to_contain_text("init")
@@ -622,9 +629,10 @@ def test_the_panel_in_a_help_desk_takes_the_ticket_accepts_and_sees_the_approval
     cards = panel.locator("article.plan")
     expect(cards.first).to_be_visible()
     expect(panel.locator("#plans")).to_contain_text("best first for ticket TICKET-991")
+    # The bundled tiers: the agent decides up to 1,000.00 EUR, a team lead up to 5,000.00.
     card = cards.filter(has_text="needs approval").first
     number = re.match(r"Plan (\d+)", card.get_by_role("heading", level=3).inner_text())[1]
-    expect(card).to_contain_text("Finance must approve before anything is given")
+    expect(card).to_contain_text("A team lead must approve before anything is given")
 
     card.get_by_role("button", name="Copy talking points").click()
     expect(card.locator(".card-result")).to_contain_text("copied")
@@ -634,7 +642,7 @@ def test_the_panel_in_a_help_desk_takes_the_ticket_accepts_and_sees_the_approval
 
     card.get_by_role("button", name=f"Accept plan {number}").click()
     expect(card.locator(".card-result")).to_contain_text(f"Plan {number} sent for approval")
-    expect(card.locator(".card-result")).to_contain_text("Waiting for finance's answer")
+    expect(card.locator(".card-result")).to_contain_text("Waiting for a team lead's answer")
     accepted = page.locator("#events li").filter(has_text="accepted: pending_approval")
     expect(accepted).to_have_count(1)
     decision_id = accepted.get_attribute("data-decision-id")
@@ -649,7 +657,8 @@ def test_the_panel_in_a_help_desk_takes_the_ticket_accepts_and_sees_the_approval
     )
     assert approved.status_code == 200, approved.json
     expect(card.locator(".card-result")).to_contain_text(f"Approved: plan {number} is reserved.")
-    expect(page.locator("#events")).to_contain_text("finance answered: reserved")
+    expect(card.locator(".card-result")).to_contain_text("Finance approved it.")
+    expect(page.locator("#events")).to_contain_text("finance answered: reserved (fine)")
     context.close()
     assert errors == [], errors
 
@@ -730,6 +739,10 @@ def _load(page: Page, path: str, server: dict[str, Any]) -> None:
         expect(page.locator("#versions table")).to_be_visible()
         page.get_by_role("button", name="Card of sim-3", exact=True).click()
         expect(page.locator("#card table").first).to_be_visible()
+    elif path == "/console/approvals":
+        _pending_plan(server)
+        page.get_by_label("Show").select_option("all")
+        expect(page.locator("article.approval-card").first).to_be_visible()
     elif path.startswith("/console/panel"):
         page.get_by_role("button", name="Get plans").click()
         expect(page.locator("article.plan").first).to_be_visible()
@@ -746,7 +759,8 @@ def test_every_page_passes_axe_and_fits_the_width(browser, server, viewport):
     sign_in(page, server["admin"])
     panel = "/console/panel?customer_id=c-axe&severity=4&customer_value=2400.00&loss_amount=80.00&currency=EUR"
     report = {}
-    for path in ["/console/", "/console/agent", "/console/finance", "/console/models", panel]:
+    pages = ["/console/", "/console/agent", "/console/approvals", "/console/finance"]
+    for path in [*pages, "/console/models", panel]:
         _load(page, path, server)
         results = Axe().run(page)
         report[path] = {
@@ -763,3 +777,83 @@ def test_every_page_passes_axe_and_fits_the_width(browser, server, viewport):
     assert errors == [], errors
     failing = {p: r for p, r in report.items() if r["violations"] or r["overflow"] > 0}
     assert failing == {}, failing
+
+
+def _pending_plan(server: dict[str, Any], customer: str = "c-queue") -> tuple[str, dict[str, Any]]:
+    """A decision of team emea whose plan for a team lead was accepted and waits; return its id
+    and the plan."""
+    api = server["app"].test_client()
+    agent = {"Authorization": f"Bearer {server['agent']}"}
+    decision = api.post(
+        "/v1/recommendations",
+        json={"incident": _incident(customer, 5, "300.00"), "team": "emea"},
+        headers=agent,
+    ).json
+    plan = next(p for p in decision["plans"] if p["approver"] == "lead")
+    accepted = api.post(
+        f"/v1/decisions/{decision['decision_id']}/accept",
+        json={"plan_id": plan["plan_id"]},
+        headers=agent,
+    )
+    assert accepted.json["status"] == "pending_approval", accepted.json
+    return decision["decision_id"], plan
+
+
+def test_a_lead_approves_from_the_queue_and_the_agent_page_sees_the_answer(browser, server):
+    agent_context = _context(browser, server, DESKTOP)
+    agent = agent_context.new_page()
+    agent_errors = _watch(agent)
+    sign_in(agent, server["agent"])
+    agent.goto("/console/agent")
+    fill_incident(agent, customer_id="c-lead", severity="5", loss_amount="300.00", team="emea")
+    agent.get_by_label("Customer value (annual)", exact=True).fill("5000.00")
+    agent.get_by_role("button", name="Recommend plans").click()
+    card = agent.locator("article.plan").filter(has_text="A team lead must approve").first
+    number = re.match(r"Plan (\d+)", card.get_by_role("heading", level=3).inner_text())[1]
+    card.get_by_role("button", name=f"Accept plan {number}").click()
+    expect(card.locator(".card-result")).to_contain_text("Waiting for a team lead's answer")
+    decision_id = card.get_attribute("data-decision-id")
+    other_id, _ = _pending_plan(server, "c-lead-other")  # a second, older-first neighbour
+
+    for viewport, name in ((PHONE, "phone-approvals-lead"), (DESKTOP, "approvals")):
+        lead_context = _context(browser, server, viewport)
+        lead = lead_context.new_page()
+        lead_errors = _watch(lead)
+        sign_in(lead, server["lead"])
+        expect(lead.locator("#page-list").get_by_role("link")).to_have_text(["Agent", "Approvals"])
+        lead.goto("/console/approvals")
+        expect(lead.locator("#queue-status")).to_contain_text("waiting, oldest first")
+        ours = lead.locator(f"article.approval-card[data-decision-id='{decision_id}']")
+        expect(ours).to_contain_text("a team lead")
+        expect(ours).to_contain_text("Waiting")
+        assert lead.get_by_label("Show").is_hidden()  # a lead has one queue
+        assert _horizontal_overflow(lead) <= 0
+        violations = Axe().run(lead).response["violations"]
+        assert violations == [], [(v["id"], v["nodes"][0]["target"]) for v in violations]
+        screenshot(lead, name)
+        if viewport == PHONE:
+            lead_context.close()
+            assert lead_errors == [], lead_errors
+            continue
+        # Reject without a reason: refused next to the field, focus on it.
+        ours.get_by_role("button", name=re.compile("^Reject")).click()
+        reason = ours.get_by_label("Reason (required to reject; the agent reads it)")
+        expect(reason).to_have_attribute("aria-invalid", "true")
+        expect(reason).to_be_focused()
+        expect(ours.locator(".field-error")).to_contain_text("Say why the plan is rejected")
+        reason.fill("loyal customer, the courier failed twice")
+        ours.get_by_role("button", name=re.compile("^Approve")).click()
+        expect(ours.locator(".card-result")).to_contain_text("Approved: the plan is reserved")
+        expect(lead.locator("#queue-status")).to_contain_text("still waiting")
+        neighbour = lead.locator(f"article.approval-card[data-decision-id='{other_id}']")
+        expect(neighbour.get_by_role("heading", level=3)).to_be_focused()
+        lead_context.close()
+        assert lead_errors == [], lead_errors
+
+    result = card.locator(".card-result")
+    expect(result).to_contain_text(f"Approved: plan {number} is reserved.")
+    expect(result).to_contain_text("A team lead approved it.")
+    expect(result).to_contain_text("loyal customer, the courier failed twice")
+    screenshot(agent, "agent-approved")
+    agent_context.close()
+    assert agent_errors == [], agent_errors

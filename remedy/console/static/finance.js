@@ -56,18 +56,27 @@ async function loadPools() {
 
 function capsSummary(document_) {
   const defaults = document_.incident_caps.default;
-  const currencies = Object.keys(document_.approval_threshold || {}).sort();
+  // Approval tiers (a document written before tiers has one approval_threshold: finance above).
+  const tiers = document_.approvals
+    || { agent_up_to: document_.approval_threshold || {}, lead_up_to: {}, escalate_after: null };
+  const leads = tiers.lead_up_to || {};
+  const currencies = Object.keys(defaults.absolute || {}).sort();
   const window_ = document_.customer_window || {};
   return el("div", {},
     el("p", {}, `Default per-incident cap: the least of ${defaults.loss_multiple} × the loss, ` +
       `${defaults.value_share} × the customer's annual value, and the absolute cap; ` +
       `${(document_.incident_caps.overrides || []).length} override(s) by severity and fault type.`),
-    table(["Currency", "Absolute cap", "Approval threshold", `Customer window (${window_.days || "–"} days)`],
-      currencies.map((c) => el("tr", {},
-        el("th", { scope: "row", text: c }),
-        el("td", { class: "num", text: money((defaults.absolute || {})[c], c) }),
-        el("td", { class: "num", text: money(document_.approval_threshold[c], c) }),
-        el("td", { class: "num", text: window_.limit && window_.limit[c] ? money(window_.limit[c], c) : "none" })))),
+    el("p", {}, "Approval tiers by a plan's whole cost: the agent decides alone, then a team lead of the " +
+      "plan's team approves, above that finance" +
+      (tiers.escalate_after ? `; a plan waiting longer than ${tiers.escalate_after} goes to finance.` : ".")),
+    table(["Currency", "Absolute cap", "Agent decides up to", "Lead approves up to",
+      `Customer window (${window_.days || "–"} days)`],
+    currencies.map((c) => el("tr", {},
+      el("th", { scope: "row", text: c }),
+      el("td", { class: "num", text: money((defaults.absolute || {})[c], c) }),
+      el("td", { class: "num", text: money((tiers.agent_up_to || {})[c], c) }),
+      el("td", { class: "num", text: leads[c] ? money(leads[c], c) : "no lead tier" }),
+      el("td", { class: "num", text: window_.limit && window_.limit[c] ? money(window_.limit[c], c) : "none" })))),
     el("details", {}, el("summary", {}, "The whole caps document"),
       el("pre", { text: JSON.stringify(document_, null, 2) })));
 }
