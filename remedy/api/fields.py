@@ -69,6 +69,8 @@ class MinorAmount(fields.Field):
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         """Write minor units as the currency's decimal string."""
         return None if value is None else str(from_minor(value, obj.currency))
+
+
 def check_amounts(data: dict[str, Any], *names: str, currency: str = "currency") -> None:
     """Check that the amounts `names` of a loaded object fit its `currency` field (its minor
     digits, below its ceiling); raise a ValidationError naming each field that does not."""

@@ -22,6 +22,7 @@ from catalog.validation import (
     DecimalText,
     UtcDateTime,
     describe,
+    field_errors,
 )
 from remedy.domain import CONTACT_LEVELS, FaultType, Incident
 from remedy.ledger.settings import LimitSettings
@@ -237,7 +238,7 @@ def load_caps(document: dict[str, Any]) -> CapSettings:
     try:
         data = CapsSchema().load(document)
     except ValidationError as error:
-        raise DataFileError(describe(error, "caps")) from None
+        raise DataFileError(describe(error, "caps"), field_errors(error.messages)) from None
     currencies = list(data["incident_caps"]["default"]["absolute"]) + list(
         data["approval_threshold"]
     )

@@ -26,11 +26,11 @@ class EngineProvider:
         self._lock = threading.Lock()
         self._cache: dict[tuple, tuple[ActiveConfig, DecisionEngine]] = {}
 
-
     @property
     def values(self) -> ValueSettings:
         """How retention, referrals and word of mouth are valued (from the app's config)."""
         return self._values
+
     def engine(self, session: Session) -> DecisionEngine:
         """Return the engine for what is active now."""
         configs = ConfigService(session)

@@ -473,7 +473,9 @@ def test_agent_sees_which_budget_limit_a_refused_accept_would_break(page, server
     page.get_by_label("Team (optional)").fill("tiny")
     page.get_by_role("button", name="Recommend plans").click()
     first = page.locator("article.plan").first
-    expect(first.locator("dd.cost")).to_have_text("103.33 EUR")  # fits the 120.00 EUR pool, twice it does not
+    expect(first.locator("dd.cost")).to_have_text(
+        "103.33 EUR"
+    )  # fits the 120.00 EUR pool, twice it does not
 
     # Meanwhile another agent spends most of the pool.
     other = api.post(
