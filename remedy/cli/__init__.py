@@ -14,6 +14,7 @@ from remedy.cli import (
     serve,
     simulate,
     suggest,
+    suggest_caps,
     train,
     whatif,
 )
@@ -31,6 +32,7 @@ cli.add_command(serve.serve)
 cli.add_command(suggest.suggest)
 cli.add_command(keys.keys)
 cli.add_command(budgets.budgets)
+budgets.budgets.add_command(suggest_caps.suggest_caps_command)
 cli.add_command(ledger.ledger)
 cli.add_command(idempotency.idempotency)
 cli.add_command(model_versions.models)
