@@ -207,7 +207,11 @@ class WhatIfService:
                 active = validate_set(documents)
             except DataFileError as error:
                 field = "sweep.values" if label.startswith("sweep") else str(error).split(":")[0]
-                raise InvalidInput(f"{label}: {error}", {field: [str(error)]}) from None
+                # A proposed caps document's fields are named as PUT /v1/caps names them.
+                fields = (
+                    {} if field != "caps" else {f"caps.{p}": m for p, m in error.fields.items()}
+                )
+                raise InvalidInput(f"{label}: {error}", {field: [str(error)], **fields}) from None
             pricing = json.dumps([documents["catalog"], documents["rules"]], sort_keys=True)
             scorer = self.scorer.for_pricing(pricing)
             engine = DecisionEngine(

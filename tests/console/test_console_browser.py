@@ -502,26 +502,39 @@ def test_agent_sees_which_budget_limit_a_refused_accept_would_break(page, server
     expect(alert).to_contain_text("Not accepted: the plan does not fit the budget.")
 
 
+MONEY = re.compile(r"^-?[€$£¥][\d,]+(\.\d\d)?$")  # Intl.NumberFormat, en-US (Chromium's default)
+
+
 def test_finance_sees_pools_caps_history_and_a_what_if_chart(page, server):
     sign_in(page, server["finance"])
     page.get_by_role("link", name="Finance").first.click()
     expect(page.get_by_role("heading", name="Finance: budgets, caps and what-if")).to_be_visible()
 
     pools = page.locator("#pools")
-    eur = pools.get_by_role("row").filter(has_text="EUR").filter(has_text="default")
+    eur = (
+        pools.locator("tbody").get_by_role("row").filter(has_text="EUR").filter(has_text="default")
+    )
     expect(eur).to_have_count(1)
-    expect(eur.locator("td.remaining")).to_have_text(re.compile(r"^\d+\.\d\d EUR$"))
+    expect(eur.locator("td.remaining")).to_have_text(MONEY)
     expect(eur.get_by_role("img")).to_have_attribute("aria-label", re.compile("of the period gone"))
+    total = pools.locator("tfoot tr").filter(has_text="Total EUR")
+    expect(total).to_have_count(1)
+    expect(total.locator("td.num").first).to_have_text(MONEY)
 
-    expect(page.locator("#caps")).to_contain_text("Active: version 1, by init")
+    expect(page.locator("#caps")).to_contain_text(re.compile(r"Active: version \d+, by "))
     history = page.locator("#caps-history").get_by_role("row")
-    expect(history).to_have_count(2)  # the header and version 1
-    expect(history.nth(1)).to_contain_text("init")
     expect(history.nth(1)).to_contain_text("active")
+    governing = page.get_by_role("table", name=re.compile("Which override governs each slice"))
+    severe = governing.get_by_role("row").filter(
+        has=page.get_by_role("rowheader", name="4", exact=True)
+    )
+    expect(severe.filter(has_text="company").first).to_contain_text("(override 2)")
 
     today = datetime.now(UTC).date()  # a range around today, safe across midnight
-    page.get_by_label("From (UTC day)").fill((today - timedelta(days=1)).isoformat())
-    page.get_by_label("To (UTC day, exclusive)").fill((today + timedelta(days=2)).isoformat())
+    page.get_by_label("From (UTC day)", exact=True).fill((today - timedelta(days=1)).isoformat())
+    page.get_by_label("To (UTC day, exclusive)", exact=True).fill(
+        (today + timedelta(days=2)).isoformat()
+    )
     page.get_by_label("Setting to sweep").select_option("incident_caps.default.loss_multiple")
     page.get_by_label("Sweep from").fill("0.5")
     page.get_by_label("Sweep to").fill("2")
@@ -534,17 +547,139 @@ def test_finance_sees_pools_caps_history_and_a_what_if_chart(page, server):
     chart = result.get_by_role("img", name=re.compile(r"Spend against expected net value \(EUR\)"))
     expect(chart).to_be_visible()
     expect(chart.locator("circle")).to_have_count(4)
+    expect(chart.locator("path.today")).to_have_count(1)  # today's setting, marked
     sweep = result.get_by_role("table", name="Sweep", exact=True)
-    expect(sweep.locator("tbody tr th")).to_have_text(["0.5", "1", "1.5", "2"])
-    expect(sweep.locator("tbody tr").first).to_contain_text(" EUR")
+    expect(sweep.locator("tbody tr th")).to_have_text(["0.5", "1", "1.5", "2 (today)"])
+    expect(sweep.locator("tbody tr").first.locator("td").nth(4)).to_have_text(re.compile(r"^\d+$"))
 
-    page.get_by_label("To (UTC day, exclusive)").fill("2020-01-01")  # before "from": refused
+    page.get_by_label("To (UTC day, exclusive)", exact=True).fill("2020-01-01")  # before "from"
     page.get_by_role("button", name="Run what-if").click()
     expect(page.locator("#whatif-error")).to_contain_text("The what-if could not run")
-    page.get_by_label("To (UTC day, exclusive)").fill("2099-01-01")
+    page.get_by_label("To (UTC day, exclusive)", exact=True).fill("2099-01-01")
     page.get_by_role("button", name="Run what-if").click()
     expect(chart).to_be_visible()
     screenshot(page, "finance")
+
+
+def test_a_sweep_that_changes_nothing_says_why(page, server):
+    sign_in(page, server["finance"])
+    page.goto("/console/finance")
+    today = datetime.now(UTC).date()
+    page.get_by_label("From (UTC day)", exact=True).fill((today - timedelta(days=1)).isoformat())
+    page.get_by_label("Setting to sweep").select_option(
+        "incident_caps.overrides.3.set.loss_multiple"
+    )
+    page.get_by_label("Steps").fill("3")
+    page.get_by_role("button", name="Run what-if").click()
+    notes = page.locator("#whatif-notes")  # every seeded incident is the company's fault
+    expect(notes).to_contain_text(
+        "Every value of incident_caps.overrides.3.set.loss_multiple gives the same result."
+    )
+    expect(notes).to_contain_text("is overridden in every slice")
+    expect(page.locator("#whatif-result")).to_contain_text("no curve to draw")
+
+
+def test_finance_edits_a_pool_sees_its_field_errors_and_its_what_if(page, server):
+    api = server["app"].test_client()
+    admin = {"Authorization": f"Bearer {server['admin']}"}
+    pool = {"period": "month", "limit": "1000.00", "currency": "EUR"}
+    assert api.put("/v1/budgets/hot", json=pool, headers=admin).status_code == 200
+    decision = api.post(
+        "/v1/recommendations",
+        json={"incident": _incident("hot-1", 4, "80.00", "2400.00"), "team": "hot"},
+        headers=admin,
+    ).json
+    # The pool is then cut to that plan's cost: accepting it spends all of it, ahead of any
+    # calendar.
+    pool["limit"] = decision["plans"][0]["total_cost"]
+    assert api.put("/v1/budgets/hot", json=pool, headers=admin).status_code == 200
+    accepted = api.post(
+        f"/v1/decisions/{decision['decision_id']}/accept",
+        json={"plan_id": decision["plans"][0]["plan_id"]},
+        headers=admin,
+    )
+    assert accepted.status_code == 200, accepted.json
+
+    sign_in(page, server["finance"])
+    page.goto("/console/finance")
+    rows = page.locator("#pools tbody tr")
+    expect(rows.first.get_by_role("rowheader")).to_have_text("hot")  # most spent ahead of time
+    expect(rows.first.locator("td.risk")).to_have_text(re.compile(r"pts ahead|used up"))
+
+    rows.filter(has_text="default").filter(has_text="EUR").get_by_role(
+        "button", name="Edit default EUR"
+    ).click()
+    limit = page.get_by_label("Limit per period")
+    expect(limit).to_be_focused()
+    limit.fill("12.345")  # finer than a cent: the API refuses it, next to the field
+    page.get_by_role("button", name="Save pool").click()
+    expect(limit).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#pool-limit-error")).to_contain_text("more decimals than EUR allows")
+    expect(limit).to_be_focused()
+
+    limit.fill("92000000.00")
+    page.get_by_role("button", name="Save pool").click()
+    expect(page.locator("#pool-result")).to_contain_text("Pool default EUR saved")
+    expect(page.locator("#pool-result")).to_contain_text("€92,000,000.00 per month")
+    expect(limit).not_to_have_attribute("aria-invalid", "true")
+    default = rows.filter(has_text="default").filter(has_text="EUR")
+    expect(default.locator("td.num").first).to_have_text("€92,000,000.00")
+
+    limit.fill("10.00")
+    page.get_by_role("button", name="What-if of this pool").click()
+    comparison = page.get_by_role("table", name=re.compile("Today against the pool of default"))
+    expect(comparison).to_be_visible()
+    expect(comparison.get_by_role("row").filter(has_text="Skipped for the pool")).to_contain_text(
+        "changed"
+    )
+
+
+def test_finance_edits_caps_sees_a_field_error_in_place_and_a_what_if(page, server):
+    sign_in(page, server["finance"])
+    page.goto("/console/finance")
+    page.get_by_text("Edit caps", exact=True).click()
+    default_loss = page.locator('[id="caps.incident_caps.default.loss_multiple"]')
+    expect(default_loss).to_be_visible()
+    severe_loss = page.locator('[id="caps.incident_caps.overrides.2.set.loss_multiple"]')
+    expect(severe_loss).to_have_value("4")
+    default_loss.fill("abc")
+    page.get_by_role("button", name="Save caps").click()
+    expect(default_loss).to_have_attribute("aria-invalid", "true")
+    expect(default_loss).to_be_focused()
+    expect(page.locator('[id="caps.incident_caps.default.loss_multiple-error"]')).to_contain_text(
+        "decimal"
+    )
+    expect(page.locator("#caps-error")).to_contain_text("The caps were not saved")
+    expect(page.locator("#caps-error")).not_to_contain_text("caps: ")  # said next to the field
+
+    default_loss.fill("2")
+    severe_loss.fill("3.5")
+    page.get_by_role("button", name="What-if of these caps").click()
+    expect(page.get_by_role("table", name="Today against the edited caps")).to_be_visible()
+
+    page.get_by_role("button", name="Save caps").click()
+    expect(page.locator("#caps-result")).to_contain_text(re.compile(r"Caps version \d+ saved"))
+    expect(page.locator("#caps-history").get_by_role("row").nth(1)).to_contain_text("active")
+    expect(
+        page.get_by_role("table", name=re.compile("Which override governs"))
+        .get_by_role("row")
+        .filter(has_text="3.5 (override 2)")
+        .first
+    ).to_be_visible()
+
+
+def test_finance_reads_spend_failure_and_promise_reports(page, server):
+    sign_in(page, server["finance"])
+    page.goto("/console/finance")
+    page.get_by_label("Spend by").select_option("category")
+    page.get_by_role("button", name="Show reports").click()
+    spend = page.locator("#report-spend")
+    expect(spend.locator("table, p").first).to_be_visible()
+    diagnose = page.get_by_role("table", name="Failures by cost to the company, costliest first")
+    expect(diagnose.locator("tbody tr th").first).to_have_text(re.compile(r"^\d{4}-\d\d$"))
+    expect(diagnose.locator("tbody tr").first).to_contain_text("delivery")
+    expect(page.get_by_role("img", name=re.compile("Cost to the company in EUR"))).to_be_visible()
+    expect(page.locator("#report-promises")).to_contain_text("The promises: answer within PT30M")
 
 
 def test_models_lists_versions_shows_a_card_and_promotes_after_confirmation(page, server):
@@ -719,6 +854,13 @@ def _load(page: Page, path: str, server: dict[str, Any]) -> None:
     elif path == "/console/finance":
         expect(page.locator("#pools table")).to_be_visible()
         expect(page.locator("#caps-history table")).to_be_visible()
+        expect(page.locator("#governing table")).to_be_visible()
+        page.get_by_text("Edit caps", exact=True).click()  # every field of the editor, too
+        page.get_by_role("button", name="Show reports").click()
+        expect(page.locator("#report-diagnose table")).to_be_visible()
+        page.get_by_label("Steps").fill("3")
+        page.get_by_role("button", name="Run what-if").click()
+        expect(page.get_by_role("table", name="Sweep", exact=True)).to_be_visible()
     elif path == "/console/models":
         expect(page.locator("#versions table")).to_be_visible()
         page.get_by_role("button", name="Card of sim-3", exact=True).click()
