@@ -525,8 +525,15 @@ def test_finance_sees_pools_caps_history_and_a_what_if_chart(page, server):
     history = page.locator("#caps-history").get_by_role("row")
     expect(history.nth(1)).to_contain_text("active")
     governing = page.get_by_role("table", name=re.compile("Which override governs each slice"))
-    severe = governing.get_by_role("row").filter(
-        has=page.get_by_role("rowheader", name="4", exact=True)
+    low = governing.get_by_role("row").filter(
+        has=page.get_by_role("rowheader", name="2", exact=True)
+    )
+    expect(low.filter(has_text="company").first).to_contain_text("2 (default)")  # the seeded ones
+    expect(low.filter(has_text="company").first).to_contain_text("multiple of the loss")
+    page.locator("#governing summary").click()
+    quiet = page.get_by_role("table", name="Slices without logged incidents")
+    severe = quiet.get_by_role("row").filter(
+        has=page.get_by_role("rowheader", name="5", exact=True)
     )
     expect(severe.filter(has_text="company").first).to_contain_text("(override 2)")
 
@@ -660,12 +667,8 @@ def test_finance_edits_caps_sees_a_field_error_in_place_and_a_what_if(page, serv
     page.get_by_role("button", name="Save caps").click()
     expect(page.locator("#caps-result")).to_contain_text(re.compile(r"Caps version \d+ saved"))
     expect(page.locator("#caps-history").get_by_role("row").nth(1)).to_contain_text("active")
-    expect(
-        page.get_by_role("table", name=re.compile("Which override governs"))
-        .get_by_role("row")
-        .filter(has_text="3.5 (override 2)")
-        .first
-    ).to_be_visible()
+    governing = page.locator("#governing tr").filter(has_text="3.5 (override 2)")
+    expect(governing.first).to_be_attached()  # severity 4 and 5 at the company's fault
 
 
 def test_finance_reads_spend_failure_and_promise_reports(page, server):
@@ -854,7 +857,8 @@ def _load(page: Page, path: str, server: dict[str, Any]) -> None:
     elif path == "/console/finance":
         expect(page.locator("#pools table")).to_be_visible()
         expect(page.locator("#caps-history table")).to_be_visible()
-        expect(page.locator("#governing table")).to_be_visible()
+        expect(page.locator("#governing table").first).to_be_visible()
+        page.locator("#governing summary").click()
         page.get_by_text("Edit caps", exact=True).click()  # every field of the editor, too
         page.get_by_role("button", name="Show reports").click()
         expect(page.locator("#report-diagnose table")).to_be_visible()

@@ -10,28 +10,37 @@ let active = null;
 
 const TERM_NAMES = { loss_multiple: "multiple of the loss", value_share: "share of the customer's value", absolute: "absolute cap" };
 
-function governingTable(governing, currency) {
+function governingRows(slices, currency) {
   const sourceText = (term) => `${formatNumber(term.value)} (${term.source})`;
   const bound = (binding) => Object.entries(binding).filter(([, n]) => n)
     .map(([term, n]) => `${TERM_NAMES[term]}: ${n}`).join("; ") || "–";
-  const slices = [...governing.slices].sort((a, b) => (b.incidents - a.incidents) || (a.severity - b.severity));
-  const defaultCount = governing.slices.filter((s) => s.loss_multiple.source === "default" && s.value_share.source === "default").length;
+  return slices.map((s) => el("tr", {},
+    el("th", { scope: "row", text: String(s.severity) }),
+    el("td", { text: s.fault_type }),
+    el("td", { text: s.overrides.length ? s.overrides.join(", ") : "none" }),
+    el("td", { class: "nowrap", text: sourceText(s.loss_multiple) }),
+    el("td", { class: "nowrap", text: sourceText(s.value_share) }),
+    el("td", { class: "nowrap", text: s.absolute[currency] ? `${formatMoney(s.absolute[currency].value, currency)} (${s.absolute[currency].source})` : "–" }),
+    el("td", { class: "num", text: String(s.incidents) }),
+    el("td", { text: bound(s.binding) })));
+}
+
+// Slices with logged incidents first (busiest first), the others behind a disclosure.
+function governingTable(governing, currency) {
+  const headers = ["Severity", "Fault", "Overrides", "Loss multiple", "Value share", `Absolute (${currency})`, "Incidents", "Cap set by"];
+  const busy = governing.slices.filter((s) => s.incidents).sort((a, b) => b.incidents - a.incidents);
+  const quiet = governing.slices.filter((s) => !s.incidents);
+  const defaults = governing.slices.filter((s) => s.loss_multiple.source === "default" && s.value_share.source === "default");
+  const loggedInDefault = defaults.reduce((n, s) => n + s.incidents, 0);
+  const logged = busy.reduce((n, s) => n + s.incidents, 0);
   return el("div", {},
-    el("p", {}, `Over the incidents logged from ${governing.from.slice(0, 10)} to ${governing.to.slice(0, 10)}: `,
-      `the default terms govern ${defaultCount} of ${governing.slices.length} slices outright; `,
-      "overrides replace them elsewhere, so a sweep of the default changes only those slices. ",
-      "Busiest slices first."),
-    table(["Severity", "Fault", "Overrides", "Loss multiple", "Value share", `Absolute (${currency})`, "Incidents", "Cap set by"],
-      slices.map((s) => el("tr", { class: s.incidents ? null : "quiet" },
-        el("th", { scope: "row", text: String(s.severity) }),
-        el("td", { text: s.fault_type }),
-        el("td", { text: s.overrides.length ? s.overrides.join(", ") : "none" }),
-        el("td", { text: sourceText(s.loss_multiple) }),
-        el("td", { text: sourceText(s.value_share) }),
-        el("td", { text: s.absolute[currency] ? `${formatMoney(s.absolute[currency].value, currency)} (${s.absolute[currency].source})` : "–" }),
-        el("td", { class: "num", text: String(s.incidents) }),
-        el("td", { text: bound(s.binding) }))),
-      "Which override governs each slice, and which term set the cap"));
+    el("p", {}, `The default terms govern ${defaults.length} of ${governing.slices.length} slices outright ` +
+      `(${loggedInDefault} of the ${logged} incidents logged from ${governing.from.slice(0, 10)} to ${governing.to.slice(0, 10)}); ` +
+      "overrides replace them elsewhere, so a sweep of a default changes only those slices."),
+    busy.length ? table(headers, governingRows(busy, currency), "Which override governs each slice, and which term set the cap")
+      : el("p", {}, "No incident was logged in the last 30 days."),
+    el("details", {}, el("summary", {}, `Slices without logged incidents (${quiet.length})`),
+      table(headers, governingRows(quiet, currency), "Slices without logged incidents")));
 }
 
 function summary(version) {
