@@ -101,7 +101,7 @@ function sweepChart(report, currency) {
   const y = (v) => height - bottom - ((v - y0) / (y1 - y0)) * (height - top - bottom);
   const name = path.split(".").pop();
   const title = `Spend against expected net value (${currency})`;
-  const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", class: "chart",
+  const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, width, height, role: "img", class: "chart",
     "aria-label": `${title}, sweeping ${path}; the table above has every point`, "data-currency": currency });
   chart.append(svg("title", {}, `${title}, sweeping ${path}`),
     svg("text", { x: width / 2, y: 20, "text-anchor": "middle", class: "chart-title" }, title),
@@ -128,21 +128,27 @@ function sweepChart(report, currency) {
   const marker = svg("path", { d: `M ${cx} ${cy - 8} L ${cx + 8} ${cy} L ${cx} ${cy + 8} L ${cx - 8} ${cy} Z`, class: "today" });
   marker.append(svg("title", {}, `today (${name} = ${today ?? "?"})`));
   chart.append(marker);
-  // Labels: today's first, then the points; equal points share one label.
-  const seen = new Map();
+  // Labels: equal points share one label; the group at today's position names today too,
+  // else today's marker gets its own label first. Anchors face the chart's middle.
+  const groups = new Map();
   for (const p of points) {
     const at = `${p.spend}|${p.env}`;
-    seen.set(at, [...(seen.get(at) || []), p.value]);
+    groups.set(at, [...(groups.get(at) || []), p.value]);
   }
-  const wanted = [{ x: cx + 10, y: cy - 10, anchor: "start", text: `today (${today ?? "?"})`, cls: "today-label" }];
-  for (const [at, values] of seen) {
+  const middle = (left + width - right) / 2;
+  const todayAt = `${now.spend}|${now.env}`;
+  const wanted = groups.has(todayAt) ? [] : [{ x: cx + (cx > middle ? -10 : 10), y: cy - 10,
+    anchor: cx > middle ? "end" : "start", text: `today (${today ?? "?"})`, cls: "today-label" }];
+  for (const [at, values] of groups) {
     const [sx, sy] = at.split("|").map(Number);
-    const rightHalf = x(sx) > (left + width - right) / 2;
-    wanted.push({ x: x(sx) + (rightHalf ? -8 : 8), y: y(sy) - 8, anchor: rightHalf ? "end" : "start",
-      text: values.join(", "), cls: "point-label" });
+    const rightHalf = x(sx) > middle;
+    const isToday = at === todayAt;
+    wanted.push({ x: x(sx) + (rightHalf ? -10 : 10), y: y(sy) - 10, anchor: rightHalf ? "end" : "start",
+      text: isToday ? `${values.join(", ")} (today: ${today ?? "?"})` : values.join(", "),
+      cls: isToday ? "today-label" : "point-label" });
   }
+  wanted.sort((a, b) => (b.cls === "today-label") - (a.cls === "today-label"));  // placed first
   for (const label of placeLabels(wanted)) {
-    if (label.anchor === "start" && label.x + label.text.length * 6.5 > width) label.anchor = "end";
     chart.append(svg("text", { x: label.x, y: label.y, "text-anchor": label.anchor, class: label.cls }, label.text));
   }
   return chart;
@@ -151,7 +157,7 @@ function sweepChart(report, currency) {
 export function renderWhatIf(report, proposalLabel) {
   const box = document.getElementById("whatif-result");
   const children = [el("h3", { id: "whatif-result-heading", tabindex: "-1" },
-    `Replay of ${report.current.decisions} decision(s), ${report.from} to ${report.to}, model ${report.model}`)];
+    `Replay of ${report.current.decisions} decision(s), ${report.from.slice(0, 10)} to ${report.to.slice(0, 10)}, model ${report.model}`)];
   if (report.notes && report.notes.length) {
     children.push(el("div", { class: "notice", id: "whatif-notes" },
       el("p", {}, el("strong", {}, "Nothing moved:"), " read why before changing this setting."),
