@@ -693,12 +693,22 @@ def test_models_lists_versions_shows_a_card_and_promotes_after_confirmation(page
     expect(current).to_have_count(1)
     expect(current.get_by_role("rowheader")).to_have_text("sim-3")
     expect(versions.get_by_role("row").filter(has_text=SECOND_MODEL)).to_contain_text("available")
+    expect(current.locator("td.last-promotion")).to_contain_text("day-one model bundled")
     expect(versions).not_to_contain_text("null")
 
     page.get_by_role("button", name="Card of sim-3", exact=True).click()
     expect(page.get_by_role("heading", name="Model card: sim-3")).to_be_visible()
-    expect(page.locator("#card")).to_contain_text("HistGradientBoostingClassifier")
-    expect(page.locator("#card").get_by_role("row").filter(has_text="auc")).to_contain_text("0.7")
+    card = page.locator("#card")
+    expect(card).to_contain_text("HistGradientBoostingClassifier")
+    expect(card.get_by_role("row").filter(has_text="auc")).to_contain_text("0.7")
+    values = page.get_by_role("table", name=re.compile("^Policy values"))
+    model_dr = values.get_by_role("row").filter(has_text="model").filter(has_text="doubly_robust")
+    expect(model_dr).to_contain_text("646.0")
+    expect(model_dr).to_contain_text("603.2 to 687.5")  # the 95% interval from the card
+    expect(card.get_by_role("img", name=re.compile("^Policy values with 95% intervals"))).to_be_visible()
+    expect(page.get_by_role("table", name="Calibration bins").locator("tbody tr")).to_have_count(8)
+    calibration = card.get_by_role("img", name=re.compile("^Calibration"))
+    expect(calibration.locator("circle")).to_have_count(8)
 
     questions: list[str] = []
 
@@ -706,6 +716,12 @@ def test_models_lists_versions_shows_a_card_and_promotes_after_confirmation(page
         questions.append(dialog.message)
         dialog.accept() if accept else dialog.dismiss()
 
+    reason = page.get_by_label("Why (for a promotion or a rollback)")
+    page.get_by_role("button", name=f"Promote {SECOND_MODEL}").click()  # no reason yet
+    expect(reason).to_have_attribute("aria-invalid", "true")
+    expect(reason).to_be_focused()
+    assert questions == []
+    reason.fill("better calibrated on the last month")
     page.once("dialog", lambda dialog: answer(dialog, False))
     page.get_by_role("button", name=f"Promote {SECOND_MODEL}").click()
     expect(page.locator("#models-result")).to_contain_text(f"Promotion of {SECOND_MODEL} cancelled")
@@ -716,12 +732,23 @@ def test_models_lists_versions_shows_a_card_and_promotes_after_confirmation(page
     expect(page.locator("#models-result")).to_contain_text(f"Model {SECOND_MODEL} is now in use")
     expect(page.locator("#models-result")).to_be_focused()  # not lost with the old table
     expect(current.get_by_role("rowheader")).to_have_text(SECOND_MODEL)
-    expect(versions.get_by_role("row").filter(has_text="sim-3").first).to_be_visible()
+    expect(current.locator("td.last-promotion")).to_contain_text("better calibrated")
     expect(page.get_by_role("button", name="Promote sim-3", exact=True)).to_be_visible()
     expect(page.locator("#promotions").get_by_role("row").nth(1)).to_contain_text(
-        "promoted from the console"
+        "better calibrated on the last month"
     )
     assert all(f"Promote model {SECOND_MODEL}?" in q for q in questions) and len(questions) == 2
+
+    reason.fill("serving errors since the promotion")
+    page.once("dialog", lambda dialog: answer(dialog, True))
+    page.get_by_role("button", name="Roll back to the previous model").click()
+    expect(page.locator("#models-result")).to_contain_text("Rolled back: model sim-3 is now in use")
+    expect(page.locator("#models-result")).to_be_focused()
+    expect(current.get_by_role("rowheader")).to_have_text("sim-3")
+    expect(page.locator("#promotions").get_by_role("row").nth(1)).to_contain_text(
+        f"rollback from {SECOND_MODEL}: serving errors since the promotion"
+    )
+    assert questions[-1].startswith(f"Roll back from {SECOND_MODEL}?")
     screenshot(page, "models")
 
 
