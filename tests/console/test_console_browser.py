@@ -256,13 +256,13 @@ def sign_in(page: Page, key: str) -> None:
     expect(page.get_by_role("heading", name="Signed in", exact=True)).to_be_visible()
 
 
-def screenshot(page: Page, name: str, docs: bool = False) -> None:
-    """Keep a full-page screenshot as a test artifact (and in docs/img/ when asked to)."""
+def screenshot(page: Page, name: str, docs: bool = False, full_page: bool = True) -> None:
+    """Keep a screenshot as a test artifact (and in docs/img/ when asked to)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
     if docs and os.environ.get("REMEDY_DOCS_SCREENSHOTS") == "1":
         DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(DOCS_IMAGES / f"{name}.png"), full_page=True)
+        page.screenshot(path=str(DOCS_IMAGES / f"{name}.png"), full_page=full_page)
 
 
 def test_sign_in_lists_the_pages_of_the_role_and_sign_out_forgets_the_key(page, server):
@@ -671,6 +671,34 @@ def test_finance_edits_caps_sees_a_field_error_in_place_and_a_what_if(page, serv
     expect(governing.first).to_be_attached()  # severity 4 and 5 at the company's fault
 
 
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_the_finance_cockpit_reads_at_both_widths(browser, server, viewport, request):
+    """The cockpit as finance opens it: pools by risk with totals, and a sweep's curve."""
+    context = _context(browser, server, viewport)
+    page = context.new_page()
+    errors = _watch(page)
+    sign_in(page, server["finance"])
+    page.goto("/console/finance")
+    expect(page.locator("#pools tfoot")).to_be_visible()
+    expect(page.locator("#governing table").first).to_be_visible()
+    today = datetime.now(UTC).date()
+    page.get_by_label("From (UTC day)", exact=True).fill((today - timedelta(days=1)).isoformat())
+    page.get_by_label("Sweep from").fill("0.5")
+    page.get_by_label("Sweep to").fill("3")
+    page.get_by_label("Steps").fill("6")
+    page.get_by_role("button", name="Run what-if").click()
+    chart = page.get_by_role("img", name=re.compile(r"Spend against expected net value \(EUR\)"))
+    expect(chart).to_be_visible()
+    assert _horizontal_overflow(page) <= 0
+    width = request.node.callspec.id
+    page.evaluate("window.scrollTo(0, 0)")
+    screenshot(page, f"finance-{width}", docs=True, full_page=False)
+    page.locator("#whatif-result-heading").evaluate("(e) => e.scrollIntoView({block: 'start'})")
+    screenshot(page, f"finance-whatif-{width}", docs=True, full_page=False)
+    context.close()
+    assert errors == [], errors
+
+
 def test_finance_reads_spend_failure_and_promise_reports(page, server):
     sign_in(page, server["finance"])
     page.goto("/console/finance")
@@ -705,7 +733,9 @@ def test_models_lists_versions_shows_a_card_and_promotes_after_confirmation(page
     model_dr = values.get_by_role("row").filter(has_text="model").filter(has_text="doubly_robust")
     expect(model_dr).to_contain_text("646.0")
     expect(model_dr).to_contain_text("603.2 to 687.5")  # the 95% interval from the card
-    expect(card.get_by_role("img", name=re.compile("^Policy values with 95% intervals"))).to_be_visible()
+    expect(
+        card.get_by_role("img", name=re.compile("^Policy values with 95% intervals"))
+    ).to_be_visible()
     expect(page.get_by_role("table", name="Calibration bins").locator("tbody tr")).to_have_count(8)
     calibration = card.get_by_role("img", name=re.compile("^Calibration"))
     expect(calibration.locator("circle")).to_have_count(8)

@@ -69,7 +69,7 @@ export function changedCurrencies(report) {
 
 function sweepTable(report) {
   const { path, curve, current_value: today } = report.sweep;
-  return table([path.split(".").slice(-2).join("."), "Spend", "Expected net value", "Retention", "Share capped",
+  return table(["Value", "Spend", "Expected net value", "Retention", "Share capped",
     "Approvals", "Skipped (pool / window / contacts)"],
   curve.map((p) => el("tr", { class: p.value === today ? "current" : null },
     el("th", { scope: "row", text: p.value === today ? `${p.value} (today)` : p.value }),
@@ -84,12 +84,14 @@ function sweepTable(report) {
 
 // Spend (x) against expected net value (y) in one currency, a point per swept value in sweep
 // order, today's setting marked; labels placed so they never overlap.
-function sweepChart(report, currency) {
+function sweepChart(report, currency, room) {
   const { path, curve, current_value: today } = report.sweep;
   const points = curve.map((p) => ({ value: p.value, spend: Number(p.spend[currency] || 0),
     env: Number(p.expected_net_value[currency] || 0), text: [p.spend[currency] || "0", p.expected_net_value[currency] || "0"] }));
   const now = { spend: Number(report.current.spend[currency] || 0), env: Number(report.current.expected_net_value[currency] || 0) };
-  const width = 560, height = 320, left = 64, right = 24, top = 36, bottom = 52;
+  // As wide as the room it has (at most 560), so its text stays legible on a phone.
+  const width = Math.round(Math.max(300, Math.min(560, room || 560)));
+  const height = 320, left = 64, right = 24, top = 36, bottom = 52;
   const span = (values) => {
     const low = Math.min(...values), high = Math.max(...values);
     const pad = high > low ? (high - low) * 0.08 : Math.max(1, Math.abs(low) * 0.05);
@@ -104,7 +106,8 @@ function sweepChart(report, currency) {
   const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, width, height, role: "img", class: "chart",
     "aria-label": `${title}, sweeping ${path}; the table above has every point`, "data-currency": currency });
   chart.append(svg("title", {}, `${title}, sweeping ${path}`),
-    svg("text", { x: width / 2, y: 20, "text-anchor": "middle", class: "chart-title" }, title),
+    svg("text", { x: width / 2, y: 20, "text-anchor": "middle", class: "chart-title" },
+      width < 420 ? `Spend vs expected net value (${currency})` : title),
     svg("line", { x1: left, y1: height - bottom, x2: width - right, y2: height - bottom, class: "axis" }),
     svg("line", { x1: left, y1: top, x2: left, y2: height - bottom, class: "axis" }),
     svg("text", { x: (left + width - right) / 2, y: height - 10, "text-anchor": "middle" }, `spend (${currency})`),
@@ -163,13 +166,16 @@ export function renderWhatIf(report, proposalLabel) {
       el("p", {}, el("strong", {}, "Nothing moved:"), " read why before changing this setting."),
       el("ul", {}, report.notes.map((note) => el("li", { text: note })))));
   }
-  children.push(comparison(report, proposalLabel));
+  // A proposal's comparison comes first; a sweep's curve before today's figures.
+  if (proposalLabel) children.push(comparison(report, proposalLabel));
   if (report.sweep && report.sweep.curve.length) {
     children.push(sweepTable(report));
     const changed = changedCurrencies(report);
     if (!changed.length) children.push(el("p", { class: "muted" }, "No currency's spend or value changed across the sweep, so there is no curve to draw."));
-    for (const currency of changed) children.push(sweepChart(report, currency));
+    const room = box.clientWidth - 2;
+    for (const currency of changed) children.push(sweepChart(report, currency, room));
   }
+  if (!proposalLabel) children.push(comparison(report, null));
   box.replaceChildren(...children);
   return box;
 }
