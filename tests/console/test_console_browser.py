@@ -34,6 +34,8 @@ from remedy import create_app
 from remedy.cli import cli
 from remedy.extensions import db
 from remedy.services.model_registry import ModelRegistry, bundled_folders
+from remedy.whatif.service import WhatIfService
+from remedy.whatif.suggest import suggest_caps
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -697,6 +699,51 @@ def test_the_finance_cockpit_reads_at_both_widths(browser, server, viewport, req
     screenshot(page, f"finance-whatif-{width}", docs=True, full_page=False)
     context.close()
     assert errors == [], errors
+
+
+def test_a_suggestion_is_shown_beside_todays_caps_with_its_what_if(page, server):
+    app = server["app"]
+    now = datetime.now(UTC)
+    with app.app_context():
+        session = db.database(app).sessions()
+        try:
+            service = WhatIfService(session, app.extensions["remedy.scorer"](session))
+            result = suggest_caps(
+                service,
+                "default",
+                "EUR",
+                now - timedelta(days=2),
+                now + timedelta(days=1),
+                rounds=1,
+                factors=[Decimal("0.5"), Decimal("1"), Decimal("2")],
+            )
+        finally:
+            session.close()
+    sign_in(page, server["finance"])
+    page.goto("/console/finance")
+    expect(page.locator("#caps table").first).to_be_visible()
+    page.evaluate(
+        """async (result) => {
+            const { showSuggestion } = await import("/console/static/finance_suggest.js");
+            showSuggestion(result);
+        }""",
+        result,
+    )
+    beside = page.get_by_role("table", name="Today's caps beside the suggestion")
+    row = beside.get_by_role("row").filter(has_text="Expected net value")
+    expect(row.locator("td").first).to_have_text(
+        "€" + f"{Decimal(result['today']['expected_net_value']):,.2f}"
+    )
+    expect(row.locator("td").nth(1)).to_have_text(
+        "€" + f"{Decimal(result['suggested']['expected_net_value']):,.2f}"
+    )
+    if result["changes"]:
+        changes = page.get_by_role("table", name="What the suggestion changes")
+        expect(changes.locator("tbody tr")).to_have_count(len(result["changes"]))
+        page.get_by_role("button", name="What-if of the suggested caps").click()
+        expect(page.get_by_role("table", name="Today against the suggested caps")).to_be_visible()
+    else:
+        expect(page.locator("#suggestion")).to_contain_text("The suggestion is today's caps.")
 
 
 def test_finance_reads_spend_failure_and_promise_reports(page, server):

@@ -23,6 +23,7 @@ ASSETS = [
     "finance_caps.js",
     "finance_reports.js",
     "finance_whatif.js",
+    "finance_suggest.js",
     "format.js",
     "charts.js",
     "model_card.js",

@@ -9,6 +9,7 @@ import { setupReports } from "./finance_reports.js";
 import { offerSweepPaths, setupWhatIf, whatIfProposal } from "./finance_whatif.js";
 
 export { sweepValues } from "./finance_whatif.js";
+export { showSuggestion } from "./finance_suggest.js";
 
 let capsDocument = null;
 
