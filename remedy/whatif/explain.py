@@ -45,6 +45,13 @@ def _slice_name(found: Slice) -> str:
     return f"severity {found.severity} {found.fault_type}"
 
 
+def _source(found: Slice, path: str) -> str | None:
+    """Where the slice takes the term that `path` names ('default', 'override n'), if any."""
+    last = path.rsplit(".", 1)[1]
+    term = found.absolute.get(last) if ".absolute." in path else found.terms.get(last)
+    return term.source if term else None
+
+
 def why_unchanged(path: str, caps: CapSettings, incidents: Sequence[Incident]) -> str:
     """Explain why changing the caps field at `path` changed nothing over `incidents`."""
     if not incidents:
@@ -60,11 +67,7 @@ def why_unchanged(path: str, caps: CapSettings, incidents: Sequence[Incident]) -
     governed = reach(used, path)
     if not governed:
         sources = sorted(
-            {
-                f"{_slice_name(s)} by {s.terms[path.rsplit('.', 1)[1]].source}"
-                for s in used
-                if path.rsplit(".", 1)[1] in s.terms
-            }
+            {f"{_slice_name(s)} by {_source(s, path)}" for s in used if _source(s, path)}
         )
         where = "; ".join(sources) if sources else ", ".join(_slice_name(s) for s in used)
         return (
@@ -95,6 +98,7 @@ def notes_for(
     proposed_caps: CapSettings,
     current_caps_document: dict[str, Any],
     incidents: Sequence[Incident],
+    pools_proposed: bool = False,
 ) -> list[str]:
     """The notes a what-if answer carries: what changed nothing, and why."""
     notes: list[str] = []
@@ -109,6 +113,11 @@ def notes_for(
             f"{current['decisions']} decision(s)."
         )
         notes += [why_unchanged(p, proposed_caps, incidents) for p in paths[:3]]
+    if pools_proposed and not changed_caps and _same([current, proposed]):
+        notes.append(
+            "The proposed pools give the same result as today's: no replayed plan came up "
+            "against a pool's limit either way."
+        )
     sweep = result.get("sweep")
     if sweep and len(sweep["curve"]) > 1 and _same(sweep["curve"]):
         notes.append(f"Every value of {sweep['path']} gives the same result.")

@@ -142,6 +142,7 @@ class WhatIfService:
             engines[1].caps,
             current_docs["caps"],
             [entry.incident for entry in logged],
+            pools_proposed=bool(pools),
         )
         return result
 

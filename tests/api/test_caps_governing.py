@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from remedy.store.tables import utcnow
-from tests.factories import default_document
+from tests.factories import default_document, set_pool
 
 
 def _range() -> dict[str, str]:
@@ -124,3 +124,16 @@ def test_a_sweep_that_moves_carries_approvals_and_cap_hits(client, auth):
     assert today["spend"] == response.json["current"]["spend"]
     assert today["approvals_needed"] == response.json["current"]["approvals_needed"]
     assert response.json["notes"] == []
+
+
+def test_a_pool_that_changes_nothing_says_so(app, client, auth):
+    set_pool(app, "default", "25000.00")
+    _recommend(client, auth, 2, "40.00", "2400.00")
+    pools = [{"team": "default", "currency": "EUR", "period": "month", "limit": "99999.00"}]
+    body = {**_range(), "pools": pools}
+    response = client.post("/v1/budgets/simulate", json=body, headers=auth("finance"))
+    assert response.status_code == 200, response.json
+    assert response.json["notes"] == [
+        "The proposed pools give the same result as today's: no replayed plan came up against "
+        "a pool's limit either way."
+    ]

@@ -73,3 +73,9 @@ def test_get_path_reads_lists_and_dicts():
     document = default_caps().document
     assert get_path(document, "incident_caps.overrides.2.set.loss_multiple") == "4"
     assert get_path(document, "incident_caps.overrides.9.set") is None
+
+
+def test_an_overridden_absolute_cap_names_the_override():
+    incidents = [make_incident(severity=4)]
+    why = why_unchanged("incident_caps.default.absolute.EUR", default_caps(), incidents)
+    assert "(severity 4 company by override 2)" in why
