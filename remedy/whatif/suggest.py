@@ -236,7 +236,7 @@ def suggest_caps(
             if str(get_path(caps, path)) != str(get_path(suggested, path))
         ],
         "trials": len(tried),
-        "notes": _notes(today, best, tried.values()),
+        "notes": _notes(today, best, tried.values()) + _edges(best, factors),
     }
 
 
@@ -260,4 +260,18 @@ def _notes(today: Trial, best: Trial, tried: Any) -> list[str]:
         )
     elif best is today:
         notes.append("Today's caps earn the most of the settings tried within the pool.")
+    return notes
+
+
+def _edges(best: Trial, factors: Sequence[Decimal]) -> list[str]:
+    """Say which knobs stopped at the edge of the grid: a wider search may do better there."""
+    if not best.feasible:
+        return []
+    low, high = min(factors), max(factors)
+    notes = []
+    for name, factor in best.factors.items():
+        if factor == high and high != 1:
+            notes.append(f"{name} x{factor} is the largest factor tried: more may earn more.")
+        elif factor == low and low != 1:
+            notes.append(f"{name} x{factor} is the smallest factor tried: less may earn more.")
     return notes
