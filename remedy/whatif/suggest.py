@@ -271,7 +271,11 @@ def _edges(best: Trial, factors: Sequence[Decimal]) -> list[str]:
     notes = []
     for name, factor in best.factors.items():
         if factor == high and high != 1:
-            notes.append(f"{name} x{factor} is the largest factor tried: more may earn more.")
+            notes.append(
+                f"{name} x{factor} is the largest factor tried: a wider grid may do better."
+            )
         elif factor == low and low != 1:
-            notes.append(f"{name} x{factor} is the smallest factor tried: less may earn more.")
+            notes.append(
+                f"{name} x{factor} is the smallest factor tried: a wider grid may do better."
+            )
     return notes
