@@ -42,6 +42,7 @@ def _same(reports: Sequence[dict[str, Any]]) -> bool:
 
 
 def _slice_name(found: Slice) -> str:
+    """'severity 4 company'."""
     return f"severity {found.severity} {found.fault_type}"
 
 

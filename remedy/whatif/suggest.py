@@ -110,10 +110,12 @@ class Trial:
 
     @property
     def spend(self) -> Decimal:
+        """What the replay spent in the pool's currency."""
         return self.report.spend.get(self.currency, Decimal(0))
 
     @property
     def net_value(self) -> Decimal:
+        """The expected net value of the replay's chosen plans in the pool's currency."""
         return self.report.expected_net_value.get(self.currency, Decimal(0))
 
     @property
@@ -186,6 +188,7 @@ def suggest_caps(
     )
 
     def keep(entry: LoggedIncident, limits: PoolLimits) -> bool:
+        """Keep the incidents that spend from this pool."""
         found = pool_for(limits, entry.incident.team, entry.incident.currency)
         return entry.incident.currency == currency and found is not None and found[0] == team
 
@@ -193,6 +196,7 @@ def suggest_caps(
     advance = progress(rounds * len(knobs) + 1) if progress else None
 
     def evaluate(settings: list[dict[str, Decimal]]) -> list[Trial]:
+        """Replay the settings not tried yet in one step; return a trial per setting."""
         fresh = [s for s in settings if _key(s, knobs) not in tried]
         documents = [apply_factors(caps, knobs, s) for s in fresh]
         reports = service.replay_caps(start, end, documents, keep) if fresh else []
@@ -241,6 +245,7 @@ def suggest_caps(
 
 
 def _key(factors: dict[str, Decimal], knobs: Sequence[Knob]) -> tuple[Decimal, ...]:
+    """The factors in knob order: one setting's key among those tried."""
     return tuple(factors.get(k.name, Decimal(1)) for k in knobs)
 
 
