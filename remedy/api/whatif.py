@@ -93,17 +93,29 @@ class ReplayReportSchema(Schema):
 
 
 class CurvePointSchema(Schema):
-    """One point of a sweep."""
+    """One point of a sweep: the value and what the replay under it gave."""
 
     value = fields.String()
+    chosen = fields.Integer()
+    no_plan = fields.Integer()
     spend = fields.Dict(keys=fields.String(), values=fields.String())
     expected_net_value = fields.Dict(keys=fields.String(), values=fields.String())
+    expected_retention = fields.String()
+    capped_share = fields.String()
+    approvals_needed = fields.Integer()
+    skipped_for_budget = fields.Integer()
+    skipped_for_pool = fields.Integer()
+    skipped_for_customer_window = fields.Integer()
+    skipped_for_contact_capacity = fields.Integer()
 
 
 class SweepResultSchema(Schema):
-    """The swept field and its curve."""
+    """The swept field, its value today and its curve."""
 
     path = fields.String()
+    current_value = fields.String(
+        allow_none=True, metadata={"description": "the field's value in the proposed caps"}
+    )
     curve = fields.List(fields.Nested(CurvePointSchema))
 
 
@@ -116,6 +128,10 @@ class SimulateResponseSchema(Schema):
     current = fields.Nested(ReplayReportSchema)
     proposed = fields.Nested(ReplayReportSchema)
     sweep = fields.Nested(SweepResultSchema)
+    notes = fields.List(
+        fields.String(),
+        metadata={"description": "what changed nothing and why (e.g. an overridden default)"},
+    )
 
 
 @blp.route("/budgets/simulate")

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import click
 
 from remedy.cli.common import current_or_new_app
+from remedy.cli.suggest_caps import suggest_caps_command
 from remedy.errors import InvalidInput
 from remedy.extensions import db
 from remedy.ledger.budgets import BudgetService
@@ -68,3 +69,6 @@ def budgets_list() -> None:
                 f"remaining {from_minor(state.remaining_minor, c):>12} "
                 f"price {pool.pacing.cost_price}"
             )
+
+
+budgets.add_command(suggest_caps_command)

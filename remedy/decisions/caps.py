@@ -21,6 +21,7 @@ from catalog.validation import (
     DecimalText,
     UtcDateTime,
     describe,
+    field_errors,
 )
 from remedy.decisions.approvals import ApprovalsSchema, ApprovalTiers, read_approvals
 from remedy.decisions.durations import Duration
@@ -218,11 +219,11 @@ def load_caps(document: dict[str, Any]) -> CapSettings:
     try:
         data = CapsSchema().load(document)
     except ValidationError as error:
-        raise DataFileError(describe(error, "caps")) from None
+        raise DataFileError(describe(error, "caps"), field_errors(error.messages)) from None
     try:
         approvals = read_approvals(data)
     except ValidationError as error:
-        raise DataFileError(describe(error, "caps")) from None
+        raise DataFileError(describe(error, "caps"), field_errors(error.messages)) from None
     currencies = list(data["incident_caps"]["default"]["absolute"])
     currencies += list(approvals["agent_up_to"]) + list(approvals["lead_up_to"])
     for override in data["incident_caps"]["overrides"]:

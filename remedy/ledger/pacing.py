@@ -41,7 +41,6 @@ class Pace:
         return self.price > 1
 
 
-
 def pace(held_minor: int, limit_minor: int, elapsed_share: float, settings: PacingSettings) -> Pace:
     """Return the pace of a pool holding `held_minor` of `limit_minor` at `elapsed_share`."""
     elapsed = Decimal(repr(round(elapsed_share, 4)))

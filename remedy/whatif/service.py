@@ -26,14 +26,15 @@ from remedy.errors import InvalidInput
 from remedy.money import MoneyError, from_minor, to_minor
 from remedy.services.configs import KINDS, ActiveConfig, ConfigService, validate_set
 from remedy.store.tables import BudgetPool, Decision, utcnow
+from remedy.whatif.explain import curve_point, notes_for
 from remedy.whatif.parallel import decide_many
+from remedy.whatif.paths import get_path, set_path
 from remedy.whatif.replay import (
     MAX_SWEEP_POINTS,
     LoggedIncident,
     PoolLimit,
     PoolLimits,
     ReplayReport,
-    set_path,
     spend,
     substitute_with,
 )
@@ -131,6 +132,7 @@ class WhatIfService:
         progress: Callable[[int], Callable[[int], None]] | None,
     ) -> dict[str, Any]:
         sets, values = self._settings(start, end, proposed, sweep)
+        current_docs, proposed_docs = sets[0][0], sets[1][0]
         current_limits = self._current_limits()
         proposed_limits = {**current_limits, **self._proposed_limits(pools or [])}
         engines = [self._engine(documents, label) for documents, label in sets]
@@ -158,9 +160,66 @@ class WhatIfService:
             "proposed": reports[1].as_dict(),
         }
         if sweep:
-            curve = [_curve_point(v, r) for v, r in zip(values, reports[2:], strict=True)]
-            result["sweep"] = {"path": sweep["path"], "curve": curve}
+            curve = [curve_point(v, r.as_dict()) for v, r in zip(values, reports[2:], strict=True)]
+            today = get_path(proposed_docs["caps"], sweep["path"])
+            result["sweep"] = {
+                "path": sweep["path"],
+                "current_value": None if today is None else str(today),
+                "curve": curve,
+            }
+        result["notes"] = notes_for(
+            result,
+            engines[1].caps,
+            current_docs["caps"],
+            [entry.incident for entry in logged],
+            pools_proposed=bool(pools),
+        )
         return result
+
+    def replay_caps(
+        self,
+        start: datetime,
+        end: datetime,
+        caps_documents: list[dict[str, Any]],
+        keep: Callable[[LoggedIncident, PoolLimits], bool] | None = None,
+        progress: Callable[[int], Callable[[int], None]] | None = None,
+    ) -> list[ReplayReport]:
+        """Replay [start, end) once per caps document (current catalog, rules and pools), only
+        the incidents `keep` accepts; one report per document, in order. Rolls back."""
+        try:
+            current_docs = self._current_documents()
+            limits = self._current_limits()
+            engines = [
+                self._engine({**current_docs, "caps": {**caps, "version": 1}}, f"caps {n}")
+                for n, caps in enumerate(caps_documents)
+            ]
+            logged = self._incidents(start, end)
+            if keep is not None:
+                logged = [entry for entry in logged if keep(entry, limits)]
+            advance = progress(len(logged) * len(engines)) if progress else None
+            decided = decide_many(
+                [entry.incident for entry in logged],
+                engines,
+                self.scorer.forget,
+                self.workers,
+                advance,
+                rank=self.scorer.ranked,
+            )
+            return [
+                spend(logged, d, limits, engine.caps, substitute_with(engine))
+                for d, engine in zip(decided, engines, strict=True)
+            ]
+        finally:
+            self.session.rollback()
+            self.scorer.forget()
+
+    def current_caps(self) -> dict[str, Any]:
+        """Return the active caps document."""
+        return self._current_documents()["caps"]
+
+    def pool_limits(self) -> PoolLimits:
+        """Return the pools in effect now, per team and currency."""
+        return self._current_limits()
 
     def _current_documents(self) -> dict[str, dict[str, Any]]:
         configs = ConfigService(self.session)
@@ -191,7 +250,9 @@ class WhatIfService:
             return validate_set(documents)
         except DataFileError as error:
             field = "sweep.values" if label.startswith("sweep") else str(error).split(":")[0]
-            raise InvalidInput(f"{label}: {error}", {field: [str(error)]}) from None
+            # A proposed caps document's fields are named as PUT /v1/caps names them.
+            fields = {} if field != "caps" else {f"caps.{p}": m for p, m in error.fields.items()}
+            raise InvalidInput(f"{label}: {error}", {field: [str(error)], **fields}) from None
 
     def _check_sweep(self, sweep: dict[str, Any] | None, caps: dict[str, Any]) -> None:
         if not sweep:
@@ -275,12 +336,3 @@ class WhatIfService:
 def _logged(rows: Any) -> Iterator[LoggedIncident]:
     for at, incident in rows:
         yield LoggedIncident(at, incident_from_json(incident))
-
-
-def _curve_point(value: Any, report: ReplayReport) -> dict[str, Any]:
-    data = report.as_dict()
-    return {
-        "value": str(value),
-        "spend": data["spend"],
-        "expected_net_value": data["expected_net_value"],
-    }
