@@ -1,4 +1,6 @@
-"""POST /v1/budgets/simulate: queue a replay of logged decisions under proposed settings (finance).
+"""POST /v1/budgets/simulate: queue a replay of logged decisions under proposed settings, and
+POST /v1/budgets/<team>/suggest-caps: queue the search for the caps that earn most within a
+team's pool (finance).
 
 The replay runs as a job (remedy/whatif/job.py) in `remedy worker`; `GET /v1/jobs/<id>` shows
 its progress and, rendered by `simulate_result`, its result.
@@ -11,16 +13,17 @@ from typing import Any
 from flask import current_app, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from remedy.api.auth import current_principal, roles
 from remedy.api.fields import Amount, Moment, check_amounts, currency_field, plain_decimal
 from remedy.api.jobs import RESULT_VIEWS, JobSchema, job_view
 from remedy.api.schemas import SLUG
+from remedy.errors import InvalidInput
 from remedy.extensions import session
 from remedy.ledger.periods import PERIODS
 from remedy.services.jobs import JobQueue
-from remedy.whatif.job import KIND, ROLE, simulate_params
+from remedy.whatif.job import KIND, ROLE, SUGGEST_KIND, simulate_params, suggest_params
 from remedy.whatif.service import WhatIfService
 
 blp = Blueprint(
@@ -167,3 +170,45 @@ def simulate_result(result: dict[str, Any]) -> dict[str, Any]:
 
 
 RESULT_VIEWS[KIND] = simulate_result
+
+
+class SuggestCapsRequestSchema(Schema):
+    """Which pool to suggest caps for (the path's team, this currency) and which days to replay."""
+
+    currency = currency_field(required=True)
+    start = Moment(required=True, data_key="from")
+    end = Moment(required=True, data_key="to", metadata={"description": "exclusive"})
+
+
+@blp.route("/budgets/<team>/suggest-caps")
+class SuggestCaps(MethodView):
+    """Suggested caps for a pool, searched by a job (dozens of replays; never in this request)."""
+
+    @roles(ROLE)
+    @blp.arguments(SuggestCapsRequestSchema)
+    @blp.response(202, JobSchema, headers={"Location": {"description": "the job to poll"}})
+    def post(self, data: dict[str, Any], team: str) -> tuple[Any, int, dict[str, str]]:
+        """Queue the search for the caps that maximise expected net value of the decisions
+        logged in [from, to) without exhausting `team`'s pool in `currency` before its period
+        ends (remedy/whatif/suggest.py). The job's result has today's figures beside the
+        suggestion's, the caps it would change and the suggested caps document. Writes nothing
+        but the job; 422 when the team has no pool in the currency.
+        """
+        try:
+            SLUG(team)
+        except ValidationError as error:
+            raise InvalidInput("Invalid fields: team", {"team": error.messages}) from None
+        principal = current_principal()
+        principal.require_team(team)
+        if data["end"] <= data["start"]:
+            raise InvalidInput("to must be after from", {"to": ["must be after from"]})
+        values = current_app.extensions["remedy.engines"].values
+        service = WhatIfService(session(), None, values, team=principal.team)
+        if (team, data["currency"]) not in service.pool_limits():
+            raise InvalidInput(
+                f"no pool for {team} in {data['currency']}",
+                {"team": [f"{team} has no {data['currency']} pool"]},
+            )
+        params = suggest_params(team, data["currency"], data["start"], data["end"])
+        job = JobQueue(session()).enqueue(SUGGEST_KIND, params, ROLE, principal)
+        return job_view(job), 202, {"Location": url_for("jobs.JobStatus", job_id=job.id)}

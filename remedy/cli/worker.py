@@ -23,7 +23,10 @@ from remedy.whatif import job as whatif_job
 
 # Every kind of job a worker runs: kind -> function. Add long work here (and queue it from the
 # API with JobQueue.enqueue); remedy/api/jobs.py shows its result.
-KINDS: JobKinds = {whatif_job.KIND: whatif_job.simulate_job}
+KINDS: JobKinds = {
+    whatif_job.KIND: whatif_job.simulate_job,
+    whatif_job.SUGGEST_KIND: whatif_job.suggest_job,
+}
 
 
 @click.command()

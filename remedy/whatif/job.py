@@ -1,5 +1,7 @@
 """The what-if replay as a job (kind `whatif.simulate`): queued by `POST /v1/budgets/simulate`,
-run by `remedy worker`, never inside a web request (a replay of a month can take minutes).
+run by `remedy worker`, never inside a web request (a replay of a month can take minutes). The
+caps suggestion for a pool (kind `whatif.suggest_caps`, remedy/whatif/suggest.py: dozens of
+replays) is queued by `POST /v1/budgets/<team>/suggest-caps` the same way.
 
 `simulate_params` is the one place that says what a queued replay holds (JSON: moments as ISO
 8601 text, money as decimal text); `simulate_job` runs it with the worker's scorer.
@@ -12,9 +14,11 @@ from typing import Any
 
 from remedy.services.job_runner import JobContext
 from remedy.whatif.service import WhatIfService
+from remedy.whatif.suggest import suggest_caps
 
 KIND = "whatif.simulate"
-ROLE = "finance"  # who may start it and read it (with the starter's team scope)
+SUGGEST_KIND = "whatif.suggest_caps"
+ROLE = "finance"  # who may start them and read them (with the starter's team scope)
 
 
 def simulate_params(
@@ -59,4 +63,30 @@ def simulate_job(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
         params["pools"] or None,
         params["sweep"],
         context.progress,
+    )
+
+
+def suggest_params(team: str, currency: str, start: datetime, end: datetime) -> dict[str, Any]:
+    """The job's parameters for a caps suggestion for `team`'s pool in `currency`."""
+    return {"team": team, "currency": currency, "from": start.isoformat(), "to": end.isoformat()}
+
+
+def suggest_job(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Search the caps that earn most within the pool, as `remedy budgets suggest-caps` does."""
+    session = context.session
+    service = WhatIfService(
+        session,
+        context.extensions["remedy.scorer"](session),
+        context.extensions["remedy.engines"].values,
+        workers=context.processes,
+        max_incidents=context.config.get("WHATIF_MAX_INCIDENTS"),
+        team=context.team,
+    )
+    return suggest_caps(
+        service,
+        params["team"],
+        params["currency"],
+        datetime.fromisoformat(params["from"]),
+        datetime.fromisoformat(params["to"]),
+        progress=context.progress,
     )

@@ -182,3 +182,38 @@ def test_stopping_puts_the_running_job_back_in_the_queue(app):
     row = _job(app, job_id)
     assert (row.status, row.worker, row.attempts, row.result) == ("queued", None, 0, None)
     assert KINDS  # the worker's registry holds the what-if
+
+
+def test_suggested_caps_are_searched_by_a_job_for_the_pool_asked(logged, client, auth):
+    """POST /v1/budgets/<team>/suggest-caps queues the search (202 + Location); the worker runs
+    it; the result puts today's caps beside the suggestion for that pool. A team without a
+    pool in the currency is 422 naming `team`; another team's scoped key is refused."""
+    body = {"currency": "EUR", **_range()}
+    queued = client.post("/v1/budgets/sim/suggest-caps", json=body, headers=auth("finance"))
+    assert queued.status_code == 202, queued.json
+    assert queued.json["kind"] == "whatif.suggest_caps" and queued.json["status"] == "queued"
+    assert run_jobs(logged) == 1
+    done = client.get(queued.headers["Location"], headers=auth("finance")).json
+    assert done["status"] == "succeeded", done
+    result = done["result"]
+    assert (result["team"], result["currency"]) == ("sim", "EUR")
+    assert result["today"]["factors"] and result["suggested"]["factors"]
+    assert "incident_caps" in result["suggested"]["caps"]
+    assert done["progress"]["done"] == done["progress"]["total"] > 1
+
+    nowhere = client.post("/v1/budgets/nobody/suggest-caps", json=body, headers=auth("finance"))
+    assert nowhere.status_code == 422 and "team" in nowhere.json["errors"]
+    backwards = {"currency": "EUR", "from": body["to"], "to": body["from"]}
+    refused = client.post("/v1/budgets/sim/suggest-caps", json=backwards, headers=auth("finance"))
+    assert refused.status_code == 422 and "to" in refused.json["errors"]
+    with db.database(logged).unit_of_work() as session:
+        emea = KeyService(session).create("finance", "emea")[0]
+    other = client.post(
+        "/v1/budgets/sim/suggest-caps", json=body, headers={"Authorization": f"Bearer {emea}"}
+    )
+    assert other.status_code == 403
+    assert (
+        client.post("/v1/budgets/sim/suggest-caps", json=body, headers=auth("agent")).status_code
+        == 403
+    )
+    assert run_jobs(logged) == 0  # nothing refused was queued

@@ -658,6 +658,29 @@ def test_finance_edits_a_pool_sees_its_field_errors_and_its_what_if(page, server
     )
 
 
+def test_finance_asks_for_suggested_caps_for_a_pool(page, server):
+    """The pool form's **Suggest caps for this pool** queues the search as a job; the worker
+    runs it and the page shows the suggestion beside today's caps; a pool without a currency
+    is refused next to the field, before anything is queued."""
+    sign_in(page, server["finance"])
+    page.goto("/console/finance")
+    page.get_by_role("textbox", name="Team", exact=True).fill("default")
+    page.get_by_role("textbox", name="Currency", exact=True).fill("")
+    page.get_by_role("button", name="Suggest caps for this pool").click()
+    expect(page.locator("#pool-currency-error")).to_contain_text("a currency code such as EUR")
+    page.get_by_role("textbox", name="Currency", exact=True).fill("EUR")
+    page.get_by_role("button", name="Suggest caps for this pool").click()
+    beside = page.get_by_role("table", name="Today's caps beside the suggestion")
+    expect(beside).to_be_visible(timeout=60_000)
+    expect(beside.get_by_role("row").filter(has_text="Keeps within the pool")).to_contain_text(
+        "yes"
+    )
+    expect(page.locator("#suggestion")).to_contain_text("For the pool default")
+    expect(page.locator("#suggestion")).to_contain_text(
+        re.compile("What the suggestion changes|The suggestion is today's caps")
+    )
+
+
 def test_finance_edits_caps_sees_a_field_error_in_place_and_a_what_if(page, server):
     sign_in(page, server["finance"])
     page.goto("/console/finance")

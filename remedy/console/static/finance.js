@@ -9,6 +9,8 @@ import { setupReports } from "./finance_reports.js";
 import { offerSweepPaths, setupWhatIf, whatIfProposal } from "./finance_whatif.js";
 
 export { sweepValues } from "./finance_whatif.js";
+import { suggestCaps } from "./finance_suggest.js";
+
 export { showSuggestion } from "./finance_suggest.js";
 
 let capsDocument = null;
@@ -27,7 +29,7 @@ function reloadCaps() {
 startPage("finance").then((who) => {
   if (!who) return;
   setupWhatIf();
-  setupPoolForm(whatIfProposal, reloadPools);
+  setupPoolForm(whatIfProposal, reloadPools, suggestCaps);
   setupCapsForm(whatIfProposal, reloadCaps);
   setupReports(() => capsDocument && capsDocument.promises);
   reloadPools();

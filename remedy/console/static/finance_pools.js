@@ -124,8 +124,9 @@ export function editPool(pool) {
   document.getElementById("pool-limit").focus();
 }
 
-// `whatIf({pools}, fieldFor)` runs the what-if of the proposed pool (finance_whatif.js).
-export function setupPoolForm(whatIf, reload) {
+// `whatIf({pools}, fieldFor)` runs the what-if of the proposed pool (finance_whatif.js);
+// `suggest(team, currency)` queues the search for the caps that earn most within it.
+export function setupPoolForm(whatIf, reload, suggest) {
   const form = document.getElementById("pool-form");
   const result = document.getElementById("pool-result");
   const errorBox = document.getElementById("pool-error");
@@ -155,6 +156,20 @@ export function setupPoolForm(whatIf, reload) {
     } finally {
       button.disabled = false;
     }
+  });
+  document.getElementById("pool-suggest").addEventListener("click", () => {
+    clearFieldErrors(form);
+    clearError(errorBox);
+    const team = document.getElementById("pool-team").value.trim();
+    const currency = document.getElementById("pool-currency").value.trim().toUpperCase();
+    const missing = {};
+    if (!team) missing["pool-team"] = ["the team whose pool the caps must keep within"];
+    if (!/^[A-Z]{3}$/.test(currency)) missing["pool-currency"] = ["a currency code such as EUR"];
+    if (Object.keys(missing).length) {
+      showFieldErrors(form, missing, (id) => id);
+      return;
+    }
+    suggest(team, currency);
   });
   document.getElementById("pool-whatif").addEventListener("click", () => {
     clearFieldErrors(form);

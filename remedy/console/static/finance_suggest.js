@@ -1,10 +1,10 @@
 // Finance cockpit, suggested caps: a suggestion (the result of remedy/whatif/suggest.py's
 // `suggest_caps`, from `remedy budgets suggest-caps` or a background job) beside today's caps,
-// with what it changes and its what-if one click away. The search is long work, so the page
-// never starts it itself: whoever runs it hands the result to `showSuggestion`.
-import { el, table } from "./api.js";
+// with what it changes and its what-if one click away. The search is long work: the page queues
+// it (POST /v1/budgets/<team>/suggest-caps, a job for `remedy worker`) and polls it.
+import { api, el, showError, table } from "./api.js";
 import { formatMoney, formatShare } from "./format.js";
-import { whatIfProposal } from "./finance_whatif.js";
+import { range, waitForJob, whatIfProposal } from "./finance_whatif.js";
 
 const ROWS = [
   ["Spend over the range", (t, c) => formatMoney(t.spend, c)],
@@ -38,4 +38,23 @@ export function showSuggestion(result, box = document.getElementById("suggestion
     result.changes.length ? el("button", { type: "button", class: "secondary",
       onclick: () => whatIfProposal({ caps: suggested.caps }, "the suggested caps") }, "What-if of the suggested caps") : null);
   return box;
+}
+
+// Queue the search for `team`'s pool in `currency` over the what-if form's days, show its
+// progress in the suggestion box, then the suggestion (or what went wrong).
+export async function suggestCaps(team, currency) {
+  const box = document.getElementById("suggestion");
+  const errorBox = document.getElementById("suggest-error");
+  errorBox.hidden = true;
+  const say = (text) => box.replaceChildren(el("p", {}, `Suggested caps for ${team} in ${currency}: ${text}`));
+  say("queueing…");
+  document.getElementById("suggest-heading").scrollIntoView();
+  try {
+    const job = await api("POST", `/v1/budgets/${encodeURIComponent(team)}/suggest-caps`, { currency, ...range() });
+    showSuggestion(await waitForJob(job, say, 1000, "Searching"), box);
+  } catch (error) {
+    box.replaceChildren();
+    showError(errorBox, error, "No caps could be suggested");
+  }
+  document.getElementById(errorBox.hidden ? "suggest-heading" : "suggest-error")?.focus();
 }

@@ -6,21 +6,24 @@ import { ApiError, api, clearError, clearFieldErrors, el, showError, showFieldEr
 import { placeLabels, svg, ticks } from "./charts.js";
 import { formatCompact, formatMoney, formatMoneyMap, formatShare } from "./format.js";
 
-// The one place the console calls the what-if. It runs as a job (`remedy worker`): the POST
-// answers 202 with the queued job, which is polled at GET /v1/jobs/<id> until it ends, telling
-// `say` how far it is; resolves to its result, or rejects with its error (fields named like a
-// 422's, so they land next to their inputs).
-export async function runWhatIf(body, say = () => {}, pause = 1000) {
-  let job = await api("POST", "/v1/budgets/simulate", body);
+// Long work runs as a job (`remedy worker`): a POST answers 202 with the queued job, which is
+// polled at GET /v1/jobs/<id> until it ends, telling `say` how far it is; resolves to its
+// result, or rejects with its error (fields named like a 422's, so they land by their inputs).
+export async function waitForJob(job, say = () => {}, pause = 1000, what = "Replaying") {
   for (;;) {
     if (job.status === "succeeded") return job.result;
     if (job.status === "failed") throw new ApiError(422, job.error);
     const { done, total } = job.progress;
     say(job.status === "queued" ? "Queued: waiting for a worker…"
-      : total ? `Replaying… ${Math.floor((100 * done) / total)}% (${done} of ${total} decisions)` : "Replaying…");
+      : total ? `${what}… ${Math.floor((100 * done) / total)}% (${done} of ${total} steps)` : `${what}…`);
     await new Promise((resolve) => setTimeout(resolve, pause));
     job = await api("GET", `/v1/jobs/${encodeURIComponent(job.id)}`);
   }
+}
+
+// The one place the console calls the what-if (a job: see waitForJob).
+export async function runWhatIf(body, say = () => {}, pause = 1000) {
+  return waitForJob(await api("POST", "/v1/budgets/simulate", body), say, pause);
 }
 
 // Evenly spaced sweep values from..to, computed in scaled integers so 0.1 steps stay exact.
@@ -195,7 +198,8 @@ function fieldFor(path) {
   return { from: "from", to: "to", "sweep.path": "sweep-path", "sweep.values": "sweep-from" }[path] || null;
 }
 
-function range() {
+// The what-if form's date range: the days a what-if or a suggestion replays.
+export function range() {
   return { from: document.getElementById("from").value.trim(), to: document.getElementById("to").value.trim() };
 }
 
