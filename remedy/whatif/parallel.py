@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 from remedy.decisions.engine import DecisionEngine, Ranked
 from remedy.domain import Incident
-from remedy.whatif.replay import Decided, decide
+from remedy.whatif.deciding import Decided, decide
 
 # What forked workers read: set just before the pool starts, cleared after (fork copies it).
 # How an engine ranks an incident: `engine.rank` by default, or a memo shared by alike engines.
