@@ -81,6 +81,7 @@ def test_every_command_is_listed():
         "suggest",
         "train",
         "whatif",
+        "worker",
     }
     assert ("keys", "revoke") in PATHS and ("models", "rollback") in PATHS
 
