@@ -26,16 +26,13 @@ from remedy.errors import InvalidInput
 from remedy.money import MoneyError, from_minor, to_minor
 from remedy.services.configs import KINDS, ActiveConfig, ConfigService, validate_set
 from remedy.store.tables import BudgetPool, Decision, utcnow
-from remedy.whatif.parallel import decide_many
+from remedy.whatif.parallel import decide_many, spend_many
 from remedy.whatif.replay import (
     MAX_SWEEP_POINTS,
     LoggedIncident,
     PoolLimit,
     PoolLimits,
-    ReplayReport,
     set_path,
-    spend,
-    substitute_with,
 )
 from remedy.whatif.scoring import CachingScorer
 
@@ -146,16 +143,13 @@ class WhatIfService:
             advance,
             rank=self.scorer.ranked,
         )
-        reports = [
-            spend(logged, d, lim, engine.caps, substitute_with(engine))
-            for d, lim, engine in zip(decided, limits, engines, strict=True)
-        ]
+        reports = spend_many(logged, decided, limits, engines, self.workers)
         result = {
             "from": start.isoformat(),
             "to": end.isoformat(),
             "model": self.scorer.version,
-            "current": reports[0].as_dict(),
-            "proposed": reports[1].as_dict(),
+            "current": reports[0],
+            "proposed": reports[1],
         }
         if sweep:
             curve = [_curve_point(v, r) for v, r in zip(values, reports[2:], strict=True)]
@@ -277,8 +271,7 @@ def _logged(rows: Any) -> Iterator[LoggedIncident]:
         yield LoggedIncident(at, incident_from_json(incident))
 
 
-def _curve_point(value: Any, report: ReplayReport) -> dict[str, Any]:
-    data = report.as_dict()
+def _curve_point(value: Any, data: dict[str, Any]) -> dict[str, Any]:
     return {
         "value": str(value),
         "spend": data["spend"],
