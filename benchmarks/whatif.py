@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
+import resource
 import sys
 import tempfile
 import time
@@ -85,6 +87,13 @@ def seed(app, decisions: int) -> None:  # type: ignore[no-untyped-def]
             session.execute(Decision.__table__.insert(), rows[offset : offset + 5000])
 
 
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its children that have exited (forked deciders)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def main() -> None:
     """Seed, replay, print decisions/second."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -109,6 +118,7 @@ def main() -> None:
         scorer = app.extensions["remedy.scorer"](session)
         values = ValueSettings(app.config["HORIZON_YEARS"], app.config["REFERRAL_SHARE"])
         started = time.perf_counter()
+        cpu_started = _cpu_seconds()
         sweep = None
         if args.sweep:
             points = [str(1 + 5 * k / max(1, args.sweep - 1))[:6] for k in range(args.sweep)]
@@ -117,6 +127,7 @@ def main() -> None:
             START, END, {"caps": caps}, sweep=sweep
         )
         elapsed = time.perf_counter() - started
+        cpu = _cpu_seconds() - cpu_started
         session.close()
     incidents = result["current"]["decisions"]
     replayed = incidents * (2 + args.sweep)
@@ -126,6 +137,10 @@ def main() -> None:
         f"{elapsed:.1f} s: {incidents / elapsed:.0f} incidents/second, "
         f"{replayed / elapsed:.0f} decisions/second ({args.workers} worker(s))"
     )
+    # CPU seconds (this process and its forked deciders) do not depend on what else runs on
+    # the machine; on a quiet 2-core machine the wall clock is about CPU / workers.
+    load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
+    print(f"CPU {cpu:.1f} s ({cpu / incidents * 1000:.2f} ms per incident); load average {load}")
     print(f"current spend {result['current']['spend']}")
     print(f"proposed spend {result['proposed']['spend']}")
     db.database(app).dispose()

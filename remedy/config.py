@@ -38,7 +38,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # request, which gunicorn's worker timeout (`remedy serve`: 120 s) bounds; at ~110-300
         # incidents/s per worker, 5,000 with a sweep stays well inside it. `remedy whatif` has
         # no limit.
-        "WHATIF_MAX_INCIDENTS": int(env("REMEDY_WHATIF_MAX_INCIDENTS", "5000")),
+        "WHATIF_MAX_INCIDENTS": int(env("REMEDY_WHATIF_MAX_INCIDENTS", "200000")),
         "RATE_LIMIT": env("REMEDY_RATE_LIMIT", "3000/minute"),
         "RATE_LIMIT_STORAGE_URI": env("REMEDY_RATE_LIMIT_STORAGE_URI", "memory://"),
         # remedy's log level (JSON lines on stderr; access lines are INFO).

@@ -28,7 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 import rule_engine
-from rule_engine.ast import ExpressionBase, FloatExpression
+from rule_engine.ast import ExpressionBase, FloatExpression, SymbolExpression
 
 MAX_TOKENS = 200
 MAX_NODES = 200
@@ -112,6 +112,30 @@ def check_probes(rule: rule_engine.Rule, probes: list[dict[str, Any]]) -> None:
             message = getattr(error, "message", None) or str(error) or type(error).__name__
             shown = ", ".join(f"{k}={v}" for k, v in probe.items() if k in _SHOWN)
             raise ConditionTooCostly(f"fails for an incident with {shown}: {message}") from None
+
+
+def symbols(expression: ExpressionBase) -> set[str]:
+    """Return the names of the context symbols a parsed condition reads.
+
+    Walks every attribute, slotted ones too (`ContainsExpression` keeps its operands in
+    `__slots__`, which `vars` does not show).
+    """
+    found: set[str] = set()
+    pending: list[Any] = [expression]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, SymbolExpression):
+            found.add(node.name)
+        names = set(getattr(node, "__dict__", {}))
+        for cls in type(node).__mro__:
+            slots = cls.__dict__.get("__slots__", ())
+            names.update((slots,) if isinstance(slots, str) else slots)
+        for name in names:
+            value = getattr(node, name, None)
+            for child in value if isinstance(value, list | tuple) else (value,):
+                if isinstance(child, ExpressionBase):
+                    pending.append(child)
+    return found
 
 
 def _walk(node: Any, depth: int) -> Iterator[tuple[ExpressionBase, int]]:

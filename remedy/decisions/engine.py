@@ -8,7 +8,7 @@ from decimal import Decimal
 from catalog.items import Catalog
 from remedy.decisions.approvals import Approver, approval_reasons
 from remedy.decisions.caps import CapSettings, IncidentCap
-from remedy.decisions.planner import eligible_actions, enumerate_plans
+from remedy.decisions.planner import eligible_actions, enumerate_plans, requirement_positions
 from remedy.decisions.ranker import PlanRanker, ScoredPlan
 from remedy.decisions.rules import Requirement, RuleOutcome, RuleSet
 from remedy.decisions.substitution import substitute_contacts
@@ -149,8 +149,9 @@ class DecisionResult:
 def required_cost(plan: Plan, requirements: list[Requirement]) -> Decimal:
     """Sum the cheapest action meeting each requirement (each action counted once)."""
     known = plan.requirement_matches
-    if known is not None and known[0] == tuple(requirements):
-        return _required_cost_of_matches(plan, known[1])
+    positions = None if known is None else requirement_positions(known[0], tuple(requirements))
+    if positions is not None:  # the planner's matches (it saw these requirements among others)
+        return _required_cost_of_matches(plan, tuple(known[1][i] for i in positions))
     used: set[str] = set()
     total = Decimal(0)
     for requirement in requirements:

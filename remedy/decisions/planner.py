@@ -173,3 +173,25 @@ def enumerate_plans(
         Plan(tuple(actions[i] for i in combo), incident.currency, fired_rules, shape)
         for combo, shape in combos
     ]
+
+
+@lru_cache(maxsize=1024)
+def requirement_positions(
+    remembered: tuple[Requirement, ...], wanted: tuple[Requirement, ...]
+) -> tuple[int, ...] | None:
+    """Where each of `wanted` sits in `remembered`, in order; None if it is not a subsequence.
+
+    A plan remembers which of its actions meet each requirement the planner saw; the cost of
+    what the rules require beyond the fix asks about a subsequence of those requirements.
+    """
+    positions: list[int] = []
+    start = 0
+    for requirement in wanted:
+        found = next(
+            (i for i in range(start, len(remembered)) if remembered[i] == requirement), None
+        )
+        if found is None:
+            return None
+        positions.append(found)
+        start = found + 1
+    return tuple(positions)

@@ -111,14 +111,13 @@ class PlanRanker:
         ) * value_minor
         env_minor = np.rint(gain).astype(np.int64) - np.array(cost_minor, dtype=np.int64)
         unit = Decimal(1).scaleb(-exponent)
+        # Python floats and ints (`tolist`) format and convert faster than NumPy scalars, to
+        # the same text and the same Decimals.
         return [
-            ScoredPlan(
-                plan,
-                Decimal(f"{p:.6f}"),
-                Decimal(f"{r:.6f}"),
-                Decimal(int(env)) * unit,
+            ScoredPlan(plan, Decimal(f"{p:.6f}"), Decimal(f"{r:.6f}"), Decimal(env) * unit)
+            for plan, p, r, env in zip(
+                plans, p_stay.tolist(), referrals.tolist(), env_minor.tolist(), strict=True
             )
-            for plan, p, r, env in zip(plans, p_stay, referrals, env_minor, strict=True)
         ]
 
     def rank(

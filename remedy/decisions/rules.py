@@ -143,6 +143,26 @@ class Requirement:
         return kind
 
 
+# Rule-context symbols with few distinct values in practice (codes, flags, small counts), and
+# how many combinations one rule remembers at most.
+_DISCRETE = frozenset(
+    {
+        "severity",
+        "fault_type",
+        "currency",
+        "category",
+        "channel",
+        "locale",
+        "language",
+        "churn_threat",
+        "team",
+        "public",
+        "prior_incidents",
+    }
+)
+_MEMO_SIZE = 4096
+
+
 @dataclass(frozen=True)
 class Rule:
     """A validated rule with its compiled condition."""
@@ -153,6 +173,23 @@ class Rule:
     effect: str
     params: dict[str, Any]
     condition: rule_engine.Rule = field(compare=False, repr=False)
+    # The symbols the condition reads, when all take few values (`_DISCRETE`): its answer is
+    # then remembered per their values, so thousands of incidents (a what-if replay) with the
+    # same few severities and fault types walk the condition once per combination.
+    memo_keys: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
+    _memo: dict[tuple[Any, ...], bool] = field(default_factory=dict, compare=False, repr=False)
+
+    def fires(self, context: dict[str, Any]) -> bool:
+        """Tell whether the condition holds for an incident's rule context."""
+        if self.memo_keys is None:
+            return bool(self.condition.matches(context))
+        key = tuple(context[name] for name in self.memo_keys)
+        fired = self._memo.get(key)
+        if fired is None:
+            fired = bool(self.condition.matches(context))
+            if len(self._memo) < _MEMO_SIZE:
+                self._memo[key] = fired
+        return fired
 
     def selects(self, item_id: str, kind: Kind) -> bool:
         """Tell whether this rule's item selector covers an item."""
@@ -190,7 +227,7 @@ class RuleSet:
         context = incident.rule_context()
         outcome = RuleOutcome()
         for rule in self.rules:
-            if not rule.condition.matches(context):
+            if not rule.fires(context):
                 continue
             outcome.fired.append(rule.id)
             if rule.effect in ("forbid", "allow"):
@@ -250,5 +287,11 @@ def load_rules(document: dict[str, Any], item_ids: set[str] | None = None) -> Ru
         if item_ids is not None and named - item_ids:
             unknown = ", ".join(sorted(named - item_ids))
             raise DataFileError(f"rule {name!r}: {effect}: unknown catalog item(s) {unknown}")
-        rules.append(Rule(data["id"], data["description"], data["when"], effect, params, condition))
+        symbols = conditions.symbols(condition.statement.expression)
+        memo_keys = tuple(sorted(symbols)) if symbols <= _DISCRETE else None
+        rules.append(
+            Rule(
+                data["id"], data["description"], data["when"], effect, params, condition, memo_keys
+            )
+        )
     return RuleSet(version=top["version"], rules=tuple(rules), document=document)

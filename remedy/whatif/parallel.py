@@ -2,18 +2,21 @@
 
 Incident-major: each incident is decided by every engine in turn, then the scorer's memory of
 it is dropped, so settings that share candidates share model calls while memory stays flat.
-Deciding is independent per incident, so chunks can go to forked workers (Linux); spending,
-which is sequential, stays with the caller.
+Deciding is independent per incident, so chunks can go to forked workers (Linux); spending is
+sequential within one settings set, but the sets are independent, so each can be spent in a
+forked worker too (`spend_many`).
 """
 
 from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from remedy.decisions.engine import DecisionEngine, Ranked
 from remedy.domain import Incident
-from remedy.whatif.replay import Decided, decide
+from remedy.whatif.deciding import Decided, decide
+from remedy.whatif.replay import LoggedIncident, PoolLimits, spend, substitute_with
 
 # What forked workers read: set just before the pool starts, cleared after (fork copies it).
 # How an engine ranks an incident: `engine.rank` by default, or a memo shared by alike engines.
@@ -109,3 +112,54 @@ def _gather(parts, decided, engines, bounds, advance):  # type: ignore[no-untype
         if advance is not None:
             advance((hi - lo) * len(engines))
     return decided
+
+
+# What forked spenders read: (incidents, decided per settings, limits, engines).
+_SPENDING: (
+    tuple[
+        Sequence[LoggedIncident],
+        Sequence[Sequence[Decided]],
+        Sequence[PoolLimits],
+        Sequence[DecisionEngine],
+    ]
+    | None
+) = None
+
+
+def _spend_one(index: int) -> dict[str, Any]:
+    """Run in a worker: spend one settings set; return its report as the API shows it."""
+    if _SPENDING is None:  # not an assert: stripped under -O
+        raise RuntimeError("no spending: workers are forked from spend_many")
+    logged, decided, limits, engines = _SPENDING
+    engine = engines[index]
+    report = spend(logged, decided[index], limits[index], engine.caps, substitute_with(engine))
+    return report.as_dict()
+
+
+def spend_many(
+    logged: Sequence[LoggedIncident],
+    decided: Sequence[Sequence[Decided]],
+    limits: Sequence[PoolLimits],
+    engines: Sequence[DecisionEngine],
+    workers: int = 1,
+) -> list[dict[str, Any]]:
+    """Spend every settings set in time order; return each report (`ReplayReport.as_dict`).
+
+    Spending one settings set is sequential, but settings sets are independent of each other,
+    and each may decide incidents again when a contact level is used up (at 100,000 incidents
+    a month, most days' calls run out: that is most of a large replay's spending time), so
+    with `workers` > 1 each set is spent in a forked process.
+    """
+    global _SPENDING
+    if workers <= 1 or len(engines) < 2:
+        _SPENDING = (logged, decided, limits, engines)
+        try:
+            return [_spend_one(index) for index in range(len(engines))]
+        finally:
+            _SPENDING = None
+    _SPENDING = (logged, decided, limits, engines)
+    try:
+        with multiprocessing.get_context("fork").Pool(min(workers, len(engines))) as pool:
+            return pool.map(_spend_one, range(len(engines)), chunksize=1)
+    finally:
+        _SPENDING = None

@@ -17,10 +17,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 from remedy.decisions.caps import CapSettings
-from remedy.decisions.engine import Candidate, CurrencyNotConfigured, DecisionEngine, Ranked
+from remedy.decisions.engine import DecisionEngine
 from remedy.domain import Incident
 from remedy.ledger.limits import (
     CapacityState,
@@ -34,10 +34,10 @@ from remedy.ledger.limits import (
 from remedy.ledger.periods import as_utc, day_key, period_at
 from remedy.ledger.settings import LimitSettings
 from remedy.money import to_minor
+from remedy.whatif.deciding import Choice, Decided, decide
 
 DEFAULT_TEAM = "default"
 MAX_SWEEP_POINTS = 50
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -129,101 +129,6 @@ def pool_for(limits: PoolLimits, team: str, currency: str) -> tuple[str, PoolLim
         if limit is not None:
             return owner, limit
     return None
-
-
-@dataclass(frozen=True, slots=True)
-class Choice:
-    """One kept plan as spending needs it."""
-
-    cost: Decimal
-    cost_minor: int
-    contact_level: str | None  # the plan's most senior personal contact: it takes one of these
-    net_value: Decimal
-    p_stay: Decimal
-    requires_approval: bool
-    kind_costs: tuple[tuple[str, Decimal], ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Decided:
-    """What an engine decided for one incident, compactly.
-
-    `kept` holds, best first, only the kept plans no better plan dominates. A better plan
-    dominates when it costs no more and takes no contact the worse one does not (none, or one
-    of the same level): whatever is left of the pool, the window and each level's capacity,
-    it fits whenever the worse plan does, so spending would take it first. Money and contact
-    levels are the only things the limits look at, so spending may choose only these plans.
-    """
-
-    configured: bool
-    capped: bool
-    kept: tuple[Choice, ...]
-
-
-def undominated(
-    plans: Iterable[T], shape: Callable[[T], tuple[Decimal, str | None]]
-) -> Iterator[T]:
-    """Yield, in order, the plans (best first) no earlier plan dominates.
-
-    `shape` gives a plan's cost and contact level. An earlier plan dominates when it costs no
-    more and has no contact or one of the same level.
-    """
-    cheapest: dict[str | None, Decimal] = {}  # contact level -> least cost so far
-    for plan in plans:
-        cost, level = shape(plan)
-        bound, free = cheapest.get(level), cheapest.get(None)
-        if free is not None and (bound is None or free < bound):
-            bound = free
-        if bound is not None and cost >= bound:
-            continue
-        cheapest[level] = cost  # below every earlier plan of its level, or it was dominated
-        yield plan
-
-
-def _shape(candidate: Candidate) -> tuple[Decimal, str | None]:
-    """A candidate's cost and contact level."""
-    plan = candidate.scored.plan
-    return plan.total_cost, plan.contact_level
-
-
-def decide(
-    engine: DecisionEngine,
-    incident: Incident,
-    rank: Callable[[DecisionEngine, Incident], Ranked] | None = None,
-    used_up: frozenset[str] = frozenset(),
-) -> Decided:
-    """Decide one incident with `engine` (no exploration) and keep what spending needs.
-
-    `rank` supplies the engine's ranking when it may be shared (`CachingScorer.ranked`);
-    the engine then only applies its caps. `used_up` names contact levels with no capacity
-    left, for the service's substitution when nothing else fits.
-    """
-    try:
-        if rank is None or used_up:
-            result = engine.decide(incident, used_up=used_up)
-        else:
-            result = engine.guard(incident, rank(engine, incident))
-    except CurrencyNotConfigured:
-        return Decided(False, False, ())
-    capped = bool(result.candidates) and result.candidates[0].dropped_reason is not None
-    chain: list[Choice] = []
-    for candidate in undominated(result.kept, _shape):
-        plan = candidate.scored.plan
-        kinds: defaultdict[str, Decimal] = defaultdict(Decimal)
-        for action in plan.actions:
-            kinds[str(action.kind)] += action.cost
-        chain.append(
-            Choice(
-                plan.total_cost,
-                to_minor(plan.total_cost, incident.currency),
-                plan.contact_level,
-                candidate.scored.expected_net_value,
-                candidate.scored.p_stay,
-                candidate.requires_approval,
-                tuple(kinds.items()),
-            )
-        )
-    return Decided(True, capped, tuple(chain))
 
 
 class SimulatedBalances:

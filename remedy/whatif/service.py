@@ -27,7 +27,7 @@ from remedy.money import MoneyError, from_minor, to_minor
 from remedy.services.configs import KINDS, ActiveConfig, ConfigService, validate_set
 from remedy.store.tables import BudgetPool, Decision, utcnow
 from remedy.whatif.explain import curve_point, notes_for
-from remedy.whatif.parallel import decide_many
+from remedy.whatif.parallel import decide_many, spend_many
 from remedy.whatif.paths import get_path, set_path
 from remedy.whatif.replay import (
     MAX_SWEEP_POINTS,
@@ -148,19 +148,16 @@ class WhatIfService:
             advance,
             rank=self.scorer.ranked,
         )
-        reports = [
-            spend(logged, d, lim, engine.caps, substitute_with(engine))
-            for d, lim, engine in zip(decided, limits, engines, strict=True)
-        ]
+        reports = spend_many(logged, decided, limits, engines, self.workers)
         result = {
             "from": start.isoformat(),
             "to": end.isoformat(),
             "model": self.scorer.version,
-            "current": reports[0].as_dict(),
-            "proposed": reports[1].as_dict(),
+            "current": reports[0],
+            "proposed": reports[1],
         }
         if sweep:
-            curve = [curve_point(v, r.as_dict()) for v, r in zip(values, reports[2:], strict=True)]
+            curve = [curve_point(v, r) for v, r in zip(values, reports[2:], strict=True)]
             today = get_path(proposed_docs["caps"], sweep["path"])
             result["sweep"] = {
                 "path": sweep["path"],

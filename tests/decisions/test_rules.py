@@ -107,3 +107,22 @@ def test_default_rules_have_ids_descriptions_and_a_version():
     rules = default_rules()
     assert rules.version == document["version"]
     assert all(r.id and len(r.description) > 10 for r in rules.rules)
+
+
+def test_remembered_conditions_fire_as_the_conditions_themselves():
+    """Conditions over discrete symbols only are remembered per their values; `in` operands
+    (kept in slots) count as read, and any money symbol turns remembering off."""
+    import numpy as np
+
+    from training.simulator import random_incident
+
+    rules = default_rules()
+    keys = {rule.id: rule.memo_keys for rule in rules.rules}
+    assert keys["apology-when-at-fault"] == ("fault_type",)
+    assert keys["a-person-for-public-haters"] == ("churn_threat", "public", "severity")
+    assert keys["make-whole-when-ours"] is None  # reads loss_amount
+    rng = np.random.default_rng(3)
+    for index in range(300):
+        context = random_incident(rng, index).rule_context()
+        for rule in rules.rules:
+            assert rule.fires(context) == bool(rule.condition.matches(context)), rule.id

@@ -47,3 +47,35 @@ def test_an_engine_given_twice_is_decided_once():
     first, second = decide_many(incidents, [engine, engine], scorer.forget, 1, steps.append)
     assert first is second and len(first) == 10
     assert sum(steps) == 20
+
+
+def test_spending_settings_in_forked_workers_matches_one_process():
+    """Each settings set spent in its own worker gives the reports of spending them here, also
+    when used-up contact levels make the spender decide incidents again."""
+    from datetime import UTC, datetime, timedelta
+    from decimal import Decimal
+
+    from remedy.whatif.parallel import spend_many
+    from remedy.whatif.replay import LoggedIncident, PoolLimit
+
+    rng = np.random.default_rng(4)
+    start = datetime(2026, 11, 2, tzinfo=UTC)
+    logged = [
+        LoggedIncident(start + timedelta(minutes=20 * i), random_incident(rng, i))
+        for i in range(60)
+    ]
+    scorer = CachingScorer(HeuristicPrior())
+    catalog, rules = default_catalog(), default_rules()
+    tight = load_caps(set_path(default_caps().document, "contact_capacity.manager", 1))
+    engines = [
+        DecisionEngine(catalog, rules, caps, PlanRanker(scorer.for_pricing("default")))
+        for caps in (default_caps(), tight)
+    ]
+    decided = decide_many([entry.incident for entry in logged], engines, scorer.forget)
+    limits = [
+        {("default", c): PoolLimit("month", Decimal(10**6)) for c in ("EUR", "USD", "GBP", "JPY")}
+    ] * 2
+    here = spend_many(logged, decided, limits, engines, workers=1)
+    forked = spend_many(logged, decided, limits, engines, workers=2)
+    assert forked == here
+    assert here[1]["skipped_for_contact_capacity"] > 0

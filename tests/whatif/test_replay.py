@@ -14,16 +14,14 @@ from remedy.decisions.caps import CapSettings
 from remedy.domain import FaultType, Incident
 from remedy.ledger.settings import LimitSettings
 from remedy.money import to_minor
+from remedy.whatif.deciding import Choice, Decided, undominated
 from remedy.whatif.paths import set_path
 from remedy.whatif.replay import (
-    Choice,
-    Decided,
     LoggedIncident,
     PoolLimit,
     ReplayReport,
     pool_for,
     spend,
-    undominated,
 )
 from tests.factories import default_caps
 

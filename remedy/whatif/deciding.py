@@ -1,0 +1,147 @@
+"""Decide one logged incident for a replay: only what spending needs, nothing said in words.
+
+The service's `DecisionEngine.guard` writes, for every candidate, why it was dropped or needs
+approval, in the customer's language: an agent reads those. A replay reads none of them, only
+which plans the guardrails keep (in ranked order), whether the best-scored plan was capped, and
+which kept plans need approval, so `decide` applies the same three tests (the fix ceiling, the
+incident cap on the overdelivery, the approval threshold and the items that always need it) to
+the ranking without building candidates or texts: the same answer at a fraction of the cost
+(`tests/whatif/test_deciding.py` checks it against `guard`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TypeVar
+
+from remedy.decisions.engine import CurrencyNotConfigured, DecisionEngine, Ranked
+from remedy.decisions.ranker import ScoredPlan
+from remedy.domain import Incident
+from remedy.money import to_minor
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """One kept plan as spending needs it."""
+
+    cost: Decimal
+    cost_minor: int
+    contact_level: str | None  # the plan's most senior personal contact: it takes one of these
+    net_value: Decimal
+    p_stay: Decimal
+    requires_approval: bool
+    kind_costs: tuple[tuple[str, Decimal], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Decided:
+    """What an engine decided for one incident, compactly.
+
+    `kept` holds, best first, only the kept plans no better plan dominates. A better plan
+    dominates when it costs no more and takes no contact the worse one does not (none, or one
+    of the same level): whatever is left of the pool, the window and each level's capacity,
+    it fits whenever the worse plan does, so spending would take it first. Money and contact
+    levels are the only things the limits look at, so spending may choose only these plans.
+    """
+
+    configured: bool
+    capped: bool
+    kept: tuple[Choice, ...]
+
+
+def undominated(
+    plans: Iterable[T], shape: Callable[[T], tuple[Decimal, str | None]]
+) -> Iterator[T]:
+    """Yield, in order, the plans (best first) no earlier plan dominates.
+
+    `shape` gives a plan's cost and contact level. An earlier plan dominates when it costs no
+    more and has no contact or one of the same level.
+    """
+    cheapest: dict[str | None, Decimal] = {}  # contact level -> least cost so far
+    for plan in plans:
+        cost, level = shape(plan)
+        bound, free = cheapest.get(level), cheapest.get(None)
+        if free is not None and (bound is None or free < bound):
+            bound = free
+        if bound is not None and cost >= bound:
+            continue
+        cheapest[level] = cost  # below every earlier plan of its level, or it was dominated
+        yield plan
+
+
+def _shape(kept: tuple[ScoredPlan, bool]) -> tuple[Decimal, str | None]:
+    """A kept plan's cost and contact level."""
+    plan = kept[0].plan
+    return plan.total_cost, plan.contact_level
+
+
+def kept_plans(
+    engine: DecisionEngine, incident: Incident, ranked: Ranked
+) -> tuple[bool, list[tuple[ScoredPlan, bool]]]:
+    """Apply `engine`'s guardrails to a ranking as `DecisionEngine.guard` does, without words.
+
+    Return whether the best-scored plan was dropped, and the kept plans best first, each with
+    whether it needs approval. Raises CurrencyNotConfigured as `guard` does.
+    """
+    caps = engine.caps
+    if not caps.supports(incident.currency):
+        raise CurrencyNotConfigured(incident.currency)
+    cap = caps.incident_cap(incident, ranked.outcome.cap_factor)
+    ceiling = caps.fix_ceiling.get(cap.currency)
+    limit, threshold = cap.amount, cap.approval_threshold
+    kept: list[tuple[ScoredPlan, bool]] = []
+    capped = False
+    for index, (scored, required) in enumerate(zip(ranked.scored, ranked.required, strict=True)):
+        plan = scored.plan
+        cost, fix_cost = plan.total_cost, plan.fix_cost
+        if (ceiling is not None and fix_cost > ceiling) or cost - fix_cost - required > limit:
+            capped = capped or index == 0
+            continue
+        approval = cost > threshold or any(a.requires_approval for a in plan.actions)
+        kept.append((scored, approval))
+    return capped, kept
+
+
+def decide(
+    engine: DecisionEngine,
+    incident: Incident,
+    rank: Callable[[DecisionEngine, Incident], Ranked] | None = None,
+    used_up: frozenset[str] = frozenset(),
+) -> Decided:
+    """Decide one incident with `engine` (no exploration) and keep what spending needs.
+
+    `rank` supplies the engine's ranking when it may be shared (`CachingScorer.ranked`);
+    the engine then only applies its caps. `used_up` names contact levels with no capacity
+    left, for the service's substitution when nothing else fits.
+    """
+    try:
+        if rank is None or used_up:
+            ranked = engine.rank(incident, used_up=used_up)
+        else:
+            ranked = rank(engine, incident)
+        capped, kept = kept_plans(engine, incident, ranked)
+    except CurrencyNotConfigured:
+        return Decided(False, False, ())
+    chain: list[Choice] = []
+    for scored, approval in undominated(kept, _shape):
+        plan = scored.plan
+        kinds: defaultdict[str, Decimal] = defaultdict(Decimal)
+        for action in plan.actions:
+            kinds[str(action.kind)] += action.cost
+        chain.append(
+            Choice(
+                plan.total_cost,
+                to_minor(plan.total_cost, incident.currency),
+                plan.contact_level,
+                scored.expected_net_value,
+                scored.p_stay,
+                approval,
+                tuple(kinds.items()),
+            )
+        )
+    return Decided(True, capped, tuple(chain))
