@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import numpy as np
 import pytest
 
@@ -16,9 +18,11 @@ def _caps(loss_multiple: str, fix_ceiling: dict[str, str], threshold: str):  # t
     caps = default_document("caps")
     caps["incident_caps"]["default"]["loss_multiple"] = loss_multiple
     caps["fix_ceiling"] = fix_ceiling
-    caps["approval_threshold"] = {
-        c: threshold.split(".")[0] if c == "JPY" else threshold for c in caps["approval_threshold"]
+    tiers = caps["approvals"]  # the agent decides up to `threshold`; a lead up to 4x it
+    tiers["agent_up_to"] = {
+        c: threshold.split(".")[0] if c == "JPY" else threshold for c in tiers["agent_up_to"]
     }
+    tiers["lead_up_to"] = {c: str(Decimal(v) * 4) for c, v in tiers["agent_up_to"].items()}
     return load_caps(caps)
 
 
