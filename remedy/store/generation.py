@@ -32,6 +32,7 @@ WATCHED = (ApiKey, ConfigVersion, ModelPromotion)
 ROW_ID = 1
 _INFO_KEY = "remedy.cache_generation"
 _MISSING = object()
+_READ = "SELECT value FROM cache_generation WHERE id = 1"  # ROW_ID
 
 
 def current(session: Session) -> int | None:
@@ -42,11 +43,9 @@ def current(session: Session) -> int | None:
     """
     value = session.info.get(_INFO_KEY, _MISSING)
     if value is _MISSING:
-        value = session.execute(
-            sa.select(CacheGeneration.__table__.c.value).where(
-                CacheGeneration.__table__.c.id == ROW_ID
-            )
-        ).scalar()
+        # Plain SQL: every request runs it, and SQLAlchemy's statement machinery would cost
+        # more than the query itself.
+        value = session.connection().exec_driver_sql(_READ).scalar()
         session.info[_INFO_KEY] = value
     return value  # type: ignore[return-value]
 
