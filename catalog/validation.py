@@ -14,7 +14,16 @@ from remedy.money import MoneyError, is_currency, parse_amount, parse_decimal
 
 
 class DataFileError(ValueError):
-    """A catalog, rules or caps document that does not validate; the message names the spot."""
+    """A catalog, rules or caps document that does not validate; the message names the spot.
+
+    `fields` maps each failing field's dotted path in the document to its messages, when the
+    loader knows them, so an editor can show each message next to its field.
+    """
+
+    def __init__(self, message: str, fields: dict[str, list[str]] | None = None) -> None:
+        """Keep the message and the per-field messages."""
+        super().__init__(message)
+        self.fields = fields or {}
 
 
 class DecimalText(fields.Field):
@@ -88,6 +97,23 @@ class UtcDateTime(fields.AwareDateTime):
             return to_utc(moment)
         except MomentError as error:
             raise ValidationError(str(error)) from None
+
+
+def field_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Turn marshmallow's nested error dict into {dotted path: [messages]}."""
+    found: dict[str, list[str]] = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            for field, texts in field_errors(value, path).items():
+                found.setdefault(field, []).extend(texts)
+    elif isinstance(messages, list):
+        for message in messages:
+            for field, texts in field_errors(message, prefix).items():
+                found.setdefault(field, []).extend(texts)
+    else:
+        found.setdefault(prefix or "_document", []).append(str(messages))
+    return found
 
 
 def flatten_errors(messages: Any, prefix: str = "") -> list[str]:

@@ -86,10 +86,12 @@ def register_blueprints(app: Flask) -> None:
     from flask import send_from_directory
 
     from remedy.api import (
+        approvals,
         audit,
         budgets,
         configs,
         health,
+        jobs,
         keys,
         lifecycle,
         model_versions,
@@ -110,6 +112,7 @@ def register_blueprints(app: Flask) -> None:
         health,
         recommendations,
         lifecycle,
+        approvals,
         outcomes,
         configs,
         budgets,
@@ -117,6 +120,7 @@ def register_blueprints(app: Flask) -> None:
         keys,
         audit,
         whatif,
+        jobs,
         reports,
     ):
         api.register_blueprint(module.blp)

@@ -24,6 +24,7 @@ from remedy.metrics import CONFLICTS, REQUEST_LATENCY
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
+
 def request_id() -> str | None:
     """Return the current request's id, if inside a request."""
     return g.get("request_id") if has_request_context() else None
@@ -114,4 +115,3 @@ def init_app(app: Flask) -> None:
     configure_logging(app.config.get("LOG_LEVEL", "INFO"))
     app.before_request(_start_request)
     app.after_request(_finish_request)
-

@@ -224,3 +224,24 @@ def one_hot_encoder() -> ColumnTransformer:
         remainder="passthrough",
         sparse_threshold=0.0,
     )
+
+
+def run_jobs(app: Flask) -> int:
+    """Run every queued job in this process, as `remedy worker --once` does; return how many."""
+    from remedy.cli.worker import KINDS
+    from remedy.services.job_runner import JobRunner
+
+    runner = JobRunner(db.database(app), KINDS, app.config, app.extensions, poll=0)
+    with app.app_context():
+        return runner.run(once=True)
+
+
+def simulated(app: Flask, client: Any, body: dict[str, Any], headers: dict[str, str]) -> Any:
+    """Queue a what-if (202 + Location), run it, and return the succeeded job's result."""
+    queued = client.post("/v1/budgets/simulate", json=body, headers=headers)
+    assert queued.status_code == 202, queued.json
+    run_jobs(app)
+    job = client.get(queued.headers["Location"], headers=headers)
+    assert job.status_code == 200, job.json
+    assert job.json["status"] == "succeeded", job.json
+    return job.json["result"]

@@ -37,7 +37,9 @@ window.addEventListener("message", (event) => {
     log(`plan ${data.plan_id} accepted: ${data.status}`,
       { decisionId: data.decision_id, status: data.status });
   } else if (data.type === "remedy.approval") {
-    log(`finance answered: ${data.status}`, { decisionId: data.decision_id, status: data.status });
+    const who = data.decided_role === "lead" ? "a team lead" : "finance";
+    log(`${who} answered: ${data.status}` + (data.reason ? ` (${data.reason})` : ""),
+      { decisionId: data.decision_id, status: data.status });
   }
 });
 

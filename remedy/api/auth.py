@@ -3,6 +3,7 @@ checked per view."""
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -77,9 +78,17 @@ def roles(*allowed: str) -> Callable[[F], F]:
                 )
             return view(*args, **kwargs)
 
+        # The OpenAPI description of the operation says who may call it.
+        wrapper.__doc__ = f"{inspect.cleandoc(view.__doc__ or '')}\n\n{roles_note(allowed)}"
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+def roles_note(allowed: tuple[str, ...]) -> str:
+    """Say in words which roles may call an operation (for the OpenAPI description)."""
+    also = " and lead (what an agent may)" if "agent" in allowed and "lead" not in allowed else ""
+    return f"Roles: {', '.join(allowed)}{also}; admin may do everything."
 
 
 def require_json() -> None:

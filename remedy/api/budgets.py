@@ -10,11 +10,18 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from remedy.api.auth import current_principal, roles
-from remedy.api.fields import Amount, UtcDateTime, check_amounts, currency_field
+from remedy.api.fields import (
+    Amount,
+    MinorAmount,
+    UtcDateTime,
+    UtcInstant,
+    check_amounts,
+    currency_field,
+)
 from remedy.api.schemas import SLUG
 from remedy.errors import InvalidInput
 from remedy.extensions import session
-from remedy.ledger.budgets import BudgetService
+from remedy.ledger.budgets import POOL_STATES, BudgetService, PoolStanding, PoolVersion
 from remedy.ledger.pacing import PacingSettings
 from remedy.ledger.periods import PERIODS
 from remedy.store.tables import utcnow
@@ -41,10 +48,14 @@ class PoolRequestSchema(Schema):
 class PaceSchema(Schema):
     """Where the pool stands against its calendar."""
 
-    elapsed_share = fields.String()
-    spent_share = fields.String()
-    on_pace_spend = fields.String(metadata={"description": "limit x elapsed share"})
-    cost_price = fields.String(metadata={"description": "pacing's shadow price on cost"})
+    elapsed_share = fields.Decimal(as_string=True)
+    spent_share = fields.Decimal(as_string=True)
+    on_pace_spend = MinorAmount(
+        attribute="on_pace_spend_minor", metadata={"description": "limit x elapsed share"}
+    )
+    cost_price = fields.Decimal(
+        as_string=True, metadata={"description": "pacing's shadow price on cost"}
+    )
 
 
 class ScheduledSchema(Schema):
@@ -52,9 +63,9 @@ class ScheduledSchema(Schema):
 
     version = fields.Integer()
     period = fields.String()
-    limit = fields.String()
+    limit = MinorAmount(attribute="limit_minor")
     currency = fields.String()
-    effective_at = fields.String()
+    effective_at = UtcInstant()
 
 
 class PoolSchema(Schema):
@@ -62,33 +73,38 @@ class PoolSchema(Schema):
 
     team = fields.String()
     currency = fields.String()
-    period = fields.String()
-    period_key = fields.String()
-    period_start = fields.DateTime()
-    period_end = fields.DateTime()
-    limit = fields.String()
-    reserved = fields.String()
-    committed = fields.String()
-    remaining = fields.String()
-    pace = fields.Nested(PaceSchema)
-    version = fields.Integer()
-    effective_at = fields.DateTime()
-    created_by = fields.String()
+    period = fields.String(attribute="version.period")
+    period_key = fields.String(attribute="period.key")
+    period_start = UtcInstant(attribute="period.start")
+    period_end = UtcInstant(attribute="period.end")
+    limit = MinorAmount(attribute="state.limit_minor")
+    reserved = MinorAmount(attribute="state.reserved_minor")
+    committed = MinorAmount(attribute="state.committed_minor")
+    remaining = MinorAmount(attribute="state.remaining_minor")
+    pace = fields.Nested(PaceSchema, attribute="pacing")
+    version = fields.Integer(attribute="version.version")
+    effective_at = UtcInstant(attribute="version.effective_at")
+    created_by = fields.String(attribute="version.created_by")
     scheduled = fields.Nested(ScheduledSchema, allow_none=True)
 
 
 class PoolVersionSchema(Schema):
     """One version of a team's pool in one currency."""
 
-    team = fields.String()
+    team = fields.String(attribute="pool.team")
     currency = fields.String()
-    version = fields.Integer()
-    period = fields.String()
-    limit = fields.String()
-    effective_at = fields.String()
-    created_at = fields.String()
-    created_by = fields.String(metadata={"description": "prefix of the key that set it"})
-    state = fields.String(metadata={"description": "active, scheduled or superseded"})
+    version = fields.Integer(attribute="pool.version")
+    period = fields.String(attribute="pool.period")
+    limit = MinorAmount(attribute="pool.limit_minor")
+    effective_at = UtcInstant(attribute="pool.effective_at")
+    created_at = UtcInstant(attribute="pool.created_at")
+    created_by = fields.String(
+        attribute="pool.created_by", metadata={"description": "prefix of the key that set it"}
+    )
+    state = fields.String(
+        validate=validate.OneOf(POOL_STATES),
+        metadata={"description": "active, scheduled or superseded"},
+    )
 
 
 class PoolHistorySchema(Schema):
@@ -120,11 +136,11 @@ class Budgets(MethodView):
 
     @roles("agent", "finance", "admin")
     @blp.response(200, PoolListSchema)
-    def get(self) -> dict[str, Any]:
+    def get(self) -> dict[str, list[PoolStanding]]:
         """List every pool in effect with its limit, reserved, committed, remaining and pace."""
         pools = BudgetService(session()).overview(utcnow(), _pacing())
         principal = current_principal()
-        return {"pools": [pool for pool in pools if principal.sees(pool["team"])]}
+        return {"pools": [pool for pool in pools if principal.sees(pool.team)]}
 
 
 @blp.route("/budgets/<team>")
@@ -134,7 +150,7 @@ class TeamBudget(MethodView):
     @roles("finance")
     @blp.arguments(PoolRequestSchema)
     @blp.response(200, PoolSchema)
-    def put(self, data: dict[str, Any], team: str) -> dict[str, Any]:
+    def put(self, data: dict[str, Any], team: str) -> PoolStanding:
         """Set a team's pool in a currency (a new, audited version); `default` is the fallback."""
         try:
             SLUG(team)
@@ -150,9 +166,7 @@ class TeamBudget(MethodView):
             current_principal().prefix,
             data["effective_at"],
         )
-        now = max(utcnow(), pool.effective_at)
-        view = budgets.overview(now, _pacing())
-        return next(p for p in view if (p["team"], p["currency"]) == (team, pool.currency))
+        return budgets.standing(team, pool.currency, max(utcnow(), pool.effective_at), _pacing())
 
 
 @blp.route("/budgets/<team>/history")
@@ -162,7 +176,7 @@ class TeamBudgetHistory(MethodView):
     @roles("finance", "admin")
     @blp.arguments(PoolHistoryQuerySchema, location="query")
     @blp.response(200, PoolHistorySchema)
-    def get(self, query: dict[str, Any], team: str) -> dict[str, Any]:
+    def get(self, query: dict[str, Any], team: str) -> dict[str, list[PoolVersion]]:
         """List the versions of `team`'s pools (optionally one `currency`), newest first.
 
         A team-scoped key sees its own team's history only (403 otherwise); a team without

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask.views import MethodView
@@ -9,8 +10,11 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from remedy.api.auth import current_principal, roles
+from remedy.api.fields import Moment
 from remedy.extensions import session
+from remedy.services.caps_governance import CapsGovernance
 from remedy.services.configs import ConfigService
+from remedy.store.tables import utcnow
 
 blp = Blueprint("configs", __name__, url_prefix="/v1", description="Catalog, rules and caps")
 
@@ -72,3 +76,61 @@ for _kind, _writers in (("catalog", ("admin",)), ("rules", ("admin",)), ("caps",
     _document, _history = _document_view(_kind, _writers)
     blp.route(f"/{_kind}", endpoint=f"{_kind}_document")(_document)
     blp.route(f"/{_kind}/history", endpoint=f"{_kind}_history")(_history)
+
+
+class GoverningArgs(Schema):
+    """Which logged incidents to count (default: the last 30 days)."""
+
+    start = Moment(load_default=None, data_key="from")
+    end = Moment(load_default=None, data_key="to", metadata={"description": "exclusive"})
+
+
+class TermSourceSchema(Schema):
+    """A term's value in a slice and where in the caps document it is set."""
+
+    value = fields.String()
+    source = fields.String(metadata={"description": "'default' or 'override n' (from 0)"})
+    path = fields.String(metadata={"example": "incident_caps.overrides.2.set.loss_multiple"})
+
+
+class SliceSchema(Schema):
+    """One severity and fault type."""
+
+    severity = fields.Integer()
+    fault_type = fields.String()
+    overrides = fields.List(fields.Integer(), metadata={"description": "matching, in order"})
+    loss_multiple = fields.Nested(TermSourceSchema)
+    value_share = fields.Nested(TermSourceSchema)
+    absolute = fields.Dict(keys=fields.String(), values=fields.Nested(TermSourceSchema))
+    incidents = fields.Integer(metadata={"description": "logged incidents in the range"})
+    binding = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        metadata={"description": "how many of them each term set the cap for"},
+    )
+
+
+class GoverningSchema(Schema):
+    """The active caps explained per slice."""
+
+    version = fields.Integer()
+    start = fields.String(data_key="from")
+    end = fields.String(data_key="to")
+    slices = fields.List(fields.Nested(SliceSchema))
+
+
+@blp.route("/caps/governing")
+class CapsGoverning(MethodView):
+    """Which override governs each slice, and which term binds."""
+
+    @roles("finance", "admin")
+    @blp.arguments(GoverningArgs, location="query")
+    @blp.response(200, GoverningSchema)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Per severity x fault type: the overrides that match, where each term comes from, and
+        over the incidents logged in [from, to) how often each term set the cap."""
+        end = args["end"] or utcnow()
+        start = args["start"] or end - timedelta(days=30)
+        result = CapsGovernance(session()).slices(start, end, current_principal().team)
+        result["start"], result["end"] = result.pop("from"), result.pop("to")
+        return result

@@ -3,6 +3,7 @@ currency codes, date-times inside their range, strict booleans."""
 
 from __future__ import annotations
 
+from datetime import UTC
 from decimal import Decimal
 from typing import Any
 
@@ -26,6 +27,7 @@ __all__ = [
     "Moment",
     "StrictBoolean",
     "UtcDateTime",
+    "UtcInstant",
     "check_amounts",
     "currency_field",
     "plain_decimal",
@@ -69,6 +71,24 @@ class MinorAmount(fields.Field):
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         """Write minor units as the currency's decimal string."""
         return None if value is None else str(from_minor(value, obj.currency))
+
+
+class UtcInstant(fields.DateTime):
+    """A stored moment written as ISO 8601 in UTC (SQLite hands stored moments back without
+    their zone; they are UTC). Output only."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        """Output only."""
+        super().__init__(dump_only=True, **kwargs)
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        """Write the moment in UTC with its zone."""
+        if value is None:
+            return None
+        moment = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return moment.isoformat()
+
+
 def check_amounts(data: dict[str, Any], *names: str, currency: str = "currency") -> None:
     """Check that the amounts `names` of a loaded object fit its `currency` field (its minor
     digits, below its ceiling); raise a ValidationError naming each field that does not."""

@@ -1,4 +1,5 @@
-"""POST /v1/decisions/<id>/{accept,approve,reject,fulfil,cancel}: act on a decision.
+"""POST /v1/decisions/<id>/{accept,approve,reject,fulfil,cancel}: act on a decision (the
+approvers' queue is GET /v1/approvals, api/approvals.py).
 
 Each takes an optional `Idempotency-Key` header: a retry with the same key and body gets the
 first successful answer again (header `Idempotent-Replayed: true`) and changes nothing.
@@ -14,7 +15,14 @@ import sqlalchemy as sa
 from flask import Response, current_app, g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import (
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates_schema,
+)
 
 from remedy.api.auth import current_principal, roles
 from remedy.api.fields import Amount, MinorAmount, currency_field
@@ -55,9 +63,32 @@ class FulfilSchema(Schema):
 
 
 class NoteSchema(Schema):
-    """An optional note for approve, reject and cancel; it is kept in the audit log."""
+    """An optional note for cancel; it is kept in the audit log."""
 
     note = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class ApproveSchema(Schema):
+    """Why the approver decided so: kept on the approval request (the agent reads it) and in
+    the audit log. `note` is the older name of `reason` and is still read."""
+
+    reason = fields.String(load_default="", validate=validate.Length(max=500))
+    note = fields.String(load_default="", validate=validate.Length(max=500))
+
+    @post_load
+    def merge(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        """Read `note` as the reason when no reason is given."""
+        return {"reason": (data["reason"] or data["note"]).strip()}
+
+
+class RejectSchema(ApproveSchema):
+    """A rejection must say why: the agent tells the customer what happens instead."""
+
+    @validates_schema
+    def require_reason(self, data: dict[str, Any], **kwargs: Any) -> None:
+        """Refuse a rejection without a reason."""
+        if not (data.get("reason") or data.get("note") or "").strip():
+            raise ValidationError("say why the plan is rejected", "reason")
 
 
 class ReservationSchema(Schema):
@@ -169,14 +200,19 @@ class Accept(MethodView):
 class Approve(MethodView):
     """Approve a plan or an overage."""
 
-    @roles("finance")
+    @roles("lead", "finance")
     @blp.arguments(IdempotencyHeaderSchema, location="headers")
-    @blp.arguments(NoteSchema)
+    @blp.arguments(ApproveSchema)
     @blp.response(200, LifecycleSchema)
     def post(self, headers: dict[str, Any], data: dict[str, Any], decision_id: str) -> Any:
-        """Approve: reserve a plan pending approval, or commit an approved higher actual cost."""
+        """Approve: reserve a plan pending approval, or commit an approved higher actual cost.
+        A lead approves its team's plans of the lead tier only (403 above it, or once the plan
+        was escalated to finance); finance and admin approve every tier."""
+        principal = current_principal()
         return _perform(
-            headers, lambda service, actor: service.approve(decision_id, actor), data["note"]
+            headers,
+            lambda service, actor: service.approve(decision_id, actor, principal),
+            data["reason"],
         )
 
 
@@ -184,14 +220,18 @@ class Approve(MethodView):
 class Reject(MethodView):
     """Reject a plan or an overage."""
 
-    @roles("finance")
+    @roles("lead", "finance")
     @blp.arguments(IdempotencyHeaderSchema, location="headers")
-    @blp.arguments(NoteSchema)
+    @blp.arguments(RejectSchema)
     @blp.response(200, LifecycleSchema)
     def post(self, headers: dict[str, Any], data: dict[str, Any], decision_id: str) -> Any:
-        """Reject a plan pending approval, or an overage (the reservation stands)."""
+        """Reject a plan pending approval, or an overage (the reservation stands), saying why
+        (`reason` is required). The same tiers as approve."""
+        principal = current_principal()
         return _perform(
-            headers, lambda service, actor: service.reject(decision_id, actor), data["note"]
+            headers,
+            lambda service, actor: service.reject(decision_id, actor, principal),
+            data["reason"],
         )
 
 

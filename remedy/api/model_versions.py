@@ -28,6 +28,11 @@ class ModelSchema(Schema):
     training_window = fields.Dict()
     metrics = fields.Dict()
     promoted = fields.Boolean()
+    last_promotion = fields.Nested(
+        lambda: PromotionSchema(),
+        allow_none=True,
+        metadata={"description": "when, by whom and why this version was last promoted"},
+    )
 
 
 class PromotionSchema(Schema):
@@ -75,13 +80,21 @@ class Models(MethodView):
         """List versions (newest first), the promoted one, and every promotion."""
         registry = ModelRegistry(session())
         current = registry.current()
+        promotions = registry.promotions()
+        last: dict[str, Any] = {}
+        for promotion in promotions:  # newest first: the first seen is the last promotion
+            last.setdefault(promotion.version, promotion)
         return {
             "current": current,
             "models": [
-                {**card_summary(row), "promoted": row.version == current}
+                {
+                    **card_summary(row),
+                    "promoted": row.version == current,
+                    "last_promotion": last.get(row.version),
+                }
                 for row in registry.versions()
             ],
-            "promotions": registry.promotions(),
+            "promotions": promotions,
         }
 
 
@@ -116,7 +129,10 @@ class Rollback(MethodView):
     """Go back to the previous model."""
 
     @roles("admin")
+    @blp.arguments(PromoteSchema)
     @blp.response(200, PromotionSchema)
-    def post(self) -> Any:
-        """Promote again the version in use before the current one."""
-        return ModelRegistry(session()).rollback(current_principal().prefix, _cache())
+    def post(self, data: dict[str, Any]) -> Any:
+        """Promote again the version in use before the current one (audited, with the reason)."""
+        return ModelRegistry(session()).rollback(
+            current_principal().prefix, _cache(), data["reason"]
+        )

@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from remedy.api.auth import current_principal, roles
-from remedy.api.fields import Amount, StrictBoolean, UtcDateTime
+from remedy.api.fields import Amount, MinorAmount, StrictBoolean, UtcDateTime, UtcInstant
 from remedy.extensions import session
 from remedy.services.outcomes import OutcomeService
 
@@ -36,17 +36,17 @@ class OutcomeRequestSchema(Schema):
 class OutcomeSchema(Schema):
     """A stored outcome."""
 
-    decision_id = fields.String()
-    plan_id = fields.String()
-    retained = fields.Boolean()
-    observed_at = fields.DateTime()
-    referrals = fields.Integer(allow_none=True)
-    revenue_after = fields.String(allow_none=True)
+    decision_id = fields.String(attribute="outcome.decision_id")
+    plan_id = fields.String(attribute="outcome.plan_id")
+    retained = fields.Boolean(attribute="outcome.retained")
+    observed_at = UtcInstant(attribute="outcome.observed_at")
+    referrals = fields.Integer(attribute="outcome.referrals", allow_none=True)
+    revenue_after = MinorAmount(attribute="outcome.revenue_after_minor", allow_none=True)
     currency = fields.String()
-    csat = fields.Integer(allow_none=True)
-    responded_at = fields.DateTime(allow_none=True)
-    fixed_at = fields.DateTime(allow_none=True)
-    recorded_by = fields.String()
+    csat = fields.Integer(attribute="outcome.csat", allow_none=True)
+    responded_at = UtcInstant(attribute="outcome.responded_at", allow_none=True)
+    fixed_at = UtcInstant(attribute="outcome.fixed_at", allow_none=True)
+    recorded_by = fields.String(attribute="outcome.recorded_by")
 
 
 @blp.route("/outcomes")
@@ -60,7 +60,7 @@ class Outcomes(MethodView):
     def post(self, data: dict[str, Any]) -> Any:
         """Record what happened after the decision's accepted plan (a second report updates)."""
         principal = current_principal()
-        view, created = OutcomeService(session()).record(
+        outcome, created = OutcomeService(session()).record(
             data["decision_id"],
             data["retained"],
             data["observed_at"],
@@ -72,4 +72,4 @@ class Outcomes(MethodView):
             responded_at=data.get("responded_at"),
             fixed_at=data.get("fixed_at"),
         )
-        return view, 201 if created else 200
+        return outcome, 201 if created else 200

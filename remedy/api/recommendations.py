@@ -8,8 +8,9 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from remedy.api.approvals import approval_status
 from remedy.api.auth import current_principal, roles
-from remedy.api.schemas import DecisionSchema, RecommendationRequestSchema
+from remedy.api.schemas import DecisionSchema, RecommendationRequestSchema, WithApproval
 from remedy.decisions.record import DecisionRecord
 from remedy.domain import FaultType, Incident
 from remedy.extensions import session
@@ -71,10 +72,11 @@ class Decisions(MethodView):
 
     @roles("agent", "finance")
     @blp.response(200, DecisionSchema)
-    def get(self, decision_id: str) -> Decision:
-        """Return a stored decision with the plans shown, the cap and the versions."""
+    def get(self, decision_id: str) -> WithApproval:
+        """Return a stored decision with the plans shown, the cap, the versions and, once a
+        plan was sent for approval, where that stands (`approval`: who decides, who decided
+        and why)."""
         decision = get_decision(session(), decision_id)
         principal = current_principal()
         principal.hide_unless_sees(decision.team, f"decision {decision_id!r}")
-        return decision
-
+        return WithApproval(decision, approval_status(decision))

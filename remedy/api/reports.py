@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
 from flask import Response
@@ -10,25 +12,11 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from remedy.api.auth import current_principal, roles
-from remedy.api.fields import Moment
+from remedy.api.fields import MinorAmount, Moment
 from remedy.extensions import session
-from remedy.services.reports import GROUPS, PERIOD_KINDS, ReportService, to_csv
+from remedy.services.reports import GROUPS, PERIOD_KINDS, ReportService
 
 blp = Blueprint("reports", __name__, url_prefix="/v1", description="Spend and failure reports")
-
-SPEND_COLUMNS = ["group", "currency", "committed", "reserved", "plans"]
-DIAGNOSE_COLUMNS = [
-    "month",
-    "category",
-    "fault_type",
-    "currency",
-    "incidents",
-    "remedy_cost",
-    "outcomes",
-    "retention",
-    "lost_customer_value",
-    "cost_to_company",
-]
 
 
 class RangeArgs(Schema):
@@ -51,8 +39,8 @@ class SpendRowSchema(Schema):
 
     group = fields.String()
     currency = fields.String()
-    committed = fields.String()
-    reserved = fields.String()
+    committed = MinorAmount(attribute="committed_minor")
+    reserved = MinorAmount(attribute="reserved_minor")
     plans = fields.Integer()
 
 
@@ -71,20 +59,20 @@ class DiagnoseRowSchema(Schema):
     fault_type = fields.String()
     currency = fields.String()
     incidents = fields.Integer()
-    remedy_cost = fields.String()
+    remedy_cost = MinorAmount(attribute="remedy_cost_minor")
     outcomes = fields.Integer()
-    retention = fields.String(allow_none=True)
-    lost_customer_value = fields.String()
-    cost_to_company = fields.String()
+    retention = fields.Decimal(as_string=True, allow_none=True)
+    lost_customer_value = MinorAmount(attribute="lost_customer_value_minor")
+    cost_to_company = MinorAmount(attribute="cost_to_company_minor")
 
 
 class KeptSchema(Schema):
     """How one promise was kept."""
 
     count = fields.Integer()
-    kept_share = fields.String(allow_none=True)
-    p50_minutes = fields.String(allow_none=True)
-    p90_minutes = fields.String(allow_none=True)
+    kept_share = fields.Decimal(as_string=True, allow_none=True)
+    p50_minutes = fields.Decimal(as_string=True, allow_none=True)
+    p90_minutes = fields.Decimal(as_string=True, allow_none=True)
 
 
 class PromisesRowSchema(Schema):
@@ -117,12 +105,43 @@ CSV_ANSWER: dict[str, Any] = {
 }
 
 
-def _csv(rows: list[dict[str, Any]], columns: list[str], name: str) -> Response:
+def _flat(row: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Flatten a dumped row for CSV: a nested object's fields become `<name>_<field>`."""
+    flat: dict[str, Any] = {}
+    for key, value in row.items():
+        if isinstance(value, dict):
+            flat.update(_flat(value, f"{prefix}{key}_"))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _csv(schema: Schema, rows: list[Any], name: str) -> Response:
+    """Answer the rows as CSV with a header row: the JSON answer's fields, flattened."""
+    dumped = [_flat(row) for row in schema.dump(rows, many=True)]
+    columns = _columns(schema)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in dumped:
+        writer.writerow({k: "" if row.get(k) is None else row[k] for k in columns})
     return Response(
-        to_csv(rows, columns),
+        out.getvalue(),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
     )
+
+
+def _columns(schema: Schema, prefix: str = "") -> list[str]:
+    """The CSV header of a schema: its fields in order, nested objects flattened."""
+    columns: list[str] = []
+    for name, field in schema.fields.items():
+        key = field.data_key or name
+        if isinstance(field, fields.Nested):
+            columns += _columns(field.schema, f"{prefix}{key}_")
+        else:
+            columns.append(f"{prefix}{key}")
+    return columns
 
 
 @blp.route("/reports/spend")
@@ -139,7 +158,7 @@ class SpendReport(MethodView):
             args["start"], args["end"], args["group_by"], args["period"], current_principal().team
         )
         if args["format"] == "csv":
-            return _csv(rows, SPEND_COLUMNS, "spend")
+            return _csv(SpendRowSchema(), rows, "spend")
         return {"group_by": args["group_by"], "rows": rows}
 
 
@@ -157,7 +176,7 @@ class DiagnoseReport(MethodView):
             args["start"], args["end"], current_principal().team
         )
         if args["format"] == "csv":
-            return _csv(rows, DIAGNOSE_COLUMNS, "diagnose")
+            return _csv(DiagnoseRowSchema(), rows, "diagnose")
         return {"rows": rows}
 
 
@@ -176,18 +195,5 @@ class PromisesReport(MethodView):
             args["start"], args["end"], current_principal().team
         )
         if args["format"] == "csv":
-            flat = [
-                {
-                    "category": r["category"],
-                    "team": r["team"],
-                    **{f"{part}_{k}": v for part in ("respond", "fix") for k, v in r[part].items()},
-                }
-                for r in rows
-            ]
-            columns = ["category", "team"] + [
-                f"{part}_{k}"
-                for part in ("respond", "fix")
-                for k in ("count", "kept_share", "p50_minutes", "p90_minutes")
-            ]
-            return _csv(flat, columns, "promises")
+            return _csv(PromisesRowSchema(), rows, "promises")
         return {"rows": rows}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -124,6 +125,11 @@ class PlanSchema(Schema):
     p_stay = fields.String(attribute="candidate.p_stay")
     expected_referrals = fields.String(attribute="candidate.referrals")
     requires_approval = fields.Boolean(attribute="candidate.requires_approval")
+    approver = fields.String(
+        attribute="candidate.approver",
+        allow_none=True,
+        metadata={"description": "who must approve it: lead or finance (null: nobody)"},
+    )
     reasons = fields.List(fields.String(), attribute="presentation.reasons")
     rules = fields.List(fields.String())
     talking_points = fields.Nested(
@@ -151,6 +157,36 @@ class CapSchema(Schema):
     approval_threshold = Amount()
 
 
+class ApprovalStatusSchema(Schema):
+    """Where a decision's latest approval request stands, for the agent who waits on it."""
+
+    state = fields.String(
+        metadata={"description": "pending, approved, rejected, cancelled or expired"}
+    )
+    kind = fields.String(metadata={"description": "plan or overage"})
+    tier = fields.String(metadata={"description": "who decides it (now): lead or finance"})
+    requested_tier = fields.String()
+    escalated = fields.Boolean()
+    requested_at = fields.String()
+    escalated_at = fields.String(allow_none=True)
+    waiting_seconds = fields.Integer(allow_none=True, metadata={"description": "while pending"})
+    decided_at = fields.String(allow_none=True)
+    decided_by = fields.String(allow_none=True, metadata={"description": "the key's prefix"})
+    decided_role = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True)
+    amount = fields.String()
+    currency = fields.String()
+    message = fields.String(metadata={"description": "the state in the decision's language"})
+
+
+@dataclass(frozen=True)
+class WithApproval:
+    """A stored decision with its approval status (GET /v1/decisions/<id>)."""
+
+    decision: Any
+    approval: dict[str, Any] | None
+
+
 class DecisionSchema(Schema):
     """A recommendation as decided and stored (dumps a stored `Decision` row)."""
 
@@ -175,10 +211,18 @@ class DecisionSchema(Schema):
     notes = fields.List(fields.String())
     versions = fields.Dict(keys=fields.String(), values=fields.String())
     propensity = fields.String()
+    approval = fields.Nested(
+        ApprovalStatusSchema,
+        allow_none=True,
+        metadata={"description": "the latest approval request: who decides, who decided, why"},
+    )
 
     @pre_dump
     def read_record(self, decision: Any, **kwargs: Any) -> dict[str, Any]:
         """Read the row's typed record; the fields above pick what the answer shows."""
+        approval = None
+        if isinstance(decision, WithApproval):
+            decision, approval = decision.decision, decision.approval
         record = DecisionRecord.of(decision)
         return {
             "id": decision.id,
@@ -202,4 +246,5 @@ class DecisionSchema(Schema):
                 "model": decision.model_version,
             },
             "propensity": decision.propensity,
+            "approval": approval,
         }

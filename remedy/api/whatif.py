@@ -1,19 +1,26 @@
-"""POST /v1/budgets/simulate: replay logged decisions under proposed settings (finance)."""
+"""POST /v1/budgets/simulate: queue a replay of logged decisions under proposed settings (finance).
+
+The replay runs as a job (remedy/whatif/job.py) in `remedy worker`; `GET /v1/jobs/<id>` shows
+its progress and, rendered by `simulate_result`, its result.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
+from flask import current_app, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate, validates_schema
 
 from remedy.api.auth import current_principal, roles
 from remedy.api.fields import Amount, Moment, check_amounts, currency_field, plain_decimal
+from remedy.api.jobs import RESULT_VIEWS, JobSchema, job_view
 from remedy.api.schemas import SLUG
-from remedy.extensions import db
+from remedy.extensions import session
 from remedy.ledger.periods import PERIODS
+from remedy.services.jobs import JobQueue
+from remedy.whatif.job import KIND, ROLE, simulate_params
 from remedy.whatif.service import WhatIfService
 
 blp = Blueprint(
@@ -86,17 +93,29 @@ class ReplayReportSchema(Schema):
 
 
 class CurvePointSchema(Schema):
-    """One point of a sweep."""
+    """One point of a sweep: the value and what the replay under it gave."""
 
     value = fields.String()
+    chosen = fields.Integer()
+    no_plan = fields.Integer()
     spend = fields.Dict(keys=fields.String(), values=fields.String())
     expected_net_value = fields.Dict(keys=fields.String(), values=fields.String())
+    expected_retention = fields.String()
+    capped_share = fields.String()
+    approvals_needed = fields.Integer()
+    skipped_for_budget = fields.Integer()
+    skipped_for_pool = fields.Integer()
+    skipped_for_customer_window = fields.Integer()
+    skipped_for_contact_capacity = fields.Integer()
 
 
 class SweepResultSchema(Schema):
-    """The swept field and its curve."""
+    """The swept field, its value today and its curve."""
 
     path = fields.String()
+    current_value = fields.String(
+        allow_none=True, metadata={"description": "the field's value in the proposed caps"}
+    )
     curve = fields.List(fields.Nested(CurvePointSchema))
 
 
@@ -109,36 +128,42 @@ class SimulateResponseSchema(Schema):
     current = fields.Nested(ReplayReportSchema)
     proposed = fields.Nested(ReplayReportSchema)
     sweep = fields.Nested(SweepResultSchema)
+    notes = fields.List(
+        fields.String(),
+        metadata={"description": "what changed nothing and why (e.g. an overridden default)"},
+    )
 
 
 @blp.route("/budgets/simulate")
 class Simulate(MethodView):
-    """A what-if replay."""
+    """A what-if replay, run as a job by `remedy worker` (never inside this request)."""
 
-    @roles("finance")
+    @roles(ROLE)
     @blp.arguments(SimulateRequestSchema)
-    @blp.response(200, SimulateResponseSchema)
-    def post(self, data: dict[str, Any]) -> dict[str, Any]:
-        """Replay decisions in [from, to) under current and proposed settings; writes nothing."""
+    @blp.response(202, JobSchema, headers={"Location": {"description": "the job to poll"}})
+    def post(self, data: dict[str, Any]) -> tuple[Any, int, dict[str, str]]:
+        """Queue a replay of the decisions in [from, to) under current and proposed settings.
+
+        The request is checked as the replay would check it (422 naming the field); the answer
+        is the queued job (202, `Location: /v1/jobs/<id>`): poll it for progress and the
+        result, whose shape is `SimulateResponse`. Writes nothing but the job.
+        """
         principal = current_principal()
         for index, pool in enumerate(data["pools"] or []):  # a scoped key proposes its own
             principal.require_team(pool["team"], f"pools.{index}.team")
-        session = db.database().sessions()
-        try:
-            scorer = current_app.extensions["remedy.scorer"](session)
-            values = current_app.extensions["remedy.engines"].values
-            limit = current_app.config["WHATIF_MAX_INCIDENTS"]
-            service = WhatIfService(
-                session, scorer, values, max_incidents=limit, team=principal.team
-            )
-            result = service.simulate(
-                data["start"],
-                data["end"],
-                {"caps": data["caps"], "rules": data["rules"]},
-                data["pools"],
-                data["sweep"],
-            )
-        finally:
-            session.close()
-        result["start"], result["end"] = result.pop("from"), result.pop("to")
-        return result
+        proposed = {"caps": data["caps"], "rules": data["rules"]}
+        values = current_app.extensions["remedy.engines"].values
+        service = WhatIfService(session(), None, values, team=principal.team)
+        service.check(data["start"], data["end"], proposed, data["pools"], data["sweep"])
+        params = simulate_params(data["start"], data["end"], proposed, data["pools"], data["sweep"])
+        job = JobQueue(session()).enqueue(KIND, params, ROLE, principal)
+        return job_view(job), 202, {"Location": url_for("jobs.JobStatus", job_id=job.id)}
+
+
+def simulate_result(result: dict[str, Any]) -> dict[str, Any]:
+    """A finished replay's result as the API shows it (`SimulateResponse`)."""
+    shown = {**result, "start": result.get("from"), "end": result.get("to")}
+    return SimulateResponseSchema().dump(shown)
+
+
+RESULT_VIEWS[KIND] = simulate_result

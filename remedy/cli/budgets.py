@@ -7,11 +7,12 @@ from datetime import UTC, datetime
 import click
 
 from remedy.cli.common import current_or_new_app
+from remedy.cli.suggest_caps import suggest_caps_command
 from remedy.errors import InvalidInput
 from remedy.extensions import db
 from remedy.ledger.budgets import BudgetService
 from remedy.moments import MomentError, to_utc
-from remedy.money import MoneyError, parse_amount
+from remedy.money import MoneyError, from_minor, parse_amount
 from remedy.store.tables import utcnow
 
 
@@ -59,9 +60,15 @@ def budgets_list() -> None:
     with app.app_context(), db.database(app).unit_of_work() as session:
         pacing = app.extensions["remedy.engines"].engine(session).caps.limits.pacing
         for pool in BudgetService(session).overview(utcnow(), pacing):
+            state, c = pool.state, pool.currency
             click.echo(
-                f"{pool['team']:<12} {pool['period_key']:<9} {pool['currency']} "
-                f"limit {pool['limit']:>12} reserved {pool['reserved']:>12} committed "
-                f"{pool['committed']:>12} remaining {pool['remaining']:>12} "
-                f"price {pool['pace']['cost_price']}"
+                f"{pool.team:<12} {pool.period.key:<9} {c} "
+                f"limit {from_minor(state.limit_minor, c):>12} "
+                f"reserved {from_minor(state.reserved_minor, c):>12} "
+                f"committed {from_minor(state.committed_minor, c):>12} "
+                f"remaining {from_minor(state.remaining_minor, c):>12} "
+                f"price {pool.pacing.cost_price}"
             )
+
+
+budgets.add_command(suggest_caps_command)

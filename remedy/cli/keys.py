@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 
 from remedy.cli.common import current_or_new_app
-from remedy.errors import NotFound
+from remedy.errors import InvalidInput, NotFound
 from remedy.extensions import db
-from remedy.services.keys import KeyService
+from remedy.services.keys import ROLES, KeyService
 
 
 @click.group()
@@ -16,14 +16,17 @@ def keys() -> None:
 
 
 @keys.command("create")
-@click.option("--role", type=click.Choice(["agent", "finance", "admin"]), required=True)
-@click.option("--team", default=None, help="Scope the key to one team.")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--team", default=None, help="Scope the key to one team (required for lead).")
 @click.option("--label", default="", help="Who or what uses the key.")
 def keys_create(role: str, team: str | None, label: str) -> None:
     """Create a key and print it (it is shown only once)."""
     app = current_or_new_app()
     with app.app_context(), db.database(app).unit_of_work() as session:
-        token, row = KeyService(session).create(role, team, label, actor="cli")
+        try:
+            token, row = KeyService(session).create(role, team, label, actor="cli")
+        except InvalidInput as error:
+            raise click.ClickException(error.message) from None
     click.echo(token)
 
 

@@ -12,6 +12,7 @@ behind the defaults below.
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -58,10 +59,10 @@ def gunicorn_options(workers: int, threads: int) -> list[str]:
     """gunicorn's command-line options for the API (without the bind address and the app)."""
     options = ["--worker-class", "gthread", "--workers", str(workers), "--threads", str(threads)]
     options += ["--keep-alive", str(KEEP_ALIVE_SECONDS)]
-    # A what-if replay runs inside its request (up to REMEDY_WHATIF_MAX_INCIDENTS incidents):
-    # give workers 120 s before gunicorn calls them hung. SIGTERM is graceful: requests in
-    # flight finish within the graceful timeout.
-    options += ["--timeout", "120", "--graceful-timeout", "30"]
+    # No request runs long work (what-if replays are jobs for `remedy worker`): gunicorn's
+    # 30 s before it calls a worker hung is ample. SIGTERM is graceful: requests in flight
+    # finish within the graceful timeout.
+    options += ["--timeout", "30", "--graceful-timeout", "30"]
     # Request lines up to gunicorn's maximum, so those over the app's own limit (4096 bytes)
     # get its 414 in the JSON envelope; longer ones get gunicorn's HTML 414 (its parser
     # answers before the app runs; see docs/deployment.md).
@@ -95,4 +96,15 @@ def serve(host: str, port: int, workers: int | None, threads: int | None, dev: b
     os.environ.setdefault("REMEDY_DATABASE_POOL_SIZE", str(threads))
     args = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}"]
     args += [*gunicorn_options(workers, threads), "remedy:create_app()"]
+    start_job_worker()
     os.execv(sys.executable, args)  # noqa: S606 - replace this process with gunicorn
+
+
+def start_job_worker() -> subprocess.Popen[bytes]:
+    """Start one `remedy worker` beside gunicorn (what-if replays run there, not in requests).
+
+    gunicorn replaces this process (same pid), so the worker watches for that pid to stop
+    being its parent and exits then; a signal to the process group (Ctrl-C) reaches it too.
+    """
+    command = [sys.executable, "-m", "remedy.cli", "worker", "--parent-pid", str(os.getpid())]
+    return subprocess.Popen(command)  # noqa: S603 - our own interpreter and command

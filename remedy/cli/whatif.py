@@ -83,7 +83,7 @@ def whatif(
                 bar.close()
     click.echo(_comparison(result))
     if plot and "sweep" in result:
-        plot_sweep(result["sweep"], Path(plot))  # imports matplotlib only now
+        plot_sweep(result["sweep"], Path(plot), result["current"])  # imports matplotlib now
         click.echo(f"sweep curve written to {plot}")
 
 

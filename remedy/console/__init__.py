@@ -26,6 +26,7 @@ PUBLIC_ENDPOINTS = frozenset(
     {
         "console.sign_in",
         "console.agent",
+        "console.approvals",
         "console.finance",
         "console.models",
         "console.panel",
@@ -83,6 +84,12 @@ def sign_in() -> str:
 def agent() -> str:
     """Render the agent page: an incident in, ranked plans out, accept one."""
     return render_template("console/agent.html", page="agent", defaults=AGENT_DEFAULTS)
+
+
+@blp.get("/approvals")
+def approvals() -> str:
+    """Render the approvals page: a lead's or finance's queue, approve or reject with a reason."""
+    return render_template("console/approvals.html", page="approvals")
 
 
 @blp.get("/panel")

@@ -8,7 +8,6 @@ personal contact per level, and how strongly budget pacing prices cost. A versio
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -22,7 +21,10 @@ from catalog.validation import (
     DecimalText,
     UtcDateTime,
     describe,
+    field_errors,
 )
+from remedy.decisions.approvals import ApprovalsSchema, ApprovalTiers, read_approvals
+from remedy.decisions.durations import Duration
 from remedy.domain import CONTACT_LEVELS, FaultType, Incident
 from remedy.ledger.settings import LimitSettings
 from remedy.money import is_currency, quantize
@@ -81,34 +83,6 @@ class PacingSchema(Schema):
     max_price = DecimalText(load_default=Decimal("3"), validate=validate.Range(min=1, max=100))
 
 
-_DURATION = re.compile(r"^P(?:(\d{1,3})D)?(?:T(?:(\d{1,3})H)?(?:(\d{1,4})M)?(?:(\d{1,5})S)?)?$")
-
-
-def duration_seconds(text: str) -> int:
-    """Parse an ISO 8601 duration of days, hours, minutes, seconds ('PT30M'); 0 is refused."""
-    match = _DURATION.match(text) if isinstance(text, str) else None
-    if match is None or text in ("P", "PT"):
-        raise ValueError(f"{text!r} is not an ISO 8601 duration such as PT30M or PT1H")
-    days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
-    total = ((days * 24 + hours) * 60 + minutes) * 60 + seconds
-    if total <= 0:
-        raise ValueError(f"{text!r} must be longer than zero")
-    return total
-
-
-class Duration(fields.String):
-    """An ISO 8601 duration such as 'PT30M'."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        """Check the duration's form."""
-        text = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            duration_seconds(text)
-        except ValueError as error:
-            raise ValidationError(str(error)) from None
-        return text
-
-
 class PromisesSchema(Schema):
     """How fast we answer and fix (ISO 8601 durations): what talking points promise."""
 
@@ -124,7 +98,10 @@ class CapsSchema(Schema):
     effective_at = UtcDateTime(load_default=None)
     max_extras = fields.Integer(load_default=2, validate=validate.Range(min=0, max=4))
     incident_caps = fields.Nested(IncidentCapsSchema, required=True)
-    approval_threshold = AmountsByCurrency(required=True)
+    # Who approves a plan by its cost (remedy/decisions/approvals.py). Documents written
+    # before tiers have one `approval_threshold` instead, read as a single tier.
+    approvals = fields.Nested(ApprovalsSchema, load_default=None)
+    approval_threshold = AmountsByCurrency(load_default=None)
     # Optional, so documents written before the ledger still load: absent means no limit.
     customer_window = fields.Nested(CustomerWindowSchema, load_default=None)
     contact_capacity = fields.Dict(
@@ -181,7 +158,7 @@ class CapSettings:
     max_extras: int
     default: dict[str, Any]
     overrides: tuple[dict[str, Any], ...]
-    approval_threshold: dict[str, Decimal]
+    approvals: ApprovalTiers
     document: dict[str, Any]
     effective_at: datetime | None = None
     # The limits shared across decisions (window, capacity, pacing), enforced by the ledger.
@@ -189,6 +166,11 @@ class CapSettings:
     promises: Promises = Promises()
     fix_ceiling: dict[str, Decimal] = field(default_factory=dict)
     repeat_window_days: int = 60
+
+    @property
+    def approval_threshold(self) -> dict[str, Decimal]:
+        """Per currency, the most a plan may cost without approval (the agent's tier)."""
+        return self.approvals.agent_up_to
 
     def supports(self, currency: str) -> bool:
         """Tell whether caps are configured for `currency`."""
@@ -237,10 +219,13 @@ def load_caps(document: dict[str, Any]) -> CapSettings:
     try:
         data = CapsSchema().load(document)
     except ValidationError as error:
-        raise DataFileError(describe(error, "caps")) from None
-    currencies = list(data["incident_caps"]["default"]["absolute"]) + list(
-        data["approval_threshold"]
-    )
+        raise DataFileError(describe(error, "caps"), field_errors(error.messages)) from None
+    try:
+        approvals = read_approvals(data)
+    except ValidationError as error:
+        raise DataFileError(describe(error, "caps"), field_errors(error.messages)) from None
+    currencies = list(data["incident_caps"]["default"]["absolute"])
+    currencies += list(approvals["agent_up_to"]) + list(approvals["lead_up_to"])
     for override in data["incident_caps"]["overrides"]:
         currencies += list(override["set"].get("absolute", {}))
     window = data["customer_window"]
@@ -255,7 +240,7 @@ def load_caps(document: dict[str, Any]) -> CapSettings:
         max_extras=data["max_extras"],
         default=data["incident_caps"]["default"],
         overrides=tuple(data["incident_caps"]["overrides"]),
-        approval_threshold=data["approval_threshold"],
+        approvals=ApprovalTiers.from_section(approvals),
         document=document,
         effective_at=data["effective_at"],
         limits=LimitSettings.from_document(data),

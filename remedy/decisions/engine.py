@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from catalog.items import Catalog
+from remedy.decisions.approvals import Approver, approval_reasons
 from remedy.decisions.caps import CapSettings, IncidentCap
 from remedy.decisions.planner import eligible_actions, enumerate_plans
 from remedy.decisions.ranker import PlanRanker, ScoredPlan
@@ -27,6 +28,7 @@ class Candidate:
     dropped_reason: str | None = None  # said to the agent, in the incident's language
     dropped_by: str | None = None  # the limit that dropped it: fix_ceiling, incident_cap, pool...
     requires_approval: bool = False
+    approver: str | None = None  # lead or finance when it requires approval
     extra_reasons: list[str] = field(default_factory=list)
 
     @property
@@ -338,20 +340,16 @@ class DecisionEngine:
                     required=words.money(required),
                 )
             )
-        if cost > cap.approval_threshold:
+        always = [
+            self.catalog.item(a.item_id).label(m) for a in plan.actions if a.requires_approval
+        ]
+        approver, reasons = approval_reasons(
+            self.caps.approvals, cost, cap.currency, always, m, words.money
+        )
+        if approver != Approver.AGENT:
             candidate.requires_approval = True
-            candidate.extra_reasons.append(
-                m(
-                    "needs approval: cost {cost} is over the threshold of {threshold}",
-                    cost=words.money(cost),
-                    threshold=words.money(cap.approval_threshold),
-                )
-            )
-        needs_approval = [a.item_id for a in plan.actions if a.requires_approval]
-        if needs_approval:
-            candidate.requires_approval = True
-            labels = ", ".join(self.catalog.item(i).label(m) for i in needs_approval)
-            candidate.extra_reasons.append(m("needs approval: {items} always does", items=labels))
+            candidate.approver = approver.value
+            candidate.extra_reasons.extend(reasons)
         return candidate
 
 

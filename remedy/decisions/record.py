@@ -12,6 +12,7 @@ Version history:
   2  `dropped_by` on every candidate; the record version on the row
   3  the incident's `public`, `reach` and `prior_incidents`; the most generous plan offered
      (`decisions.generous_plan_id`); talking points with `fix_within`
+  4  `approver` (lead or finance) on candidates that need approval; older ones read as finance
 
 The language of the texts (labels, reasons, notes, talking points) is its own column,
 `decisions.language`; rows written before it existed read it from their talking points.
@@ -51,7 +52,7 @@ __all__ = [  # the parts live in remedy/decisions/stored.py; readers import them
     "incident_to_json",
 ]
 
-RECORD_VERSION = 3
+RECORD_VERSION = 4
 _CACHE = "_decision_record"  # where `DecisionRecord.of` keeps the record on a row object
 # The decision row's JSON columns this record owns.
 JSON_COLUMNS = (

@@ -150,6 +150,9 @@ class StoredCandidate:
     requires_approval: bool
     dropped_reason: str | None
     dropped_by: DroppedBy | None
+    # Who must approve it (lead or finance; record v4). Older records needing approval read
+    # as finance, which approved everything then.
+    approver: str | None = None
 
     @property
     def offered(self) -> bool:
@@ -174,6 +177,7 @@ class StoredCandidate:
             "requires_approval": self.requires_approval,
             "dropped_reason": self.dropped_reason,
             "dropped_by": None if self.dropped_by is None else str(self.dropped_by),
+            **({"approver": self.approver} if self.approver else {}),
         }
 
     @classmethod
@@ -181,6 +185,7 @@ class StoredCandidate:
         """Read the stored form of any record version."""
         reason = data.get("dropped_reason")
         by = data.get("dropped_by", "cap" if reason else None)  # version 1: only the cap dropped
+        approval = bool(data["requires_approval"])
         return cls(
             data["plan_id"],
             tuple(data["items"]),
@@ -189,9 +194,10 @@ class StoredCandidate:
             Decimal(data["expected_net_value"]),
             Decimal(data["p_stay"]),
             Decimal(data["referrals"]),
-            bool(data["requires_approval"]),
+            approval,
             reason,
             None if by is None else DroppedBy(by),
+            data.get("approver", "finance" if approval else None),
         )
 
 

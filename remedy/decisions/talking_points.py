@@ -13,7 +13,8 @@ the gettext catalogs (remedy/translations/).
 from __future__ import annotations
 
 from catalog.items import Catalog
-from remedy.decisions.caps import Promises, duration_seconds
+from remedy.decisions.caps import Promises
+from remedy.decisions.durations import duration_seconds
 from remedy.domain import OVERDELIVERY_KINDS, Action, FaultType, Incident, Kind, Plan
 from remedy.i18n import N_, Messages
 

@@ -7,6 +7,7 @@ pool in that currency; with neither, nothing can be reserved (finance sets a cei
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 from remedy.errors import Conflict, InvalidInput, NotFound
 from remedy.ledger.headroom import read_headroom
 from remedy.ledger.limits import Headroom, PoolState, WindowState
-from remedy.ledger.pacing import PacingSettings, pace
+from remedy.ledger.pacing import Pace, PacingSettings, pace
 from remedy.ledger.periods import (
     EFFECTIVE_AT_GRACE,
     PERIODS,
@@ -31,7 +32,67 @@ from remedy.money import MoneyError, check_amount, from_minor, is_currency, to_m
 from remedy.store import audit
 from remedy.store.tables import BudgetPool, PoolCounter, Reservation, utcnow
 
-__all__ = ["DEFAULT_TEAM", "BudgetService", "pool_state"]
+__all__ = ["DEFAULT_TEAM", "BudgetService", "PoolStanding", "PoolVersion", "pool_state"]
+POOL_STATES = ("active", "scheduled", "superseded")
+
+
+@dataclass(frozen=True)
+class PoolPace:
+    """Where a pool in effect stands against its calendar, in its currency."""
+
+    currency: str
+    pace: Pace
+    on_pace_spend_minor: int  # limit x elapsed share: what spending on pace would hold now
+
+    @property
+    def elapsed_share(self) -> Decimal:
+        """Share of the period passed."""
+        return self.pace.elapsed_share
+
+    @property
+    def spent_share(self) -> Decimal:
+        """Share of the limit held (reserved plus committed)."""
+        return self.pace.spent_share
+
+    @property
+    def cost_price(self) -> Decimal:
+        """Pacing's shadow price on cost."""
+        return self.pace.price
+
+
+@dataclass(frozen=True)
+class PoolStanding:
+    """A pool in effect at a moment: the version that set it, its period's figures, its pace,
+    and the version scheduled to replace it (if any)."""
+
+    version: BudgetPool
+    period: Period
+    state: PoolState
+    pacing: PoolPace
+    scheduled: BudgetPool | None
+
+    @property
+    def team(self) -> str:
+        """The pool's team (`default` is the fallback pool)."""
+        return self.state.team
+
+    @property
+    def currency(self) -> str:
+        """The pool's currency."""
+        return self.state.currency
+
+
+@dataclass(frozen=True)
+class PoolVersion:
+    """One stored version of a team's pool and its state at a moment (one of POOL_STATES)."""
+
+    pool: BudgetPool
+    state: str
+
+    @property
+    def currency(self) -> str:
+        """The version's currency."""
+        return self.pool.currency
 
 
 def pool_state(pool: BudgetPool, period: Period, counter: PoolCounter | None) -> PoolState:
@@ -146,7 +207,7 @@ class BudgetService:
         )
         return pool
 
-    def history(self, team: str, currency: str | None, at: datetime) -> list[dict[str, Any]]:
+    def history(self, team: str, currency: str | None, at: datetime) -> list[PoolVersion]:
         """Return every version of `team`'s pools (one currency or all), newest first.
 
         Each says its state at `at`: `active` (the version in effect), `scheduled` (takes
@@ -173,18 +234,10 @@ class BudgetService:
                 state = "active"
             else:
                 state = "superseded"
-            history.append(
-                {
-                    **_pool_audit(row),
-                    "team": row.team,
-                    "created_at": as_utc(row.created_at).isoformat(),
-                    "created_by": row.created_by,
-                    "state": state,
-                }
-            )
+            history.append(PoolVersion(row, state))
         return history
 
-    def overview(self, at: datetime, pacing: PacingSettings) -> list[dict[str, Any]]:
+    def overview(self, at: datetime, pacing: PacingSettings) -> list[PoolStanding]:
         """Return every pool in effect: limit, reserved, committed, remaining and pace."""
         latest = (
             sa.select(
@@ -215,40 +268,30 @@ class BudgetService:
             )
         }
         return [
-            self._view(pool, at, pacing, scheduled.get((pool.team, pool.currency)))
+            self._standing(pool, at, pacing, scheduled.get((pool.team, pool.currency)))
             for pool in pools
         ]
 
-    def _view(
+    def standing(
+        self, team: str, currency: str, at: datetime, pacing: PacingSettings
+    ) -> PoolStanding:
+        """Return one pool's standing at `at` (NotFound when none is in effect)."""
+        for pool in self.overview(at, pacing):
+            if (pool.team, pool.currency) == (team, currency):
+                return pool
+        raise NotFound(f"no pool {team!r} in {currency} in effect")
+
+    def _standing(
         self, pool: BudgetPool, at: datetime, pacing: PacingSettings, scheduled: BudgetPool | None
-    ) -> dict[str, Any]:
-        """Render one pool for GET /v1/budgets."""
+    ) -> PoolStanding:
+        """Combine one pool version with its period's counter and pace at `at`."""
         period = period_at(pool.period, at)
         state = pool_state(pool, period, self._counter(pool.team, pool.currency, period.key))
         current = pace(state.held_minor, state.limit_minor, period.elapsed_share(at), pacing)
-        c = pool.currency
-        return {
-            "team": pool.team,
-            "currency": c,
-            "period": pool.period,
-            "period_key": period.key,
-            "period_start": period.start,
-            "period_end": period.end,
-            "limit": str(from_minor(state.limit_minor, c)),
-            "reserved": str(from_minor(state.reserved_minor, c)),
-            "committed": str(from_minor(state.committed_minor, c)),
-            "remaining": str(from_minor(state.remaining_minor, c)),
-            "pace": {
-                "elapsed_share": str(current.elapsed_share),
-                "spent_share": str(current.spent_share),
-                "on_pace_spend": str(from_minor(int(state.limit_minor * current.elapsed_share), c)),
-                "cost_price": str(current.price),
-            },
-            "version": pool.version,
-            "effective_at": as_utc(pool.effective_at),
-            "created_by": pool.created_by,
-            "scheduled": _pool_audit(scheduled) if scheduled else None,
-        }
+        on_pace = int(state.limit_minor * current.elapsed_share)
+        return PoolStanding(
+            pool, period, state, PoolPace(pool.currency, current, on_pace), scheduled
+        )
 
     def _counter(self, team: str, currency: str, period_key: str) -> PoolCounter | None:
         """Return a pool period's counter row, if any entry touched it yet."""

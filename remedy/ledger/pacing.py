@@ -40,15 +40,6 @@ class Pace:
         """Tell whether spending runs ahead of the calendar (the price is above 1)."""
         return self.price > 1
 
-    def describe(self) -> str:
-        """Say where the pool stands, for reasons and notes."""
-        return f"{_percent(self.spent_share)} spent at {_percent(self.elapsed_share)} of the period"
-
-
-def _percent(share: Decimal) -> str:
-    """Format a share as a whole percentage."""
-    return f"{(share * 100).quantize(Decimal(1), ROUND_HALF_UP)}%"
-
 
 def pace(held_minor: int, limit_minor: int, elapsed_share: float, settings: PacingSettings) -> Pace:
     """Return the pace of a pool holding `held_minor` of `limit_minor` at `elapsed_share`."""

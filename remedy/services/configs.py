@@ -139,7 +139,10 @@ class ConfigService:
             else:
                 _validate_alone(kind, document)
         except DataFileError as error:
-            raise InvalidInput(str(error), {kind: [str(error)]}) from None
+            # The whole message under the kind, and each field's messages under its path
+            # (`caps.incident_caps.default.loss_multiple`), for editors that show them in place.
+            fields = {f"{kind}.{path}": messages for path, messages in error.fields.items()}
+            raise InvalidInput(str(error), {kind: [str(error)], **fields}) from None
         now = utcnow()
         effective_at = load_caps(document).effective_at if kind == "caps" else None
         # A scheduled change may not take effect in the past: history is never rewritten.

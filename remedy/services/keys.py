@@ -19,7 +19,11 @@ from remedy.store import audit, generation
 from remedy.store.generation import GenerationCache
 from remedy.store.tables import ApiKey, utcnow
 
-ROLES = ("agent", "finance", "admin")
+# Lowest first. A lead (always team-scoped) does what an agent does and approves its team's
+# plans up to the lead tier of the caps' approvals; finance approves every tier; admin all.
+ROLES = ("agent", "lead", "finance", "admin")
+# The roles a role includes besides itself (admin includes every role).
+INCLUDES = {"lead": frozenset({"agent"})}
 
 
 def hash_key(token: str) -> str:
@@ -36,8 +40,11 @@ class Principal:
     team: str | None
 
     def has_role(self, *roles: str) -> bool:
-        """Tell whether the caller has one of `roles`; admin may do everything."""
-        return self.role == "admin" or self.role in roles
+        """Tell whether the caller has one of `roles`: admin may do everything, a lead what an
+        agent may."""
+        if self.role == "admin" or self.role in roles:
+            return True
+        return any(role in INCLUDES.get(self.role, ()) for role in roles)
 
     # -- the one team-scope policy: a scoped key reads and changes its own team only ----------
 
@@ -82,6 +89,9 @@ class KeyService:
         """Create a key; return the plaintext (shown once) and the stored row."""
         if role not in ROLES:
             raise InvalidInput(f"unknown role {role!r}", {"role": [f"must be one of {ROLES}"]})
+        if role == "lead" and not team:
+            message = "a lead key approves its own team's plans: give its team"
+            raise InvalidInput(message, {"team": [message]})
         prefix = secrets.token_hex(4)
         token = f"rmd_{prefix}_{secrets.token_urlsafe(32)}"
         row = ApiKey(prefix=prefix, key_hash=hash_key(token), role=role, team=team, label=label)

@@ -10,47 +10,44 @@
     pending_approval | reserved | overage_pending_approval --cancel--> cancelled
     reserved | overage_pending_approval --(reservation TTL passes)--> expired
 
-Every money movement goes through `remedy.ledger.book` under its locks; overdue
-reservations of a pool are released by the next write that locks that pool (and by
-`remedy ledger expire`). A limit that would break is a Conflict naming it under `limit`.
+Who must approve is set by the caps' approval tiers (remedy/decisions/approvals.py); each
+request waits in a lead's or finance's queue (remedy/services/approvals.py) and escalates,
+never expires, while the customer waits. The money mechanics (reserve, release, expire, locks)
+are in reserving.py. A limit that would break is a Conflict naming it under `limit`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from remedy.decisions.approvals import Approver
 from remedy.decisions.caps import CapSettings
-from remedy.decisions.record import HOLDING, DecisionRecord, StoredCandidate
+from remedy.decisions.record import HOLDING
 from remedy.decisions.record import DecisionStatus as S
-from remedy.errors import Conflict, InvalidInput, LimitsExceeded, NotFound
-from remedy.ledger.book import Ledger, Locks, overdue
-from remedy.ledger.budgets import BudgetService, pool_state
-from remedy.ledger.limits import CapacityState, broken_limits, pool_breach, window_breach
-from remedy.ledger.periods import as_utc, day_key, period_at
+from remedy.errors import InvalidInput, LimitsExceeded
+from remedy.ledger.budgets import pool_state
+from remedy.ledger.limits import pool_breach, window_breach
+from remedy.ledger.periods import period_at
 from remedy.money import MoneyError, check_amount, to_minor
-from remedy.store import audit
-from remedy.store.tables import Decision, Reservation, new_id, utcnow
+from remedy.services.approvals import ApprovalService
+from remedy.services.keys import Principal
+from remedy.services.reserving import (
+    EXPIRY_BATCH,
+    ReservingService,
+    StepResult,
+    acceptable,
+    expect_status,
+)
+from remedy.store.tables import ApprovalRequest, Decision, utcnow
 
-# Overdue reservations a write releases on its way (the rest wait for the next write or the CLI).
-EXPIRY_BATCH = 50
+__all__ = ["EXPIRY_BATCH", "LifecycleService", "StepResult"]
 
 
-@dataclass(frozen=True)
-class StepResult:
-    """A decision after a lifecycle step, with its reservation (if it holds one)."""
-
-    decision: Decision
-    reservation: Reservation | None
-
-
-class LifecycleService:
+class LifecycleService(ReservingService):
     """Moves decisions through their lifecycle; every step runs in the caller's transaction."""
 
     def __init__(
@@ -63,60 +60,68 @@ class LifecycleService:
     ) -> None:
         """Work in `session` under the active `caps`; reservations live for `ttl`.
 
-        `note` (why finance approved or rejected, why an agent cancelled) goes into the audit
-        entry of every transition this service makes.
+        `note` (why an approver decided, why an agent cancelled) goes into the audit entry of
+        every transition this service makes, and onto the approval request it decides.
         """
-        self.note = note
-        self.session = session
-        self.caps = caps
-        self.limits = caps.limits
-        self.ttl = ttl
-        self.clock = clock
-        self.ledger = Ledger(session, clock)
-        self.budgets = BudgetService(session)
-
-    def begin(self) -> None:
-        """Start a write (on SQLite: take the write lock before any read)."""
-        self.ledger.begin()
+        super().__init__(session, caps, ttl, clock, note)
+        self.approvals = ApprovalService(session, caps.approvals, clock)
 
     # -- the steps -----------------------------------------------------------------------------
 
     def accept(self, decision_id: str, plan_id: str, actor: str) -> StepResult:
-        """Accept a plan: reserve its cost, or send it for approval if it needs one."""
+        """Accept a plan: reserve its cost, or send it to its approval tier if it needs one."""
         decision = self._decision(decision_id)
-        candidate = _acceptable(decision, plan_id)
-        _expect(decision, "accept", (S.PROPOSED,))
+        candidate = acceptable(decision, plan_id)
+        expect_status(decision, "accept", (S.PROPOSED,))
         if candidate.requires_approval:
             locked = self._lock_decision(decision.id)
-            _expect(locked, "accept", (S.PROPOSED,))
+            expect_status(locked, "accept", (S.PROPOSED,))
             self._transition(locked, S.PENDING_APPROVAL, actor, plan_id)
+            amount = to_minor(candidate.total_cost, decision.currency)
+            approver = self._approver(candidate.total_cost, decision.currency)
+            self.approvals.request(locked, "plan", amount, approver, actor)
             return StepResult(locked, None)
         return self._reserve(decision, plan_id, actor, "accept", (S.PROPOSED,))
 
-    def approve(self, decision_id: str, actor: str) -> StepResult:
-        """Approve a plan waiting for approval (reserve it) or an overage (commit it)."""
+    def approve(
+        self, decision_id: str, actor: str, principal: Principal | None = None
+    ) -> StepResult:
+        """Approve a plan waiting for approval (reserve it) or an overage (commit it).
+
+        `principal` is the approver: a lead decides only its team's lead-tier requests (403
+        otherwise); None is the operator's tooling, with finance's powers."""
         decision = self._decision(decision_id)
-        _expect(decision, "approve", (S.PENDING_APPROVAL, S.OVERAGE_PENDING_APPROVAL))
+        expect_status(decision, "approve", (S.PENDING_APPROVAL, S.OVERAGE_PENDING_APPROVAL))
+        request = self._checked_request(decision, principal)
         if decision.status == S.PENDING_APPROVAL:
             plan_id = decision.accepted_plan_id or ""
-            return self._reserve(decision, plan_id, actor, "approve", (S.PENDING_APPROVAL,))
-        return self._approve_overage(decision, actor)
+            result = self._reserve(decision, plan_id, actor, "approve", (S.PENDING_APPROVAL,))
+        else:
+            result = self._approve_overage(decision, actor)
+        self.approvals.close(request, "approved", actor, _role(principal), self.note)
+        return result
 
-    def reject(self, decision_id: str, actor: str) -> StepResult:
+    def reject(
+        self, decision_id: str, actor: str, principal: Principal | None = None
+    ) -> StepResult:
         """Reject a plan waiting for approval, or an overage (the reservation stands)."""
         decision = self._decision(decision_id)
-        _expect(decision, "reject", (S.PENDING_APPROVAL, S.OVERAGE_PENDING_APPROVAL))
+        expect_status(decision, "reject", (S.PENDING_APPROVAL, S.OVERAGE_PENDING_APPROVAL))
+        request = self._checked_request(decision, principal)
         if decision.status == S.PENDING_APPROVAL:
             locked = self._lock_decision(decision.id)
-            _expect(locked, "reject", (S.PENDING_APPROVAL,))
+            expect_status(locked, "reject", (S.PENDING_APPROVAL,))
             self._transition(locked, S.REJECTED, actor)
-            return StepResult(locked, None)
-        reservation = self._reservation(decision)
-        locks, locked = self._lock_reservation(reservation)
-        _expect(locked, "reject", (S.OVERAGE_PENDING_APPROVAL,))
-        reservation.requested_minor = None
-        self._transition(locked, S.RESERVED, actor)
-        return StepResult(locked, reservation)
+            result = StepResult(locked, None)
+        else:
+            reservation = self._reservation(decision)
+            locks, locked = self._lock_reservation(reservation)
+            expect_status(locked, "reject", (S.OVERAGE_PENDING_APPROVAL,))
+            reservation.requested_minor = None
+            self._transition(locked, S.RESERVED, actor)
+            result = StepResult(locked, reservation)
+        self.approvals.close(request, "rejected", actor, _role(principal), self.note)
+        return result
 
     def fulfil(
         self, decision_id: str, actual_cost: Decimal, currency: str | None, actor: str
@@ -124,13 +129,15 @@ class LifecycleService:
         """Commit what the plan actually cost; more than reserved waits for approval."""
         decision = self._decision(decision_id)
         actual_minor = _actual_minor(decision, actual_cost, currency)
-        _expect(decision, "fulfil", (S.RESERVED,))
+        expect_status(decision, "fulfil", (S.RESERVED,))
         reservation = self._reservation(decision)
         locks, locked = self._lock_reservation(reservation)
-        _expect(locked, "fulfil", (S.RESERVED,))
+        expect_status(locked, "fulfil", (S.RESERVED,))
         if actual_minor > reservation.reserved_minor:
             reservation.requested_minor = actual_minor
             self._transition(locked, S.OVERAGE_PENDING_APPROVAL, actor)
+            approver = self._approver(actual_cost, decision.currency)
+            self.approvals.request(locked, "overage", actual_minor, approver, actor)
             return StepResult(locked, reservation)
         now = self.clock()
         versions = (reservation.pool_version, reservation.caps_version)
@@ -143,122 +150,47 @@ class LifecycleService:
         return StepResult(locked, reservation)
 
     def cancel(self, decision_id: str, actor: str) -> StepResult:
-        """Cancel an accepted plan and release what it holds."""
+        """Cancel an accepted plan and release what it holds (an open request ends with it)."""
         decision = self._decision(decision_id)
         holding = HOLDING
-        _expect(decision, "cancel", (S.PENDING_APPROVAL, *holding))
+        expect_status(decision, "cancel", (S.PENDING_APPROVAL, *holding))
+        request = self.approvals.pending_for(decision.id, lock=True)  # first, as approvers do
         if decision.status == S.PENDING_APPROVAL:
             locked = self._lock_decision(decision.id)
-            _expect(locked, "cancel", (S.PENDING_APPROVAL,))
+            expect_status(locked, "cancel", (S.PENDING_APPROVAL,))
             self._transition(locked, S.CANCELLED, actor)
+            self.approvals.close(request, "cancelled", actor, None, self.note)
             return StepResult(locked, None)
         reservation = self._reservation(decision)
         locks, locked = self._lock_reservation(reservation)
-        _expect(locked, "cancel", holding)
+        expect_status(locked, "cancel", holding)
         self._release(locks, reservation, "released", "cancel", actor, self.clock())
         self._transition(locked, S.CANCELLED, actor)
+        self.approvals.close(request, "cancelled", actor, None, self.note)
         return StepResult(locked, reservation)
 
-    def overdue_pools(self) -> list[tuple[str, str]]:
-        """Return the (pool team, currency) pairs that have overdue open reservations."""
-        rows = self.session.execute(
-            sa.select(Reservation.pool_team, Reservation.currency)
-            .where(Reservation.state == "open", Reservation.expires_at <= self.clock())
-            .distinct()
-            .order_by(Reservation.pool_team, Reservation.currency)
-        )
-        return [(team, currency) for team, currency in rows]
+    # -- approvals -----------------------------------------------------------------------------
 
-    def expire_overdue(self, pool_team: str, currency: str, actor: str = "expiry") -> int:
-        """Release up to one batch of a pool's overdue reservations; return how many."""
-        locks = Locks()
-        stale = overdue(self.session, pool_team, currency, self.clock(), EXPIRY_BATCH)
-        for reservation in stale:
-            locks.add_reservation(reservation)
-        self.ledger.lock(locks)
-        return self._expire(locks, stale, actor)
+    def _approver(self, cost: Decimal, currency: str) -> Approver:
+        """The tier that decides a plan or an overage of `cost` under the active caps (at
+        least a lead: something needed approval)."""
+        return self.caps.approvals.approver_for(cost, currency, always=True)
 
-    # -- reserving -----------------------------------------------------------------------------
-
-    def _reserve(
-        self,
-        decision: Decision,
-        plan_id: str,
-        actor: str,
-        reason: str,
-        expected: tuple[str, ...],
-    ) -> StepResult:
-        """Reserve a plan's cost in the pool, the customer window and the contact capacity."""
-        candidate = _acceptable(decision, plan_id)
-        amount = to_minor(candidate.total_cost, decision.currency)
-        level = DecisionRecord.of(decision).contact_level(candidate)
-        now = self.clock()
-        pool = self.budgets.pool_to_spend(decision.team, decision.currency, now)
-        period = period_at(pool.period, now)
-        locks = Locks(
-            pools={(pool.team, decision.currency, period.key)},
-            customers={(decision.customer_id, decision.currency)},
-            capacities={(level, day_key(now))} if level else set(),
-            decisions={decision.id},
-        )
-        stale = overdue(self.session, pool.team, decision.currency, now, EXPIRY_BATCH)
-        for reservation in stale:
-            locks.add_reservation(reservation)
-        pools, locks.pools = locks.pools, set()
-        self.ledger.lock(locks)  # customers, contact days, decisions
-        locked = locks.decision_rows[decision.id]
-        _expect(locked, reason, expected)
-        window = self.budgets.window_state(
-            decision.customer_id, decision.currency, self.limits, now
-        )
-        locks.pools = pools
-        self.ledger.lock(locks)  # then the pool periods, held until the commit
-        if self._expire(locks, stale, "expiry") and any(
-            r.customer_id == decision.customer_id for r in stale
-        ):  # the customer had an overdue reservation: count the window again
-            window = self.budgets.window_state(
-                decision.customer_id, decision.currency, self.limits, now
-            )
-        counter = locks.pool_rows[(pool.team, decision.currency, period.key)]
-        capacity = None
-        if level:
-            used = locks.capacity_rows[(level, day_key(now))].used
-            capacity = CapacityState(level, day_key(now), self.limits.capacity_for(level), used)
-        breaches = broken_limits(amount, pool_state(pool, period, counter), window, capacity)
-        if breaches:
-            raise LimitsExceeded("The plan", breaches)
-        reservation = Reservation(
-            id=new_id(),
-            decision_id=decision.id,
-            plan_id=plan_id,
-            state="open",
-            currency=decision.currency,
-            pool_team=pool.team,
-            period_key=period.key,
-            customer_id=decision.customer_id,
-            contact_level=level,
-            reserved_minor=0,
-            committed_minor=0,
-            pool_version=pool.version,
-            caps_version=self.caps.version,
-            created_at=now,
-            expires_at=now + self.ttl,
-            updated_at=now,
-        )
-        self.session.add(reservation)
-        versions = (pool.version, self.caps.version)
-        contacts = 1 if level else 0
-        self.ledger.move(
-            locks, reservation, "reserve", amount, reason, actor, now, versions, contacts
-        )
-        self._transition(locked, S.RESERVED, actor, plan_id)
-        return StepResult(locked, reservation)
+    def _checked_request(
+        self, decision: Decision, principal: Principal | None
+    ) -> ApprovalRequest | None:
+        """The decision's open request after escalating overdue ones, if `principal` may
+        decide it (403 otherwise)."""
+        self.approvals.escalate_due()
+        request = self.approvals.pending_for(decision.id, lock=True)
+        self.approvals.check_may_decide(principal, request)
+        return request
 
     def _approve_overage(self, decision: Decision, actor: str) -> StepResult:
         """Reserve the difference of an approved higher actual cost, if it fits, and commit."""
         reservation = self._reservation(decision)
         locks, locked = self._lock_reservation(reservation)
-        _expect(locked, "approve", (S.OVERAGE_PENDING_APPROVAL,))
+        expect_status(locked, "approve", (S.OVERAGE_PENDING_APPROVAL,))
         now = self.clock()
         requested = reservation.requested_minor or 0
         extra = requested - reservation.reserved_minor
@@ -282,127 +214,10 @@ class LifecycleService:
         self._transition(locked, S.FULFILLED, actor)
         return StepResult(locked, reservation)
 
-    # -- expiry and release --------------------------------------------------------------------
 
-    def _expire(self, locks: Locks, stale: list[Reservation], actor: str) -> int:
-        """Release the overdue reservations among `stale` whose rows are all locked."""
-        now = self.clock()
-        expired = 0
-        for reservation in stale:
-            self.session.refresh(reservation)  # its state as of now, under the locks
-            if (
-                reservation.state != "open"
-                or as_utc(reservation.expires_at) > now
-                or not locks.covers(reservation)
-            ):
-                continue
-            self._release(locks, reservation, "expired", "expire", actor, now)
-            decision = locks.decision_rows[reservation.decision_id]
-            self._transition(decision, S.EXPIRED, actor)
-            expired += 1
-        return expired
-
-    def _release(
-        self,
-        locks: Locks,
-        reservation: Reservation,
-        state: str,
-        reason: str,
-        actor: str,
-        now: datetime,
-    ) -> None:
-        """Release everything a reservation holds (money and its contact)."""
-        versions = (reservation.pool_version, reservation.caps_version)
-        contacts = -1 if reservation.contact_level else 0
-        self.ledger.move(
-            locks,
-            reservation,
-            "release",
-            reservation.reserved_minor,
-            reason,
-            actor,
-            now,
-            versions,
-            contacts,
-        )
-        reservation.requested_minor = None
-        reservation.state = state
-
-    # -- reading and locking -------------------------------------------------------------------
-
-    def _decision(self, decision_id: str) -> Decision:
-        """Load a decision or raise NotFound."""
-        decision = self.session.get(Decision, decision_id)
-        if decision is None:
-            raise NotFound(f"no decision {decision_id!r}")
-        return decision
-
-    def _reservation(self, decision: Decision) -> Reservation:
-        """Load the reservation a decision holds."""
-        reservation = self.session.scalar(
-            sa.select(Reservation).where(Reservation.decision_id == decision.id)
-        )
-        if reservation is None:  # a decision in a holding status always has one
-            raise Conflict(f"decision {decision.id} holds no reservation")
-        return reservation
-
-    def _lock_decision(self, decision_id: str) -> Decision:
-        """Lock one decision row (steps that move no money)."""
-        return self.ledger.lock(Locks(decisions={decision_id})).decision_rows[decision_id]
-
-    def _lock_reservation(self, reservation: Reservation) -> tuple[Locks, Decision]:
-        """Lock a reservation's rows and its pool's overdue ones; release those; refresh it."""
-        now = self.clock()
-        locks = Locks()
-        locks.add_reservation(reservation)
-        stale = overdue(
-            self.session, reservation.pool_team, reservation.currency, now, EXPIRY_BATCH
-        )
-        for other in stale:
-            locks.add_reservation(other)
-        self.ledger.lock(locks)
-        self._expire(locks, stale, "expiry")
-        self.session.refresh(reservation)
-        return locks, locks.decision_rows[reservation.decision_id]
-
-    def _transition(
-        self, decision: Decision, status: str, actor: str, plan_id: str | None = None
-    ) -> None:
-        """Change a decision's status (and accepted plan) and audit it."""
-        before: dict[str, Any] = {"status": decision.status, "plan_id": decision.accepted_plan_id}
-        decision.status = status
-        if plan_id is not None:
-            decision.accepted_plan_id = plan_id
-        after = {"status": status, "plan_id": decision.accepted_plan_id}
-        if self.note:
-            after["note"] = self.note
-        audit.record(self.session, actor, "transition", "decision", decision.id, before, after)
-
-
-def _expect(decision: Decision, action: str, statuses: tuple[str, ...]) -> None:
-    """Refuse a step the decision's status does not allow."""
-    if decision.status not in statuses:
-        message = (
-            f"decision {decision.id} is {decision.status}; {action} needs it to be "
-            f"{' or '.join(statuses)}"
-        )
-        raise Conflict(message, {"status": [message]})
-
-
-def _acceptable(decision: Decision, plan_id: str) -> StoredCandidate:
-    """Return the decision's candidate `plan_id` if it may be accepted, else refuse (422)."""
-    candidate = DecisionRecord.of(decision).candidate(plan_id)
-    if candidate is None:
-        raise InvalidInput(
-            f"plan {plan_id!r} is not a plan of decision {decision.id}",
-            {"plan_id": [f"not a plan of decision {decision.id}"]},
-        )
-    if candidate.ruled_out:
-        raise InvalidInput(
-            f"plan {plan_id!r} was ruled out: {candidate.dropped_reason}",
-            {"plan_id": [f"ruled out: {candidate.dropped_reason}"]},
-        )
-    return candidate
+def _role(principal: Principal | None) -> str | None:
+    """The approver's role as recorded on the request (None: the operator's tooling)."""
+    return principal.role if principal is not None else None
 
 
 def _actual_minor(decision: Decision, actual_cost: Decimal, currency: str | None) -> int:

@@ -122,15 +122,19 @@ class ModelRegistry:
         )
         return promotion
 
-    def rollback(self, actor: str, cache_dir: Path | None = None) -> ModelPromotion:
-        """Promote again the version that was in use before the current one."""
+    def rollback(
+        self, actor: str, cache_dir: Path | None = None, reason: str = ""
+    ) -> ModelPromotion:
+        """Promote again the version that was in use before the current one; the promotion's
+        reason says it was a rollback, and why when `reason` is given."""
         history = [p.version for p in self.promotions()]
         if not history:
             raise Conflict("no model has been promoted; nothing to roll back")
         earlier = next((v for v in history[1:] if v != history[0]), None)
         if earlier is None:
             raise Conflict(f"no earlier model than {history[0]} to roll back to")
-        return self.promote(earlier, actor, f"rollback from {history[0]}", cache_dir)
+        why = f"rollback from {history[0]}" + (f": {reason}" if reason else "")
+        return self.promote(earlier, actor, why[:200], cache_dir)  # the column holds 200
 
 
 BUNDLED = Path(__file__).resolve().parents[2] / "models" / "artifacts"

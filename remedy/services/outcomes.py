@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from remedy.decisions.record import GIVEN
 from remedy.errors import Conflict, InvalidInput, NotFound
-from remedy.money import MoneyError, check_amount, to_minor
+from remedy.money import MoneyError, check_amount, from_minor, to_minor
 from remedy.services.keys import Principal
 from remedy.store import audit
 from remedy.store.tables import Decision, Outcome, utcnow
@@ -19,10 +20,16 @@ from remedy.store.tables import Decision, Outcome, utcnow
 OBSERVED_AT_SKEW = timedelta(hours=24)
 
 
-def outcome_view(outcome: Outcome, currency: str) -> dict[str, Any]:
-    """Render an outcome (money as a decimal string)."""
-    from remedy.money import from_minor
+@dataclass(frozen=True)
+class RecordedOutcome:
+    """A stored outcome with its decision's currency (its revenue is in minor units of it)."""
 
+    outcome: Outcome
+    currency: str
+
+
+def _snapshot(outcome: Outcome, currency: str) -> dict[str, Any]:
+    """An outcome as the audit log keeps it (money as a decimal string)."""
     return {
         "decision_id": outcome.decision_id,
         "plan_id": outcome.plan_id,
@@ -61,8 +68,8 @@ class OutcomeService:
         principal: Principal | None = None,
         responded_at: datetime | None = None,
         fixed_at: datetime | None = None,
-    ) -> tuple[dict[str, Any], bool]:
-        """Store or update the outcome; return its view and whether it was created."""
+    ) -> tuple[RecordedOutcome, bool]:
+        """Store or update the outcome; return it and whether it was created."""
         decision = self.session.get(Decision, decision_id)
         if decision is None or (principal is not None and not principal.sees(decision.team)):
             raise NotFound(f"no decision {decision_id!r}", {"decision_id": ["unknown decision"]})
@@ -106,7 +113,7 @@ class OutcomeService:
         }
         outcome = self.session.get(Outcome, decision_id)
         created = outcome is None
-        before = None if created else outcome_view(outcome, decision.currency)
+        before = None if created else _snapshot(outcome, decision.currency)
         if created:
             outcome = Outcome(decision_id=decision_id, **values)
             self.session.add(outcome)
@@ -115,7 +122,7 @@ class OutcomeService:
                 setattr(outcome, key, value)
         outcome.recorded_at = now
         self.session.flush()
-        after = outcome_view(outcome, decision.currency)
+        after = _snapshot(outcome, decision.currency)
         audit.record(
             self.session,
             actor,
@@ -125,7 +132,7 @@ class OutcomeService:
             _jsonable(before),
             _jsonable(after),
         )
-        return after, created
+        return RecordedOutcome(outcome, decision.currency), created
 
 
 def _jsonable(view: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -256,6 +256,7 @@ def _stored(candidate: EngineCandidate, misfit: bool = False) -> StoredCandidate
         requires_approval=candidate.requires_approval,
         dropped_reason=reason,
         dropped_by=DroppedBy.BUDGET if misfit else (DroppedBy.CAP if reason else None),
+        approver=candidate.approver,
     )
 
 

@@ -1,31 +1,90 @@
 """Finance's reports: spend from the ledger's reservations, and recurring failures by cost.
 
-Amounts are summed in minor units per currency and returned as decimal strings with the
-currency. Rows are grouped in Python after one query each, so the reports read the same on
-SQLite and PostgreSQL.
+Amounts are summed in minor units per currency; each report is a list of typed rows (the
+API's schemas write them, as JSON or CSV). Rows are grouped in Python after one query each, so
+the reports read the same on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from remedy.decisions.caps import duration_seconds
+from remedy.decisions.durations import duration_seconds
 from remedy.decisions.record import DecisionRecord
 from remedy.errors import InvalidInput
 from remedy.ledger.periods import as_utc, period_at
-from remedy.money import from_minor, to_minor
+from remedy.money import to_minor
 from remedy.store.tables import Decision, Outcome, Reservation
 
 GROUPS = ("period", "team", "fault_type", "category", "kind")
 PERIOD_KINDS = ("day", "week", "month")
+SHARE = Decimal("0.0001")  # shares are reported to four places
+MINUTES = Decimal("0.1")  # durations to a tenth of a minute
+
+
+@dataclass(frozen=True)
+class SpendRow:
+    """Spend of one group in one currency."""
+
+    group: str
+    currency: str
+    committed_minor: int
+    reserved_minor: int
+    plans: int
+
+
+@dataclass(frozen=True)
+class DiagnoseRow:
+    """Incidents, remedy cost and retention of one month, category and fault in one currency."""
+
+    month: str
+    category: str
+    fault_type: str
+    currency: str
+    incidents: int
+    remedy_cost_minor: int
+    outcomes: int
+    retained: int
+    lost_customer_value_minor: int
+
+    @property
+    def retention(self) -> Decimal | None:
+        """Share of recorded outcomes that stayed (None without outcomes)."""
+        if not self.outcomes:
+            return None
+        return (Decimal(self.retained) / self.outcomes).quantize(SHARE)
+
+    @property
+    def cost_to_company_minor(self) -> int:
+        """What the remedies cost plus the annual value of the customers who left."""
+        return self.remedy_cost_minor + self.lost_customer_value_minor
+
+
+@dataclass(frozen=True)
+class Kept:
+    """How one promise was kept: how many, the share kept, p50 and p90 in minutes."""
+
+    count: int
+    kept_share: Decimal | None
+    p50_minutes: Decimal | None
+    p90_minutes: Decimal | None
+
+
+@dataclass(frozen=True)
+class PromisesRow:
+    """Time to respond and to fix for one category and team."""
+
+    category: str
+    team: str
+    respond: Kept
+    fix: Kept
 
 
 def check_range(start: datetime, end: datetime) -> None:
@@ -84,7 +143,7 @@ class ReportService:
         group_by: str = "period",
         period: str = "month",
         team: str | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[SpendRow]:
         """Committed and reserved spend of plans accepted in [start, end), grouped (one team's
         decisions only when `team` is given: a team-scoped key's view)."""
         check_range(start, end)
@@ -120,19 +179,13 @@ class ReportService:
             total[1] += held
             total[2] += 1
         return [
-            {
-                "group": group,
-                "currency": currency,
-                "committed": str(from_minor(committed, currency)),
-                "reserved": str(from_minor(reserved, currency)),
-                "plans": plans,
-            }
+            SpendRow(group, currency, committed, reserved, plans)
             for (group, currency), (committed, reserved, plans) in sorted(totals.items())
         ]
 
     def promises(
         self, start: datetime, end: datetime, team: str | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[PromisesRow]:
         """Time to respond and time to fix against the promises, by category and team.
 
         For decisions made in [start, end) whose outcome says when the agent answered
@@ -165,24 +218,19 @@ class ReportService:
                     took = (as_utc(moment) - made).total_seconds()
                     group[name].append((took, duration_seconds(promise)))
         report = [
-            {
-                "category": category,
-                "team": team,
-                "respond": _kept(times["respond"]),
-                "fix": _kept(times["fix"]),
-            }
+            PromisesRow(category, team, _kept(times["respond"]), _kept(times["fix"]))
             for (category, team), times in groups.items()
         ]
 
-        def slowest(row: dict[str, Any]) -> tuple[float, str, str]:
-            share = row["respond"]["kept_share"]
-            return (float(share) if share is not None else 1.0, row["category"], row["team"])
+        def slowest(row: PromisesRow) -> tuple[Decimal, str, str]:
+            share = row.respond.kept_share
+            return (share if share is not None else Decimal(1), row.category, row.team)
 
         return sorted(report, key=slowest)
 
     def diagnose(
         self, start: datetime, end: datetime, team: str | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[DiagnoseRow]:
         """Incidents, remedy cost and retention per month, category and fault type.
 
         Ranked by cost to the company: what the remedies cost plus the annual value of the
@@ -217,27 +265,21 @@ class ReportService:
                 group["retained"] += outcome.retained
                 if not outcome.retained:
                     group["lost"] += to_minor(incident.customer_value, decision.currency)
-        report = []
-        for (month, category, fault_type, currency), g in groups.items():
-            retention = g["retained"] / g["outcomes"] if g["outcomes"] else None
-            report.append(
-                {
-                    "month": month,
-                    "category": category,
-                    "fault_type": fault_type,
-                    "currency": currency,
-                    "incidents": g["incidents"],
-                    "remedy_cost": str(from_minor(g["cost"], currency)),
-                    "outcomes": g["outcomes"],
-                    "retention": None if retention is None else f"{retention:.4f}",
-                    "lost_customer_value": str(from_minor(g["lost"], currency)),
-                    "cost_to_company": str(from_minor(g["cost"] + g["lost"], currency)),
-                    "_rank": g["cost"] + g["lost"],
-                }
+        report = [
+            DiagnoseRow(
+                month,
+                category,
+                fault_type,
+                currency,
+                incidents=g["incidents"],
+                remedy_cost_minor=g["cost"],
+                outcomes=g["outcomes"],
+                retained=g["retained"],
+                lost_customer_value_minor=g["lost"],
             )
-        report.sort(key=lambda r: (-r["_rank"], r["month"], r["category"], r["fault_type"]))
-        for row in report:
-            del row["_rank"]
+            for (month, category, fault_type, currency), g in groups.items()
+        ]
+        report.sort(key=lambda r: (-r.cost_to_company_minor, r.month, r.category, r.fault_type))
         return report
 
 
@@ -247,25 +289,19 @@ def _percentile(values: list[float], share: float) -> float:
     return values[index]
 
 
-def _kept(times: list[tuple[float, float]]) -> dict[str, Any]:
+def _kept(times: list[tuple[float, float]]) -> Kept:
     """Share of promises kept and the 50th/90th percentile, in minutes, of (took, promised)."""
     if not times:
-        return {"count": 0, "kept_share": None, "p50_minutes": None, "p90_minutes": None}
+        return Kept(0, None, None, None)
     took = sorted(t for t, _ in times)
     kept = sum(1 for t, promised in times if t <= promised)
-    return {
-        "count": len(times),
-        "kept_share": f"{kept / len(times):.4f}",
-        "p50_minutes": f"{_percentile(took, 0.5) / 60:.1f}",
-        "p90_minutes": f"{_percentile(took, 0.9) / 60:.1f}",
-    }
 
+    def minutes(seconds: float) -> Decimal:
+        return Decimal(f"{seconds / 60:.1f}").quantize(MINUTES)
 
-def to_csv(rows: list[dict[str, Any]], columns: list[str]) -> str:
-    """Render rows as CSV with a header row."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: "" if row.get(k) is None else row[k] for k in columns})
-    return out.getvalue()
+    return Kept(
+        count=len(times),
+        kept_share=(Decimal(kept) / len(times)).quantize(SHARE),
+        p50_minutes=minutes(_percentile(took, 0.5)),
+        p90_minutes=minutes(_percentile(took, 0.9)),
+    )

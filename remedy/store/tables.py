@@ -152,6 +152,36 @@ class Decision(Base):
     language: Mapped[str | None] = mapped_column(sa.String(16))
 
 
+class ApprovalRequest(Base):
+    """A plan (or an overage) waiting for a lead's or finance's decision, and that decision.
+
+    One row per request: the approvers' queues are the pending rows, oldest first. `tier` is
+    who decides it now; escalation moves a lead's request to finance (`escalated_at`), it never
+    expires it. See remedy/services/approvals.py.
+    """
+
+    __tablename__ = "approval_requests"
+    __table_args__ = (sa.Index("ix_approval_requests_queue", "state", "tier", "requested_at"),)
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True, default=new_id)
+    decision_id: Mapped[str] = mapped_column(sa.ForeignKey("decisions.id"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(8))  # plan | overage
+    team: Mapped[str] = mapped_column(sa.String(64))
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    amount_minor: Mapped[int] = mapped_column(sa.BigInteger)
+    tier: Mapped[str] = mapped_column(sa.String(16))  # lead | finance
+    requested_tier: Mapped[str] = mapped_column(sa.String(16))  # the tier before escalation
+    requested_at: Mapped[datetime] = mapped_column(Timestamp)
+    requested_by: Mapped[str] = mapped_column(sa.String(64))
+    escalated_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    # pending | approved | rejected | cancelled | expired (an overage whose reservation expired)
+    state: Mapped[str] = mapped_column(sa.String(16), default="pending")
+    decided_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    decided_by: Mapped[str | None] = mapped_column(sa.String(64))
+    decided_role: Mapped[str | None] = mapped_column(sa.String(16))
+    reason: Mapped[str | None] = mapped_column(sa.String(500))
+
+
 # Ledger ids are 64-bit on PostgreSQL; SQLite autoincrements only an INTEGER primary key.
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
@@ -324,6 +354,38 @@ class Outcome(Base):
     fixed_at: Mapped[datetime | None] = mapped_column(Timestamp)
     recorded_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     recorded_by: Mapped[str] = mapped_column(sa.String(64))
+
+
+class Job(Base):
+    """Long work run outside the web workers (a what-if replay): queued by a request, claimed
+    by a `remedy worker`, which reports progress here and stores the result or the error.
+
+    The queue is this table, so jobs live as long as the database and need no broker. A
+    running job holds a lease (`lease_until`) its worker renews; a job whose worker died is
+    claimed again once the lease has passed.
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (sa.Index("ix_jobs_status_created_at", "status", "created_at"),)
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True, default=new_id)
+    kind: Mapped[str] = mapped_column(sa.String(64))
+    status: Mapped[str] = mapped_column(sa.String(16), default="queued")
+    params: Mapped[dict[str, Any]] = mapped_column()
+    # Who may read it: the role its kind needs and the team scope of the key that started it.
+    role: Mapped[str] = mapped_column(sa.String(16))
+    team: Mapped[str | None] = mapped_column(sa.String(64))
+    requested_by: Mapped[str] = mapped_column(sa.String(64))
+    progress_done: Mapped[int] = mapped_column(default=0)
+    progress_total: Mapped[int | None] = mapped_column()
+    result: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    error: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    attempts: Mapped[int] = mapped_column(default=0)
+    worker: Mapped[str | None] = mapped_column(sa.String(128))
+    lease_until: Mapped[datetime | None] = mapped_column(Timestamp)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    finished_at: Mapped[datetime | None] = mapped_column(Timestamp)
 
 
 class CacheGeneration(Base):

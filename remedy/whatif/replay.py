@@ -12,7 +12,6 @@ start of the range: what was reserved before it is not counted.
 
 from __future__ import annotations
 
-import copy
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -401,26 +400,3 @@ def replay(
 def substitute_with(engine: DecisionEngine) -> Callable[[Incident, frozenset[str]], Decided]:
     """Decide again without the used-up contact levels (the service's substitution)."""
     return lambda incident, used_up: decide(engine, incident, used_up=used_up)
-
-
-def set_path(document: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
-    """Return a copy of `document` with the dotted `path` (which must exist) set to `value`.
-
-    Sweep values arrive as text; an integer field (`customer_window.days`,
-    `contact_capacity.manager`) gets text that is an integer as an integer, so it validates.
-    """
-    parts = path.split(".")
-    updated = copy.deepcopy(document)
-    node: Any = updated
-    for part in parts[:-1]:
-        if not isinstance(node, dict) or part not in node:
-            raise KeyError(path)
-        node = node[part]
-    if not isinstance(node, dict) or parts[-1] not in node:
-        raise KeyError(path)
-    old = node[parts[-1]]
-    digits = value.strip().lstrip("-") if isinstance(value, str) else ""
-    if type(old) is int and digits.isascii() and digits.isdigit():
-        value = int(value)
-    node[parts[-1]] = value
-    return updated

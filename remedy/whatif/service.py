@@ -24,16 +24,17 @@ from remedy.decisions.ranker import PlanRanker, PlanScorer, ValueSettings
 from remedy.decisions.record import incident_from_json
 from remedy.errors import InvalidInput
 from remedy.money import MoneyError, from_minor, to_minor
-from remedy.services.configs import KINDS, ConfigService, validate_set
+from remedy.services.configs import KINDS, ActiveConfig, ConfigService, validate_set
 from remedy.store.tables import BudgetPool, Decision, utcnow
+from remedy.whatif.explain import curve_point, notes_for
 from remedy.whatif.parallel import decide_many
+from remedy.whatif.paths import get_path, set_path
 from remedy.whatif.replay import (
     MAX_SWEEP_POINTS,
     LoggedIncident,
     PoolLimit,
     PoolLimits,
     ReplayReport,
-    set_path,
     spend,
     substitute_with,
 )
@@ -46,21 +47,22 @@ class WhatIfService:
     def __init__(
         self,
         session: Session,
-        scorer: PlanScorer,
+        scorer: PlanScorer | None,
         values: ValueSettings | None = None,
         workers: int = 1,
         max_incidents: int | None = None,
         team: str | None = None,
     ) -> None:
-        """Read through `session`; score with `scorer` (the current ranker's); decide in
-        `workers` forked processes (1: in this one, as the API does); refuse a range holding
-        more than `max_incidents` logged incidents (None: no limit, as the CLI runs); replay
+        """Read through `session`; score with `scorer` (the current ranker's; None: `check`
+        only); decide in
+        `workers` forked processes (1: in this one); refuse a range holding more than
+        `max_incidents` logged incidents (None: no limit, as the CLI runs); replay
         only `team`'s decisions when given (a team-scoped key's what-if)."""
         self.team = team
         self.workers = workers
         self.max_incidents = max_incidents
         self.session = session
-        self.scorer = CachingScorer(scorer)
+        self.scorer = CachingScorer(scorer) if scorer is not None else None
         self.values = values or ValueSettings()
         self._engines: dict[str, DecisionEngine] = {}
 
@@ -74,11 +76,51 @@ class WhatIfService:
         progress: Callable[[int], Callable[[int], None]] | None = None,
     ) -> dict[str, Any]:
         """Return both reports (and the sweep curve); `progress(total)` gives an advance(n) hook."""
+        if self.scorer is None:
+            raise RuntimeError("a WhatIfService without a scorer only checks")
         try:
             return self._simulate(start, end, proposed or {}, pools, sweep, progress)
         finally:
             self.session.rollback()
             self.scorer.forget()
+
+    def check(
+        self,
+        start: datetime,
+        end: datetime,
+        proposed: dict[str, Any] | None = None,
+        pools: list[dict[str, Any]] | None = None,
+        sweep: dict[str, Any] | None = None,
+    ) -> None:
+        """Refuse what `simulate` would refuse before deciding anything (InvalidInput naming the
+        field), without replaying: the API checks a request this way before queueing its job."""
+        for documents, label in self._settings(start, end, proposed or {}, sweep)[0]:
+            self._validated(documents, label)
+        self._proposed_limits(pools or [])
+
+    def _settings(
+        self,
+        start: datetime,
+        end: datetime,
+        proposed: dict[str, Any],
+        sweep: dict[str, Any] | None,
+    ) -> tuple[list[tuple[dict[str, dict[str, Any]], str]], list[str]]:
+        """Return the documents of every settings set replayed (current, proposed, each sweep
+        point) with their labels, and the sweep's values."""
+        if end <= start:
+            raise InvalidInput("to must be after from", {"to": ["must be after from"]})
+        current_docs = self._current_documents()
+        proposed_docs = {**current_docs, **{k: v for k, v in proposed.items() if v is not None}}
+        proposed_docs = {
+            k: {**v, "version": current_docs[k]["version"]} for k, v in proposed_docs.items()
+        }
+        self._check_sweep(sweep, proposed_docs["caps"])
+        sets = [(current_docs, "current"), (proposed_docs, "proposed")]
+        values = list(sweep["values"]) if sweep else []
+        for value in values:
+            caps = set_path(proposed_docs["caps"], sweep["path"], value)  # type: ignore[index]
+            sets.append(({**proposed_docs, "caps": caps}, f"sweep value {value}"))
+        return sets, values
 
     def _simulate(
         self,
@@ -89,23 +131,12 @@ class WhatIfService:
         sweep: dict[str, Any] | None,
         progress: Callable[[int], Callable[[int], None]] | None,
     ) -> dict[str, Any]:
-        if end <= start:
-            raise InvalidInput("to must be after from", {"to": ["must be after from"]})
-        current_docs = self._current_documents()
-        proposed_docs = {**current_docs, **{k: v for k, v in proposed.items() if v is not None}}
-        proposed_docs = {
-            k: {**v, "version": current_docs[k]["version"]} for k, v in proposed_docs.items()
-        }
+        sets, values = self._settings(start, end, proposed, sweep)
+        current_docs, proposed_docs = sets[0][0], sets[1][0]
         current_limits = self._current_limits()
         proposed_limits = {**current_limits, **self._proposed_limits(pools or [])}
-        self._check_sweep(sweep, proposed_docs["caps"])
-        engines = [self._engine(current_docs, "current"), self._engine(proposed_docs, "proposed")]
-        limits = [current_limits, proposed_limits]
-        values = list(sweep["values"]) if sweep else []
-        for value in values:
-            caps = set_path(proposed_docs["caps"], sweep["path"], value)  # type: ignore[index]
-            engines.append(self._engine({**proposed_docs, "caps": caps}, f"sweep value {value}"))
-            limits.append(proposed_limits)
+        engines = [self._engine(documents, label) for documents, label in sets]
+        limits = [current_limits] + [proposed_limits] * (len(sets) - 1)
         self._check_size(start, end)
         logged = self._incidents(start, end)
         advance = progress(len(logged) * len(engines)) if progress else None
@@ -129,9 +160,66 @@ class WhatIfService:
             "proposed": reports[1].as_dict(),
         }
         if sweep:
-            curve = [_curve_point(v, r) for v, r in zip(values, reports[2:], strict=True)]
-            result["sweep"] = {"path": sweep["path"], "curve": curve}
+            curve = [curve_point(v, r.as_dict()) for v, r in zip(values, reports[2:], strict=True)]
+            today = get_path(proposed_docs["caps"], sweep["path"])
+            result["sweep"] = {
+                "path": sweep["path"],
+                "current_value": None if today is None else str(today),
+                "curve": curve,
+            }
+        result["notes"] = notes_for(
+            result,
+            engines[1].caps,
+            current_docs["caps"],
+            [entry.incident for entry in logged],
+            pools_proposed=bool(pools),
+        )
         return result
+
+    def replay_caps(
+        self,
+        start: datetime,
+        end: datetime,
+        caps_documents: list[dict[str, Any]],
+        keep: Callable[[LoggedIncident, PoolLimits], bool] | None = None,
+        progress: Callable[[int], Callable[[int], None]] | None = None,
+    ) -> list[ReplayReport]:
+        """Replay [start, end) once per caps document (current catalog, rules and pools), only
+        the incidents `keep` accepts; one report per document, in order. Rolls back."""
+        try:
+            current_docs = self._current_documents()
+            limits = self._current_limits()
+            engines = [
+                self._engine({**current_docs, "caps": {**caps, "version": 1}}, f"caps {n}")
+                for n, caps in enumerate(caps_documents)
+            ]
+            logged = self._incidents(start, end)
+            if keep is not None:
+                logged = [entry for entry in logged if keep(entry, limits)]
+            advance = progress(len(logged) * len(engines)) if progress else None
+            decided = decide_many(
+                [entry.incident for entry in logged],
+                engines,
+                self.scorer.forget,
+                self.workers,
+                advance,
+                rank=self.scorer.ranked,
+            )
+            return [
+                spend(logged, d, limits, engine.caps, substitute_with(engine))
+                for d, engine in zip(decided, engines, strict=True)
+            ]
+        finally:
+            self.session.rollback()
+            self.scorer.forget()
+
+    def current_caps(self) -> dict[str, Any]:
+        """Return the active caps document."""
+        return self._current_documents()["caps"]
+
+    def pool_limits(self) -> PoolLimits:
+        """Return the pools in effect now, per team and currency."""
+        return self._current_limits()
 
     def _current_documents(self) -> dict[str, dict[str, Any]]:
         configs = ConfigService(self.session)
@@ -146,18 +234,25 @@ class WhatIfService:
         key = json.dumps(documents, sort_keys=True, default=str)
         engine = self._engines.get(key)
         if engine is None:
-            try:
-                active = validate_set(documents)
-            except DataFileError as error:
-                field = "sweep.values" if label.startswith("sweep") else str(error).split(":")[0]
-                raise InvalidInput(f"{label}: {error}", {field: [str(error)]}) from None
+            active = self._validated(documents, label)
             pricing = json.dumps([documents["catalog"], documents["rules"]], sort_keys=True)
-            scorer = self.scorer.for_pricing(pricing)
+            scorer = self.scorer.for_pricing(pricing)  # type: ignore[union-attr]
             engine = DecisionEngine(
                 active.catalog, active.rules, active.caps, PlanRanker(scorer, self.values)
             )
             self._engines[key] = engine
         return engine
+
+    @staticmethod
+    def _validated(documents: dict[str, dict[str, Any]], label: str) -> ActiveConfig:
+        """Validate a settings set like the PUTs do (InvalidInput naming the field)."""
+        try:
+            return validate_set(documents)
+        except DataFileError as error:
+            field = "sweep.values" if label.startswith("sweep") else str(error).split(":")[0]
+            # A proposed caps document's fields are named as PUT /v1/caps names them.
+            fields = {} if field != "caps" else {f"caps.{p}": m for p, m in error.fields.items()}
+            raise InvalidInput(f"{label}: {error}", {field: [str(error)], **fields}) from None
 
     def _check_sweep(self, sweep: dict[str, Any] | None, caps: dict[str, Any]) -> None:
         if not sweep:
@@ -176,7 +271,7 @@ class WhatIfService:
             ) from None
 
     def _check_size(self, start: datetime, end: datetime) -> None:
-        """Refuse a range too large to replay within one request (the API's limit)."""
+        """Refuse a range larger than a what-if job replays (the API's limit)."""
         if self.max_incidents is None:
             return
         count = self.session.scalar(
@@ -241,12 +336,3 @@ class WhatIfService:
 def _logged(rows: Any) -> Iterator[LoggedIncident]:
     for at, incident in rows:
         yield LoggedIncident(at, incident_from_json(incident))
-
-
-def _curve_point(value: Any, report: ReplayReport) -> dict[str, Any]:
-    data = report.as_dict()
-    return {
-        "value": str(value),
-        "spend": data["spend"],
-        "expected_net_value": data["expected_net_value"],
-    }

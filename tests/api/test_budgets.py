@@ -119,7 +119,7 @@ def test_bad_caps_are_refused(app, client, auth, key, value):
 
 def test_scheduled_caps_take_effect_at_their_time(app, client, auth):
     caps = default_document("caps")
-    caps["approval_threshold"]["EUR"] = "1.00"
+    caps["approvals"]["agent_up_to"]["EUR"] = "1.00"
     caps["effective_at"] = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
     assert client.put("/v1/caps", json=caps, headers=auth("finance")).status_code == 200
     active = client.get("/v1/caps", headers=auth("agent")).json

@@ -92,7 +92,7 @@ def test_removing_a_catalog_item_that_rules_use_is_refused(client, auth):
 
 def test_finance_sets_caps_but_not_rules_and_agents_neither(client, auth):
     caps = default_document("caps")
-    caps["approval_threshold"]["EUR"] = "100.00"
+    caps["approvals"]["agent_up_to"]["EUR"] = "100.00"
     assert client.put("/v1/caps", json=caps, headers=auth("agent")).status_code == 403
     response = client.put("/v1/caps", json=caps, headers=auth("finance"))
     assert response.status_code == 200 and response.json["version"] == 2

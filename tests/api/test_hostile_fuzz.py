@@ -136,7 +136,7 @@ def test_fulfil(send, reserved, cost, currency, depth):
 def test_caps(send, absolute, threshold, factor, effective_at, currency):
     caps = default_document("caps")
     caps["incident_caps"]["default"]["absolute"]["EUR"] = absolute
-    caps["approval_threshold"][currency or "EUR"] = threshold
+    caps["approvals"]["agent_up_to"][currency or "EUR"] = threshold
     caps["incident_caps"]["default"]["loss_multiple"] = factor
     caps["effective_at"] = effective_at
     response = send("PUT", "/v1/caps", "finance", caps)

@@ -109,7 +109,7 @@ def test_caps_with_hostile_amounts_are_refused_and_recommendations_keep_working(
 @pytest.mark.parametrize(
     ("place", "amount"),
     [
-        (("approval_threshold", "EUR"), "1E+999999"),
+        (("approvals", "agent_up_to", "EUR"), "1E+999999"),
         (("customer_window", "limit", "JPY"), "1E+999999"),
         (("incident_caps", "default", "loss_multiple"), "1e400"),
         (("pacing", "strength"), "1E-999999"),

@@ -198,7 +198,9 @@ def test_higher_actual_cost_waits_for_approval_then_commits_if_it_fits(pooled, c
     assert over.status_code == 202, over.json
     assert over.json["status"] == "overage_pending_approval"
     assert over.json["reservation"]["requested"] == "45.00"
-    rejected = post(client, auth, decision_id, "reject", role="finance")
+    rejected = post(
+        client, auth, decision_id, "reject", {"reason": "over the quote"}, role="finance"
+    )
     assert rejected.json["status"] == "reserved"
     assert rejected.json["reservation"]["requested"] is None
     again = post(client, auth, decision_id, "fulfil", {"actual_cost": "45.00"})

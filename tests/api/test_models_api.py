@@ -45,12 +45,19 @@ def test_promote_and_rollback_change_the_model_on_the_next_request(
     assert recommend_version(client, auth) == first
     client.post(f"/v1/models/{second}/promote", json={}, headers=auth("admin"))
     assert recommend_version(client, auth) == second
-    back = client.post("/v1/models/rollback", headers=auth("admin"))
+    back = client.post("/v1/models/rollback", json={"reason": "AUC fell"}, headers=auth("admin"))
     assert back.status_code == 200 and back.json["version"] == first
+    assert back.json["reason"] == f"rollback from {second}: AUC fell"
     assert recommend_version(client, auth) == first
     listing = client.get("/v1/models", headers=auth("finance")).json
     assert listing["current"] == first
     assert {m["version"]: m["promoted"] for m in listing["models"]} == {first: True, second: False}
+    last = {m["version"]: m["last_promotion"]["reason"] for m in listing["models"]}
+    assert last == {first: f"rollback from {second}: AUC fell", second: ""}
+    audit = client.get("/v1/audit?entity=model", headers=auth("admin")).json
+    newest = audit["entries"][0]
+    assert (newest["action"], newest["entity_id"]) == ("promote", first)
+    assert newest["after"] == {"version": first, "reason": f"rollback from {second}: AUC fell"}
     assert [p["version"] for p in listing["promotions"]] == [first, second, first]
     card = client.get(f"/v1/models/{first}", headers=auth("finance")).json["card"]
     assert card["model_sha256"] and card["feature_names"]

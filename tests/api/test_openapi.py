@@ -11,9 +11,17 @@ def test_openapi_lists_routes_and_bearer_security(client):
         "/v1/rules",
         "/v1/caps",
         "/v1/keys",
+        "/v1/approvals",
         "/healthz",
     ):
         assert path in spec["paths"], path
+    # Every operation says who may call it; the lead role is documented and can be minted.
+    approve = spec["paths"]["/v1/decisions/{decision_id}/approve"]["post"]["description"]
+    assert approve.endswith("Roles: lead, finance; admin may do everything.")
+    accept = spec["paths"]["/v1/decisions/{decision_id}/accept"]["post"]["description"]
+    assert accept.endswith("Roles: agent and lead (what an agent may); admin may do everything.")
+    assert "lead" in spec["components"]["schemas"]["KeyRequest"]["properties"]["role"]["enum"]
+    assert "approval" in spec["components"]["schemas"]["Decision"]["properties"]
     assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     incident = spec["components"]["schemas"]["Incident"]
     assert set(incident["required"]) >= {"customer_id", "severity", "fault_type", "loss_amount"}

@@ -11,7 +11,7 @@ from remedy.extensions import db
 from remedy.services.keys import KeyService
 from remedy.store.tables import utcnow
 from tests.conftest import incident_payload
-from tests.factories import set_pool
+from tests.factories import set_pool, simulated
 
 
 @pytest.fixture
@@ -64,9 +64,8 @@ def test_scoped_finance_reads_and_replays_only_its_team(app, client, scoped):
     assert [row["group"] for row in spend["rows"]] == ["emea"]
     diagnose = client.get("/v1/reports/diagnose", query_string=_window(), headers=finance).json
     assert sum(row["incidents"] for row in diagnose["rows"]) == 1
-    replay = client.post("/v1/budgets/simulate", json=_window(), headers=finance)
-    assert replay.status_code == 200, replay.json
-    assert replay.json["current"]["decisions"] == 1
+    replay = simulated(app, client, _window(), finance)
+    assert replay["current"]["decisions"] == 1
     pools = [{"team": "apac", "period": "month", "limit": "1.00", "currency": "EUR"}]
     refused = client.post(
         "/v1/budgets/simulate", json={**_window(), "pools": pools}, headers=finance

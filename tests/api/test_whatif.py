@@ -12,7 +12,7 @@ from remedy.decisions.record import DecisionRecord
 from remedy.extensions import db
 from remedy.store.tables import Decision, LedgerEntry, Reservation, utcnow
 from tests.conftest import row_count
-from tests.factories import default_document, set_caps
+from tests.factories import default_document, run_jobs, set_caps, simulated
 from training.drive import drive
 
 SWEEP = ["1", "2", "3", "4", "5", "6"]
@@ -61,12 +61,11 @@ def test_current_settings_reproduce_logged_spend(logged, client, auth):
     """Replaying under the current settings spends what the logged accepted plans cost."""
     logged_spend = _logged_spend(logged)
     before = _counts(logged)
-    response = client.post("/v1/budgets/simulate", json=_range(), headers=auth("finance"))
-    assert response.status_code == 200, response.json
-    current = response.json["current"]
+    response = simulated(logged, client, _range(), auth("finance"))
+    current = response["current"]
     assert current["decisions"] == 30
     assert {c: Decimal(v) for c, v in current["spend"].items()} == logged_spend
-    assert response.json["proposed"] == current  # nothing proposed: the same
+    assert response["proposed"] == current  # nothing proposed: the same
     assert _counts(logged) == before
 
 
@@ -76,9 +75,8 @@ def test_current_settings_reproduce_logged_spend_under_tight_contact_capacity(
     """The service refused plans whose contact level was full that day; so does the replay."""
     logged_spend = _logged_spend(logged_tight)
     before = _counts(logged_tight)
-    response = client.post("/v1/budgets/simulate", json=_range(), headers=auth("finance"))
-    assert response.status_code == 200, response.json
-    current = response.json["current"]
+    response = simulated(logged_tight, client, _range(), auth("finance"))
+    current = response["current"]
     assert {c: Decimal(v) for c, v in current["spend"].items()} == logged_spend
     assert current["skipped_for_contact_capacity"] > 0
     assert current["skipped_for_budget"] == current["skipped_for_contact_capacity"]
@@ -93,9 +91,8 @@ def test_proposed_window_and_capacity_apply(logged, client, auth):
     caps = default_document("caps")
     caps["customer_window"] = {"days": 30, "limit": {c: "0" for c in currencies}}
     body = {**_range(), "caps": caps}
-    response = client.post("/v1/budgets/simulate", json=body, headers=auth("finance"))
-    assert response.status_code == 200, response.json
-    current, proposed = response.json["current"], response.json["proposed"]
+    response = simulated(logged, client, body, auth("finance"))
+    current, proposed = response["current"], response["proposed"]
     assert all(current[k] == 0 for k in current if k.startswith("skipped_for"))
     assert all(Decimal(v) == 0 for v in proposed["spend"].values())
     assert proposed["skipped_for_customer_window"] == proposed["skipped_for_budget"] > 0
@@ -103,9 +100,8 @@ def test_proposed_window_and_capacity_apply(logged, client, auth):
 
     caps = {**default_document("caps"), "contact_capacity": {"agent": 0, "manager": 0}}
     body = {**_range(), "caps": caps}
-    response = client.post("/v1/budgets/simulate", json=body, headers=auth("finance"))
-    assert response.status_code == 200, response.json
-    proposed = response.json["proposed"]
+    response = simulated(logged, client, body, auth("finance"))
+    proposed = response["proposed"]
     assert proposed["skipped_for_contact_capacity"] == proposed["skipped_for_budget"] > 0
     # Only an incident whose best plan was skipped can be left without a plan (some rules
     # require a call, so not every incident has a plan without one).
@@ -124,16 +120,15 @@ def test_raising_the_cap_never_lowers_spend(logged, client, auth):
         "caps": caps,
         "sweep": {"path": "incident_caps.default.loss_multiple", "values": SWEEP},
     }
-    response = client.post("/v1/budgets/simulate", json=body, headers=auth("finance"))
-    assert response.status_code == 200, response.json
-    curve = response.json["sweep"]["curve"]
+    response = simulated(logged, client, body, auth("finance"))
+    curve = response["sweep"]["curve"]
     assert [p["value"] for p in curve] == SWEEP
     for currency in {c for p in curve for c in p["spend"]}:
         spend = [Decimal(p["spend"].get(currency, "0")) for p in curve]
         assert spend == sorted(spend), (currency, spend)
-    proposed = response.json["proposed"]
+    proposed = response["proposed"]
     assert proposed["decisions"] == 30
-    assert Decimal(proposed["capped_share"]) >= Decimal(response.json["current"]["capped_share"])
+    assert Decimal(proposed["capped_share"]) >= Decimal(response["current"]["capped_share"])
     assert _counts(logged) == before
 
 
@@ -145,10 +140,9 @@ def test_a_sweep_of_contact_capacity(logged, client, auth):
         "caps": default_document("caps"),  # manager: 40, executive: 5
         "sweep": {"path": "contact_capacity.manager", "values": ["0", "40"]},
     }
-    response = client.post("/v1/budgets/simulate", json=body, headers=auth("finance"))
-    assert response.status_code == 200, response.json
-    none, plenty = response.json["sweep"]["curve"]
-    assert plenty["spend"] == response.json["proposed"]["spend"]
+    response = simulated(logged, client, body, auth("finance"))
+    none, plenty = response["sweep"]["curve"]
+    assert plenty["spend"] == response["proposed"]["spend"]
     assert none["spend"] != plenty["spend"]
 
 
@@ -161,9 +155,8 @@ def test_a_tight_pool_skips_plans(logged, client, auth):
             for c in ("EUR", "USD", "GBP", "CHF", "CAD", "AUD", "JPY", "SEK")
         ],
     }
-    response = client.post("/v1/budgets/simulate", json=body, headers=auth("finance"))
-    assert response.status_code == 200, response.json
-    proposed = response.json["proposed"]
+    response = simulated(logged, client, body, auth("finance"))
+    proposed = response["proposed"]
     assert all(Decimal(v) <= 50 for v in proposed["spend"].values())
     assert proposed["skipped_for_budget"] > 0
 
@@ -219,16 +212,18 @@ def test_agents_may_not_simulate(app, client, auth):
     assert client.post("/v1/budgets/simulate", json=body, headers=auth("agent")).status_code == 403
 
 
-def test_a_range_too_large_for_one_request_is_refused_naming_it(logged, client, auth):
-    """Above WHATIF_MAX_INCIDENTS the API answers 422 on `to` and points at the CLI."""
+def test_a_range_too_large_fails_its_job_naming_it(logged, client, auth):
+    """Above WHATIF_MAX_INCIDENTS the job fails with an error on `to` pointing at the CLI."""
     logged.config["WHATIF_MAX_INCIDENTS"] = 29  # `logged` holds 30 decisions
     before = _counts(logged)
-    refused = client.post("/v1/budgets/simulate", json=_range(), headers=auth("finance"))
-    assert refused.status_code == 422, refused.json
-    assert "30 logged incidents" in refused.json["errors"]["to"][0]
-    assert "remedy whatif" in refused.json["message"]
+    queued = client.post("/v1/budgets/simulate", json=_range(), headers=auth("finance"))
+    assert queued.status_code == 202, queued.json
+    assert run_jobs(logged) == 1
+    failed = client.get(queued.headers["Location"], headers=auth("finance")).json
+    assert failed["status"] == "failed" and failed["result"] is None
+    assert "30 logged incidents" in failed["error"]["errors"]["to"][0]
+    assert "remedy whatif" in failed["error"]["message"]
     logged.config["WHATIF_MAX_INCIDENTS"] = 30
-    allowed = client.post("/v1/budgets/simulate", json=_range(), headers=auth("finance"))
-    assert allowed.status_code == 200, allowed.json
-    assert allowed.json["current"]["decisions"] == 30
+    allowed = simulated(logged, client, _range(), auth("finance"))
+    assert allowed["current"]["decisions"] == 30
     assert _counts(logged) == before

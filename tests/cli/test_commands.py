@@ -14,8 +14,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from prometheus_client import CollectorRegistry
-from prometheus_client.multiprocess import MultiProcessCollector
 
 from remedy.cli import cli
 
@@ -111,7 +109,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for(url: str, process: subprocess.Popen, timeout: float = 30) -> None:
+def wait_for(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
     """Poll `url` until it answers (the server needs a moment to bind)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -310,17 +308,6 @@ def test_idempotency_purge_deletes_only_keys_older_than_the_window(env):
     db.database(app).dispose()
 
 
-def model_loaded(metrics_dir: Path) -> bool:
-    """Tell whether a worker has loaded a model: its `remedy_model_info` sample is 1."""
-    registry = CollectorRegistry()
-    MultiProcessCollector(registry, path=str(metrics_dir))
-    return any(
-        sample.name == "remedy_model_info" and sample.value == 1
-        for metric in registry.collect()
-        for sample in metric.samples
-    )
-
-
 def wait_until(ready, process: subprocess.Popen, what: str, timeout: float = 30) -> None:
     """Poll `ready()` until it holds; fail if the server exits or `timeout` passes first."""
     deadline = time.monotonic() + timeout
@@ -332,15 +319,10 @@ def wait_until(ready, process: subprocess.Popen, what: str, timeout: float = 30)
         time.sleep(0.05)
 
 
-def test_sigterm_lets_a_request_in_flight_finish(env, tmp_path: Path):
-    """Graceful shutdown: a long what-if replay answers in full after SIGTERM; then it exits 0.
-
-    The worker finishes the request it holds (`remedy serve` sets a 30 s graceful timeout) and
-    accepts no other. (The kernel may still queue new connections on the worker's inherited
-    listening socket until it exits; they are not served: a load balancer drains first.)
-    """
+def test_serve_runs_a_replay_in_its_job_worker_and_stops_cleanly(env):
+    """`remedy serve` starts a job worker beside gunicorn: a what-if answers 202 at once and
+    the worker runs it; SIGTERM stops gunicorn (exit 0) and the worker with it."""
     import signal
-    import threading
     from datetime import timedelta
 
     from remedy import create_app
@@ -352,7 +334,7 @@ def test_sigterm_lets_a_request_in_flight_finish(env, tmp_path: Path):
     run(env, "init")
     finance = run(env, "keys", "create", "--role", "finance").output.strip()
     app = create_app({"DATABASE_URL": env["REMEDY_DATABASE_URL"]})
-    incidents = 1000  # seconds of replay on one worker
+    incidents = 100
     now = utcnow()
     with db.database(app).unit_of_work() as session:
         for n in range(incidents):
@@ -364,13 +346,18 @@ def test_sigterm_lets_a_request_in_flight_finish(env, tmp_path: Path):
             row.created_at = now - timedelta(minutes=n)
             session.add(row)
     db.database(app).dispose()
-    # The worker writes its metric samples here; the test reads them to see it start the replay.
-    metrics_dir = tmp_path / "metrics"
-    metrics_dir.mkdir()
-    process, port = start_serve({**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}, workers=1)
-    answer: dict = {}
+    process, port = start_serve(env, workers=1)
+    headers = {"Authorization": f"Bearer {finance}", "Content-Type": "application/json"}
+    job: dict = {}
 
-    def replay() -> None:
+    def finished() -> bool:
+        request = urllib.request.Request(location, headers=headers)
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            job.update(json.loads(response.read()))
+        return job["status"] in ("succeeded", "failed")
+
+    try:
+        wait_for(f"http://127.0.0.1:{port}/healthz", process)
         window = {
             "from": str(now.date() - timedelta(days=2)),
             "to": str(now.date() + timedelta(days=1)),
@@ -379,27 +366,18 @@ def test_sigterm_lets_a_request_in_flight_finish(env, tmp_path: Path):
             f"http://127.0.0.1:{port}/v1/budgets/simulate",
             data=json.dumps(window).encode(),
             method="POST",
-            headers={"Authorization": f"Bearer {finance}", "Content-Type": "application/json"},
+            headers=headers,
         )
-        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
-            answer["status"] = response.status
-            answer["body"] = json.loads(response.read())
-            answer["at"] = time.monotonic()
-
-    try:
-        wait_for(f"http://127.0.0.1:{port}/healthz", process)
-        client = threading.Thread(target=replay)
-        client.start()
-        # The replay request is the first to need the promoted model: once the worker has
-        # loaded it, the worker holds the request and goes straight on to replay.
-        wait_until(lambda: model_loaded(metrics_dir), process, "loading the model for the replay")
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            assert response.status == 202
+            location = f"http://127.0.0.1:{port}" + response.headers["Location"]
+        wait_until(finished, process, "the job worker finishing the replay", timeout=120)
+        assert job["status"] == "succeeded", job
+        assert job["result"]["current"]["decisions"] == incidents
         process.send_signal(signal.SIGTERM)
-        signalled = time.monotonic()
-        client.join(timeout=60)
-        assert answer.get("status") == 200, (answer, process.stderr.read().decode())
-        assert answer["body"]["current"]["decisions"] == incidents
-        assert answer["at"] > signalled  # it was still running when the signal came
         assert process.wait(timeout=40) == 0
+        # stderr closes once the worker, which shares it, has exited too.
+        assert "stopped after 1 job(s)" in process.stderr.read().decode()
     finally:
         if process.poll() is None:
             process.kill()

@@ -12,7 +12,7 @@ import click
 import pytest
 
 from remedy import create_app
-from remedy.cli import PROG_NAME, cli, main
+from remedy.cli import COMMANDS, PROG_NAME, cli, main
 
 # Click wraps help to the terminal's width: pin it so every form wraps alike. (CliRunner would
 # force 80 columns where a real run in 80 gets 78: so the in-process runs below call the
@@ -24,8 +24,9 @@ def command_paths(command: click.Command, path: tuple[str, ...] = ()) -> list[tu
     """Return the path of `command` and of every command below it."""
     paths = [path]
     if isinstance(command, click.Group):
-        for name, subcommand in sorted(command.commands.items()):
-            paths += command_paths(subcommand, (*path, name))
+        ctx = click.Context(command)
+        for name in command.list_commands(ctx):
+            paths += command_paths(command.get_command(ctx, name), (*path, name))
     return paths
 
 
@@ -70,6 +71,7 @@ def run_real(command: list[str]) -> tuple[int, str]:
 def test_every_command_is_listed():
     """The walk over the group sees every command, including `whatif` (once missed by `-m`)."""
     assert {path[0] for path in PATHS if path} == {
+        "approvals",
         "budgets",
         "idempotency",
         "init",
@@ -81,6 +83,7 @@ def test_every_command_is_listed():
         "suggest",
         "train",
         "whatif",
+        "worker",
     }
     assert ("keys", "revoke") in PATHS and ("models", "rollback") in PATHS
 
@@ -118,3 +121,28 @@ def test_flask_remedy_gives_the_same_help(path, tmp_path: Path, capsys, monkeypa
     # Only the usage line differs: it names the program (`flask remedy`, not `remedy`).
     assert text.startswith(f"Usage: flask {' '.join([PROG_NAME, *path])} [OPTIONS]")
     assert text.splitlines()[1:] == expected.splitlines()[1:]
+
+
+def test_the_top_level_help_lists_each_command_with_its_own_short_help():
+    """`remedy --help` lists commands without importing them: its one-liners are a table in
+    remedy/cli/__init__.py, which must say what each command's own help says."""
+    ctx = click.Context(cli)
+    assert sorted(COMMANDS) == cli.list_commands(ctx)
+    for name, (_, line) in COMMANDS.items():
+        assert line == cli.get_command(ctx, name).get_short_help_str(limit=1000), name
+
+
+def test_the_top_level_help_imports_no_command():
+    """Asking `remedy --help` loads no command module (nor SQLAlchemy or scikit-learn)."""
+    code = (
+        "import sys; from remedy.cli import main\n"
+        "sys.argv = ['remedy', '--help']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "loaded = [m for m in ('sqlalchemy', 'sklearn', 'rule_engine', 'remedy.cli.init')"
+        " if m in sys.modules]\n"
+        "print('LOADED', loaded)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert "LOADED []" in out

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from remedy.client import OPERATIONS, RemedyClient, RemedyError, retry_delay
+from remedy.client import OPERATIONS, JobFailed, RemedyClient, RemedyError, retry_delay
 from tests.cli.test_commands import run, start_serve, wait_for
 
 APPROVAL = {  # severe, ours, a valuable customer who threatens to leave: needs approval
@@ -135,8 +135,22 @@ def test_an_approval_is_seen_by_the_agent_and_cancel_releases(service):
     assert agent.get_decision(decision["decision_id"])["status"] == "pending_approval"
     approved = finance.approve(decision["decision_id"], note="ok by finance")
     assert approved["status"] == "reserved" and approved["plan_id"] == plan["plan_id"]
-    assert agent.get_decision(decision["decision_id"])["status"] == "reserved"
+    seen = agent.get_decision(decision["decision_id"])
+    assert seen["status"] == "reserved"
+    assert seen["approval"] is not None
+    assert (seen["approval"]["decided_role"], seen["approval"]["reason"]) == (
+        "finance",
+        "ok by finance",
+    )
     assert agent.cancel(decision["decision_id"])["status"] == "cancelled"
+    other = agent.recommend({**APPROVAL, "customer_id": "c-vip-2"})
+    plan = next(p for p in other["plans"] if p["requires_approval"])
+    agent.accept(other["decision_id"], plan["plan_id"])
+    rejected = finance.reject(other["decision_id"], "offer the credit instead")
+    assert rejected["status"] == "rejected"
+    assert agent.get_decision(other["decision_id"])["approval"]["reason"] == (
+        "offer the credit instead"
+    )
 
 
 def test_errors_carry_the_envelope(service):
@@ -362,3 +376,37 @@ def test_remedy_simulate_over_http_needs_a_key_and_says_when_refused(service):
         service["env"], "simulate", "--url", service["url"], "--key", "rmd_no_no", "--no-progress"
     )
     assert refused.exit_code == 1 and "the service refused: 401" in refused.output
+
+
+def test_simulate_queues_a_job_and_wait_for_polls_it_to_its_result(service):
+    client = RemedyClient(service["url"], service["finance"])
+    today = datetime.now(UTC).date()
+    start, end = str(today - timedelta(days=1)), str(today + timedelta(days=1))
+    job = client.simulate(start, end)
+    assert job["status"] == "queued" and job["kind"] == "whatif.simulate"
+    seen: list[str] = []
+    result = client.wait_for(
+        job, poll=0.2, timeout=120, on_progress=lambda j: seen.append(j["status"])
+    )
+    assert seen[0] == "queued"
+    assert result["current"]["decisions"] == result["proposed"]["decisions"]
+    assert result["from"].startswith(start)
+    assert client.get_job(job["id"])["status"] == "succeeded"
+    with pytest.raises(RemedyError) as refused:
+        client.simulate(end, start)  # refused before anything is queued
+    assert refused.value.status == 422 and "to" in refused.value.errors
+    with pytest.raises(RemedyError) as hidden:
+        RemedyClient(service["url"], service["agent"]).get_job(job["id"])
+    assert hidden.value.status == 404
+
+
+def test_a_failed_job_raises_its_error():
+    failed = {
+        "id": "j",
+        "status": "failed",
+        "error": {"message": "too large", "errors": {"to": ["x"]}},
+    }
+    with pytest.raises(JobFailed) as raised:
+        RemedyClient("http://127.0.0.1:9", "key").wait_for(failed)  # type: ignore[arg-type]
+    assert (raised.value.status, raised.value.message) == (422, "too large")
+    assert raised.value.errors == {"to": ["x"]} and raised.value.job is failed

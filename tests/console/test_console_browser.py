@@ -34,6 +34,8 @@ from remedy import create_app
 from remedy.cli import cli
 from remedy.extensions import db
 from remedy.services.model_registry import ModelRegistry, bundled_folders
+from remedy.whatif.service import WhatIfService
+from remedy.whatif.suggest import suggest_caps
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -156,6 +158,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, demo_host: str) -> Iterator
         "admin": admin,
         "agent": _cli(env, "keys", "create", "--role", "agent").strip(),
         "finance": _cli(env, "keys", "create", "--role", "finance").strip(),
+        "lead": _cli(env, "keys", "create", "--role", "lead", "--team", "emea").strip(),
     }
     app = create_app(
         {
@@ -186,9 +189,18 @@ def server(tmp_path_factory: pytest.TempPathFactory, demo_host: str) -> Iterator
     web = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=web.serve_forever, daemon=True)
     thread.start()
+    # What-if replays are jobs: a worker beside the web server runs them, as `remedy serve`'s.
+    from remedy.cli.worker import KINDS
+    from remedy.services.job_runner import JobRunner
+
+    jobs = JobRunner(db.database(app), KINDS, app.config, app.extensions, poll=0.2)
+    worker = threading.Thread(target=jobs.run, daemon=True)
+    worker.start()
     try:
         yield {"url": f"http://127.0.0.1:{web.server_port}", "app": app, **keys}
     finally:
+        jobs.stop()
+        worker.join(timeout=30)
         web.shutdown()
         thread.join(timeout=10)
         web.server_close()
@@ -256,13 +268,13 @@ def sign_in(page: Page, key: str) -> None:
     expect(page.get_by_role("heading", name="Signed in", exact=True)).to_be_visible()
 
 
-def screenshot(page: Page, name: str, docs: bool = False) -> None:
-    """Keep a full-page screenshot as a test artifact (and in docs/img/ when asked to)."""
+def screenshot(page: Page, name: str, docs: bool = False, full_page: bool = True) -> None:
+    """Keep a screenshot as a test artifact (and in docs/img/ when asked to)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
     if docs and os.environ.get("REMEDY_DOCS_SCREENSHOTS") == "1":
         DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(DOCS_IMAGES / f"{name}.png"), full_page=True)
+        page.screenshot(path=str(DOCS_IMAGES / f"{name}.png"), full_page=full_page)
 
 
 def test_sign_in_lists_the_pages_of_the_role_and_sign_out_forgets_the_key(page, server):
@@ -287,7 +299,7 @@ def test_sign_in_lists_the_pages_of_the_role_and_sign_out_forgets_the_key(page, 
 
     sign_in(page, server["admin"])
     expect(page.locator("#signed-in-summary")).to_contain_text("Role admin")
-    expect(pages.get_by_role("link")).to_have_text(["Agent", "Finance", "Models"])
+    expect(pages.get_by_role("link")).to_have_text(["Agent", "Approvals", "Finance", "Models"])
     expect(page.get_by_role("status").first).to_contain_text("Signed in: admin key")
     screenshot(page, "sign-in")
 
@@ -473,7 +485,9 @@ def test_agent_sees_which_budget_limit_a_refused_accept_would_break(page, server
     page.get_by_label("Team (optional)").fill("tiny")
     page.get_by_role("button", name="Recommend plans").click()
     first = page.locator("article.plan").first
-    expect(first.locator("dd.cost")).to_have_text("103.33 EUR")  # fits the 120.00 EUR pool, twice it does not
+    expect(first.locator("dd.cost")).to_have_text(
+        "103.33 EUR"
+    )  # fits the 120.00 EUR pool, twice it does not
 
     # Meanwhile another agent spends most of the pool.
     other = api.post(
@@ -500,26 +514,51 @@ def test_agent_sees_which_budget_limit_a_refused_accept_would_break(page, server
     expect(alert).to_contain_text("Not accepted: the plan does not fit the budget.")
 
 
+MONEY = re.compile(r"^-?[€$£¥][\d,]+(\.\d\d)?$")  # Intl.NumberFormat, en-US (Chromium's default)
+
+
 def test_finance_sees_pools_caps_history_and_a_what_if_chart(page, server):
     sign_in(page, server["finance"])
     page.get_by_role("link", name="Finance").first.click()
     expect(page.get_by_role("heading", name="Finance: budgets, caps and what-if")).to_be_visible()
 
     pools = page.locator("#pools")
-    eur = pools.get_by_role("row").filter(has_text="EUR").filter(has_text="default")
+    eur = (
+        pools.locator("tbody").get_by_role("row").filter(has_text="EUR").filter(has_text="default")
+    )
     expect(eur).to_have_count(1)
-    expect(eur.locator("td.remaining")).to_have_text(re.compile(r"^\d+\.\d\d EUR$"))
+    expect(eur.locator("td.remaining")).to_have_text(MONEY)
     expect(eur.get_by_role("img")).to_have_attribute("aria-label", re.compile("of the period gone"))
+    total = pools.locator("tfoot tr").filter(has_text="Total EUR")
+    expect(total).to_have_count(1)
+    expect(total.locator("td.num").first).to_have_text(MONEY)
 
-    expect(page.locator("#caps")).to_contain_text("Active: version 1, by init")
+    expect(page.locator("#caps")).to_contain_text(re.compile(r"Active: version \d+, by "))
+    amounts = page.locator("#caps").get_by_role("table", name="Amounts per currency")
+    eur_caps = amounts.get_by_role("row").filter(has_text="EUR")
+    expect(eur_caps).to_contain_text(re.compile(r"1,000\.00"))  # the agent decides up to
+    expect(eur_caps).to_contain_text(re.compile(r"5,000\.00"))  # a team lead approves up to
+    expect(page.locator("#caps")).to_contain_text("waiting longer than PT15M goes to finance")
     history = page.locator("#caps-history").get_by_role("row")
-    expect(history).to_have_count(2)  # the header and version 1
-    expect(history.nth(1)).to_contain_text("init")
     expect(history.nth(1)).to_contain_text("active")
+    governing = page.get_by_role("table", name=re.compile("Which override governs each slice"))
+    low = governing.get_by_role("row").filter(
+        has=page.get_by_role("rowheader", name="2", exact=True)
+    )
+    expect(low.filter(has_text="company").first).to_contain_text("2 (default)")  # the seeded ones
+    expect(low.filter(has_text="company").first).to_contain_text("multiple of the loss")
+    page.locator("#governing summary").click()
+    quiet = page.get_by_role("table", name="Slices without logged incidents")
+    severe = quiet.get_by_role("row").filter(
+        has=page.get_by_role("rowheader", name="5", exact=True)
+    )
+    expect(severe.filter(has_text="company").first).to_contain_text("(override 2)")
 
     today = datetime.now(UTC).date()  # a range around today, safe across midnight
-    page.get_by_label("From (UTC day)").fill((today - timedelta(days=1)).isoformat())
-    page.get_by_label("To (UTC day, exclusive)").fill((today + timedelta(days=2)).isoformat())
+    page.get_by_label("From (UTC day)", exact=True).fill((today - timedelta(days=1)).isoformat())
+    page.get_by_label("To (UTC day, exclusive)", exact=True).fill(
+        (today + timedelta(days=2)).isoformat()
+    )
     page.get_by_label("Setting to sweep").select_option("incident_caps.default.loss_multiple")
     page.get_by_label("Sweep from").fill("0.5")
     page.get_by_label("Sweep to").fill("2")
@@ -532,17 +571,208 @@ def test_finance_sees_pools_caps_history_and_a_what_if_chart(page, server):
     chart = result.get_by_role("img", name=re.compile(r"Spend against expected net value \(EUR\)"))
     expect(chart).to_be_visible()
     expect(chart.locator("circle")).to_have_count(4)
+    expect(chart.locator("path.today")).to_have_count(1)  # today's setting, marked
     sweep = result.get_by_role("table", name="Sweep", exact=True)
-    expect(sweep.locator("tbody tr th")).to_have_text(["0.5", "1", "1.5", "2"])
-    expect(sweep.locator("tbody tr").first).to_contain_text(" EUR")
+    expect(sweep.locator("tbody tr th")).to_have_text(["0.5", "1", "1.5", "2 (today)"])
+    expect(sweep.locator("tbody tr").first.locator("td").nth(4)).to_have_text(re.compile(r"^\d+$"))
 
-    page.get_by_label("To (UTC day, exclusive)").fill("2020-01-01")  # before "from": refused
+    page.get_by_label("To (UTC day, exclusive)", exact=True).fill("2020-01-01")  # before "from"
     page.get_by_role("button", name="Run what-if").click()
     expect(page.locator("#whatif-error")).to_contain_text("The what-if could not run")
-    page.get_by_label("To (UTC day, exclusive)").fill("2099-01-01")
+    page.get_by_label("To (UTC day, exclusive)", exact=True).fill("2099-01-01")
     page.get_by_role("button", name="Run what-if").click()
     expect(chart).to_be_visible()
     screenshot(page, "finance")
+
+
+def test_a_sweep_that_changes_nothing_says_why(page, server):
+    sign_in(page, server["finance"])
+    page.goto("/console/finance")
+    today = datetime.now(UTC).date()
+    page.get_by_label("From (UTC day)", exact=True).fill((today - timedelta(days=1)).isoformat())
+    page.get_by_label("Setting to sweep").select_option(
+        "incident_caps.overrides.3.set.loss_multiple"
+    )
+    page.get_by_label("Steps").fill("3")
+    page.get_by_role("button", name="Run what-if").click()
+    notes = page.locator("#whatif-notes")  # every seeded incident is the company's fault
+    expect(notes).to_contain_text(
+        "Every value of incident_caps.overrides.3.set.loss_multiple gives the same result."
+    )
+    expect(notes).to_contain_text("is overridden in every slice")
+    expect(page.locator("#whatif-result")).to_contain_text("no curve to draw")
+
+
+def test_finance_edits_a_pool_sees_its_field_errors_and_its_what_if(page, server):
+    api = server["app"].test_client()
+    admin = {"Authorization": f"Bearer {server['admin']}"}
+    pool = {"period": "month", "limit": "1000.00", "currency": "EUR"}
+    assert api.put("/v1/budgets/hot", json=pool, headers=admin).status_code == 200
+    decision = api.post(
+        "/v1/recommendations",
+        json={"incident": _incident("hot-1", 4, "80.00", "2400.00"), "team": "hot"},
+        headers=admin,
+    ).json
+    # The pool is then cut to that plan's cost: accepting it spends all of it, ahead of any
+    # calendar.
+    pool["limit"] = decision["plans"][0]["total_cost"]
+    assert api.put("/v1/budgets/hot", json=pool, headers=admin).status_code == 200
+    accepted = api.post(
+        f"/v1/decisions/{decision['decision_id']}/accept",
+        json={"plan_id": decision["plans"][0]["plan_id"]},
+        headers=admin,
+    )
+    assert accepted.status_code == 200, accepted.json
+
+    sign_in(page, server["finance"])
+    page.goto("/console/finance")
+    rows = page.locator("#pools tbody tr")
+    expect(rows.first.get_by_role("rowheader")).to_have_text("hot")  # most spent ahead of time
+    expect(rows.first.locator("td.risk")).to_have_text(re.compile(r"pts ahead|used up"))
+
+    rows.filter(has_text="default").filter(has_text="EUR").get_by_role(
+        "button", name="Edit default EUR"
+    ).click()
+    limit = page.get_by_label("Limit per period")
+    expect(limit).to_be_focused()
+    limit.fill("12.345")  # finer than a cent: the API refuses it, next to the field
+    page.get_by_role("button", name="Save pool").click()
+    expect(limit).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#pool-limit-error")).to_contain_text("more decimals than EUR allows")
+    expect(limit).to_be_focused()
+
+    limit.fill("92000000.00")
+    page.get_by_role("button", name="Save pool").click()
+    expect(page.locator("#pool-result")).to_contain_text("Pool default EUR saved")
+    expect(page.locator("#pool-result")).to_contain_text("€92,000,000.00 per month")
+    expect(limit).not_to_have_attribute("aria-invalid", "true")
+    default = rows.filter(has_text="default").filter(has_text="EUR")
+    expect(default.locator("td.num").first).to_have_text("€92,000,000.00")
+
+    limit.fill("10.00")
+    page.get_by_role("button", name="What-if of this pool").click()
+    comparison = page.get_by_role("table", name=re.compile("Today against the pool of default"))
+    expect(comparison).to_be_visible()
+    expect(comparison.get_by_role("row").filter(has_text="Skipped for the pool")).to_contain_text(
+        "changed"
+    )
+
+
+def test_finance_edits_caps_sees_a_field_error_in_place_and_a_what_if(page, server):
+    sign_in(page, server["finance"])
+    page.goto("/console/finance")
+    page.get_by_text("Edit caps", exact=True).click()
+    default_loss = page.locator('[id="caps.incident_caps.default.loss_multiple"]')
+    expect(default_loss).to_be_visible()
+    severe_loss = page.locator('[id="caps.incident_caps.overrides.2.set.loss_multiple"]')
+    expect(severe_loss).to_have_value("4")
+    default_loss.fill("abc")
+    page.get_by_role("button", name="Save caps").click()
+    expect(default_loss).to_have_attribute("aria-invalid", "true")
+    expect(default_loss).to_be_focused()
+    expect(page.locator('[id="caps.incident_caps.default.loss_multiple-error"]')).to_contain_text(
+        "decimal"
+    )
+    expect(page.locator("#caps-error")).to_contain_text("The caps were not saved")
+    expect(page.locator("#caps-error")).not_to_contain_text("caps: ")  # said next to the field
+
+    default_loss.fill("2")
+    severe_loss.fill("3.5")
+    page.get_by_role("button", name="What-if of these caps").click()
+    expect(page.get_by_role("table", name="Today against the edited caps")).to_be_visible()
+
+    page.get_by_role("button", name="Save caps").click()
+    expect(page.locator("#caps-result")).to_contain_text(re.compile(r"Caps version \d+ saved"))
+    expect(page.locator("#caps-history").get_by_role("row").nth(1)).to_contain_text("active")
+    governing = page.locator("#governing tr").filter(has_text="3.5 (override 2)")
+    expect(governing.first).to_be_attached()  # severity 4 and 5 at the company's fault
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_the_finance_cockpit_reads_at_both_widths(browser, server, viewport, request):
+    """The cockpit as finance opens it: pools by risk with totals, and a sweep's curve."""
+    context = _context(browser, server, viewport)
+    page = context.new_page()
+    errors = _watch(page)
+    sign_in(page, server["finance"])
+    page.goto("/console/finance")
+    expect(page.locator("#pools tfoot")).to_be_visible()
+    expect(page.locator("#governing table").first).to_be_visible()
+    today = datetime.now(UTC).date()
+    page.get_by_label("From (UTC day)", exact=True).fill((today - timedelta(days=1)).isoformat())
+    page.get_by_label("Sweep from").fill("0.5")
+    page.get_by_label("Sweep to").fill("3")
+    page.get_by_label("Steps").fill("6")
+    page.get_by_role("button", name="Run what-if").click()
+    chart = page.get_by_role("img", name=re.compile(r"Spend against expected net value \(EUR\)"))
+    expect(chart).to_be_visible()
+    assert _horizontal_overflow(page) <= 0
+    width = request.node.callspec.id
+    page.evaluate("window.scrollTo(0, 0)")
+    screenshot(page, f"finance-{width}", docs=True, full_page=False)
+    page.locator("#whatif-result-heading").evaluate("(e) => e.scrollIntoView({block: 'start'})")
+    screenshot(page, f"finance-whatif-{width}", docs=True, full_page=False)
+    context.close()
+    assert errors == [], errors
+
+
+def test_a_suggestion_is_shown_beside_todays_caps_with_its_what_if(page, server):
+    app = server["app"]
+    now = datetime.now(UTC)
+    with app.app_context():
+        session = db.database(app).sessions()
+        try:
+            service = WhatIfService(session, app.extensions["remedy.scorer"](session))
+            result = suggest_caps(
+                service,
+                "default",
+                "EUR",
+                now - timedelta(days=2),
+                now + timedelta(days=1),
+                rounds=1,
+                factors=[Decimal("0.5"), Decimal("1"), Decimal("2")],
+            )
+        finally:
+            session.close()
+    sign_in(page, server["finance"])
+    page.goto("/console/finance")
+    expect(page.locator("#caps table").first).to_be_visible()
+    page.evaluate(
+        """async (result) => {
+            const { showSuggestion } = await import("/console/static/finance_suggest.js");
+            showSuggestion(result);
+        }""",
+        result,
+    )
+    beside = page.get_by_role("table", name="Today's caps beside the suggestion")
+    row = beside.get_by_role("row").filter(has_text="Expected net value")
+    expect(row.locator("td").first).to_have_text(
+        "€" + f"{Decimal(result['today']['expected_net_value']):,.2f}"
+    )
+    expect(row.locator("td").nth(1)).to_have_text(
+        "€" + f"{Decimal(result['suggested']['expected_net_value']):,.2f}"
+    )
+    if result["changes"]:
+        changes = page.get_by_role("table", name="What the suggestion changes")
+        expect(changes.locator("tbody tr")).to_have_count(len(result["changes"]))
+        page.get_by_role("button", name="What-if of the suggested caps").click()
+        expect(page.get_by_role("table", name="Today against the suggested caps")).to_be_visible()
+    else:
+        expect(page.locator("#suggestion")).to_contain_text("The suggestion is today's caps.")
+
+
+def test_finance_reads_spend_failure_and_promise_reports(page, server):
+    sign_in(page, server["finance"])
+    page.goto("/console/finance")
+    page.get_by_label("Spend by").select_option("category")
+    page.get_by_role("button", name="Show reports").click()
+    spend = page.locator("#report-spend")
+    expect(spend.locator("table, p").first).to_be_visible()
+    diagnose = page.get_by_role("table", name="Failures by cost to the company, costliest first")
+    expect(diagnose.locator("tbody tr th").first).to_have_text(re.compile(r"^\d{4}-\d\d$"))
+    expect(diagnose.locator("tbody tr").first).to_contain_text("delivery")
+    expect(page.get_by_role("img", name=re.compile("Cost to the company in EUR"))).to_be_visible()
+    expect(page.locator("#report-promises")).to_contain_text("The promises: answer within PT30M")
 
 
 def test_models_lists_versions_shows_a_card_and_promotes_after_confirmation(page, server):
@@ -553,12 +783,24 @@ def test_models_lists_versions_shows_a_card_and_promotes_after_confirmation(page
     expect(current).to_have_count(1)
     expect(current.get_by_role("rowheader")).to_have_text("sim-3")
     expect(versions.get_by_role("row").filter(has_text=SECOND_MODEL)).to_contain_text("available")
+    expect(current.locator("td.last-promotion")).to_contain_text("day-one model bundled")
     expect(versions).not_to_contain_text("null")
 
     page.get_by_role("button", name="Card of sim-3", exact=True).click()
     expect(page.get_by_role("heading", name="Model card: sim-3")).to_be_visible()
-    expect(page.locator("#card")).to_contain_text("HistGradientBoostingClassifier")
-    expect(page.locator("#card").get_by_role("row").filter(has_text="auc")).to_contain_text("0.7")
+    card = page.locator("#card")
+    expect(card).to_contain_text("HistGradientBoostingClassifier")
+    expect(card.get_by_role("row").filter(has_text="auc")).to_contain_text("0.7")
+    values = page.get_by_role("table", name=re.compile("^Policy values"))
+    model_dr = values.get_by_role("row").filter(has_text="model").filter(has_text="doubly_robust")
+    expect(model_dr).to_contain_text("646.0")
+    expect(model_dr).to_contain_text("603.2 to 687.5")  # the 95% interval from the card
+    expect(
+        card.get_by_role("img", name=re.compile("^Policy values with 95% intervals"))
+    ).to_be_visible()
+    expect(page.get_by_role("table", name="Calibration bins").locator("tbody tr")).to_have_count(8)
+    calibration = card.get_by_role("img", name=re.compile("^Calibration"))
+    expect(calibration.locator("circle")).to_have_count(8)
 
     questions: list[str] = []
 
@@ -566,6 +808,12 @@ def test_models_lists_versions_shows_a_card_and_promotes_after_confirmation(page
         questions.append(dialog.message)
         dialog.accept() if accept else dialog.dismiss()
 
+    reason = page.get_by_label("Why (for a promotion or a rollback)")
+    page.get_by_role("button", name=f"Promote {SECOND_MODEL}").click()  # no reason yet
+    expect(reason).to_have_attribute("aria-invalid", "true")
+    expect(reason).to_be_focused()
+    assert questions == []
+    reason.fill("better calibrated on the last month")
     page.once("dialog", lambda dialog: answer(dialog, False))
     page.get_by_role("button", name=f"Promote {SECOND_MODEL}").click()
     expect(page.locator("#models-result")).to_contain_text(f"Promotion of {SECOND_MODEL} cancelled")
@@ -576,12 +824,23 @@ def test_models_lists_versions_shows_a_card_and_promotes_after_confirmation(page
     expect(page.locator("#models-result")).to_contain_text(f"Model {SECOND_MODEL} is now in use")
     expect(page.locator("#models-result")).to_be_focused()  # not lost with the old table
     expect(current.get_by_role("rowheader")).to_have_text(SECOND_MODEL)
-    expect(versions.get_by_role("row").filter(has_text="sim-3").first).to_be_visible()
+    expect(current.locator("td.last-promotion")).to_contain_text("better calibrated")
     expect(page.get_by_role("button", name="Promote sim-3", exact=True)).to_be_visible()
     expect(page.locator("#promotions").get_by_role("row").nth(1)).to_contain_text(
-        "promoted from the console"
+        "better calibrated on the last month"
     )
     assert all(f"Promote model {SECOND_MODEL}?" in q for q in questions) and len(questions) == 2
+
+    reason.fill("serving errors since the promotion")
+    page.once("dialog", lambda dialog: answer(dialog, True))
+    page.get_by_role("button", name="Roll back to the previous model").click()
+    expect(page.locator("#models-result")).to_contain_text("Rolled back: model sim-3 is now in use")
+    expect(page.locator("#models-result")).to_be_focused()
+    expect(current.get_by_role("rowheader")).to_have_text("sim-3")
+    expect(page.locator("#promotions").get_by_role("row").nth(1)).to_contain_text(
+        f"rollback from {SECOND_MODEL}: serving errors since the promotion"
+    )
+    assert questions[-1].startswith(f"Roll back from {SECOND_MODEL}?")
     screenshot(page, "models")
 
 
@@ -613,9 +872,10 @@ def test_the_panel_in_a_help_desk_takes_the_ticket_accepts_and_sees_the_approval
     cards = panel.locator("article.plan")
     expect(cards.first).to_be_visible()
     expect(panel.locator("#plans")).to_contain_text("best first for ticket TICKET-991")
+    # The bundled tiers: the agent decides up to 1,000.00 EUR, a team lead up to 5,000.00.
     card = cards.filter(has_text="needs approval").first
     number = re.match(r"Plan (\d+)", card.get_by_role("heading", level=3).inner_text())[1]
-    expect(card).to_contain_text("Finance must approve before anything is given")
+    expect(card).to_contain_text("A team lead must approve before anything is given")
 
     card.get_by_role("button", name="Copy talking points").click()
     expect(card.locator(".card-result")).to_contain_text("copied")
@@ -625,7 +885,7 @@ def test_the_panel_in_a_help_desk_takes_the_ticket_accepts_and_sees_the_approval
 
     card.get_by_role("button", name=f"Accept plan {number}").click()
     expect(card.locator(".card-result")).to_contain_text(f"Plan {number} sent for approval")
-    expect(card.locator(".card-result")).to_contain_text("Waiting for finance's answer")
+    expect(card.locator(".card-result")).to_contain_text("Waiting for a team lead's answer")
     accepted = page.locator("#events li").filter(has_text="accepted: pending_approval")
     expect(accepted).to_have_count(1)
     decision_id = accepted.get_attribute("data-decision-id")
@@ -640,7 +900,8 @@ def test_the_panel_in_a_help_desk_takes_the_ticket_accepts_and_sees_the_approval
     )
     assert approved.status_code == 200, approved.json
     expect(card.locator(".card-result")).to_contain_text(f"Approved: plan {number} is reserved.")
-    expect(page.locator("#events")).to_contain_text("finance answered: reserved")
+    expect(card.locator(".card-result")).to_contain_text("Finance approved it.")
+    expect(page.locator("#events")).to_contain_text("finance answered: reserved (fine)")
     context.close()
     assert errors == [], errors
 
@@ -717,10 +978,22 @@ def _load(page: Page, path: str, server: dict[str, Any]) -> None:
     elif path == "/console/finance":
         expect(page.locator("#pools table")).to_be_visible()
         expect(page.locator("#caps-history table")).to_be_visible()
+        expect(page.locator("#governing table").first).to_be_visible()
+        page.locator("#governing summary").click()
+        page.get_by_text("Edit caps", exact=True).click()  # every field of the editor, too
+        page.get_by_role("button", name="Show reports").click()
+        expect(page.locator("#report-diagnose table")).to_be_visible()
+        page.get_by_label("Steps").fill("3")
+        page.get_by_role("button", name="Run what-if").click()
+        expect(page.get_by_role("table", name="Sweep", exact=True)).to_be_visible()
     elif path == "/console/models":
         expect(page.locator("#versions table")).to_be_visible()
         page.get_by_role("button", name="Card of sim-3", exact=True).click()
         expect(page.locator("#card table").first).to_be_visible()
+    elif path == "/console/approvals":
+        _pending_plan(server)
+        page.get_by_label("Show").select_option("all")
+        expect(page.locator("article.approval-card").first).to_be_visible()
     elif path.startswith("/console/panel"):
         page.get_by_role("button", name="Get plans").click()
         expect(page.locator("article.plan").first).to_be_visible()
@@ -737,7 +1010,8 @@ def test_every_page_passes_axe_and_fits_the_width(browser, server, viewport):
     sign_in(page, server["admin"])
     panel = "/console/panel?customer_id=c-axe&severity=4&customer_value=2400.00&loss_amount=80.00&currency=EUR"
     report = {}
-    for path in ["/console/", "/console/agent", "/console/finance", "/console/models", panel]:
+    pages = ["/console/", "/console/agent", "/console/approvals", "/console/finance"]
+    for path in [*pages, "/console/models", panel]:
         _load(page, path, server)
         results = Axe().run(page)
         report[path] = {
@@ -754,3 +1028,83 @@ def test_every_page_passes_axe_and_fits_the_width(browser, server, viewport):
     assert errors == [], errors
     failing = {p: r for p, r in report.items() if r["violations"] or r["overflow"] > 0}
     assert failing == {}, failing
+
+
+def _pending_plan(server: dict[str, Any], customer: str = "c-queue") -> tuple[str, dict[str, Any]]:
+    """A decision of team emea whose plan for a team lead was accepted and waits; return its id
+    and the plan."""
+    api = server["app"].test_client()
+    agent = {"Authorization": f"Bearer {server['agent']}"}
+    decision = api.post(
+        "/v1/recommendations",
+        json={"incident": _incident(customer, 5, "300.00"), "team": "emea"},
+        headers=agent,
+    ).json
+    plan = next(p for p in decision["plans"] if p["approver"] == "lead")
+    accepted = api.post(
+        f"/v1/decisions/{decision['decision_id']}/accept",
+        json={"plan_id": plan["plan_id"]},
+        headers=agent,
+    )
+    assert accepted.json["status"] == "pending_approval", accepted.json
+    return decision["decision_id"], plan
+
+
+def test_a_lead_approves_from_the_queue_and_the_agent_page_sees_the_answer(browser, server):
+    agent_context = _context(browser, server, DESKTOP)
+    agent = agent_context.new_page()
+    agent_errors = _watch(agent)
+    sign_in(agent, server["agent"])
+    agent.goto("/console/agent")
+    fill_incident(agent, customer_id="c-lead", severity="5", loss_amount="300.00", team="emea")
+    agent.get_by_label("Customer value (annual)", exact=True).fill("5000.00")
+    agent.get_by_role("button", name="Recommend plans").click()
+    card = agent.locator("article.plan").filter(has_text="A team lead must approve").first
+    number = re.match(r"Plan (\d+)", card.get_by_role("heading", level=3).inner_text())[1]
+    card.get_by_role("button", name=f"Accept plan {number}").click()
+    expect(card.locator(".card-result")).to_contain_text("Waiting for a team lead's answer")
+    decision_id = card.get_attribute("data-decision-id")
+    other_id, _ = _pending_plan(server, "c-lead-other")  # a second, older-first neighbour
+
+    for viewport, name in ((PHONE, "phone-approvals-lead"), (DESKTOP, "approvals")):
+        lead_context = _context(browser, server, viewport)
+        lead = lead_context.new_page()
+        lead_errors = _watch(lead)
+        sign_in(lead, server["lead"])
+        expect(lead.locator("#page-list").get_by_role("link")).to_have_text(["Agent", "Approvals"])
+        lead.goto("/console/approvals")
+        expect(lead.locator("#queue-status")).to_contain_text("waiting, oldest first")
+        ours = lead.locator(f"article.approval-card[data-decision-id='{decision_id}']")
+        expect(ours).to_contain_text("a team lead")
+        expect(ours).to_contain_text("Waiting")
+        assert lead.get_by_label("Show").is_hidden()  # a lead has one queue
+        assert _horizontal_overflow(lead) <= 0
+        violations = Axe().run(lead).response["violations"]
+        assert violations == [], [(v["id"], v["nodes"][0]["target"]) for v in violations]
+        screenshot(lead, name)
+        if viewport == PHONE:
+            lead_context.close()
+            assert lead_errors == [], lead_errors
+            continue
+        # Reject without a reason: refused next to the field, focus on it.
+        ours.get_by_role("button", name=re.compile("^Reject")).click()
+        reason = ours.get_by_label("Reason (required to reject; the agent reads it)")
+        expect(reason).to_have_attribute("aria-invalid", "true")
+        expect(reason).to_be_focused()
+        expect(ours.locator(".field-error")).to_contain_text("Say why the plan is rejected")
+        reason.fill("loyal customer, the courier failed twice")
+        ours.get_by_role("button", name=re.compile("^Approve")).click()
+        expect(ours.locator(".card-result")).to_contain_text("Approved: the plan is reserved")
+        expect(lead.locator("#queue-status")).to_contain_text("still waiting")
+        neighbour = lead.locator(f"article.approval-card[data-decision-id='{other_id}']")
+        expect(neighbour.get_by_role("heading", level=3)).to_be_focused()
+        lead_context.close()
+        assert lead_errors == [], lead_errors
+
+    result = card.locator(".card-result")
+    expect(result).to_contain_text(f"Approved: plan {number} is reserved.")
+    expect(result).to_contain_text("A team lead approved it.")
+    expect(result).to_contain_text("loyal customer, the courier failed twice")
+    screenshot(agent, "agent-approved")
+    agent_context.close()
+    assert agent_errors == [], agent_errors

@@ -61,7 +61,7 @@ def test_plans_whose_overdelivery_is_over_the_cap_are_dropped_with_the_reason():
 
 def test_plans_over_the_approval_threshold_need_approval():
     document = default_document("caps")
-    document["approval_threshold"]["EUR"] = "50.00"
+    document["approvals"]["agent_up_to"]["EUR"] = "50.00"
     engine = default_engine(caps=load_caps(document))
     result = engine.decide(make_incident(severity=3, loss_amount="100", customer_value="5000"))
     for candidate in result.kept:
@@ -90,7 +90,7 @@ def test_currency_without_caps_is_refused():
             "-1",
             "caps: incident_caps.default.loss_multiple",
         ),
-        (("approval_threshold",), {"XYZ": "1"}, "caps: unknown currency code(s) XYZ"),
+        (("fix_ceiling",), {"XYZ": "1"}, "caps: unknown currency code(s) XYZ"),
         (("max_extras",), 9, "caps: max_extras"),
         (
             ("customer_window", "limit"),
@@ -98,9 +98,9 @@ def test_currency_without_caps_is_refused():
             "caps: customer_window.limit.EUR: 1.555 has more decimals than EUR allows",
         ),
         (
-            ("approval_threshold",),
+            ("approvals", "agent_up_to"),
             {"JPY": "100.5", "EUR": "250.00"},
-            "caps: approval_threshold.JPY: 100.5 has more decimals than JPY allows",
+            "caps: approvals.agent_up_to.JPY: 100.5 has more decimals than JPY allows",
         ),
         (
             ("incident_caps", "default", "absolute"),

@@ -33,10 +33,6 @@ def test_strength_scales_the_price_and_a_zero_pool_is_fully_spent():
     assert pace(0, 0, 0.5, SETTINGS).spent_share == 1
 
 
-def test_describe_names_both_shares():
-    assert pace(600, 1000, 0.25, SETTINGS).describe() == "60% spent at 25% of the period"
-
-
 def test_months_and_iso_weeks_in_utc():
     month = period_at("month", datetime(2026, 12, 31, 23, 59, tzinfo=UTC))
     assert (month.key, month.start.day, month.end.year) == ("2026-12", 1, 2027)

@@ -55,3 +55,25 @@ def accept_and_hold(url: str, decision_id: str, plan_id: str, holding: Any) -> N
         session.flush()  # the entry and the counters are written, not committed
         holding.set()
         threading.Event().wait()  # until SIGKILL
+
+
+Step = tuple[str, str, str, dict[str, Any]]  # decision id, step, key, body
+
+
+def fire_steps(url: str, jobs: list[Step], barrier: Any, results: Any) -> None:
+    """POST .../<step> for every job once the barrier opens; put [(id, step, status)]."""
+    app = create_app({"DATABASE_URL": url, "TESTING": True})
+    client = app.test_client()
+    for _, _, token, _ in jobs[:1]:
+        client.get("/v1/budgets", headers={"Authorization": f"Bearer {token}"})  # warm up
+    barrier.wait()
+    answers = []
+    for decision_id, step, token, body in jobs:
+        response = client.post(
+            f"/v1/decisions/{decision_id}/{step}",
+            json=body,
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        answers.append((decision_id, step, response.status_code))
+    results.put(answers)
+    db.database(app).dispose()

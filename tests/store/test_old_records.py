@@ -17,6 +17,7 @@ from remedy.decisions.record import DecisionRecord, DroppedBy
 from remedy.extensions import db
 from remedy.store.migrate import downgrade, upgrade
 from remedy.store.tables import Decision, utcnow
+from tests.factories import simulated
 from training.drive import drive
 from training.from_logs import load_logged, train_from_logs
 
@@ -70,6 +71,5 @@ def test_version_1_decisions_read_replay_and_train(app, client, auth, database_u
 
     today = utcnow().date()
     window = {"from": str(today - timedelta(days=1)), "to": str(today + timedelta(days=1))}
-    answer = client.post("/v1/budgets/simulate", json=window, headers=auth("finance"))
-    assert answer.status_code == 200, answer.json
-    assert answer.json["current"]["decisions"] == 60
+    answer = simulated(app, client, window, auth("finance"))
+    assert answer["current"]["decisions"] == 60

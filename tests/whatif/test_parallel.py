@@ -8,7 +8,7 @@ from remedy.decisions.caps import load_caps
 from remedy.decisions.engine import DecisionEngine
 from remedy.decisions.ranker import HeuristicPrior, PlanRanker
 from remedy.whatif.parallel import decide_many
-from remedy.whatif.replay import set_path
+from remedy.whatif.paths import set_path
 from remedy.whatif.scoring import CachingScorer
 from tests.factories import default_caps, default_catalog, default_rules
 from training.simulator import random_incident

@@ -14,6 +14,7 @@ from remedy.decisions.caps import CapSettings
 from remedy.domain import FaultType, Incident
 from remedy.ledger.settings import LimitSettings
 from remedy.money import to_minor
+from remedy.whatif.paths import set_path
 from remedy.whatif.replay import (
     Choice,
     Decided,
@@ -21,7 +22,6 @@ from remedy.whatif.replay import (
     PoolLimit,
     ReplayReport,
     pool_for,
-    set_path,
     spend,
     undominated,
 )

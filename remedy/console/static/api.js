@@ -8,8 +8,10 @@ const root = document.body.dataset.root || "";
 
 // Which console pages each role may use (the API enforces the same roles; this only hides links).
 export const PAGES = {
-  agent: { label: "Agent", path: "/console/agent", roles: ["agent", "admin"],
+  agent: { label: "Agent", path: "/console/agent", roles: ["agent", "lead", "admin"],
     what: "enter an incident, see ranked plans, accept one" },
+  approvals: { label: "Approvals", path: "/console/approvals", roles: ["lead", "finance", "admin"],
+    what: "plans waiting for your approval, oldest first: approve or reject with a reason" },
   finance: { label: "Finance", path: "/console/finance", roles: ["finance", "admin"],
     what: "pools, caps and their history, what-if replays" },
   models: { label: "Models", path: "/console/models", roles: ["finance", "admin"],

@@ -6,14 +6,15 @@
 //                  {type: "remedy.key", key: "rmd_..."}      (optional: see README)
 //   panel -> host  {type: "remedy.ready"}  when it listens
 //                  {type: "remedy.accepted", decision_id, plan_id, status}
-//                  {type: "remedy.approval", decision_id, plan_id, status}  when finance answered
+//                  {type: "remedy.approval", decision_id, plan_id, status, decided_role, reason}
+//                                  when the approver (a team lead or finance) answered
 // Messages are taken only from the parent window at an origin of the server's frame-ancestors
 // allow-list (REMEDY_PANEL_FRAME_ANCESTORS), and sent only to those origins.
 import { api, getKey, signIn, signOut } from "./api.js";
 import { FIELDS, clearIncidentError, fillIncident, incidentRequest, showIncidentError } from "./incident.js";
 import { loadLabels, renderPlans, showLoading } from "./plans.js";
 
-const ROLES = ["agent", "admin"];
+const ROLES = ["agent", "lead", "admin"];
 const form = document.getElementById("incident-form");
 const formError = document.getElementById("incident-error");
 const incidentDetails = document.getElementById("incident-details");
@@ -83,7 +84,7 @@ function showPanel(who) {
   showWho(who);
   document.getElementById("sign-in-section").hidden = true;
   if (!ROLES.includes(who.role)) {
-    notice.textContent = `The panel needs a key with role agent or admin; this key has role ${who.role}.`;
+    notice.textContent = `The panel needs a key with role agent, lead or admin; this key has role ${who.role}.`;
     notice.hidden = false;
     return;
   }

@@ -1,8 +1,9 @@
 // Plans as compact cards, shared by the agent page and the panel: what to do (fix and extras,
 // by their labels), the cost, whether finance must approve, when to reply; Accept (once, with
 // its result beside the plan) and Copy talking points. Model numbers, reasons and rules sit
-// behind a disclosure. After an accept that needs approval, the decision is polled until
-// finance answers.
+// behind a disclosure. After an accept that needs approval, the decision is polled until its
+// approver (a team lead or finance, by the caps' tiers) answers, and the answer, who gave it and
+// why are shown beside the plan.
 import { api, describeError, el, money, table } from "./api.js";
 
 const FIX_KINDS = new Set(["refund", "credit", "replacement"]);
@@ -132,6 +133,15 @@ function explainConflict(error) {
   return { closed: false, lead: "Not accepted: it conflicts with the current state.", lines: [error.message] };
 }
 
+// Who approves, as the agent reads it: a lead or finance (a plan stored before tiers: finance).
+function approverName(role) {
+  return { lead: "A team lead", admin: "An admin" }[role] || "Finance";
+}
+
+function approverPossessive(role) {
+  return role === "lead" ? "a team lead's" : "finance's";
+}
+
 function amount(value, currency) {
   return el("span", { class: "money" }, money(value, currency));
 }
@@ -199,7 +209,8 @@ export function renderPlans(container, decision, labels, onEvent = () => {}) {
       ? el("button", { type: "button", class: "secondary copy" }, "Copy talking points") : null;
     state.buttons.push(acceptButton);
 
-    const card = el("article", { class: "plan", "aria-labelledby": headingId, "data-plan-id": plan.plan_id },
+    const card = el("article", { class: "plan", "aria-labelledby": headingId, "data-plan-id": plan.plan_id,
+      "data-decision-id": decision.decision_id },
       el("h3", { id: headingId }, `Plan ${number}`,
         plan.requires_approval ? [" ", el("span", { class: "badge warn" }, "needs approval")] : null),
       factList([
@@ -207,7 +218,7 @@ export function renderPlans(container, decision, labels, onEvent = () => {}) {
           ? ["Fix", [...apology, ...fixes].map((a) => a.label).join(" + ")] : null,
         extras.length ? ["Extra", extras.map((a) => a.label).join(" + ")] : null,
         ["Cost", money(plan.total_cost, c), "money cost"],
-        ["Approval", plan.requires_approval ? "Finance must approve before anything is given" : "Not needed"],
+        ["Approval", plan.requires_approval ? `${approverName(plan.approver)} must approve before anything is given` : "Not needed"],
         deadline ? ["Reply by", `${when(deadline)} (within ${duration(talking.respond_within)})`] : null,
       ]),
       el("div", { class: "card-actions" }, acceptButton, copyButton),
@@ -260,9 +271,10 @@ export function renderPlans(container, decision, labels, onEvent = () => {}) {
       const c = answer.currency;
       if (answer.status === "pending_approval") {
         button.textContent = "Sent for approval";
+        const approver = approverName(plan.approver);
         result.replaceChildren(box("ok", `Plan ${number} sent for approval`,
-          " (", amount(answer.total_cost, c), "). Finance must approve it before anything is reserved."),
-        el("p", { class: "approval", text: "Waiting for finance's answer…" }));
+          " (", amount(answer.total_cost, c), `). ${approver} must approve it before anything is reserved.`),
+        el("p", { class: "approval", text: `Waiting for ${approverPossessive(plan.approver)} answer…` }));
         poll(plan, number, result.querySelector(".approval"));
       } else if (answer.status === "reserved") {
         const r = answer.reservation;
@@ -313,18 +325,26 @@ export function renderPlans(container, decision, labels, onEvent = () => {}) {
         return;
       }
       if (state.stopped) return;
+      const approval = current.approval || {};
       if (current.status === "pending_approval") {
-        line.textContent = `Waiting for finance's answer (last checked ${new Date().toLocaleTimeString()}).`;
+        const checked = `last checked ${new Date().toLocaleTimeString()}`;
+        line.textContent = approval.escalated
+          ? `Escalated to finance: no team lead answered in time. Waiting for finance's answer (${checked}).`
+          : `Waiting for ${approverPossessive(approval.tier || plan.approver)} answer (${checked}).`;
         poll(plan, number, line, tries + 1);
         return;
       }
       const approved = ["reserved", "fulfilled"].includes(current.status);
+      const decider = approverName(approval.decided_role);
+      const why = approval.reason ? el("span", {}, " Reason given: ", el("q", { text: approval.reason }), ".") : null;
       line.replaceWith(approved
-        ? box("ok approval-result", `Approved: plan ${number} is reserved.`, " Go ahead with the customer.")
+        ? box("ok approval-result", `Approved: plan ${number} is reserved.`,
+          ` ${decider} approved it. Go ahead with the customer.`, why)
         : box("error approval-result", current.status === "rejected"
-          ? `Finance rejected plan ${number}.` : `The decision is now ${current.status.replaceAll("_", " ")}.`,
-        " Get plans again to offer something else."));
-      onEvent({ type: "approval", decision_id: decision.decision_id, plan_id: plan.plan_id, status: current.status });
+          ? `${decider} rejected plan ${number}.` : `The decision is now ${current.status.replaceAll("_", " ")}.`,
+        " Get plans again to offer something else.", why));
+      onEvent({ type: "approval", decision_id: decision.decision_id, plan_id: plan.plan_id, status: current.status,
+        decided_role: approval.decided_role || null, reason: approval.reason || null });
     }, tries < POLL_FAST_TRIES ? POLL_MS : POLL_SLOW_MS);
   }
 

@@ -1,25 +1,7 @@
-"""A small typed client for the remedy API, standard library only.
-
-    client = RemedyClient("http://127.0.0.1:8000", key)
-    decision = client.recommend({"customer_id": "c-42", "severity": 4, ...}, team="emea")
-    client.accept(decision["decision_id"], decision["plans"][0]["plan_id"])
-
-Results are the API's JSON as TypedDicts: money stays a decimal string with its currency (wrap
-it in `Decimal`, never `float`). Every non-2xx answer raises `RemedyError` carrying the error
-envelope `{code, status, message, errors}`; a body that is not the envelope (a gateway's HTML
-page) is summarised, not parsed.
-
-429 and 503 are retried after the `Retry-After` the service sends (at most `max_attempts`
-tries, and never a wait longer than `max_wait` seconds: a longer one raises at once). Both are
-answered before anything is written, so retrying is safe for every call. A connection that
-breaks mid-request is retried only where a repeat cannot act twice: reads, and the lifecycle
-steps, which always send an `Idempotency-Key` (generated when not given, the same on every
-retry of that call, so the service replays its first answer instead of acting again).
-"""
+"""`RemedyClient`: one method per operation of the API, retries where they are safe."""
 
 from __future__ import annotations
 
-import email.utils
 import json
 import time
 import urllib.error
@@ -29,10 +11,18 @@ import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
-from email.message import Message
-from typing import Any, NotRequired, TypedDict, cast
+from typing import Any, cast
 
-RETRYABLE = frozenset({429, 503})
+from remedy.client.errors import RETRYABLE, JobFailed, error_of, retry_delay
+from remedy.client.types import (
+    Decision,
+    Incident,
+    Job,
+    LifecycleResult,
+    Outcome,
+    Pool,
+    WhoAmI,
+)
 
 # Every operation the client calls: method and path template, as /openapi.json names them.
 OPERATIONS: dict[str, tuple[str, str]] = {
@@ -47,204 +37,10 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "record_outcome": ("POST", "/v1/outcomes"),
     "pools": ("GET", "/v1/budgets"),
     "set_pool": ("PUT", "/v1/budgets/{team}"),
+    "simulate": ("POST", "/v1/budgets/simulate"),
+    "get_job": ("GET", "/v1/jobs/{job_id}"),
 }
-
-
-class Incident(TypedDict):
-    """What went wrong, for whom, and what it cost them (amounts as decimal strings)."""
-
-    customer_id: str
-    severity: int
-    fault_type: str
-    customer_value: str
-    loss_amount: str
-    currency: str
-    category: NotRequired[str]
-    channel: NotRequired[str]
-    locale: NotRequired[str]
-    churn_threat: NotRequired[bool]
-    external_id: NotRequired[str | None]
-
-
-class Action(TypedDict):
-    """One action of a plan."""
-
-    item_id: str
-    kind: str
-    level: str | None
-    label: str
-    value: str
-    cost: str
-    requires_approval: bool
-    audience: str
-
-
-class TalkingPoints(TypedDict):
-    """Prompts for the agent: the language, how soon to answer (ISO 8601), the points."""
-
-    language: str
-    respond_within: str
-    points: list[str]
-
-
-class Plan(TypedDict):
-    """A ranked plan."""
-
-    plan_id: str
-    rank: int
-    actions: list[Action]
-    currency: str
-    total_cost: str
-    total_value: str
-    expected_net_value: str
-    p_stay: str
-    expected_referrals: str
-    requires_approval: bool
-    reasons: list[str]
-    rules: list[str]
-    talking_points: TalkingPoints | None
-
-
-class DroppedPlan(TypedDict):
-    """A better-scoring plan the guardrails removed, and why."""
-
-    plan_id: str
-    total_cost: str
-    expected_net_value: str
-    reason: str
-
-
-class Cap(TypedDict):
-    """The per-incident cap and how it was set."""
-
-    amount: str
-    currency: str
-    binding: str
-    terms: dict[str, str]
-    factor: str
-    approval_threshold: str
-
-
-class Decision(TypedDict):
-    """A recommendation as decided and stored (POST /v1/recommendations, GET /v1/decisions)."""
-
-    decision_id: str
-    created_at: str
-    status: str
-    incident: dict[str, Any]
-    team: str
-    currency: str
-    language: str  # of labels, reasons, notes and talking points; en when the customer's has none
-    plans: list[Plan]
-    dropped: list[DroppedPlan]
-    candidates_considered: int
-    caps: Cap
-    fired_rules: list[str]
-    excluded_items: dict[str, str]
-    notes: list[str]
-    versions: dict[str, str]
-    propensity: str
-
-
-class Reservation(TypedDict):
-    """The budget a decision holds."""
-
-    id: str
-    state: str
-    pool: str
-    reserved: str
-    committed: str
-    requested: str | None
-    expires_at: str
-
-
-class LifecycleResult(TypedDict):
-    """A decision after accept, approve, reject, fulfil or cancel."""
-
-    decision_id: str
-    status: str
-    plan_id: str | None
-    currency: str
-    total_cost: str | None
-    reservation: Reservation | None
-
-
-class Outcome(TypedDict):
-    """What happened after an accepted plan."""
-
-    decision_id: str
-    plan_id: str
-    retained: bool
-    observed_at: str
-    referrals: int | None
-    revenue_after: str | None
-    currency: str
-    csat: int | None
-    recorded_by: str
-
-
-class WhoAmI(TypedDict):
-    """The calling key: prefix, role and team scope."""
-
-    prefix: str
-    role: str
-    team: str | None
-
-
-class Pool(TypedDict):
-    """A budget pool in effect (the fields the client reads; the API sends more)."""
-
-    team: str
-    currency: str
-    period: str
-    limit: str
-    reserved: str
-    committed: str
-    remaining: str
-
-
-class RemedyError(Exception):
-    """A non-2xx answer: `status` and the error `envelope` {code, status, message, errors}."""
-
-    def __init__(self, status: int, envelope: dict[str, Any], headers: Message | None = None):
-        """Keep the HTTP status, the envelope and the response headers (case-insensitive)."""
-        self.status = status
-        self.envelope = envelope
-        self.headers = headers if headers is not None else Message()
-        super().__init__(f"{status}: {self.message}")
-
-    @property
-    def message(self) -> str:
-        """The envelope's message."""
-        return str(self.envelope.get("message", ""))
-
-    @property
-    def errors(self) -> dict[str, list[str]]:
-        """Messages by dotted field path ("incident.severity"), or by limit ("limit")."""
-        return cast(dict[str, list[str]], self.envelope.get("errors") or {})
-
-
-def _summary(status: int, reason: str, content_type: str) -> dict[str, Any]:
-    """An envelope for an answer that is not one (a proxy's HTML page): say what came back."""
-    kind = content_type.split(";")[0].strip() or "no content type"
-    message = f"the server answered {status} {reason} with a {kind} body, not the API's JSON"
-    return {"code": status, "status": reason, "message": message, "errors": {}}
-
-
-def retry_delay(header: str | None, attempt: int, now: datetime | None = None) -> float:
-    """Seconds to wait: `Retry-After` as seconds or an HTTP date, else 0.5 s doubling."""
-    if header:
-        header = header.strip()
-        if header.isdigit():
-            return float(header)
-        try:
-            when = email.utils.parsedate_to_datetime(header)
-        except (TypeError, ValueError):
-            when = None
-        if when is not None:
-            moment = now or datetime.now(UTC)
-            return max(0.0, (when - moment).total_seconds())
-    return 0.5 * 2**attempt
+FINISHED = ("succeeded", "failed")
 
 
 class RemedyClient:
@@ -307,14 +103,15 @@ class RemedyClient:
     def approve(
         self, decision_id: str, note: str = "", idempotency_key: str | None = None
     ) -> LifecycleResult:
-        """Approve a plan pending approval, or an overage (finance and admin keys)."""
-        return self._step(decision_id, "approve", {"note": note}, idempotency_key)
+        """Approve a plan pending approval, or an overage (finance and admin keys; a lead key
+        for its team's plans of the lead tier); `note` is the reason the agent reads."""
+        return self._step(decision_id, "approve", {"reason": note}, idempotency_key)
 
     def reject(
-        self, decision_id: str, note: str = "", idempotency_key: str | None = None
+        self, decision_id: str, reason: str, idempotency_key: str | None = None
     ) -> LifecycleResult:
-        """Reject a plan pending approval, or an overage (finance and admin keys)."""
-        return self._step(decision_id, "reject", {"note": note}, idempotency_key)
+        """Reject a plan pending approval, or an overage, saying why (required: 422 without)."""
+        return self._step(decision_id, "reject", {"reason": reason}, idempotency_key)
 
     def fulfil(
         self,
@@ -369,6 +166,56 @@ class RemedyClient:
         body = {"period": period, "limit": _amount(limit), "currency": currency}
         return cast(Pool, self._call("set_pool", {"team": team}, body))
 
+    def simulate(
+        self,
+        start: str,
+        end: str,
+        *,
+        caps: Mapping[str, Any] | None = None,
+        rules: Mapping[str, Any] | None = None,
+        pools: list[Mapping[str, Any]] | None = None,
+        sweep: Mapping[str, Any] | None = None,
+    ) -> Job:
+        """Queue a what-if replay of [start, end) (finance keys); `wait_for` its result.
+
+        Bad input is refused at once (RemedyError 422 naming the field); the replay itself
+        runs in the service's job worker.
+        """
+        body: dict[str, Any] = {"from": start, "to": end}
+        for name, value in (("caps", caps), ("rules", rules), ("pools", pools), ("sweep", sweep)):
+            if value is not None:
+                body[name] = value
+        return cast(Job, self._call("simulate", body=body))
+
+    def get_job(self, job_id: str) -> Job:
+        """A job's status, progress and result or error."""
+        return cast(Job, self._call("get_job", {"job_id": job_id}))
+
+    def wait_for(
+        self,
+        job: Job,
+        *,
+        poll: float = 1.0,
+        timeout: float = 600.0,
+        on_progress: Callable[[Job], None] | None = None,
+    ) -> dict[str, Any]:
+        """Poll `job` every `poll` s until it ends; return its result.
+
+        Raises `JobFailed` (its error as the envelope) when it failed, and TimeoutError when
+        it has not ended after `timeout` s (it keeps running: call again to wait more).
+        """
+        deadline = time.monotonic() + timeout
+        while job["status"] not in FINISHED:
+            if on_progress is not None:
+                on_progress(job)
+            if time.monotonic() + poll > deadline:
+                raise TimeoutError(f"job {job['id']} is still {job['status']} after {timeout} s")
+            self.sleep(poll)
+            job = self.get_job(job["id"])
+        if job["status"] == "failed":
+            raise JobFailed(cast(dict[str, Any], job))
+        return job["result"] or {}
+
     # -- plumbing ------------------------------------------------------------------------
 
     def _step(
@@ -409,7 +256,7 @@ class RemedyClient:
                     raw = response.read()
                     return json.loads(raw) if raw else None
             except urllib.error.HTTPError as answer:
-                error = _error(answer)
+                error = error_of(answer)
                 if error.status not in RETRYABLE or last:
                     raise error from None
                 wait = retry_delay(error.headers.get("Retry-After"), attempt)
@@ -421,24 +268,6 @@ class RemedyClient:
                     raise
                 self.sleep(retry_delay(None, attempt))
         raise RuntimeError("unreachable: the last attempt returns or raises")  # pragma: no cover
-
-
-def _error(answer: urllib.error.HTTPError) -> RemedyError:
-    """Turn an HTTP error answer into a RemedyError with the envelope (or a summary)."""
-    raw = answer.read()
-    answer.close()
-    content_type = answer.headers.get("Content-Type", "")
-    envelope: dict[str, Any] | None = None
-    if content_type.startswith("application/json"):
-        try:
-            parsed = json.loads(raw)
-        except ValueError:
-            parsed = None
-        if isinstance(parsed, dict) and "message" in parsed:
-            envelope = parsed
-    if envelope is None:
-        envelope = _summary(answer.code, answer.reason or "", content_type)
-    return RemedyError(answer.code, envelope, answer.headers)
 
 
 def _amount(value: Decimal | str) -> str:

@@ -1,0 +1,154 @@
+"""GET /v1/approvals: the caller's approval queue, oldest first, with how long each plan waits.
+
+Approve and reject are the decision's own steps (POST /v1/decisions/<id>/approve, /reject in
+api/lifecycle.py); the agent reads the outcome in GET /v1/decisions/<id> (`approval`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from remedy.api.auth import current_principal, roles
+from remedy.api.fields import MinorAmount
+from remedy.decisions.record import DecisionRecord, DecisionStatus
+from remedy.extensions import session
+from remedy.i18n import messages_for
+from remedy.ledger.periods import as_utc
+from remedy.money import from_minor
+from remedy.services.approvals import SCOPES, ApprovalService, QueueEntry, describe
+from remedy.store.tables import Decision
+
+blp = Blueprint(
+    "approvals", __name__, url_prefix="/v1", description="Approval queues of leads and finance"
+)
+
+
+class QueueQuerySchema(Schema):
+    """Which part of the queue."""
+
+    scope = fields.String(
+        load_default="mine",
+        validate=validate.OneOf(SCOPES),
+        metadata={
+            "description": "mine: what the caller's tier decides now (a lead: its team's lead "
+            "tier; finance: the finance tier, escalated plans included); all: every tier the "
+            "caller may decide"
+        },
+    )
+
+
+class QueueEntrySchema(Schema):
+    """One pending plan or overage (dumps a `QueueEntry`)."""
+
+    request_id = fields.String(attribute="request.id")
+    decision_id = fields.String(attribute="request.decision_id")
+    kind = fields.String(attribute="request.kind", metadata={"description": "plan or overage"})
+    team = fields.String(attribute="request.team")
+    currency = fields.String(attribute="request.currency")
+    amount = MinorAmount(attribute="request.amount_minor")
+    tier = fields.String(
+        attribute="request.tier", metadata={"description": "who decides it now: lead or finance"}
+    )
+    requested_tier = fields.String(attribute="request.requested_tier")
+    escalated = fields.Boolean()
+    escalated_at = fields.Function(
+        lambda e: as_utc(e.request.escalated_at).isoformat() if e.request.escalated_at else None
+    )
+    requested_at = fields.Function(lambda e: as_utc(e.request.requested_at).isoformat())
+    requested_by = fields.String(attribute="request.requested_by")
+    waiting_seconds = fields.Integer()
+    plan_id = fields.String(attribute="decision.accepted_plan_id")
+    actions = fields.Function(
+        lambda e: _plan_labels(e),
+        metadata={"description": "the plan's actions by their labels"},
+    )
+    incident = fields.Function(lambda e: _incident(e))
+
+
+class QueueSchema(Schema):
+    """The caller's queue."""
+
+    approvals = fields.List(fields.Nested(QueueEntrySchema))
+
+
+def _plan_labels(entry: QueueEntry) -> list[str]:
+    """The accepted plan's actions by their labels (in the decision's language)."""
+    record = DecisionRecord.of(entry.decision)
+    candidate = record.candidate(entry.decision.accepted_plan_id or "")
+    if candidate is None:
+        return []
+    return [record.priced_items[item].label or item for item in candidate.items]
+
+
+def _incident(entry: QueueEntry) -> dict[str, Any]:
+    """What an approver needs to know of the incident."""
+    incident = DecisionRecord.of(entry.decision).incident
+    return {
+        "customer_id": incident.customer_id,
+        "external_id": incident.external_id,
+        "severity": incident.severity,
+        "fault_type": str(incident.fault_type),
+        "category": incident.category,
+        "loss_amount": str(incident.loss_amount),
+        "customer_value": str(incident.customer_value),
+    }
+
+
+@blp.route("/approvals")
+class Approvals(MethodView):
+    """The caller's approval queue."""
+
+    @roles("lead", "finance")
+    @blp.arguments(QueueQuerySchema, location="query")
+    @blp.response(200, QueueSchema)
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+        """Pending plans and overages the caller may decide, oldest first, with their waiting
+        time; plans past the caps' `approvals.escalate_after` are escalated to finance first."""
+        db = session()
+        tiers = current_app.extensions["remedy.engines"].engine(db).caps.approvals
+        service = ApprovalService(db, tiers)
+        service.escalate_due()
+        return {"approvals": service.queue(current_principal(), query["scope"])}
+
+
+def approval_status(decision: Decision) -> dict[str, Any] | None:
+    """The decision's latest approval request as the agent reads it, escalating overdue
+    requests first; None when it never needed approval."""
+    if decision.status == DecisionStatus.PROPOSED:
+        return None
+    db = session()
+    tiers = current_app.extensions["remedy.engines"].engine(db).caps.approvals
+    service = ApprovalService(db, tiers)
+    if decision.status in (
+        DecisionStatus.PENDING_APPROVAL,
+        DecisionStatus.OVERAGE_PENDING_APPROVAL,
+    ):
+        service.escalate_due()
+    request = service.latest_for(decision.id)
+    if request is None:
+        return None
+    now = service.clock()
+    m = messages_for(DecisionRecord.of(decision).language)
+    moment = lambda value: as_utc(value).isoformat() if value else None  # noqa: E731
+    return {
+        "state": request.state,
+        "kind": request.kind,
+        "tier": request.tier,
+        "requested_tier": request.requested_tier,
+        "escalated": request.escalated_at is not None,
+        "requested_at": moment(request.requested_at),
+        "escalated_at": moment(request.escalated_at),
+        "waiting_seconds": service.waiting_seconds(request),
+        "decided_at": moment(request.decided_at),
+        "decided_by": request.decided_by,
+        "decided_role": request.decided_role,
+        "reason": request.reason,
+        "amount": str(from_minor(request.amount_minor, request.currency)),
+        "currency": request.currency,
+        "message": describe(request, m, now, tiers.escalate_after),
+    }

@@ -1,0 +1,92 @@
+"""`remedy budgets suggest-caps`: search the caps that earn most within one pool (long work)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+from tqdm.auto import tqdm
+
+from remedy.cli.common import current_or_new_app
+from remedy.errors import DomainError
+from remedy.extensions import db
+from remedy.ledger.periods import parse_moment
+from remedy.moments import OUT_OF_RANGE, to_utc
+from remedy.whatif.service import WhatIfService
+from remedy.whatif.suggest import suggest_caps
+
+
+@click.command("suggest-caps")
+@click.argument("team")
+@click.option("--currency", required=True, help="The pool's currency, e.g. EUR.")
+@click.option("--from", "start", required=True, help="First day (YYYY-MM-DD, UTC) replayed.")
+@click.option("--to", "end", required=True, help="Day after the last one replayed.")
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Suggested caps YAML.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+def suggest_caps_command(
+    team: str, currency: str, start: str, end: str, out: str | None, workers: int
+) -> None:
+    """Suggest caps for TEAM's pool: the most expected net value over the decisions logged in
+    [--from, --to) without exhausting the pool before its period ends. Writes nothing but --out."""
+    try:
+        start_at, end_at = to_utc(parse_moment(start)), to_utc(parse_moment(end))
+    except OverflowError:
+        raise click.BadParameter(OUT_OF_RANGE) from None
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+    app = current_or_new_app()
+    bars = []
+
+    def progress(total: int):  # type: ignore[no-untyped-def]
+        bar = tqdm(total=total, desc="searching", unit="step")
+        bars.append(bar)
+        return bar.update
+
+    with app.app_context():
+        session = db.database(app).sessions()
+        try:
+            scorer = app.extensions["remedy.scorer"](session)
+            values = app.extensions["remedy.engines"].values
+            service = WhatIfService(session, scorer, values, workers)
+            result = suggest_caps(
+                service, team, currency.upper(), start_at, end_at, progress=progress
+            )
+        except DomainError as error:
+            raise click.ClickException(f"{error.message}: {error.errors}") from None
+        finally:
+            session.close()
+            for bar in bars:
+                bar.close()
+    click.echo(render(result))
+    if out:
+        Path(out).write_text(yaml.safe_dump(result["suggested"]["caps"], sort_keys=False))
+        click.echo(f"suggested caps written to {out} (try: remedy whatif --caps {out})")
+
+
+def render(result: dict[str, Any]) -> str:
+    """Today's caps beside the suggestion, then what changes and the notes."""
+    today, best = result["today"], result["suggested"]
+    currency = result["currency"]
+    lines = [
+        f"pool {result['team']} {currency}: {result['limit']} per {result['period']}; "
+        f"replayed {result['from']} .. {result['to']} ({today['decisions']} decisions, "
+        f"{result['trials']} settings tried)",
+        f"{'':26}{'today':>18}{'suggested':>18}",
+    ]
+    for label, key in (
+        ("spend", "spend"),
+        ("projected per period", "projected_spend"),
+        ("expected net value", "expected_net_value"),
+        ("within the pool", "feasible"),
+        ("approvals needed", "approvals_needed"),
+        ("share hitting the cap", "capped_share"),
+        ("expected retention", "expected_retention"),
+    ):
+        lines.append(f"{label:26}{today[key]!s:>18}{best[key]!s:>18}")
+    factors = ", ".join(f"{k} x{v}" for k, v in best["factors"].items())
+    lines.append(f"factors: {factors}")
+    lines += [f"  {c['path']}: {c['today']} -> {c['suggested']}" for c in result["changes"]]
+    lines += result["notes"]
+    return "\n".join(lines)

@@ -1,0 +1,170 @@
+"""Approval tiers: who must approve a plan, by its whole cost (fix included), per currency.
+
+The caps document's `approvals` section:
+
+    approvals:
+      agent_up_to: {EUR: "1000.00"}   # up to this the agent decides alone
+      lead_up_to: {EUR: "5000.00"}    # up to this a lead of the plan's team approves
+      escalate_after: PT15M           # a plan waiting longer goes to the next tier
+    # above lead_up_to (or above agent_up_to when a currency has no lead tier): finance
+
+A document written before tiers has one `approval_threshold` instead: it reads as a one-tier
+document (`agent_up_to` = the threshold, no lead tier: finance approves everything above), so
+caps versions already stored keep loading and deciding as they did.
+
+Finance (and admin) may decide a plan of any tier; a lead decides only its team's plans of the
+lead tier, and only until they are escalated. Escalation is never expiry: a waiting plan moves
+up to finance and stays in a queue until someone decides it or the agent cancels it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from marshmallow import Schema, ValidationError, validates_schema
+
+from catalog.validation import AmountsByCurrency
+from remedy.decisions.durations import Duration, duration_seconds
+from remedy.i18n import Messages
+
+DEFAULT_ESCALATE_AFTER = "PT15M"
+
+
+class Approver(StrEnum):
+    """Who decides a plan: the tiers, lowest first."""
+
+    AGENT = "agent"  # no approval: the agent decides
+    LEAD = "lead"
+    FINANCE = "finance"
+
+
+class ApprovalsSchema(Schema):
+    """The `approvals` section of a caps document."""
+
+    agent_up_to = AmountsByCurrency(required=True)
+    lead_up_to = AmountsByCurrency(load_default=dict)
+    escalate_after = Duration(load_default=DEFAULT_ESCALATE_AFTER)
+
+    @validates_schema
+    def check_order(self, data: dict[str, Any], **kwargs: Any) -> None:
+        """Each lead amount must be above the agent's in the same currency, which it must have."""
+        agent, lead = data.get("agent_up_to", {}), data.get("lead_up_to", {})
+        errors: dict[str, list[str]] = {}
+        for currency, amount in lead.items():
+            if currency not in agent:
+                errors[currency] = [f"agent_up_to has no {currency}: set both tiers"]
+            elif amount <= agent[currency]:
+                errors[currency] = [
+                    f"{amount} must be above agent_up_to's {agent[currency]} {currency}"
+                ]
+        if errors:
+            raise ValidationError({"lead_up_to": errors})
+
+
+def read_approvals(data: dict[str, Any]) -> dict[str, Any]:
+    """Return a validated caps document's approvals, reading an old `approval_threshold` as one
+    tier; raise ValidationError when neither or both are given."""
+    threshold = data.get("approval_threshold")
+    approvals = data.get("approvals")
+    if threshold is not None and approvals is not None:
+        message = "give approvals (tiers) or the older approval_threshold, not both"
+        raise ValidationError({"approvals": [message]})
+    if approvals is not None:
+        return approvals
+    if threshold is None:
+        raise ValidationError({"approvals": ["Missing data for required field."]})
+    return {"agent_up_to": threshold, "lead_up_to": {}, "escalate_after": DEFAULT_ESCALATE_AFTER}
+
+
+@dataclass(frozen=True)
+class ApprovalTiers:
+    """The tiers of one caps version."""
+
+    agent_up_to: dict[str, Decimal] = field(default_factory=dict)
+    lead_up_to: dict[str, Decimal] = field(default_factory=dict)
+    escalate_after: str = DEFAULT_ESCALATE_AFTER
+
+    @classmethod
+    def from_section(cls, section: dict[str, Any]) -> ApprovalTiers:
+        """Build from a validated `approvals` section."""
+        return cls(
+            dict(section["agent_up_to"]),
+            dict(section.get("lead_up_to") or {}),
+            section.get("escalate_after") or DEFAULT_ESCALATE_AFTER,
+        )
+
+    @property
+    def escalate_after_seconds(self) -> int:
+        """How long a plan waits for a lead before it goes to finance."""
+        return duration_seconds(self.escalate_after)
+
+    def threshold(self, currency: str) -> Decimal:
+        """The most a plan may cost without anyone's approval."""
+        return self.agent_up_to[currency]
+
+    def lead_limit(self, currency: str) -> Decimal | None:
+        """The most a lead may approve in `currency` (None: no lead tier there)."""
+        return self.lead_up_to.get(currency)
+
+    def approver_for(self, cost: Decimal, currency: str, always: bool = False) -> Approver:
+        """Who must approve a plan costing `cost`; `always`: it holds an item that always needs
+        approval (then at least a lead, when the currency has a lead tier)."""
+        if cost <= self.agent_up_to[currency] and not always:
+            return Approver.AGENT
+        lead = self.lead_up_to.get(currency)
+        if lead is not None and cost <= lead:
+            return Approver.LEAD
+        return Approver.FINANCE
+
+    def next_tier(self, approver: Approver) -> Approver:
+        """Where an overdue plan escalates to (finance is the top: it stays there)."""
+        return Approver.FINANCE if approver == Approver.LEAD else approver
+
+
+def approval_reasons(
+    tiers: ApprovalTiers,
+    cost: Decimal,
+    currency: str,
+    always: list[str],
+    m: Messages,
+    money: Callable[[Decimal], str],
+) -> tuple[Approver, list[str]]:
+    """Who must approve a plan costing `cost` and why, in the agent's words (`always`: labels
+    of its items that always need approval; `money` formats an amount of `currency`)."""
+    approver = tiers.approver_for(cost, currency, bool(always))
+    reasons: list[str] = []
+    threshold = tiers.threshold(currency)
+    lead = tiers.lead_limit(currency)
+    if approver == Approver.LEAD and cost > threshold:
+        reasons.append(
+            m(
+                "needs a team lead's approval: cost {cost} is over {threshold}, up to which "
+                "the agent decides",
+                cost=money(cost),
+                threshold=money(threshold),
+            )
+        )
+    elif approver == Approver.FINANCE and lead is not None and cost > lead:
+        reasons.append(
+            m(
+                "needs finance's approval: cost {cost} is over {limit}, up to which a team "
+                "lead approves",
+                cost=money(cost),
+                limit=money(lead),
+            )
+        )
+    elif approver == Approver.FINANCE and cost > threshold:
+        reasons.append(
+            m(
+                "needs approval: cost {cost} is over the threshold of {threshold}",
+                cost=money(cost),
+                threshold=money(threshold),
+            )
+        )
+    if always:
+        reasons.append(m("needs approval: {items} always does", items=", ".join(always)))
+    return approver, reasons

@@ -1,0 +1,217 @@
+"""Run queued jobs: claim one, call its kind's function, report progress, store the outcome.
+
+A kind is a name and a function (`JobKinds`: kind -> function); other long work plugs in by
+adding one entry where the worker is wired (remedy/cli/worker.py). The function gets a
+`JobContext` (a read session, the requester's team scope, a progress hook, the app's settings)
+and the job's parameters, and returns a JSON-ready result or raises a `DomainError`, whose
+message and fields become the job's error.
+
+While a job runs, a heartbeat thread writes its progress and renews its lease every
+`heartbeat` seconds in short transactions of its own. Stopping (SIGTERM, or the parent process
+gone) interrupts the job at its next progress report and puts it back in the queue.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from remedy.errors import DomainError
+from remedy.services.jobs import DEFAULT_LEASE, JobQueue, worker_name
+from remedy.store.session import Database
+
+log = logging.getLogger(__name__)
+
+Advance = Callable[[int], None]
+
+
+class JobInterrupted(Exception):
+    """The worker is stopping, or lost the job's lease: leave the job to be run again."""
+
+
+@dataclass
+class JobContext:
+    """What a job's function may use."""
+
+    session: Session  # for reads; the function leaves it as it found it (it is rolled back)
+    team: str | None  # the scope of the key that started the job (None: every team)
+    progress: Callable[[int], Advance]  # progress(total) -> advance(steps)
+    config: Mapping[str, Any]  # the app's settings
+    extensions: Mapping[str, Any]  # the app's providers (the scorer, the engines)
+    processes: int = 1  # how many processes the function may fork to decide in
+
+
+JobFunction = Callable[[JobContext, dict[str, Any]], dict[str, Any]]
+JobKinds = Mapping[str, JobFunction]
+
+
+@dataclass
+class _Progress:
+    """What the job has done, shared between the job's thread and the heartbeat."""
+
+    done: int = 0
+    total: int | None = None
+    lost: bool = False  # another worker claimed the job (this one's lease passed)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class JobRunner:
+    """Claims and runs jobs of `kinds` from `database` until stopped."""
+
+    def __init__(
+        self,
+        database: Database,
+        kinds: JobKinds,
+        config: Mapping[str, Any],
+        extensions: Mapping[str, Any],
+        processes: int = 1,
+        lease: timedelta = DEFAULT_LEASE,
+        heartbeat: float = 1.0,
+        poll: float = 1.0,
+    ) -> None:
+        """Run jobs of `kinds`; renew leases of `lease` every `heartbeat` s; look for work
+        every `poll` s when the queue is empty."""
+        self.database = database
+        self.kinds = kinds
+        self.config = config
+        self.extensions = extensions
+        self.processes = processes
+        self.lease = lease
+        self.heartbeat = heartbeat
+        self.poll = poll
+        self.name = worker_name()
+        self.stopping = threading.Event()
+        self.watch_parent: int | None = None
+
+    def stop(self) -> None:
+        """Stop after (or, at its next progress report, during) the current job."""
+        self.stopping.set()
+
+    def run(self, once: bool = False, watch_parent: int | None = None) -> int:
+        """Run jobs until stopped (`once`: until the queue is empty); return how many ran.
+
+        `watch_parent`: stop when the process with this id is no longer our parent (it exited).
+        """
+        ran = 0
+        self.watch_parent = watch_parent
+        log.info("worker %s: runs jobs of kinds %s", self.name, ", ".join(sorted(self.kinds)))
+        while not self._should_stop():
+            if self.run_one():
+                ran += 1
+                continue
+            if once:
+                break
+            self.stopping.wait(self.poll)
+        log.info("worker %s: stopped after %d job(s)", self.name, ran)
+        return ran
+
+    def _should_stop(self) -> bool:
+        """Tell whether to stop: asked to, or the parent we watch has exited."""
+        if self.watch_parent is not None and os.getppid() != self.watch_parent:
+            log.info("worker %s: parent %s is gone, stopping", self.name, self.watch_parent)
+            self.stop()
+        return self.stopping.is_set()
+
+    def run_one(self) -> bool:
+        """Claim one job and run it to its end; False when there was nothing to claim."""
+        with self.database.unit_of_work() as session:
+            job = JobQueue(session).claim(self.name, self.lease)
+            if job is None:
+                return False
+            job_id, kind, params, team = job.id, job.kind, job.params, job.team
+        log.info("worker %s: running job %s (%s)", self.name, job_id, kind)
+        progress = _Progress()
+        beating = threading.Event()
+        beat = threading.Thread(
+            target=self._beat, args=(job_id, progress, beating), name="job-heartbeat", daemon=True
+        )
+        beat.start()
+        try:
+            outcome = self._call(kind, params, team, progress)
+        finally:
+            beating.set()
+            beat.join()
+        self._finish(job_id, outcome, progress)
+        return True
+
+    def _call(
+        self, kind: str, params: dict[str, Any], team: str | None, progress: _Progress
+    ) -> tuple[str, Any]:
+        """Run the kind's function; return ('succeeded', result), ('failed', error) or
+        ('interrupted', None)."""
+        function = self.kinds.get(kind)
+        if function is None:
+            return "failed", DomainError(f"no worker knows jobs of kind {kind!r}")
+        session = self.database.sessions()
+        context = JobContext(
+            session,
+            team,
+            self._progress_hook(progress),
+            self.config,
+            self.extensions,
+            self.processes,
+        )
+        try:
+            return "succeeded", function(context, params)
+        except JobInterrupted:
+            return "interrupted", None
+        except DomainError as error:
+            return "failed", error
+        except Exception as error:  # noqa: BLE001 - any failure is the job's error, not the worker's
+            log.exception("job of kind %s failed", kind)
+            return "failed", DomainError(f"the job failed: {type(error).__name__}: {error}")
+        finally:
+            session.rollback()
+            session.close()
+
+    def _progress_hook(self, progress: _Progress) -> Callable[[int], Advance]:
+        def start(total: int) -> Advance:
+            with progress.lock:
+                progress.total = total
+
+            def advance(steps: int) -> None:
+                if self.stopping.is_set() or progress.lost:
+                    raise JobInterrupted
+                with progress.lock:
+                    progress.done += steps
+
+            return advance
+
+        return start
+
+    def _beat(self, job_id: str, progress: _Progress, beating: threading.Event) -> None:
+        """Write progress and renew the lease until the job ends; stop it if the lease is lost."""
+        while not beating.wait(self.heartbeat):
+            if self._should_stop():
+                return  # the job's next progress report interrupts it
+            with progress.lock:
+                done, total = progress.done, progress.total
+            try:
+                with self.database.unit_of_work() as session:
+                    held = JobQueue(session).heartbeat(job_id, self.name, done, total, self.lease)
+            except Exception:  # noqa: BLE001 - the database may be restarting: try next beat
+                log.warning("worker %s: heartbeat of job %s failed", self.name, job_id)
+                continue
+            if not held:
+                log.warning("worker %s: lost job %s to another worker", self.name, job_id)
+                progress.lost = True
+                return
+
+    def _finish(self, job_id: str, outcome: tuple[str, Any], progress: _Progress) -> None:
+        status, value = outcome
+        with self.database.unit_of_work() as session:
+            queue = JobQueue(session)
+            if status == "succeeded":
+                queue.succeed(job_id, self.name, value, progress.done, progress.total)
+            elif status == "failed":
+                queue.fail(job_id, self.name, value.message, value.errors)
+            else:
+                queue.release(job_id, self.name)
+        log.info("worker %s: job %s %s", self.name, job_id, status)

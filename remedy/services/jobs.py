@@ -1,0 +1,213 @@
+"""The job queue: long work queued by a request and run by `remedy worker`, in one table.
+
+Why a table and not a broker (Celery, RQ, Dramatiq): the service already has one database that
+every web worker and every host shares, and a job needs exactly what a row gives: it survives a
+restart of any process, its progress and result are read by the same API that started it, and
+claims are safe across workers (PostgreSQL: `SELECT ... FOR UPDATE SKIP LOCKED`; SQLite: one
+guarded `UPDATE`, which its single writer serialises). A broker would add a server to run and
+watch, and a second place where a job's state lives, for a handful of jobs an hour.
+
+A claimed job holds a lease (`lease_until`) its worker renews while it runs; a worker that dies
+stops renewing it, and the job is claimed again once it has passed, up to `MAX_ATTEMPTS` times
+(then it fails, saying so).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from remedy.errors import NotFound
+from remedy.services.keys import Principal
+from remedy.store.session import begin_write
+from remedy.store.tables import Job, utcnow
+
+QUEUED, RUNNING, SUCCEEDED, FAILED = "queued", "running", "succeeded", "failed"
+STATUSES = (QUEUED, RUNNING, SUCCEEDED, FAILED)
+MAX_ATTEMPTS = 3  # a job whose worker died this many times fails instead of being claimed again
+DEFAULT_LEASE = timedelta(seconds=60)
+
+
+def worker_name() -> str:
+    """A name for this worker process, unique across hosts and restarts."""
+    return f"{socket.gethostname()[:80]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class JobQueue:
+    """Queues, claims, tracks and finishes jobs in `session` (the caller commits).
+
+    Every write a worker makes is guarded by its name and the job's status, so a worker whose
+    lease was taken over can no longer change the job.
+    """
+
+    def __init__(self, session: Session) -> None:
+        """Work in `session`."""
+        self.session = session
+
+    # -- the API's side ---------------------------------------------------------------------
+
+    def enqueue(self, kind: str, params: Mapping[str, Any], role: str, by: Principal) -> Job:
+        """Queue a job of `kind`; readable by keys with `role` and `by`'s team scope."""
+        job = Job(
+            kind=kind,
+            status=QUEUED,
+            params=dict(params),
+            role=role,
+            team=by.team,
+            requested_by=by.prefix,
+            progress_done=0,
+            attempts=0,
+        )
+        self.session.add(job)
+        self.session.flush()
+        return job
+
+    def get(self, job_id: str, reader: Principal) -> Job:
+        """Return a job `reader` may see: its kind's role and, for a scoped key, its team.
+
+        Another team's job, or one of a role the key lacks, is 404 as if it did not exist.
+        """
+        job = self.session.get(Job, job_id)
+        if job is None or not reader.has_role(job.role) or not reader.sees(job.team):
+            raise NotFound(f"no job {job_id!r}")
+        return job
+
+    # -- the worker's side ------------------------------------------------------------------
+
+    def claim(self, worker: str, lease: timedelta = DEFAULT_LEASE) -> Job | None:
+        """Claim the oldest queued job, or one whose worker's lease has passed; None if none.
+
+        Fails jobs whose workers died `MAX_ATTEMPTS` times first, so they are not run again.
+        """
+        begin_write(self.session)  # SQLite: take the write lock before reading what to claim
+        now = utcnow()
+        self._fail_abandoned(now)
+        claimable = sa.or_(
+            Job.status == QUEUED,
+            sa.and_(Job.status == RUNNING, Job.lease_until < now, Job.attempts < MAX_ATTEMPTS),
+        )
+        if self.session.get_bind().dialect.name == "postgresql":
+            job_id = self.session.scalar(
+                sa.select(Job.id)
+                .where(claimable)
+                .order_by(Job.created_at, Job.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            )
+            candidates = [] if job_id is None else [job_id]
+        else:
+            candidates = list(
+                self.session.scalars(
+                    sa.select(Job.id).where(claimable).order_by(Job.created_at, Job.id).limit(5)
+                )
+            )
+        for job_id in candidates:
+            # Guarded: the row must still be claimable, so of two workers only one updates it.
+            claimed = self.session.execute(
+                sa.update(Job)
+                .where(Job.id == job_id, claimable)
+                .values(
+                    status=RUNNING,
+                    worker=worker,
+                    lease_until=now + lease,
+                    attempts=Job.attempts + 1,
+                    started_at=now,
+                    error=None,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if claimed.rowcount == 1:
+                job = self.session.get(Job, job_id, populate_existing=True)
+                return job
+        return None
+
+    def heartbeat(
+        self,
+        job_id: str,
+        worker: str,
+        done: int,
+        total: int | None,
+        lease: timedelta = DEFAULT_LEASE,
+    ) -> bool:
+        """Record progress and renew the lease; False when this worker no longer holds the job."""
+        return self._update(
+            job_id,
+            worker,
+            progress_done=done,
+            progress_total=total,
+            lease_until=utcnow() + lease,
+        )
+
+    def succeed(
+        self, job_id: str, worker: str, result: dict[str, Any], done: int, total: int | None
+    ) -> bool:
+        """Store the result; False when this worker no longer holds the job."""
+        return self._update(
+            job_id,
+            worker,
+            status=SUCCEEDED,
+            result=result,
+            progress_done=done,
+            progress_total=total,
+            finished_at=utcnow(),
+            lease_until=None,
+        )
+
+    def fail(
+        self, job_id: str, worker: str, message: str, errors: dict[str, list[str]] | None = None
+    ) -> bool:
+        """Store the error (what a reader of the job is shown); False if no longer held."""
+        return self._update(
+            job_id,
+            worker,
+            status=FAILED,
+            error={"message": message, "errors": errors or {}},
+            finished_at=utcnow(),
+            lease_until=None,
+        )
+
+    def release(self, job_id: str, worker: str) -> bool:
+        """Put a job back in the queue (its worker is shutting down): not counted as a try."""
+        return self._update(
+            job_id,
+            worker,
+            status=QUEUED,
+            worker=None,
+            lease_until=None,
+            started_at=None,
+            attempts=Job.attempts - 1,
+        )
+
+    def _update(self, job_id: str, holder: str, **values: Any) -> bool:
+        changed = self.session.execute(
+            sa.update(Job)
+            .where(Job.id == job_id, Job.worker == holder, Job.status == RUNNING)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        return changed.rowcount == 1
+
+    def _fail_abandoned(self, now: datetime) -> None:
+        """Fail running jobs past their lease whose workers died `MAX_ATTEMPTS` times."""
+        message = (
+            f"the worker running this job stopped {MAX_ATTEMPTS} times without finishing it; "
+            "start it again, with a narrower range if it is large"
+        )
+        self.session.execute(
+            sa.update(Job)
+            .where(Job.status == RUNNING, Job.lease_until < now, Job.attempts >= MAX_ATTEMPTS)
+            .values(
+                status=FAILED,
+                error={"message": message, "errors": {}},
+                finished_at=now,
+                lease_until=None,
+            )
+            .execution_options(synchronize_session=False)
+        )

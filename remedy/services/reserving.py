@@ -1,0 +1,289 @@
+"""The money mechanics under a decision's lifecycle: reserve a plan's cost, release it, expire
+overdue reservations, lock rows in the ledger's order, and move a decision between statuses.
+
+`LifecycleService` (lifecycle.py) builds the steps agents and approvers take on these. Every
+money movement goes through `remedy.ledger.book` under its locks; overdue reservations of a
+pool are released by the next write that locks that pool (and by `remedy ledger expire`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from remedy.decisions.caps import CapSettings
+from remedy.decisions.record import DecisionRecord, StoredCandidate
+from remedy.decisions.record import DecisionStatus as S
+from remedy.errors import Conflict, InvalidInput, LimitsExceeded, NotFound
+from remedy.ledger.book import Ledger, Locks, overdue
+from remedy.ledger.budgets import BudgetService, pool_state
+from remedy.ledger.limits import CapacityState, broken_limits
+from remedy.ledger.periods import as_utc, day_key, period_at
+from remedy.money import to_minor
+from remedy.services.approvals import end_pending
+from remedy.store import audit
+from remedy.store.tables import Decision, Reservation, new_id, utcnow
+
+# Overdue reservations a write releases on its way (the rest wait for the next write or the CLI).
+EXPIRY_BATCH = 50
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """A decision after a lifecycle step, with its reservation (if it holds one)."""
+
+    decision: Decision
+    reservation: Reservation | None
+
+
+class ReservingService:
+    """Reserves, releases and expires; every change runs in the caller's transaction."""
+
+    def __init__(
+        self,
+        session: Session,
+        caps: CapSettings,
+        ttl: timedelta,
+        clock: Callable[[], datetime] = utcnow,
+        note: str = "",
+    ) -> None:
+        """Work in `session` under the active `caps`; reservations live for `ttl`.
+
+        `note` (why finance approved or rejected, why an agent cancelled) goes into the audit
+        entry of every transition this service makes.
+        """
+        self.note = note
+        self.session = session
+        self.caps = caps
+        self.limits = caps.limits
+        self.ttl = ttl
+        self.clock = clock
+        self.ledger = Ledger(session, clock)
+        self.budgets = BudgetService(session)
+
+    def begin(self) -> None:
+        """Start a write (on SQLite: take the write lock before any read)."""
+        self.ledger.begin()
+
+    def overdue_pools(self) -> list[tuple[str, str]]:
+        """Return the (pool team, currency) pairs that have overdue open reservations."""
+        rows = self.session.execute(
+            sa.select(Reservation.pool_team, Reservation.currency)
+            .where(Reservation.state == "open", Reservation.expires_at <= self.clock())
+            .distinct()
+            .order_by(Reservation.pool_team, Reservation.currency)
+        )
+        return [(team, currency) for team, currency in rows]
+
+    def expire_overdue(self, pool_team: str, currency: str, actor: str = "expiry") -> int:
+        """Release up to one batch of a pool's overdue reservations; return how many."""
+        locks = Locks()
+        stale = overdue(self.session, pool_team, currency, self.clock(), EXPIRY_BATCH)
+        for reservation in stale:
+            locks.add_reservation(reservation)
+        self.ledger.lock(locks)
+        return self._expire(locks, stale, actor)
+
+    # -- reserving -----------------------------------------------------------------------------
+
+    def _reserve(
+        self,
+        decision: Decision,
+        plan_id: str,
+        actor: str,
+        reason: str,
+        expected: tuple[str, ...],
+    ) -> StepResult:
+        """Reserve a plan's cost in the pool, the customer window and the contact capacity."""
+        candidate = acceptable(decision, plan_id)
+        amount = to_minor(candidate.total_cost, decision.currency)
+        level = DecisionRecord.of(decision).contact_level(candidate)
+        now = self.clock()
+        pool = self.budgets.pool_to_spend(decision.team, decision.currency, now)
+        period = period_at(pool.period, now)
+        locks = Locks(
+            pools={(pool.team, decision.currency, period.key)},
+            customers={(decision.customer_id, decision.currency)},
+            capacities={(level, day_key(now))} if level else set(),
+            decisions={decision.id},
+        )
+        stale = overdue(self.session, pool.team, decision.currency, now, EXPIRY_BATCH)
+        for reservation in stale:
+            locks.add_reservation(reservation)
+        pools, locks.pools = locks.pools, set()
+        self.ledger.lock(locks)  # customers, contact days, decisions
+        locked = locks.decision_rows[decision.id]
+        expect_status(locked, reason, expected)
+        window = self.budgets.window_state(
+            decision.customer_id, decision.currency, self.limits, now
+        )
+        locks.pools = pools
+        self.ledger.lock(locks)  # then the pool periods, held until the commit
+        if self._expire(locks, stale, "expiry") and any(
+            r.customer_id == decision.customer_id for r in stale
+        ):  # the customer had an overdue reservation: count the window again
+            window = self.budgets.window_state(
+                decision.customer_id, decision.currency, self.limits, now
+            )
+        counter = locks.pool_rows[(pool.team, decision.currency, period.key)]
+        capacity = None
+        if level:
+            used = locks.capacity_rows[(level, day_key(now))].used
+            capacity = CapacityState(level, day_key(now), self.limits.capacity_for(level), used)
+        breaches = broken_limits(amount, pool_state(pool, period, counter), window, capacity)
+        if breaches:
+            raise LimitsExceeded("The plan", breaches)
+        reservation = Reservation(
+            id=new_id(),
+            decision_id=decision.id,
+            plan_id=plan_id,
+            state="open",
+            currency=decision.currency,
+            pool_team=pool.team,
+            period_key=period.key,
+            customer_id=decision.customer_id,
+            contact_level=level,
+            reserved_minor=0,
+            committed_minor=0,
+            pool_version=pool.version,
+            caps_version=self.caps.version,
+            created_at=now,
+            expires_at=now + self.ttl,
+            updated_at=now,
+        )
+        self.session.add(reservation)
+        versions = (pool.version, self.caps.version)
+        contacts = 1 if level else 0
+        self.ledger.move(
+            locks, reservation, "reserve", amount, reason, actor, now, versions, contacts
+        )
+        self._transition(locked, S.RESERVED, actor, plan_id)
+        return StepResult(locked, reservation)
+
+    # -- expiry and release --------------------------------------------------------------------
+
+    def _expire(self, locks: Locks, stale: list[Reservation], actor: str) -> int:
+        """Release the overdue reservations among `stale` whose rows are all locked."""
+        now = self.clock()
+        expired = 0
+        for reservation in stale:
+            self.session.refresh(reservation)  # its state as of now, under the locks
+            if (
+                reservation.state != "open"
+                or as_utc(reservation.expires_at) > now
+                or not locks.covers(reservation)
+            ):
+                continue
+            self._release(locks, reservation, "expired", "expire", actor, now)
+            decision = locks.decision_rows[reservation.decision_id]
+            self._transition(decision, S.EXPIRED, actor)
+            end_pending(self.session, decision.id, "expired", actor, now)  # an overage's request
+            expired += 1
+        return expired
+
+    def _release(
+        self,
+        locks: Locks,
+        reservation: Reservation,
+        state: str,
+        reason: str,
+        actor: str,
+        now: datetime,
+    ) -> None:
+        """Release everything a reservation holds (money and its contact)."""
+        versions = (reservation.pool_version, reservation.caps_version)
+        contacts = -1 if reservation.contact_level else 0
+        self.ledger.move(
+            locks,
+            reservation,
+            "release",
+            reservation.reserved_minor,
+            reason,
+            actor,
+            now,
+            versions,
+            contacts,
+        )
+        reservation.requested_minor = None
+        reservation.state = state
+
+    # -- reading and locking -------------------------------------------------------------------
+
+    def _decision(self, decision_id: str) -> Decision:
+        """Load a decision or raise NotFound."""
+        decision = self.session.get(Decision, decision_id)
+        if decision is None:
+            raise NotFound(f"no decision {decision_id!r}")
+        return decision
+
+    def _reservation(self, decision: Decision) -> Reservation:
+        """Load the reservation a decision holds."""
+        reservation = self.session.scalar(
+            sa.select(Reservation).where(Reservation.decision_id == decision.id)
+        )
+        if reservation is None:  # a decision in a holding status always has one
+            raise Conflict(f"decision {decision.id} holds no reservation")
+        return reservation
+
+    def _lock_decision(self, decision_id: str) -> Decision:
+        """Lock one decision row (steps that move no money)."""
+        return self.ledger.lock(Locks(decisions={decision_id})).decision_rows[decision_id]
+
+    def _lock_reservation(self, reservation: Reservation) -> tuple[Locks, Decision]:
+        """Lock a reservation's rows and its pool's overdue ones; release those; refresh it."""
+        now = self.clock()
+        locks = Locks()
+        locks.add_reservation(reservation)
+        stale = overdue(
+            self.session, reservation.pool_team, reservation.currency, now, EXPIRY_BATCH
+        )
+        for other in stale:
+            locks.add_reservation(other)
+        self.ledger.lock(locks)
+        self._expire(locks, stale, "expiry")
+        self.session.refresh(reservation)
+        return locks, locks.decision_rows[reservation.decision_id]
+
+    def _transition(
+        self, decision: Decision, status: str, actor: str, plan_id: str | None = None
+    ) -> None:
+        """Change a decision's status (and accepted plan) and audit it."""
+        before: dict[str, Any] = {"status": decision.status, "plan_id": decision.accepted_plan_id}
+        decision.status = status
+        if plan_id is not None:
+            decision.accepted_plan_id = plan_id
+        after = {"status": status, "plan_id": decision.accepted_plan_id}
+        if self.note:
+            after["note"] = self.note
+        audit.record(self.session, actor, "transition", "decision", decision.id, before, after)
+
+
+def expect_status(decision: Decision, action: str, statuses: tuple[str, ...]) -> None:
+    """Refuse a step the decision's status does not allow."""
+    if decision.status not in statuses:
+        message = (
+            f"decision {decision.id} is {decision.status}; {action} needs it to be "
+            f"{' or '.join(statuses)}"
+        )
+        raise Conflict(message, {"status": [message]})
+
+
+def acceptable(decision: Decision, plan_id: str) -> StoredCandidate:
+    """Return the decision's candidate `plan_id` if it may be accepted, else refuse (422)."""
+    candidate = DecisionRecord.of(decision).candidate(plan_id)
+    if candidate is None:
+        raise InvalidInput(
+            f"plan {plan_id!r} is not a plan of decision {decision.id}",
+            {"plan_id": [f"not a plan of decision {decision.id}"]},
+        )
+    if candidate.ruled_out:
+        raise InvalidInput(
+            f"plan {plan_id!r} was ruled out: {candidate.dropped_reason}",
+            {"plan_id": [f"ruled out: {candidate.dropped_reason}"]},
+        )
+    return candidate

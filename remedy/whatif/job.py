@@ -1,0 +1,62 @@
+"""The what-if replay as a job (kind `whatif.simulate`): queued by `POST /v1/budgets/simulate`,
+run by `remedy worker`, never inside a web request (a replay of a month can take minutes).
+
+`simulate_params` is the one place that says what a queued replay holds (JSON: moments as ISO
+8601 text, money as decimal text); `simulate_job` runs it with the worker's scorer.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from remedy.services.job_runner import JobContext
+from remedy.whatif.service import WhatIfService
+
+KIND = "whatif.simulate"
+ROLE = "finance"  # who may start it and read it (with the starter's team scope)
+
+
+def simulate_params(
+    start: datetime,
+    end: datetime,
+    proposed: dict[str, Any],
+    pools: list[dict[str, Any]] | None,
+    sweep: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The job's parameters for a replay of [start, end) under `proposed` caps/rules, pools
+    and sweep (already validated by `WhatIfService.check`)."""
+    return {
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "proposed": {k: v for k, v in proposed.items() if v is not None},
+        "pools": [{**pool, "limit": str(pool["limit"])} for pool in pools or []],
+        "sweep": sweep,
+    }
+
+
+def simulate_job(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Replay as `params` says, for the starter's team only when its key was scoped.
+
+    The current settings are read when the job runs; a range over `WHATIF_MAX_INCIDENTS`
+    logged incidents fails the job with the limit in its error.
+    """
+    session = context.session
+    scorer = context.extensions["remedy.scorer"](session)
+    values = context.extensions["remedy.engines"].values
+    service = WhatIfService(
+        session,
+        scorer,
+        values,
+        workers=context.processes,
+        max_incidents=context.config.get("WHATIF_MAX_INCIDENTS"),
+        team=context.team,
+    )
+    return service.simulate(
+        datetime.fromisoformat(params["from"]),
+        datetime.fromisoformat(params["to"]),
+        params["proposed"],
+        params["pools"] or None,
+        params["sweep"],
+        context.progress,
+    )
