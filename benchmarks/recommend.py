@@ -134,8 +134,9 @@ def wrk_ms(text: str) -> float:
 
 def load_wrk(
     url: str, bodies: list[dict] | None, key: str, seconds: int, connections: int
-) -> tuple[float, float, float]:
-    """Drive `url` with wrk (POST the bodies in turn, or GET when None); rate, p50, p99 (ms)."""
+) -> tuple[float, float, float, int]:
+    """Drive `url` with wrk (POST the bodies in turn, or GET when None); rate, p50, p99 (ms)
+    and socket errors (wrk gives up on a request after 2 s: a timeout, not in the latencies)."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(f'wrk.headers["Authorization"] = "Bearer {key}"\n')
         if bodies is not None:
@@ -158,12 +159,14 @@ def load_wrk(
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p50 = wrk_ms(re.search(r"^\s+50%\s+(\S+)", out, re.MULTILINE).group(1))
     p99 = wrk_ms(re.search(r"^\s+99%\s+(\S+)", out, re.MULTILINE).group(1))
-    return rate, p50, p99
+    socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors = sum(int(n) for n in socket.groups()) if socket else 0
+    return rate, p50, p99, errors
 
 
 def load_python(
     url: str, bodies: list[dict] | None, key: str, seconds: int, connections: int
-) -> tuple[float, float, float]:
+) -> tuple[float, float, float, int]:
     """Fallback load generator: threads posting (or, without bodies, getting) in a loop."""
     latencies: list[float] = []
     stop = time.monotonic() + seconds
@@ -190,7 +193,7 @@ def load_python(
     for t in threads:
         t.join()
     p50, p99, _ = percentiles(latencies)
-    return len(latencies) / seconds, p50, p99
+    return len(latencies) / seconds, p50, p99, 0
 
 
 def over_http(url: str, key: str, args: argparse.Namespace) -> dict[str, tuple]:
@@ -220,11 +223,12 @@ def over_http(url: str, key: str, args: argparse.Namespace) -> dict[str, tuple]:
         ("whoami", "remedy:create_app()", "/v1/whoami", None),
         ("recommend", "remedy:create_app()", "/v1/recommendations", bodies),
     ):
-        process, port = start_gunicorn(spec, workers, env, ready=None, extra_args=options)
-        time.sleep(1.5)  # let every worker finish importing
+        # Wait until a worker answers (a busy machine takes seconds to import the app).
+        ready = None if spec.startswith("benchmarks") else "/healthz"
+        process, port = start_gunicorn(spec, workers, env, ready=ready, extra_args=options)
         try:
             # Warm up (the first recommendation of each worker loads the model), then measure.
-            load(f"http://127.0.0.1:{port}{path}", payload, key, 2, args.connections)
+            load(f"http://127.0.0.1:{port}{path}", payload, key, 3, args.connections)
             results[name] = load(
                 f"http://127.0.0.1:{port}{path}", payload, key, args.seconds, args.connections
             )
@@ -262,19 +266,19 @@ def report(name: str, url: str, args: argparse.Namespace) -> None:
         f"-c{args.connections} {args.seconds}s; model {figures['model']}, "
         f"{figures['candidates']:.0f} candidates on average; load average {before} -> {after}\n"
     )
-    print("| what | req/s | p50 ms | p99 ms | mean ms |")
-    print("|---|---:|---:|---:|---:|")
+    print("| what | req/s | p50 ms | p99 ms | mean ms | socket errors, timeouts |")
+    print("|---|---:|---:|---:|---:|---:|")
     for label, key_ in (("pipeline only, in process", "pipeline"), ("POST, in process", "post")):
         p50, p99, m = figures[key_]
-        print(f"| {label} (n={args.requests}) | | {p50:.2f} | {p99:.2f} | {m:.2f} |")
-    print(f"| ceiling: {workers} workers / mean POST | {ceiling:.0f} | | | |")
+        print(f"| {label} (n={args.requests}) | | {p50:.2f} | {p99:.2f} | {m:.2f} | |")
+    print(f"| ceiling: {workers} workers / mean POST | {ceiling:.0f} | | | | |")
     for label, key_ in (
         ("bare Flask JSON endpoint", "bare"),
         ("GET /v1/whoami (auth only)", "whoami"),
         ("POST /v1/recommendations", "recommend"),
     ):
-        rate, p50, p99 = http[key_]
-        print(f"| {label} | {rate:.0f} | {p50:.2f} | {p99:.2f} | |")
+        rate, p50, p99, errors = http[key_]
+        print(f"| {label} | {rate:.0f} | {p50:.2f} | {p99:.2f} | | {errors} |")
     bare, who, rec = http["bare"], http["whoami"], http["recommend"]
     print(
         f"\nrecommendations: {rec[0] / ceiling:.0%} of the ceiling (target >= 70%), "

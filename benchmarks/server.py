@@ -39,7 +39,7 @@ def start_gunicorn(
     extra_args: Sequence[str] = (),
     quiet_stderr: bool = False,
 ) -> tuple[subprocess.Popen, int]:
-    """Serve `app_spec` with `gunicorn -w workers` and wait (30 s at most) until it is ready.
+    """Serve `app_spec` with `gunicorn -w workers` and wait (120 s at most) until it is ready.
 
     `ready` is a path that must answer 200, or None to wait only for the port to accept.
     """
@@ -52,7 +52,7 @@ def start_gunicorn(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL if quiet_stderr else None,
     )  # fmt: skip
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
             if _answers(port, ready):

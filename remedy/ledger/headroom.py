@@ -9,6 +9,7 @@ again under the ledger's locks, remedy/ledger/book.py).
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -36,7 +37,7 @@ def _row(kind: str, name: object, period: object, a: object, b: object, c: objec
     ]
 
 
-def _pools(team: str, currency: str, at: datetime) -> sa.Select:
+def _pools() -> sa.Select:
     """The pool versions in effect for the team and the default team, with their period's
     counter (a week or a month: the key is chosen per row)."""
     newer = sa.orm.aliased(BudgetPool)
@@ -45,13 +46,13 @@ def _pools(team: str, currency: str, at: datetime) -> sa.Select:
         .where(
             newer.team == BudgetPool.team,
             newer.currency == BudgetPool.currency,
-            newer.effective_at <= at,
+            newer.effective_at <= sa.bindparam("at"),
         )
         .scalar_subquery()
     )
     period_key = sa.case(
-        (BudgetPool.period == "week", period_at("week", at).key),
-        else_=period_at("month", at).key,
+        (BudgetPool.period == "week", sa.bindparam("week_key", type_=_TEXT)),
+        else_=sa.bindparam("month_key", type_=_TEXT),
     )
     return (
         sa.select(
@@ -74,32 +75,39 @@ def _pools(team: str, currency: str, at: datetime) -> sa.Select:
             ),
         )
         .where(
-            BudgetPool.team.in_({team, DEFAULT_TEAM}),
-            BudgetPool.currency == currency,
+            BudgetPool.team.in_([sa.bindparam("team"), sa.bindparam("default_team")]),
+            BudgetPool.currency == sa.bindparam("currency"),
             BudgetPool.version == in_effect,
         )
     )
 
 
-def _window(customer_id: str, currency: str, days: int, at: datetime) -> sa.Select:
+def _window() -> sa.Select:
     """What the customer holds from reservations made in the rolling window."""
     held = sa.func.coalesce(
         sa.func.sum(Reservation.reserved_minor + Reservation.committed_minor), 0
     )
     return sa.select(*_row("window", sa.null(), sa.null(), held, sa.null(), sa.null())).where(
-        Reservation.customer_id == customer_id,
-        Reservation.currency == currency,
-        Reservation.created_at > at - timedelta(days=days),
+        Reservation.customer_id == sa.bindparam("customer_id"),
+        Reservation.currency == sa.bindparam("currency"),
+        Reservation.created_at > sa.bindparam("since"),
     )
 
 
-def _contacts(day: str) -> sa.Select:
+def _contacts() -> sa.Select:
     """Today's personal contacts taken, per level."""
     return sa.select(
         *_row(
             "contacts", CapacityCounter.level, sa.null(), CapacityCounter.used, sa.null(), sa.null()
         )
-    ).where(CapacityCounter.day == day)
+    ).where(CapacityCounter.day == sa.bindparam("day"))
+
+
+@functools.cache
+def _statement(with_window: bool) -> sa.CompoundSelect:
+    """The union, built once per shape (building it costs more than running it)."""
+    parts = [_pools(), _contacts(), *([_window()] if with_window else [])]
+    return sa.union_all(*parts)
 
 
 def read_headroom(
@@ -113,13 +121,22 @@ def read_headroom(
     """Return what is left for a decision of `team` for `customer_id` at `at`, in one query."""
     window_limit = limits.window_limit_minor(currency)
     day = day_key(at)
-    parts = [_pools(team, currency, at), _contacts(day)]
-    if window_limit is not None:
-        parts.append(_window(customer_id, currency, limits.window_days, at))
+    parameters = {
+        "team": team,
+        "default_team": DEFAULT_TEAM,
+        "currency": currency,
+        "at": at,
+        "week_key": period_at("week", at).key,
+        "month_key": period_at("month", at).key,
+        "day": day,
+        "customer_id": customer_id,
+        "since": at - timedelta(days=limits.window_days),
+    }
     pools: dict[str, tuple] = {}
     used: dict[str, int] = {}
     window_used = 0
-    for kind, name, period, a, b, c in session.execute(sa.union_all(*parts)):
+    rows = session.execute(_statement(window_limit is not None), parameters)
+    for kind, name, period, a, b, c in rows:
         if kind == "pool":
             pools[name] = (period, int(a), int(b), int(c))
         elif kind == "contacts":

@@ -40,6 +40,17 @@ from remedy.i18n import Messages, messages_for
 from remedy.ledger.budgets import BudgetService
 from remedy.store.tables import Decision, new_id, utcnow
 
+# Built once: constructing the statement costs more than running it (one index probe).
+_PRIOR_INCIDENTS = (
+    sa.select(sa.func.count())
+    .select_from(Decision)
+    .where(
+        Decision.customer_id == sa.bindparam("customer_id"),
+        Decision.status.in_([str(s) for s in GIVEN]),
+        Decision.created_at > sa.bindparam("since"),
+    )
+)
+
 
 class RecommendationService:
     """Runs the decision engine, applies logged exploration, and records the decision."""
@@ -140,18 +151,8 @@ class RecommendationService:
 
     def _prior_incidents(self, incident: Incident, days: int, now: datetime) -> int:
         """Count the customer's earlier decisions with a plan given in the last `days` days."""
-        return int(
-            self.session.scalar(
-                sa.select(sa.func.count())
-                .select_from(Decision)
-                .where(
-                    Decision.customer_id == incident.customer_id,
-                    Decision.status.in_([str(s) for s in GIVEN]),
-                    Decision.created_at > now - timedelta(days=days),
-                )
-            )
-            or 0
-        )
+        parameters = {"customer_id": incident.customer_id, "since": now - timedelta(days=days)}
+        return int(self.session.scalar(_PRIOR_INCIDENTS, parameters) or 0)
 
     def _store(
         self,

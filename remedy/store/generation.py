@@ -32,6 +32,7 @@ WATCHED = (ApiKey, ConfigVersion, ModelPromotion)
 ROW_ID = 1
 _INFO_KEY = "remedy.cache_generation"
 _MISSING = object()
+_READ = "SELECT value FROM cache_generation WHERE id = 1"  # ROW_ID
 
 
 def current(session: Session) -> int | None:
@@ -42,11 +43,9 @@ def current(session: Session) -> int | None:
     """
     value = session.info.get(_INFO_KEY, _MISSING)
     if value is _MISSING:
-        value = session.execute(
-            sa.select(CacheGeneration.__table__.c.value).where(
-                CacheGeneration.__table__.c.id == ROW_ID
-            )
-        ).scalar()
+        # Plain SQL: every request runs it, and SQLAlchemy's statement machinery would cost
+        # more than the query itself.
+        value = session.connection().exec_driver_sql(_READ).scalar()
         session.info[_INFO_KEY] = value
     return value  # type: ignore[return-value]
 
@@ -86,21 +85,24 @@ class GenerationCache:
     def __init__(self, max_entries: int = 10_000) -> None:
         """Hold at most `max_entries` values (all are dropped when it is full)."""
         self.max_entries = max_entries
-        self._generation: int | None = None
-        self._values: dict[Hashable, Any] = {}
+        # One tuple, replaced whole: a reader never pairs one generation with another's values.
+        self._state: tuple[int | None, dict[Hashable, Any]] = (None, {})
         self._lock = threading.Lock()
 
     def get(self, generation: int | None, key: Hashable, default: Any = None) -> Any:
         """Return the value cached for `key` under `generation`, else `default`."""
-        if generation is None or generation != self._generation:
+        cached_generation, values = self._state
+        if generation is None or generation != cached_generation:
             return default
-        return self._values.get(key, default)
+        return values.get(key, default)
 
     def put(self, generation: int | None, key: Hashable, value: Any) -> None:
         """Cache `value` for `key` under `generation`."""
         if generation is None:
             return
         with self._lock:
-            if generation != self._generation or len(self._values) >= self.max_entries:
-                self._generation, self._values = generation, {}
-            self._values[key] = value
+            cached_generation, values = self._state
+            if generation != cached_generation or len(values) >= self.max_entries:
+                values = {}
+                self._state = (generation, values)
+            values[key] = value
