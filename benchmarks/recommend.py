@@ -190,8 +190,11 @@ def over_http(url: str, key: str, args: argparse.Namespace) -> None:
     body = {"incident": random_incident(random.Random(3))}
     body["incident"].update(severity=3, fault_type="company")
     # A limit no benchmark reaches: the limiter's own cost is measured, its 429s are not.
-    env = {"REMEDY_DATABASE_URL": url, "REMEDY_RATE_LIMIT": "10000000/minute",
-           "REMEDY_MODEL_DIR": MODEL_DIR}
+    env = {
+        "REMEDY_DATABASE_URL": url,
+        "REMEDY_RATE_LIMIT": "10000000/minute",
+        "REMEDY_MODEL_DIR": MODEL_DIR,
+    }
     results = {}
     # GET /v1/whoami is the floor of every authenticated route: the key's lookup and nothing
     # else, through the same middleware (request id, rate limit, metrics, access log).
