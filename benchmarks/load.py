@@ -117,12 +117,19 @@ def client(port: int, key: str, seconds: float, seed: int, results) -> None:  # 
             body = {"plan_id": plan_id}
         elif roll < 0.8 and accepted:
             kind, method, path = "outcome", "POST", "/v1/outcomes"
-            body = {"decision_id": rng.choice(accepted), "retained": rng.random() < 0.7,
-                    "observed_at": datetime.now(UTC).isoformat(), "csat": rng.randint(1, 5)}
+            body = {
+                "decision_id": rng.choice(accepted),
+                "retained": rng.random() < 0.7,
+                "observed_at": datetime.now(UTC).isoformat(),
+                "csat": rng.randint(1, 5),
+            }
         else:
             kind, method, body = "read", "GET", None
-            path = (f"/v1/decisions/{rng.choice(accepted)}" if accepted and rng.random() < 0.5
-                    else "/v1/budgets")
+            path = (
+                f"/v1/decisions/{rng.choice(accepted)}"
+                if accepted and rng.random() < 0.5
+                else "/v1/budgets"
+            )
         started = time.perf_counter()
         try:
             status, answer = call(port, key, method, path, body)
@@ -142,18 +149,24 @@ def client(port: int, key: str, seconds: float, seed: int, results) -> None:  # 
 def faults(process: subprocess.Popen, seconds: float) -> None:
     """SIGKILL one gunicorn worker at 1/3 of the run, restart PostgreSQL at 2/3."""
     time.sleep(seconds / 3)
-    workers = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True,
-                             text=True).stdout.split()
+    workers = subprocess.run(
+        ["pgrep", "-P", str(process.pid)], capture_output=True, text=True
+    ).stdout.split()
     if workers:
         os.kill(int(workers[0]), signal.SIGKILL)
         print(f"  t={seconds / 3:.0f}s: SIGKILLed gunicorn worker {workers[0]}")
     time.sleep(seconds / 3)
     version = sorted(os.listdir("/etc/postgresql"))[-1]
     began = time.monotonic()
-    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],
-                   check=True, capture_output=True)
-    print(f"  t={2 * seconds / 3:.0f}s: restarted PostgreSQL {version} "
-          f"({time.monotonic() - began:.1f} s)")
+    subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],
+        check=True,
+        capture_output=True,
+    )
+    print(
+        f"  t={2 * seconds / 3:.0f}s: restarted PostgreSQL {version} "
+        f"({time.monotonic() - began:.1f} s)"
+    )
 
 
 def run(url: str, key: str, args: argparse.Namespace, with_faults: bool) -> list[str]:
@@ -185,13 +198,17 @@ def run(url: str, key: str, args: argparse.Namespace, with_faults: bool) -> list
         accepted.extend(acc)
     total = sum(len(v) for v in samples.values())
     every = sorted(x for v in samples.values() for x in v)
-    print(f"{'faults' if with_faults else 'steady'}: {total} requests in {elapsed:.0f} s = "
-          f"{total / elapsed:.0f} req/s; p50 {statistics.median(every) * 1000:.1f} ms, "
-          f"p99 {every[int(len(every) * 0.99)] * 1000:.1f} ms")
+    print(
+        f"{'faults' if with_faults else 'steady'}: {total} requests in {elapsed:.0f} s = "
+        f"{total / elapsed:.0f} req/s; p50 {statistics.median(every) * 1000:.1f} ms, "
+        f"p99 {every[int(len(every) * 0.99)] * 1000:.1f} ms"
+    )
     for kind, values in sorted(samples.items()):
         ordered = sorted(values)
-        print(f"  {kind:<9} n={len(values):<6} p50 {statistics.median(ordered) * 1000:7.1f} ms"
-              f"  p99 {ordered[int(len(ordered) * 0.99)] * 1000:7.1f} ms")
+        print(
+            f"  {kind:<9} n={len(values):<6} p50 {statistics.median(ordered) * 1000:7.1f} ms"
+            f"  p99 {ordered[int(len(ordered) * 0.99)] * 1000:7.1f} ms"
+        )
     errors = {k: v for k, v in statuses.items() if not (isinstance(k[1], int) and k[1] < 500)}
     print(f"  statuses: {dict(sorted((f'{k[0]} {k[1]}', v) for k, v in statuses.items()))}")
     print(f"  errors (5xx, connection): {sum(errors.values())}")
@@ -202,11 +219,17 @@ def none_lost(url: str, accepted: list[str]) -> None:
     """Check that every accept answered 200 is stored as accepted."""
     engine = sa.create_engine(url)
     with engine.connect() as connection:
-        rows = dict(connection.execute(
-            sa.select(Decision.id, Decision.status).where(Decision.id.in_(accepted))).all())
+        rows = dict(
+            connection.execute(
+                sa.select(Decision.id, Decision.status).where(Decision.id.in_(accepted))
+            ).all()
+        )
     engine.dispose()
-    lost = [d for d in accepted if rows.get(d) not in ("reserved", "fulfilled",
-                                                         "overage_pending_approval")]
+    lost = [
+        d
+        for d in accepted
+        if rows.get(d) not in ("reserved", "fulfilled", "overage_pending_approval")
+    ]
     print(f"accepted decisions answered 200: {len(accepted)}; lost: {len(lost)}")
     if lost:
         raise SystemExit(1)
@@ -215,8 +238,9 @@ def none_lost(url: str, accepted: list[str]) -> None:
 def main() -> None:
     """Run the steady and the faulty load."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url",
-                        default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument(
+        "--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+    )
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--clients", type=int, default=6)
     parser.add_argument("--seconds", type=float, default=60)

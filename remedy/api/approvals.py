@@ -41,6 +41,12 @@ class QueueQuerySchema(Schema):
         },
     )
 
+    limit = fields.Integer(
+        load_default=100,
+        validate=validate.Range(min=1, max=500),
+        metadata={"description": "the oldest this many (the queue's head)"},
+    )
+
 
 class QueueEntrySchema(Schema):
     """One pending plan or overage (dumps a `QueueEntry`)."""
@@ -113,7 +119,8 @@ class Approvals(MethodView):
         tiers = current_app.extensions["remedy.engines"].engine(db).caps.approvals
         service = ApprovalService(db, tiers)
         service.escalate_due()
-        return {"approvals": service.queue(current_principal(), query["scope"])}
+        entries = service.queue(current_principal(), query["scope"], query["limit"])
+        return {"approvals": entries}
 
 
 def approval_status(decision: Decision) -> dict[str, Any] | None:

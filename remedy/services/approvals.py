@@ -195,8 +195,10 @@ class ApprovalService:
 
     # -- queues --------------------------------------------------------------------------------
 
-    def queue(self, principal: Principal, scope: str = "mine") -> list[QueueEntry]:
-        """The pending requests `principal` may decide, oldest first.
+    def queue(
+        self, principal: Principal, scope: str = "mine", limit: int | None = None
+    ) -> list[QueueEntry]:
+        """The pending requests `principal` may decide, oldest first (the `limit` oldest).
 
         A lead sees its team's lead-tier requests. Finance and admin see the finance tier
         (escalated requests included) or, with scope `all`, every tier; a team-scoped key sees
@@ -218,6 +220,8 @@ class ApprovalService:
             statement = statement.where(ApprovalRequest.tier == Approver.FINANCE.value)
         if principal.team is not None:
             statement = statement.where(ApprovalRequest.team == principal.team)
+        if limit is not None:
+            statement = statement.limit(limit)
         now = self.clock()
         return [
             QueueEntry(request, decision, int((now - as_utc(request.requested_at)).total_seconds()))

@@ -154,6 +154,8 @@ def test_the_queue_is_oldest_first_with_waiting_times(app, client, people):
         age(app, decision_id, minutes)
     entries = queue(client, people("lead"))
     assert [e["decision_id"] for e in entries] == [ids[1], ids[2], ids[0]]
+    head = client.get("/v1/approvals", headers=people("lead"), query_string={"limit": 2})
+    assert [e["decision_id"] for e in head.json["approvals"]] == [ids[1], ids[2]]
     waits = [e["waiting_seconds"] for e in entries]
     assert 9 * 60 <= waits[0] < 9 * 60 + 30 and 5 * 60 <= waits[1] < 5 * 60 + 30
     assert 2 * 60 <= waits[2] < 2 * 60 + 30
@@ -253,6 +255,8 @@ def test_lead_keys_are_team_scoped_and_a_scoped_admin_mints_its_own_only(app, cl
     assert who.json["role"] == "lead" and who.json["team"] == "emea"
 
 
-def test_a_bad_queue_scope_is_422(client, people):
+def test_a_bad_queue_scope_or_limit_is_422(client, people):
     answer = client.get("/v1/approvals", headers=people("finance"), query_string={"scope": "x"})
     assert answer.status_code == 422 and "scope" in answer.json["errors"]
+    answer = client.get("/v1/approvals", headers=people("lead"), query_string={"limit": 0})
+    assert answer.status_code == 422 and "limit" in answer.json["errors"]
