@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from marshmallow import Schema, fields, pre_dump, validate, validates_schema
 
 from remedy.api.fields import Amount, StrictBoolean, check_amounts, currency_field
 from remedy.decisions.record import DecisionRecord, incident_to_json
-from remedy.domain import FaultType
+from remedy.domain import CHANNELS, MAX_CUSTOMER_VALUE, MAX_LOSS, MAX_REACH, FaultType
 from remedy.ledger.periods import as_utc
 
 SLUG = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$", error="must be a short slug")
-CHANNELS = ("email", "chat", "phone", "social", "review", "web", "store")
-# The largest audience a public complaint may be said to reach (a guard against typos).
-MAX_REACH = 10_000_000_000
-# Guards against absurd input: no single incident loses more than ten million units, and no
-# customer is worth more than a billion a year.
-MAX_LOSS = Decimal("10000000")
-MAX_CUSTOMER_VALUE = Decimal("1000000000")
 
 
 class IncidentSchema(Schema):

@@ -26,11 +26,11 @@ class EngineProvider:
         self._lock = threading.Lock()
         self._cache: dict[tuple, tuple[ActiveConfig, DecisionEngine]] = {}
 
-
     @property
     def values(self) -> ValueSettings:
         """How retention, referrals and word of mouth are valued (from the app's config)."""
         return self._values
+
     def engine(self, session: Session) -> DecisionEngine:
         """Return the engine for what is active now."""
         configs = ConfigService(session)
@@ -48,3 +48,12 @@ class EngineProvider:
             # Keep only the newest: old versions are not asked for again.
             self._cache = {key: (active, engine)}
         return engine
+
+    def trial_engine(self, session: Session, proposed: ActiveConfig) -> DecisionEngine:
+        """Return an engine for a proposed configuration with the model in use (not cached)."""
+        return DecisionEngine(
+            proposed.catalog,
+            proposed.rules,
+            proposed.caps,
+            PlanRanker(self._scorer_for(session), self._values),
+        )
