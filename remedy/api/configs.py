@@ -50,7 +50,7 @@ def _document_view(kind: str, write_roles: tuple[str, ...]) -> type[MethodView]:
             """Return the active version."""
             return ConfigService(session()).document(kind)
 
-        @roles(*write_roles)
+        @roles(*write_roles, unscoped=True)
         @blp.arguments(DocumentSchema)
         @blp.response(200, VersionSchema)
         def put(self, document: dict[str, Any]) -> Any:

@@ -101,7 +101,7 @@ class ModelCard(MethodView):
 class Promote(MethodView):
     """Promote a version."""
 
-    @roles("admin")
+    @roles("admin", unscoped=True)
     @blp.arguments(PromoteSchema)
     @blp.response(200, PromotionSchema)
     def post(self, data: dict[str, Any], version: str) -> Any:
@@ -115,7 +115,7 @@ class Promote(MethodView):
 class Rollback(MethodView):
     """Go back to the previous model."""
 
-    @roles("admin")
+    @roles("admin", unscoped=True)
     @blp.response(200, PromotionSchema)
     def post(self) -> Any:
         """Promote again the version in use before the current one."""
