@@ -11,7 +11,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from remedy.api.auth import current_principal, roles
 from remedy.api.fields import Amount, UtcDateTime, check_amounts, currency_field
-from remedy.api.schemas import SLUG
+from remedy.api.schemas import SLUG, SLUG_PATTERN
 from remedy.errors import InvalidInput
 from remedy.extensions import session
 from remedy.ledger.budgets import BudgetService
@@ -127,7 +127,17 @@ class Budgets(MethodView):
         return {"pools": [pool for pool in pools if principal.sees(pool["team"])]}
 
 
-@blp.route("/budgets/<team>")
+# The team in a path is a slug (the same rule as every team field); documented so generated
+# clients and Schemathesis send what the view accepts.
+TEAM_PATH = {
+    "in": "path",
+    "name": "team",
+    "required": True,
+    "schema": {"type": "string", "pattern": SLUG_PATTERN},
+}
+
+
+@blp.route("/budgets/<team>", parameters=[TEAM_PATH])
 class TeamBudget(MethodView):
     """One team's pool."""
 
@@ -155,7 +165,7 @@ class TeamBudget(MethodView):
         return next(p for p in view if (p["team"], p["currency"]) == (team, pool.currency))
 
 
-@blp.route("/budgets/<team>/history")
+@blp.route("/budgets/<team>/history", parameters=[TEAM_PATH])
 class TeamBudgetHistory(MethodView):
     """Every version of one team's pools."""
 

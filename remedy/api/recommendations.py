@@ -77,4 +77,3 @@ class Decisions(MethodView):
         principal = current_principal()
         principal.hide_unless_sees(decision.team, f"decision {decision_id!r}")
         return decision
-

@@ -10,10 +10,18 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate, validates_schema
 
 from remedy.api.auth import current_principal, roles
-from remedy.api.fields import Amount, Moment, check_amounts, currency_field, plain_decimal
+from remedy.api.fields import (
+    PLAIN_DECIMAL_SCHEMA,
+    Amount,
+    Moment,
+    check_amounts,
+    currency_field,
+    plain_decimal,
+)
 from remedy.api.schemas import SLUG
 from remedy.extensions import db
 from remedy.ledger.periods import PERIODS
+from remedy.whatif.replay import MAX_SWEEP_POINTS
 from remedy.whatif.service import WhatIfService
 
 blp = Blueprint(
@@ -40,7 +48,9 @@ class SweepSchema(Schema):
 
     path = fields.String(required=True, metadata={"example": "incident_caps.default.loss_multiple"})
     values = fields.List(
-        fields.String(validate=plain_decimal), required=True, validate=validate.Length(min=1)
+        fields.String(validate=plain_decimal, metadata=PLAIN_DECIMAL_SCHEMA),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_SWEEP_POINTS),
     )
 
 
@@ -52,7 +62,7 @@ class SimulateRequestSchema(Schema):
     caps = fields.Dict(load_default=None, metadata={"description": "a whole caps document"})
     rules = fields.Dict(load_default=None, metadata={"description": "a whole rules document"})
     pools = fields.List(fields.Nested(ProposedPoolSchema), load_default=None)
-    sweep = fields.Nested(SweepSchema, load_default=None)
+    sweep = fields.Nested(SweepSchema, load_default=None, allow_none=False)
 
 
 class ReplayReportSchema(Schema):
