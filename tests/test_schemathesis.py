@@ -4,9 +4,10 @@ accepted and data it forbids is refused, with an unscoped admin key and a team-s
 
 Schemathesis' own pytest plugin does not run under pytest 9 yet, so the operations are walked
 here and each is driven by Hypothesis directly, once with valid data (positive) and once with
-invalid data (negative). The revoke route is left out of the negative run (its only input is a
-prefix: any string is a valid one) and there is no stateful phase, so no generated request ever
-revokes the key the run uses.
+invalid data (negative); the revoke route is left out of the negative run (its only input is a
+prefix: any string is a valid one). A stateful phase then follows the links Schemathesis infers
+between operations, with the revoke route excluded: a scenario would otherwise list the keys
+and revoke the one it runs with.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
+from hypothesis.stateful import run_state_machine_as_test
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import Failure, FailureGroup
@@ -49,6 +51,7 @@ CROSS_FIELD_RULES = (
     "in the future",  # an outcome observed later than now
     "must not be in the past",  # a scheduled change (effective_at) in the past
     "is not a field of the caps document",  # a what-if sweep's path names a field of caps
+    "not a plan of decision",  # an accepted plan_id must be one of that decision's plans
 )
 # The catalog, rules and caps documents are validated whole by their loaders (references between
 # them, per-kind fields, rule conditions) and then tried on incidents (config trial): OpenAPI
@@ -139,3 +142,36 @@ def test_api_conforms_to_its_schema(app, keys, scoped_admin, key):
                 assert mode.is_negative, operation.label
     assert not failures, "\n\n".join(f"== {name}: {text}" for name, text in failures.items())
     assert len(calls) >= 40 * EXAMPLES_PER_OPERATION, len(calls)
+
+
+# Short scenarios following the links Schemathesis infers between operations (a decision's id
+# from a recommendation, a key's prefix from the key list, ...).
+STATEFUL_EXAMPLES = int(os.environ.get("REMEDY_SCHEMATHESIS_STATEFUL_EXAMPLES", "15"))
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_stateful_scenarios_leave_the_key_they_use_alone(app, client, scoped_admin):
+    """Chains of linked calls with a team-scoped admin key; the revoke route is excluded, or a
+    scenario would revoke the very key it runs with."""
+    schema = schemathesis.openapi.from_wsgi("/openapi.json", app).exclude(path_regex=r"/revoke$")
+    headers = {"Authorization": f"Bearer {scoped_admin}"}
+    machine = schema.as_state_machine()
+
+    class Scenarios(machine):  # type: ignore[misc, valid-type]
+        def get_call_kwargs(self, case):
+            return {"headers": headers}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            case.validate_response(response, checks=CHECKS, headers=headers)
+
+    run_state_machine_as_test(
+        Scenarios,
+        settings=settings(
+            max_examples=STATEFUL_EXAMPLES,
+            stateful_step_count=6,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        ),
+    )
+    assert client.get("/v1/whoami", headers=headers).status_code == 200
