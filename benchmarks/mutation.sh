@@ -26,7 +26,7 @@ MODULES=(
   "money|remedy/money.py|tests/test_money.py tests/test_money_exact.py"
   "periods|remedy/ledger/periods.py|tests/ledger/test_periods.py tests/ledger/test_pacing.py"
   "pacing|remedy/ledger/pacing.py|tests/ledger/test_pacing.py"
-  "limits|remedy/ledger/limits.py|tests/ledger/test_limits.py"
+  "limits|remedy/ledger/limits.py|tests/ledger/test_limits_exact.py tests/ledger/test_limits.py"
   "exploration|remedy/decisions/exploration.py|tests/decisions/test_exploration.py"
   "caps|remedy/decisions/caps.py|tests/decisions/test_caps.py tests/decisions/test_caps_exact.py"
   "book|remedy/ledger/book.py|tests/ledger/test_verify.py tests/services/test_lifecycle_service.py"
