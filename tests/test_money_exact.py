@@ -13,6 +13,7 @@ from remedy.money import (
     INVALID,
     MAX_TEXT,
     MoneyError,
+    check_amount,
     from_minor,
     is_currency,
     minor_exponent,
@@ -122,3 +123,10 @@ def test_minor_units_both_ways():
         (999_999_999_999, "EUR", "9999999999.99"),
     ):
         assert str(from_minor(minor, currency)) == text
+
+
+def test_places_are_bounded_before_the_currency_is_checked():
+    # Five places are refused as text (before any Decimal), whatever the currency allows.
+    assert _message(parse_amount, "1.12345", "EUR") == "must have at most 4 decimal places"
+    assert _message(check_amount, Decimal("NaN"), "EUR") == INVALID
+    assert _message(check_amount, Decimal("-Infinity"), "EUR") == INVALID
