@@ -1,5 +1,6 @@
 """Budget periods in UTC: exact bounds, keys, elapsed shares and moments (values written out)."""
 
+import time
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -66,3 +67,14 @@ def test_moments_are_dates_at_utc_midnight_or_date_times_with_a_zone():
     assert str(raised.value) == "a date-time needs a zone"
     with pytest.raises(ValueError):
         parse_moment("2026-13-01")
+
+
+def test_naive_moments_are_utc_whatever_the_machine_zone(monkeypatch):
+    """SQLite's naive moments are UTC; astimezone would read them in the machine's zone."""
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        assert as_utc(datetime(2026, 11, 1, 2)) == datetime(2026, 11, 1, 2, tzinfo=UTC)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
