@@ -56,6 +56,15 @@ def part_of(kind: Kind) -> Part:
     return Part.FIX if kind in FIX_KINDS else Part.OVERDELIVERY
 
 
+# What an incident may say (the API's schema and the configuration trial share these bounds).
+CHANNELS = ("email", "chat", "phone", "social", "review", "web", "store")
+# The largest audience a public complaint may be said to reach (a guard against typos).
+MAX_REACH = 10_000_000_000
+# Guards against absurd input: no single incident loses more than ten million units, and no
+# customer is worth more than a billion a year.
+MAX_LOSS = Decimal("10000000")
+MAX_CUSTOMER_VALUE = Decimal("1000000000")
+
 # Personal contact levels, ordered by seniority; the index is the level's rank. `leader` is a
 # named leader's own direct line (the founder's, an executive's), given to the customer to keep.
 CONTACT_LEVELS = ("agent", "manager", "executive", "leader")

@@ -65,8 +65,13 @@ def authenticate() -> None:
         raise Unauthorized("The API key is unknown or revoked.")
 
 
-def roles(*allowed: str) -> Callable[[F], F]:
-    """Allow a view to callers with one of `allowed` roles (admin always passes)."""
+def roles(*allowed: str, unscoped: bool = False) -> Callable[[F], F]:
+    """Allow a view to callers with one of `allowed` roles (admin always passes); with
+    `unscoped`, only to keys without a team scope (the view changes what every team shares:
+    the catalog, rules and caps, the model in use).
+
+    The wrapper keeps the policy (`allowed_roles`, `unscoped_only`) for the access matrix test
+    (tests/api/test_access_matrix.py), which refuses a route without one."""
 
     def decorate(view: F) -> F:
         @wraps(view)
@@ -76,10 +81,14 @@ def roles(*allowed: str) -> Callable[[F], F]:
                 raise Forbidden(
                     f"role {principal.role!r} may not do this; needs one of {', '.join(allowed)}"
                 )
+            if unscoped:
+                principal.require_unscoped()
             return view(*args, **kwargs)
 
         # The OpenAPI description of the operation says who may call it.
         wrapper.__doc__ = f"{inspect.cleandoc(view.__doc__ or '')}\n\n{roles_note(allowed)}"
+        wrapper.allowed_roles = allowed  # type: ignore[attr-defined]
+        wrapper.unscoped_only = unscoped  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
 
     return decorate
@@ -105,7 +114,8 @@ def require_json() -> None:
 def register_auth(app: Flask) -> None:
     """Install the authentication and content-type checks."""
     mark_public(app, *PUBLIC_ENDPOINTS)
-    # Metrics show spend by pool: scrape them with an admin key (Prometheus' bearer_token).
-    app.add_url_rule("/metrics", "metrics", roles("admin")(metrics_response))
+    # Metrics show spend by every team's pool: scrape them with an unscoped admin key
+    # (Prometheus' bearer_token).
+    app.add_url_rule("/metrics", "metrics", roles("admin", unscoped=True)(metrics_response))
     app.before_request(authenticate)
     app.before_request(require_json)

@@ -18,7 +18,7 @@ from remedy.api.fields import (
     check_amounts,
     currency_field,
 )
-from remedy.api.schemas import SLUG
+from remedy.api.schemas import SLUG, SLUG_PATTERN
 from remedy.errors import InvalidInput
 from remedy.extensions import session
 from remedy.ledger.budgets import POOL_STATES, BudgetService, PoolStanding, PoolVersion
@@ -143,7 +143,17 @@ class Budgets(MethodView):
         return {"pools": [pool for pool in pools if principal.sees(pool.team)]}
 
 
-@blp.route("/budgets/<team>")
+# The team in a path is a slug (the same rule as every team field); documented so generated
+# clients and Schemathesis send what the view accepts.
+TEAM_PATH = {
+    "in": "path",
+    "name": "team",
+    "required": True,
+    "schema": {"type": "string", "pattern": SLUG_PATTERN},
+}
+
+
+@blp.route("/budgets/<team>", parameters=[TEAM_PATH])
 class TeamBudget(MethodView):
     """One team's pool."""
 
@@ -169,7 +179,7 @@ class TeamBudget(MethodView):
         return budgets.standing(team, pool.currency, max(utcnow(), pool.effective_at), _pacing())
 
 
-@blp.route("/budgets/<team>/history")
+@blp.route("/budgets/<team>/history", parameters=[TEAM_PATH])
 class TeamBudgetHistory(MethodView):
     """Every version of one team's pools."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
@@ -53,12 +54,20 @@ def _document_view(kind: str, write_roles: tuple[str, ...]) -> type[MethodView]:
             """Return the active version."""
             return ConfigService(session()).document(kind)
 
-        @roles(*write_roles)
+        @roles(*write_roles, unscoped=True)
         @blp.arguments(DocumentSchema)
         @blp.response(200, VersionSchema)
         def put(self, document: dict[str, Any]) -> Any:
-            """Replace the document; it is validated whole and stored as a new version."""
-            return ConfigService(session()).replace(kind, document, current_principal().prefix)
+            """Replace the document: validated whole, tried on recent and synthetic incidents (422
+            naming the first whose decision fails), and stored as a new version."""
+            db = session()
+            engines = current_app.extensions["remedy.engines"]
+            return ConfigService(db).replace(
+                kind,
+                document,
+                current_principal().prefix,
+                engine_for=lambda proposed: engines.trial_engine(db, proposed),
+            )
 
     class HistoryView(MethodView):
         @roles("finance", "admin")

@@ -114,7 +114,7 @@ class ModelCard(MethodView):
 class Promote(MethodView):
     """Promote a version."""
 
-    @roles("admin")
+    @roles("admin", unscoped=True)
     @blp.arguments(PromoteSchema)
     @blp.response(200, PromotionSchema)
     def post(self, data: dict[str, Any], version: str) -> Any:
@@ -128,7 +128,7 @@ class Promote(MethodView):
 class Rollback(MethodView):
     """Go back to the previous model."""
 
-    @roles("admin")
+    @roles("admin", unscoped=True)
     @blp.arguments(PromoteSchema)
     @blp.response(200, PromotionSchema)
     def post(self, data: dict[str, Any]) -> Any:

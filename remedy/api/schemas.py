@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from marshmallow import Schema, fields, pre_dump, validate, validates_schema
 
-from remedy.api.fields import Amount, StrictBoolean, check_amounts, currency_field
+from remedy.api.fields import Amount, AmountOut, StrictBoolean, check_amounts, currency_field
 from remedy.decisions.record import DecisionRecord, incident_to_json
-from remedy.domain import FaultType
+from remedy.domain import CHANNELS, MAX_CUSTOMER_VALUE, MAX_LOSS, MAX_REACH, FaultType
 from remedy.ledger.periods import as_utc
 
-SLUG = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$", error="must be a short slug")
-CHANNELS = ("email", "chat", "phone", "social", "review", "web", "store")
-# The largest audience a public complaint may be said to reach (a guard against typos).
-MAX_REACH = 10_000_000_000
-# Guards against absurd input: no single incident loses more than ten million units, and no
-# customer is worth more than a billion a year.
-MAX_LOSS = Decimal("10000000")
-MAX_CUSTOMER_VALUE = Decimal("1000000000")
+SLUG_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
+SLUG = validate.Regexp(SLUG_PATTERN, error="must be a short slug")
 
 
 class IncidentSchema(Schema):
@@ -81,8 +74,10 @@ class ActionSchema(Schema):
     kind = fields.String(attribute="item.kind")
     level = fields.String(attribute="item.level", allow_none=True)
     label = fields.String(attribute="item.label")
-    value = Amount(attribute="item.value", metadata={"description": "face value to the customer"})
-    cost = Amount(attribute="item.cost", metadata={"description": "cost to the company"})
+    value = AmountOut(
+        attribute="item.value", metadata={"description": "face value to the customer"}
+    )
+    cost = AmountOut(attribute="item.cost", metadata={"description": "cost to the company"})
     requires_approval = fields.Boolean(attribute="item.requires_approval")
     part = fields.String(metadata={"description": "apology, fix or overdelivery"})
     audience = fields.String(
@@ -118,10 +113,10 @@ class PlanSchema(Schema):
         metadata={"description": "the most generous plan within the guardrails, shown as an option"}
     )
     currency = fields.String()
-    fix_cost = Amount(metadata={"description": "outside the incident cap"})
-    total_cost = Amount(attribute="candidate.total_cost")
-    total_value = Amount(attribute="candidate.total_value")
-    expected_net_value = Amount(attribute="candidate.expected_net_value")
+    fix_cost = AmountOut(metadata={"description": "outside the incident cap"})
+    total_cost = AmountOut(attribute="candidate.total_cost")
+    total_value = AmountOut(attribute="candidate.total_value")
+    expected_net_value = AmountOut(attribute="candidate.expected_net_value")
     p_stay = fields.String(attribute="candidate.p_stay")
     expected_referrals = fields.String(attribute="candidate.referrals")
     requires_approval = fields.Boolean(attribute="candidate.requires_approval")
@@ -141,20 +136,20 @@ class DroppedPlanSchema(Schema):
     """A better-scoring plan the guardrails removed (dumps a `StoredCandidate`)."""
 
     plan_id = fields.String()
-    total_cost = Amount()
-    expected_net_value = Amount()
+    total_cost = AmountOut()
+    expected_net_value = AmountOut()
     reason = fields.String(attribute="dropped_reason")
 
 
 class CapSchema(Schema):
     """The per-incident cap and how it was set (dumps a `StoredCap`)."""
 
-    amount = Amount()
+    amount = AmountOut()
     currency = fields.String()
     binding = fields.String()
-    terms = fields.Dict(keys=fields.String(), values=Amount())
+    terms = fields.Dict(keys=fields.String(), values=AmountOut())
     factor = fields.String()
-    approval_threshold = Amount()
+    approval_threshold = AmountOut()
 
 
 class ApprovalStatusSchema(Schema):

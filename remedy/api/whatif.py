@@ -16,7 +16,14 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from remedy.api.auth import current_principal, roles
-from remedy.api.fields import Amount, Moment, check_amounts, currency_field, plain_decimal
+from remedy.api.fields import (
+    PLAIN_DECIMAL_SCHEMA,
+    Amount,
+    Moment,
+    check_amounts,
+    currency_field,
+    plain_decimal,
+)
 from remedy.api.jobs import RESULT_VIEWS, JobSchema, job_view
 from remedy.api.schemas import SLUG
 from remedy.errors import InvalidInput
@@ -24,6 +31,7 @@ from remedy.extensions import session
 from remedy.ledger.periods import PERIODS
 from remedy.services.jobs import JobQueue
 from remedy.whatif.job import KIND, ROLE, SUGGEST_KIND, simulate_params, suggest_params
+from remedy.whatif.replay import MAX_SWEEP_POINTS
 from remedy.whatif.service import WhatIfService
 
 blp = Blueprint(
@@ -50,7 +58,9 @@ class SweepSchema(Schema):
 
     path = fields.String(required=True, metadata={"example": "incident_caps.default.loss_multiple"})
     values = fields.List(
-        fields.String(validate=plain_decimal), required=True, validate=validate.Length(min=1)
+        fields.String(validate=plain_decimal, metadata=PLAIN_DECIMAL_SCHEMA),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_SWEEP_POINTS),
     )
 
 
@@ -62,7 +72,7 @@ class SimulateRequestSchema(Schema):
     caps = fields.Dict(load_default=None, metadata={"description": "a whole caps document"})
     rules = fields.Dict(load_default=None, metadata={"description": "a whole rules document"})
     pools = fields.List(fields.Nested(ProposedPoolSchema), load_default=None)
-    sweep = fields.Nested(SweepSchema, load_default=None)
+    sweep = fields.Nested(SweepSchema, load_default=None, allow_none=False)
 
 
 class ReplayReportSchema(Schema):

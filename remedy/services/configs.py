@@ -10,6 +10,7 @@ each other, so a bad change is refused with the name of what is wrong.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,9 +22,11 @@ import catalog as bundled
 from catalog.items import Catalog, load_catalog
 from catalog.validation import DataFileError
 from remedy.decisions.caps import CapSettings, load_caps
+from remedy.decisions.engine import DecisionEngine
 from remedy.decisions.rules import RuleSet, load_rules
 from remedy.errors import InvalidInput, NotFound
 from remedy.ledger.periods import EFFECTIVE_AT_GRACE
+from remedy.services.config_trial import ConfigTrial
 from remedy.store import audit
 from remedy.store.tables import ConfigVersion, utcnow
 
@@ -120,8 +123,18 @@ class ConfigService:
             .limit(1)
         )
 
-    def replace(self, kind: str, document: dict[str, Any], actor: str) -> ConfigVersion:
-        """Validate and store a new version of `kind`; audit old and new."""
+    def replace(
+        self,
+        kind: str,
+        document: dict[str, Any],
+        actor: str,
+        engine_for: Callable[[ActiveConfig], DecisionEngine] | None = None,
+    ) -> ConfigVersion:
+        """Validate and store a new version of `kind`; audit old and new.
+
+        With `engine_for` (how to build an engine, with the model in use, from a configuration),
+        the proposed configuration is first tried on recent and synthetic incidents
+        (`remedy.services.config_trial`) and refused if any decision raises."""
         if kind not in KINDS:
             raise NotFound(f"unknown document kind {kind!r}")
         versions = self.active_versions()
@@ -133,9 +146,10 @@ class ConfigService:
             documents[kind] = document
         else:
             documents = {kind: document}
+        proposed = None
         try:
             if len(documents) == len(KINDS):
-                validate_set(documents)
+                proposed = validate_set(documents)
             else:
                 _validate_alone(kind, document)
         except DataFileError as error:
@@ -143,6 +157,8 @@ class ConfigService:
             # (`caps.incident_caps.default.loss_multiple`), for editors that show them in place.
             fields = {f"{kind}.{path}": messages for path, messages in error.fields.items()}
             raise InvalidInput(str(error), {kind: [str(error)], **fields}) from None
+        if proposed is not None and engine_for is not None:
+            ConfigTrial(self.session).run(engine_for(proposed), kind)
         now = utcnow()
         effective_at = load_caps(document).effective_at if kind == "caps" else None
         # A scheduled change may not take effect in the past: history is never rewritten.

@@ -67,3 +67,12 @@ class EngineProvider:
             # Keep only the newest: old versions are not asked for again.
             self._cache = {key: (active, engine)}
         return engine
+
+    def trial_engine(self, session: Session, proposed: ActiveConfig) -> DecisionEngine:
+        """Return an engine for a proposed configuration with the model in use (not cached)."""
+        return DecisionEngine(
+            proposed.catalog,
+            proposed.rules,
+            proposed.caps,
+            PlanRanker(self._scorer_for(session), self._values),
+        )

@@ -66,6 +66,14 @@ class Principal:
                 {field: [f"must be {self.team!r} for this key"]},
             )
 
+    def require_unscoped(self) -> None:
+        """Refuse (403) a scoped key a change every team shares (catalog, rules, caps, model)."""
+        if self.team is not None:
+            raise Forbidden(
+                f"this key is scoped to team {self.team!r}; this changes what every team "
+                "shares and needs a key without a team"
+            )
+
     def hide_unless_sees(self, team: str | None, what: str) -> None:
         """Answer 404 for another team's resource, as if it did not exist."""
         if not self.sees(team):

@@ -59,3 +59,56 @@ def test_rate_given_as_int_or_text_is_taken_exactly():
     assert ExplorationPolicy("0.2").propensities(2) == [Decimal("0.9"), Decimal("0.1")]  # type: ignore[arg-type]
     rng = random.Random(1)
     assert {ExplorationPolicy(0).choose_first(6, rng) for _ in range(20)} == {(0, Decimal(1))}  # type: ignore[arg-type]
+
+
+def test_defaults_are_ten_percent_over_the_top_five():
+    policy = ExplorationPolicy()
+    assert (policy.rate, policy.top_k) == (Decimal("0.10"), 5)
+    assert policy.propensities(1) == [Decimal(1)]
+    assert ExplorationPolicy(Decimal("0.10")).propensities(6) == [
+        Decimal("0.92"), Decimal("0.02"), Decimal("0.02"), Decimal("0.02"), Decimal("0.02"), 0
+    ]  # fmt: skip
+
+
+def test_top_k_of_one_is_allowed_and_never_explores():
+    policy = ExplorationPolicy(Decimal("0.5"), top_k=1)
+    assert policy.propensities(3) == [Decimal(1), Decimal(0), Decimal(0)]
+    rng = random.Random(3)
+    assert {policy.choose_first(3, rng) for _ in range(50)} == {(0, Decimal(1))}
+
+
+def test_rates_from_zero_to_one_inclusive_and_nothing_else():
+    assert ExplorationPolicy(Decimal(1)).rate == 1 and ExplorationPolicy(Decimal(0)).rate == 0
+    for rate in (Decimal("-0.01"), Decimal("1.01")):
+        with pytest.raises(ValueError) as raised:
+            ExplorationPolicy(rate)
+        assert str(raised.value) == "exploration rate must be between 0 and 1"
+    with pytest.raises(ValueError) as raised:
+        ExplorationPolicy(Decimal("0.1"), top_k=0)
+    assert str(raised.value) == "exploration top_k must be at least 1"
+    for bad in (0.1, [1], None):
+        with pytest.raises(ValueError) as raised:
+            ExplorationPolicy(bad)  # type: ignore[arg-type]
+        assert str(raised.value) == "exploration rate must be a Decimal, an int or a decimal string"
+    assert ExplorationPolicy(1).rate == Decimal(1)  # type: ignore[arg-type]
+    assert isinstance(ExplorationPolicy("0.25").rate, Decimal)  # type: ignore[arg-type]
+
+
+def test_always_exploring_draws_only_from_the_top_k():
+    policy = ExplorationPolicy(Decimal(1), top_k=2)
+    rng = random.Random(5)
+    draws = Counter(policy.choose_first(4, rng) for _ in range(400))
+    assert set(draws) == {(0, Decimal("0.5")), (1, Decimal("0.5"))}
+    assert policy.choose_first(0, rng) == (0, Decimal(1))
+    assert policy.propensities(0) == []
+
+
+def test_propensities_are_rounded_to_twelve_places_and_normalised():
+    sixths = ExplorationPolicy(Decimal(1), top_k=6).propensities(6)
+    assert [str(p) for p in sixths] == ["0.166666666667"] * 6
+    assert str(ExplorationPolicy(Decimal("0.2"), top_k=2).propensities(2)[0]) == "0.9"
+
+
+def test_shown_order_is_cut_at_the_limit():
+    assert shown_order(["a", "b", "c"], 0, 2) == ["a", "b"]
+    assert shown_order(["a", "b", "c"], 1, 5) == ["b", "a", "c"]

@@ -44,3 +44,26 @@ def test_months_and_iso_weeks_in_utc():
     assert day_key(datetime(2026, 11, 24, 23, 30)) == "2026-11-24"
     with pytest.raises(ValueError):
         period_at("fortnight", datetime(2026, 1, 1, tzinfo=UTC))
+
+
+def test_shares_and_prices_round_half_up_at_their_places():
+    # 1/20000 = 0.00005: half a step of 0.0001, rounded up.
+    assert pace(1, 20_000, 0.0, SETTINGS).spent_share == Decimal("0.0001")
+    # 0.123456 of the period, kept to 4 places.
+    assert pace(0, 1000, 0.123456, SETTINGS).elapsed_share == Decimal("0.1235")
+    # 1 + 0.05 / 0.4 = 1.125: half a cent, rounded up.
+    assert str(pace(600, 1000, 0.55, SETTINGS).price) == "1.13"
+    # 12.5% spent is written 13%.
+    assert pace(125, 1000, 0.0, SETTINGS).describe() == "13% spent at 0% of the period"
+
+
+def test_on_pace_the_price_is_exactly_one():
+    assert str(pace(500, 1000, 0.5, SETTINGS).price) == "1"
+
+
+def test_a_pool_spent_past_its_limit_and_a_one_unit_pool():
+    over = pace(1500, 1000, 0.5, SETTINGS)
+    assert over.spent_share == Decimal(1) and over.price == Decimal(3)
+    assert pace(0, 1, 0.5, SETTINGS).spent_share == Decimal(0)
+    assert pace(0, 1, 0.5, SETTINGS).price == Decimal(1)
+    assert pace(1, 1, 0.5, SETTINGS).spent_share == Decimal(1)

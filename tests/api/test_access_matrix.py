@@ -1,0 +1,214 @@
+"""Every operation of /openapi.json x every role x (no team, the resource's team, another team).
+
+POLICY below declares, for each operation, the roles that may call it (admin always may) and how
+a team scope applies. An operation the document lists and POLICY lacks fails the test, and so
+does a route whose `@roles` disagrees with POLICY: a route added later cannot escape the matrix.
+The resources (a decision, a pool, a key) belong to team emea; the keys are unscoped, scoped to
+emea (own) or scoped to apac (another team).
+
+Scopes:
+- public: no key needed;
+- shared: the same for every team (reads of catalog, rules, caps, models, whoami);
+- unscoped: changes what every team shares (catalog, rules, caps, the model in use): a scoped
+  key of any role gets 403;
+- team: acts on emea's resource: another team's key gets 403 or 404 (as if it did not exist);
+- filtered: every team may call it, but a scoped key sees only its team: apac's answer must
+  not mention emea.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from remedy.extensions import db
+from remedy.services.keys import ROLES, KeyService
+from remedy.store.tables import utcnow
+from tests.conftest import incident_payload
+from tests.factories import default_document, set_pool
+
+AGENT, FINANCE, ADMIN = ("agent",), ("finance",), ()  # admin may always
+
+# operation -> (roles allowed besides admin, scope)
+POLICY: dict[str, tuple[tuple[str, ...], str]] = {
+    "GET /healthz": ((), "public"),
+    "GET /readyz": ((), "public"),
+    "POST /v1/recommendations": (AGENT, "team"),
+    "GET /v1/decisions/{decision_id}": (("agent", "finance"), "team"),
+    "POST /v1/decisions/{decision_id}/accept": (AGENT, "team"),
+    "POST /v1/decisions/{decision_id}/approve": (FINANCE, "team"),
+    "POST /v1/decisions/{decision_id}/reject": (FINANCE, "team"),
+    "POST /v1/decisions/{decision_id}/fulfil": (AGENT, "team"),
+    "POST /v1/decisions/{decision_id}/cancel": (("agent", "finance"), "team"),
+    "POST /v1/outcomes": (AGENT, "team"),
+    "GET /v1/catalog": (("agent", "finance"), "shared"),
+    "PUT /v1/catalog": (ADMIN, "unscoped"),
+    "GET /v1/catalog/history": (FINANCE, "shared"),
+    "GET /v1/rules": (("agent", "finance"), "shared"),
+    "PUT /v1/rules": (ADMIN, "unscoped"),
+    "GET /v1/rules/history": (FINANCE, "shared"),
+    "GET /v1/caps": (("agent", "finance"), "shared"),
+    "PUT /v1/caps": (FINANCE, "unscoped"),
+    "GET /v1/caps/history": (FINANCE, "shared"),
+    "GET /v1/budgets": (("agent", "finance"), "filtered"),
+    "PUT /v1/budgets/{team}": (FINANCE, "team"),
+    "GET /v1/budgets/{team}/history": (FINANCE, "team"),
+    "GET /v1/models": (FINANCE, "shared"),
+    "GET /v1/models/{version}": (FINANCE, "shared"),
+    "POST /v1/models/{version}/promote": (ADMIN, "unscoped"),
+    "POST /v1/models/rollback": (ADMIN, "unscoped"),
+    "GET /v1/keys": (ADMIN, "filtered"),
+    "POST /v1/keys": (ADMIN, "team"),
+    "POST /v1/keys/{prefix}/revoke": (ADMIN, "team"),
+    "GET /v1/whoami": (("agent", "finance"), "shared"),
+    "GET /v1/audit": (ADMIN, "filtered"),
+    "POST /v1/budgets/simulate": (FINANCE, "team"),
+    "GET /v1/reports/spend": (FINANCE, "filtered"),
+    "GET /v1/reports/diagnose": (FINANCE, "filtered"),
+    "GET /v1/reports/promises": (FINANCE, "filtered"),
+}
+SCOPES = {"public", "shared", "unscoped", "team", "filtered"}
+OWN, OTHER = "emea", "apac"
+
+
+def _operations(spec: dict) -> list[str]:
+    """Every operation of the OpenAPI document as 'METHOD /path'."""
+    return [
+        f"{method.upper()} {path}"
+        for path, item in spec["paths"].items()
+        for method in item
+        if method in {"get", "put", "post", "patch", "delete"}
+    ]
+
+
+def _window() -> dict[str, str]:
+    today = utcnow().date()
+    return {"from": str(today - timedelta(days=1)), "to": str(today + timedelta(days=1))}
+
+
+def _requests(decision_id: str, plan_id: str) -> dict[str, dict]:
+    """A request per operation that passes validation, on emea's resources."""
+    pool = {"period": "month", "limit": "5000.00", "currency": "EUR"}
+    return {
+        "POST /v1/recommendations": {"json": {"incident": incident_payload(), "team": OWN}},
+        "POST /v1/decisions/{decision_id}/accept": {"json": {"plan_id": plan_id}},
+        "POST /v1/decisions/{decision_id}/approve": {"json": {}},
+        "POST /v1/decisions/{decision_id}/reject": {"json": {}},
+        "POST /v1/decisions/{decision_id}/fulfil": {"json": {"actual_cost": "1.00"}},
+        "POST /v1/decisions/{decision_id}/cancel": {"json": {}},
+        "POST /v1/outcomes": {
+            "json": {
+                "decision_id": decision_id,
+                "retained": True,
+                "observed_at": utcnow().isoformat(),
+            }
+        },
+        "PUT /v1/catalog": {"json": default_document("catalog")},
+        "PUT /v1/rules": {"json": default_document("rules")},
+        "PUT /v1/caps": {"json": default_document("caps")},
+        "PUT /v1/budgets/{team}": {"json": pool},
+        "POST /v1/models/{version}/promote": {"json": {}},
+        "POST /v1/keys": {"json": {"role": "agent", "team": OWN}},
+        "POST /v1/budgets/simulate": {
+            "json": {**_window(), "pools": [{**pool, "team": OWN, "limit": "1.00"}]}
+        },
+        "GET /v1/reports/spend": {"query_string": {**_window(), "group_by": "team"}},
+        "GET /v1/reports/diagnose": {"query_string": _window()},
+        "GET /v1/reports/promises": {"query_string": _window()},
+    }
+
+
+def _expected(role: str, scope_of_key: str | None, allowed: tuple[str, ...], scope: str) -> str:
+    """'denied' (403, or 404 for what another team's key may not see) or 'allowed'."""
+    if scope == "public":
+        return "allowed"
+    if role != "admin" and role not in allowed:
+        return "denied"
+    if scope == "unscoped" and scope_of_key is not None:
+        return "denied"
+    if scope == "team" and scope_of_key == OTHER:
+        return "denied"
+    return "allowed"
+
+
+def test_every_operation_declares_its_policy_and_the_routes_agree(app, client):
+    spec = client.get("/openapi.json").json
+    operations = _operations(spec)
+    missing = sorted(set(operations) - set(POLICY))
+    assert not missing, f"operations without a declared access policy in POLICY: {missing}"
+    assert sorted(set(POLICY) - set(operations)) == [], "POLICY names operations that are gone"
+    assert {scope for _, scope in POLICY.values()} <= SCOPES
+    adapter = app.url_map.bind("localhost")
+    for operation in operations:
+        method, path = operation.split(" ", 1)
+        allowed, scope = POLICY[operation]
+        endpoint, _ = adapter.match(path.replace("{", "").replace("}", ""), method=method)
+        view = getattr(app.view_functions[endpoint].view_class, method.lower())
+        if scope == "public":
+            assert not hasattr(view, "allowed_roles"), operation
+            continue
+        assert hasattr(view, "allowed_roles"), f"{operation} has no @roles"
+        assert set(view.allowed_roles) - {"admin"} == set(allowed), operation
+        assert view.unscoped_only == (scope == "unscoped"), operation
+
+
+def test_role_by_team_by_operation(app, client, keys):
+    """Each operation with each role's key: unscoped, scoped to emea (own), to apac (other)."""
+    tokens = {(role, None): keys[role] for role in ("agent", "finance", "admin")}
+    with db.database(app).unit_of_work() as session:
+        for team in (OWN, OTHER):
+            for role in ROLES:
+                tokens[(role, team)], _ = KeyService(session).create(role, team, role)
+        for role in ROLES:
+            tokens.setdefault((role, None), KeyService(session).create(role, None, role)[0])
+        _, target = KeyService(session).create("agent", OWN, "the key to revoke")
+        target_prefix = target.prefix
+    set_pool(app, OWN, "5000.00")
+    unscoped_agent = {"Authorization": f"Bearer {tokens[('agent', None)]}"}
+    decided = client.post(
+        "/v1/recommendations",
+        json={"incident": incident_payload(), "team": OWN},
+        headers=unscoped_agent,
+    ).json
+    decision_id, plan_id = decided["decision_id"], decided["plans"][0]["plan_id"]
+    accepted = client.post(
+        f"/v1/decisions/{decision_id}/accept", json={"plan_id": plan_id}, headers=unscoped_agent
+    )
+    assert accepted.status_code in (200, 202), accepted.json
+    requests = _requests(decision_id, plan_id)
+    spec = client.get("/openapi.json").json
+
+    failures = []
+    for operation in _operations(spec):
+        method, template = operation.split(" ", 1)
+        allowed, scope = POLICY[operation]
+        path = (
+            template.replace("{decision_id}", decision_id)
+            .replace("{team}", OWN)
+            .replace("{prefix}", target_prefix)
+            .replace("{version}", "sim-3")
+        )
+        for role in ROLES:
+            for team in (None, OWN, OTHER):
+                headers = {"Authorization": f"Bearer {tokens[(role, team)]}"}
+                answer = client.open(
+                    path, method=method, headers=headers, **requests.get(operation, {})
+                )
+                expected = _expected(role, team, allowed, scope)
+                status = answer.status_code
+                who = f"{operation} as {role}@{team or '*'}"
+                if status >= 500:
+                    failures.append(f"{who}: {status} {answer.get_data(as_text=True)[:200]}")
+                elif expected == "denied" and status not in (403, 404):
+                    failures.append(f"{who}: expected 403/404, got {status}")
+                elif expected == "allowed" and status in (401, 403):
+                    failures.append(f"{who}: expected access, got {status} {answer.json}")
+                elif expected == "allowed" and scope == "team" and status == 404:
+                    failures.append(f"{who}: its own team's resource was hidden (404)")
+                elif (
+                    expected == "allowed"
+                    and scope == "filtered"
+                    and team == OTHER
+                    and OWN in answer.get_data(as_text=True)
+                ):
+                    failures.append(f"{who}: another team's data in the answer")
+    assert failures == []

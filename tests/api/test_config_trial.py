@@ -1,0 +1,100 @@
+"""A configuration is tried before it is accepted: PUT /v1/caps, /v1/rules and /v1/catalog decide
+recent and synthetic incidents with the proposal and refuse one whose decisions raise."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from remedy.extensions import db
+from remedy.store.tables import AuditEntry, ConfigVersion
+from tests.conftest import incident_payload, row_count
+from tests.factories import default_document
+
+# Passes every load-time check (its probes are all the company's fault), but divides by a
+# customer value of 0, which the API accepts, whenever the customer was at fault.
+DIVIDING_RULE = {
+    "id": "big-loss-for-the-value",
+    "description": "customer-caused losses above their yearly value get no gift",
+    "when": 'fault_type == "customer" and loss_amount / customer_value > 1',
+    "forbid": {"kinds": ["gift"]},
+}
+
+
+def _rules_with(rule):
+    document = default_document("rules")
+    document["rules"].append(rule)
+    return document
+
+
+def test_rules_that_break_deciding_are_refused_naming_the_incident(app, client, auth):
+    before = row_count(app, ConfigVersion)
+    answer = client.put("/v1/rules", json=_rules_with(DIVIDING_RULE), headers=auth("admin"))
+    assert answer.status_code == 422, answer.json
+    message = answer.json["errors"]["rules"][0]
+    assert message.startswith("the proposed rules document fails deciding a synthetic incident (")
+    assert "fault customer" in message and "customer value 0" in message
+    assert "division by zero" in message
+    assert row_count(app, ConfigVersion) == before
+    # Nothing changed: a customer-caused incident with no recorded value is still decided.
+    incident = incident_payload(fault_type="customer", customer_value="0")
+    decided = client.post("/v1/recommendations", json={"incident": incident}, headers=auth())
+    assert decided.status_code == 201, decided.json
+    assert decided.json["versions"]["rules"] == "1"
+
+
+def test_a_logged_incident_that_would_break_is_named_by_its_decision(app, client, auth):
+    # Logged incidents are tried first: the first to fail is named by its decision's id.
+    caps = default_document("caps")
+    caps["incident_caps"]["default"]["absolute"]["JPY"] = "5000"
+    caps["approval_threshold"]["JPY"] = "20000"
+    assert client.put("/v1/caps", json=caps, headers=auth("finance")).status_code == 200
+    incident = incident_payload(
+        fault_type="customer", customer_value="0", currency="JPY", loss_amount="900"
+    )
+    decided = client.post("/v1/recommendations", json={"incident": incident}, headers=auth())
+    assert decided.status_code == 201, decided.json
+    rule = {
+        **DIVIDING_RULE,
+        "when": 'currency == "JPY" and loss_amount / customer_value > 1',
+    }
+    answer = client.put("/v1/rules", json=_rules_with(rule), headers=auth("admin"))
+    assert answer.status_code == 422, answer.json
+    assert answer.json["errors"]["rules"] == [
+        f"the proposed rules document fails deciding the incident of decision "
+        f"{decided.json['decision_id']}: ArithmeticError: arithmetic error: division by zero"
+    ]
+
+
+def test_a_good_configuration_is_tried_accepted_and_audited(app, client, auth):
+    for n in range(3):  # a few logged incidents to try it on
+        incident = incident_payload(customer_id=f"c-{n}", severity=n + 2)
+        assert (
+            client.post(
+                "/v1/recommendations", json={"incident": incident}, headers=auth()
+            ).status_code
+            == 201
+        )
+    rule = {**DIVIDING_RULE, "when": 'fault_type == "customer" and loss_amount > customer_value'}
+    answer = client.put("/v1/rules", json=_rules_with(rule), headers=auth("admin"))
+    assert answer.status_code == 200, answer.json
+    assert answer.json["version"] == 2
+    caps = default_document("caps")
+    caps["incident_caps"]["default"]["loss_multiple"] = "4"
+    assert client.put("/v1/caps", json=caps, headers=auth("finance")).status_code == 200
+    catalog = default_document("catalog")
+    catalog["items"][1]["labels"]["en"] = "A small present {with braces}"
+    assert client.put("/v1/catalog", json=catalog, headers=auth("admin")).status_code == 200
+    with db.database(app).unit_of_work() as session:
+        audited = session.execute(
+            sa.select(AuditEntry.entity, AuditEntry.entity_id).where(
+                AuditEntry.entity.in_(("rules", "caps", "catalog"))
+            )
+        ).all()
+    assert {("rules", "2"), ("caps", "2"), ("catalog", "2")} <= set(audited)
+    decided = client.post(
+        "/v1/recommendations",
+        json={"incident": incident_payload(fault_type="customer", customer_value="10.00")},
+        headers=auth(),
+    ).json
+    assert "big-loss-for-the-value" in decided["fired_rules"]
+    assert decided["versions"] == {**decided["versions"], "rules": "2", "caps": "2", "catalog": "2"}
