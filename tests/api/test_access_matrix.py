@@ -13,7 +13,12 @@ Scopes:
   key of any role gets 403;
 - team: acts on emea's resource: another team's key gets 403 or 404 (as if it did not exist);
 - filtered: every team may call it, but a scoped key sees only its team: apac's answer must
-  not mention emea.
+  not mention emea;
+- job: a job emea's finance key started: finance (unscoped or emea's) reads it; any other key
+  gets 404, as if it did not exist (a job is read with its kind's role and its starter's team).
+
+A lead includes what an agent may do, and a lead key is always scoped to a team (there is no
+unscoped lead).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from tests.conftest import incident_payload
 from tests.factories import default_document, set_pool
 
 AGENT, FINANCE, ADMIN = ("agent",), ("finance",), ()  # admin may always
+LEAD_OR_FINANCE = ("lead", "finance")
 
 # operation -> (roles allowed besides admin, scope)
 POLICY: dict[str, tuple[tuple[str, ...], str]] = {
@@ -35,8 +41,9 @@ POLICY: dict[str, tuple[tuple[str, ...], str]] = {
     "POST /v1/recommendations": (AGENT, "team"),
     "GET /v1/decisions/{decision_id}": (("agent", "finance"), "team"),
     "POST /v1/decisions/{decision_id}/accept": (AGENT, "team"),
-    "POST /v1/decisions/{decision_id}/approve": (FINANCE, "team"),
-    "POST /v1/decisions/{decision_id}/reject": (FINANCE, "team"),
+    "POST /v1/decisions/{decision_id}/approve": (LEAD_OR_FINANCE, "team"),
+    "POST /v1/decisions/{decision_id}/reject": (LEAD_OR_FINANCE, "team"),
+    "GET /v1/approvals": (LEAD_OR_FINANCE, "filtered"),
     "POST /v1/decisions/{decision_id}/fulfil": (AGENT, "team"),
     "POST /v1/decisions/{decision_id}/cancel": (("agent", "finance"), "team"),
     "POST /v1/outcomes": (AGENT, "team"),
@@ -49,6 +56,7 @@ POLICY: dict[str, tuple[tuple[str, ...], str]] = {
     "GET /v1/caps": (("agent", "finance"), "shared"),
     "PUT /v1/caps": (FINANCE, "unscoped"),
     "GET /v1/caps/history": (FINANCE, "shared"),
+    "GET /v1/caps/governing": (FINANCE, "shared"),
     "GET /v1/budgets": (("agent", "finance"), "filtered"),
     "PUT /v1/budgets/{team}": (FINANCE, "team"),
     "GET /v1/budgets/{team}/history": (FINANCE, "team"),
@@ -62,11 +70,13 @@ POLICY: dict[str, tuple[tuple[str, ...], str]] = {
     "GET /v1/whoami": (("agent", "finance"), "shared"),
     "GET /v1/audit": (ADMIN, "filtered"),
     "POST /v1/budgets/simulate": (FINANCE, "team"),
+    "POST /v1/budgets/{team}/suggest-caps": (FINANCE, "team"),
+    "GET /v1/jobs/{job_id}": (("agent", "lead", "finance"), "job"),
     "GET /v1/reports/spend": (FINANCE, "filtered"),
     "GET /v1/reports/diagnose": (FINANCE, "filtered"),
     "GET /v1/reports/promises": (FINANCE, "filtered"),
 }
-SCOPES = {"public", "shared", "unscoped", "team", "filtered"}
+SCOPES = {"public", "shared", "unscoped", "team", "filtered", "job"}
 OWN, OTHER = "emea", "apac"
 
 
@@ -92,7 +102,7 @@ def _requests(decision_id: str, plan_id: str) -> dict[str, dict]:
         "POST /v1/recommendations": {"json": {"incident": incident_payload(), "team": OWN}},
         "POST /v1/decisions/{decision_id}/accept": {"json": {"plan_id": plan_id}},
         "POST /v1/decisions/{decision_id}/approve": {"json": {}},
-        "POST /v1/decisions/{decision_id}/reject": {"json": {}},
+        "POST /v1/decisions/{decision_id}/reject": {"json": {"reason": "not this one"}},
         "POST /v1/decisions/{decision_id}/fulfil": {"json": {"actual_cost": "1.00"}},
         "POST /v1/decisions/{decision_id}/cancel": {"json": {}},
         "POST /v1/outcomes": {
@@ -108,6 +118,7 @@ def _requests(decision_id: str, plan_id: str) -> dict[str, dict]:
         "PUT /v1/budgets/{team}": {"json": pool},
         "POST /v1/models/{version}/promote": {"json": {}},
         "POST /v1/keys": {"json": {"role": "agent", "team": OWN}},
+        "POST /v1/budgets/{team}/suggest-caps": {"json": {"currency": "EUR", **_window()}},
         "POST /v1/budgets/simulate": {
             "json": {**_window(), "pools": [{**pool, "team": OWN, "limit": "1.00"}]}
         },
@@ -121,7 +132,10 @@ def _expected(role: str, scope_of_key: str | None, allowed: tuple[str, ...], sco
     """'denied' (403, or 404 for what another team's key may not see) or 'allowed'."""
     if scope == "public":
         return "allowed"
-    if role != "admin" and role not in allowed:
+    if scope == "job":  # finance's job, started by emea's finance key
+        return "allowed" if role in ("finance", "admin") and scope_of_key != OTHER else "denied"
+    lead_as_agent = role == "lead" and "agent" in allowed
+    if role != "admin" and role not in allowed and not lead_as_agent:
         return "denied"
     if scope == "unscoped" and scope_of_key is not None:
         return "denied"
@@ -159,7 +173,8 @@ def test_role_by_team_by_operation(app, client, keys):
             for role in ROLES:
                 tokens[(role, team)], _ = KeyService(session).create(role, team, role)
         for role in ROLES:
-            tokens.setdefault((role, None), KeyService(session).create(role, None, role)[0])
+            if role != "lead":  # a lead key is always scoped to a team
+                tokens.setdefault((role, None), KeyService(session).create(role, None, role)[0])
         _, target = KeyService(session).create("agent", OWN, "the key to revoke")
         target_prefix = target.prefix
     set_pool(app, OWN, "5000.00")
@@ -175,6 +190,9 @@ def test_role_by_team_by_operation(app, client, keys):
     )
     assert accepted.status_code in (200, 202), accepted.json
     requests = _requests(decision_id, plan_id)
+    emea_finance = {"Authorization": f"Bearer {tokens[('finance', OWN)]}"}
+    job = client.post("/v1/budgets/simulate", json=_window(), headers=emea_finance)
+    assert job.status_code == 202, job.json
     spec = client.get("/openapi.json").json
 
     failures = []
@@ -186,9 +204,12 @@ def test_role_by_team_by_operation(app, client, keys):
             .replace("{team}", OWN)
             .replace("{prefix}", target_prefix)
             .replace("{version}", "sim-3")
+            .replace("{job_id}", job.json["id"])
         )
         for role in ROLES:
             for team in (None, OWN, OTHER):
+                if (role, team) not in tokens:
+                    continue
                 headers = {"Authorization": f"Bearer {tokens[(role, team)]}"}
                 answer = client.open(
                     path, method=method, headers=headers, **requests.get(operation, {})
