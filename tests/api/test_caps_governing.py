@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from remedy.store.tables import utcnow
-from tests.factories import default_document, set_pool
+from tests.factories import default_document, set_pool, simulated
 
 
 def _range() -> dict[str, str]:
@@ -63,7 +63,7 @@ def test_a_bad_caps_field_is_named_by_its_path(client, auth):
     caps = default_document("caps")
     caps["incident_caps"]["default"]["loss_multiple"] = "abc"
     caps["incident_caps"]["overrides"][1]["set"]["value_share"] = "2"
-    caps["approval_threshold"]["EUR"] = "-1"
+    caps["approvals"]["agent_up_to"]["EUR"] = "-1"
     response = client.put("/v1/caps", json=caps, headers=auth("finance"))
     assert response.status_code == 422
     errors = response.json["errors"]
@@ -72,23 +72,22 @@ def test_a_bad_caps_field_is_named_by_its_path(client, auth):
         "caps",
         "caps.incident_caps.default.loss_multiple",
         "caps.incident_caps.overrides.1.set.value_share",
-        "caps.approval_threshold.EUR",
+        "caps.approvals.agent_up_to.EUR",
     }
     assert errors["caps.incident_caps.overrides.1.set.value_share"] == [
         "Must be greater than or equal to 0 and less than or equal to 1."
     ]
 
 
-def test_a_sweep_of_an_overridden_default_says_it_changes_nothing_and_why(client, auth):
+def test_a_sweep_of_an_overridden_default_says_it_changes_nothing_and_why(app, client, auth):
     _recommend(client, auth, 4, "80.00", "2400.00")
     _recommend(client, auth, 5, "300.00", "5000.00")
     body = {
         **_range(),
         "sweep": {"path": "incident_caps.default.value_share", "values": ["0.05", "0.5"]},
     }
-    response = client.post("/v1/budgets/simulate", json=body, headers=auth("finance"))
-    assert response.status_code == 200, response.json
-    sweep = response.json["sweep"]
+    result = simulated(app, client, body, auth("finance"))
+    sweep = result["sweep"]
     assert sweep["current_value"] == "0.10"
     low, high = sweep["curve"]
     assert set(low) >= {
@@ -102,7 +101,7 @@ def test_a_sweep_of_an_overridden_default_says_it_changes_nothing_and_why(client
     assert {k: v for k, v in low.items() if k != "value"} == {
         k: v for k, v in high.items() if k != "value"
     }
-    notes = response.json["notes"]
+    notes = result["notes"]
     assert notes[0] == "Every value of incident_caps.default.value_share gives the same result."
     assert notes[1].startswith(
         "incident_caps.default.value_share is overridden in every slice the 2 replayed"
@@ -111,19 +110,18 @@ def test_a_sweep_of_an_overridden_default_says_it_changes_nothing_and_why(client
     assert "severity 5 company by override 2" in notes[1]
 
 
-def test_a_sweep_that_moves_carries_approvals_and_cap_hits(client, auth):
+def test_a_sweep_that_moves_carries_approvals_and_cap_hits(app, client, auth):
     _recommend(client, auth, 4, "80.00", "2400.00")
     path = "incident_caps.overrides.2.set.loss_multiple"
     body = {**_range(), "sweep": {"path": path, "values": ["0", "4"]}}
-    response = client.post("/v1/budgets/simulate", json=body, headers=auth("finance"))
-    assert response.status_code == 200, response.json
-    none, today = response.json["sweep"]["curve"]
-    assert response.json["sweep"]["current_value"] == "4"
+    result = simulated(app, client, body, auth("finance"))
+    none, today = result["sweep"]["curve"]
+    assert result["sweep"]["current_value"] == "4"
     assert none["capped_share"] == "1.000000"  # nothing beyond the fix fits a zero cap
     assert today == {"value": "4", **{k: v for k, v in today.items() if k != "value"}}
-    assert today["spend"] == response.json["current"]["spend"]
-    assert today["approvals_needed"] == response.json["current"]["approvals_needed"]
-    assert response.json["notes"] == []
+    assert today["spend"] == result["current"]["spend"]
+    assert today["approvals_needed"] == result["current"]["approvals_needed"]
+    assert result["notes"] == []
 
 
 def test_a_pool_that_changes_nothing_says_so(app, client, auth):
@@ -131,9 +129,8 @@ def test_a_pool_that_changes_nothing_says_so(app, client, auth):
     _recommend(client, auth, 2, "40.00", "2400.00")
     pools = [{"team": "default", "currency": "EUR", "period": "month", "limit": "99999.00"}]
     body = {**_range(), "pools": pools}
-    response = client.post("/v1/budgets/simulate", json=body, headers=auth("finance"))
-    assert response.status_code == 200, response.json
-    assert response.json["notes"] == [
+    result = simulated(app, client, body, auth("finance"))
+    assert result["notes"] == [
         "The proposed pools give the same result as today's: no replayed plan came up against "
         "a pool's limit either way."
     ]
