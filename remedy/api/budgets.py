@@ -48,13 +48,13 @@ class PoolRequestSchema(Schema):
 class PaceSchema(Schema):
     """Where the pool stands against its calendar."""
 
-    elapsed_share = fields.Decimal(as_string=True)
-    spent_share = fields.Decimal(as_string=True)
+    elapsed_share = fields.String()
+    spent_share = fields.String()
     on_pace_spend = MinorAmount(
         attribute="on_pace_spend_minor", metadata={"description": "limit x elapsed share"}
     )
-    cost_price = fields.Decimal(
-        as_string=True, metadata={"description": "pacing's shadow price on cost"}
+    cost_price = fields.String(
+        metadata={"description": "pacing's shadow price on cost"}
     )
 
 

@@ -61,7 +61,7 @@ class DiagnoseRowSchema(Schema):
     incidents = fields.Integer()
     remedy_cost = MinorAmount(attribute="remedy_cost_minor")
     outcomes = fields.Integer()
-    retention = fields.Decimal(as_string=True, allow_none=True)
+    retention = fields.String(allow_none=True)
     lost_customer_value = MinorAmount(attribute="lost_customer_value_minor")
     cost_to_company = MinorAmount(attribute="cost_to_company_minor")
 
@@ -70,9 +70,9 @@ class KeptSchema(Schema):
     """How one promise was kept."""
 
     count = fields.Integer()
-    kept_share = fields.Decimal(as_string=True, allow_none=True)
-    p50_minutes = fields.Decimal(as_string=True, allow_none=True)
-    p90_minutes = fields.Decimal(as_string=True, allow_none=True)
+    kept_share = fields.String(allow_none=True)
+    p50_minutes = fields.String(allow_none=True)
+    p90_minutes = fields.String(allow_none=True)
 
 
 class PromisesRowSchema(Schema):

@@ -16,6 +16,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from remedy.api.auth import current_principal, roles
+from remedy.api.budgets import TEAM_PATH
 from remedy.api.fields import (
     PLAIN_DECIMAL_SCHEMA,
     Amount,
@@ -190,7 +191,7 @@ class SuggestCapsRequestSchema(Schema):
     end = Moment(required=True, data_key="to", metadata={"description": "exclusive"})
 
 
-@blp.route("/budgets/<team>/suggest-caps")
+@blp.route("/budgets/<team>/suggest-caps", parameters=[TEAM_PATH])
 class SuggestCaps(MethodView):
     """Suggested caps for a pool, searched by a job (dozens of replays; never in this request)."""
 
@@ -215,10 +216,8 @@ class SuggestCaps(MethodView):
         values = current_app.extensions["remedy.engines"].values
         service = WhatIfService(session(), None, values, team=principal.team)
         if (team, data["currency"]) not in service.pool_limits():
-            raise InvalidInput(
-                f"no pool for {team} in {data['currency']}",
-                {"team": [f"{team} has no {data['currency']} pool"]},
-            )
+            message = f"no {data['currency']} pool in effect for team {team}"
+            raise InvalidInput(message, {"team": [message]})
         params = suggest_params(team, data["currency"], data["start"], data["end"])
         job = JobQueue(session()).enqueue(SUGGEST_KIND, params, ROLE, principal)
         return job_view(job), 202, {"Location": url_for("jobs.JobStatus", job_id=job.id)}
