@@ -109,8 +109,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for(url: str, process: subprocess.Popen, timeout: float = 30) -> None:
-    """Poll `url` until it answers (the server needs a moment to bind)."""
+def wait_for(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+    """Poll `url` until it answers (the server needs a moment to bind; a loaded machine, and
+    the job worker `remedy serve` starts beside gunicorn, make that moment longer)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
