@@ -86,8 +86,15 @@ class JobQueue:
 
         Fails jobs whose workers died `MAX_ATTEMPTS` times first, so they are not run again.
         """
-        begin_write(self.session)  # SQLite: take the write lock before reading what to claim
         now = utcnow()
+        waiting = sa.or_(
+            Job.status == QUEUED, sa.and_(Job.status == RUNNING, Job.lease_until < now)
+        )
+        # An idle worker looks every second: with a plain read, so that it never takes SQLite's
+        # write lock (which web requests need) unless there is something to claim.
+        if self.session.scalar(sa.select(Job.id).where(waiting).limit(1)) is None:
+            return None
+        begin_write(self.session)  # SQLite: take the write lock before choosing what to claim
         self._fail_abandoned(now)
         claimable = sa.or_(
             Job.status == QUEUED,

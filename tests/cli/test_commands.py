@@ -110,7 +110,8 @@ def free_port() -> int:
 
 
 def wait_for(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
-    """Poll `url` until it answers (the server needs a moment to bind)."""
+    """Poll `url` until it answers (the server needs a moment to bind; a loaded machine, and
+    the job worker `remedy serve` starts beside gunicorn, make that moment longer)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
