@@ -98,7 +98,21 @@ def _echo_gate(card: dict[str, Any]) -> None:
                 f"{gate['rows']} holdout decisions, effective sample size {found['ess']:.1f}, "
                 f"{found['clipped']:.1%} of weights clipped at {gate['max_weight']:g}"
             )
+        losses = gate.get("retention_log_loss")
+        if losses:
+            click.echo(
+                f"holdout log loss on {losses['rows']} logged plans: candidate "
+                f"{losses['candidate']:.4f}, current {losses['current']:.4f}; calibration "
+                f"error {losses['calibration_error']['candidate']:.3f} and "
+                f"{losses['calibration_error']['current']:.3f}"
+            )
     source = card.get("source", {})
+    prior = source.get("prior")
+    if prior:
+        click.echo(
+            f"prior: {prior['model']} distilled on {prior['pseudo_rows']} candidate plans, "
+            f"weighted as {prior['strength']:.0f} logged decisions"
+        )
     missing = source.get("currencies_without_rate") or {}
     if missing:
         listed = ", ".join(f"{c} ({n})" for c, n in missing.items())
