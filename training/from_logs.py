@@ -114,12 +114,14 @@ def train_from_logs(
     seed: int = 0,
     progress: bool = True,
     rates: Rates = FX_PER_USD,
+    rates_version: int | None = None,
     prior_strength: float = PRIOR_STRENGTH,
     **boosting: Any,
 ) -> dict[str, Any]:
     """Fit on logged outcomes and the current model's prior, evaluate, write into `out`.
 
-    `rates` are units of each currency per US dollar (the `exchange_rates` document);
+    `rates` are units of each currency per US dollar (the `exchange_rates` document, version
+    `rates_version`; the simulator's fixed rates when not given);
     `prior_strength` is how many logged decisions the current model's beliefs count for
     (0: none). Returns the model card.
     """
@@ -173,6 +175,7 @@ def train_from_logs(
                 # The current model's beliefs, distilled beside the logged rows (prior.py).
                 "prior": prior.describe() if prior is not None else None,
                 "exchange_rates": {c: rates[c] for c in sorted(rates)},
+                "exchange_rates_version": rates_version,
                 # Trained on, but left out of the policy values and the gate: no rate to USD.
                 "currencies_without_rate": missing,
                 "rows_without_rate": sum(missing.values()),

@@ -7,8 +7,10 @@ from click.testing import CliRunner
 
 from models.artifact import load_artifact
 from remedy.cli import cli
+from remedy.cli.common import current_or_new_app
 from remedy.decisions.ranker import HeuristicPrior, ValueSettings
 from remedy.extensions import db
+from remedy.services.configs import ConfigService
 from remedy.store.tables import Outcome
 from tests.conftest import row_count
 from training.drive import drive
@@ -69,6 +71,12 @@ def test_cli_simulate_train_and_models(tmp_path):
     simulated = runner.invoke(cli, ["simulate", "--incidents", "240", "--no-progress"], env=env)
     assert simulated.exit_code == 0, simulated.output
     assert simulated.output.startswith("240 decisions")
+    # finance's rates, without the yen: its decisions train but are counted out of the gate
+    with runner.isolation(env=env):
+        app = current_or_new_app()
+        with app.app_context(), db.database(app).unit_of_work() as session:
+            rates = {"per_usd": {"USD": "1", "EUR": "0.9", "GBP": "0.8"}}
+            ConfigService(session).replace("exchange_rates", rates, "finance-test")
     too_few = runner.invoke(cli, ["train", "--min-rows", "100", "--no-progress"], env=env)
     assert too_few.exit_code == 2 and "200" in too_few.output
     trained = runner.invoke(
@@ -89,3 +97,10 @@ def test_cli_simulate_train_and_models(tmp_path):
     assert "* cli-1" in runner.invoke(cli, ["models", "list"], env=env).output
     card = json.loads((tmp_path / "models" / "trained" / "cli-1" / "card.json").read_text())
     assert card["source"]["kind"] == "logged"
+    assert card["source"]["exchange_rates"] == {"EUR": 0.9, "GBP": 0.8, "USD": 1.0}
+    assert card["source"]["exchange_rates_version"] == 2
+    yen = card["source"]["currencies_without_rate"]["JPY"]
+    assert yen > 0 and "without an exchange rate trained the model" in trained.output
+    assert f"JPY ({yen})" in trained.output
+    assert card["source"]["prior"]["model"] == "sim-3"
+    assert card["metrics"]["gate"]["retention_log_loss"]["current_model"] == "sim-3"
