@@ -1,10 +1,11 @@
 """Retrain from what the service logged: decisions, accepted plans and their outcomes.
 
-`load_logged` turns every decision with an outcome into a `LoggedDecision` (training/logged.py):
-the incident, the accepted plan (rebuilt from the stored priced items), the outcome, and — when
-the accepted plan is the one shown first — the propensity with which exploration showed it.
-`train_from_logs` fits both pipelines on the earlier 80% (by decision time) beside pseudo-rows
-carrying the current model's beliefs (training/prior.py: retraining keeps the prior), evaluates
+`train_from_logs` reads every decision with an outcome as arrays, streamed in chunks
+(training/read_logs.py: the incident, the accepted plan rebuilt from the stored priced items,
+the outcome, and — when the accepted plan is the one shown first — the propensity with which
+exploration showed it), plus the latest holdout decisions whole, with their candidates. It
+fits both pipelines on the earlier 80% (by decision time) beside pseudo-rows carrying the
+current model's beliefs (training/prior.py: retraining keeps the prior), and evaluates
 on the latest 20%: log loss, AUC, Brier and calibration, both models' log loss on the logged
 plans, and the off-policy values of the new and the current model's greedy policies, paired
 (training/holdout.py: IPS, SNIPS and doubly robust with a cross-fitted reward model, bootstrap
@@ -49,8 +50,8 @@ from training.logged import (  # re-exported: the data set, for callers and test
     as_rows,
     currencies_without_rate,
 )
-from training.logs import time_split
 from training.prior import PRIOR_STRENGTH, distil
+from training.read_logs import EVAL_LIMIT, count_logged, read_training_log
 from training.simulator import FX_PER_USD
 
 __all__ = [
@@ -116,6 +117,7 @@ def train_from_logs(
     rates: Rates = FX_PER_USD,
     rates_version: int | None = None,
     prior_strength: float = PRIOR_STRENGTH,
+    eval_limit: int = EVAL_LIMIT,
     **boosting: Any,
 ) -> dict[str, Any]:
     """Fit on logged outcomes and the current model's prior, evaluate, write into `out`.
@@ -123,16 +125,24 @@ def train_from_logs(
     `rates` are units of each currency per US dollar (the `exchange_rates` document, version
     `rates_version`; the simulator's fixed rates when not given);
     `prior_strength` is how many logged decisions the current model's beliefs count for
-    (0: none). Returns the model card.
+    (0: none); `eval_limit` caps the latest holdout decisions read whole for the off-policy
+    comparison (training/read_logs.py). Returns the model card.
     """
-    logged = load_logged(session, progress)
-    if len(logged) < min_rows:
-        raise ValueError(f"only {len(logged)} decisions with outcomes; need at least {min_rows}")
-    rows = as_rows(logged, values, rates)
-    train, holdout = time_split(rows, holdout_fraction)
-    cut = len(train)
+    found = count_logged(session)
+    if found < min_rows:
+        raise ValueError(f"only {found} decisions with outcomes; need at least {min_rows}")
+    log = read_training_log(
+        session,
+        values,
+        rates,
+        holdout_fraction=holdout_fraction,
+        eval_limit=eval_limit,
+        progress=progress,
+    )
+    rows, cut, evaluation = log.rows, log.cut, log.evaluation
+    train, holdout = rows.take(slice(0, cut)), rows.take(slice(cut, None))
     prior = distil(
-        [(d.incident, d.candidates) for d in logged[:cut]],
+        [(d.incident, d.candidates) for d in log.prior],
         current,
         strength=prior_strength,
         seed=seed,
@@ -144,22 +154,22 @@ def train_from_logs(
         out,
         models,
         version=version,
-        training_window=rows.take(slice(0, cut)).window(),
+        training_window=train.window(),
         metrics={"holdout": metrics},
     )
     candidate = ModelScorer(load_artifact(out))
-    report = policy_values(logged[cut:], candidate, current, values, seed=seed, rates=rates)
+    report = policy_values(evaluation, candidate, current, values, seed=seed, rates=rates)
     estimates = report.estimates
     card["metrics"]["policy_values"] = {
         name: [e.as_dict() for e in found] for name, found in estimates.items()
     }
-    log_loss = retention_log_loss(logged[cut:], candidate, current)
+    log_loss = retention_log_loss(evaluation, candidate, current)
     card["metrics"]["gate"] = _gate_section(report, log_loss)
     card["metrics"]["holdout"]["net_value"] = net_value_calibration(
-        logged[cut:], candidate, values, rates
+        evaluation, candidate, values, rates
     )
     card["metrics"]["current_model"] = current.version
-    missing = currencies_without_rate(logged, rates)
+    missing = {c: n for c, n in log.currencies.items() if c not in rates}
     card = save_artifact(
         out,
         models,
@@ -169,8 +179,10 @@ def train_from_logs(
         extra={
             "source": {
                 "kind": "logged",
-                "decisions": len(logged),
+                "decisions": len(rows),
                 "holdout": len(holdout),
+                # the latest holdout decisions the off-policy comparison read whole
+                "evaluated": len(evaluation),
                 "seed": seed,
                 # The current model's beliefs, distilled beside the logged rows (prior.py).
                 "prior": prior.describe() if prior is not None else None,
