@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -14,7 +15,9 @@ from remedy.services.configs import ConfigService
 from remedy.store.tables import Outcome
 from tests.conftest import row_count
 from training.drive import drive
-from training.from_logs import load_logged, train_from_logs
+from training.from_logs import as_rows, load_logged, train_from_logs
+from training.read_logs import read_rows
+from training.simulator import FX_PER_USD
 
 EXPLORING = {"EXPLORATION_RATE": __import__("decimal").Decimal("0.5"), "EXPLORATION_TOP_K": 3}
 
@@ -28,6 +31,15 @@ def test_simulated_traffic_trains_a_model_with_holdout_and_policy_values(app, tm
         logged = load_logged(session, progress=False)
         assert len(logged) == report.accepted
         assert any(d.propensity is not None and d.propensity < 1 for d in logged)
+        # the streamed arrays are exactly the rows built from whole decisions
+        streamed, currencies = read_rows(session, ValueSettings(), FX_PER_USD, chunk=37)
+        whole = as_rows(logged, ValueSettings())
+        np.testing.assert_array_equal(streamed.features, whole.features)
+        np.testing.assert_array_equal(streamed.retained, whole.retained)
+        np.testing.assert_array_equal(streamed.referrals, whole.referrals)
+        np.testing.assert_array_equal(streamed.propensity, whole.propensity)
+        np.testing.assert_allclose(streamed.reward, whole.reward, rtol=1e-12)
+        assert sum(currencies.values()) == len(logged)
         card = train_from_logs(
             session,
             tmp_path / "v-test",
