@@ -29,7 +29,12 @@ from tqdm.auto import tqdm
 
 from models.features import FEATURE_NAMES, feature_rows
 from remedy.decisions.ranker import ValueSettings
-from remedy.decisions.record import DecisionRecord, PricedItem, incident_from_json
+from remedy.decisions.record import (
+    JSON_COLUMNS,
+    DecisionRecord,
+    PricedItem,
+    incident_from_json,
+)
 from remedy.domain import Plan
 from remedy.store.tables import Decision, Outcome
 from training.logged import LoggedDecision, Rates
@@ -138,37 +143,54 @@ def read_rows(
     return rows, dict(sorted(currencies.items()))
 
 
-def read_whole(session: Session, offset: int, limit: int) -> list[LoggedDecision]:
-    """Read `limit` decisions from position `offset` (oldest first) with every candidate."""
+def read_whole(
+    session: Session, offset: int, limit: int, chunk: int = 1_000
+) -> list[LoggedDecision]:
+    """Read `limit` decisions from position `offset` (oldest first) with every candidate.
+
+    Streamed like `read_rows` (Core columns, `yield_per`): only one chunk's JSON is alive at a
+    time; what stays is each decision's incident and its kept candidates as plans.
+    """
     if limit <= 0:
         return []
+    json_columns = [getattr(Decision, name) for name in JSON_COLUMNS]
     query = (
-        sa.select(Decision, Outcome)
-        .join(Outcome, Outcome.decision_id == Decision.id)
+        _joined()
+        .with_only_columns(
+            *json_columns,
+            Decision.record_version,
+            Decision.propensity,
+            Decision.created_at,
+            Outcome.plan_id,
+            Outcome.retained,
+            Outcome.referrals,
+        )
         .order_by(Decision.created_at, Decision.id)
         .offset(offset)
         .limit(limit)
+        .execution_options(yield_per=chunk)
     )
     logged = []
-    for decision, outcome in session.execute(query):
-        record = DecisionRecord.of(decision)
-        kept = record.offered
-        ids = [c.plan_id for c in kept]
-        if outcome.plan_id not in ids:
-            continue  # accepted plan no longer among the kept ones: nothing to judge safely
-        shown_first = bool(record.shown) and record.shown[0] == outcome.plan_id
-        logged.append(
-            LoggedDecision(
-                incident=record.incident,
-                candidates=[record.plan(c) for c in kept],
-                logged_index=ids.index(outcome.plan_id),
-                propensity=float(Decimal(decision.propensity)) if shown_first else None,
-                retained=outcome.retained,
-                referrals=outcome.referrals or 0,
-                decided_at=decision.created_at,
+    for part in session.execute(query).partitions():
+        for row in part:
+            columns = dict(zip(JSON_COLUMNS, row[: len(JSON_COLUMNS)], strict=True))
+            record = DecisionRecord.from_columns(columns, row.record_version)
+            kept = record.offered
+            ids = [c.plan_id for c in kept]
+            if row.plan_id not in ids:
+                continue  # accepted plan no longer among the kept ones: nothing to judge safely
+            shown_first = bool(record.shown) and record.shown[0] == row.plan_id
+            logged.append(
+                LoggedDecision(
+                    incident=record.incident,
+                    candidates=[record.plan(c) for c in kept],
+                    logged_index=ids.index(row.plan_id),
+                    propensity=float(Decimal(row.propensity)) if shown_first else None,
+                    retained=row.retained,
+                    referrals=row.referrals or 0,
+                    decided_at=row.created_at,
+                )
             )
-        )
-    session.expunge_all()  # the row objects are not needed past here
     return logged
 
 
