@@ -25,7 +25,7 @@ from remedy.decisions.ranker import PlanScorer, ValueSettings
 from remedy.domain import Incident, Plan
 from training.fit import calibration_bins, expected_calibration_error, fit_models
 from training.gate import MIN_AGREEMENT, MIN_ESS
-from training.logged import LoggedDecision, Rates, _net_values, _reward, as_rows
+from training.logged import LoggedDecision, Rates, _reward, as_rows, net_values_many
 from training.logs import greedy_index
 from training.offpolicy import MAX_WEIGHT, Comparison, Estimate, compare, doubly_robust, ips, snips
 from training.simulator import FX_PER_USD
@@ -94,8 +94,10 @@ def cross_fitted_values(
     out: list[np.ndarray] = [np.empty(0)] * len(decisions)
     for k in range(folds):
         model = fit([d for d, f in zip(decisions, which, strict=True) if f != k], values, seed)
-        for i in np.flatnonzero(which == k):
-            out[i] = _net_values(model, decisions[i], values, rates)
+        members = np.flatnonzero(which == k)
+        predicted = net_values_many(model, [decisions[i] for i in members], values, rates)
+        for i, v in zip(members, predicted, strict=True):
+            out[i] = v
     return out
 
 
@@ -143,7 +145,10 @@ def policy_values(
     estimates: dict[str, list[Estimate]] = {}
     for name, scorer in (("candidate", candidate), ("current", current)):
         picks = np.array(
-            [greedy_index(_net_values(scorer, d, values, rates), d.candidates) for d in usable]
+            [
+                greedy_index(v, d.candidates)
+                for v, d in zip(net_values_many(scorer, usable, values, rates), usable, strict=True)
+            ]
         )
         targets[name] = (picks == logged).astype(float)
         predicted[name] = np.array([v[p] for v, p in zip(q, picks, strict=True)])
@@ -190,7 +195,12 @@ def net_value_calibration(
     if not priced:
         return {"rows": 0, "predicted_mean": None, "realised_mean": None, "ratio": None}
     predicted = float(
-        np.mean([_net_values(scorer, d, values, rates)[d.logged_index] for d in priced])
+        np.mean(
+            [
+                v[d.logged_index]
+                for v, d in zip(net_values_many(scorer, priced, values, rates), priced, strict=True)
+            ]
+        )
     )
     realised = float(np.mean([_reward(d, values, rates) for d in priced]))
     return {

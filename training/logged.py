@@ -77,6 +77,37 @@ def _net_values(
     return (gain * float(d.incident.customer_value) - costs) / rates[d.incident.currency]
 
 
+_BATCH = 250  # decisions per model call when a scorer can batch (ModelScorer.predict_many)
+
+
+def net_values_many(
+    scorer: PlanScorer,
+    decisions: Sequence[LoggedDecision],
+    values: ValueSettings,
+    rates: Rates = FX_PER_USD,
+) -> list[np.ndarray]:
+    """Return `_net_values` for many decisions, one model call per batch when the scorer can.
+
+    The same numbers as calling `_net_values` per decision; offline evaluation of tens of
+    thousands of decisions spends its time in per-call overhead otherwise.
+    """
+    batch = getattr(scorer, "predict_many", None)
+    if batch is None:
+        return [_net_values(scorer, d, values, rates) for d in decisions]
+    horizon, share = float(values.horizon_years), float(values.referral_share)
+    out: list[np.ndarray] = []
+    for start in range(0, len(decisions), _BATCH):
+        chunk = decisions[start : start + _BATCH]
+        predictions = batch([(d.incident, d.candidates) for d in chunk])
+        for d, (p_stay, referrals) in zip(chunk, predictions, strict=True):
+            gain = p_stay * horizon + referrals * share
+            costs = np.array([float(p.total_cost) for p in d.candidates])
+            out.append(
+                (gain * float(d.incident.customer_value) - costs) / rates[d.incident.currency]
+            )
+    return out
+
+
 def currencies_without_rate(
     logged: Sequence[LoggedDecision], rates: Rates = FX_PER_USD
 ) -> dict[str, int]:

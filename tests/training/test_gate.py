@@ -236,3 +236,20 @@ def test_log_loss_of_both_models_on_the_logged_plans_by_hand():
     assert found["current"] == pytest.approx(by_hand(0.3))
     card = gate(log_loss=(found["candidate"], found["current"]))
     assert promotion_verdict(card)[0] == (found["candidate"] <= found["current"])
+
+
+def test_batched_net_values_equal_one_call_per_decision():
+    """Scoring the holdout in batches (ModelScorer.predict_many) changes no number."""
+    from pathlib import Path
+
+    from models.artifact import load_artifact
+    from models.scorer import ModelScorer
+    from training.logged import net_values_many
+
+    bundled = Path(__file__).resolve().parents[2] / "models" / "artifacts" / "sim-3"
+    scorer = ModelScorer(load_artifact(bundled))
+    logged = synthetic_log(260, seed=11)  # more than one batch of 250
+    values = ValueSettings()
+    batched = net_values_many(scorer, logged, values)
+    for d, v in zip(logged, batched, strict=True):
+        np.testing.assert_allclose(v, _net_values(scorer, d, values), rtol=1e-12)
