@@ -58,7 +58,7 @@ CROSS_FIELD_RULES = (
 # The catalog, rules and caps documents are validated whole by their loaders (references between
 # them, per-kind fields, rule conditions) and then tried on incidents (config trial): OpenAPI
 # gives them as objects, so a generated document is expected to be refused as a whole.
-WHOLE_DOCUMENTS = {"/v1/catalog", "/v1/rules", "/v1/caps"}
+WHOLE_DOCUMENTS = {"/v1/catalog", "/v1/rules", "/v1/caps", "/v1/exchange-rates"}
 DOCUMENT_FIELDS = {"catalog", "rules", "caps"}  # the same documents proposed to a what-if
 
 

@@ -8,13 +8,20 @@ simulate the outcome, fit both pipelines on the earlier 80% of decisions, evalua
 20% (classification metrics, calibration, policy values: off-policy estimates next to the
 simulator's truth), and write `model.skops`, `card.json` and two PNG plots into the folder.
 The same seed gives the same model.
+
+The off-policy estimates go through the same path as `remedy train` (training/holdout.py
+`policy_values`): the doubly robust reward model is cross-fitted on the holdout, apart from the
+model being judged, and the model and the heuristic prior are compared paired, with the overlap,
+effective sample size and both models' log loss that training/gate.py reads (`metrics.gate`).
+The bundle is never promoted by the gate (`remedy init` promotes it); the card shows what the
+gate would have said, beside the simulator's truth that no real log has.
 """
 
 from __future__ import annotations
 
 import argparse
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +32,31 @@ from models.features import FEATURE_NAMES
 from models.scorer import ModelScorer
 from remedy.decisions.ranker import HeuristicPrior, ValueSettings
 from training.candidates import CandidatesFn, candidate_plans
-from training.evaluate import evaluate_policies, logged_value, offpolicy_estimates
+from training.evaluate import evaluate_policies, logged_value
 from training.fit import evaluate_holdout, fit_models, plot_calibration, plot_policy_values
-from training.logs import EpsilonGreedy, simulate_logs, time_split
+from training.gate import promotion_verdict
+from training.holdout import _gate_section, policy_values, retention_log_loss
+from training.logged import LoggedDecision
+from training.logs import EpsilonGreedy, LoggedRows, simulate_logs, time_split
 
 DEFAULT_SEED = 20250101
 LITERATURE = "docs/research.md"
+
+
+def logged_decisions(holdout: LoggedRows, candidates_fn: CandidatesFn) -> list[LoggedDecision]:
+    """Return simulated holdout rows as the decisions `remedy train` reads from the database."""
+    return [
+        LoggedDecision(
+            incident=incident,
+            candidates=candidates_fn(incident),
+            logged_index=int(holdout.logged_index[i]),
+            propensity=float(holdout.propensity[i]),
+            retained=bool(holdout.retained[i]),
+            referrals=int(holdout.referrals[i]),
+            decided_at=holdout.decided_at[i].astype(datetime).replace(tzinfo=UTC),
+        )
+        for i, incident in enumerate(holdout.incidents or ())
+    ]
 
 
 def build_bundle(
@@ -86,17 +112,20 @@ def build_bundle(
     evaluation = evaluate_policies(
         incidents,
         {"heuristic_prior": prior, "model": scorer},
-        reward_model="model",
         logged_index=holdout.logged_index,
         candidates_fn=candidates_fn,
         values=values,
         oracle_sample=oracle_sample,
         progress=progress,
     )
+    # The same judges as `remedy train`: a cross-fitted reward model, a paired comparison.
+    decisions = logged_decisions(holdout, candidates_fn)
+    report = policy_values(decisions, scorer, prior, values, seed=seed)
+    gate = _gate_section(report, retention_log_loss(decisions, scorer, prior))
     estimates = {
         "logging": [logged_value(holdout, seed=seed)],
-        "heuristic_prior": offpolicy_estimates(holdout, evaluation, "heuristic_prior", seed=seed),
-        "model": offpolicy_estimates(holdout, evaluation, "model", seed=seed),
+        "heuristic_prior": report.estimates.get("current", []),
+        "model": report.estimates.get("candidate", []),
     }
     truth = (
         {"logging": float(evaluation.true_logged.mean())}
@@ -105,7 +134,7 @@ def build_bundle(
     )
     truth |= evaluation.mean_true_values()
     n_oracle = len(evaluation.oracle)
-    policy_values = {
+    value_section = {
         "unit": "mean net value per decision, USD at the simulator's rates",
         "values": {
             "horizon_years": str(values.horizon_years),
@@ -122,10 +151,10 @@ def build_bundle(
         "notes": [
             "IPS and SNIPS for the model rest on the few holdout decisions where the logged plan "
             "is the model's pick (model_agrees_with_log), hence their wide intervals.",
-            "The doubly robust estimate uses the trained model as its own reward model, so it "
-            "shares the model's optimism about the plans it picks (optimizer's curse); a "
-            "cross-fitted reward model would remove that.",
+            "The doubly robust reward model is cross-fitted on the holdout (5 folds), apart "
+            "from the model judged, as in `remedy train`; its weights are clipped at 50.",
         ],
+        "gate_verdict": promotion_verdict({"metrics": {"gate": gate}})[1] if gate else None,
     }
     timings["evaluate_s"] = time.perf_counter() - clock
 
@@ -147,7 +176,7 @@ def build_bundle(
         version=version,
         created_at=created_at,
         training_window=train.window(),
-        metrics={"holdout": metrics, "policy_values": policy_values},
+        metrics={"holdout": metrics, "policy_values": value_section, "gate": gate},
         extra={
             "source": {
                 "kind": "simulated",

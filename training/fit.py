@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 from models.pipeline import REFERRALS, RETENTION, referrals_pipeline, retention_pipeline
 from training.logs import LoggedRows
 from training.offpolicy import Estimate
+from training.prior import PriorRows, referrals_training_set, retention_training_set
 
 
 def _pyplot() -> ModuleType:
@@ -39,24 +40,36 @@ def fit_models(
     seed: int = 0,
     threads: int | None = None,
     progress: bool = True,
+    prior: PriorRows | None = None,
     **params: object,
 ) -> dict[str, Pipeline]:
     """Fit both pipelines on the logged rows; `params` override the boosting settings.
 
     `threads` caps OpenMP threads (None: all cores); on a shared machine 1 can be faster.
+    `prior` adds weighted pseudo-rows carrying the current model's beliefs (training/prior.py).
     """
     if len(rows) == 0:
         raise ValueError("no rows to fit on")
     if rows.retained.all() or not rows.retained.any():
         raise ValueError("the retention labels need both outcomes")
     jobs = [
-        (RETENTION, retention_pipeline(seed, **params), rows.retained.astype(int)),
-        (REFERRALS, referrals_pipeline(seed, **params), rows.referrals.astype(float)),
+        (
+            RETENTION,
+            retention_pipeline(seed, **params),
+            retention_training_set(rows.features, rows.retained, prior),
+        ),
+        (
+            REFERRALS,
+            referrals_pipeline(seed, **params),
+            referrals_training_set(rows.features, rows.referrals, prior),
+        ),
     ]
     models: dict[str, Pipeline] = {}
     with threadpool_limits(limits=threads, user_api="openmp"):
-        for name, pipeline, target in tqdm(jobs, desc="fitting", disable=not progress):
-            models[name] = pipeline.fit(rows.features, target)
+        for name, pipeline, (x, y, weight) in tqdm(jobs, desc="fitting", disable=not progress):
+            # Without a prior every weight is 1: fit unweighted, exactly as before.
+            fit_params = {} if prior is None else {"model__sample_weight": weight}
+            models[name] = pipeline.fit(x, y, **fit_params)
     return models
 
 
@@ -80,6 +93,17 @@ def calibration_bins(p: np.ndarray, y: np.ndarray, n_bins: int = 10) -> list[dic
     return bins
 
 
+def expected_calibration_error(bins: list[dict[str, float]]) -> float | None:
+    """Return the count-weighted mean gap |predicted - observed| over calibration bins.
+
+    0 is perfectly calibrated; it is the reliability plot in one number (None without rows).
+    """
+    total = sum(b["count"] for b in bins)
+    if not total:
+        return None
+    return float(sum(b["count"] * abs(b["predicted"] - b["observed"]) for b in bins) / total)
+
+
 def evaluate_holdout(models: Mapping[str, Pipeline], holdout: LoggedRows) -> dict[str, object]:
     """Return holdout metrics: log loss, AUC, Brier, calibration bins, referral errors."""
     y = holdout.retained.astype(int)
@@ -99,6 +123,7 @@ def evaluate_holdout(models: Mapping[str, Pipeline], holdout: LoggedRows) -> dic
             "auc": float(roc_auc_score(y, p)) if both else None,
             "brier": float(brier_score_loss(y, p)),
             "calibration": calibration_bins(p, y),
+            "calibration_error": expected_calibration_error(calibration_bins(p, y)),
         },
         "referrals": {
             "observed_mean": float(holdout.referrals.mean()),

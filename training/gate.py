@@ -16,7 +16,12 @@ robust, with a cross-fitted reward model fitted apart from the candidate) and re
 4. Disagreement: doubly robust says one thing and IPS or SNIPS the opposite, each beyond its own
    interval (one difference's interval wholly above 0, the other's wholly below). Either the
    reward model or the propensities are wrong; no estimate should be trusted until it is found.
-5. Not better: the doubly robust difference's lower bound is not above 0.
+5. Worse fit: the candidate's log loss of P(stay) on the holdout's logged plans is above the
+   current model's (`metrics.gate.retention_log_loss`). A model that predicts what customers
+   did worse than the one it would replace is not promoted on a policy value, however good:
+   policy values rest on the same predictions, and issue 13's retrained model overstated net
+   values by 19% while its intervals looked fine.
+6. Not better: the doubly robust difference's lower bound is not above 0.
 
 Thresholds are constants here, not options: a gate one can lower from the command line is not a
 gate. Change them in review, with the reason.
@@ -68,6 +73,19 @@ def _refuse_disagreement(differences: dict[str, dict[str, Any]]) -> str | None:
     return None
 
 
+def _refuse_log_loss(gate: dict[str, Any]) -> str | None:
+    """Return why the candidate fits the logged outcomes worse than the current model, if so."""
+    losses = gate.get("retention_log_loss")
+    if not losses:
+        return "no log loss comparison on the holdout's logged plans"
+    if losses["candidate"] > losses["current"]:
+        return (
+            f"worse fit: holdout log loss {losses['candidate']:.4f} on {losses['rows']} logged "
+            f"plans against the current model's {losses['current']:.4f}"
+        )
+    return None
+
+
 def promotion_verdict(card: dict[str, Any]) -> tuple[bool, str]:
     """Decide `--promote-if-better` from a model card; return the decision and its reason."""
     gate = card.get("metrics", {}).get("gate")
@@ -77,7 +95,7 @@ def promotion_verdict(card: dict[str, Any]) -> tuple[bool, str]:
     if reason:
         return False, reason
     differences = {e["method"]: e for e in gate["differences"]}
-    reason = _refuse_disagreement(differences)
+    reason = _refuse_disagreement(differences) or _refuse_log_loss(gate)
     if reason:
         return False, reason
     dr = differences["doubly_robust"]

@@ -1,4 +1,5 @@
-"""GET/PUT the versioned catalog, rules and caps; every PUT makes a new version and is audited."""
+"""GET/PUT the versioned catalog, rules, caps and exchange rates; every PUT is a new, audited
+version."""
 
 from __future__ import annotations
 
@@ -17,11 +18,13 @@ from remedy.services.caps_governance import CapsGovernance
 from remedy.services.configs import ConfigService
 from remedy.store.tables import utcnow
 
-blp = Blueprint("configs", __name__, url_prefix="/v1", description="Catalog, rules and caps")
+blp = Blueprint(
+    "configs", __name__, url_prefix="/v1", description="Catalog, rules, caps and exchange rates"
+)
 
 
 class DocumentSchema(Schema):
-    """A whole catalog, rules or caps document (validated by its own loader)."""
+    """A whole catalog, rules, caps or exchange-rates document (validated by its own loader)."""
 
     class Meta:
         unknown = "include"
@@ -76,15 +79,22 @@ def _document_view(kind: str, write_roles: tuple[str, ...]) -> type[MethodView]:
             """Return every version, newest first."""
             return {"versions": ConfigService(session()).history(kind)}
 
-    DocumentView.__name__ = f"{kind.title()}Document"
-    HistoryView.__name__ = f"{kind.title()}History"
+    name = kind.title().replace("_", "")
+    DocumentView.__name__ = f"{name}Document"
+    HistoryView.__name__ = f"{name}History"
     return DocumentView, HistoryView
 
 
-for _kind, _writers in (("catalog", ("admin",)), ("rules", ("admin",)), ("caps", ("finance",))):
+for _kind, _path, _writers in (
+    ("catalog", "catalog", ("admin",)),
+    ("rules", "rules", ("admin",)),
+    ("caps", "caps", ("finance",)),
+    # the rates training converts net values to US dollars with (remedy/services/exchange_rates.py)
+    ("exchange_rates", "exchange-rates", ("finance",)),
+):
     _document, _history = _document_view(_kind, _writers)
-    blp.route(f"/{_kind}", endpoint=f"{_kind}_document")(_document)
-    blp.route(f"/{_kind}/history", endpoint=f"{_kind}_history")(_history)
+    blp.route(f"/{_path}", endpoint=f"{_kind}_document")(_document)
+    blp.route(f"/{_path}/history", endpoint=f"{_kind}_history")(_history)
 
 
 class GoverningArgs(Schema):

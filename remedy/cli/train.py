@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from remedy.cli.common import current_or_new_app, model_cache_dir
+from remedy.errors import NotFound
 from remedy.extensions import db
 
 
@@ -29,6 +30,7 @@ def train(
 ) -> None:
     """Retrain from logged decisions and outcomes; evaluate; register the new version."""
     # Training and the model registry bring scikit-learn: imported when this command runs.
+    from remedy.services.configs import ConfigService
     from remedy.services.model_registry import ModelRegistry
     from training.from_logs import now_version, train_from_logs
     from training.gate import promotion_verdict
@@ -39,6 +41,11 @@ def train(
     values = app.extensions["remedy.engines"].values
     with app.app_context(), db.database(app).unit_of_work() as session:
         current = app.extensions["remedy.scorer"](session)
+        # finance's rates (PUT /v1/exchange-rates), never a table in the code
+        try:
+            rates = ConfigService(session).exchange_rates()
+        except NotFound as error:  # a database from before the rates were a document
+            raise click.ClickException(str(error)) from None
         try:
             card = train_from_logs(
                 session,
@@ -49,6 +56,8 @@ def train(
                 min_rows=min_rows,
                 seed=seed,
                 progress=not no_progress,
+                rates=rates.as_floats(),
+                rates_version=rates.version,
             )
         except ValueError as error:
             raise click.ClickException(str(error)) from None
@@ -98,7 +107,21 @@ def _echo_gate(card: dict[str, Any]) -> None:
                 f"{gate['rows']} holdout decisions, effective sample size {found['ess']:.1f}, "
                 f"{found['clipped']:.1%} of weights clipped at {gate['max_weight']:g}"
             )
+        losses = gate.get("retention_log_loss")
+        if losses:
+            click.echo(
+                f"holdout log loss on {losses['rows']} logged plans: candidate "
+                f"{losses['candidate']:.4f}, current {losses['current']:.4f}; calibration "
+                f"error {losses['calibration_error']['candidate']:.3f} and "
+                f"{losses['calibration_error']['current']:.3f}"
+            )
     source = card.get("source", {})
+    prior = source.get("prior")
+    if prior:
+        click.echo(
+            f"prior: {prior['model']} distilled on {prior['pseudo_rows']} candidate plans, "
+            f"weighted as {prior['strength']:.0f} logged decisions"
+        )
     missing = source.get("currencies_without_rate") or {}
     if missing:
         listed = ", ".join(f"{c} ({n})" for c, n in missing.items())

@@ -1,10 +1,12 @@
-"""Versioned configuration documents (catalog, rules, caps) kept in the database.
+"""Versioned configuration documents (catalog, rules, caps, exchange rates) kept in the database.
 
 Each change stores a whole new document with the next version number and an audit entry; the
 highest version already in effect is active (a caps document may name a later `effective_at`,
 so finance can schedule a change; the highest version in effect supersedes every lower one).
 Documents are validated before they are stored, with the catalog and the rules checked against
-each other, so a bad change is refused with the name of what is wrong.
+each other, so a bad change is refused with the name of what is wrong. The exchange rates
+training uses (remedy/services/exchange_rates.py) are a document of the same kind, validated
+alone: no decision depends on them.
 """
 
 from __future__ import annotations
@@ -27,10 +29,12 @@ from remedy.decisions.rules import RuleSet, load_rules
 from remedy.errors import InvalidInput, NotFound
 from remedy.ledger.periods import EFFECTIVE_AT_GRACE
 from remedy.services.config_trial import ConfigTrial
+from remedy.services.exchange_rates import EXCHANGE_RATES, ExchangeRates, load_exchange_rates
 from remedy.store import audit
 from remedy.store.tables import ConfigVersion, utcnow
 
-KINDS = ("catalog", "rules", "caps")
+KINDS = ("catalog", "rules", "caps")  # the documents a decision is made with
+DOCUMENT_KINDS = (*KINDS, EXCHANGE_RATES)  # every versioned document
 
 
 @dataclass(frozen=True)
@@ -135,13 +139,13 @@ class ConfigService:
         With `engine_for` (how to build an engine, with the model in use, from a configuration),
         the proposed configuration is first tried on recent and synthetic incidents
         (`remedy.services.config_trial`) and refused if any decision raises."""
-        if kind not in KINDS:
+        if kind not in DOCUMENT_KINDS:
             raise NotFound(f"unknown document kind {kind!r}")
         versions = self.active_versions()
         previous = self.latest(kind)
         new_version = (previous.version if previous else 0) + 1
         document = {**copy.deepcopy(document), "version": new_version}
-        if previous is not None:
+        if previous is not None and kind in KINDS:
             documents = {k: self.document(k).document for k in KINDS if k in versions}
             documents[kind] = document
         else:
@@ -187,11 +191,16 @@ class ConfigService:
         )
         return row
 
+    def exchange_rates(self) -> ExchangeRates:
+        """Return the active exchange rates (NotFound before `remedy init` seeded them)."""
+        row = self.document(EXCHANGE_RATES)
+        return load_exchange_rates({**row.document, "version": row.version})
+
     def seed_defaults(self, actor: str = "init") -> list[str]:
         """Store the bundled default documents where none exist yet; return the kinds seeded."""
         versions = self.active_versions()
         seeded = []
-        for kind in KINDS:
+        for kind in DOCUMENT_KINDS:
             if kind not in versions:
                 self.replace(kind, bundled.read_default(kind), actor)
                 seeded.append(kind)
@@ -200,4 +209,10 @@ class ConfigService:
 
 def _validate_alone(kind: str, document: dict[str, Any]) -> None:
     """Validate one document without its siblings (while seeding)."""
-    {"catalog": load_catalog, "rules": load_rules, "caps": load_caps}[kind](document)
+    loaders = {
+        "catalog": load_catalog,
+        "rules": load_rules,
+        "caps": load_caps,
+        EXCHANGE_RATES: load_exchange_rates,
+    }
+    loaders[kind](document)

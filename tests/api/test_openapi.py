@@ -10,6 +10,7 @@ def test_openapi_lists_routes_and_bearer_security(client):
         "/v1/catalog",
         "/v1/rules",
         "/v1/caps",
+        "/v1/exchange-rates",
         "/v1/keys",
         "/v1/approvals",
         "/healthz",

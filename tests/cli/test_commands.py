@@ -32,7 +32,7 @@ def run(env: dict[str, str], *args: str):
 def test_init_is_idempotent_and_creates_one_admin_key(env):
     first = run(env, "init")
     assert first.exit_code == 0, first.output
-    assert "loaded defaults: catalog, rules, caps" in first.output
+    assert "loaded defaults: catalog, rules, caps, exchange_rates" in first.output
     assert "admin key (shown once" in first.output
     second = run(env, "init")
     assert "none needed" in second.output and "admin key exists" in second.output

@@ -31,6 +31,12 @@ def test_bundle_writes_a_loadable_artifact_with_card_and_plots(tmp_path):
     assert set(values["simulator_truth"]) == {"logging", "heuristic_prior", "model"}
     assert {e["method"] for e in values["offpolicy"]["heuristic_prior"]} >= {"ips", "doubly_robust"}
     assert card["source"]["seed"] > 0
+    # judged like `remedy train`: a cross-fitted reward model, never the model itself
+    gate = card["metrics"]["gate"]
+    assert gate["reward_model"].startswith("cross-fitted")
+    assert gate["retention_log_loss"]["rows"] == 300
+    assert [e["method"] for e in gate["differences"]][-1] == "doubly_robust"
+    assert values["gate_verdict"]
     scorer = ModelScorer(load_artifact(out))
     incident = make_incident()
     assert len(scorer.predict(incident, candidate_plans(incident))[0]) > 0

@@ -9,6 +9,7 @@ from sklearn.pipeline import Pipeline
 from training.fit import (
     calibration_bins,
     evaluate_holdout,
+    expected_calibration_error,
     fit_models,
     plot_calibration,
     plot_policy_values,
@@ -44,6 +45,8 @@ def test_holdout_metrics_beat_the_base_rate(logged_rows):
     assert 0 < retention["brier"] < 0.25
     assert sum(b["count"] for b in retention["calibration"]) == len(holdout)
     assert metrics["referrals"]["poisson_deviance"] > 0
+    # boosting on log loss (a proper scoring rule) is calibrated out of sample too
+    assert retention["calibration_error"] < 0.05
     assert metrics["window"]["rows"] == len(holdout)
 
 
@@ -55,6 +58,9 @@ def test_calibration_bins_by_hand():
     assert [b["count"] for b in bins] == [1, 1, 2]
     assert bins[-1]["predicted"] == pytest.approx(0.96)
     assert bins[-1]["observed"] == 0.5
+    # count-weighted gaps: 0.05 (bin 1), 0.85 (bin 2), 0.46 (bin 10, two rows)
+    assert expected_calibration_error(bins) == pytest.approx((0.05 + 0.85 + 2 * 0.46) / 4)
+    assert expected_calibration_error([]) is None
 
 
 def test_plots_are_written_as_png(tmp_path):

@@ -2,17 +2,22 @@
 
 import json
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from models.artifact import load_artifact
 from remedy.cli import cli
+from remedy.cli.common import current_or_new_app
 from remedy.decisions.ranker import HeuristicPrior, ValueSettings
 from remedy.extensions import db
+from remedy.services.configs import ConfigService
 from remedy.store.tables import Outcome
 from tests.conftest import row_count
 from training.drive import drive
-from training.from_logs import load_logged, train_from_logs
+from training.from_logs import as_rows, load_logged, train_from_logs
+from training.read_logs import read_rows
+from training.simulator import FX_PER_USD
 
 EXPLORING = {"EXPLORATION_RATE": __import__("decimal").Decimal("0.5"), "EXPLORATION_TOP_K": 3}
 
@@ -26,6 +31,15 @@ def test_simulated_traffic_trains_a_model_with_holdout_and_policy_values(app, tm
         logged = load_logged(session, progress=False)
         assert len(logged) == report.accepted
         assert any(d.propensity is not None and d.propensity < 1 for d in logged)
+        # the streamed arrays are exactly the rows built from whole decisions
+        streamed, currencies = read_rows(session, ValueSettings(), FX_PER_USD, chunk=37)
+        whole = as_rows(logged, ValueSettings())
+        np.testing.assert_array_equal(streamed.features, whole.features)
+        np.testing.assert_array_equal(streamed.retained, whole.retained)
+        np.testing.assert_array_equal(streamed.referrals, whole.referrals)
+        np.testing.assert_array_equal(streamed.propensity, whole.propensity)
+        np.testing.assert_allclose(streamed.reward, whole.reward, rtol=1e-12)
+        assert sum(currencies.values()) == len(logged)
         card = train_from_logs(
             session,
             tmp_path / "v-test",
@@ -69,6 +83,12 @@ def test_cli_simulate_train_and_models(tmp_path):
     simulated = runner.invoke(cli, ["simulate", "--incidents", "240", "--no-progress"], env=env)
     assert simulated.exit_code == 0, simulated.output
     assert simulated.output.startswith("240 decisions")
+    # finance's rates, without the yen: its decisions train but are counted out of the gate
+    with runner.isolation(env=env):
+        app = current_or_new_app()
+        with app.app_context(), db.database(app).unit_of_work() as session:
+            rates = {"per_usd": {"USD": "1", "EUR": "0.9", "GBP": "0.8"}}
+            ConfigService(session).replace("exchange_rates", rates, "finance-test")
     too_few = runner.invoke(cli, ["train", "--min-rows", "100", "--no-progress"], env=env)
     assert too_few.exit_code == 2 and "200" in too_few.output
     trained = runner.invoke(
@@ -89,3 +109,10 @@ def test_cli_simulate_train_and_models(tmp_path):
     assert "* cli-1" in runner.invoke(cli, ["models", "list"], env=env).output
     card = json.loads((tmp_path / "models" / "trained" / "cli-1" / "card.json").read_text())
     assert card["source"]["kind"] == "logged"
+    assert card["source"]["exchange_rates"] == {"EUR": 0.9, "GBP": 0.8, "USD": 1.0}
+    assert card["source"]["exchange_rates_version"] == 2
+    yen = card["source"]["currencies_without_rate"]["JPY"]
+    assert yen > 0 and "without an exchange rate trained the model" in trained.output
+    assert f"JPY ({yen})" in trained.output
+    assert card["source"]["prior"]["model"] == "sim-3"
+    assert card["metrics"]["gate"]["retention_log_loss"]["current_model"] == "sim-3"

@@ -19,6 +19,7 @@ from training.from_logs import (
     currencies_without_rate,
     net_value_calibration,
     policy_values,
+    retention_log_loss,
 )
 from training.gate import MIN_AGREEMENT, MIN_ESS, promotion_verdict
 from training.simulator import random_incident, simulate_outcome
@@ -125,6 +126,7 @@ def gate(
     snips=(45.0, -5.0, 95.0),
     agreement=(0.5, 0.8),
     ess=(200.0, 400.0),
+    log_loss=(0.40, 0.41),
 ):
     """A card with a `metrics.gate` section, every number settable."""
     differences = [
@@ -139,6 +141,8 @@ def gate(
                 "new": {"agreement": agreement[0], "ess": ess[0], "clipped": 0.0},
                 "old": {"agreement": agreement[1], "ess": ess[1], "clipped": 0.0},
                 "max_weight": 50.0,
+                "retention_log_loss": log_loss
+                and {"rows": 1000, "candidate": log_loss[0], "current": log_loss[1]},
             }
         }
     }
@@ -160,6 +164,8 @@ def test_a_clear_improvement_is_promoted_with_its_reason():
         (gate(snips=(-200.0, -400.0, -10.0)), "estimators disagree"),
         (gate(dr=(-50.0, -90.0, -10.0), ips=(30.0, 5.0, 60.0)), "estimators disagree"),
         (gate(dr=(30.0, -10.0, 70.0)), "not shown better"),
+        (gate(log_loss=(0.4101, 0.41)), "worse fit: holdout log loss 0.4101 on 1000"),
+        (gate(log_loss=None), "no log loss comparison"),
     ],
 )
 def test_the_gate_refuses_and_says_why(card, reason):
@@ -206,3 +212,44 @@ def test_net_value_calibration_by_hand():
     assert found["predicted_mean"] == pytest.approx(predicted)
     assert found["realised_mean"] == pytest.approx(realised)
     assert found["ratio"] == pytest.approx(predicted / realised)
+
+
+def test_log_loss_of_both_models_on_the_logged_plans_by_hand():
+    """The gate's log loss is each model's P(stay) of the plan actually logged, same rows."""
+
+    class Constant:
+        def __init__(self, p):
+            self.p, self.version = p, f"constant-{p}"
+
+        def predict(self, incident, plans):
+            return np.full(len(plans), self.p), np.zeros(len(plans))
+
+    logged = synthetic_log(40, seed=9)
+    y = np.array([d.retained for d in logged], dtype=float)
+    found = retention_log_loss(logged, Constant(0.8), Constant(0.3))
+
+    def by_hand(p):
+        return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+    assert found["rows"] == 40 and found["current_model"] == "constant-0.3"
+    assert found["candidate"] == pytest.approx(by_hand(0.8))
+    assert found["current"] == pytest.approx(by_hand(0.3))
+    card = gate(log_loss=(found["candidate"], found["current"]))
+    assert promotion_verdict(card)[0] == (found["candidate"] <= found["current"])
+
+
+def test_batched_net_values_equal_one_call_per_decision():
+    """Scoring the holdout in batches (ModelScorer.predict_many) changes no number."""
+    from pathlib import Path
+
+    from models.artifact import load_artifact
+    from models.scorer import ModelScorer
+    from training.logged import net_values_many
+
+    bundled = Path(__file__).resolve().parents[2] / "models" / "artifacts" / "sim-3"
+    scorer = ModelScorer(load_artifact(bundled))
+    logged = synthetic_log(260, seed=11)  # more than one batch of 250
+    values = ValueSettings()
+    batched = net_values_many(scorer, logged, values)
+    for d, v in zip(logged, batched, strict=True):
+        np.testing.assert_allclose(v, _net_values(scorer, d, values), rtol=1e-12)
