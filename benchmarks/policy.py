@@ -11,14 +11,20 @@ is drawn uniformly from the top `top_k`, else the greedy best) picks the plan sh
 the newest bundled model (what a fresh install serves), and its propensity is logged; the
 simulator draws the outcome. The first 1k, 3k and 10k rows of that one log train both learners:
 
-- **ranker**: the project's training (training/fit.py `fit_models`: P(stay) and referrals,
-  gradient-boosted, combined into expected net value by the ranker's formula);
+- **ranker**: the project's training as `remedy train` runs it (training/fit.py `fit_models`:
+  P(stay) and referrals, gradient-boosted, combined into expected net value by the ranker's
+  formula), keeping the prior: the model in use (the bundled one that logged) is distilled into
+  pseudo-rows worth 2,000 decisions beside the log (training/prior.py);
+- **ranker, log only**: the same without the prior (what retraining did before issue 13);
 - **vw**: `--cb_adf` with the same features (the incident's as a shared namespace, the plan's as
   the action namespace, `-q sa` interactions, categorical codes as indicators), the logged
   propensities, and as cost the negative realised net value divided by the customer's value
   (a per-incident scale, so the argmax is unchanged and VW is not asked to learn the customer
   value's scale); its cost estimator and number of passes are tuned once on a separate seed and
-  the best setting is used everywhere (the peer gets its best shot).
+  the best setting is used everywhere (the peer gets its best shot);
+- **vw + prior**: the same VW, first taught the prior the ranker keeps (the bundled model's
+  expected net value of every candidate of 600 logged decisions, one labelled example each),
+  so that both learners start from the same knowledge.
 
 Both then pick a plan for `--eval` fresh incidents, and the simulator's true expected net value
 of each pick is averaged. Reported per size (mean over seeds, and the worst seed):
@@ -57,6 +63,7 @@ from remedy.domain import Incident, Plan  # noqa: E402
 from remedy.services.model_registry import bundled_folders  # noqa: E402
 from training.fit import fit_models  # noqa: E402
 from training.logs import LoggedRows, expected_net_values, greedy_index  # noqa: E402
+from training.prior import distil  # noqa: E402
 from training.service_candidates import service_candidates  # noqa: E402
 from training.simulator import (  # noqa: E402
     FX_PER_USD,
@@ -133,8 +140,10 @@ def draw_log(n: int, seed: int, rule: ExplorationPolicy) -> list[Logged]:
     return log
 
 
-def fit_ranker(log: list[Logged], seed: int, folder: Path) -> ModelScorer:
-    """The project's training on the logged rows (the plan shown and its outcome)."""
+def fit_ranker(log: list[Logged], seed: int, folder: Path, keep_prior: bool) -> ModelScorer:
+    """The project's training on the logged rows (the plan shown and its outcome), with the
+    bundled model's beliefs distilled beside them when `keep_prior` (as `remedy train` does:
+    on a sample of the training decisions' candidates)."""
     rows = LoggedRows(
         features=np.array([d.features[d.shown] for d in log]),
         retained=np.array([d.retained for d in log]),
@@ -144,7 +153,12 @@ def fit_ranker(log: list[Logged], seed: int, folder: Path) -> ModelScorer:
         decided_at=np.zeros(len(log), dtype="datetime64[s]"),
         logged_index=np.array([d.shown for d in log]),
     )
-    models = fit_models(rows, seed=seed, threads=1, progress=False)
+    prior = (
+        distil([(d.incident, d.plans) for d in log], bundled_scorer(), seed=seed)
+        if keep_prior
+        else None
+    )
+    models = fit_models(rows, seed=seed, threads=1, progress=False, prior=prior)
     return ModelScorer(Artifact(models, {"version": f"bench-{seed}"}, folder))
 
 
@@ -175,13 +189,35 @@ def vw_example(d: Logged, label: bool) -> list[str]:
     return lines
 
 
-def fit_vw(log: list[Logged], setting: str, seed: int):  # noqa: ANN201 (vowpalwabbit.Workspace)
-    """VW's contextual bandit on the log: `setting` is '<cb_type> x<passes>'."""
+def prior_examples(log: list[Logged], seed: int, sample: int = 600) -> list[list[str]]:
+    """The bundled model's beliefs as VW examples: for every candidate of a sample of the logged
+    decisions, one example labelling that candidate with the model's expected net value (as a
+    cost per unit of customer value, probability 1) -- the same prior the ranker keeps."""
+    rng = np.random.default_rng(seed)
+    examples = []
+    for i in np.sort(rng.permutation(len(log))[: min(sample, len(log))]):
+        d = log[i]
+        env = expected_net_values(bundled_scorer(), d.incident, d.plans, VALUES)
+        value_usd = max(float(d.incident.customer_value) / FX_PER_USD[d.incident.currency], 1.0)
+        per_value = env / FX_PER_USD[d.incident.currency] / value_usd
+        for k in range(len(d.plans)):
+            lines = vw_example(d, label=False)
+            lines[k + 1] = f"0:{-per_value[k]:.6g}:1 " + lines[k + 1]
+            examples.append(lines)
+    return examples
+
+
+def fit_vw(log: list[Logged], setting: str, seed: int, keep_prior: bool = False):  # noqa: ANN201
+    """VW's contextual bandit on the log: `setting` is '<cb_type> x<passes>'; with
+    `keep_prior`, first taught the bundled model's beliefs (`prior_examples`)."""
     import vowpalwabbit
 
     cb_type, passes = setting.split(" x")
     vw = vowpalwabbit.Workspace(f"--cb_adf --cb_type {cb_type} -q sa --quiet --random_seed {seed}")
     rng = np.random.default_rng(seed)
+    if keep_prior:
+        for example in prior_examples(log, seed):
+            vw.learn(example)
     examples = [vw_example(d, label=True) for d in log]
     for _ in range(int(passes)):
         for i in rng.permutation(len(examples)) if int(passes) > 1 else range(len(examples)):
@@ -280,9 +316,16 @@ def main() -> None:
         rooms.append(room)
         for n in args.sizes:
             with tempfile.TemporaryDirectory() as folder:
-                ranker = value_of_ranker(fit_ranker(log[:n], seed, Path(folder)), room)
+                ranker = value_of_ranker(fit_ranker(log[:n], seed, Path(folder), True), room)
+                alone = value_of_ranker(fit_ranker(log[:n], seed, Path(folder), False), room)
             vw = value_of_vw(fit_vw(log[:n], best, seed), room)
-            for name, value in (("ranker", ranker), ("vw", vw)):
+            vw_prior = value_of_vw(fit_vw(log[:n], best, seed, keep_prior=True), room)
+            for name, value in (
+                ("ranker", ranker),
+                ("ranker, log only", alone),
+                ("vw", vw),
+                ("vw + prior", vw_prior),
+            ):
                 results.setdefault((name, n), []).append((value, *shares(value, room)))
         print(f"  seed {seed} done ({time.perf_counter() - started:.0f} s)", flush=True)
 
@@ -297,15 +340,16 @@ def main() -> None:
     print("| rows | learner | value | lift (worst seed) | room (worst seed) |")
     print("|---:|---|---:|---:|---:|")
     for n in args.sizes:
-        for name in ("ranker", "vw"):
+        for name in ("ranker", "ranker, log only", "vw", "vw + prior"):
             rows = np.array(results[(name, n)])
             value, lift, room_share = rows.mean(axis=0)
             print(
-                f"| {n:,} | {name if name == 'ranker' else 'vw ' + best} | {value:.2f} | "
+                f"| {n:,} | {name.replace('vw', 'vw ' + best)} | {value:.2f} | "
                 f"{lift:.1%} ({rows[:, 1].min():.1%}) | {room_share:.1%} ({rows[:, 2].min():.1%}) |"
             )
     ahead = all(
-        np.array(results[("ranker", n)])[:, 0].mean() > np.array(results[("vw", n)])[:, 0].mean()
+        np.array(results[("ranker", n)])[:, 0].mean()
+        > max(np.array(results[(vw, n)])[:, 0].mean() for vw in ("vw", "vw + prior"))
         for n in args.sizes
     )
     print(f"\nranker ahead of VW at every size: {ahead}")

@@ -46,7 +46,7 @@ def test_a_logged_incident_that_would_break_is_named_by_its_decision(app, client
     # Logged incidents are tried first: the first to fail is named by its decision's id.
     caps = default_document("caps")
     caps["incident_caps"]["default"]["absolute"]["JPY"] = "5000"
-    caps["approval_threshold"]["JPY"] = "20000"
+    caps["approvals"]["agent_up_to"]["JPY"] = "20000"
     assert client.put("/v1/caps", json=caps, headers=auth("finance")).status_code == 200
     incident = incident_payload(
         fault_type="customer", customer_value="0", currency="JPY", loss_amount="900"

@@ -182,7 +182,7 @@ def test_approval_that_no_longer_fits_is_409(pooled, client, auth):
 def test_rejected_plan_reserves_nothing(pooled, client, auth):
     (decision_id,) = store(pooled, decision_row({EXEC: ("90.00", True)}))
     post(client, auth, decision_id, "accept", {"plan_id": EXEC})
-    rejected = post(client, auth, decision_id, "reject", {"note": "too much"}, role="finance")
+    rejected = post(client, auth, decision_id, "reject", {"reason": "too much"}, role="finance")
     assert rejected.status_code == 200 and rejected.json["status"] == "rejected"
     with db.database(pooled).unit_of_work() as session:
         last = session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id.desc())).first()

@@ -10,7 +10,8 @@ from decimal import Decimal
 import pytest
 
 from catalog.validation import DataFileError
-from remedy.decisions.caps import Promises, duration_seconds, load_caps
+from remedy.decisions.caps import Promises, load_caps
+from remedy.decisions.durations import duration_seconds
 from tests.factories import default_document, make_incident
 
 
@@ -29,7 +30,7 @@ def _refusal(document) -> str:
 def test_a_currency_needs_an_absolute_cap_and_an_approval_threshold():
     document = default_document("caps")
     document["incident_caps"]["default"]["absolute"]["NOK"] = "5000.00"  # no threshold
-    document["approval_threshold"]["DKK"] = "2000.00"  # no absolute cap
+    document["approvals"]["agent_up_to"]["DKK"] = "2000.00"  # no absolute cap
     caps = load_caps(document)
     assert caps.supports("EUR") and caps.supports("JPY")
     assert not caps.supports("NOK") and not caps.supports("DKK") and not caps.supports("BRL")
@@ -83,9 +84,9 @@ def test_the_cap_rounds_each_term_and_keeps_the_factor_and_threshold():
     }
     assert (cap.binding, cap.amount) == ("loss_multiple", Decimal("10.01"))  # 20.01 x 0.5
     assert (cap.factor, cap.currency) == (Decimal("0.5"), "EUR")
-    assert cap.approval_threshold == Decimal("250.00")
+    assert cap.approval_threshold == Decimal("1000.00")  # the agent's tier
     jpy = caps.incident_cap(make_incident(currency="JPY", loss_amount="1001", customer_value="0"))
-    assert (jpy.amount, jpy.binding, jpy.approval_threshold) == (Decimal(0), "value_share", 40000)
+    assert (jpy.amount, jpy.binding, jpy.approval_threshold) == (Decimal(0), "value_share", 160000)
 
 
 def test_a_tie_names_the_first_term():

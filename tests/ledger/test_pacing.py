@@ -53,8 +53,8 @@ def test_shares_and_prices_round_half_up_at_their_places():
     assert pace(0, 1000, 0.123456, SETTINGS).elapsed_share == Decimal("0.1235")
     # 1 + 0.05 / 0.4 = 1.125: half a cent, rounded up.
     assert str(pace(600, 1000, 0.55, SETTINGS).price) == "1.13"
-    # 12.5% spent is written 13%.
-    assert pace(125, 1000, 0.0, SETTINGS).describe() == "13% spent at 0% of the period"
+    # 12.5% spent is kept as 0.1250 (words are budget_fit's, through gettext).
+    assert pace(125, 1000, 0.0, SETTINGS).spent_share == Decimal("0.1250")
 
 
 def test_on_pace_the_price_is_exactly_one():
