@@ -183,6 +183,10 @@ class LifecycleService(ReservingService):
         decide it (403 otherwise)."""
         self.approvals.escalate_due()
         request = self.approvals.pending_for(decision.id, lock=True)
+        if request is None:  # none, or a cancel or decision just ended it: 409 before 403
+            self.session.refresh(decision)
+            statuses = (S.PENDING_APPROVAL, S.OVERAGE_PENDING_APPROVAL)
+            expect_status(decision, "approve or reject", statuses)
         self.approvals.check_may_decide(principal, request)
         return request
 
