@@ -192,3 +192,12 @@ def test_unknown_currencies_and_finer_amounts_anywhere_are_refused(change, messa
 
 def test_a_document_that_is_not_a_mapping_is_refused():
     assert _refusal(["version", 1]) == "caps: the document must be a mapping"
+
+
+def test_one_second_is_the_shortest_promise_and_every_unknown_code_is_named():
+    assert duration_seconds("PT1S") == 1
+    document = default_document("caps")
+    document["fix_ceiling"] = {"QQQ": "1", "ZZZ": "2"}
+    assert _refusal(document) == "caps: unknown currency code(s) QQQ, ZZZ"
+    loaded = default_document("caps")
+    assert load_caps(loaded).document is loaded
