@@ -139,15 +139,7 @@ class WhatIfService:
         limits = [current_limits] + [proposed_limits] * (len(sets) - 1)
         self._check_size(start, end)
         logged = self._incidents(start, end)
-        advance = progress(len(logged) * len(engines)) if progress else None
-        decided = decide_many(
-            [entry.incident for entry in logged],
-            engines,
-            self.scorer.forget,
-            self.workers,
-            advance,
-            rank=self.scorer.ranked,
-        )
+        decided = self._decide(logged, engines, progress)
         reports = spend_many(logged, decided, limits, engines, self.workers)
         result = {
             "from": start.isoformat(),
@@ -193,15 +185,7 @@ class WhatIfService:
             logged = self._incidents(start, end)
             if keep is not None:
                 logged = [entry for entry in logged if keep(entry, limits)]
-            advance = progress(len(logged) * len(engines)) if progress else None
-            decided = decide_many(
-                [entry.incident for entry in logged],
-                engines,
-                self.scorer.forget,
-                self.workers,
-                advance,
-                rank=self.scorer.ranked,
-            )
+            decided = self._decide(logged, engines, progress)
             return [
                 spend(logged, d, limits, engine.caps, substitute_with(engine))
                 for d, engine in zip(decided, engines, strict=True)
@@ -209,6 +193,24 @@ class WhatIfService:
         finally:
             self.session.rollback()
             self.scorer.forget()
+
+    def _decide(
+        self,
+        logged: list[LoggedIncident],
+        engines: list[DecisionEngine],
+        progress: Callable[[int], Callable[[int], None]] | None,
+    ) -> list[Any]:
+        """Decide every logged incident under every engine (ranked once per catalog and rules),
+        reporting one step per incident and engine."""
+        advance = progress(len(logged) * len(engines)) if progress else None
+        return decide_many(
+            [entry.incident for entry in logged],
+            engines,
+            self.scorer.forget,
+            self.workers,
+            advance,
+            rank=self.scorer.ranked,
+        )
 
     def current_caps(self) -> dict[str, Any]:
         """Return the active caps document."""
