@@ -7,14 +7,8 @@ from typing import Any
 
 import click
 import yaml
-from tqdm.auto import tqdm
 
-from remedy.cli.common import current_or_new_app
-from remedy.errors import DomainError
-from remedy.extensions import db
-from remedy.ledger.periods import parse_moment
-from remedy.moments import OUT_OF_RANGE, to_utc
-from remedy.whatif.service import WhatIfService
+from remedy.cli.replaying import day_range, whatif_service
 from remedy.whatif.suggest import suggest_caps
 
 
@@ -30,35 +24,9 @@ def suggest_caps_command(
 ) -> None:
     """Suggest caps for TEAM's pool: the most expected net value over the decisions logged in
     [--from, --to) without exhausting the pool before its period ends. Writes nothing but --out."""
-    try:
-        start_at, end_at = to_utc(parse_moment(start)), to_utc(parse_moment(end))
-    except OverflowError:
-        raise click.BadParameter(OUT_OF_RANGE) from None
-    except ValueError as error:
-        raise click.BadParameter(str(error)) from None
-    app = current_or_new_app()
-    bars = []
-
-    def progress(total: int):  # type: ignore[no-untyped-def]
-        bar = tqdm(total=total, desc="searching", unit="step")
-        bars.append(bar)
-        return bar.update
-
-    with app.app_context():
-        session = db.database(app).sessions()
-        try:
-            scorer = app.extensions["remedy.scorer"](session)
-            values = app.extensions["remedy.engines"].values
-            service = WhatIfService(session, scorer, values, workers)
-            result = suggest_caps(
-                service, team, currency.upper(), start_at, end_at, progress=progress
-            )
-        except DomainError as error:
-            raise click.ClickException(f"{error.message}: {error.errors}") from None
-        finally:
-            session.close()
-            for bar in bars:
-                bar.close()
+    start_at, end_at = day_range(start, end)
+    with whatif_service(workers, "searching", "step") as (service, progress):
+        result = suggest_caps(service, team, currency.upper(), start_at, end_at, progress=progress)
     click.echo(render(result))
     if out:
         Path(out).write_text(yaml.safe_dump(result["suggested"]["caps"], sort_keys=False))

@@ -7,16 +7,10 @@ from typing import Any
 
 import click
 import yaml
-from tqdm.auto import tqdm
 
-from remedy.cli.common import current_or_new_app
-from remedy.errors import DomainError
-from remedy.extensions import db
-from remedy.ledger.periods import parse_moment
-from remedy.moments import OUT_OF_RANGE, to_utc
+from remedy.cli.replaying import day_range, whatif_service
 from remedy.money import MoneyError, parse_decimal
 from remedy.whatif.plot import plot_sweep
-from remedy.whatif.service import WhatIfService
 
 
 @click.command()
@@ -37,12 +31,7 @@ def whatif(
     workers: int,
 ) -> None:
     """Replay logged decisions under proposed caps or rules vs the current ones; writes nothing."""
-    try:
-        start_at, end_at = to_utc(parse_moment(start)), to_utc(parse_moment(end))
-    except OverflowError:  # moved to UTC, it left datetime's range
-        raise click.BadParameter(OUT_OF_RANGE) from None
-    except ValueError as error:  # MomentError is a ValueError
-        raise click.BadParameter(str(error)) from None
+    start_at, end_at = day_range(start, end)
     proposed = {
         kind: yaml.safe_load(Path(path).read_text())
         for kind, path in (("caps", caps_file), ("rules", rules_file))
@@ -59,28 +48,8 @@ def whatif(
                 parse_decimal(value, signed=True)
             except MoneyError as error:
                 raise click.BadParameter(f"{value!r}: {error}", param_hint="--sweep") from None
-    app = current_or_new_app()
-    bars = []
-
-    def progress(total: int):  # type: ignore[no-untyped-def]
-        bar = tqdm(total=total, desc="replaying", unit="decision")
-        bars.append(bar)
-        return bar.update
-
-    with app.app_context():
-        session = db.database(app).sessions()
-        try:
-            scorer = app.extensions["remedy.scorer"](session)
-            values = app.extensions["remedy.engines"].values
-            result = WhatIfService(session, scorer, values, workers).simulate(
-                start_at, end_at, proposed, None, sweep_spec, progress
-            )
-        except DomainError as error:
-            raise click.ClickException(f"{error.message}: {error.errors}") from None
-        finally:
-            session.close()
-            for bar in bars:
-                bar.close()
+    with whatif_service(workers, "replaying", "decision") as (service, progress):
+        result = service.simulate(start_at, end_at, proposed, None, sweep_spec, progress)
     click.echo(_comparison(result))
     if plot and "sweep" in result:
         plot_sweep(result["sweep"], Path(plot), result["current"])  # imports matplotlib now

@@ -39,24 +39,27 @@ def simulate_params(
     }
 
 
+def _service(context: JobContext) -> WhatIfService:
+    """A what-if service on the worker's scorer, for the starter's team only when its key was
+    scoped, within the replay limit."""
+    session = context.session
+    return WhatIfService(
+        session,
+        context.extensions["remedy.scorer"](session),
+        context.extensions["remedy.engines"].values,
+        workers=context.processes,
+        max_incidents=context.config.get("WHATIF_MAX_INCIDENTS"),
+        team=context.team,
+    )
+
+
 def simulate_job(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     """Replay as `params` says, for the starter's team only when its key was scoped.
 
     The current settings are read when the job runs; a range over `WHATIF_MAX_INCIDENTS`
     logged incidents fails the job with the limit in its error.
     """
-    session = context.session
-    scorer = context.extensions["remedy.scorer"](session)
-    values = context.extensions["remedy.engines"].values
-    service = WhatIfService(
-        session,
-        scorer,
-        values,
-        workers=context.processes,
-        max_incidents=context.config.get("WHATIF_MAX_INCIDENTS"),
-        team=context.team,
-    )
-    return service.simulate(
+    return _service(context).simulate(
         datetime.fromisoformat(params["from"]),
         datetime.fromisoformat(params["to"]),
         params["proposed"],
@@ -73,17 +76,8 @@ def suggest_params(team: str, currency: str, start: datetime, end: datetime) -> 
 
 def suggest_job(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     """Search the caps that earn most within the pool, as `remedy budgets suggest-caps` does."""
-    session = context.session
-    service = WhatIfService(
-        session,
-        context.extensions["remedy.scorer"](session),
-        context.extensions["remedy.engines"].values,
-        workers=context.processes,
-        max_incidents=context.config.get("WHATIF_MAX_INCIDENTS"),
-        team=context.team,
-    )
     return suggest_caps(
-        service,
+        _service(context),
         params["team"],
         params["currency"],
         datetime.fromisoformat(params["from"]),
