@@ -11,7 +11,10 @@ latency`; over HTTP, loaded by wrk (-t2 -cCONNECTIONS, `apt-get install -y wrk`;
 generator when wrk is missing), requests/s and p50/p99 of a bare Flask JSON endpoint, of
 `GET /v1/whoami` (authentication only) and of POST /v1/recommendations over 64 varied incidents,
 each served by gunicorn with `remedy serve`'s options for that database (--sync: the sync
-workers used before, for comparison). The last lines check the targets of issue 15.
+workers used before, for comparison). With --with-job, POST /v1/recommendations is loaded a
+second time while `remedy worker` (its default niceness, as `remedy serve` starts it) replays
+--job-decisions logged decisions under two settings (a what-if job queued through the API), to
+show what a running job does to the agents' tail. The last lines check the targets of issue 15.
 """
 
 from __future__ import annotations
@@ -47,7 +50,8 @@ from remedy.services.configs import ConfigService  # noqa: E402
 from remedy.services.keys import KeyService  # noqa: E402
 from remedy.services.model_registry import seed_bundled  # noqa: E402
 from remedy.store.migrate import upgrade  # noqa: E402
-from tests.factories import make_incident  # noqa: E402
+from benchmarks.whatif import END, START, log_decisions  # noqa: E402
+from tests.factories import default_document, make_incident  # noqa: E402
 
 MODEL_DIR = tempfile.mkdtemp(prefix="remedy-bench-models-")
 CATEGORIES = ["delivery", "billing", "product_defect", "outage", "service_rudeness"]
@@ -69,8 +73,9 @@ def random_incident(rng: random.Random) -> dict:
     }
 
 
-def prepare(url: str) -> str:
-    """Migrate and seed the database; return an agent key."""
+def prepare(url: str, job_decisions: int) -> tuple[str, str]:
+    """Migrate and seed the database (and a month of logged decisions for a what-if job);
+    return an agent key and a finance key."""
     upgrade(url)
     app = create_app({"DATABASE_URL": url, "MODEL_DIR": MODEL_DIR})
     with app.app_context(), db.database(app).unit_of_work() as session:
@@ -78,8 +83,12 @@ def prepare(url: str) -> str:
         # Day one in production: the bundled model ranks plans, as after `remedy init`.
         seed_bundled(session, Path(app.config["MODEL_DIR"]) / "cache")
         token, _ = KeyService(session).create("agent", label="benchmark")
+        finance, _ = KeyService(session).create("finance", label="benchmark")
+    if job_decisions:
+        with app.app_context():
+            log_decisions(app, job_decisions)
     db.database(app).dispose()
-    return token
+    return token, finance
 
 
 def in_process(url: str, key: str, n: int) -> dict[str, float]:
@@ -196,6 +205,57 @@ def load_python(
     return len(latencies) / seconds, p50, p99, 0
 
 
+def _call(port: int, method: str, path: str, key: str, body: dict | None = None) -> dict:
+    """One JSON request to the local server; return its JSON answer."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        data=json.dumps(body).encode() if body is not None else None,
+        method=method,
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request) as response:  # noqa: S310 - local server
+        return json.loads(response.read())
+
+
+@contextlib.contextmanager
+def running_job(port: int, finance_key: str, env: dict[str, str]) -> Iterator[dict]:
+    """Queue a what-if replay of the logged month and keep `remedy worker` running it.
+
+    Yields a dict that, after the block, holds how far the job got (`done`, `total`, `status`):
+    a job that finished before the load did would understate its effect.
+    """
+    caps = default_document("caps")
+    caps["incident_caps"]["default"]["loss_multiple"] = "1.5"
+    job = _call(
+        port,
+        "POST",
+        "/v1/budgets/simulate",
+        finance_key,
+        {"from": START.isoformat(), "to": END.isoformat(), "caps": caps},
+    )
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "remedy.cli", "worker"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    state: dict = {}
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:  # the replay has started deciding
+            found = _call(port, "GET", f"/v1/jobs/{job['id']}", finance_key)
+            if found["status"] == "running" and (found.get("progress") or {}).get("done"):
+                break
+            time.sleep(0.5)
+        yield state
+        found = _call(port, "GET", f"/v1/jobs/{job['id']}", finance_key)
+        state.update(status=found["status"], **(found.get("progress") or {}))
+    finally:
+        worker.terminate()
+        worker.wait(timeout=60)
+
+
 def over_http(url: str, key: str, args: argparse.Namespace) -> dict[str, tuple]:
     """Load the bare endpoint, whoami and recommendations; return rate, p50, p99 of each."""
     load = load_wrk if shutil.which("wrk") else load_python
@@ -232,6 +292,16 @@ def over_http(url: str, key: str, args: argparse.Namespace) -> dict[str, tuple]:
             results[name] = load(
                 f"http://127.0.0.1:{port}{path}", payload, key, args.seconds, args.connections
             )
+            if name == "recommend" and args.with_job:
+                with running_job(port, args.finance_key, env) as job:
+                    results["recommend_job"] = load(
+                        f"http://127.0.0.1:{port}{path}",
+                        payload,
+                        key,
+                        args.seconds,
+                        args.connections,
+                    )
+                results["job"] = job
         finally:
             process.terminate()
             process.wait(timeout=30)
@@ -253,7 +323,7 @@ def load_average() -> str:
 def report(name: str, url: str, args: argparse.Namespace) -> None:
     """Measure one database and print its table."""
     before = load_average()
-    key = prepare(url)
+    key, args.finance_key = prepare(url, args.job_decisions if args.with_job else 0)
     figures = in_process(url, key, args.requests)
     http = over_http(url, key, args)
     workers, threads = serving(url, args)
@@ -279,6 +349,12 @@ def report(name: str, url: str, args: argparse.Namespace) -> None:
     ):
         rate, p50, p99, errors = http[key_]
         print(f"| {label} | {rate:.0f} | {p50:.2f} | {p99:.2f} | | {errors} |")
+    if "recommend_job" in http:
+        rate, p50, p99, errors = http["recommend_job"]
+        print(
+            f"| POST /v1/recommendations, a what-if job running | {rate:.0f} | {p50:.2f} | "
+            f"{p99:.2f} | | {errors} |"
+        )
     bare, who, rec = http["bare"], http["whoami"], http["recommend"]
     print(
         f"\nrecommendations: {rec[0] / ceiling:.0%} of the ceiling (target >= 70%), "
@@ -288,6 +364,13 @@ def report(name: str, url: str, args: argparse.Namespace) -> None:
         f"whoami: {who[0] / bare[0]:.0%} of bare (target >= 50%), p99 {who[2]:.1f} ms "
         "(target <= 20)"
     )
+    if "recommend_job" in http:
+        job, busy = http["job"], http["recommend_job"]
+        print(
+            f"with a what-if job running: p99 {busy[2]:.1f} ms against {rec[2]:.1f} "
+            f"({busy[2] / rec[2] - 1:+.0%}, target <= +20%), {busy[0]:.0f} req/s; the job "
+            f"was {job.get('status')} at {job.get('done')} of {job.get('total')} steps"
+        )
 
 
 @contextlib.contextmanager
@@ -322,6 +405,10 @@ def main() -> None:
     parser.add_argument("--postgres-url", default=os.environ.get("REMEDY_TEST_DATABASE_URL"))
     parser.add_argument("--sqlite-only", action="store_true")
     parser.add_argument("--sync", action="store_true", help="gunicorn sync workers (before)")
+    parser.add_argument(
+        "--with-job", action="store_true", help="load recommendations again during a what-if job"
+    )
+    parser.add_argument("--job-decisions", type=int, default=20000, help="the job's logged month")
     args = parser.parse_args()
     workdir = tempfile.mkdtemp(prefix="remedy-bench-")
     try:

@@ -47,11 +47,20 @@ END = datetime(2026, 11, 1, tzinfo=UTC)
 
 def seed(app, decisions: int) -> None:  # type: ignore[no-untyped-def]
     """Load configs, the bundled model, pools, and `decisions` logged decisions in bulk."""
-    rng = np.random.default_rng(0)
-    step = (END - START) / decisions
     with db.database(app).unit_of_work() as session:
         ConfigService(session).seed_defaults()
         seed_bundled(session, Path(app.config["MODEL_DIR"]) / "cache")
+    log_decisions(app, decisions)
+
+
+def log_decisions(app, decisions: int) -> None:  # type: ignore[no-untyped-def]
+    """Add monthly `default` pools and `decisions` logged decisions (October 2026) in bulk.
+
+    Only what a replay reads; benchmarks/recommend.py uses it to give a what-if job work.
+    """
+    rng = np.random.default_rng(0)
+    step = (END - START) / decisions
+    with db.database(app).unit_of_work() as session:
         for currency, rate in FX_PER_USD.items():
             limit = (Decimal(200000) * Decimal(str(rate))).quantize(Decimal(1))
             BudgetService(session).set_pool("default", "month", limit, currency, "bench")
