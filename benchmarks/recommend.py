@@ -43,6 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.server import start_gunicorn  # noqa: E402
+from benchmarks.whatif import END, START, log_decisions  # noqa: E402
 from remedy import create_app  # noqa: E402
 from remedy.cli.serve import gunicorn_options, serving_defaults  # noqa: E402
 from remedy.extensions import db  # noqa: E402
@@ -50,7 +51,6 @@ from remedy.services.configs import ConfigService  # noqa: E402
 from remedy.services.keys import KeyService  # noqa: E402
 from remedy.services.model_registry import seed_bundled  # noqa: E402
 from remedy.store.migrate import upgrade  # noqa: E402
-from benchmarks.whatif import END, START, log_decisions  # noqa: E402
 from tests.factories import default_document, make_incident  # noqa: E402
 
 MODEL_DIR = tempfile.mkdtemp(prefix="remedy-bench-models-")
