@@ -31,6 +31,7 @@ import time
 
 import sqlalchemy as sa
 
+from remedy.services.outcomes import plan_items
 from remedy.store.tables import Decision, Outcome
 
 _INSTANCE = tempfile.mkdtemp(prefix="remedy-bench-")  # models the benchmark trains go here
@@ -63,21 +64,35 @@ def _remedy(url: str, *args: str, measure: bool = False) -> tuple[str, float, fl
 
 
 def copy_source(source: str, target: sa.Engine) -> int:
-    """Copy the source's decisions with outcomes (candidates: the plans shown) into `target`."""
+    """Copy the source's decisions with outcomes (candidates: the plans shown) into `target`.
+
+    Outcomes carry their plan's priced items as the service records them now
+    (`plan_items`, migration 0010), also when the source was filled before they were kept.
+    """
     decisions, outcomes = Decision.__table__, Outcome.__table__
     with sa.create_engine(f"sqlite:///{source}").connect() as read, target.begin() as write:
         joined = decisions.join(outcomes, outcomes.c.decision_id == decisions.c.id)
         rows = read.execute(sa.select(decisions).select_from(joined)).mappings().all()
         light = []
+        priced = {}
         for row in rows:
             shown = set(row["shown"])
+            priced[row["id"]] = row["priced_items"]
             light.append(
                 {**row, "candidates": [c for c in row["candidates"] if c["plan_id"] in shown]}
             )
         write.execute(decisions.insert(), light)
         ids = [row["id"] for row in rows]
-        found = read.execute(sa.select(outcomes).where(outcomes.c.decision_id.in_(ids)))
-        write.execute(outcomes.insert(), [dict(r) for r in found.mappings()])
+        have = {c["name"] for c in sa.inspect(read).get_columns("outcomes")}
+        columns = [c for c in outcomes.columns if c.name in have]
+        found = read.execute(sa.select(*columns).where(outcomes.c.decision_id.in_(ids)))
+        copied = []
+        for outcome in found.mappings():
+            items = outcome.get("plan_items") or plan_items(
+                priced[outcome["decision_id"]], outcome["plan_id"]
+            )
+            copied.append({**outcome, "plan_items": items})
+        write.execute(outcomes.insert(), copied)
     return len(rows)
 
 

@@ -1,11 +1,12 @@
-"""Read the logged decisions for training in chunks: arrays for all, objects for a few.
+"""Read the logged decisions for training in ranges: arrays for all, objects for a few.
 
 At a million logged decisions the rows cannot become Python objects with every candidate (each
-decision stores all of them, ~20 kB of JSON): `read_rows` streams a Core select of only the
-columns a training row needs (no ORM objects, a server-side cursor on PostgreSQL through
-`yield_per`), rebuilds the accepted plan from its item ids (`plan_id` is the item ids joined by
-"+") and the decision's priced items, and writes each chunk's features and outcomes into NumPy
-arrays, so memory holds the arrays and one chunk, not a row object per decision.
+decision stores all of them, ~20 kB of JSON): `read_rows` reads only the columns a training row
+needs (no ORM objects, a server-side cursor on PostgreSQL through `yield_per`), the accepted
+plan's priced items as the outcome keeps them (`plan_id` is the item ids joined by "+"), and
+writes each range's features and outcomes into NumPy arrays, so memory holds the arrays and one
+range, not a row object per decision. Ranges are keyed by (created_at, id) and read by forked
+processes on large logs.
 
 Only two small slices are read whole, candidates and all, as `LoggedDecision`s: the latest
 `eval_limit` holdout decisions, for the off-policy comparison, the log-loss gate and the net
@@ -16,7 +17,8 @@ before the holdout, whose candidates carry the current model's prior (training/p
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import multiprocessing
+import os
 from dataclasses import dataclass
 from datetime import UTC
 from decimal import Decimal
@@ -35,7 +37,6 @@ from remedy.decisions.record import (
     PricedItem,
     incident_from_json,
 )
-from remedy.domain import Plan
 from remedy.store.tables import Decision, Outcome
 from training.logged import LoggedDecision, Rates
 from training.logs import LoggedRows
@@ -65,30 +66,153 @@ def count_logged(session: Session) -> int:
     return session.scalar(_joined().with_only_columns(sa.func.count())) or 0
 
 
-def _plan(priced: dict[str, Any], plan_id: str, currency: str) -> Plan:
-    """Rebuild the accepted plan from its item ids and the decision's priced items."""
-    actions = tuple(PricedItem.from_json(priced[i]).action(i) for i in plan_id.split("+"))
-    return Plan(actions, currency)
+def _accepted_items() -> sa.ColumnElement[Any]:
+    """Return the column of the accepted plan's priced items.
+
+    The outcome's own copy (`plan_items`, a few items); for outcomes recorded before it was
+    kept, the decision's `priced_items` (every item the decision priced, ~2 kB of JSON: at a
+    million rows, parsing those cost more than everything else the read does).
+    """
+    return sa.func.coalesce(Outcome.plan_items, Decision.priced_items, type_=sa.JSON)
 
 
-def _stream(session: Session, chunk: int) -> Iterator[list[sa.Row]]:
-    """Yield chunks of (created_at, incident, priced_items, shown, propensity, outcome) rows."""
+@dataclass(frozen=True)
+class _Accepted:
+    """The accepted plan as features read it (`plan_features` reads only `actions`)."""
+
+    actions: tuple[PricedItem, ...]
+
+
+def _accepted(priced: dict[str, Any], plan_id: str) -> _Accepted:
+    """Rebuild the accepted plan's items from the decision's priced items (kind, money)."""
+    return _Accepted(tuple(PricedItem.from_json(priced[i]) for i in plan_id.split("+")))
+
+
+def _keys(session: Session, every: int) -> list[tuple[Any, Any]]:
+    """Return the (created_at, id) of every `every`-th decision with an outcome, oldest first.
+
+    The boundaries of the ranges `read_rows` reads (one scan of the keys, a window function
+    that SQLite and PostgreSQL both have); a range is keyed, not an OFFSET, so each reader
+    starts where it should without skipping rows on the server.
+    """
+    numbered = (
+        _joined()
+        .with_only_columns(
+            Decision.created_at,
+            Decision.id,
+            sa.func.row_number()
+            .over(order_by=(Decision.created_at, Decision.id))
+            .label("position"),
+        )
+        .subquery()
+    )
+    query = (
+        sa.select(numbered.c.created_at, numbered.c.id)
+        .where((numbered.c.position - 1) % every == 0)
+        .order_by(numbered.c.position)
+    )
+    return [(row.created_at, row.id) for row in session.execute(query)]
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One range of rows as arrays, and its decisions per currency."""
+
+    features: np.ndarray
+    retained: np.ndarray
+    referrals: np.ndarray
+    propensity: np.ndarray
+    reward: np.ndarray
+    decided_at: np.ndarray
+    currencies: dict[str, int]
+
+
+def _read_range(
+    session: Session,
+    low: tuple[Any, Any],
+    high: tuple[Any, Any] | None,
+    values: ValueSettings,
+    rates: Rates,
+    chunk: int,
+) -> _Part:
+    """Read the decisions with outcomes keyed from `low` up to (not including) `high`."""
+    key = sa.tuple_(Decision.created_at, Decision.id)
     query = (
         _joined()
         .with_only_columns(
             Decision.created_at,
             Decision.incident,
-            Decision.priced_items,
+            _accepted_items(),
             Decision.shown,
             Decision.propensity,
             Outcome.plan_id,
             Outcome.retained,
             Outcome.referrals,
         )
+        .where(key >= sa.tuple_(*low))
         .order_by(Decision.created_at, Decision.id)
         .execution_options(yield_per=chunk)
     )
-    yield from session.execute(query).partitions()
+    if high is not None:
+        query = query.where(key < sa.tuple_(*high))
+    horizon, share = float(values.horizon_years), float(values.referral_share)
+    records, rows = [], []
+    currencies: dict[str, int] = {}
+    for part in session.execute(query).partitions():
+        for row in part:
+            created, incident_json, priced, shown, logged_propensity, plan_id = row[:6]
+            incident = incident_from_json(incident_json)
+            plan = _accepted(priced, plan_id)
+            records.append((incident, plan))
+            currency = incident.currency
+            currencies[currency] = currencies.get(currency, 0) + 1
+            rate = rates.get(currency)
+            referrals = row.referrals or 0
+            reward = float("nan")
+            if rate is not None:
+                gain = row.retained * horizon + referrals * share
+                cost = sum(float(item.cost) for item in plan.actions)
+                reward = (gain * float(incident.customer_value) - cost) / rate
+            propensity = (
+                float(Decimal(logged_propensity)) if shown and shown[0] == plan_id else np.nan
+            )
+            decided = created.astimezone(UTC).replace(tzinfo=None)
+            rows.append((row.retained, referrals, propensity, reward, decided))
+    retained, referrals, propensity, reward, decided_at = (
+        zip(*rows, strict=True) if rows else ((),) * 5
+    )
+    return _Part(
+        features=feature_rows(records),
+        retained=np.array(retained, dtype=bool),
+        referrals=np.array(referrals, dtype=np.int64),
+        propensity=np.array(propensity, dtype=float),
+        reward=np.array(reward, dtype=float),
+        decided_at=np.array(decided_at, dtype="datetime64[s]"),
+        currencies=currencies,
+    )
+
+
+# What forked readers read: set just before the pool starts (fork copies it), cleared after.
+_READING: tuple[sa.Engine, ValueSettings, Rates, int] | None = None
+
+
+def _read_in_child(bounds: tuple[tuple[Any, Any], tuple[Any, Any] | None]) -> _Part:
+    """Run in a forked reader: read one range on a connection of its own."""
+    if _READING is None:  # not an assert: stripped under -O
+        raise RuntimeError("no read: readers are forked from read_rows")
+    engine, values, rates, chunk = _READING
+    with Session(engine) as session:
+        return _read_range(session, bounds[0], bounds[1], values, rates, chunk)
+
+
+def _forget_parent_connections() -> None:
+    """In a forked reader: never use the parent's pooled connections (they are the parent's)."""
+    if _READING is not None:
+        _READING[0].dispose(close=False)
+
+
+RANGE = 50_000  # rows per range: a unit of work for a reader and of the progress bar
+PARALLEL_FROM = 2 * RANGE  # fewer rows than this are read in this process
 
 
 def read_rows(
@@ -98,47 +222,55 @@ def read_rows(
     *,
     chunk: int = CHUNK,
     progress: bool = True,
+    workers: int | None = None,
+    rows_per_range: int = RANGE,
 ) -> tuple[LoggedRows, dict[str, int]]:
-    """Stream every decision with an outcome into arrays; return them and counts per currency."""
+    """Read every decision with an outcome into arrays; return them and counts per currency.
+
+    The rows are split into key ranges of `rows_per_range`; with more than one range and
+    `workers` > 1 (default: one per core, up to 2, from `PARALLEL_FROM` rows), forked readers
+    read the ranges on connections of their own while this process gathers them in order:
+    building each row's features is Python work, and a million rows on one core take longer
+    than fitting the models. Rows that arrive during the read may or may not be in it.
+    """
+    global _READING
+    keys = _keys(session, rows_per_range)
+    bounds = [(low, keys[i + 1] if i + 1 < len(keys) else None) for i, low in enumerate(keys)]
     n = count_logged(session)
-    features = np.empty((n, len(FEATURE_NAMES)))
-    retained = np.empty(n, dtype=bool)
-    referrals = np.empty(n, dtype=np.int64)
-    propensity = np.full(n, np.nan)
-    reward = np.full(n, np.nan)
-    decided_at = np.empty(n, dtype="datetime64[s]")
-    currencies: dict[str, int] = {}
-    horizon, share = float(values.horizon_years), float(values.referral_share)
-    done = 0
+    if workers is None:
+        workers = min(2, os.cpu_count() or 1) if n >= PARALLEL_FROM else 1
+    parts: list[_Part] = []
     with tqdm(total=n, desc="reading logs", unit="decision", disable=not progress) as bar:
-        for part in _stream(session, chunk):
-            records = []
-            for i, row in enumerate(part, start=done):
-                created, incident_json, priced, shown, logged_propensity, plan_id = row[:6]
-                incident = incident_from_json(incident_json)
-                plan = _plan(priced, plan_id, incident.currency)
-                records.append((incident, plan))
-                retained[i], referrals[i] = row.retained, row.referrals or 0
-                if shown and shown[0] == plan_id:
-                    propensity[i] = float(Decimal(logged_propensity))
-                rate = rates.get(incident.currency)
-                currencies[incident.currency] = currencies.get(incident.currency, 0) + 1
-                if rate is not None:
-                    gain = retained[i] * horizon + referrals[i] * share
-                    value = gain * float(incident.customer_value) - float(plan.total_cost)
-                    reward[i] = value / rate
-                decided_at[i] = np.datetime64(created.astimezone(UTC).replace(tzinfo=None), "s")
-            features[done : done + len(part)] = feature_rows(records)
-            done += len(part)
-            bar.update(len(part))
+        if workers <= 1 or len(bounds) < 2:
+            for low, high in bounds:
+                parts.append(_read_range(session, low, high, values, rates, chunk))
+                bar.update(len(parts[-1].retained))
+        else:
+            engine = session.get_bind()
+            _READING = (engine, values, rates, chunk)
+            try:
+                context = multiprocessing.get_context("fork")
+                with context.Pool(workers, initializer=_forget_parent_connections) as pool:
+                    for part in pool.imap(_read_in_child, bounds):
+                        parts.append(part)
+                        bar.update(len(part.retained))
+            finally:
+                _READING = None
+    currencies: dict[str, int] = {}
+    for part in parts:
+        for currency, count in part.currencies.items():
+            currencies[currency] = currencies.get(currency, 0) + count
+    width = len(FEATURE_NAMES)
     rows = LoggedRows(
-        features=features[:done],
-        retained=retained[:done],
-        referrals=referrals[:done],
-        propensity=propensity[:done],
-        reward=reward[:done],
-        decided_at=decided_at[:done],
-        logged_index=np.full(done, -1),  # candidates are not read for every row
+        features=np.concatenate([p.features for p in parts]) if parts else np.empty((0, width)),
+        retained=np.concatenate([p.retained for p in parts] or [np.empty(0, dtype=bool)]),
+        referrals=np.concatenate([p.referrals for p in parts] or [np.empty(0, dtype=np.int64)]),
+        propensity=np.concatenate([p.propensity for p in parts] or [np.empty(0)]),
+        reward=np.concatenate([p.reward for p in parts] or [np.empty(0)]),
+        decided_at=np.concatenate(
+            [p.decided_at for p in parts] or [np.empty(0, dtype="datetime64[s]")]
+        ),
+        logged_index=np.full(sum(len(p.retained) for p in parts), -1),  # candidates not read
     )
     return rows, dict(sorted(currencies.items()))
 

@@ -102,6 +102,7 @@ class OutcomeService:
                 )
         values = {
             "plan_id": decision.accepted_plan_id,
+            "plan_items": plan_items(decision.priced_items, decision.accepted_plan_id),
             "responded_at": responded_at,
             "fixed_at": fixed_at,
             "retained": retained,
@@ -133,6 +134,15 @@ class OutcomeService:
             _jsonable(after),
         )
         return RecordedOutcome(outcome, decision.currency), created
+
+
+def plan_items(priced: dict[str, Any], plan_id: str) -> dict[str, Any]:
+    """Return the decision's priced items that make up the plan `plan_id` (ids joined by "+").
+
+    Stored with the outcome so that training reads a few items per row, not every item the
+    decision priced (training/read_logs.py).
+    """
+    return {item: priced[item] for item in plan_id.split("+") if item in priced}
 
 
 def _jsonable(view: dict[str, Any] | None) -> dict[str, Any] | None:

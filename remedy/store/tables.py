@@ -344,6 +344,9 @@ class Outcome(Base):
 
     decision_id: Mapped[str] = mapped_column(sa.ForeignKey("decisions.id"), primary_key=True)
     plan_id: Mapped[str] = mapped_column(sa.String(200))
+    # The plan's priced items, copied from the decision (training reads these, not the ~2 kB
+    # of every item the decision priced); None for outcomes recorded before migration 0010.
+    plan_items: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON(none_as_null=True))
     retained: Mapped[bool] = mapped_column()
     observed_at: Mapped[datetime] = mapped_column(Timestamp)
     referrals: Mapped[int | None] = mapped_column()

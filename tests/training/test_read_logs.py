@@ -1,0 +1,75 @@
+"""Reading the log for training: ranges, forked readers and the server-side plan items agree."""
+
+import numpy as np
+import pytest
+import sqlalchemy as sa
+
+from models.features import FEATURE_NAMES
+from remedy.decisions.ranker import ValueSettings
+from remedy.extensions import db
+from remedy.store.tables import Decision, Outcome
+from training.drive import drive
+from training.from_logs import as_rows, load_logged
+from training.read_logs import _keys, read_rows
+from training.simulator import FX_PER_USD
+
+EXPLORING = {"EXPLORATION_RATE": __import__("decimal").Decimal("0.5"), "EXPLORATION_TOP_K": 3}
+FIELDS = ("features", "retained", "referrals", "propensity", "decided_at")
+
+
+@pytest.mark.parametrize("app", [EXPLORING], indirect=True)
+def test_ranges_and_forked_readers_read_the_same_rows_as_whole_decisions(app):
+    report = drive(app, 90, seed=11, progress=False)
+    with db.database(app).unit_of_work() as session:
+        whole = as_rows(load_logged(session, progress=False), ValueSettings())
+        keys = _keys(session, 25)
+        assert len(keys) == -(-report.accepted // 25)  # one key per started range
+        assert keys == sorted(keys)
+        readings = [
+            read_rows(session, ValueSettings(), FX_PER_USD, progress=False, workers=1),
+            read_rows(session, ValueSettings(), FX_PER_USD, progress=False, rows_per_range=25),
+            read_rows(
+                session,
+                ValueSettings(),
+                FX_PER_USD,
+                progress=False,
+                workers=2,
+                rows_per_range=7,
+                chunk=3,
+            ),
+        ]
+    for rows, currencies in readings:
+        assert len(rows) == len(whole) == report.accepted
+        for name in FIELDS:
+            np.testing.assert_array_equal(getattr(rows, name), getattr(whole, name), err_msg=name)
+        np.testing.assert_allclose(rows.reward, whole.reward, rtol=1e-12)
+        assert sum(currencies.values()) == len(whole)
+
+
+def test_an_empty_log_reads_as_empty_arrays(app):
+    with db.database(app).unit_of_work() as session:
+        rows, currencies = read_rows(session, ValueSettings(), FX_PER_USD, progress=False)
+    assert len(rows) == 0 and rows.features.shape == (0, len(FEATURE_NAMES)) and currencies == {}
+
+
+@pytest.mark.parametrize("app", [EXPLORING], indirect=True)
+def test_outcomes_keep_their_plan_items_and_older_outcomes_read_the_decisions(app):
+    drive(app, 40, seed=5, progress=False)
+    with db.database(app).unit_of_work() as session:
+        pairs = session.execute(sa.select(Outcome, Decision).join(Decision)).all()
+        for outcome, decision in pairs:
+            items = outcome.plan_id.split("+")
+            assert list(outcome.plan_items) == items
+            assert all(outcome.plan_items[i] == decision.priced_items[i] for i in items)
+        new, _ = read_rows(session, ValueSettings(), FX_PER_USD, progress=False)
+        # outcomes recorded before migration 0010 have no plan items of their own
+        older = [outcome.decision_id for outcome, _ in pairs[::2]]
+        session.execute(
+            sa.update(Outcome).where(Outcome.decision_id.in_(older)).values(plan_items=None)
+        )
+        assert session.scalar(
+            sa.select(sa.func.count()).select_from(Outcome).where(Outcome.plan_items.is_(None))
+        ) == len(older)
+        mixed, _ = read_rows(session, ValueSettings(), FX_PER_USD, progress=False)
+    np.testing.assert_array_equal(mixed.features, new.features)
+    np.testing.assert_array_equal(mixed.reward, new.reward)
