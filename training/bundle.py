@@ -50,6 +50,7 @@ def logged_decisions(holdout: LoggedRows, candidates_fn: CandidatesFn) -> list[L
             incident=incident,
             candidates=candidates_fn(incident),
             logged_index=int(holdout.logged_index[i]),
+            shown_index=int(holdout.logged_index[i]),  # a simulated customer gets the plan shown
             propensity=float(holdout.propensity[i]),
             retained=bool(holdout.retained[i]),
             referrals=int(holdout.referrals[i]),
@@ -120,6 +121,7 @@ def build_bundle(
     )
     # The same judges as `remedy train`: a cross-fitted reward model, a paired comparison.
     decisions = logged_decisions(holdout, candidates_fn)
+    # epsilon-greedy over every candidate: any plan could be shown first (top_k None)
     report = policy_values(decisions, scorer, prior, values, seed=seed)
     gate = _gate_section(report, retention_log_loss(decisions, scorer, prior))
     estimates = {

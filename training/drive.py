@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -30,6 +31,15 @@ from remedy.store.tables import Decision, utcnow
 from training.simulator import FX_PER_USD, random_incident, simulate_outcome
 
 ACTOR = "simulator"
+
+# An agent: given the plan ids shown (in order) and a random generator, the order in which to
+# try to accept them. The default takes the plan shown first (then the next, when refused).
+Agent = Callable[[list[str], np.random.Generator], list[str]]
+
+
+def in_shown_order(shown: list[str], rng: np.random.Generator) -> list[str]:
+    """Try the plans in the order shown: the plan shown first is accepted unless refused."""
+    return list(shown)
 
 
 @dataclass
@@ -52,9 +62,18 @@ def ensure_pools(app: Flask, team: str, limit_usd: Decimal = Decimal("100000000"
 
 
 def drive(
-    app: Flask, incidents: int, team: str = "sim", seed: int = 0, progress: bool = True
+    app: Flask,
+    incidents: int,
+    team: str = "sim",
+    seed: int = 0,
+    progress: bool = True,
+    agent: Agent = in_shown_order,
 ) -> DriveReport:
-    """Send `incidents` simulated incidents through the service and record their outcomes."""
+    """Send `incidents` simulated incidents through the service and record their outcomes.
+
+    `agent` decides which shown plan is tried first (training/logged.py: the evaluation must not
+    depend on agents taking the plan shown first).
+    """
     rng = np.random.default_rng(seed)
     explore_rng = random.Random(seed)
     exploration, _ = app.extensions["remedy.exploration"]
@@ -72,7 +91,7 @@ def drive(
             decision_id, shown, caps = decision.id, list(decision.shown), engine.caps
         report.decisions += 1
         accepted = None
-        for plan_id in shown:
+        for plan_id in agent(shown, rng):
             try:
                 with database.unit_of_work() as session:
                     lifecycle = LifecycleService(session, caps, ttl)

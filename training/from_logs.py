@@ -2,8 +2,8 @@
 
 `train_from_logs` reads every decision with an outcome as arrays, streamed in chunks
 (training/read_logs.py: the incident, the accepted plan rebuilt from the stored priced items,
-the outcome, and — when the accepted plan is the one shown first — the propensity with which
-exploration showed it), plus the latest holdout decisions whole, with their candidates. It
+the outcome), plus the latest holdout decisions whole, with their candidates, the plan shown
+first and the propensity with which exploration showed it (training/logged.py). It
 fits both pipelines on the earlier 80% (by decision time) beside pseudo-rows carrying the
 current model's beliefs (training/prior.py: retraining keeps the prior), and evaluates
 on the latest 20%: log loss, AUC, Brier and calibration, both models' log loss on the logged
@@ -18,7 +18,6 @@ the model but are left out of the policy values, and the card counts them per cu
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ from tqdm.auto import tqdm
 
 from models.artifact import load_artifact, save_artifact
 from models.scorer import ModelScorer
+from remedy.decisions.exploration import ExplorationPolicy
 from remedy.decisions.ranker import PlanScorer, ValueSettings
 from remedy.decisions.record import DecisionRecord
 from remedy.store.tables import Decision, Outcome
@@ -49,6 +49,7 @@ from training.logged import (  # re-exported: the data set, for callers and test
     _reward,
     as_rows,
     currencies_without_rate,
+    from_record,
 )
 from training.prior import PRIOR_STRENGTH, distil
 from training.read_logs import EVAL_LIMIT, count_logged, read_training_log
@@ -74,7 +75,11 @@ __all__ = [
 
 
 def load_logged(session: Session, progress: bool = True) -> list[LoggedDecision]:
-    """Read every decision that has an outcome, oldest first."""
+    """Read every decision that has an outcome, oldest first.
+
+    Each keeps the plan shown first and its stored propensity beside the accepted plan
+    (training/logged.py `from_record`), as `read_whole` reads them.
+    """
     rows = session.execute(
         sa.select(Decision, Outcome)
         .join(Outcome, Outcome.decision_id == Decision.id)
@@ -82,24 +87,16 @@ def load_logged(session: Session, progress: bool = True) -> list[LoggedDecision]
     ).all()
     logged = []
     for decision, outcome in tqdm(rows, desc="reading logs", unit="decision", disable=not progress):
-        record = DecisionRecord.of(decision)
-        kept = record.offered
-        ids = [c.plan_id for c in kept]
-        if outcome.plan_id not in ids:
-            continue  # accepted plan no longer among the kept ones: nothing to learn safely
-        index = ids.index(outcome.plan_id)
-        shown_first = bool(record.shown) and record.shown[0] == outcome.plan_id
-        logged.append(
-            LoggedDecision(
-                incident=record.incident,
-                candidates=[record.plan(c) for c in kept],
-                logged_index=index,
-                propensity=float(Decimal(decision.propensity)) if shown_first else None,
-                retained=outcome.retained,
-                referrals=outcome.referrals or 0,
-                decided_at=decision.created_at,
-            )
+        found = from_record(
+            DecisionRecord.of(decision),
+            outcome.plan_id,
+            decision.propensity,
+            outcome.retained,
+            outcome.referrals,
+            decision.created_at,
         )
+        if found is not None:  # None: accepted plan no longer kept, nothing to learn safely
+            logged.append(found)
     return logged
 
 
@@ -118,6 +115,7 @@ def train_from_logs(
     rates_version: int | None = None,
     prior_strength: float = PRIOR_STRENGTH,
     eval_limit: int = EVAL_LIMIT,
+    exploration: ExplorationPolicy | None = None,
     **boosting: Any,
 ) -> dict[str, Any]:
     """Fit on logged outcomes and the current model's prior, evaluate, write into `out`.
@@ -126,7 +124,11 @@ def train_from_logs(
     `rates_version`; the simulator's fixed rates when not given);
     `prior_strength` is how many logged decisions the current model's beliefs count for
     (0: none); `eval_limit` caps the latest holdout decisions read whole for the off-policy
-    comparison (training/read_logs.py). Returns the model card.
+    comparison (training/read_logs.py); `exploration` is the service's (the app's
+    `EXPLORATION_RATE` and `EXPLORATION_TOP_K`; None: the default `ExplorationPolicy()`): the
+    gate's support check takes it that the holdout was logged with it, and the card counts the
+    rows that say otherwise (`metrics.gate.support.shown_outside`).
+    Returns the model card.
     """
     found = count_logged(session)
     if found < min_rows:
@@ -158,7 +160,15 @@ def train_from_logs(
         metrics={"holdout": metrics},
     )
     candidate = ModelScorer(load_artifact(out))
-    report = policy_values(evaluation, candidate, current, values, seed=seed, rates=rates)
+    report = policy_values(
+        evaluation,
+        candidate,
+        current,
+        values,
+        seed=seed,
+        rates=rates,
+        exploration=exploration or ExplorationPolicy(),
+    )
     estimates = report.estimates
     card["metrics"]["policy_values"] = {
         name: [e.as_dict() for e in found] for name, found in estimates.items()

@@ -5,6 +5,20 @@ customer_value - cost`, converted to US dollars at the exchange rates training i
 `exchange_rates` document finance sets, remedy/services/exchange_rates.py), so currencies can
 be averaged; a decision in a currency without a rate gets NaN and is counted, never dropped
 silently (`currencies_without_rate`).
+
+Two plans matter per decision, and they need not be the same one (issue 13):
+
+- the plan *shown first* (`shown_index`): the action for off-policy evaluation. Exploration
+  (remedy/decisions/exploration.py) chose it at random with a known probability, stored with
+  every decision (`propensity`), whichever plan the agent then accepted;
+- the plan *accepted* (`logged_index`): what the customer got. Its features are the training
+  row, and its cost is in the reward, because the reward is what the decision realised.
+
+The evaluated action is therefore "show this plan first", agents' acceptance included: a
+policy's value is what showing its pick first earns. Keeping a propensity only when the accepted
+plan was the one shown first, as before, selected rows on the agents' behaviour and biased IPS
+whenever agents accept some plans more readily than others (the issue's toy flipped the order of
+two policies; tests/training/test_shown_first.py).
 """
 
 from __future__ import annotations
@@ -13,11 +27,13 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import numpy as np
 
 from models.features import feature_rows
 from remedy.decisions.ranker import PlanScorer, ValueSettings
+from remedy.decisions.record import DecisionRecord
 from remedy.domain import Incident, Plan
 from training.logs import LoggedRows
 from training.simulator import FX_PER_USD
@@ -32,10 +48,57 @@ class LoggedDecision:
     incident: Incident
     candidates: list[Plan]  # the plans that passed the guardrails, in rank order
     logged_index: int  # position of the accepted plan among the candidates
-    propensity: float | None  # P(the accepted plan was shown first), if it was shown first
+    # Position of the plan shown first among the candidates: the evaluated action. None only
+    # when no plan was shown or the shown-first plan is not among the kept candidates (not
+    # something the service writes; an old or hand-edited record): such a decision trains the
+    # model but is left out of the policy values, counted (training/holdout.py).
+    shown_index: int | None
+    propensity: float | None  # P(the plan at shown_index was shown first); None with it
     retained: bool
     referrals: int
     decided_at: datetime
+
+    @property
+    def accepted_first(self) -> bool:
+        """The agent accepted the plan that was shown first."""
+        return self.shown_index == self.logged_index
+
+
+def from_record(
+    record: DecisionRecord,
+    accepted: str,
+    propensity: str | None,
+    retained: bool,
+    referrals: int | None,
+    decided_at: datetime,
+) -> LoggedDecision | None:
+    """Return a stored decision with its outcome as a `LoggedDecision` (None: nothing to learn).
+
+    `accepted` is the outcome's plan id and `propensity` the decision's stored propensity of the
+    plan shown first (`Decision.propensity`, a decimal string). A decision whose accepted plan is
+    no longer among the kept candidates gives None, as before: neither a training row nor a
+    reward can be built for it. One whose shown-first plan is missing keeps `shown_index` None.
+    """
+    kept = record.offered
+    ids = [c.plan_id for c in kept]
+    if accepted not in ids:
+        return None
+    first = record.shown[0] if record.shown else None
+    shown_index = ids.index(first) if first in ids else None
+    return LoggedDecision(
+        incident=record.incident,
+        candidates=[record.plan(c) for c in kept],
+        logged_index=ids.index(accepted),
+        shown_index=shown_index,
+        propensity=(
+            float(Decimal(propensity))
+            if shown_index is not None and propensity is not None
+            else None
+        ),
+        retained=retained,
+        referrals=referrals or 0,
+        decided_at=decided_at,
+    )
 
 
 def _reward(d: LoggedDecision, values: ValueSettings, rates: Rates = FX_PER_USD) -> float:
@@ -51,13 +114,21 @@ def _reward(d: LoggedDecision, values: ValueSettings, rates: Rates = FX_PER_USD)
 def as_rows(
     logged: Sequence[LoggedDecision], values: ValueSettings, rates: Rates = FX_PER_USD
 ) -> LoggedRows:
-    """Turn logged decisions into the arrays the fitting code takes."""
+    """Turn logged decisions into the arrays the fitting code takes.
+
+    The rows are the accepted plans, so their `propensity` is that of the accepted plan where
+    it was also the plan shown first and NaN otherwise, as `read_rows` streams it (nothing fits
+    on it; the off-policy evaluation takes the shown-first propensity from the decisions).
+    """
     features = feature_rows((d.incident, d.candidates[d.logged_index]) for d in logged)
     return LoggedRows(
         features=features,
         retained=np.array([d.retained for d in logged], dtype=bool),
         referrals=np.array([d.referrals for d in logged], dtype=int),
-        propensity=np.array([d.propensity or np.nan for d in logged], dtype=float),
+        propensity=np.array(
+            [d.propensity if d.accepted_first and d.propensity else np.nan for d in logged],
+            dtype=float,
+        ),
         reward=np.array([_reward(d, values, rates) for d in logged], dtype=float),
         decided_at=np.array(
             [d.decided_at.astimezone(UTC).replace(tzinfo=None) for d in logged],

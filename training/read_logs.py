@@ -38,7 +38,7 @@ from remedy.decisions.record import (
     incident_from_json,
 )
 from remedy.store.tables import Decision, Outcome
-from training.logged import LoggedDecision, Rates
+from training.logged import LoggedDecision, Rates, from_record
 from training.logs import LoggedRows
 
 CHUNK = 5_000  # rows per fetch and per feature batch
@@ -281,7 +281,9 @@ def read_whole(
     """Read `limit` decisions from position `offset` (oldest first) with every candidate.
 
     Streamed like `read_rows` (Core columns, `yield_per`): only one chunk's JSON is alive at a
-    time; what stays is each decision's incident and its kept candidates as plans.
+    time; what stays is each decision's incident and its kept candidates as plans. Every
+    decision keeps the position and the stored propensity of the plan shown first, whichever
+    plan was accepted (training/logged.py `from_record`).
     """
     if limit <= 0:
         return []
@@ -307,22 +309,11 @@ def read_whole(
         for row in part:
             columns = dict(zip(JSON_COLUMNS, row[: len(JSON_COLUMNS)], strict=True))
             record = DecisionRecord.from_columns(columns, row.record_version)
-            kept = record.offered
-            ids = [c.plan_id for c in kept]
-            if row.plan_id not in ids:
-                continue  # accepted plan no longer among the kept ones: nothing to judge safely
-            shown_first = bool(record.shown) and record.shown[0] == row.plan_id
-            logged.append(
-                LoggedDecision(
-                    incident=record.incident,
-                    candidates=[record.plan(c) for c in kept],
-                    logged_index=ids.index(row.plan_id),
-                    propensity=float(Decimal(row.propensity)) if shown_first else None,
-                    retained=row.retained,
-                    referrals=row.referrals or 0,
-                    decided_at=row.created_at,
-                )
+            found = from_record(
+                record, row.plan_id, row.propensity, row.retained, row.referrals, row.created_at
             )
+            if found is not None:  # None: accepted plan no longer kept, nothing to judge safely
+                logged.append(found)
     return logged
 
 

@@ -39,6 +39,7 @@ def train(
     version = version or now_version()
     out = Path(app.config["MODEL_DIR"]) / "trained" / version
     values = app.extensions["remedy.engines"].values
+    exploration, _ = app.extensions["remedy.exploration"]
     with app.app_context(), db.database(app).unit_of_work() as session:
         current = app.extensions["remedy.scorer"](session)
         # finance's rates (PUT /v1/exchange-rates), never a table in the code
@@ -58,6 +59,7 @@ def train(
                 progress=not no_progress,
                 rates=rates.as_floats(),
                 rates_version=rates.version,
+                exploration=exploration,
             )
         except ValueError as error:
             raise click.ClickException(str(error)) from None
@@ -103,9 +105,16 @@ def _echo_gate(card: dict[str, Any]) -> None:
         for key, name in (("new", "candidate"), ("old", "current")):
             found = gate[key]
             click.echo(
-                f"overlap ({name}): picks the logged plan in {found['agreement']:.1%} of "
+                f"overlap ({name}): picks the plan shown first in {found['agreement']:.1%} of "
                 f"{gate['rows']} holdout decisions, effective sample size {found['ess']:.1f}, "
                 f"{found['clipped']:.1%} of weights clipped at {gate['max_weight']:g}"
+            )
+        support = gate.get("support")
+        if support:
+            click.echo(
+                f"support: the candidate's pick could have been shown first in "
+                f"{support['new']:.1%} of holdout decisions, the current model's in "
+                f"{support['old']:.1%}"
             )
         losses = gate.get("retention_log_loss")
         if losses:

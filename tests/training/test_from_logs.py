@@ -47,6 +47,7 @@ def test_simulated_traffic_trains_a_model_with_holdout_and_policy_values(app, tm
             ValueSettings(),
             min_rows=100,
             progress=False,
+            exploration=app.extensions["remedy.exploration"][0],
         )
     holdout = card["metrics"]["holdout"]
     assert holdout["rows"] == round(len(logged) * 0.2) and 0 < holdout["retention"]["log_loss"] < 1
@@ -56,6 +57,10 @@ def test_simulated_traffic_trains_a_model_with_holdout_and_policy_values(app, tm
     assert [e["method"] for e in gate["differences"]][-1] == "doubly_robust"
     assert 0 < gate["new"]["agreement"] <= 1 and gate["new"]["ess"] > 0
     assert gate["reward_model"].startswith("cross-fitted")
+    # every evaluated decision had a shown-first plan, and it lay in exploration's top 3
+    assert gate["without_shown_plan"] == 0 and gate["support"]["shown_outside"] == 0
+    assert gate["support"]["exploration"] == {"rate": "0.5", "top_k": 3}
+    assert 0 <= gate["support"]["new"] <= 1
     assert card["source"]["currencies_without_rate"] == {}
     net = holdout["net_value"]
     assert net["rows"] == holdout["rows"] and net["ratio"] > 0
@@ -97,7 +102,8 @@ def test_cli_simulate_train_and_models(tmp_path):
     assert trained.exit_code == 0, trained.output
     assert "registered cli-1" in trained.output and "doubly_robust" in trained.output
     assert "candidate minus current (USD per decision, paired): ips" in trained.output
-    assert "overlap (candidate): picks the logged plan in" in trained.output
+    assert "overlap (candidate): picks the plan shown first in" in trained.output
+    assert "support: the candidate's pick could have been shown first in" in trained.output
     assert "holdout net value (USD per decision): predicted" in trained.output
     verdict = trained.output.splitlines()[-1]
     # A ~45-decision holdout is worth fewer than 50 effective rows: the gate says so.

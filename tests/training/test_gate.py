@@ -21,7 +21,7 @@ from training.from_logs import (
     policy_values,
     retention_log_loss,
 )
-from training.gate import MIN_AGREEMENT, MIN_ESS, promotion_verdict
+from training.gate import MAX_OUTSIDE_SUPPORT, MIN_AGREEMENT, MIN_ESS, promotion_verdict
 from training.simulator import random_incident, simulate_outcome
 
 PLANS_PER_DECISION = 6  # the first few candidates: enough choice, fast to score
@@ -44,6 +44,7 @@ def synthetic_log(n: int, seed: int = 0, currency: str | None = None) -> list[Lo
                 incident=incident,
                 candidates=plans,
                 logged_index=chosen,
+                shown_index=chosen,
                 propensity=1.0 / len(plans),
                 retained=retained,
                 referrals=referrals,
@@ -127,6 +128,7 @@ def gate(
     agreement=(0.5, 0.8),
     ess=(200.0, 400.0),
     log_loss=(0.40, 0.41),
+    support=(1.0, 0.98),
 ):
     """A card with a `metrics.gate` section, every number settable."""
     differences = [
@@ -141,6 +143,7 @@ def gate(
                 "new": {"agreement": agreement[0], "ess": ess[0], "clipped": 0.0},
                 "old": {"agreement": agreement[1], "ess": ess[1], "clipped": 0.0},
                 "max_weight": 50.0,
+                "support": support and {"new": support[0], "old": support[1]},
                 "retention_log_loss": log_loss
                 and {"rows": 1000, "candidate": log_loss[0], "current": log_loss[1]},
             }
@@ -153,6 +156,13 @@ def test_a_clear_improvement_is_promoted_with_its_reason():
     assert promote and why.startswith("better: doubly robust difference +50.0 [+10.0, +90.0]")
 
 
+def test_picks_outside_the_support_up_to_the_allowed_share_are_promoted():
+    """95 of 100 picks within exploration's top K is exactly the 5% allowed: not refused."""
+    share = 1 - MAX_OUTSIDE_SUPPORT
+    assert np.mean([True] * 95 + [False] * 5) == share
+    assert promotion_verdict(gate(support=(share, share)))[0]
+
+
 @pytest.mark.parametrize(
     ("card", "reason"),
     [
@@ -160,6 +170,9 @@ def test_a_clear_improvement_is_promoted_with_its_reason():
         (gate(agreement=(MIN_AGREEMENT - 0.01, 0.8)), "low overlap: the candidate"),
         (gate(agreement=(0.5, 0.05)), "low overlap: the current model"),
         (gate(ess=(MIN_ESS - 1, 400.0)), "low effective sample size: the candidate"),
+        (gate(support=(1 - MAX_OUTSIDE_SUPPORT - 0.001, 1.0)), "outside the logging support"),
+        (gate(support=(1.0, 0.5)), "outside the logging support: the current model's pick"),
+        (gate(support=None), "no support check"),
         (gate(ips=(-600.0, -900.0, -300.0)), "estimators disagree"),
         (gate(snips=(-200.0, -400.0, -10.0)), "estimators disagree"),
         (gate(dr=(-50.0, -90.0, -10.0), ips=(30.0, 5.0, 60.0)), "estimators disagree"),
