@@ -83,13 +83,15 @@ def cross_fitted_values(
     seed: int = 0,
     fit: RewardModelFit = fit_reward_model,
     rates: Rates = FX_PER_USD,
+    positions: Sequence[Sequence[int]] | None = None,
 ) -> list[np.ndarray]:
     """Return a reward model's net value (USD) of every candidate plan of every decision.
 
     Cross-fitted: the decisions are split into `folds` folds and each fold is predicted by a
     model fitted on the other folds only, so no row's prediction comes from a model that saw its
     outcome. The reward model is fitted here, from these decisions alone, never taken from the
-    caller: the model under evaluation cannot grade itself.
+    caller: the model under evaluation cannot grade itself. With `positions`, only those
+    candidates of each decision are predicted, the rest are NaN (`net_values_many`).
     """
     if len(decisions) < 2:
         raise ValueError("cross-fitting needs at least two decisions")
@@ -99,7 +101,10 @@ def cross_fitted_values(
     for k in range(folds):
         model = fit([d for d, f in zip(decisions, which, strict=True) if f != k], values, seed)
         members = np.flatnonzero(which == k)
-        predicted = net_values_many(model, [decisions[i] for i in members], values, rates)
+        wanted = None if positions is None else [positions[i] for i in members]
+        predicted = net_values_many(
+            model, [decisions[i] for i in members], values, rates, positions=wanted
+        )
         for i, v in zip(members, predicted, strict=True):
             out[i] = v
     return out
@@ -184,9 +189,28 @@ def policy_values(
     missing = len(priced) - len(usable)
     if len(usable) < 2:
         return OffPolicyReport({}, None, len(usable), missing)
-    # The reward model learns from every priced holdout outcome, explored or not.
+    picks = {
+        name: np.array(
+            [
+                greedy_index(v, d.candidates)
+                for v, d in zip(net_values_many(scorer, usable, values, rates), usable, strict=True)
+            ]
+        )
+        for name, scorer in (("candidate", candidate), ("current", current))
+    }
+    # The reward model learns from every priced holdout outcome, explored or not, and predicts
+    # only what the estimators read: the plan shown first and each policy's pick.
+    needed = {id(d): (d.shown_index,) for d in priced}
+    for i, d in enumerate(usable):
+        needed[id(d)] = (d.shown_index, picks["candidate"][i], picks["current"][i])
     reward_values = cross_fitted_values(
-        priced, values, folds=folds, seed=seed, fit=fit, rates=rates
+        priced,
+        values,
+        folds=folds,
+        seed=seed,
+        fit=fit,
+        rates=rates,
+        positions=[sorted({p for p in needed[id(d)] if p is not None}) for d in priced],
     )
     by_id = {id(d): v for d, v in zip(priced, reward_values, strict=True)}
     q = [by_id[id(d)] for d in usable]
@@ -199,16 +223,10 @@ def policy_values(
     targets, predicted = {}, {}
     support: dict[str, float] = {}
     estimates: dict[str, list[Estimate]] = {}
-    for name, scorer in (("candidate", candidate), ("current", current)):
-        picks = np.array(
-            [
-                greedy_index(v, d.candidates)
-                for v, d in zip(net_values_many(scorer, usable, values, rates), usable, strict=True)
-            ]
-        )
-        support[name] = float(_in_support(picks, kept, exploration).mean())
-        targets[name] = (picks == shown).astype(float)
-        predicted[name] = np.array([v[p] for v, p in zip(q, picks, strict=True)])
+    for name, chosen in picks.items():
+        support[name] = float(_in_support(chosen, kept, exploration).mean())
+        targets[name] = (chosen == shown).astype(float)
+        predicted[name] = np.array([v[p] for v, p in zip(q, chosen, strict=True)])
         found = [ips(rewards, propensities, targets[name], **common)]
         if targets[name].any():
             found.append(snips(rewards, propensities, targets[name], **common))
@@ -266,11 +284,16 @@ def net_value_calibration(
     priced = [d for d in holdout if d.incident.currency in rates]
     if not priced:
         return {"rows": 0, "predicted_mean": None, "realised_mean": None, "ratio": None}
+    logged = [(d.logged_index,) for d in priced]  # only the accepted plan is scored
     predicted = float(
         np.mean(
             [
                 v[d.logged_index]
-                for v, d in zip(net_values_many(scorer, priced, values, rates), priced, strict=True)
+                for v, d in zip(
+                    net_values_many(scorer, priced, values, rates, positions=logged),
+                    priced,
+                    strict=True,
+                )
             ]
         )
     )

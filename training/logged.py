@@ -156,26 +156,43 @@ def net_values_many(
     decisions: Sequence[LoggedDecision],
     values: ValueSettings,
     rates: Rates = FX_PER_USD,
+    positions: Sequence[Sequence[int]] | None = None,
 ) -> list[np.ndarray]:
     """Return `_net_values` for many decisions, one model call per batch when the scorer can.
 
     The same numbers as calling `_net_values` per decision; offline evaluation of tens of
-    thousands of decisions spends its time in per-call overhead otherwise.
+    thousands of decisions spends its time in per-call overhead otherwise. With `positions`
+    (one sequence of candidate positions per decision), only those plans are scored and the
+    others are NaN: a reward model needs the plans the policies pick and the logged one, not the
+    fifty-odd candidates each decision kept.
     """
+    wanted = (
+        [list(p) for p in positions]
+        if positions is not None
+        else [range(len(d.candidates)) for d in decisions]
+    )
     batch = getattr(scorer, "predict_many", None)
     if batch is None:
-        return [_net_values(scorer, d, values, rates) for d in decisions]
+        batch = lambda pairs: [scorer.predict(i, plans) for i, plans in pairs]  # noqa: E731
     horizon, share = float(values.horizon_years), float(values.referral_share)
     out: list[np.ndarray] = []
     for start in range(0, len(decisions), _BATCH):
         chunk = decisions[start : start + _BATCH]
-        predictions = batch([(d.incident, d.candidates) for d in chunk])
-        for d, (p_stay, referrals) in zip(chunk, predictions, strict=True):
+        picked = wanted[start : start + _BATCH]
+        plans = [[d.candidates[i] for i in at] for d, at in zip(chunk, picked, strict=True)]
+        predictions = batch([(d.incident, p) for d, p in zip(chunk, plans, strict=True)])
+        for d, at, chosen, (p_stay, referrals) in zip(
+            chunk, picked, plans, predictions, strict=True
+        ):
             gain = p_stay * horizon + referrals * share
-            costs = np.array([float(p.total_cost) for p in d.candidates])
-            out.append(
-                (gain * float(d.incident.customer_value) - costs) / rates[d.incident.currency]
-            )
+            costs = np.array([float(p.total_cost) for p in chosen])
+            net = (gain * float(d.incident.customer_value) - costs) / rates[d.incident.currency]
+            if positions is None:
+                out.append(net)
+                continue
+            full = np.full(len(d.candidates), np.nan)
+            full[list(at)] = net
+            out.append(full)
     return out
 
 

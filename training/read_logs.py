@@ -21,8 +21,7 @@ import multiprocessing
 import os
 from dataclasses import dataclass
 from datetime import UTC
-from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import sqlalchemy as sa
@@ -34,7 +33,6 @@ from remedy.decisions.ranker import ValueSettings
 from remedy.decisions.record import (
     JSON_COLUMNS,
     DecisionRecord,
-    PricedItem,
     incident_from_json,
 )
 from remedy.store.tables import Decision, Outcome
@@ -76,16 +74,38 @@ def _accepted_items() -> sa.ColumnElement[Any]:
     return sa.func.coalesce(Outcome.plan_items, Decision.priced_items, type_=sa.JSON)
 
 
-@dataclass(frozen=True)
+class _Item(NamedTuple):
+    """A priced item as features and the reward read it (no Decimal, no enum: a million rows)."""
+
+    kind: str  # a Kind's value: Kind is a StrEnum, so features compare it alike
+    level: str | None
+    value: float  # float of the stored decimal string, as features take it
+    cost: float
+    audience: str
+
+
+@dataclass(frozen=True, slots=True)
 class _Accepted:
     """The accepted plan as features read it (`plan_features` reads only `actions`)."""
 
-    actions: tuple[PricedItem, ...]
+    actions: tuple[_Item, ...]
 
 
 def _accepted(priced: dict[str, Any], plan_id: str) -> _Accepted:
-    """Rebuild the accepted plan's items from the decision's priced items (kind, money)."""
-    return _Accepted(tuple(PricedItem.from_json(priced[i]) for i in plan_id.split("+")))
+    """Rebuild the accepted plan's items from the stored priced items (PricedItem.to_json)."""
+    items = []
+    for item_id in plan_id.split("+"):
+        item = priced[item_id]
+        items.append(
+            _Item(
+                item["kind"],
+                item.get("level"),
+                float(item["value"]),
+                float(item["cost"]),
+                item.get("audience", "customer"),
+            )
+        )
+    return _Accepted(tuple(items))
 
 
 def _keys(session: Session, every: int) -> list[tuple[Any, Any]]:
@@ -140,10 +160,12 @@ def _read_range(
     query = (
         _joined()
         .with_only_columns(
-            Decision.created_at,
+            # the stored value as the driver gives it: naive UTC on SQLite, aware on PostgreSQL
+            sa.type_coerce(Decision.created_at, sa.DateTime(timezone=True)),
             Decision.incident,
             _accepted_items(),
-            Decision.shown,
+            # was the accepted plan the one shown first? (the server compares: no JSON list here)
+            (Decision.shown[0].as_string() == Outcome.plan_id).label("shown_first"),
             Decision.propensity,
             Outcome.plan_id,
             Outcome.retained,
@@ -160,7 +182,7 @@ def _read_range(
     currencies: dict[str, int] = {}
     for part in session.execute(query).partitions():
         for row in part:
-            created, incident_json, priced, shown, logged_propensity, plan_id = row[:6]
+            created, incident_json, priced, shown_first, logged_propensity, plan_id = row[:6]
             incident = incident_from_json(incident_json)
             plan = _accepted(priced, plan_id)
             records.append((incident, plan))
@@ -171,13 +193,12 @@ def _read_range(
             reward = float("nan")
             if rate is not None:
                 gain = row.retained * horizon + referrals * share
-                cost = sum(float(item.cost) for item in plan.actions)
+                cost = sum(item.cost for item in plan.actions)
                 reward = (gain * float(incident.customer_value) - cost) / rate
-            propensity = (
-                float(Decimal(logged_propensity)) if shown and shown[0] == plan_id else np.nan
-            )
-            decided = created.astimezone(UTC).replace(tzinfo=None)
-            rows.append((row.retained, referrals, propensity, reward, decided))
+            propensity = float(logged_propensity) if shown_first else np.nan
+            if created.tzinfo is not None:
+                created = created.astimezone(UTC).replace(tzinfo=None)
+            rows.append((row.retained, referrals, propensity, reward, created))
     retained, referrals, propensity, reward, decided_at = (
         zip(*rows, strict=True) if rows else ((),) * 5
     )

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
+from models.scorer import ModelScorer
 from remedy.decisions.ranker import HeuristicPrior, ValueSettings
 from training.candidates import candidate_plans
 from training.from_logs import (
@@ -22,6 +23,7 @@ from training.from_logs import (
     retention_log_loss,
 )
 from training.gate import MAX_OUTSIDE_SUPPORT, MIN_AGREEMENT, MIN_ESS, promotion_verdict
+from training.logged import net_values_many
 from training.simulator import random_incident, simulate_outcome
 
 PLANS_PER_DECISION = 6  # the first few candidates: enough choice, fast to score
@@ -266,3 +268,17 @@ def test_batched_net_values_equal_one_call_per_decision():
     batched = net_values_many(scorer, logged, values)
     for d, v in zip(logged, batched, strict=True):
         np.testing.assert_allclose(v, _net_values(scorer, d, values), rtol=1e-12)
+
+
+def test_scoring_only_some_positions_gives_the_same_values_there_and_nan_elsewhere(
+    in_memory_artifact,
+):
+    """Reward models score only the plans the estimators read (the shown one, the picks)."""
+    logged = synthetic_log(30, seed=4)
+    positions = [sorted({0, d.logged_index}) for d in logged]
+    for scorer in (HeuristicPrior(), ModelScorer(in_memory_artifact)):  # one batches, one not
+        whole = net_values_many(scorer, logged, ValueSettings())
+        some = net_values_many(scorer, logged, ValueSettings(), positions=positions)
+        for full, part, at in zip(whole, some, positions, strict=True):
+            np.testing.assert_allclose(part[at], full[at], rtol=1e-12)
+            assert np.isnan(np.delete(part, at)).all()
