@@ -65,6 +65,10 @@ def test_simulated_traffic_trains_a_model_with_holdout_and_policy_values(app, tm
     net = holdout["net_value"]
     assert net["rows"] == holdout["rows"] and net["ratio"] > 0
     assert card["metrics"]["current_model"] == "heuristic-prior-1"
+    # ~120 training rows: a tenth is too few to calibrate on, and the card says so
+    assert card["calibration"]["method"] is None
+    assert "too small" in card["calibration"]["skipped"]
+    assert card["calibration"]["net_value_ratio"] == net["ratio"]
     assert (tmp_path / "v-test" / "calibration.png").stat().st_size > 1000
     assert (tmp_path / "v-test" / "policy_values.png").stat().st_size > 1000
     assert load_artifact(tmp_path / "v-test").version == "v-test"
