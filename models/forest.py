@@ -238,7 +238,7 @@ class FlatForest:
         """Return each estimator's inverse link of its raw prediction (`raw_predict` order).
 
         Apart from `predict` so that a caller may use the raw score too: the retention
-        model's isotonic calibration maps the raw score (models/calibration.py).
+        model's calibration step maps the raw score (models/calibration.py).
         """
         return [link(r) for link, r in zip(self._links, raw, strict=True)]
 

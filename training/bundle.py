@@ -4,7 +4,7 @@
 
 Steps: simulate incidents (training/simulator.py), build their candidate plans, show one with
 an exploring logging policy (the heuristic prior, epsilon-greedy, propensities recorded),
-simulate the outcome, fit both pipelines on the earlier 80% of decisions (P(stay)'s isotonic
+simulate the outcome, fit both pipelines on the earlier 80% of decisions (P(stay)'s calibration
 step on the latest tenth of those, training/calibration.py), evaluate on the latest 20%
 (classification metrics, calibration before and after the step, the predicted/realised net
 value ratio, policy values: off-policy estimates next to the simulator's truth), and write
@@ -89,7 +89,7 @@ def build_bundle(
 ) -> dict[str, Any]:
     """Simulate, fit, evaluate and write the bundle into `out`; return its card.
 
-    P(stay) is calibrated as in `remedy train`: an isotonic step fitted on the latest
+    P(stay) is calibrated as in `remedy train`: a sigmoid step fitted on the latest
     `calibration_fraction` of the training window (training/calibration.py; 0: none).
 
     `candidates_fn` is the seam for the service's planner: pass a function that turns an

@@ -6,10 +6,10 @@ the outcome), plus the latest holdout decisions whole, with their candidates, th
 first and the propensity with which exploration showed it (training/logged.py). It
 fits both pipelines on the earlier 80% (by decision time) beside pseudo-rows carrying the
 current model's beliefs (training/prior.py: retraining keeps the prior), calibrates P(stay)
-with an isotonic step fitted on the latest tenth of those 80% (training/calibration.py: logged
-rows only, never the prior's pseudo-rows), and evaluates
-on the latest 20%: log loss, AUC, Brier and calibration, both models' log loss on the logged
-plans, and the off-policy values of the new and the current model's greedy policies, paired
+with a sigmoid step fitted on the latest tenth of those 80% (training/calibration.py: logged
+rows only, never the prior's pseudo-rows), and evaluates on the latest 20%: log loss, AUC,
+Brier and calibration (before and after the step), both models' log loss on the logged plans,
+and the off-policy values of the new and the current model's greedy policies, paired
 (training/holdout.py: IPS, SNIPS and doubly robust with a cross-fitted reward model, bootstrap
 intervals), and writes a versioned artifact (skops, card, PNG plots). Rewards are in US dollars
 at the exchange rates given (the `exchange_rates` document); decisions in other currencies train
@@ -132,7 +132,7 @@ def train_from_logs(
     `EXPLORATION_RATE` and `EXPLORATION_TOP_K`; None: the default `ExplorationPolicy()`): the
     gate's support check takes it that the holdout was logged with it, and the card counts the
     rows that say otherwise (`metrics.gate.support.shown_outside`); `calibration_fraction` is
-    the latest share of the training window that fits P(stay)'s isotonic step
+    the latest share of the training window that fits P(stay)'s calibration step
     (training/calibration.py; 0: none).
     Returns the model card, whose `calibration` section holds the holdout's calibration error
     before and after the step and the predicted/realised net value ratio of the calibrated
