@@ -109,6 +109,7 @@ def test_cli_simulate_train_and_models(tmp_path):
     assert "overlap (candidate): picks the plan shown first in" in trained.output
     assert "support: the candidate's pick could have been shown first in" in trained.output
     assert "holdout net value (USD per decision): predicted" in trained.output
+    assert "calibration: none (slice too small" in trained.output
     verdict = trained.output.splitlines()[-1]
     # A ~45-decision holdout is worth fewer than 50 effective rows: the gate says so.
     assert verdict.startswith("not promoted: low "), verdict
