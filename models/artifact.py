@@ -49,6 +49,13 @@ ALLOWED_TYPES: frozenset[str] = frozenset(
         # The OrdinalEncoders (ours and the estimator's) are in skops' default trust.
         "functools.partial",
         "sklearn.utils.validation.check_array",
+        # The retention model's calibration step (models/calibration.py): CalibratedClassifierCV,
+        # FrozenEstimator and IsotonicRegression are in skops' default trust. The calibrated
+        # classifier they hold keeps the frozen booster, its list of calibrators, the class
+        # labels and the method name; a sigmoid calibrator keeps two floats (a_, b_). Data and
+        # trusted estimators, no callables.
+        "sklearn.calibration._CalibratedClassifier",
+        "sklearn.calibration._SigmoidCalibration",
     }
 )
 

@@ -232,7 +232,15 @@ class FlatForest:
         For a binary classifier this is P(class 1), as `predict_proba(x)[:, 1]`; for a Poisson
         regressor the expected count, as `predict(x)`.
         """
-        return [link(raw) for link, raw in zip(self._links, self.raw_predict(x), strict=True)]
+        return self.response(self.raw_predict(x))
+
+    def response(self, raw: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """Return each estimator's inverse link of its raw prediction (`raw_predict` order).
+
+        Apart from `predict` so that a caller may use the raw score too: the retention
+        model's calibration step maps the raw score (models/calibration.py).
+        """
+        return [link(r) for link, r in zip(self._links, raw, strict=True)]
 
 
 def _categorical_tables(

@@ -10,6 +10,7 @@ from sklearn.pipeline import Pipeline
 from threadpoolctl import ThreadpoolController
 
 from models.artifact import Artifact, load_artifact
+from models.calibration import CalibrationMap, booster, calibrator, is_calibrated
 from models.features import (
     CATEGORICAL_COLUMNS,
     FEATURE_NAMES,
@@ -41,23 +42,54 @@ Encoding = Callable[[np.ndarray], np.ndarray]
 ENCODINGS: tuple[Encoding, ...] = (ordinal, one_hot)
 
 
-def _flat_forest(retention: Pipeline, referrals: Pipeline, encode: Encoding) -> FlatForest | None:
-    """Return both fitted estimators laid flat, if that predicts exactly what they predict.
+def _calibration_map(retention: Pipeline) -> CalibrationMap | None:
+    """Return the NumPy twin of the retention pipeline's calibration step (None: uncalibrated).
 
-    Checked on the probe rows (every code, varied numbers) encoded: any difference beyond
-    floating-point summation order, or an estimator the flat layout does not support, keeps
-    scikit-learn's own path.
+    Raises `NotFlattenable` for a calibration step the twin does not reproduce.
     """
     try:
-        forest = FlatForest([retention[-1], referrals[-1]])
+        fitted = calibrator(retention[-1])
+        return CalibrationMap(fitted) if fitted is not None else None
+    except ValueError as exc:
+        raise NotFlattenable(str(exc)) from None
+
+
+def _flat_predict(
+    forest: FlatForest, calibration: CalibrationMap | None, encoded: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return P(stay) and referrals from the flat forest, P(stay) through the calibration.
+
+    Without a calibration step P(stay) is the booster's own probability, as before issue 13.
+    """
+    raw = forest.raw_predict(encoded)
+    p_stay, referrals = forest.response(raw)
+    if calibration is not None:
+        p_stay = calibration(raw[0])
+    return p_stay, referrals
+
+
+def _flat_forest(
+    retention: Pipeline, referrals: Pipeline, encode: Encoding
+) -> tuple[FlatForest, CalibrationMap | None] | None:
+    """Return both fitted estimators laid flat, if that predicts exactly what they predict.
+
+    With the retention model's calibration step (models/calibration.py) the booster inside
+    it is laid flat and its raw score mapped by the step's numbers. Checked on the
+    probe rows (every code, varied numbers) encoded, against the estimators' own predictions
+    (calibrated, when the step is there): any difference beyond floating-point summation order,
+    or an estimator the flat layout does not support, keeps scikit-learn's own path.
+    """
+    try:
+        calibration = _calibration_map(retention)
+        forest = FlatForest([booster(retention[-1]), referrals[-1]])
     except NotFlattenable:
         return None
     encoded = encode(_probe_matrix())
-    flat_p_stay, flat_referrals = forest.predict(encoded)
+    flat_p_stay, flat_referrals = _flat_predict(forest, calibration, encoded)
     same = np.allclose(
         flat_p_stay, retention[-1].predict_proba(encoded)[:, 1], rtol=1e-9, atol=1e-12
     ) and np.allclose(flat_referrals, referrals[-1].predict(encoded), rtol=1e-9, atol=1e-12)
-    return forest if same else None
+    return (forest, calibration) if same else None
 
 
 def _encodes_like(pipeline: Pipeline, encode: Encoding) -> bool:
@@ -101,16 +133,24 @@ class ModelScorer:
         self.fast_path = self._encode is not None
         # On the fast path the trees are walked by `FlatForest` (one pass for both models, no
         # OpenMP): scikit-learn's one call per tree cost more than the trees (models/forest.py).
-        self._forest = (
+        # A calibrated retention model's step rides along as plain numbers; the other
+        # paths call the step itself (its `predict_proba` is calibrated).
+        flat = (
             _flat_forest(self._retention, self._referrals, self._encode)
             if self._encode is not None
             else None
         )
+        self._forest, self._calibration = flat if flat is not None else (None, None)
 
     @classmethod
     def from_folder(cls, folder: Path | str, threads: int | None = 1) -> ModelScorer:
         """Load and verify the artifact in `folder` (raises `ModelLoadError`)."""
         return cls(load_artifact(folder), threads)
+
+    @property
+    def calibrated(self) -> bool:
+        """Tell whether P(stay) goes through the retention model's calibration step."""
+        return is_calibrated(self._retention)
 
     @property
     def path(self) -> str:
@@ -122,7 +162,7 @@ class ModelScorer:
     def _predict_matrix(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return clipped P(stay) and non-negative referrals for feature rows."""
         if self._forest is not None:
-            p_stay, referrals = self._forest.predict(self._encode(x))
+            p_stay, referrals = _flat_predict(self._forest, self._calibration, self._encode(x))
             return np.clip(p_stay, P_MIN, P_MAX), np.maximum(referrals, 0.0)
         if self._controller is None:
             return self._predict_unlimited(x)

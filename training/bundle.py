@@ -4,9 +4,11 @@
 
 Steps: simulate incidents (training/simulator.py), build their candidate plans, show one with
 an exploring logging policy (the heuristic prior, epsilon-greedy, propensities recorded),
-simulate the outcome, fit both pipelines on the earlier 80% of decisions, evaluate on the latest
-20% (classification metrics, calibration, policy values: off-policy estimates next to the
-simulator's truth), and write `model.skops`, `card.json` and two PNG plots into the folder.
+simulate the outcome, fit both pipelines on the earlier 80% of decisions (P(stay)'s calibration
+step on the latest tenth of those, training/calibration.py), evaluate on the latest 20%
+(classification metrics, calibration before and after the step, the predicted/realised net
+value ratio, policy values: off-policy estimates next to the simulator's truth), and write
+`model.skops`, `card.json` and two PNG plots into the folder.
 The same seed gives the same model.
 
 The off-policy estimates go through the same path as `remedy train` (training/holdout.py
@@ -28,14 +30,21 @@ from typing import Any
 import sklearn
 
 from models.artifact import Artifact, load_artifact, save_artifact
+from models.calibration import booster
 from models.features import FEATURE_NAMES
 from models.scorer import ModelScorer
 from remedy.decisions.ranker import HeuristicPrior, ValueSettings
+from training.calibration import CALIBRATION_FRACTION, calibration_section
 from training.candidates import CandidatesFn, candidate_plans
 from training.evaluate import evaluate_policies, logged_value
 from training.fit import evaluate_holdout, fit_models, plot_calibration, plot_policy_values
 from training.gate import promotion_verdict
-from training.holdout import _gate_section, policy_values, retention_log_loss
+from training.holdout import (
+    _gate_section,
+    net_value_calibration,
+    policy_values,
+    retention_log_loss,
+)
 from training.logged import LoggedDecision
 from training.logs import EpsilonGreedy, LoggedRows, simulate_logs, time_split
 
@@ -75,9 +84,13 @@ def build_bundle(
     n_jobs: int = 2,
     threads: int | None = None,
     progress: bool = True,
+    calibration_fraction: float = CALIBRATION_FRACTION,
     **boosting: Any,
 ) -> dict[str, Any]:
     """Simulate, fit, evaluate and write the bundle into `out`; return its card.
+
+    P(stay) is calibrated as in `remedy train`: a sigmoid step fitted on the latest
+    `calibration_fraction` of the training window (training/calibration.py; 0: none).
 
     `candidates_fn` is the seam for the service's planner: pass a function that turns an
     incident into the planner's candidate plans and the bundle trains on exactly those.
@@ -102,7 +115,14 @@ def build_bundle(
     timings["simulate_s"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    models = fit_models(train, seed=seed, threads=threads, progress=progress, **boosting)
+    models = fit_models(
+        train,
+        seed=seed,
+        threads=threads,
+        progress=progress,
+        calibration_fraction=calibration_fraction,
+        **boosting,
+    )
     timings["fit_s"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
@@ -158,6 +178,8 @@ def build_bundle(
         ],
         "gate_verdict": promotion_verdict({"metrics": {"gate": gate}})[1] if gate else None,
     }
+    calibration = calibration_section(models, train, calibration_fraction, metrics)
+    calibration["net_value_ratio"] = net_value_calibration(decisions, scorer, values)["ratio"]
     timings["evaluate_s"] = time.perf_counter() - clock
 
     out.mkdir(parents=True, exist_ok=True)
@@ -165,6 +187,7 @@ def build_bundle(
         metrics["retention"]["calibration"],
         out / "calibration.png",
         title=f"{version}: calibration on the latest {holdout_fraction:.0%}",
+        before=metrics["retention"].get("calibration_before"),
     )
     plot_policy_values(
         estimates,
@@ -190,7 +213,8 @@ def build_bundle(
                 "logging_policy": f"epsilon-greedy over {prior.version}, epsilon={epsilon}",
                 "candidates": f"{candidates_fn.__module__}.{candidates_fn.__qualname__}",
             },
-            "boosting": {**models["retention"][-1].get_params(), **boosting},
+            "boosting": {**booster(models["retention"][-1]).get_params(), **boosting},
+            "calibration": calibration,
             "feature_count": len(FEATURE_NAMES),
             "sklearn": sklearn.__version__,
             "timings_s": {k: round(v, 1) for k, v in timings.items()},

@@ -18,7 +18,9 @@ from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
+from models.calibration import calibrate, is_calibrated, uncalibrated
 from models.pipeline import REFERRALS, RETENTION, referrals_pipeline, retention_pipeline
+from training.calibration import CALIBRATION_METHOD, split_for_calibration
 from training.logs import LoggedRows
 from training.offpolicy import Estimate
 from training.prior import PriorRows, referrals_training_set, retention_training_set
@@ -41,22 +43,30 @@ def fit_models(
     threads: int | None = None,
     progress: bool = True,
     prior: PriorRows | None = None,
+    calibration_fraction: float = 0.0,
+    calibration_method: str = CALIBRATION_METHOD,
     **params: object,
 ) -> dict[str, Pipeline]:
     """Fit both pipelines on the logged rows; `params` override the boosting settings.
 
     `threads` caps OpenMP threads (None: all cores); on a shared machine 1 can be faster.
     `prior` adds weighted pseudo-rows carrying the current model's beliefs (training/prior.py).
+    `calibration_fraction` > 0 fits the retention booster on the earlier rows and a
+    `calibration_method` step on the latest `calibration_fraction` of them
+    (training/calibration.py; `remedy train` and the bundle use `CALIBRATION_FRACTION`); the
+    default 0 fits as before issue 13, for the callers that want the booster's own scores
+    (the holdout's cross-fitted reward model, the benchmarks).
     """
     if len(rows) == 0:
         raise ValueError("no rows to fit on")
     if rows.retained.all() or not rows.retained.any():
         raise ValueError("the retention labels need both outcomes")
+    split = split_for_calibration(rows, calibration_fraction)
     jobs = [
         (
             RETENTION,
             retention_pipeline(seed, **params),
-            retention_training_set(rows.features, rows.retained, prior),
+            retention_training_set(split.booster.features, split.booster.retained, prior),
         ),
         (
             REFERRALS,
@@ -70,6 +80,14 @@ def fit_models(
             # Without a prior every weight is 1: fit unweighted, exactly as before.
             fit_params = {} if prior is None else {"model__sample_weight": weight}
             models[name] = pipeline.fit(x, y, **fit_params)
+        if split.slice is not None:
+            # Logged rows weigh 1 in the fit; the slice holds no pseudo-rows: unweighted.
+            models[RETENTION] = calibrate(
+                models[RETENTION],
+                split.slice.features,
+                split.slice.retained.astype(int),
+                calibration_method,
+            )
     return models
 
 
@@ -105,9 +123,24 @@ def expected_calibration_error(bins: list[dict[str, float]]) -> float | None:
 
 
 def evaluate_holdout(models: Mapping[str, Pipeline], holdout: LoggedRows) -> dict[str, object]:
-    """Return holdout metrics: log loss, AUC, Brier, calibration bins, referral errors."""
+    """Return holdout metrics: log loss, AUC, Brier, calibration bins, referral errors.
+
+    With a calibration step (models/calibration.py) every retention metric is the calibrated
+    model's, as served, and `*_before` keys hold the booster's own log loss and calibration.
+    """
     y = holdout.retained.astype(int)
-    p = np.clip(models[RETENTION].predict_proba(holdout.features)[:, 1], 1e-6, 1 - 1e-6)
+    retention = models[RETENTION]
+    p = np.clip(retention.predict_proba(holdout.features)[:, 1], 1e-6, 1 - 1e-6)
+    before: dict[str, object] = {}
+    if is_calibrated(retention):
+        booster = uncalibrated(retention)
+        p_before = np.clip(booster.predict_proba(holdout.features)[:, 1], 1e-6, 1 - 1e-6)
+        bins_before = calibration_bins(p_before, y)
+        before = {
+            "log_loss_before": float(log_loss(y, p_before, labels=[0, 1])),
+            "calibration_before": bins_before,
+            "calibration_error_before": expected_calibration_error(bins_before),
+        }
     referrals = np.maximum(models[REFERRALS].predict(holdout.features), 1e-9)
     both = len(np.unique(y)) == 2
     return {
@@ -124,6 +157,7 @@ def evaluate_holdout(models: Mapping[str, Pipeline], holdout: LoggedRows) -> dic
             "brier": float(brier_score_loss(y, p)),
             "calibration": calibration_bins(p, y),
             "calibration_error": expected_calibration_error(calibration_bins(p, y)),
+            **before,
         },
         "referrals": {
             "observed_mean": float(holdout.referrals.mean()),
@@ -134,21 +168,36 @@ def evaluate_holdout(models: Mapping[str, Pipeline], holdout: LoggedRows) -> dic
     }
 
 
-def plot_calibration(bins: list[dict[str, float]], path: Path, title: str = "") -> Path:
-    """Draw predicted vs observed P(stay) per bin (marker area ~ count) and write a PNG."""
+def plot_calibration(
+    bins: list[dict[str, float]],
+    path: Path,
+    title: str = "",
+    before: list[dict[str, float]] | None = None,
+) -> Path:
+    """Draw predicted vs observed P(stay) per bin (marker area ~ count) and write a PNG.
+
+    `before`: the same holdout's bins for the booster before its calibration step, drawn as a
+    second series on the same axes so the two curves read against each other and the diagonal.
+    """
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5, 5), dpi=100)
     ax.plot([0, 1], [0, 1], linestyle="--", color="grey", linewidth=1, label="perfect")
-    counts = np.array([b["count"] for b in bins], dtype=float)
-    sizes = 20 + 300 * counts / max(counts.max(), 1.0) if len(bins) else []
-    ax.plot([b["predicted"] for b in bins], [b["observed"] for b in bins], color="C0")
-    ax.scatter(
-        [b["predicted"] for b in bins],
-        [b["observed"] for b in bins],
-        s=sizes,
-        color="C0",
-        label="holdout bins",
-    )
+    series = [(bins, "C0", "holdout bins" if before is None else "after calibration")]
+    if before is not None:
+        series.insert(0, (before, "C1", "before calibration"))
+    largest = max((b["count"] for found, _, _ in series for b in found), default=1)
+    for found, colour, label in series:
+        counts = np.array([b["count"] for b in found], dtype=float)
+        sizes = 20 + 300 * counts / max(largest, 1.0) if len(found) else []
+        ax.plot([b["predicted"] for b in found], [b["observed"] for b in found], color=colour)
+        ax.scatter(
+            [b["predicted"] for b in found],
+            [b["observed"] for b in found],
+            s=sizes,
+            color=colour,
+            alpha=0.8,
+            label=label,
+        )
     ax.set(
         xlim=(0, 1),
         ylim=(0, 1),

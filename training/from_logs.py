@@ -5,9 +5,11 @@
 the outcome), plus the latest holdout decisions whole, with their candidates, the plan shown
 first and the propensity with which exploration showed it (training/logged.py). It
 fits both pipelines on the earlier 80% (by decision time) beside pseudo-rows carrying the
-current model's beliefs (training/prior.py: retraining keeps the prior), and evaluates
-on the latest 20%: log loss, AUC, Brier and calibration, both models' log loss on the logged
-plans, and the off-policy values of the new and the current model's greedy policies, paired
+current model's beliefs (training/prior.py: retraining keeps the prior), calibrates P(stay)
+with a sigmoid step fitted on the latest tenth of those 80% (training/calibration.py: logged
+rows only, never the prior's pseudo-rows), and evaluates on the latest 20%: log loss, AUC,
+Brier and calibration (before and after the step), both models' log loss on the logged plans,
+and the off-policy values of the new and the current model's greedy policies, paired
 (training/holdout.py: IPS, SNIPS and doubly robust with a cross-fitted reward model, bootstrap
 intervals), and writes a versioned artifact (skops, card, PNG plots). Rewards are in US dollars
 at the exchange rates given (the `exchange_rates` document); decisions in other currencies train
@@ -31,6 +33,7 @@ from remedy.decisions.exploration import ExplorationPolicy
 from remedy.decisions.ranker import PlanScorer, ValueSettings
 from remedy.decisions.record import DecisionRecord
 from remedy.store.tables import Decision, Outcome
+from training.calibration import CALIBRATION_FRACTION, calibration_section
 from training.fit import evaluate_holdout, fit_models, plot_calibration, plot_policy_values
 from training.holdout import (  # re-exported: the holdout's judges, for callers and tests
     OffPolicyReport,
@@ -116,6 +119,7 @@ def train_from_logs(
     prior_strength: float = PRIOR_STRENGTH,
     eval_limit: int = EVAL_LIMIT,
     exploration: ExplorationPolicy | None = None,
+    calibration_fraction: float = CALIBRATION_FRACTION,
     **boosting: Any,
 ) -> dict[str, Any]:
     """Fit on logged outcomes and the current model's prior, evaluate, write into `out`.
@@ -127,8 +131,12 @@ def train_from_logs(
     comparison (training/read_logs.py); `exploration` is the service's (the app's
     `EXPLORATION_RATE` and `EXPLORATION_TOP_K`; None: the default `ExplorationPolicy()`): the
     gate's support check takes it that the holdout was logged with it, and the card counts the
-    rows that say otherwise (`metrics.gate.support.shown_outside`).
-    Returns the model card.
+    rows that say otherwise (`metrics.gate.support.shown_outside`); `calibration_fraction` is
+    the latest share of the training window that fits P(stay)'s calibration step
+    (training/calibration.py; 0: none).
+    Returns the model card, whose `calibration` section holds the holdout's calibration error
+    before and after the step and the predicted/realised net value ratio of the calibrated
+    model (the scorer that computes it is loaded from the written artifact, step included).
     """
     found = count_logged(session)
     if found < min_rows:
@@ -149,7 +157,14 @@ def train_from_logs(
         strength=prior_strength,
         seed=seed,
     )
-    models = fit_models(train, seed=seed, progress=progress, prior=prior, **boosting)
+    models = fit_models(
+        train,
+        seed=seed,
+        progress=progress,
+        prior=prior,
+        calibration_fraction=calibration_fraction,
+        **boosting,
+    )
     metrics = evaluate_holdout(models, holdout)
     version = version or out.name
     card = save_artifact(
@@ -179,6 +194,8 @@ def train_from_logs(
         evaluation, candidate, values, rates
     )
     card["metrics"]["current_model"] = current.version
+    calibration = calibration_section(models, train, calibration_fraction, metrics)
+    calibration["net_value_ratio"] = card["metrics"]["holdout"]["net_value"]["ratio"]
     missing = {c: n for c, n in log.currencies.items() if c not in rates}
     card = save_artifact(
         out,
@@ -201,13 +218,15 @@ def train_from_logs(
                 # Trained on, but left out of the policy values and the gate: no rate to USD.
                 "currencies_without_rate": missing,
                 "rows_without_rate": sum(missing.values()),
-            }
+            },
+            "calibration": calibration,
         },
     )
     plot_calibration(
         metrics["retention"]["calibration"],
         out / "calibration.png",
         f"{version}: holdout calibration",
+        before=metrics["retention"].get("calibration_before"),
     )
     if estimates:
         plot_policy_values(

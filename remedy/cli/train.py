@@ -70,6 +70,16 @@ def train(
         f"holdout: log loss {holdout['log_loss']:.4f}, AUC {holdout['auc'] or 0:.3f}, "
         f"Brier {holdout['brier']:.4f}"
     )
+    calibration = card.get("calibration") or {}
+    if calibration.get("method"):
+        errors = calibration["holdout_calibration_error"]
+        click.echo(
+            f"calibration: {calibration['method']} on the latest {calibration['slice_rows']} "
+            f"training rows; holdout calibration error {errors['before']:.3f} before, "
+            f"{errors['after']:.3f} after"
+        )
+    elif calibration:
+        click.echo(f"calibration: none ({calibration['skipped']})")
     net = card["metrics"]["holdout"].get("net_value") or {}
     if net.get("ratio") is not None:
         click.echo(

@@ -14,8 +14,15 @@ from training.candidates import candidate_plans
 def test_bundle_writes_a_loadable_artifact_with_card_and_plots(tmp_path):
     """The folder holds model, card and plots; the card carries metrics and policy values."""
     out = tmp_path / "sim-test-1"
+    # a fifth of the 1,200 training rows calibrates P(stay): 240, above the minimum slice
     card = build_bundle(
-        out, n_decisions=1500, n_jobs=1, oracle_sample=20, progress=False, max_iter=15
+        out,
+        n_decisions=1500,
+        n_jobs=1,
+        oracle_sample=20,
+        progress=False,
+        calibration_fraction=0.2,
+        max_iter=15,
     )
     assert {p.name for p in out.iterdir()} == {
         MODEL_FILE,
@@ -37,6 +44,17 @@ def test_bundle_writes_a_loadable_artifact_with_card_and_plots(tmp_path):
     assert gate["retention_log_loss"]["rows"] == 300
     assert [e["method"] for e in gate["differences"]][-1] == "doubly_robust"
     assert values["gate_verdict"]
+    # calibrated like `remedy train`, and the card says how, on what, and to what effect
+    calibration = card["calibration"]
+    assert calibration["method"] == "sigmoid" and calibration["slice_rows"] == 240
+    assert calibration["booster_rows"] == 960
+    retention = card["metrics"]["holdout"]["retention"]
+    assert calibration["holdout_calibration_error"] == {
+        "before": retention["calibration_error_before"],
+        "after": retention["calibration_error"],
+    }
+    assert retention["calibration_before"] and calibration["net_value_ratio"] > 0
+    assert card["boosting"]["max_iter"] == 15
     scorer = ModelScorer(load_artifact(out))
     incident = make_incident()
     assert len(scorer.predict(incident, candidate_plans(incident))[0]) > 0

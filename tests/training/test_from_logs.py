@@ -65,6 +65,10 @@ def test_simulated_traffic_trains_a_model_with_holdout_and_policy_values(app, tm
     net = holdout["net_value"]
     assert net["rows"] == holdout["rows"] and net["ratio"] > 0
     assert card["metrics"]["current_model"] == "heuristic-prior-1"
+    # ~120 training rows: a tenth is too few to calibrate on, and the card says so
+    assert card["calibration"]["method"] is None
+    assert "too small" in card["calibration"]["skipped"]
+    assert card["calibration"]["net_value_ratio"] == net["ratio"]
     assert (tmp_path / "v-test" / "calibration.png").stat().st_size > 1000
     assert (tmp_path / "v-test" / "policy_values.png").stat().st_size > 1000
     assert load_artifact(tmp_path / "v-test").version == "v-test"
@@ -105,6 +109,7 @@ def test_cli_simulate_train_and_models(tmp_path):
     assert "overlap (candidate): picks the plan shown first in" in trained.output
     assert "support: the candidate's pick could have been shown first in" in trained.output
     assert "holdout net value (USD per decision): predicted" in trained.output
+    assert "calibration: none (slice too small" in trained.output
     verdict = trained.output.splitlines()[-1]
     # A ~45-decision holdout is worth fewer than 50 effective rows: the gate says so.
     assert verdict.startswith("not promoted: low "), verdict
