@@ -53,9 +53,7 @@ class PaceSchema(Schema):
     on_pace_spend = MinorAmount(
         attribute="on_pace_spend_minor", metadata={"description": "limit x elapsed share"}
     )
-    cost_price = fields.String(
-        metadata={"description": "pacing's shadow price on cost"}
-    )
+    cost_price = fields.String(metadata={"description": "pacing's shadow price on cost"})
 
 
 class ScheduledSchema(Schema):
