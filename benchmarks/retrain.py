@@ -31,7 +31,7 @@ import time
 
 import sqlalchemy as sa
 
-from remedy.services.outcomes import plan_items
+from remedy.services.outcomes import plan_items, training_row
 from remedy.store.tables import Decision, Outcome
 
 _INSTANCE = tempfile.mkdtemp(prefix="remedy-bench-")  # models the benchmark trains go here
@@ -66,18 +66,20 @@ def _remedy(url: str, *args: str, measure: bool = False) -> tuple[str, float, fl
 def copy_source(source: str, target: sa.Engine) -> int:
     """Copy the source's decisions with outcomes (candidates: the plans shown) into `target`.
 
-    Outcomes carry their plan's priced items as the service records them now
-    (`plan_items`, migration 0010), also when the source was filled before they were kept.
+    Outcomes carry their plan's priced items, feature row and cost as the service records them
+    now (migrations 0010 and 0011), also when the source was filled before they were kept.
     """
     decisions, outcomes = Decision.__table__, Outcome.__table__
     with sa.create_engine(f"sqlite:///{source}").connect() as read, target.begin() as write:
         joined = decisions.join(outcomes, outcomes.c.decision_id == decisions.c.id)
         rows = read.execute(sa.select(decisions).select_from(joined)).mappings().all()
         light = []
-        priced = {}
+        decided = {}
         for row in rows:
             shown = set(row["shown"])
-            priced[row["id"]] = row["priced_items"]
+            decided[row["id"]] = Decision(
+                priced_items=row["priced_items"], incident=row["incident"], currency=row["currency"]
+            )
             light.append(
                 {**row, "candidates": [c for c in row["candidates"] if c["plan_id"] in shown]}
             )
@@ -88,10 +90,12 @@ def copy_source(source: str, target: sa.Engine) -> int:
         found = read.execute(sa.select(*columns).where(outcomes.c.decision_id.in_(ids)))
         copied = []
         for outcome in found.mappings():
-            items = outcome.get("plan_items") or plan_items(
-                priced[outcome["decision_id"]], outcome["plan_id"]
-            )
-            copied.append({**outcome, "plan_items": items})
+            decision = decided[outcome["decision_id"]]
+            kept = {
+                "plan_items": plan_items(decision.priced_items, outcome["plan_id"]),
+                **training_row(decision, outcome["plan_id"]),
+            }
+            copied.append({**outcome, **{k: outcome.get(k) or v for k, v in kept.items()}})
         write.execute(outcomes.insert(), copied)
     return len(rows)
 

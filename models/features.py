@@ -66,6 +66,34 @@ CATEGORICAL_COLUMNS: tuple[int, ...] = tuple(FEATURE_NAMES.index(n) for n in VOC
 NUMERIC_COLUMNS: tuple[int, ...] = tuple(
     i for i, name in enumerate(FEATURE_NAMES) if name not in VOCABULARIES
 )
+# The feature definition's version. Bump it whenever a column's value for the same incident and
+# plan would change (a column added or moved, a ratio or a code changed). Each outcome stores the
+# feature row of its plan, computed when it is recorded (remedy/services/outcomes.py), so that
+# retraining on a million outcomes reads 17 floats a row instead of rebuilding each plan;
+# training reuses a stored row only when its version is this one (training/read_logs.py) and
+# computes the rest. tests/models/test_features.py pins the rows of a fixed probe: changing what
+# a column holds without bumping this fails there.
+FEATURE_VERSION = 1
+_ROW_DTYPE = np.dtype("<f8")  # stored rows: little-endian float64, exactly the computed floats
+
+
+def row_to_bytes(row: np.ndarray) -> bytes:
+    """Return a feature row as stored with an outcome."""
+    if row.shape != (len(FEATURE_NAMES),):
+        raise ValueError(f"a feature row has {len(FEATURE_NAMES)} columns, not {row.shape}")
+    return row.astype(_ROW_DTYPE).tobytes()
+
+
+def rows_from_bytes(blobs: Sequence[bytes]) -> np.ndarray:
+    """Return stored feature rows as one float matrix (one row per blob)."""
+    if not blobs:
+        return np.empty((0, len(FEATURE_NAMES)))
+    matrix = np.frombuffer(b"".join(blobs), dtype=_ROW_DTYPE).reshape(len(blobs), -1)
+    if matrix.shape[1] != len(FEATURE_NAMES):
+        raise ValueError("stored feature rows do not have this definition's columns")
+    return matrix.astype(float)
+
+
 UNKNOWN_CODE = -1.0  # in no vocabulary: the ordinal encoder maps it to NaN (one-hot: all zeros)
 
 _CODES = {name: {v: float(i) for i, v in enumerate(vocab)} for name, vocab in VOCABULARIES.items()}

@@ -33,13 +33,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from tqdm.auto import tqdm
 
-from models.features import FEATURE_NAMES, feature_rows
+from models.features import FEATURE_NAMES, FEATURE_VERSION, feature_rows, rows_from_bytes
 from remedy.decisions.ranker import ValueSettings
 from remedy.decisions.record import (
     JSON_COLUMNS,
     DecisionRecord,
 )
 from remedy.domain import Incident
+from remedy.money import minor_exponent
 from remedy.store.tables import Decision, Outcome
 from training.logged import LoggedDecision, Rates, from_record
 from training.logs import LoggedRows
@@ -170,18 +171,27 @@ class _IncidentRow(NamedTuple):
 _DEFAULTS = {name: field.default for name, field in Incident.__dataclass_fields__.items()}
 
 
+def _cached() -> sa.ColumnElement[bool]:
+    """True for outcomes whose stored feature row is of this feature definition."""
+    return Outcome.features_version == FEATURE_VERSION
+
+
+def _unless_cached(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """The column, or NULL for outcomes with a usable stored row: the server neither extracts
+    nor sends what the row already holds."""
+    return sa.type_coerce(sa.case((_cached(), sa.null()), else_=column), column.type)
+
+
 def _incident_columns() -> list[sa.ColumnElement[Any]]:
     """The incident's columns features read: decision columns, and JSON fields the server
     extracts (NULL when an older record lacks the key: the incident's default then)."""
     return [
         Decision.severity,
         Decision.fault_type,
-        Decision.incident["churn_threat"].as_boolean(),
-        Decision.incident["category"].as_string(),
-        Decision.incident["channel"].as_string(),
-        Decision.incident["customer_value"].as_string(),
-        Decision.incident["loss_amount"].as_string(),
-        Decision.currency,
+        _unless_cached(Decision.incident["churn_threat"].as_boolean()),
+        _unless_cached(Decision.incident["category"].as_string()),
+        _unless_cached(Decision.incident["channel"].as_string()),
+        _unless_cached(Decision.incident["loss_amount"].as_string()),
     ]
 
 
@@ -193,20 +203,29 @@ def _read_range(
     rates: Rates,
     chunk: int,
 ) -> _Part:
-    """Read the decisions with outcomes keyed from `low` up to (not including) `high`."""
+    """Read the decisions with outcomes keyed from `low` up to (not including) `high`.
+
+    An outcome recorded with this feature definition brings its feature row and its plan's
+    cost (remedy/services/outcomes.py `training_row`); for the others, the row is rebuilt here
+    from the plan's priced items and the incident's fields, with the same feature code.
+    """
     key = sa.tuple_(Decision.created_at, Decision.id)
     query = (
         _joined()
         .with_only_columns(
             # the stored value as the driver gives it: naive UTC on SQLite, aware on PostgreSQL
             sa.type_coerce(Decision.created_at, sa.DateTime(timezone=True)),
-            _accepted_items(),
+            sa.case((_cached(), Outcome.features), else_=sa.null()),
+            Outcome.plan_cost_minor,
+            _unless_cached(_accepted_items()),
             # was the accepted plan the one shown first? (the server compares: no JSON list here)
             (Decision.shown[0].as_string() == Outcome.plan_id).label("shown_first"),
             Decision.propensity,
             Outcome.plan_id,
             Outcome.retained,
             Outcome.referrals,
+            Decision.incident["customer_value"].as_string(),
+            Decision.currency,
             *_incident_columns(),
         )
         .where(key >= sa.tuple_(*low))
@@ -216,31 +235,49 @@ def _read_range(
     if high is not None:
         query = query.where(key < sa.tuple_(*high))
     churn, category, channel = (_DEFAULTS[k] for k in ("churn_threat", "category", "channel"))
-    records, created_at, cost, value = [], [], [], []
+    stored, stored_at, records, rebuilt_at = [], [], [], []
+    created_at, cost, value = [], [], []
     retained, referrals, propensity, currency = [], [], [], []
+    minor: dict[str, int] = {}  # minor units per unit, per currency
     # Core, not the ORM's result machinery: plain rows, a few microseconds less each
-    for part in session.connection().execute(query).partitions():
+    rows = session.connection().execute(query)
+    for part in rows.partitions():
         for row in part:
-            created, priced, shown_first, logged, plan_id, stayed, referred, *fields = row
-            incident = _IncidentRow(
-                fields[0],
-                fields[1],
-                churn if fields[2] is None else fields[2],
-                fields[3] or category,
-                fields[4] or channel,
-                *fields[5:],
-            )
-            plan = _accepted(priced, plan_id)
-            records.append((incident, plan))
+            created, blob, cost_minor, priced, shown_first, logged, plan_id = row[:7]
+            stayed, referred, customer_value, code, *fields = row[7:]
+            at = len(created_at)
+            if blob is not None:
+                stored.append(blob)
+                stored_at.append(at)
+                if code not in minor:
+                    minor[code] = 10 ** minor_exponent(code)
+                cost.append(cost_minor / minor[code])
+            else:
+                incident = _IncidentRow(
+                    fields[0],
+                    fields[1],
+                    churn if fields[2] is None else fields[2],
+                    fields[3] or category,
+                    fields[4] or channel,
+                    customer_value,
+                    fields[5],
+                    code,
+                )
+                plan = _accepted(priced, plan_id)
+                records.append((incident, plan))
+                rebuilt_at.append(at)
+                cost.append(sum(item.cost for item in plan.actions))
             if created.tzinfo is not None:
                 created = created.astimezone(UTC).replace(tzinfo=None)
             created_at.append(created)
-            cost.append(sum(item.cost for item in plan.actions))
-            value.append(float(incident.customer_value))
+            value.append(float(customer_value))
             retained.append(stayed)
             referrals.append(referred or 0)
             propensity.append(float(logged) if shown_first else np.nan)
-            currency.append(incident.currency)
+            currency.append(code)
+    features = np.empty((len(created_at), len(FEATURE_NAMES)))
+    features[stored_at] = rows_from_bytes(stored)
+    features[rebuilt_at] = feature_rows(records)
     # The realised net value in USD, as training/logged.py `_reward` (NaN without a rate).
     referred_n = np.array(referrals, dtype=np.int64)
     stayed_b = np.array(retained, dtype=bool)
@@ -248,7 +285,7 @@ def _read_range(
     gain = stayed_b * float(values.horizon_years) + referred_n * float(values.referral_share)
     reward = (gain * np.array(value, dtype=float) - np.array(cost, dtype=float)) / rate
     return _Part(
-        features=feature_rows(records),
+        features=features,
         retained=stayed_b,
         referrals=referred_n,
         propensity=np.array(propensity, dtype=float),

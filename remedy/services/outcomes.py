@@ -9,7 +9,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from models.features import FEATURE_VERSION, feature_matrix, row_to_bytes
 from remedy.decisions.record import GIVEN
+from remedy.decisions.stored import PricedItem, incident_from_json
+from remedy.domain import Plan
 from remedy.errors import Conflict, InvalidInput, NotFound
 from remedy.money import MoneyError, check_amount, from_minor, to_minor
 from remedy.services.keys import Principal
@@ -103,6 +106,7 @@ class OutcomeService:
         values = {
             "plan_id": decision.accepted_plan_id,
             "plan_items": plan_items(decision.priced_items, decision.accepted_plan_id),
+            **training_row(decision, decision.accepted_plan_id),
             "responded_at": responded_at,
             "fixed_at": fixed_at,
             "retained": retained,
@@ -143,6 +147,28 @@ def plan_items(priced: dict[str, Any], plan_id: str) -> dict[str, Any]:
     decision priced (training/read_logs.py).
     """
     return {item: priced[item] for item in plan_id.split("+") if item in priced}
+
+
+def training_row(decision: Decision, plan_id: str) -> dict[str, Any]:
+    """Return what retraining reads of the plan: its feature row and its cost in minor units.
+
+    Computed once here, with the one feature definition (models/features.py), so that
+    retraining on a million outcomes reads 17 floats a row instead of rebuilding every plan
+    (training/read_logs.py); a plan whose items the decision no longer prices gets none, and
+    training rebuilds nothing for it either.
+    """
+    priced = decision.priced_items
+    ids = plan_id.split("+")
+    if not all(i in priced for i in ids):
+        return {"features": None, "features_version": None, "plan_cost_minor": None}
+    actions = tuple(PricedItem.from_json(priced[i]).action(i) for i in ids)
+    plan = Plan(actions, decision.currency)
+    row = feature_matrix(incident_from_json(decision.incident), [plan])[0]
+    return {
+        "features": row_to_bytes(row),
+        "features_version": FEATURE_VERSION,
+        "plan_cost_minor": to_minor(plan.total_cost, decision.currency),
+    }
 
 
 def _jsonable(view: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -347,6 +347,11 @@ class Outcome(Base):
     # The plan's priced items, copied from the decision (training reads these, not the ~2 kB
     # of every item the decision priced); None for outcomes recorded before migration 0010.
     plan_items: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON(none_as_null=True))
+    # What retraining reads of the plan, computed when the outcome is recorded: its feature row
+    # (float64 bytes of models/features.py, at `features_version`) and its cost in minor units.
+    features: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    features_version: Mapped[int | None] = mapped_column()
+    plan_cost_minor: Mapped[int | None] = mapped_column(sa.BigInteger)
     retained: Mapped[bool] = mapped_column()
     observed_at: Mapped[datetime] = mapped_column(Timestamp)
     referrals: Mapped[int | None] = mapped_column()

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
 import warnings
 from decimal import Decimal
 
 import numpy as np
+import pytest
 
 from models.features import (
     CATEGORICAL_COLUMNS,
     FEATURE_NAMES,
+    FEATURE_VERSION,
     NUMERIC_COLUMNS,
     UNKNOWN_CODE,
     feature_matrix,
     feature_rows,
     one_hot,
     ordinal,
+    row_to_bytes,
+    rows_from_bytes,
 )
 from models.pipeline import encoder
 from remedy.domain import FaultType, Kind
@@ -148,3 +153,46 @@ def test_zero_loss_and_no_plans_stay_finite():
     assert np.isfinite(x).all()
     assert feature_matrix(incident, []).shape == (0, len(FEATURE_NAMES))
     assert feature_rows([]).shape == (0, len(FEATURE_NAMES))
+
+
+def _probe_rows() -> np.ndarray:
+    """Feature rows of fixed incidents and every candidate plan (the definition's fingerprint)."""
+    rows = []
+    for severity, fault, category, channel in (
+        (1, FaultType.COMPANY, "delivery", "email"),
+        (3, FaultType.PARTNER, "billing", "chat"),
+        (5, FaultType.CUSTOMER, "outage", "social"),
+        (4, FaultType.UNKNOWN, "service_rudeness", "phone"),
+    ):
+        incident = make_incident(
+            severity=severity,
+            fault_type=fault,
+            category=category,
+            channel=channel,
+            customer_value=Decimal("2400.00"),
+            loss_amount=Decimal("80.00"),
+            churn_threat=severity >= 4,
+        )
+        rows.append(feature_matrix(incident, candidate_plans(incident)))
+    return np.vstack(rows)
+
+
+# What FEATURE_VERSION 1 gives on the probe. Changing what a column holds changes this: bump
+# FEATURE_VERSION (stored outcome rows of the old definition are then rebuilt by training, not
+# reused) and record the new fingerprint here.
+FINGERPRINTS = {1: "6ca4b7e3ff33ba00"}
+
+
+def test_stored_rows_round_trip_exactly_and_the_version_pins_the_definition():
+    rows = _probe_rows()
+    back = rows_from_bytes([row_to_bytes(r) for r in rows])
+    np.testing.assert_array_equal(back, rows)
+    with pytest.raises(ValueError, match="columns"):
+        row_to_bytes(rows[0][:-1])
+    # rounded, so that a last-bit difference of another platform's log() is not a new definition
+    rounded = np.ascontiguousarray(np.round(rows, 9), dtype="<f8")
+    digest = hashlib.sha256(rounded.tobytes()).hexdigest()
+    assert FINGERPRINTS[FEATURE_VERSION] == digest[:16], (
+        "the feature rows changed: bump FEATURE_VERSION in models/features.py and record "
+        f"{digest[:16]} as its fingerprint"
+    )

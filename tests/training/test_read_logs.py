@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
-from models.features import FEATURE_NAMES
+from models.features import FEATURE_NAMES, FEATURE_VERSION, rows_from_bytes
 from remedy.decisions.ranker import ValueSettings
 from remedy.extensions import db
+from remedy.money import to_minor
 from remedy.store.tables import Decision, Outcome
 from training.drive import drive
 from training.from_logs import as_rows, load_logged
@@ -73,3 +74,41 @@ def test_outcomes_keep_their_plan_items_and_older_outcomes_read_the_decisions(ap
         mixed, _ = read_rows(session, ValueSettings(), FX_PER_USD, progress=False)
     np.testing.assert_array_equal(mixed.features, new.features)
     np.testing.assert_array_equal(mixed.reward, new.reward)
+
+
+@pytest.mark.parametrize("app", [EXPLORING], indirect=True)
+def test_stored_feature_rows_are_used_and_others_rebuilt_to_the_same_arrays(app):
+    """Outcomes keep their plan's feature row and cost; training reads them when their version
+    is this definition's and rebuilds the rest (older outcomes, another version) alike."""
+    drive(app, 45, seed=9, progress=False)
+    with db.database(app).unit_of_work() as session:
+        logged = load_logged(session, progress=False)
+        whole = as_rows(logged, ValueSettings())
+        outcomes = session.scalars(
+            sa.select(Outcome).join(Decision).order_by(Decision.created_at, Decision.id)
+        ).all()
+        stored = rows_from_bytes([o.features for o in outcomes])
+        np.testing.assert_array_equal(stored, whole.features)
+        assert {o.features_version for o in outcomes} == {FEATURE_VERSION}
+        for outcome, decision in zip(outcomes, logged, strict=True):
+            plan = decision.candidates[decision.logged_index]
+            assert outcome.plan_cost_minor == to_minor(plan.total_cost, plan.currency)
+        cached, _ = read_rows(session, ValueSettings(), FX_PER_USD, progress=False)
+        ids = [o.decision_id for o in outcomes]
+        session.execute(  # recorded before migration 0011
+            sa.update(Outcome)
+            .where(Outcome.decision_id.in_(ids[::3]))
+            .values(features=None, features_version=None, plan_cost_minor=None)
+        )
+        session.execute(  # recorded under another feature definition
+            sa.update(Outcome)
+            .where(Outcome.decision_id.in_(ids[1::3]))
+            .values(features_version=FEATURE_VERSION + 1, features=b"\x00" * 8)
+        )
+        mixed, _ = read_rows(
+            session, ValueSettings(), FX_PER_USD, progress=False, workers=2, rows_per_range=10
+        )
+    for rows in (cached, mixed):
+        for name in FIELDS:
+            np.testing.assert_array_equal(getattr(rows, name), getattr(whole, name), err_msg=name)
+        np.testing.assert_allclose(rows.reward, whole.reward, rtol=1e-12)
