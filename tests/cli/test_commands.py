@@ -7,10 +7,12 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import IO
 
 import pytest
 from click.testing import CliRunner
@@ -115,7 +117,7 @@ def wait_for(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"server exited: {process.stderr.read().decode()}")
+            raise AssertionError(f"server exited: {server_log(process)}")
         try:
             urllib.request.urlopen(url, timeout=1).close()  # noqa: S310 - local test server
             return
@@ -124,8 +126,34 @@ def wait_for(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
     raise AssertionError(f"{url} did not answer within {timeout}s")
 
 
+class Drained:
+    """A server's stderr, read as it comes and kept for failure messages.
+
+    Nobody reading a pipe lets it fill (64 kB): the server then blocks in the middle of writing
+    an access-log line, and every request after waits. A test that polls a job twenty times a
+    second on a loaded machine writes that much in seconds.
+    """
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        """Start reading `stream` until every process that holds it has closed it."""
+        self._lines: list[bytes] = []
+        self._reader = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self._reader.start()
+
+    def _read(self, stream: IO[bytes]) -> None:
+        with stream:  # closed here, at the end of what the server wrote
+            for line in iter(stream.readline, b""):
+                self._lines.append(line)
+
+    def text(self, wait: float = 5) -> str:
+        """What was written, after waiting up to `wait` s for every writer to close it."""
+        self._reader.join(wait)
+        return b"".join(self._lines).decode(errors="replace")
+
+
 def start_serve(env: dict[str, str], workers: int) -> tuple[subprocess.Popen, int]:
-    """Run `remedy serve` (gunicorn) on a free port; stderr is kept for failure messages."""
+    """Run `remedy serve` (gunicorn) on a free port; stderr is kept for failure messages
+    (`process.log`, drained as it comes)."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "remedy.cli", "serve", "--port", str(port)]
@@ -134,7 +162,14 @@ def start_serve(env: dict[str, str], workers: int) -> tuple[subprocess.Popen, in
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
+    process.log = Drained(process.stderr)  # type: ignore[attr-defined]
     return process, port
+
+
+def server_log(process: subprocess.Popen) -> str:
+    """The server's stderr so far (drained when `start_serve` started it)."""
+    log = getattr(process, "log", None)
+    return log.text() if log is not None else process.stderr.read().decode()
 
 
 def test_serve_runs_gunicorn_and_answers_a_recommendation(env):
@@ -179,7 +214,7 @@ def test_serve_runs_gunicorn_and_answers_a_recommendation(env):
     finally:
         process.terminate()
         process.wait(timeout=30)
-        process.stderr.close()
+        server_log(process)  # drained: closed once every writer has exited
 
 
 def test_budgets_set_and_list(env):
@@ -314,7 +349,7 @@ def wait_until(ready, process: subprocess.Popen, what: str, timeout: float = 30)
     deadline = time.monotonic() + timeout
     while not ready():
         if process.poll() is not None:
-            raise AssertionError(f"server exited: {process.stderr.read().decode()}")
+            raise AssertionError(f"server exited: {server_log(process)}")
         if time.monotonic() > deadline:
             raise AssertionError(f"{what} did not happen within {timeout}s")
         time.sleep(0.05)
@@ -378,9 +413,9 @@ def test_serve_runs_a_replay_in_its_job_worker_and_stops_cleanly(env):
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=40) == 0
         # stderr closes once the worker, which shares it, has exited too.
-        assert "stopped after 1 job(s)" in process.stderr.read().decode()
+        assert "stopped after 1 job(s)" in process.log.text(wait=40)
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
-        process.stderr.close()
+        server_log(process)  # drained: closed once every writer has exited

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from remedy.cli.serve import KEEP_ALIVE_SECONDS, gunicorn_options, serving_defaults
-from tests.cli.test_commands import start_serve, wait_for
+from tests.cli.test_commands import server_log, start_serve, wait_for
 
 
 def option(arguments: list[str], name: str) -> str:
@@ -58,7 +58,7 @@ def test_remedy_serve_starts_gunicorn_with_the_defaults_for_its_database(
     finally:
         process.terminate()
         process.wait(timeout=30)
-        process.stderr.close()
+        server_log(process)  # drained: closed once every writer has exited
     assert "gunicorn" in arguments
     assert option(arguments, "--worker-class") == "gthread"
     assert option(arguments, "--threads") == str(expected.threads)
