@@ -7,16 +7,25 @@ from remedy.extensions import db
 from remedy.services.configs import ConfigService
 from remedy.store.tables import AuditEntry, ConfigVersion
 from tests.conftest import row_count
+from tests.factories import default_document
 from training.simulator import FX_PER_USD
 
 
-def test_the_seeded_rates_are_the_simulator_s(client, auth):
-    """`remedy init` seeds the rates the hard-coded table held; that table is only this seed."""
+def test_the_seeded_rates_are_the_simulator_s_and_cover_every_default_currency(client, auth):
+    """`remedy init` seeds the rates the hard-coded table held (that table is only this seed),
+    and one for every other currency the default caps price (`remedy init`'s starter pools are
+    a multiple of their ceilings), so that no decision of a fresh install is left out of the
+    policy values for want of a rate."""
     response = client.get("/v1/exchange-rates", headers=auth("agent"))
     assert response.status_code == 200
     assert response.json["version"] == 1 and response.json["kind"] == "exchange_rates"
-    per_usd = response.json["document"]["per_usd"]
-    assert {c: float(r) for c, r in per_usd.items()} == FX_PER_USD
+    per_usd = {c: float(r) for c, r in response.json["document"]["per_usd"].items()}
+    assert {c: per_usd[c] for c in FX_PER_USD} == FX_PER_USD
+    caps = default_document("caps")
+    priced = set(caps["incident_caps"]["default"]["absolute"]) | set(
+        caps["customer_window"]["limit"]
+    )
+    assert priced <= set(per_usd), priced - set(per_usd)
 
 
 def test_finance_sets_the_rates_as_a_new_audited_version(app, client, auth):
