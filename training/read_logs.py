@@ -2,11 +2,12 @@
 
 At a million logged decisions the rows cannot become Python objects with every candidate (each
 decision stores all of them, ~20 kB of JSON): `read_rows` reads only the columns a training row
-needs (no ORM objects, a server-side cursor on PostgreSQL through `yield_per`), the accepted
-plan's priced items as the outcome keeps them (`plan_id` is the item ids joined by "+"), and
-writes each range's features and outcomes into NumPy arrays, so memory holds the arrays and one
-range, not a row object per decision. Ranges are keyed by (created_at, id) and read by forked
-processes on large logs.
+needs (no ORM objects, a server-side cursor on PostgreSQL through `yield_per`): the feature row
+each outcome stored when it was recorded, or, for older outcomes and rows of another feature
+version, the accepted plan's priced items to rebuild it from (`plan_id` is the item ids joined
+by "+"); and writes each range's features and outcomes into NumPy arrays, so memory holds the
+arrays and one range, not a row object per decision. Ranges are keyed by (created_at, id) and
+read by forked processes on large logs.
 
 Only two small slices are read whole, candidates and all, as `LoggedDecision`s: the latest
 `eval_limit` holdout decisions, for the off-policy comparison, the log-loss gate and the net

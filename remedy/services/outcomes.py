@@ -154,8 +154,9 @@ def training_row(decision: Decision, plan_id: str) -> dict[str, Any]:
 
     Computed once here, with the one feature definition (models/features.py), so that
     retraining on a million outcomes reads 17 floats a row instead of rebuilding every plan
-    (training/read_logs.py); a plan whose items the decision no longer prices gets none, and
-    training rebuilds nothing for it either.
+    (training/read_logs.py). A plan with an item the decision did not price (the service never
+    offers one) gets none; training would then rebuild the row from the priced items, as it does
+    for outcomes recorded before these columns existed.
     """
     priced = decision.priced_items
     ids = plan_id.split("+")
