@@ -8,7 +8,6 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from catalog.names import level_name
 from catalog.validation import (
     AmountsByCurrency,
     DataFileError,
@@ -18,7 +17,7 @@ from catalog.validation import (
     load_entries,
 )
 from remedy.domain import CONTACT_LEVELS, Action, Incident, Kind
-from remedy.i18n import Messages
+from remedy.facts import Fact, Level, Money, fact
 from remedy.money import is_currency, quantize
 
 VALUE_BASES = ("none", "fixed", "loss_fraction", "loss_multiple")
@@ -136,12 +135,11 @@ class NotPriceable(Exception):
         where = f"no {level} staff rate" if level else f"{item_id} has no price"
         super().__init__(f"{where} in {currency}")
 
-    def describe(self, m: Messages) -> str:
-        """Say it to an agent in the incident's language."""
+    def fact(self) -> Fact:
+        """Why the item is left out, as data (the presenter says it)."""
         if self.level:
-            level = level_name(self.level, m)
-            return m("no staff rate for {level} in {currency}", level=level, currency=self.currency)
-        return m("no price in {currency}", currency=self.currency)
+            return fact("no_staff_rate", level=Level(self.level), currency=self.currency)
+        return fact("no_price", currency=self.currency)
 
 
 @dataclass(frozen=True)
@@ -161,37 +159,24 @@ class CatalogItem:
     channels: frozenset[str] | None = None
     min_value: dict[str, Decimal] = field(default_factory=dict)
 
-    def misfit(self, incident: Incident, m: Messages) -> str | None:
-        """Say why this item does not fit the incident's category or channel, if it does not."""
+    def misfit(self, incident: Incident) -> Fact | None:
+        """Why this item does not fit the incident's category or channel, if it does not."""
         if self.categories is not None and incident.category not in self.categories:
             only = ", ".join(sorted(self.categories))
-            # Translators: {category} and {only} are category ids such as delivery, outage.
-            return m(
-                "not for {category} incidents (only {only})", category=incident.category, only=only
-            )
+            return fact("not_for_category", category=incident.category, only=only)
         if self.channels is not None and incident.channel not in self.channels:
             only = ", ".join(sorted(self.channels))
-            # Translators: {channel} and {only} are channel ids such as email, chat, phone.
-            return m(
-                "not on the {channel} channel (only {only})", channel=incident.channel, only=only
-            )
+            return fact("not_on_channel", channel=incident.channel, only=only)
         return None
 
-    def below_minimum(self, action: Action, currency: str, m: Messages) -> str | None:
-        """Say why a priced item is a token amount (under its minimum face value), if it is."""
+    def below_minimum(self, action: Action, currency: str) -> Fact | None:
+        """Why a priced item is a token amount (under its minimum face value), if it is."""
         floor = self.min_value.get(currency)
         if floor is not None and action.value < floor:
-            return m(
-                "worth {value}, under its minimum of {minimum}",
-                value=m.money(action.value, currency),
-                minimum=m.money(floor, currency),
+            return fact(
+                "below_minimum", value=Money(action.value, currency), minimum=Money(floor, currency)
             )
         return None
-
-    def label(self, m: Messages) -> str:
-        """Return the label in `m`'s language: the catalog document's own label for it if any
-        (items added by an admin), else the translation of the English label, else English."""
-        return self.labels.get(m.language) or m(self.labels["en"])
 
     def price(self, incident: Incident, staff_rates: dict[str, dict[str, Decimal]]) -> Action:
         """Price this item for `incident`; raise NotPriceable if its currency has no price."""

@@ -27,6 +27,7 @@ from remedy.decisions.record import (
 from remedy.decisions.rules import RuleSet, load_rules
 from remedy.domain import Action, FaultType, Incident, Kind, Plan
 from remedy.extensions import db
+from remedy.facts import Fact
 from remedy.ledger.book import verify_ledger
 from remedy.ledger.budgets import BudgetService
 from remedy.ledger.verify import Report
@@ -107,7 +108,8 @@ def decision_row(
 ) -> Decision:
     """A stored decision whose candidates are `plans`: plan id -> (total cost, needs approval).
 
-    A plan id is its item ids joined by '+'; `dropped` maps plan ids to (reason, dropped_by).
+    A plan id is its item ids joined by '+'; `dropped` maps plan ids to (reason, dropped_by),
+    the reason as words (a text fact).
     Written through `DecisionRecord`, like every decision the service stores.
     """
     dropped = dropped or {}
@@ -125,7 +127,7 @@ def decision_row(
                 p_stay=Decimal("0.9"),
                 referrals=Decimal("0.05"),
                 requires_approval=approval,
-                dropped_reason=reason,
+                dropped_reason=None if reason is None else Fact("text", {"text": reason}),
                 dropped_by=None if by is None else DroppedBy(by),
             )
         )
@@ -139,7 +141,7 @@ def decision_row(
             item: PricedItem(
                 Kind(PRICED_ITEMS[item][0]),
                 PRICED_ITEMS[item][1],
-                item,
+                {"en": item},
                 Decimal(0),
                 Decimal(PRICED_ITEMS[item][2]),
             )
@@ -245,3 +247,21 @@ def simulated(app: Flask, client: Any, body: dict[str, Any], headers: dict[str, 
     assert job.status_code == 200, job.json
     assert job.json["status"] == "succeeded", job.json
     return job.json["result"]
+
+
+def said(facts, locale: str = "en", finance: bool = True, labels=None):  # type: ignore[no-untyped-def]
+    """Say facts (one, a list, or a dict of them) in English with finance's numbers, as the
+    presenter would, so tests can read what a decision says (labels: the default catalog's)."""
+    from remedy.facts import Fact
+    from remedy.presenting import Presenter
+
+    if labels is None:
+        labels = {item.id: item.labels for item in default_engine().catalog.items}
+    say = Presenter(locale, finance=finance, labels=labels)
+    if facts is None:
+        return None
+    if isinstance(facts, Fact):
+        return say.say(facts)
+    if isinstance(facts, dict):
+        return {k: say.say(v) for k, v in facts.items()}
+    return say.say_all(facts)

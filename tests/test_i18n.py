@@ -23,6 +23,7 @@ from remedy.decisions.record import DecisionRecord, Presentation
 from remedy.i18n import LANGUAGES, Messages, messages_for
 from tests.conftest import incident_payload
 from tests.factories import default_engine, make_incident, set_pool
+from tests.factories import said as said_facts
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "remedy" / "translations"
@@ -149,7 +150,9 @@ def test_a_german_customer_gets_german_talking_points_labels_reasons_and_notes(c
     assert points[-1].startswith("Melden Sie sich innerhalb von 72 Stunden")
     labels = {a["item_id"]: a["label"] for p in body["plans"] for a in p["actions"]}
     assert labels["apology"] == "Aufrichtige Entschuldigung"
-    assert plan["reasons"][0].startswith("erwarteter Nettowert ")
+    # Agents read plain words: the net value and P(stay) are finance's (issue 20).
+    assert not any("Nettowert" in r or "P(stay)" in r for r in plan["reasons"])
+    assert plan["reasons"][0].startswith("die Behebung (")
     assert any(n.startswith("kein Budget für Team emea") for n in body["notes"])
     # Each plan names its fix with the amount, written as Germans write money, and the
     # deadline: the fault is ours, so the fix is promised within the hour.
@@ -243,9 +246,32 @@ def test_every_message_the_pipeline_says_is_an_extracted_id(app, client, auth, m
     recommend(client, auth, customer_value="100000.00", loss_amount="2000.00", severity=2)
     set_pool(app, "emea", "30.00")
     recommend(client, auth, locale="es")  # misfits, pacing
-    default_engine().decide(make_incident(locale="nl", severity=5, fault_type="partner"))
-    german = messages_for("de")
-    NotPriceable("upgrade", "BRL").describe(german)
-    NotPriceable("contact_manager", "BRL", "manager").describe(german)
+    result = default_engine().decide(make_incident(locale="nl", severity=5, fault_type="partner"))
+    said_facts(result.notes + [c.dropped_reason for c in result.dropped], "nl")
+    said_facts([result.reasons(c) for c in result.kept][0], "nl")
+    said_facts([NotPriceable("upgrade", "BRL").fact()], "de")
+    said_facts([NotPriceable("contact_manager", "BRL", "manager").fact()], "de")
     known = {m if isinstance(m, str) else m[0] for m in EXTRACTED}
     assert said and said <= known, sorted(said - known)
+
+
+def test_every_fact_code_the_code_records_has_words_and_every_word_is_used():
+    """A fact code without an entry in remedy/presenting/words.py would be said as its code;
+    an entry no code records is dead wording."""
+    from remedy.presenting.words import WORDS
+
+    used: set[str] = set()
+    for path in (ROOT / "remedy").rglob("*.py"):
+        used |= set(re.findall(r'fact\(\s*"([a-z_]+)"', path.read_text()))
+    for path in (ROOT / "catalog").rglob("*.py"):
+        used |= set(re.findall(r'fact\(\s*"([a-z_]+)"', path.read_text()))
+    # Codes chosen from tables or by condition, not written inside fact(...):
+    used |= set(
+        re.findall(
+            r'"(point_[a-z_]+|fix_makes_whole|fix_first)"',
+            (ROOT / "remedy" / "decisions" / "talking_points.py").read_text()
+            + (ROOT / "remedy" / "decisions" / "engine.py").read_text(),
+        )
+    )
+    assert used - set(WORDS) == set(), sorted(used - set(WORDS))
+    assert set(WORDS) - used == set(), sorted(set(WORDS) - used)

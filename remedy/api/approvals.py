@@ -15,11 +15,13 @@ from marshmallow import Schema, fields, validate
 
 from remedy.api.auth import current_principal, roles
 from remedy.api.fields import MinorAmount
+from remedy.api.reading import current_reader
 from remedy.decisions.record import DecisionRecord, DecisionStatus
 from remedy.extensions import session
 from remedy.i18n import messages_for
 from remedy.ledger.periods import as_utc
 from remedy.money import from_minor
+from remedy.presenting import presenters
 from remedy.services.approvals import SCOPES, ApprovalService, QueueEntry, describe
 from remedy.store.tables import Decision
 
@@ -83,12 +85,13 @@ class QueueSchema(Schema):
 
 
 def _plan_labels(entry: QueueEntry) -> list[str]:
-    """The accepted plan's actions by their labels (in the decision's language)."""
+    """The accepted plan's actions by their labels, in the reader's language."""
     record = DecisionRecord.of(entry.decision)
     candidate = record.candidate(entry.decision.accepted_plan_id or "")
     if candidate is None:
         return []
-    return [record.priced_items[item].label or item for item in candidate.items]
+    say, _ = presenters(record, current_reader())
+    return [say.label(item) for item in candidate.items]
 
 
 def _incident(entry: QueueEntry) -> dict[str, Any]:
@@ -140,7 +143,8 @@ def approval_status(decision: Decision) -> dict[str, Any] | None:
     if request is None:
         return None
     now = service.clock()
-    m = messages_for(DecisionRecord.of(decision).language)
+    reader = current_reader()
+    m = messages_for(reader.locale or DecisionRecord.of(decision).language)
     moment = lambda value: as_utc(value).isoformat() if value else None  # noqa: E731
     return {
         "state": request.state,

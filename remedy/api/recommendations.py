@@ -10,13 +10,14 @@ from flask_smorest import Blueprint
 
 from remedy.api.approvals import approval_status
 from remedy.api.auth import current_principal, roles
-from remedy.api.schemas import DecisionSchema, RecommendationRequestSchema, WithApproval
+from remedy.api.reading import current_reader
+from remedy.api.schemas import DecisionSchema, RecommendationRequestSchema
 from remedy.decisions.record import DecisionRecord
 from remedy.domain import FaultType, Incident
 from remedy.extensions import session
 from remedy.metrics import DECISIONS
+from remedy.presenting import present_decision
 from remedy.services.recommendations import RecommendationService, get_decision
-from remedy.store.tables import Decision
 
 blp = Blueprint("recommendations", __name__, url_prefix="/v1", description="Ranked remedy plans")
 
@@ -49,7 +50,7 @@ class Recommendations(MethodView):
     @roles("agent")
     @blp.arguments(RecommendationRequestSchema)
     @blp.response(201, DecisionSchema)
-    def post(self, data: dict[str, Any]) -> Decision:
+    def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Rank remedy plans for an incident, inside the caps, and record the decision."""
         db = session()
         principal = current_principal()
@@ -63,7 +64,7 @@ class Recommendations(MethodView):
         )
         explored = DecisionRecord.of(decision).explored
         DECISIONS.labels("yes" if explored else "no").inc()
-        return decision
+        return present_decision(decision, current_reader())
 
 
 @blp.route("/decisions/<decision_id>")
@@ -72,11 +73,11 @@ class Decisions(MethodView):
 
     @roles("agent", "finance")
     @blp.response(200, DecisionSchema)
-    def get(self, decision_id: str) -> WithApproval:
+    def get(self, decision_id: str) -> dict[str, Any]:
         """Return a stored decision with the plans shown, the cap, the versions and, once a
         plan was sent for approval, where that stands (`approval`: who decides, who decided
         and why)."""
         decision = get_decision(session(), decision_id)
         principal = current_principal()
         principal.hide_unless_sees(decision.team, f"decision {decision_id!r}")
-        return WithApproval(decision, approval_status(decision))
+        return present_decision(decision, current_reader(), approval_status(decision))

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from marshmallow import Schema, fields, pre_dump, validate, validates_schema
+from marshmallow import Schema, fields, validate, validates_schema
 
 from remedy.api.fields import Amount, AmountOut, StrictBoolean, check_amounts, currency_field
-from remedy.decisions.record import DecisionRecord, incident_to_json
 from remedy.domain import CHANNELS, MAX_CUSTOMER_VALUE, MAX_LOSS, MAX_REACH, FaultType
-from remedy.ledger.periods import as_utc
 
 SLUG_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
 SLUG = validate.Regexp(SLUG_PATTERN, error="must be a short slug")
@@ -67,28 +64,33 @@ class RecommendationRequestSchema(Schema):
     limit = fields.Integer(load_default=None, strict=True, validate=validate.Range(min=1, max=10))
 
 
+class FactSchema(Schema):
+    """A fact as data: its code and typed parameters (money as {"money": [amount, currency]},
+    catalog items as {"item": id}, contact levels as {"level": ...}, durations as
+    {"seconds": n}, shares, numbers, lists ({"many": [...]}) and nested facts ({"fact": ...}))."""
+
+    code = fields.String()
+    params = fields.Dict(keys=fields.String(), values=fields.Raw())
+
+
 class ActionSchema(Schema):
-    """One action of a plan (dumps a `ShownAction`)."""
+    """One action of a plan."""
 
     item_id = fields.String()
-    kind = fields.String(attribute="item.kind")
-    level = fields.String(attribute="item.level", allow_none=True)
-    label = fields.String(attribute="item.label")
-    value = AmountOut(
-        attribute="item.value", metadata={"description": "face value to the customer"}
-    )
-    cost = AmountOut(attribute="item.cost", metadata={"description": "cost to the company"})
-    requires_approval = fields.Boolean(attribute="item.requires_approval")
+    kind = fields.String()
+    level = fields.String(allow_none=True)
+    label = fields.String(metadata={"description": "in the reader's language"})
+    value = AmountOut(metadata={"description": "face value to the customer"})
+    cost = AmountOut(metadata={"description": "cost to the company"})
+    requires_approval = fields.Boolean()
     part = fields.String(metadata={"description": "apology, fix or overdelivery"})
-    audience = fields.String(
-        attribute="item.audience", metadata={"description": "customer, or companions for gifts"}
-    )
+    audience = fields.String(metadata={"description": "customer, or companions for gifts"})
 
 
 class TalkingPointsSchema(Schema):
-    """Prompts for the agent."""
+    """Prompts for the agent, in the customer's language."""
 
-    language = fields.String()
+    language = fields.String(metadata={"description": "the customer's language"})
     respond_within = fields.String(metadata={"description": "ISO 8601 duration"})
     fix_within = fields.String(
         allow_none=True,
@@ -98,9 +100,9 @@ class TalkingPointsSchema(Schema):
 
 
 class PlanSchema(Schema):
-    """A ranked plan (dumps a `ShownPlan`)."""
+    """A ranked plan, as `remedy.presenting` presents it to the reader."""
 
-    plan_id = fields.String(attribute="candidate.plan_id")
+    plan_id = fields.String()
     rank = fields.Integer()
     actions = fields.List(fields.Nested(ActionSchema))
     fix = fields.List(
@@ -114,31 +116,35 @@ class PlanSchema(Schema):
     )
     currency = fields.String()
     fix_cost = AmountOut(metadata={"description": "outside the incident cap"})
-    total_cost = AmountOut(attribute="candidate.total_cost")
-    total_value = AmountOut(attribute="candidate.total_value")
-    expected_net_value = AmountOut(attribute="candidate.expected_net_value")
-    p_stay = fields.String(attribute="candidate.p_stay")
-    expected_referrals = fields.String(attribute="candidate.referrals")
-    requires_approval = fields.Boolean(attribute="candidate.requires_approval")
+    total_cost = AmountOut()
+    total_value = AmountOut()
+    expected_net_value = AmountOut()
+    p_stay = fields.String()
+    expected_referrals = fields.String()
+    requires_approval = fields.Boolean()
     approver = fields.String(
-        attribute="candidate.approver",
         allow_none=True,
         metadata={"description": "who must approve it: lead or finance (null: nobody)"},
     )
-    reasons = fields.List(fields.String(), attribute="presentation.reasons")
-    rules = fields.List(fields.String())
-    talking_points = fields.Nested(
-        TalkingPointsSchema, attribute="presentation.talking_points", allow_none=True
+    reasons = fields.List(fields.String(), metadata={"description": "in the reader's language"})
+    reason_codes = fields.List(
+        fields.Nested(FactSchema), metadata={"description": "the reasons as data, in order"}
     )
+    rules = fields.List(fields.String())
+    talking_points = fields.Nested(TalkingPointsSchema, allow_none=True)
 
 
 class DroppedPlanSchema(Schema):
-    """A better-scoring plan the guardrails removed (dumps a `StoredCandidate`)."""
+    """A better-scoring plan the guardrails removed."""
 
     plan_id = fields.String()
     total_cost = AmountOut()
     expected_net_value = AmountOut()
-    reason = fields.String(attribute="dropped_reason")
+    reason = fields.String(allow_none=True, metadata={"description": "in the reader's language"})
+    reason_code = fields.Nested(FactSchema, allow_none=True)
+    dropped_by = fields.String(
+        allow_none=True, metadata={"description": "cap (never acceptable) or budget"}
+    )
 
 
 class CapSchema(Schema):
@@ -174,16 +180,9 @@ class ApprovalStatusSchema(Schema):
     message = fields.String(metadata={"description": "the state in the decision's language"})
 
 
-@dataclass(frozen=True)
-class WithApproval:
-    """A stored decision with its approval status (GET /v1/decisions/<id>)."""
-
-    decision: Any
-    approval: dict[str, Any] | None
-
-
 class DecisionSchema(Schema):
-    """A recommendation as decided and stored (dumps a stored `Decision` row)."""
+    """A recommendation as decided and stored, as one reader reads it (dumps what
+    `remedy.presenting.decisions.present_decision` makes of a stored `Decision` row)."""
 
     decision_id = fields.String(attribute="id")
     created_at = fields.DateTime()
@@ -193,8 +192,9 @@ class DecisionSchema(Schema):
     currency = fields.String()
     language = fields.String(
         metadata={
-            "description": "The language of labels, reasons, notes and talking points: the "
-            "customer's, or en when it has no catalog (a note then says so)"
+            "description": "The reader's language, of labels, reasons and notes "
+            "(Accept-Language; the customer's when the request names none); talking points "
+            "are in the customer's (talking_points.language)"
         }
     )
     plans = fields.List(fields.Nested(PlanSchema))
@@ -202,8 +202,16 @@ class DecisionSchema(Schema):
     candidates_considered = fields.Integer()
     caps = fields.Nested(CapSchema)
     fired_rules = fields.List(fields.String())
-    excluded_items = fields.Dict(keys=fields.String(), values=fields.String())
-    notes = fields.List(fields.String())
+    excluded_items = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={"description": "why each item was not eligible, in the reader's language"},
+    )
+    excluded_codes = fields.Dict(keys=fields.String(), values=fields.Nested(FactSchema))
+    notes = fields.List(fields.String(), metadata={"description": "in the reader's language"})
+    note_codes = fields.List(
+        fields.Nested(FactSchema), metadata={"description": "the notes as data, in order"}
+    )
     versions = fields.Dict(keys=fields.String(), values=fields.String())
     propensity = fields.String()
     approval = fields.Nested(
@@ -211,35 +219,3 @@ class DecisionSchema(Schema):
         allow_none=True,
         metadata={"description": "the latest approval request: who decides, who decided, why"},
     )
-
-    @pre_dump
-    def read_record(self, decision: Any, **kwargs: Any) -> dict[str, Any]:
-        """Read the row's typed record; the fields above pick what the answer shows."""
-        approval = None
-        if isinstance(decision, WithApproval):
-            decision, approval = decision.decision, decision.approval
-        record = DecisionRecord.of(decision)
-        return {
-            "id": decision.id,
-            "created_at": as_utc(decision.created_at),
-            "status": decision.status,
-            "incident": incident_to_json(record.incident),
-            "team": decision.team,
-            "currency": decision.currency,
-            "language": record.language,
-            "plans": record.shown_plans(),
-            "dropped": record.dropped_above_shown(),
-            "candidates_considered": len(record.candidates),
-            "caps": record.cap,
-            "fired_rules": record.fired_rules,
-            "excluded_items": record.excluded_items,
-            "notes": record.notes,
-            "versions": {
-                "catalog": str(decision.catalog_version),
-                "rules": str(decision.rules_version),
-                "caps": str(decision.caps_version),
-                "model": decision.model_version,
-            },
-            "propensity": decision.propensity,
-            "approval": approval,
-        }

@@ -9,6 +9,7 @@ from remedy.decisions.engine import CurrencyNotConfigured, DecisionResult
 from remedy.domain import FaultType, Incident
 from remedy.extensions import db
 from remedy.money import MoneyError, is_currency, parse_amount
+from remedy.presenting import Presenter
 
 
 @click.command()
@@ -74,7 +75,9 @@ def _table(result: DecisionResult, limit: int) -> str:
             f"{scored.expected_net_value:>11} {scored.p_stay:>8.3f}  "
             f"{'yes' if candidate.requires_approval else 'no'}"
         )
-    lines += [f"note: {note}" for note in result.notes]
+    labels = {item.id: item.labels for item in result.catalog.items}
+    say = Presenter(result.incident.locale, finance=True, labels=labels)
+    lines += [f"note: {note}" for note in say.say_all(result.notes)]
     dropped = len(result.dropped)
     if dropped:
         lines.append(f"{dropped} plan(s) dropped by the incident cap")

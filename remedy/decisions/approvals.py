@@ -19,7 +19,6 @@ up to finance and stays in a queue until someone decides it or the agent cancels
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -29,7 +28,7 @@ from marshmallow import Schema, ValidationError, validates_schema
 
 from catalog.validation import AmountsByCurrency
 from remedy.decisions.durations import Duration, duration_seconds
-from remedy.i18n import Messages
+from remedy.facts import Fact, Item, Many, Money, fact
 
 DEFAULT_ESCALATE_AFTER = "PT15M"
 
@@ -126,45 +125,24 @@ class ApprovalTiers:
 
 
 def approval_reasons(
-    tiers: ApprovalTiers,
-    cost: Decimal,
-    currency: str,
-    always: list[str],
-    m: Messages,
-    money: Callable[[Decimal], str],
-) -> tuple[Approver, list[str]]:
-    """Who must approve a plan costing `cost` and why, in the agent's words (`always`: labels
-    of its items that always need approval; `money` formats an amount of `currency`)."""
+    tiers: ApprovalTiers, cost: Decimal, currency: str, always: list[str]
+) -> tuple[Approver, list[Fact]]:
+    """Who must approve a plan costing `cost` and why, as facts (`always`: ids of its items
+    that always need approval)."""
     approver = tiers.approver_for(cost, currency, bool(always))
-    reasons: list[str] = []
+    reasons: list[Fact] = []
+
+    def money(amount: Decimal) -> Money:
+        return Money(amount, currency)
+
     threshold = tiers.threshold(currency)
     lead = tiers.lead_limit(currency)
     if approver == Approver.LEAD and cost > threshold:
-        reasons.append(
-            m(
-                "needs a team lead's approval: cost {cost} is over {threshold}, up to which "
-                "the agent decides",
-                cost=money(cost),
-                threshold=money(threshold),
-            )
-        )
+        reasons.append(fact("needs_lead", cost=money(cost), threshold=money(threshold)))
     elif approver == Approver.FINANCE and lead is not None and cost > lead:
-        reasons.append(
-            m(
-                "needs finance's approval: cost {cost} is over {limit}, up to which a team "
-                "lead approves",
-                cost=money(cost),
-                limit=money(lead),
-            )
-        )
+        reasons.append(fact("needs_finance", cost=money(cost), limit=money(lead)))
     elif approver == Approver.FINANCE and cost > threshold:
-        reasons.append(
-            m(
-                "needs approval: cost {cost} is over the threshold of {threshold}",
-                cost=money(cost),
-                threshold=money(threshold),
-            )
-        )
+        reasons.append(fact("needs_approval", cost=money(cost), threshold=money(threshold)))
     if always:
-        reasons.append(m("needs approval: {items} always does", items=", ".join(always)))
+        reasons.append(fact("needs_approval_always", items=Many(tuple(Item(i) for i in always))))
     return approver, reasons

@@ -8,112 +8,87 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from catalog.names import level_name
 from remedy.decisions.engine import Candidate
-from remedy.i18n import Messages
+from remedy.facts import Fact, Level, Many, Money, Number, Share, fact
 from remedy.ledger.limits import Headroom
 from remedy.money import from_minor, to_minor
 
 
-def misfit(
-    cost_minor: int, level: str | None, headroom: Headroom, m: Messages
-) -> tuple[str, str] | None:
-    """Say which remaining limit a plan no longer fits (pool, window or capacity) and why, in
-    `m`'s language; None if it fits them all."""
+def misfit(cost_minor: int, level: str | None, headroom: Headroom) -> tuple[str, Fact] | None:
+    """Which remaining limit a plan no longer fits (pool, window or capacity) and why; None if
+    it fits them all."""
     pool = headroom.pool
     if pool is not None and cost_minor > pool.remaining_minor:
-        left = m.money(from_minor(pool.remaining_minor, pool.currency), pool.currency)
-        # Translators: {pool} is the pool's name, such as "emea/2026-11 (EUR)".
-        return "pool", m("the pool {pool} has {left} left", pool=pool.label, left=left)
+        left = Money(from_minor(pool.remaining_minor, pool.currency), pool.currency)
+        return "pool", fact("pool_left", pool=pool.label, left=left)
     window = headroom.window
     if window.remaining_minor is not None and cost_minor > window.remaining_minor:
-        left = m.money(from_minor(window.remaining_minor, window.currency), window.currency)
-        return "window", m(
-            "customer {customer} has {left} left of the {days}-day limit",
-            customer=window.customer_id,
-            left=left,
-            days=window.days,
+        left = Money(from_minor(window.remaining_minor, window.currency), window.currency)
+        return "window", fact(
+            "window_left", customer=window.customer_id, left=left, days=window.days
         )
     capacity = headroom.capacities.get(level) if level else None
     if capacity is not None and capacity.remaining == 0:
-        return "capacity", m(
-            "no {level} contact is left today ({used} of {capacity} taken)",
-            level=level_name(capacity.level, m),
+        return "capacity", fact(
+            "capacity_used",
+            level=Level(capacity.level),
             used=capacity.used,
             capacity=capacity.capacity,
         )
     return None
 
 
-def drop_misfits(
-    candidates: list[Candidate], headroom: Headroom, currency: str, m: Messages
-) -> dict[str, str]:
+def drop_misfits(candidates: list[Candidate], headroom: Headroom, currency: str) -> dict[str, Fact]:
     """Mark kept candidates that no longer fit as dropped; return their plan ids and why."""
-    dropped: dict[str, str] = {}
+    dropped: dict[str, Fact] = {}
     for candidate in candidates:
         if candidate.dropped_reason is not None:
             continue
         plan = candidate.scored.plan
-        found = misfit(to_minor(plan.total_cost, currency), plan.contact_level, headroom, m)
+        found = misfit(to_minor(plan.total_cost, currency), plan.contact_level, headroom)
         if found is not None:
             candidate.dropped_by, reason = found
-            candidate.dropped_reason = m("no longer fits: {reason}", reason=reason)
+            candidate.dropped_reason = fact("no_longer_fits", reason=reason)
             dropped[candidate.plan_id] = reason
     return dropped
 
 
-def misfit_note(dropped: dict[str, str], m: Messages) -> str | None:
+def misfit_note(dropped: dict[str, Fact]) -> Fact | None:
     """Summarise the plans left out for the remaining budget (`drop_misfits`' answer), if any."""
     if not dropped:
         return None
-    return m.plural(
-        "{n} plan left out because it no longer fits: {reasons}",
-        "{n} plans left out because they no longer fit: {reasons}",
-        len(dropped),
-        reasons="; ".join(sorted(set(dropped.values()))),
-    )
+    reasons = tuple(dict.fromkeys(dropped.values()))
+    return fact("misfits", n=len(dropped), reasons=Many(reasons, "; "))
 
 
-def pacing_effect(
-    candidates: list[Candidate], headroom: Headroom, currency: str, m: Messages
-) -> list[str]:
-    """Explain the shadow price: add it to each kept plan's reasons; return the decision notes."""
+def pacing_effect(candidates: list[Candidate], headroom: Headroom, currency: str) -> list[Fact]:
+    """Explain the shadow price: add it to each kept plan's reasons; return the decision notes
+    (finance reads the numbers; an agent reads that cheaper plans are preferred)."""
     pool, pace = headroom.pool, headroom.pace
     if pool is None or pace is None:
         return []
     kept = [c for c in candidates if c.dropped_reason is None]
-    # Translators: {pool} is the pool's name, such as "emea/2026-11 (EUR)"; {spent} and
-    # {elapsed} are percentages.
-    where = m(
-        "pool {pool} is {spent} spent at {elapsed} of the period",
+    where = fact(
+        "pacing_where",
         pool=pool.label,
-        spent=m.percent(pace.spent_share),
-        elapsed=m.percent(pace.elapsed_share),
+        spent=Share(pace.spent_share),
+        elapsed=Share(pace.elapsed_share),
     )
     if not pace.ahead:
-        return [
-            m("budget pacing: {where}; cost counted at its price (shadow price 1)", where=where)
-        ]
+        return [fact("pacing_price_one", where=where)]
     extra = pace.price - 1
-    price = m.number(pace.price)
-    counted_as = m("budget pacing: cost {cost} counted as {paced} (shadow price {price})")
+    price = Number(pace.price)
     for candidate in kept:
         cost = candidate.scored.plan.total_cost
         candidate.extra_reasons.append(
-            counted_as.format(
-                cost=m.money(cost, currency),
-                paced=m.money((cost * pace.price).quantize(cost), currency),
+            fact(
+                "pacing_counted",
+                cost=Money(cost, currency),
+                paced=Money((cost * pace.price).quantize(cost), currency),
                 price=price,
             )
         )
-    notes = [
-        m(
-            "budget pacing: {where}; cost priced at {price}x so cheaper plans win unless an "
-            "expensive one is worth that much more",
-            where=where,
-            price=price,
-        )
-    ]
+    notes = [fact("pacing_tight"), fact("pacing_priced", where=where, price=price)]
     if kept:
         paced = kept[0]
 
@@ -124,18 +99,14 @@ def pacing_effect(
         unpaced = max(kept, key=lambda c: (unpaced_value(c), -c.scored.plan.total_cost))
         if unpaced.plan_id != paced.plan_id:
             notes.append(
-                # Translators: {unpaced} and {paced} are plan ids, such as "apology+refund_full".
-                m(
-                    "budget pacing changed the top plan from {unpaced} (cost {unpaced_cost}) "
-                    "to {paced} (cost {paced_cost})",
+                fact(
+                    "pacing_changed_top",
                     unpaced=unpaced.plan_id,
-                    unpaced_cost=m.money(unpaced.scored.plan.total_cost, currency),
+                    unpaced_cost=Money(unpaced.scored.plan.total_cost, currency),
                     paced=paced.plan_id,
-                    paced_cost=m.money(paced.scored.plan.total_cost, currency),
+                    paced_cost=Money(paced.scored.plan.total_cost, currency),
                 )
             )
         else:
-            notes.append(
-                m("budget pacing left the top plan ({plan}) unchanged", plan=paced.plan_id)
-            )
+            notes.append(fact("pacing_kept_top", plan=paced.plan_id))
     return notes

@@ -13,7 +13,7 @@ from remedy.decisions.ranker import PlanRanker, ScoredPlan
 from remedy.decisions.rules import Requirement, RuleOutcome, RuleSet
 from remedy.decisions.substitution import substitute_contacts
 from remedy.domain import FIX_KINDS, Incident, Plan
-from remedy.i18n import Messages, messages_for
+from remedy.facts import Fact, Item, Many, Money, Number, fact
 
 
 class CurrencyNotConfigured(ValueError):
@@ -25,11 +25,11 @@ class Candidate:
     """One scored candidate plan and what the guardrails made of it."""
 
     scored: ScoredPlan
-    dropped_reason: str | None = None  # said to the agent, in the incident's language
+    dropped_reason: Fact | None = None  # why the guardrails dropped it (the presenter says it)
     dropped_by: str | None = None  # the limit that dropped it: fix_ceiling, incident_cap, pool...
     requires_approval: bool = False
     approver: str | None = None  # lead or finance when it requires approval
-    extra_reasons: list[str] = field(default_factory=list)
+    extra_reasons: list[Fact] = field(default_factory=list)
 
     @property
     def plan_id(self) -> str:
@@ -45,13 +45,11 @@ class DecisionResult:
     cap: IncidentCap
     candidates: list[Candidate]  # all candidates, ranked by expected net value
     fired_rules: list[str]
-    excluded_items: dict[str, str]
-    notes: list[str]
+    excluded_items: dict[str, Fact]
+    notes: list[Fact]
     versions: dict[str, str]
-    messages: Messages  # the incident's language: reasons, notes, dropped reasons
-    catalog: Catalog  # the version decided with: labels in reasons
+    catalog: Catalog  # the version decided with: its items' labels
     requirements: list[Requirement] = field(default_factory=list)
-    said_requirements: list[str] = field(default_factory=list)  # each requirement, in words
     repeat_window_days: int = 60
 
     @property
@@ -82,67 +80,33 @@ class DecisionResult:
         """Candidates the guardrails removed, best first."""
         return [c for c in self.candidates if c.dropped_reason is not None]
 
-    def reasons(self, candidate: Candidate) -> list[str]:
-        """Explain a kept plan to the agent (built only for the plans shown)."""
-        m = self.messages
+    def reasons(self, candidate: Candidate) -> list[Fact]:
+        """Why a kept plan is what it is, as facts (built only for the plans shown)."""
         scored = candidate.scored
         cap = self.cap
         currency = cap.currency
         plan = scored.plan
         reasons = [
-            # Translators: P(stay) is the chance the customer stays; keep it as it is.
-            m(
-                "expected net value {value}: P(stay) {p_stay}, referrals {referrals}, cost {cost}",
-                value=m.money(scored.expected_net_value, currency),
-                p_stay=m.number(scored.p_stay),
-                referrals=m.number(scored.referrals),
-                cost=m.money(plan.total_cost, currency),
+            fact(
+                "net_value",
+                value=Money(scored.expected_net_value, currency),
+                p_stay=Number(scored.p_stay),
+                referrals=Number(scored.referrals),
+                cost=Money(plan.total_cost, currency),
             ),
         ]
         fix = plan.fix
         if fix is not None:
-            label = self.catalog.item(fix.item_id).label(m)
-            cost = m.money(plan.fix_cost, currency)
-            if fix.value >= self.incident.loss_amount:
-                reasons.append(
-                    m(
-                        "the fix ({fix}, {cost}) comes first and makes the customer whole; "
-                        "the incident cap never limits it",
-                        fix=label,
-                        cost=cost,
-                    )
-                )
-            else:
-                reasons.append(
-                    m(
-                        "the fix ({fix}, {cost}) comes first; the incident cap never limits it",
-                        fix=label,
-                        cost=cost,
-                    )
-                )
-        reasons.append(
-            # Translators: {binding} names the cap's term (loss_multiple, value_share or
-            # absolute), as the answer's caps.binding field does; keep it as it is.
-            m(
-                "overdelivery within the incident cap of {cap} ({binding})",
-                cap=m.money(cap.amount, currency),
-                binding=cap.binding,
-            )
-        )
+            code = "fix_makes_whole" if fix.value >= self.incident.loss_amount else "fix_first"
+            reasons.append(fact(code, fix=Item(fix.item_id), cost=Money(plan.fix_cost, currency)))
+        reasons.append(fact("within_cap", cap=Money(cap.amount, currency), binding=cap.binding))
         reasons += [
-            m("{requirement} required by rule {rule}", requirement=text, rule=r.rule_id)
-            for r, text in zip(self.requirements, self.said_requirements, strict=True)
+            fact("required_by_rule", requirement=r.said(), rule=r.rule_id)
+            for r in self.requirements
         ]
         prior = self.incident.prior_incidents
         if prior:
-            reasons.append(
-                m(
-                    "incident {n} of this customer in {days} days: escalated (a senior contact, "
-                    "a bigger overdelivery)",
-                    n=prior + 1,
-                    days=self.repeat_window_days,
-                )
-            )
+            reasons.append(fact("repeat_escalated", n=prior + 1, days=self.repeat_window_days))
         return reasons + candidate.extra_reasons
 
 
@@ -185,7 +149,7 @@ class Ranked:
     excluded: dict[str, str]  # item id -> why it was not eligible
     scored: list[ScoredPlan]  # every plan meeting the requirements, best first
     required: list[Decimal]  # per plan: what the rules require beyond the fix (outside the cap)
-    substituted: list[str] = field(default_factory=list)  # what ran out and what replaced it
+    substituted: list[Fact] = field(default_factory=list)  # what ran out and what replaced it
 
 
 @dataclass(frozen=True)
@@ -212,20 +176,16 @@ class DecisionEngine:
         incident: Incident,
         cost_price: Decimal = Decimal(1),
         used_up: frozenset[str] = frozenset(),
-        messages: Messages | None = None,
     ) -> DecisionResult:
         """Run the pipeline; `cost_price` is the budget's shadow price (1 = no pacing) and
-        `used_up` the personal-contact levels with no capacity left today. Reasons and notes
-        are in `messages`' language (the incident's when not given)."""
-        m = messages or messages_for(incident.locale)
-        return self.guard(incident, self.rank(incident, cost_price, used_up, m), m)
+        `used_up` the personal-contact levels with no capacity left today."""
+        return self.guard(incident, self.rank(incident, cost_price, used_up))
 
     def rank(
         self,
         incident: Incident,
         cost_price: Decimal = Decimal(1),
         used_up: frozenset[str] = frozenset(),
-        messages: Messages | None = None,
     ) -> Ranked:
         """Rules, eligibility, plans and their ranking: everything but the incident cap.
 
@@ -236,9 +196,8 @@ class DecisionEngine:
             raise CurrencyNotConfigured(incident.currency)
         item_kinds = {item.id: item.kind for item in self.catalog.items}
         outcome = self.rules.evaluate(incident, item_kinds)
-        m = messages or messages_for(incident.locale)
-        substituted = substitute_contacts(outcome, self.catalog, used_up, m) if used_up else []
-        eligibility = eligible_actions(incident, self.catalog, outcome, m)
+        substituted = substitute_contacts(outcome, self.catalog, used_up) if used_up else []
+        eligibility = eligible_actions(incident, self.catalog, outcome)
         fired = tuple(outcome.fired)
         plans = enumerate_plans(
             incident, eligibility.actions, outcome.requirements, self.caps.max_extras, fired
@@ -248,52 +207,30 @@ class DecisionEngine:
         required = [required_cost(s.plan, beyond_fix) for s in scored]
         return Ranked(outcome, eligibility.excluded, scored, required, substituted)
 
-    def guard(
-        self, incident: Incident, ranked: Ranked, messages: Messages | None = None
-    ) -> DecisionResult:
-        """Apply this engine's caps to a ranking (this engine's or an alike engine's).
-
-        Reasons and notes are in `messages`' language (the incident's when not given); when
-        the customer's language has no catalog, the first note says so.
-        """
+    def guard(self, incident: Incident, ranked: Ranked) -> DecisionResult:
+        """Apply this engine's caps to a ranking (this engine's or an alike engine's)."""
         if not self.caps.supports(incident.currency):
             raise CurrencyNotConfigured(incident.currency)
-        m = messages or messages_for(incident.locale)
         outcome = ranked.outcome
-        notes: list[str] = []
-        if m.fallback:
-            notes.append(
-                # Translators: only ever shown in English; translate it like the others.
-                m(
-                    "No catalog for '{language}': talking points are in English.",
-                    language=m.requested,
-                )
-            )
-        notes += ranked.substituted
-        said = [r.describe(m, self.catalog) for r in outcome.requirements]
+        notes: list[Fact] = list(ranked.substituted)
         if not ranked.scored:
-            unmet = ", ".join(
-                m("{requirement} (rule {rule})", requirement=text, rule=r.rule_id)
-                for r, text in zip(outcome.requirements, said, strict=True)
+            unmet = tuple(
+                fact("requirement_rule", requirement=r.said(), rule=r.rule_id)
+                for r in outcome.requirements
             )
             notes.append(
-                m("no plan can meet every requirement: {unmet}", unmet=unmet)
+                fact("unmet_requirements", unmet=Many(unmet))
                 if unmet
-                else m("no plan can meet every requirement: no eligible items")
+                else fact("no_eligible_items")
             )
         cap = self.caps.incident_cap(incident, outcome.cap_factor)
-        words = _GuardWords(m, cap)
         candidates = [
-            self._guard(scored, cap, required, words)
+            self._guard(scored, cap, required)
             for scored, required in zip(ranked.scored, ranked.required, strict=True)
         ]
         if ranked.scored and not any(c.dropped_reason is None for c in candidates):
-            notes.append(
-                m(
-                    "no plan is within the guardrails: {reasons}",
-                    reasons="; ".join(sorted({c.dropped_reason or "" for c in candidates})[:3]),
-                )
-            )
+            reasons = tuple(dict.fromkeys(c.dropped_reason for c in candidates if c.dropped_reason))
+            notes.append(fact("none_within_guardrails", reasons=Many(reasons[:3], "; ")))
         return DecisionResult(
             incident=incident,
             cap=cap,
@@ -302,16 +239,12 @@ class DecisionEngine:
             excluded_items=ranked.excluded,
             notes=notes,
             versions=self.versions,
-            messages=m,
             catalog=self.catalog,
             requirements=outcome.requirements,
-            said_requirements=said,
             repeat_window_days=self.caps.repeat_window_days,
         )
 
-    def _guard(
-        self, scored: ScoredPlan, cap: IncidentCap, required: Decimal, words: _GuardWords
-    ) -> Candidate:
+    def _guard(self, scored: ScoredPlan, cap: IncidentCap, required: Decimal) -> Candidate:
         """Apply the per-incident cap, the fix ceiling and the approval threshold to one plan.
 
         The cap limits the overdelivery, never the fix: making the customer whole comes first
@@ -322,87 +255,42 @@ class DecisionEngine:
         """
         plan = scored.plan
         cost = plan.total_cost
+        currency = cap.currency
         candidate = Candidate(scored)
-        ceiling = self.caps.fix_ceiling.get(cap.currency)
+        ceiling = self.caps.fix_ceiling.get(currency)
         if ceiling is not None and plan.fix_cost > ceiling:
-            candidate.dropped_reason = words.over_fix_ceiling(plan.fix_cost, ceiling)
+            candidate.dropped_reason = fact(
+                "over_fix_ceiling",
+                cost=Money(plan.fix_cost, currency),
+                ceiling=Money(ceiling, currency),
+            )
             candidate.dropped_by = "fix_ceiling"
             return candidate
         discretionary = cost - plan.fix_cost - required
         if discretionary > cap.amount:
-            candidate.dropped_reason = words.over_cap(cost - plan.fix_cost, required)
+            over = Money(cost - plan.fix_cost, currency)
+            limit = Money(cap.amount, currency)
+            candidate.dropped_reason = (
+                fact(
+                    "over_cap_required",
+                    overdelivery=over,
+                    cap=limit,
+                    binding=cap.binding,
+                    required=Money(required, currency),
+                )
+                if required
+                else fact("over_cap", overdelivery=over, cap=limit, binding=cap.binding)
+            )
             candidate.dropped_by = "incident_cap"
             return candidate
-        m = words.m
         if required:
             candidate.extra_reasons.append(
-                m(
-                    "{required} of the cost is required by rules and outside the cap",
-                    required=words.money(required),
-                )
+                fact("required_outside_cap", required=Money(required, currency))
             )
-        always = [
-            self.catalog.item(a.item_id).label(m) for a in plan.actions if a.requires_approval
-        ]
-        approver, reasons = approval_reasons(
-            self.caps.approvals, cost, cap.currency, always, m, words.money
-        )
+        always = [a.item_id for a in plan.actions if a.requires_approval]
+        approver, reasons = approval_reasons(self.caps.approvals, cost, currency, always)
         if approver != Approver.AGENT:
             candidate.requires_approval = True
             candidate.approver = approver.value
             candidate.extra_reasons.extend(reasons)
         return candidate
-
-
-class _GuardWords:
-    """What the guardrails say about one incident's plans, in its language.
-
-    The cap drops dozens of plans per decision, each with a reason: the cap's own words are
-    made once here (a message called without values is its translated template), and each
-    reason costs one template fill.
-    """
-
-    def __init__(self, m: Messages, cap: IncidentCap) -> None:
-        """Say things about plans under `cap` in `m`'s language."""
-        self.m = m
-        self.currency = cap.currency
-        self._said: dict[Decimal, str] = {}  # plans share costs: say each amount once
-        self.cap = self.money(cap.amount)
-        self.binding = cap.binding
-        # Translators: {binding} names the cap's term, as in "within the incident cap".
-        self._over = m("overdelivery {overdelivery} is over the incident cap of {cap} ({binding})")
-        # Translators: {binding} names the cap's term, as in "within the incident cap".
-        self._over_required = m(
-            "overdelivery {overdelivery} is over the incident cap of {cap} ({binding}) "
-            "({required} required by rules is outside it)"
-        )
-
-    def money(self, amount: Decimal) -> str:
-        """Format an amount of the incident's currency."""
-        said = self._said.get(amount)
-        if said is None:
-            said = self._said[amount] = self.m.money(amount, self.currency)
-        return said
-
-    def over_cap(self, overdelivery: Decimal, required: Decimal) -> str:
-        """Why a plan whose overdelivery costs `overdelivery` (of which `required` by rules)
-        is dropped by the cap."""
-        if required:
-            return self._over_required.format(
-                overdelivery=self.money(overdelivery),
-                cap=self.cap,
-                binding=self.binding,
-                required=self.money(required),
-            )
-        return self._over.format(
-            overdelivery=self.money(overdelivery), cap=self.cap, binding=self.binding
-        )
-
-    def over_fix_ceiling(self, fix_cost: Decimal, ceiling: Decimal) -> str:
-        """Why a plan whose fix costs more than finance's fix ceiling is dropped."""
-        return self.m(
-            "the fix costs {cost}, over the fix ceiling of {ceiling} "
-            "(fix_ceiling in the caps: finance can raise it)",
-            cost=self.money(fix_cost),
-            ceiling=self.money(ceiling),
-        )

@@ -19,7 +19,6 @@ from itertools import combinations
 from math import comb
 
 from catalog.items import Catalog, NotPriceable
-from catalog.names import level_name
 from remedy.decisions.rules import Requirement, RuleOutcome
 from remedy.decisions.substitution import USED_UP
 from remedy.domain import (
@@ -31,7 +30,7 @@ from remedy.domain import (
     Plan,
     PlanShape,
 )
-from remedy.i18n import Messages, messages_for
+from remedy.facts import Fact, Level, Number, fact
 from remedy.money import quantize
 
 
@@ -40,49 +39,42 @@ class Eligibility:
     """The priced items a plan may use, and why the others were left out."""
 
     actions: list[Action] = field(default_factory=list)
-    excluded: dict[str, str] = field(default_factory=dict)
+    excluded: dict[str, Fact] = field(default_factory=dict)
 
 
-def eligible_actions(
-    incident: Incident, catalog: Catalog, outcome: RuleOutcome, m: Messages | None = None
-) -> Eligibility:
-    """Price every catalog item and keep those the rules and currency allow.
-
-    Why an item was left out is said in `m`'s language (the incident's when not given).
-    """
-    m = m or messages_for(incident.locale)
+def eligible_actions(incident: Incident, catalog: Catalog, outcome: RuleOutcome) -> Eligibility:
+    """Price every catalog item and keep those the rules and currency allow, recording why
+    each other item was left out (as a fact)."""
     result = Eligibility()
     for item in catalog.items:
         if item.id in outcome.forbidden:
             by = outcome.forbidden[item.id]
             result.excluded[item.id] = (
-                m("no {level} contact is left today", level=level_name(item.level or "", m))
+                fact("contact_used_up", level=Level(item.level or ""))
                 if by == USED_UP
-                else m("forbidden by rule {rule}", rule=by)
+                else fact("forbidden_by_rule", rule=by)
             )
             continue
         if not item.enabled_by_default and item.id not in outcome.allowed:
-            result.excluded[item.id] = m("off unless a rule allows it")
+            result.excluded[item.id] = fact("off_unless_allowed")
             continue
-        misfit = item.misfit(incident, m)
+        misfit = item.misfit(incident)
         if misfit:
             result.excluded[item.id] = misfit
             continue
         try:
             action = item.price(incident, catalog.staff_rates)
         except NotPriceable as error:
-            result.excluded[item.id] = error.describe(m)
+            result.excluded[item.id] = error.fact()
             continue
-        token = item.below_minimum(action, incident.currency, m)
+        token = item.below_minimum(action, incident.currency)
         if token:
             result.excluded[item.id] = token
             continue
         if action.kind in FIX_KINDS and outcome.make_whole and action.value < incident.loss_amount:
-            result.excluded[item.id] = m(
-                "does not make the customer whole (rule {rule})", rule=outcome.make_whole
-            )
+            result.excluded[item.id] = fact("not_whole", rule=outcome.make_whole)
             continue
-        bound = _violated_bound(action, incident, outcome, m)
+        bound = _violated_bound(action, incident, outcome)
         if bound:
             result.excluded[item.id] = bound
             continue
@@ -90,9 +82,7 @@ def eligible_actions(
     return result
 
 
-def _violated_bound(
-    action: Action, incident: Incident, outcome: RuleOutcome, m: Messages
-) -> str | None:
+def _violated_bound(action: Action, incident: Incident, outcome: RuleOutcome) -> Fact | None:
     """Return why a bound rule excludes this action, if one does."""
     for rule, multiple in outcome.bounds:
         # Compared in the currency's minor units: half of 13.75 is priced 6.88, and that is
@@ -100,11 +90,7 @@ def _violated_bound(
         if rule.selects(action.item_id, action.kind) and action.value > quantize(
             incident.loss_amount * multiple, incident.currency
         ):
-            return m(
-                "worth more than {multiple}x the loss (rule {rule})",
-                multiple=m.number(multiple),
-                rule=rule.id,
-            )
+            return fact("over_bound", multiple=Number(multiple), rule=rule.id)
     return None
 
 

@@ -13,9 +13,13 @@ Version history:
   3  the incident's `public`, `reach` and `prior_incidents`; the most generous plan offered
      (`decisions.generous_plan_id`); talking points with `fix_within`
   4  `approver` (lead or finance) on candidates that need approval; older ones read as finance
+  5  the decision is data: notes, excluded items, dropped reasons, plan reasons and talking
+     points are facts (`remedy.facts`: a code and typed parameters), priced items keep their
+     catalog labels by language; `remedy.presenting` says them for each reader. Versions 1-4
+     kept sentences in the customer's language: they read as `text` facts, said as written.
 
-The language of the texts (labels, reasons, notes, talking points) is its own column,
-`decisions.language`; rows written before it existed read it from their talking points.
+`decisions.language` is the customer's language (the talking points' language); rows written
+before the column existed read it from their talking points.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from remedy.decisions.stored import (
     incident_to_json,
 )
 from remedy.domain import Incident, Kind, Plan, contact_rank
+from remedy.facts import Fact
 
 __all__ = [  # the parts live in remedy/decisions/stored.py; readers import them from here
     "DecisionRecord",
@@ -52,7 +57,7 @@ __all__ = [  # the parts live in remedy/decisions/stored.py; readers import them
     "incident_to_json",
 ]
 
-RECORD_VERSION = 4
+RECORD_VERSION = 5
 _CACHE = "_decision_record"  # where `DecisionRecord.of` keeps the record on a row object
 # The decision row's JSON columns this record owns.
 JSON_COLUMNS = (
@@ -69,7 +74,7 @@ JSON_COLUMNS = (
 
 
 class DecisionStatus(StrEnum):
-    """Where a decision is in its lifecycle (see `remedy/ledger/lifecycle.py`)."""
+    """Where a decision is in its lifecycle (see `remedy/services/lifecycle.py`)."""
 
     PROPOSED = "proposed"
     PENDING_APPROVAL = "pending_approval"
@@ -102,8 +107,8 @@ class DecisionRecord:
         incident: Incident,
         cap: StoredCap,
         fired_rules: list[str],
-        excluded_items: dict[str, str],
-        notes: list[str],
+        excluded_items: dict[str, Fact],
+        notes: list[Fact],
         priced_items: dict[str, PricedItem],
         candidates: list[StoredCandidate],
         shown: list[str],
@@ -112,7 +117,7 @@ class DecisionRecord:
         generous: str | None = None,
         language: str | None = None,
     ) -> None:
-        """Hold a record as the recommendation made it; `language` is that of its texts."""
+        """Hold a record as the recommendation made it; `language` is the customer's."""
         self.incident = incident
         self.cap = cap
         self.fired_rules = fired_rules
@@ -152,7 +157,7 @@ class DecisionRecord:
 
     @property
     def language(self) -> str:
-        """The language of the labels, reasons, notes and talking points ('en' if unknown)."""
+        """The customer's language, that of the talking points ('en' if unknown)."""
         if self._language is None:  # written before the column: its talking points say it
             said = (p.talking_points.get("language") for p in self.presentation.values())
             self._language = next((language for language in said if language), "en")
@@ -201,8 +206,8 @@ class DecisionRecord:
             incident=incident_from_json(columns["incident"]),
             cap=StoredCap.from_json(columns["cap"]),
             fired_rules=list(columns["fired_rules"]),
-            excluded_items=dict(columns["excluded_items"]),
-            notes=list(columns["notes"]),
+            excluded_items={k: Fact.from_json(v) for k, v in columns["excluded_items"].items()},
+            notes=[Fact.from_json(n) for n in columns["notes"]],
             priced_items={},
             candidates=[],
             shown=list(columns["shown"]),
@@ -220,8 +225,8 @@ class DecisionRecord:
             "incident": incident_to_json(self.incident),
             "cap": self.cap.to_json(),
             "fired_rules": list(self.fired_rules),
-            "excluded_items": dict(self.excluded_items),
-            "notes": list(self.notes),
+            "excluded_items": {k: v.to_json() for k, v in self.excluded_items.items()},
+            "notes": [n.to_json() for n in self.notes],
             "priced_items": {k: v.to_json() for k, v in self.priced_items.items()},
             "candidates": [c.to_json() for c in self.candidates],
             "shown": list(self.shown),

@@ -9,12 +9,10 @@ from typing import Any
 import rule_engine
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from catalog.items import Catalog
-from catalog.names import kind_name, level_name
 from catalog.validation import DataFileError, DecimalText, describe, load_entries
 from remedy.decisions import conditions
 from remedy.domain import CONTACT_LEVELS, Action, Incident, Kind, Part, contact_rank, part_of
-from remedy.i18n import Messages
+from remedy.facts import Item, KindName, Level, Param, fact
 
 EFFECTS = ("forbid", "allow", "require", "bound", "cap_modifier")
 
@@ -127,19 +125,16 @@ class Requirement:
         floor = contact_rank(self.min_level)
         return any(a.kind == self.kind and contact_rank(a.level) >= floor for a in actions)
 
-    def describe(self, m: Messages, catalog: Catalog) -> str:
-        """Say what is required, for reasons shown to agents: the item's label or the kind."""
+    def said(self) -> Param:
+        """What is required, as a fact parameter: the item (by its label), a fix, or a kind
+        at a level."""
         if self.item:
-            try:
-                return catalog.item(self.item).label(m)
-            except KeyError:  # a rule may name an item this catalog version lacks
-                return self.item
+            return Item(self.item)
         if self.part is not None:
-            return m("a fix that makes the customer whole") if self.covers_loss else m("a fix")
-        kind = kind_name(self.kind, m) if self.kind else ""
+            return fact("fix_req_whole") if self.covers_loss else fact("fix_req")
+        kind = KindName(str(self.kind)) if self.kind else ""
         if self.min_level:
-            level = level_name(self.min_level, m)
-            return m("{kind} at level {level} or above", kind=kind, level=level)
+            return fact("kind_at_level", kind=kind, level=Level(self.min_level))
         return kind
 
 

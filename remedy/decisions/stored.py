@@ -9,6 +9,10 @@ from enum import StrEnum
 from typing import Any
 
 from remedy.domain import Action, FaultType, Incident, Kind, Part, part_of
+from remedy.facts import Fact
+
+# Where a record of versions 1-4 keeps an item's one label, already in the customer's language.
+AS_STORED = "*"
 
 
 class DroppedBy(StrEnum):
@@ -74,19 +78,19 @@ class PricedItem:
 
     kind: Kind
     level: str | None
-    label: str
+    labels: dict[str, str]  # by language; "en" is the message id (AS_STORED: versions 1-4)
     value: Decimal
     cost: Decimal
     requires_approval: bool = False
     audience: str = "customer"
 
     @classmethod
-    def of(cls, action: Action, label: str) -> PricedItem:
-        """Describe a priced action with its label in the customer's language."""
+    def of(cls, action: Action, labels: dict[str, str]) -> PricedItem:
+        """Describe a priced action with its catalog item's labels (said by the presenter)."""
         return cls(
             action.kind,
             action.level,
-            label,
+            labels,
             action.value,
             action.cost,
             action.requires_approval,
@@ -98,7 +102,7 @@ class PricedItem:
         return {
             "kind": str(self.kind),
             "level": self.level,
-            "label": self.label,
+            "labels": self.labels,
             "value": str(self.value),
             "cost": str(self.cost),
             "requires_approval": self.requires_approval,
@@ -108,10 +112,11 @@ class PricedItem:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> PricedItem:
         """Read the stored form."""
+        labels = data.get("labels")
         return cls(
             Kind(data["kind"]),
             data.get("level"),
-            data.get("label", ""),
+            labels if labels is not None else {AS_STORED: data.get("label", "")},
             Decimal(data["value"]),
             Decimal(data["cost"]),
             bool(data.get("requires_approval", False)),
@@ -148,7 +153,7 @@ class StoredCandidate:
     p_stay: Decimal
     referrals: Decimal
     requires_approval: bool
-    dropped_reason: str | None
+    dropped_reason: Fact | None
     dropped_by: DroppedBy | None
     # Who must approve it (lead or finance; record v4). Older records needing approval read
     # as finance, which approved everything then.
@@ -166,6 +171,7 @@ class StoredCandidate:
 
     def to_json(self) -> dict[str, Any]:
         """The stored form (money and scores as decimal strings)."""
+        reason = self.dropped_reason
         return {
             "plan_id": self.plan_id,
             "items": list(self.items),
@@ -175,7 +181,7 @@ class StoredCandidate:
             "p_stay": str(self.p_stay),
             "referrals": str(self.referrals),
             "requires_approval": self.requires_approval,
-            "dropped_reason": self.dropped_reason,
+            "dropped_reason": None if reason is None else reason.to_json(),
             "dropped_by": None if self.dropped_by is None else str(self.dropped_by),
             **({"approver": self.approver} if self.approver else {}),
         }
@@ -183,8 +189,9 @@ class StoredCandidate:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> StoredCandidate:
         """Read the stored form of any record version."""
-        reason = data.get("dropped_reason")
-        by = data.get("dropped_by", "cap" if reason else None)  # version 1: only the cap dropped
+        said = data.get("dropped_reason")
+        reason = None if said is None else Fact.from_json(said)  # versions 1-4: a sentence
+        by = data.get("dropped_by", "cap" if said else None)  # version 1: only the cap dropped
         approval = bool(data["requires_approval"])
         return cls(
             data["plan_id"],
@@ -238,19 +245,25 @@ class StoredCap:
 
 @dataclass(frozen=True, slots=True)
 class Presentation:
-    """What the agent reads beside a shown plan."""
+    """What the agent reads beside a shown plan, as facts: the reasons, and the talking points
+    (`points`) with the promises (`respond_within`, `fix_within`: ISO 8601 durations)."""
 
-    reasons: list[str]
+    reasons: list[Fact]
     talking_points: dict[str, Any]
 
     def to_json(self) -> dict[str, Any]:
         """The stored form."""
-        return {"reasons": self.reasons, "talking_points": self.talking_points}
+        points = dict(self.talking_points)
+        points["points"] = [p.to_json() for p in points.get("points", [])]
+        return {"reasons": [r.to_json() for r in self.reasons], "talking_points": points}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Presentation:
-        """Read the stored form."""
-        return cls(list(data.get("reasons", [])), dict(data.get("talking_points") or {}))
+        """Read the stored form (versions 1-4 kept sentences: they read as text facts)."""
+        points = dict(data.get("talking_points") or {})
+        if "points" in points:
+            points["points"] = [Fact.from_json(p) for p in points["points"]]
+        return cls([Fact.from_json(r) for r in data.get("reasons", [])], points)
 
 
 @dataclass(frozen=True, slots=True)

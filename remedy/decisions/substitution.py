@@ -12,20 +12,18 @@ from __future__ import annotations
 import dataclasses
 
 from catalog.items import Catalog
-from catalog.names import level_name
 from remedy.decisions.rules import RuleOutcome
 from remedy.domain import CONTACT_LEVELS, Kind, contact_rank
-from remedy.i18n import Messages
+from remedy.facts import Fact, Level, fact
 
 # Stands where a rule id would in `RuleOutcome.forbidden`: capacity, not a rule, left it out.
 USED_UP = "capacity"
 
 
 def substitute_contacts(
-    outcome: RuleOutcome, catalog: Catalog, used_up: frozenset[str], m: Messages
-) -> list[str]:
-    """Rewrite `outcome` so no plan needs a used-up level; return the notes (in `m`'s
-    language) saying so."""
+    outcome: RuleOutcome, catalog: Catalog, used_up: frozenset[str]
+) -> list[Fact]:
+    """Rewrite `outcome` so no plan needs a used-up level; return the notes saying so."""
     offered = {
         item.level
         for item in catalog.items
@@ -37,7 +35,7 @@ def substitute_contacts(
     for item in catalog.items:
         if item.kind == Kind.PERSONAL_CONTACT and item.level in used_up:
             outcome.forbidden.setdefault(item.id, USED_UP)
-    notes: list[str] = []
+    notes: list[Fact] = []
     lowered = []
     for requirement in outcome.requirements:
         level = requirement.min_level
@@ -49,25 +47,15 @@ def substitute_contacts(
             if below:
                 lowered.append(dataclasses.replace(requirement, min_level=below[-1]))
                 notes.append(
-                    m(
-                        "no {level} contact is left today: rule {rule} asked for one, so the "
-                        "plans offer a contact at level {lower} instead (a lead can raise "
-                        "contact_capacity in the caps)",
-                        level=level_name(level, m),
+                    fact(
+                        "contact_lowered",
+                        level=Level(level),
                         rule=requirement.rule_id,
-                        lower=level_name(below[-1], m),
+                        lower=Level(below[-1]),
                     )
                 )
             else:
-                notes.append(
-                    m(
-                        "no personal contact is left today: rule {rule} asked for a {level} "
-                        "contact, so the plans go without one (a lead can raise "
-                        "contact_capacity in the caps)",
-                        rule=requirement.rule_id,
-                        level=level_name(level, m),
-                    )
-                )
+                notes.append(fact("contact_dropped", rule=requirement.rule_id, level=Level(level)))
             continue
         lowered.append(requirement)
     outcome.requirements = lowered

@@ -157,21 +157,15 @@ def _edges() -> list[tuple[Decimal, Decimal, bool, int | None]]:
 
 
 def _decide(engine: DecisionEngine, trial: TrialIncident) -> int:
-    """Decide one incident as a recommendation would, texts included; 0 for an unsupported
-    currency (the service answers that with a 422, not a 500)."""
+    """Decide one incident as a recommendation would, reasons and talking points included; 0
+    for an unsupported currency (the service answers that with a 422, not a 500)."""
     try:
         result = engine.decide(trial.incident, trial.cost_price, trial.used_up)
     except CurrencyNotConfigured:
         return 0
     for candidate in result.kept[:3]:
         result.reasons(candidate)
-        talking_points(
-            trial.incident,
-            candidate.scored.plan,
-            engine.catalog,
-            engine.caps.promises,
-            result.messages,
-        )
+        talking_points(trial.incident, candidate.scored.plan, engine.caps.promises)
     generous = result.generous
     if generous is not None:
         result.reasons(generous)

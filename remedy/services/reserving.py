@@ -282,8 +282,9 @@ def acceptable(decision: Decision, plan_id: str) -> StoredCandidate:
             {"plan_id": [f"not a plan of decision {decision.id}"]},
         )
     if candidate.ruled_out:
+        code = candidate.dropped_reason.code if candidate.dropped_reason else "cap"
         raise InvalidInput(
-            f"plan {plan_id!r} was ruled out: {candidate.dropped_reason}",
-            {"plan_id": [f"ruled out: {candidate.dropped_reason}"]},
+            f"plan {plan_id!r} was ruled out by the guardrails ({code})",
+            {"plan_id": [f"ruled out by the guardrails ({code})"]},
         )
     return candidate

@@ -32,6 +32,9 @@ def test_exploration_logs_the_probability_of_the_plan_shown_first(client, auth):
         # rate 1, K 3: each of the top three is shown first with probability 1/3
         assert body["propensity"] == "0.333333333333"
         if first:
-            assert any(note.startswith("exploring") for note in body["notes"])
+            # The agent reads plain words; the probability stays in the data.
+            assert "exploring" in {n["code"] for n in body["note_codes"]}
+            assert any("trying out" in note for note in body["notes"])
+            assert not any("probability" in note for note in body["notes"])
             assert body["plans"][1]["rank"] == 0  # the best plan follows
     assert seen == {0, 1, 2}

@@ -52,9 +52,17 @@ def test_severe_company_fault_always_gets_manager_contact(client, auth):
 
 def test_decision_is_stored_with_every_candidate_and_can_be_read_back(app, client, auth):
     body = recommend(client, auth, limit=2).json
-    again = client.get(f"/v1/decisions/{body['decision_id']}", headers=auth("finance"))
+    again = client.get(f"/v1/decisions/{body['decision_id']}", headers=auth("agent"))
     assert again.status_code == 200
     assert again.json == body
+    # Finance reads the same decision with its numbers said too (P(stay), net value).
+    finance = client.get(f"/v1/decisions/{body['decision_id']}", headers=auth("finance")).json
+    assert [p["plan_id"] for p in finance["plans"]] == [p["plan_id"] for p in body["plans"]]
+    for theirs, ours in zip(finance["plans"], body["plans"], strict=True):
+        codes = [r["code"] for r in ours["reason_codes"]]
+        assert codes == [r["code"] for r in theirs["reason_codes"] if r["code"] != "net_value"]
+        assert len(theirs["reasons"]) == len(ours["reasons"]) + 1
+        assert any("P(stay)" in r for r in theirs["reasons"])
     with db.database(app).unit_of_work() as session:
         decision = session.get(Decision, body["decision_id"])
         assert decision.shown == [p["plan_id"] for p in body["plans"]]

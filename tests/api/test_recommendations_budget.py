@@ -9,7 +9,7 @@ from remedy.ledger.periods import period_at
 from remedy.services.lifecycle import LifecycleService
 from remedy.services.recommendations import RecommendationService
 from tests.conftest import incident_payload
-from tests.factories import decision_row, make_incident, set_caps, set_pool, store
+from tests.factories import decision_row, make_incident, said, set_caps, set_pool, store
 
 
 def recommend(client, auth, **incident):
@@ -92,13 +92,22 @@ def test_spending_ahead_of_the_calendar_prices_cost_and_cheaper_plans_win(app):
         service.accept(spender, "apology+gift_1x", "test")
     decision, unpaced = decide(app, early)
     assert decision.cost_price == "3.00"  # 80% spent 2% into the month: capped
-    assert any("cost priced at 3.00x" in n for n in decision.notes)
-    shown = decision.presentation[decision.shown[0]]["reasons"]
+    record = DecisionRecord.of(decision)
+    notes = said(record.notes)
+    assert any("cost priced at 3.00x" in n for n in notes)
+    shown = said(record.presentation[decision.shown[0]].reasons)
     assert any("shadow price 3.00" in r for r in shown)
+    # The agent reads that cheaper plans are preferred, without the price.
+    agent_notes = said(record.notes, finance=False)
+    assert any("cheaper plans are preferred" in n for n in agent_notes)
+    assert not any(
+        "shadow price" in n
+        for n in agent_notes + said(record.presentation[decision.shown[0]].reasons, finance=False)
+    )
     paced_top = DecisionRecord.of(decision).candidate(decision.shown[0])
     unpaced_top = unpaced.kept[0].scored.plan
     assert paced_top.total_cost < unpaced_top.total_cost
-    assert any(n.startswith("budget pacing changed the top plan") for n in decision.notes)
+    assert any(n.startswith("budget pacing changed the top plan") for n in notes)
 
 
 def test_below_pace_pacing_holds_nothing_back(app):
@@ -107,4 +116,4 @@ def test_below_pace_pacing_holds_nothing_back(app):
     assert decision.cost_price == "1"
     assert decision.shown[:5] == [c.plan_id for c in unpaced.kept[:5]]
     assert decision.shown[5:] == [unpaced.generous.plan_id]  # the most generous, as an option
-    assert any("shadow price 1" in n for n in decision.notes)
+    assert any("shadow price 1" in n for n in said(DecisionRecord.of(decision).notes))

@@ -7,7 +7,8 @@ import pytest
 from catalog.items import NotPriceable, load_catalog
 from catalog.validation import DataFileError
 from remedy.domain import Kind
-from remedy.i18n import LANGUAGES, messages_for
+from remedy.i18n import LANGUAGES
+from remedy.presenting import Presenter
 from tests.factories import default_catalog, default_document, make_incident
 
 
@@ -32,11 +33,14 @@ def test_default_catalog_has_every_required_remedy():
         "contact_executive",
     } <= ids
     assert {item.kind for item in catalog.items} == set(Kind)
-    english = messages_for("en")
+    labels = {item.id: item.labels for item in catalog.items}
+    english = Presenter("en", labels=labels)
     for language in set(LANGUAGES) - {"en"}:
-        m = messages_for(language)
+        say = Presenter(language, labels=labels)
         for item in catalog.items:
-            assert item.label(m) != item.label(english), f"{item.id} lacks a {language} label"
+            assert say.label(item.id) != english.label(item.id), (
+                f"{item.id} lacks a {language} label"
+            )
 
 
 def test_a_label_in_the_document_wins_over_the_translations():
@@ -45,13 +49,15 @@ def test_a_label_in_the_document_wins_over_the_translations():
     gift = next(i for i in document["items"] if i["id"] == "gift_2x")
     gift["labels"] = {"en": "Gift worth twice the loss", "de": "Ein doppelt so großes Geschenk"}
     item = load_catalog(document).item("gift_2x")
-    assert item.label(messages_for("de-AT")) == "Ein doppelt so großes Geschenk"
-    assert item.label(messages_for("fr")) == "Cadeau d'une valeur de deux fois la perte"
-    assert item.label(messages_for("ko")) == "Gift worth twice the loss"
+
+    def label(labels, locale):  # type: ignore[no-untyped-def]
+        return Presenter(locale, labels={"gift_2x": labels}).label("gift_2x")
+
+    assert label(item.labels, "de-AT") == "Ein doppelt so großes Geschenk"
+    assert label(item.labels, "fr") == "Cadeau d'une valeur de deux fois la perte"
+    assert label(item.labels, "ko") == "Gift worth twice the loss"
     gift["labels"] = {"en": "A label no catalog knows"}
-    assert load_catalog(document).item("gift_2x").label(messages_for("ja")) == (
-        "A label no catalog knows"
-    )
+    assert label(load_catalog(document).item("gift_2x").labels, "ja") == "A label no catalog knows"
 
 
 def test_items_are_priced_exactly_from_the_loss():

@@ -9,7 +9,7 @@ import pytest
 from catalog.validation import DataFileError
 from remedy.decisions.approvals import Approver
 from remedy.decisions.caps import load_caps
-from tests.factories import default_document, default_engine, make_incident
+from tests.factories import default_document, default_engine, make_incident, said
 
 
 def legacy_document(threshold: str = "250.00") -> dict:
@@ -104,7 +104,7 @@ def test_each_plan_says_who_approves_it_and_why():
         assert candidate.approver == expected
         assert candidate.requires_approval == (expected is not None)
         seen.add(expected)
-        reasons = " | ".join(candidate.extra_reasons)
+        reasons = " | ".join(said(candidate.extra_reasons))
         if expected == "lead" and cost > 60:
             assert "needs a team lead's approval: cost" in reasons
             assert "is over €60.00, up to which the agent decides" in reasons
@@ -120,4 +120,4 @@ def test_an_old_document_still_sends_large_plans_to_finance():
     needing = [c for c in result.kept if c.requires_approval]
     assert needing and all(c.approver == "finance" for c in needing)
     over = next(c for c in needing if c.scored.plan.total_cost > 50)
-    assert any("is over the threshold of €50.00" in r for r in over.extra_reasons)
+    assert any("is over the threshold of €50.00" in r for r in said(over.extra_reasons))

@@ -6,7 +6,7 @@ import pytest
 
 from catalog.validation import DataFileError
 from remedy.decisions.caps import load_caps
-from tests.factories import default_caps, default_document, default_engine, make_incident
+from tests.factories import default_caps, default_document, default_engine, make_incident, said
 
 
 def test_cap_is_the_least_of_the_three_terms():
@@ -56,7 +56,7 @@ def test_plans_whose_overdelivery_is_over_the_cap_are_dropped_with_the_reason():
     for candidate in result.dropped:
         plan = candidate.scored.plan
         assert plan.total_cost - plan.fix_cost > Decimal("120.00")
-        assert "over the incident cap of €120.00 (value_share)" in candidate.dropped_reason
+        assert "over the incident cap of €120.00 (value_share)" in said(candidate.dropped_reason)
 
 
 def test_plans_over_the_approval_threshold_need_approval():
@@ -154,6 +154,6 @@ def test_what_rules_require_is_outside_the_cap():
     assert result.kept
     best = result.kept[0]
     assert best.scored.plan.contact_level in ("manager", "executive")
-    assert any("required by rules and outside the cap" in r for r in result.reasons(best))
+    assert any("required by rules and outside the cap" in r for r in said(result.reasons(best)))
     for candidate in result.dropped:
-        assert "required by rules is outside it" in candidate.dropped_reason
+        assert "required by rules is outside it" in said(candidate.dropped_reason)

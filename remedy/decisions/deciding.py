@@ -1,0 +1,187 @@
+"""Decide one incident in one call: headroom in, the whole decision (as data) out.
+
+The service around it reads what deciding needs (the customer's earlier incidents, the
+budget's headroom), calls `decide` once and stores the record; nothing comes back up to it
+for more. Inside, in order: the engine (rules, plans, ranking, caps) at pacing's shadow price;
+plans that no longer fit the pool, the customer window or today's contact capacity are left
+out; when nothing fits because a contact level is used up, the plans a lower level allows are
+offered instead; the notes say what bound and who can lift it; logged exploration picks the
+plan shown first; the record holds every candidate, and for each plan shown its reasons and
+talking points, all as facts (`remedy.facts`) that `remedy.presenting` says for each reader.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from decimal import Decimal
+
+from remedy.decisions.budget_fit import drop_misfits, misfit_note, pacing_effect
+from remedy.decisions.engine import Candidate, DecisionEngine, DecisionResult
+from remedy.decisions.exploration import ExplorationPolicy, shown_order
+from remedy.decisions.record import (
+    DecisionRecord,
+    DroppedBy,
+    Presentation,
+    PricedItem,
+    StoredCandidate,
+    StoredCap,
+)
+from remedy.decisions.talking_points import talking_points
+from remedy.domain import Incident
+from remedy.facts import Fact, Many, fact
+from remedy.ledger.limits import Headroom
+
+
+@dataclass(frozen=True)
+class Decided:
+    """A decision as data, ready to store."""
+
+    record: DecisionRecord
+    versions: dict[str, str]
+    propensity: Decimal  # the probability the plan shown first was shown first
+    cost_price: Decimal  # pacing's shadow price the plans were ranked at (1: none)
+
+    @property
+    def explored(self) -> bool:
+        """Exploration showed a plan other than the best offered one first."""
+        return self.record.explored
+
+
+def decide(
+    engine: DecisionEngine,
+    incident: Incident,
+    headroom: Headroom,
+    limit: int,
+    exploration: ExplorationPolicy | None = None,
+    rng: random.Random | None = None,
+) -> Decided:
+    """Decide `incident` within `headroom`, showing at most `limit` plans (plus the most
+    generous one), exploring by `exploration` (off when None)."""
+    exploration = exploration or ExplorationPolicy(Decimal(0))
+    currency = incident.currency
+    price = headroom.pace.price if headroom.pace else Decimal(1)
+    result = engine.decide(incident, cost_price=price)
+    misfits = drop_misfits(result.candidates, headroom, currency)
+    used_up = frozenset(
+        level for level, capacity in headroom.capacities.items() if capacity.remaining == 0
+    )
+    if not result.kept and used_up:
+        # Nothing fits because today's contacts of a level are all promised: offer the plans
+        # a lower level (or none) allows, and say so, rather than nothing.
+        substitute = engine.decide(incident, cost_price=price, used_up=used_up)
+        substitute_misfits = drop_misfits(substitute.candidates, headroom, currency)
+        if substitute.kept:
+            result, misfits = substitute, substitute_misfits
+    notes = result.notes
+    notes.extend(pacing_effect(result.candidates, headroom, currency))
+    note = misfit_note(misfits)
+    if note is not None:
+        notes.append(note)
+    if headroom.pool is None:
+        notes.append(fact("no_pool", team=incident.team, currency=currency))
+    if incident.prior_incidents:
+        notes.append(
+            fact(
+                "repeat_victim",
+                n=incident.prior_incidents + 1,
+                days=engine.caps.repeat_window_days,
+            )
+        )
+    kept = [c.plan_id for c in result.kept]
+    if not kept:
+        notes.append(_nothing_fits(result, headroom.pool is None))
+    first, propensity = exploration.choose_first(len(kept), rng or random.Random())
+    if first:
+        notes.append(fact("exploring", rank=first + 1, probability=str(propensity)))
+    shown = shown_order(kept, first, limit)
+    generous = result.generous
+    if generous is not None and generous.plan_id not in shown:
+        shown.append(generous.plan_id)  # the most generous plan within the guardrails
+    record = _record(engine, result, shown, misfits, generous)
+    return Decided(record, result.versions, propensity, price)
+
+
+def _record(
+    engine: DecisionEngine,
+    result: DecisionResult,
+    shown: list[str],
+    misfits: dict[str, Fact],
+    generous: Candidate | None,
+) -> DecisionRecord:
+    """The record of a decision: every candidate, and the presentation of the plans shown."""
+    incident = result.incident
+    cap = result.cap
+    catalog = engine.catalog
+    priced: dict[str, PricedItem] = {}
+    for candidate in result.candidates:
+        for a in candidate.scored.plan.actions:
+            if a.item_id not in priced:
+                priced[a.item_id] = PricedItem.of(a, catalog.item(a.item_id).labels)
+    by_id = {c.plan_id: c for c in result.candidates}
+    promises = engine.caps.promises
+    return DecisionRecord(
+        incident=incident,
+        cap=StoredCap(
+            cap.amount, cap.currency, cap.binding, cap.terms, cap.factor, cap.approval_threshold
+        ),
+        fired_rules=result.fired_rules,
+        excluded_items=result.excluded_items,
+        notes=result.notes,
+        priced_items=priced,
+        candidates=[_stored(c, c.plan_id in misfits) for c in result.candidates],
+        shown=shown,
+        generous=generous.plan_id if generous is not None else None,
+        language=_language(incident.locale),
+        presentation={
+            plan_id: Presentation(
+                result.reasons(by_id[plan_id]),
+                talking_points(incident, by_id[plan_id].scored.plan, promises),
+            )
+            for plan_id in shown
+        },
+    )
+
+
+def _language(locale: str) -> str:
+    """The language part of the customer's locale ('fr' for 'fr-CA')."""
+    return locale.replace("_", "-").split("-")[0].lower()
+
+
+def _nothing_fits(result: DecisionResult, no_pool: bool) -> Fact:
+    """Why no plan is offered, and who can change that (from the limits that dropped the
+    plans)."""
+    if not result.candidates:
+        return fact("nothing_built")
+    reasons = [c.dropped_reason for c in result.candidates if c.dropped_reason is not None]
+    limits = {c.dropped_by for c in result.candidates}
+    who = []
+    if "pool" in limits or no_pool:
+        who.append(fact("who_pool"))
+    if "window" in limits:
+        who.append(fact("who_window"))
+    if limits & {"fix_ceiling", "incident_cap"}:
+        who.append(fact("who_caps"))
+    if who:
+        return fact("nothing_fits_who", reason=reasons[0], who=Many(tuple(who)))
+    return fact("nothing_fits", reason=reasons[0])
+
+
+def _stored(candidate: Candidate, misfit: bool = False) -> StoredCandidate:
+    """One candidate as stored; `misfit` marks a plan the budget left out at the time."""
+    scored = candidate.scored
+    plan = scored.plan
+    reason = candidate.dropped_reason
+    return StoredCandidate(
+        plan_id=plan.plan_id,
+        items=tuple(a.item_id for a in plan.actions),
+        total_cost=plan.total_cost,
+        total_value=plan.total_value,
+        expected_net_value=scored.expected_net_value,
+        p_stay=scored.p_stay,
+        referrals=scored.referrals,
+        requires_approval=candidate.requires_approval,
+        dropped_reason=reason,
+        dropped_by=DroppedBy.BUDGET if misfit else (DroppedBy.CAP if reason else None),
+        approver=candidate.approver,
+    )

@@ -1,0 +1,280 @@
+"""The words of every fact code: the English message id (a gettext msgid) for each reader.
+
+One table, so a fact's wording lives in one place and Babel's extractor finds every id here
+(`N_` marks them). An entry gives what an agent (and a lead) reads and, where it differs, what
+finance (and admins) read: internal numbers (pacing's shadow price, P(stay), referral
+estimates, exploration probabilities, the cap's binding term) are finance's alone; `None` hides
+a fact from that reader. A plural entry has a singular and a plural id and its count in `n`.
+Talking points (`POINT_*` codes) are said to the customer, in the customer's language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from remedy.i18n import N_
+
+_SAME = "\x00same"  # finance reads the agent's words
+
+
+@dataclass(frozen=True, slots=True)
+class Words:
+    """What one fact code says to an agent (and a lead) and to finance (and an admin)."""
+
+    agent: str | None  # None: agents do not see the fact
+    finance: str | None = _SAME  # None: finance does not see it (it reads a fuller fact)
+    plural: str | None = None  # the plural id, when the entry counts `n`
+
+    def msgid(self, finance: bool) -> str | None:
+        """The message id for a reader (None: this reader does not see the fact)."""
+        if finance:
+            return self.agent if self.finance == _SAME else self.finance
+        return self.agent
+
+
+def _same(msgid: str) -> Words:
+    """One message for every reader."""
+    return Words(msgid)
+
+
+def _finance(msgid: str) -> Words:
+    """A message only finance reads."""
+    return Words(None, msgid)
+
+
+def plural(singular: str, plural_id: str) -> Words:
+    """One message for every reader whose form depends on its count `n`."""
+    return Words(singular, plural=plural_id)
+
+
+# Translators: P(stay) is the chance the customer stays; keep it as it is.
+_NET_VALUE = N_("expected net value {value}: P(stay) {p_stay}, referrals {referrals}, cost {cost}")
+
+WORDS: dict[str, Words] = {
+    # -- reasons beside a plan ---------------------------------------------------------------
+    "net_value": _finance(_NET_VALUE),
+    "fix_makes_whole": _same(
+        N_(
+            "the fix ({fix}, {cost}) comes first and makes the customer whole; "
+            "the incident cap never limits it"
+        )
+    ),
+    "fix_first": _same(N_("the fix ({fix}, {cost}) comes first; the incident cap never limits it")),
+    "within_cap": Words(
+        N_("overdelivery within the incident cap of {cap}"),
+        # Translators: {binding} names the cap's term (loss_multiple, value_share or
+        # absolute), as the answer's caps.binding field does; keep it as it is.
+        N_("overdelivery within the incident cap of {cap} ({binding})"),
+    ),
+    "required_by_rule": _same(N_("{requirement} required by rule {rule}")),
+    "repeat_escalated": _same(
+        N_(
+            "incident {n} of this customer in {days} days: escalated (a senior contact, "
+            "a bigger overdelivery)"
+        )
+    ),
+    "required_outside_cap": _same(
+        N_("{required} of the cost is required by rules and outside the cap")
+    ),
+    "needs_lead": _same(
+        N_(
+            "needs a team lead's approval: cost {cost} is over {threshold}, up to which "
+            "the agent decides"
+        )
+    ),
+    "needs_finance": _same(
+        N_(
+            "needs finance's approval: cost {cost} is over {limit}, up to which a team "
+            "lead approves"
+        )
+    ),
+    "needs_approval": _same(N_("needs approval: cost {cost} is over the threshold of {threshold}")),
+    "needs_approval_always": _same(N_("needs approval: {items} always does")),
+    "pacing_counted": _finance(
+        N_("budget pacing: cost {cost} counted as {paced} (shadow price {price})")
+    ),
+    # -- what a requirement asks for (nested in reasons and notes) ---------------------------
+    "fix_req_whole": _same(N_("a fix that makes the customer whole")),
+    "fix_req": _same(N_("a fix")),
+    "kind_at_level": _same(N_("{kind} at level {level} or above")),
+    "requirement_rule": _same(N_("{requirement} (rule {rule})")),
+    # -- why a plan was dropped --------------------------------------------------------------
+    "over_cap": Words(
+        N_("overdelivery {overdelivery} is over the incident cap of {cap}"),
+        # Translators: {binding} names the cap's term, as in "within the incident cap".
+        N_("overdelivery {overdelivery} is over the incident cap of {cap} ({binding})"),
+    ),
+    "over_cap_required": Words(
+        N_(
+            "overdelivery {overdelivery} is over the incident cap of {cap} "
+            "({required} required by rules is outside it)"
+        ),
+        # Translators: {binding} names the cap's term, as in "within the incident cap".
+        N_(
+            "overdelivery {overdelivery} is over the incident cap of {cap} ({binding}) "
+            "({required} required by rules is outside it)"
+        ),
+    ),
+    "over_fix_ceiling": _same(
+        N_(
+            "the fix costs {cost}, over the fix ceiling of {ceiling} "
+            "(fix_ceiling in the caps: finance can raise it)"
+        )
+    ),
+    "no_longer_fits": _same(N_("no longer fits: {reason}")),
+    # Translators: {pool} is the pool's name, such as "emea/2026-11 (EUR)".
+    "pool_left": _same(N_("the pool {pool} has {left} left")),
+    "window_left": _same(N_("customer {customer} has {left} left of the {days}-day limit")),
+    "capacity_used": _same(N_("no {level} contact is left today ({used} of {capacity} taken)")),
+    # -- why an item was not eligible --------------------------------------------------------
+    "contact_used_up": _same(N_("no {level} contact is left today")),
+    "forbidden_by_rule": _same(N_("forbidden by rule {rule}")),
+    "off_unless_allowed": _same(N_("off unless a rule allows it")),
+    # Translators: {category} and {only} are category ids such as delivery, outage.
+    "not_for_category": _same(N_("not for {category} incidents (only {only})")),
+    # Translators: {channel} and {only} are channel ids such as email, chat, phone.
+    "not_on_channel": _same(N_("not on the {channel} channel (only {only})")),
+    "no_staff_rate": _same(N_("no staff rate for {level} in {currency}")),
+    "no_price": _same(N_("no price in {currency}")),
+    "below_minimum": _same(N_("worth {value}, under its minimum of {minimum}")),
+    "not_whole": _same(N_("does not make the customer whole (rule {rule})")),
+    "over_bound": _same(N_("worth more than {multiple}x the loss (rule {rule})")),
+    # -- notes on the decision ---------------------------------------------------------------
+    "contact_lowered": _same(
+        N_(
+            "no {level} contact is left today: rule {rule} asked for one, so the "
+            "plans offer a contact at level {lower} instead (a lead can raise "
+            "contact_capacity in the caps)"
+        )
+    ),
+    "contact_dropped": _same(
+        N_(
+            "no personal contact is left today: rule {rule} asked for a {level} "
+            "contact, so the plans go without one (a lead can raise "
+            "contact_capacity in the caps)"
+        )
+    ),
+    "unmet_requirements": _same(N_("no plan can meet every requirement: {unmet}")),
+    "no_eligible_items": _same(N_("no plan can meet every requirement: no eligible items")),
+    "none_within_guardrails": _same(N_("no plan is within the guardrails: {reasons}")),
+    "misfits": plural(
+        "{n} plan left out because it no longer fits: {reasons}",
+        "{n} plans left out because they no longer fit: {reasons}",
+    ),
+    # Translators: {pool} is the pool's name, such as "emea/2026-11 (EUR)"; {spent} and
+    # {elapsed} are percentages.
+    "pacing_where": _same(N_("pool {pool} is {spent} spent at {elapsed} of the period")),
+    "pacing_price_one": _finance(
+        N_("budget pacing: {where}; cost counted at its price (shadow price 1)")
+    ),
+    "pacing_priced": _finance(
+        N_(
+            "budget pacing: {where}; cost priced at {price}x so cheaper plans win unless an "
+            "expensive one is worth that much more"
+        )
+    ),
+    "pacing_tight": Words(
+        N_(
+            "the team's budget is being spent ahead of the period: cheaper plans are "
+            "preferred unless a bigger one is clearly worth it"
+        ),
+        None,  # finance reads the pacing notes with their numbers instead
+    ),
+    # Translators: {unpaced} and {paced} are plan ids, such as "apology+refund_full".
+    "pacing_changed_top": _finance(
+        N_(
+            "budget pacing changed the top plan from {unpaced} (cost {unpaced_cost}) "
+            "to {paced} (cost {paced_cost})"
+        )
+    ),
+    "pacing_kept_top": _finance(N_("budget pacing left the top plan ({plan}) unchanged")),
+    "no_pool": _same(
+        N_(
+            "no budget pool for team {team} (nor a default pool) in {currency}: "
+            "accepting a plan is refused until finance sets one"
+        )
+    ),
+    "repeat_victim": _same(
+        N_(
+            "repeat victim: incident {n} of this customer in {days} days; escalate and "
+            "fix what keeps failing"
+        )
+    ),
+    "nothing_built": _same(
+        N_("no plan can be built for this incident: see the rules' requirements above")
+    ),
+    "nothing_fits": _same(N_("no plan fits: {reason}")),
+    "nothing_fits_who": _same(N_("no plan fits: {reason}; {who}")),
+    "who_pool": _same(N_("finance can raise the team's pool (PUT /v1/budgets/<team>)")),
+    "who_window": _same(N_("finance can raise customer_window in the caps")),
+    "who_caps": _same(N_("finance can change the caps (PUT /v1/caps)")),
+    "exploring": Words(
+        N_(
+            "the plan shown first is one we are trying out, to keep learning; "
+            "the best-ranked plan follows"
+        ),
+        N_(
+            "exploring: plan ranked {rank} is shown first (probability {probability}); "
+            "the best-ranked plan follows"
+        ),
+    ),
+    # Translators: only ever shown in English; translate it like the others.
+    "no_catalog": _same(N_("No catalog for '{language}': talking points are in English.")),
+    # -- talking points (said to the customer's agent, in the customer's language) -----------
+    "point_acknowledge": _same(
+        N_("Acknowledge what went wrong and how it affected them, in your own words.")
+    ),
+    "point_repeat": _same(
+        N_(
+            "This is their incident number {n} with us lately: say you know, and that you "
+            "are fixing what keeps failing."
+        )
+    ),
+    "point_own_company": _same(
+        N_("Say plainly that it was our mistake; no excuses, no blaming others.")
+    ),
+    "point_own_partner": _same(
+        N_("Own it: our partner failed, but the customer chose us, so it is ours to fix.")
+    ),
+    "point_own_unknown": _same(
+        N_("Say you are finding out what happened and will not make them wait for it.")
+    ),
+    "point_own_customer": _same(
+        N_("Stay warm and blame-free; explain what happened without lecturing.")
+    ),
+    "point_fix_whole": _same(
+        N_("Fix it now, within {fix_within}: {label} ({amount}); the customer is made whole.")
+    ),
+    "point_fix": _same(N_("Fix it now: {label} ({amount}).")),
+    "point_next_step": _same(N_("Explain the next step and when they will hear from us.")),
+    "point_leader": _same(
+        N_("Give them {label}: a leader's own number to keep; introduce it personally.")
+    ),
+    "point_arrange": _same(N_("Arrange it: {label}; agree a time that suits them.")),
+    "point_surprise_amount": _same(N_("Then the surprise: {label} ({amount}).")),
+    "point_surprise": _same(N_("Then the surprise: {label}.")),
+    "point_follow_up": plural(
+        "Follow up within {n} hour to check it is resolved.",
+        "Follow up within {n} hours to check it is resolved.",
+    ),
+}
+
+# Names said inside facts: kinds of remedy and levels of personal contact.
+KIND_NAMES = {
+    "apology": N_("apology"),
+    "refund": N_("refund"),
+    "credit": N_("account credit"),
+    "replacement": N_("replacement"),
+    "expedite": N_("expedited shipping"),
+    "upgrade": N_("upgrade"),
+    "gift": N_("gift"),
+    "personal_contact": N_("personal contact"),
+}
+# Translators: who calls the customer: the agent, a manager, an executive or a leader (the
+# founder or an executive who gives the customer their own number).
+LEVEL_NAMES = {
+    "agent": N_("agent"),
+    "manager": N_("manager"),
+    "executive": N_("executive"),
+    "leader": N_("leader"),
+}
