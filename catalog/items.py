@@ -16,7 +16,7 @@ from catalog.validation import (
     describe,
     load_entries,
 )
-from remedy.domain import CONTACT_LEVELS, Action, Incident, Kind
+from remedy.domain import CONTACT_LEVELS, FIX_KINDS, Action, Incident, Kind
 from remedy.facts import Fact, Level, Money, fact
 from remedy.money import is_currency, quantize
 
@@ -204,7 +204,10 @@ class CatalogItem:
         if basis == "none":
             return Decimal(0)
         if basis in ("loss_fraction", "loss_multiple"):
-            return incident.loss_amount * pricing.factor
+            # A fix gives back what was lost (nothing, when nothing was); a gesture is sized on
+            # the loss, or on the no-loss basis when nothing was lost.
+            loss = incident.loss_amount if self.kind in FIX_KINDS else incident.sizing_loss
+            return loss * pricing.factor
         if basis == "value_fraction":
             return value * pricing.factor
         if basis == "fixed":

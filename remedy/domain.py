@@ -68,6 +68,8 @@ MAX_CUSTOMER_VALUE = Decimal("1000000000")
 # Personal contact levels, ordered by seniority; the index is the level's rank. `leader` is a
 # named leader's own direct line (the founder's, an executive's), given to the customer to keep.
 CONTACT_LEVELS = ("agent", "manager", "executive", "leader")
+# Where the customer stands: still a customer, said they will leave, or already gone.
+CUSTOMER_STATUSES = ("active", "leaving", "left")
 # Channels where a complaint is seen by others: an incident there is public.
 PUBLIC_CHANNELS = frozenset({"social", "review"})
 
@@ -96,6 +98,11 @@ class Incident:
     public: bool = False  # seen by others (a post, a review); social and review channels imply it
     reach: int | None = None  # followers or audience of a public complaint, when known
     prior_incidents: int = 0  # the customer's earlier incidents with a plan given (counted by us)
+    # active (default), leaving (said they will leave: a churn threat) or left (already gone).
+    customer_status: str = "active"
+    # When nothing was lost, what gestures (gifts priced on the loss) and the cap's loss term are
+    # sized on: the caps' `no_loss_basis` per severity point (set by the engine; None: not sized).
+    gesture_basis: Decimal | None = None
 
     def rule_context(self) -> dict[str, object]:
         """Return the symbols rules may use (see catalog/rules schema)."""
@@ -109,12 +116,27 @@ class Incident:
             "channel": self.channel,
             "locale": self.locale,
             "language": self.language,
-            "churn_threat": self.churn_threat,
+            "churn_threat": self.churn_threat or self.customer_status == "leaving",
             "team": self.team,
             "public": self.is_public,
             "reach": self.reach or 0,
             "prior_incidents": self.prior_incidents,
+            "customer_status": self.customer_status,
+            "no_loss": self.loss_amount == 0,
         }
+
+    @property
+    def sizing_loss(self) -> Decimal:
+        """What gestures and the cap are sized on: the loss, or the no-loss basis when nothing
+        was lost (a rude call or a broken promise costs the customer no money)."""
+        if self.loss_amount > 0 or self.gesture_basis is None:
+            return self.loss_amount
+        return self.gesture_basis
+
+    @property
+    def threatens_to_leave(self) -> bool:
+        """Whether the customer says they will leave or already left."""
+        return self.churn_threat or self.customer_status != "active"
 
     @property
     def is_public(self) -> bool:

@@ -7,7 +7,14 @@ from typing import Any
 from marshmallow import Schema, fields, validate, validates_schema
 
 from remedy.api.fields import Amount, AmountOut, StrictBoolean, check_amounts, currency_field
-from remedy.domain import CHANNELS, MAX_CUSTOMER_VALUE, MAX_LOSS, MAX_REACH, FaultType
+from remedy.domain import (
+    CHANNELS,
+    CUSTOMER_STATUSES,
+    MAX_CUSTOMER_VALUE,
+    MAX_LOSS,
+    MAX_REACH,
+    FaultType,
+)
 
 SLUG_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
 SLUG = validate.Regexp(SLUG_PATTERN, error="must be a short slug")
@@ -26,8 +33,12 @@ class IncidentSchema(Schema):
     )
     loss_amount = Amount(
         required=True,
-        validate=validate.Range(min=0, max=MAX_LOSS, min_inclusive=False),
-        metadata={"description": "What the failure cost the customer"},
+        validate=validate.Range(min=0, max=MAX_LOSS),
+        metadata={
+            "description": "What the failure cost the customer; 0 when nothing was lost "
+            "(rudeness, a broken promise, a wrong-language page): gestures are then sized on "
+            "the caps' no_loss_basis and the severity"
+        },
     )
     currency = currency_field(required=True)
     category = fields.String(load_default="other", validate=SLUG)
@@ -37,6 +48,15 @@ class IncidentSchema(Schema):
         validate=validate.Regexp(r"^[a-zA-Z]{2,3}([-_][A-Za-z0-9]{2,8})*$", error="not a locale"),
     )
     churn_threat = StrictBoolean(load_default=False)
+    customer_status = fields.String(
+        load_default="active",
+        validate=validate.OneOf(CUSTOMER_STATUSES),
+        metadata={
+            "description": "active; leaving (said they will leave: implies churn_threat); left "
+            "(already gone: money back to their payment method, never credit, and a senior "
+            "person goes to bat)"
+        },
+    )
     external_id = fields.String(load_default=None, validate=validate.Length(max=128))
     public = StrictBoolean(
         load_default=False,
@@ -99,6 +119,17 @@ class TalkingPointsSchema(Schema):
     points = fields.List(fields.String())
 
 
+class BlockedSchema(Schema):
+    """The limit that blocked every other plan."""
+
+    limit = fields.String(
+        metadata={"description": "pool, window, capacity, fix_ceiling, incident_cap or rules"}
+    )
+    who = fields.String(metadata={"description": "who can lift it: finance, lead or admin"})
+    how = fields.String(metadata={"description": "how, in the reader's language"})
+    how_code = fields.Nested(FactSchema)
+
+
 class PlanSchema(Schema):
     """A ranked plan, as `remedy.presenting` presents it to the reader."""
 
@@ -131,6 +162,15 @@ class PlanSchema(Schema):
         fields.Nested(FactSchema), metadata={"description": "the reasons as data, in order"}
     )
     rules = fields.List(fields.String())
+    blocked_by = fields.Nested(
+        BlockedSchema,
+        allow_none=True,
+        metadata={
+            "description": "set on the plan offered only because a limit blocked every other "
+            "plan (an apology and the best person still available): which limit, who can "
+            "lift it and how"
+        },
+    )
     talking_points = fields.Nested(TalkingPointsSchema, allow_none=True)
 
 

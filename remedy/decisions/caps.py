@@ -8,6 +8,7 @@ personal contact per level, and how strongly budget pacing prices cost. A versio
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -114,6 +115,10 @@ class CapsSchema(Schema):
     # The most a fix may cost per currency (absent currency: no ceiling). The per-incident cap
     # never limits the fix; only this, the pool and the customer window can.
     fix_ceiling = AmountsByCurrency(load_default=dict)
+    # When nothing was lost: the notional loss per severity point that gestures (gifts priced on
+    # the loss) and the cap's loss term are sized on, per currency (absent: gestures at their
+    # minimum values only). Severity 3 with 20.00 EUR: gestures as for a 60.00 EUR loss.
+    no_loss_basis = AmountsByCurrency(load_default=dict)
     # Earlier incidents of the customer with a plan given, counted over this many days.
     repeat_window_days = fields.Integer(
         load_default=60, strict=True, validate=validate.Range(min=1, max=3660)
@@ -166,6 +171,16 @@ class CapSettings:
     promises: Promises = Promises()
     fix_ceiling: dict[str, Decimal] = field(default_factory=dict)
     repeat_window_days: int = 60
+    no_loss_basis: dict[str, Decimal] = field(default_factory=dict)
+
+    def sized(self, incident: Incident) -> Incident:
+        """The incident with what its gestures are sized on when nothing was lost."""
+        if incident.loss_amount > 0 or incident.gesture_basis is not None:
+            return incident
+        per_point = self.no_loss_basis.get(incident.currency)
+        if per_point is None:
+            return incident
+        return dataclasses.replace(incident, gesture_basis=per_point * incident.severity)
 
     @property
     def approval_threshold(self) -> dict[str, Decimal]:
@@ -197,7 +212,7 @@ class CapSettings:
         terms = self.terms_for(incident)
         currency = incident.currency
         values = {
-            "loss_multiple": incident.loss_amount * terms["loss_multiple"],
+            "loss_multiple": incident.sizing_loss * terms["loss_multiple"],
             "value_share": incident.customer_value * terms["value_share"],
             "absolute": terms["absolute"][currency],
         }
@@ -231,7 +246,7 @@ def load_caps(document: dict[str, Any]) -> CapSettings:
     window = data["customer_window"]
     if window is not None:
         currencies += list(window["limit"])
-    currencies += list(data["fix_ceiling"])
+    currencies += list(data["fix_ceiling"]) + list(data["no_loss_basis"])
     unknown = sorted({c for c in currencies if not is_currency(c)})
     if unknown:
         raise DataFileError(f"caps: unknown currency code(s) {', '.join(unknown)}")
@@ -247,4 +262,5 @@ def load_caps(document: dict[str, Any]) -> CapSettings:
         promises=Promises(**data["promises"]),
         fix_ceiling=data["fix_ceiling"],
         repeat_window_days=data["repeat_window_days"],
+        no_loss_basis=data["no_loss_basis"],
     )

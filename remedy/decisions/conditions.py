@@ -169,6 +169,8 @@ def _probes() -> list[dict[str, Any]]:
         "public": False,
         "reach": 0,
         "prior_incidents": 0,
+        "customer_status": "active",
+        "no_loss": False,
     }
     high = {
         "customer_value": Decimal(10**9),
@@ -177,6 +179,8 @@ def _probes() -> list[dict[str, Any]]:
         "public": True,
         "reach": 10**10,
         "prior_incidents": 1000,
+        "customer_status": "left",
+        "no_loss": True,
     }
     return [
         {**base, **edge, "severity": severity} for severity in range(1, 6) for edge in (low, high)

@@ -16,8 +16,9 @@ import random
 from dataclasses import dataclass
 from decimal import Decimal
 
-from remedy.decisions.budget_fit import drop_misfits, misfit_note, pacing_effect
-from remedy.decisions.engine import Candidate, DecisionEngine, DecisionResult
+from catalog.items import NotPriceable
+from remedy.decisions.budget_fit import drop_misfits, misfit, misfit_note, pacing_effect
+from remedy.decisions.engine import Blocked, Candidate, DecisionEngine, DecisionResult
 from remedy.decisions.exploration import ExplorationPolicy, shown_order
 from remedy.decisions.record import (
     DecisionRecord,
@@ -28,9 +29,10 @@ from remedy.decisions.record import (
     StoredCap,
 )
 from remedy.decisions.talking_points import talking_points
-from remedy.domain import Incident
-from remedy.facts import Fact, Many, fact
+from remedy.domain import Incident, Kind, Plan, contact_rank
+from remedy.facts import Fact, fact
 from remedy.ledger.limits import Headroom
+from remedy.money import to_minor
 
 
 @dataclass(frozen=True)
@@ -88,9 +90,14 @@ def decide(
                 days=engine.caps.repeat_window_days,
             )
         )
+    if not result.kept:
+        blocked = blocked_by(result)
+        notes.append(_nothing_fits(result, blocked))
+        fallback = _fallback(engine, result, headroom, price, blocked)
+        if fallback is not None:
+            result.candidates.append(fallback)
+            notes.append(fact("fallback_offered", how=blocked.how))
     kept = [c.plan_id for c in result.kept]
-    if not kept:
-        notes.append(_nothing_fits(result, headroom.pool is None))
     first, propensity = exploration.choose_first(len(kept), rng or random.Random())
     if first:
         notes.append(fact("exploring", rank=first + 1, probability=str(propensity)))
@@ -148,27 +155,88 @@ def _language(locale: str) -> str:
     return locale.replace("_", "-").split("-")[0].lower()
 
 
-def _nothing_fits(result: DecisionResult, no_pool: bool) -> Fact:
-    """Why no plan is offered, and who can change that (from the limits that dropped the
-    plans)."""
+# Which limit blocks a plan, who can lift it, and how; budget limits first: a plan the cap
+# ruled out is never acceptable, so when better plans fail the pool or the window, those limits
+# are what stands between the customer and the plan.
+_LIFTS = {
+    "pool": ("finance", "who_pool"),
+    "window": ("finance", "who_window"),
+    "capacity": ("lead", "who_capacity"),
+    "fix_ceiling": ("finance", "who_caps"),
+    "incident_cap": ("finance", "who_caps"),
+    "rules": ("admin", "who_rules"),
+}
+_BINDING_ORDER = ("pool", "window", "capacity", "fix_ceiling", "incident_cap")
+
+
+def blocked_by(result: DecisionResult) -> Blocked:
+    """The limit that blocked every plan: the one the best plan that only a limit (not the
+    cap) stopped ran into, else the fix ceiling, else the cap; `rules` when the rules allow no
+    plan at all."""
     if not result.candidates:
+        limit = "rules"
+    else:
+        limits = [c.dropped_by for c in result.candidates]
+        limit = next((name for name in _BINDING_ORDER if name in limits), "incident_cap")
+    who, how = _LIFTS[limit]
+    reason = next((c.dropped_reason for c in result.candidates if c.dropped_by == limit), None)
+    return Blocked(limit, who, fact(how), reason)
+
+
+def _nothing_fits(result: DecisionResult, blocked: Blocked) -> Fact:
+    """Why no plan the ranking wanted is offered, naming the limit that bound, and who can
+    change that."""
+    if blocked.reason is None:
         return fact("nothing_built")
-    reasons = [c.dropped_reason for c in result.candidates if c.dropped_reason is not None]
-    limits = {c.dropped_by for c in result.candidates}
-    who = []
-    if "pool" in limits or no_pool:
-        who.append(fact("who_pool"))
-    if "window" in limits:
-        who.append(fact("who_window"))
-    if limits & {"fix_ceiling", "incident_cap"}:
-        who.append(fact("who_caps"))
-    if who:
-        return fact("nothing_fits_who", reason=reasons[0], who=Many(tuple(who)))
-    return fact("nothing_fits", reason=reasons[0])
+    return fact("nothing_fits_who", reason=blocked.reason, who=blocked.how)
 
 
-def _stored(candidate: Candidate, misfit: bool = False) -> StoredCandidate:
-    """One candidate as stored; `misfit` marks a plan the budget left out at the time."""
+def _fallback(
+    engine: DecisionEngine,
+    result: DecisionResult,
+    headroom: Headroom,
+    price: Decimal,
+    blocked: Blocked,
+) -> Candidate | None:
+    """Never nothing: an apology and the most senior person still available (capacity left,
+    not ruled out, fits what is left of the pool and the window), flagged with the limit that
+    blocked the rest. None only when the catalog has no apology to offer."""
+    incident = result.incident
+    catalog = engine.catalog
+    apology = next(
+        (i for i in catalog.items if i.kind == Kind.APOLOGY and i.id not in result.excluded_items),
+        None,
+    )
+    if apology is None:
+        return None
+    base = (apology.price(incident, catalog.staff_rates),)
+    contacts = sorted(
+        (
+            i
+            for i in catalog.items
+            if i.kind == Kind.PERSONAL_CONTACT and i.id not in result.excluded_items
+        ),
+        key=lambda i: -contact_rank(i.level),
+    )
+    chosen = base
+    for item in contacts:
+        try:
+            action = item.price(incident, catalog.staff_rates)
+        except NotPriceable:
+            continue
+        cost = to_minor(action.cost, incident.currency)
+        if misfit(cost, action.level, headroom) is None:
+            chosen = (*base, action)
+            break
+    plan = Plan(chosen, incident.currency)
+    (scored,) = engine.ranker.rank(incident, [plan], price)
+    candidate = Candidate(scored)
+    candidate.blocked_by = blocked
+    return candidate
+
+
+def _stored(candidate: Candidate, left_out: bool = False) -> StoredCandidate:
+    """One candidate as stored; `left_out` marks a plan the budget left out at the time."""
     scored = candidate.scored
     plan = scored.plan
     reason = candidate.dropped_reason
@@ -182,6 +250,7 @@ def _stored(candidate: Candidate, misfit: bool = False) -> StoredCandidate:
         referrals=scored.referrals,
         requires_approval=candidate.requires_approval,
         dropped_reason=reason,
-        dropped_by=DroppedBy.BUDGET if misfit else (DroppedBy.CAP if reason else None),
+        dropped_by=DroppedBy.BUDGET if left_out else (DroppedBy.CAP if reason else None),
         approver=candidate.approver,
+        blocked_by=None if candidate.blocked_by is None else candidate.blocked_by.to_json(),
     )

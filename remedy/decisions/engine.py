@@ -13,11 +13,27 @@ from remedy.decisions.ranker import PlanRanker, ScoredPlan
 from remedy.decisions.rules import Requirement, RuleOutcome, RuleSet
 from remedy.decisions.substitution import substitute_contacts
 from remedy.domain import FIX_KINDS, Incident, Plan
-from remedy.facts import Fact, Item, Many, Money, Number, fact
+from remedy.facts import Fact, Item, Many, Money, Number, Share, fact
 
 
 class CurrencyNotConfigured(ValueError):
     """Caps have no ceiling for the incident's currency, so nothing may be offered."""
+
+
+@dataclass(frozen=True)
+class Blocked:
+    """The limit that blocked every plan the ranking wanted: which (`limit`: pool, window,
+    capacity, fix_ceiling, incident_cap, no_pool or rules), who can lift it (finance, lead or
+    admin), how (a fact), and the reason the best plan it stopped was dropped."""
+
+    limit: str
+    who: str
+    how: Fact
+    reason: Fact | None = None
+
+    def to_json(self) -> dict[str, object]:
+        """The stored form."""
+        return {"limit": self.limit, "who": self.who, "how": self.how.to_json()}
 
 
 @dataclass
@@ -30,6 +46,7 @@ class Candidate:
     requires_approval: bool = False
     approver: str | None = None  # lead or finance when it requires approval
     extra_reasons: list[Fact] = field(default_factory=list)
+    blocked_by: Blocked | None = None  # offered only because a limit blocked every other plan
 
     @property
     def plan_id(self) -> str:
@@ -51,6 +68,7 @@ class DecisionResult:
     catalog: Catalog  # the version decided with: its items' labels
     requirements: list[Requirement] = field(default_factory=list)
     repeat_window_days: int = 60
+    win_back: Fact | None = None  # how a customer who left is valued (their reasons say it)
 
     @property
     def generous(self) -> Candidate | None:
@@ -107,6 +125,11 @@ class DecisionResult:
         prior = self.incident.prior_incidents
         if prior:
             reasons.append(fact("repeat_escalated", n=prior + 1, days=self.repeat_window_days))
+        if self.win_back is not None:
+            reasons.append(self.win_back)
+        if self.incident.loss_amount == 0 and self.incident.gesture_basis is not None:
+            basis = Money(self.incident.gesture_basis, currency)
+            reasons.append(fact("no_loss_sized", basis=basis, severity=self.incident.severity))
         return reasons + candidate.extra_reasons
 
 
@@ -194,6 +217,7 @@ class DecisionEngine:
         """
         if not self.caps.supports(incident.currency):
             raise CurrencyNotConfigured(incident.currency)
+        incident = self.caps.sized(incident)
         item_kinds = {item.id: item.kind for item in self.catalog.items}
         outcome = self.rules.evaluate(incident, item_kinds)
         substituted = substitute_contacts(outcome, self.catalog, used_up) if used_up else []
@@ -211,6 +235,7 @@ class DecisionEngine:
         """Apply this engine's caps to a ranking (this engine's or an alike engine's)."""
         if not self.caps.supports(incident.currency):
             raise CurrencyNotConfigured(incident.currency)
+        incident = self.caps.sized(incident)
         outcome = ranked.outcome
         notes: list[Fact] = list(ranked.substituted)
         if not ranked.scored:
@@ -242,6 +267,18 @@ class DecisionEngine:
             catalog=self.catalog,
             requirements=outcome.requirements,
             repeat_window_days=self.caps.repeat_window_days,
+            win_back=self._win_back(incident),
+        )
+
+    def _win_back(self, incident: Incident) -> Fact | None:
+        """How the ranker values a customer who already left (None for everyone else)."""
+        if incident.customer_status != "left":
+            return None
+        values = self.ranker.values
+        return fact(
+            "win_back",
+            share=Share(values.win_back_share),
+            years=Number(Decimal(f"{values.word_of_mouth(incident):.2f}")),
         )
 
     def _guard(self, scored: ScoredPlan, cap: IncidentCap, required: Decimal) -> Candidate:

@@ -67,6 +67,9 @@ def eligible_actions(incident: Incident, catalog: Catalog, outcome: RuleOutcome)
         except NotPriceable as error:
             result.excluded[item.id] = error.fact()
             continue
+        if action.kind in FIX_KINDS and incident.loss_amount == 0:
+            result.excluded[item.id] = fact("nothing_lost")
+            continue
         token = item.below_minimum(action, incident.currency)
         if token:
             result.excluded[item.id] = token
@@ -87,8 +90,9 @@ def _violated_bound(action: Action, incident: Incident, outcome: RuleOutcome) ->
     for rule, multiple in outcome.bounds:
         # Compared in the currency's minor units: half of 13.75 is priced 6.88, and that is
         # still "half the loss", not more.
+        loss = incident.loss_amount if action.kind in FIX_KINDS else incident.sizing_loss
         if rule.selects(action.item_id, action.kind) and action.value > quantize(
-            incident.loss_amount * multiple, incident.currency
+            loss * multiple, incident.currency
         ):
             return fact("over_bound", multiple=Number(multiple), rule=rule.id)
     return None

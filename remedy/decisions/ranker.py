@@ -18,6 +18,12 @@ one `word_of_mouth_share` of the customer's annual value). It is earned twice: t
 stops hurting only if the customer stays (P(stay)), and a customer delighted in public tells
 their audience (expected referrals grow by the same factor), so for a public hater the more
 generous and more personal plans gain most. An unknown reach counts as 100.
+
+Customers who already left (`customer_status: left`, an assumption stated in docs/promises.md):
+the scorer's P(stay) is read as the chance to win them back, scaled by `win_back_share` (0.3 by
+default: a customer who left comes back less often than one who stays), and they are heard as a
+public complainer of the default reach would be: someone who left tells others how we treated
+them (#20), so a generous, personal recovery is worth more than their own spend.
 """
 
 from __future__ import annotations
@@ -54,10 +60,13 @@ class ValueSettings:
     horizon_years: Decimal = Decimal("1")
     referral_share: Decimal = Decimal("0.5")
     word_of_mouth_share: Decimal = Decimal("0.5")
+    win_back_share: Decimal = Decimal("0.3")
 
     def word_of_mouth(self, incident: Incident) -> float:
-        """Years of the customer's value a public recovery adds when they stay (0: private)."""
-        if not incident.is_public:
+        """Years of the customer's value a public recovery adds when they stay (0: private;
+        a customer who left is heard as a public complainer of the default reach)."""
+        left = incident.customer_status == "left"
+        if not incident.is_public and not left:
             return 0.0
         reach = incident.reach if incident.reach is not None else DEFAULT_REACH
         return float(self.word_of_mouth_share) * math.log10(1 + max(0, reach))
@@ -105,6 +114,8 @@ class PlanRanker:
                 int((cost * cost_price).to_integral_value(ROUND_HALF_UP)) for cost in cost_minor
             ]
         word_of_mouth = self.values.word_of_mouth(incident)
+        if incident.customer_status == "left":  # the chance to win them back
+            p_stay = p_stay * float(self.values.win_back_share)
         gain = (
             p_stay * (float(self.values.horizon_years) + word_of_mouth)
             + referrals * float(self.values.referral_share) * (1 + word_of_mouth)

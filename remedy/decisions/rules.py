@@ -32,6 +32,8 @@ SYMBOLS = {
     "public": _T.BOOLEAN,
     "reach": _T.FLOAT,
     "prior_incidents": _T.FLOAT,
+    "customer_status": _T.STRING,
+    "no_loss": _T.BOOLEAN,
 }
 _CONTEXT = rule_engine.Context(type_resolver=rule_engine.type_resolver_from_dict(SYMBOLS))
 _KINDS = [k.value for k in Kind]
@@ -153,6 +155,8 @@ _DISCRETE = frozenset(
         "team",
         "public",
         "prior_incidents",
+        "customer_status",
+        "no_loss",
     }
 )
 _MEMO_SIZE = 4096

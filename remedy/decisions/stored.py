@@ -41,6 +41,8 @@ def incident_to_json(incident: Incident) -> dict[str, Any]:
         "public": incident.public,
         "reach": incident.reach,
         "prior_incidents": incident.prior_incidents,
+        "customer_status": incident.customer_status,
+        "gesture_basis": None if incident.gesture_basis is None else str(incident.gesture_basis),
     }
 
 
@@ -58,9 +60,12 @@ def incident_from_json(data: dict[str, Any]) -> Incident:
             "public",
             "reach",
             "prior_incidents",
+            "customer_status",
         )
         if name in data
     }
+    if data.get("gesture_basis") is not None:
+        known["gesture_basis"] = Decimal(data["gesture_basis"])
     return Incident(
         customer_id=data["customer_id"],
         severity=int(data["severity"]),
@@ -158,6 +163,9 @@ class StoredCandidate:
     # Who must approve it (lead or finance; record v4). Older records needing approval read
     # as finance, which approved everything then.
     approver: str | None = None
+    # Offered only because a limit blocked every other plan (record v5): {"limit", "who",
+    # "how": a fact}.
+    blocked_by: dict[str, Any] | None = None
 
     @property
     def offered(self) -> bool:
@@ -184,6 +192,7 @@ class StoredCandidate:
             "dropped_reason": None if reason is None else reason.to_json(),
             "dropped_by": None if self.dropped_by is None else str(self.dropped_by),
             **({"approver": self.approver} if self.approver else {}),
+            **({"blocked_by": self.blocked_by} if self.blocked_by else {}),
         }
 
     @classmethod
@@ -205,6 +214,7 @@ class StoredCandidate:
             reason,
             None if by is None else DroppedBy(by),
             data.get("approver", "finance" if approval else None),
+            data.get("blocked_by"),
         )
 
 

@@ -47,8 +47,14 @@ def talking_points(incident: Incident, plan: Plan, promises: Promises) -> dict[s
             )
         else:
             points.append(fact("point_fix", label=label, amount=amount))
+    elif incident.loss_amount == 0:
+        points.append(fact("point_what_fixed"))
     else:
         points.append(fact("point_next_step"))
+    if incident.customer_status == "left":
+        points.append(fact("point_open_door"))
+    elif incident.threatens_to_leave:
+        points.append(fact("point_stay"))
     points += [p for p in (_extra(a, plan.currency) for a in plan.actions) if p is not None]
     points.append(fact("point_follow_up", n=24 if incident.severity >= 4 else 72))
     return {

@@ -112,7 +112,21 @@ def _plan(plan: ShownPlan, say: Presenter, say_to_customer: Presenter) -> dict[s
         "reasons": say.say_all(reasons),
         "reason_codes": [r.to_json() for r in reasons],
         "rules": plan.rules,
+        "blocked_by": _blocked(candidate.blocked_by, say),
         "talking_points": _talking_points(plan.presentation.talking_points, say_to_customer),
+    }
+
+
+def _blocked(blocked: dict[str, Any] | None, say: Presenter) -> dict[str, Any] | None:
+    """The limit that blocked every other plan, who can lift it and how (words and data)."""
+    if not blocked:
+        return None
+    how = Fact.from_json(blocked["how"])
+    return {
+        "limit": blocked["limit"],
+        "who": blocked["who"],
+        "how": say.say(how),
+        "how_code": how.to_json(),
     }
 
 

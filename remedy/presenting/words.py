@@ -73,6 +73,22 @@ WORDS: dict[str, Words] = {
             "a bigger overdelivery)"
         )
     ),
+    "win_back": Words(
+        N_(
+            "they already left: the plan is valued for the chance to win them back and for "
+            "what they will tell others about how we treated them"
+        ),
+        N_(
+            "they already left: P(stay) counts as a win-back chance at {share} of it, and word "
+            "of mouth as {years} years of their value"
+        ),
+    ),
+    "no_loss_sized": _same(
+        N_(
+            "nothing was lost: gestures are sized as for a loss of {basis} "
+            "(severity {severity}), never a token amount"
+        )
+    ),
     "required_outside_cap": _same(
         N_("{required} of the cost is required by rules and outside the cap")
     ),
@@ -136,6 +152,7 @@ WORDS: dict[str, Words] = {
     "not_on_channel": _same(N_("not on the {channel} channel (only {only})")),
     "no_staff_rate": _same(N_("no staff rate for {level} in {currency}")),
     "no_price": _same(N_("no price in {currency}")),
+    "nothing_lost": _same(N_("nothing was lost, so there is nothing to give back")),
     "below_minimum": _same(N_("worth {value}, under its minimum of {minimum}")),
     "not_whole": _same(N_("does not make the customer whole (rule {rule})")),
     "over_bound": _same(N_("worth more than {multiple}x the loss (rule {rule})")),
@@ -203,11 +220,18 @@ WORDS: dict[str, Words] = {
     "nothing_built": _same(
         N_("no plan can be built for this incident: see the rules' requirements above")
     ),
-    "nothing_fits": _same(N_("no plan fits: {reason}")),
     "nothing_fits_who": _same(N_("no plan fits: {reason}; {who}")),
     "who_pool": _same(N_("finance can raise the team's pool (PUT /v1/budgets/<team>)")),
     "who_window": _same(N_("finance can raise customer_window in the caps")),
     "who_caps": _same(N_("finance can change the caps (PUT /v1/caps)")),
+    "who_capacity": _same(N_("a lead can raise contact_capacity in the caps")),
+    "who_rules": _same(N_("an admin can change the rules (PUT /v1/rules)")),
+    "fallback_offered": _same(
+        N_(
+            "offered now: an apology and the most senior person still available, within "
+            "what is left; {how}"
+        )
+    ),
     "exploring": Words(
         N_(
             "the plan shown first is one we are trying out, to keep learning; "
@@ -247,6 +271,24 @@ WORDS: dict[str, Words] = {
     ),
     "point_fix": _same(N_("Fix it now: {label} ({amount}).")),
     "point_next_step": _same(N_("Explain the next step and when they will hear from us.")),
+    "point_what_fixed": _same(
+        N_(
+            "Tell them what we have fixed so it does not happen again, and thank them for "
+            "telling us."
+        )
+    ),
+    "point_open_door": _same(
+        N_(
+            "They have left us: make it right anyway, with any money back to their own "
+            "payment method, and tell them the door stays open."
+        )
+    ),
+    "point_stay": _same(
+        N_(
+            "They said they will leave: listen first, fix it now, and ask what would make "
+            "them stay."
+        )
+    ),
     "point_leader": _same(
         N_("Give them {label}: a leader's own number to keep; introduce it personally.")
     ),
