@@ -213,6 +213,9 @@ export function renderPlans(container, decision, labels, onEvent = () => {}) {
       "data-decision-id": decision.decision_id },
       el("h3", { id: headingId }, `Plan ${number}`,
         plan.requires_approval ? [" ", el("span", { class: "badge warn" }, "needs approval")] : null),
+      // Offered only because a limit blocked every other plan: say which, who lifts it, how.
+      plan.blocked_by ? el("p", { class: "blocker", "data-blocked-by": plan.blocked_by.limit },
+        el("strong", { text: "Only this can be offered now. " }), plan.blocked_by.how) : null,
       factList([
         fixes.length || apology.length
           ? ["Fix", [...apology, ...fixes].map((a) => a.label).join(" + ")] : null,
