@@ -86,7 +86,12 @@ def test_the_api_still_needs_a_key(client):
 def test_whoami_names_the_key_role_and_team(client, keys, role):
     response = client.get("/v1/whoami", headers={"Authorization": f"Bearer {keys[role]}"})
     assert response.status_code == 200
-    assert response.json == {"prefix": keys[role].split("_")[1], "role": role, "team": None}
+    assert response.json == {
+        "prefix": keys[role].split("_")[1],
+        "role": role,
+        "team": None,
+        "expires_at": None,  # a panel session's key has one
+    }
 
 
 def test_whoami_shows_a_team_scope(client, auth):
@@ -94,7 +99,12 @@ def test_whoami_shows_a_team_scope(client, auth):
         "/v1/keys", json={"role": "agent", "team": "emea"}, headers=auth("admin")
     ).json
     response = client.get("/v1/whoami", headers={"Authorization": f"Bearer {created['key']}"})
-    assert response.json == {"prefix": created["prefix"], "role": "agent", "team": "emea"}
+    assert response.json == {
+        "prefix": created["prefix"],
+        "role": "agent",
+        "team": "emea",
+        "expires_at": None,
+    }
 
 
 @pytest.mark.parametrize("header", [None, "Bearer rmd_nope_nope", "Basic abc"])
