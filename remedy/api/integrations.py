@@ -14,9 +14,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from remedy.api.auth import current_principal, roles
+from remedy.api.auth import bearer_token, current_principal, roles
 from remedy.api.hardening import no_store
 from remedy.api.schemas import SLUG
+from remedy.errors import InvalidInput
 from remedy.extensions import session
 from remedy.services.integrations import MAX_ORIGINS, IntegrationService
 
@@ -75,7 +76,14 @@ class IntegrationListSchema(Schema):
 class PanelSessionRequestSchema(Schema):
     """A host-minted token to exchange, and the host origin the panel runs in."""
 
-    token = fields.String(required=True, validate=validate.Length(min=1, max=4096))
+    token = fields.String(
+        load_default=None,
+        validate=validate.Length(min=1, max=4096),
+        metadata={
+            "description": "the token; or send it as 'Authorization: Bearer <token>' (what a "
+            "help desk's signing proxy, e.g. Zendesk's secure requests, sets)"
+        },
+    )
     origin = fields.String(
         required=True,
         validate=validate.Length(min=1, max=300),
@@ -151,8 +159,14 @@ class PanelSessions(MethodView):
         the agent, team, exp minutes ahead) for a short-lived agent key scoped to the
         integration's team. No API key: the token is the credential."""
         config = current_app.config
+        token = data["token"] or bearer_token()
+        if not token:
+            message = "send the host-minted token in the body or as a bearer token"
+            raise InvalidInput(message, {"token": [message]})
+        if len(token) > 4096:
+            raise InvalidInput("the token is too long", {"token": ["at most 4096 characters"]})
         return IntegrationService(session()).open_session(
-            data["token"],
+            token,
             data["origin"],
             session_minutes=config["PANEL_SESSION_MINUTES"],
             token_max_minutes=config["PANEL_TOKEN_MAX_MINUTES"],

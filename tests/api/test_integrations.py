@@ -198,6 +198,16 @@ def test_the_host_origin_must_match_the_integrations_patterns_one_label_for_a_st
         _refused(client, _token(made), log_lines, "is not allowed", origin=origin)
 
 
+def test_a_signing_proxy_may_send_the_token_as_a_bearer(client, auth):
+    made = _integration(client, auth)
+    answer = client.post(
+        "/v1/panel/sessions",
+        json={"origin": HOST},
+        headers={"Authorization": f"Bearer {_token(made)}"},
+    )
+    assert answer.status_code == 201 and answer.json["agent"] == "agent-7"
+
+
 def test_a_session_without_token_or_origin_is_422_naming_the_field(client):
     answer = client.post("/v1/panel/sessions", json={"origin": HOST})
     assert answer.status_code == 422 and "token" in answer.json["errors"]
