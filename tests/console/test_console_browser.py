@@ -904,26 +904,25 @@ def open_demo(page: Page, server: dict[str, Any], host: str):
 
 
 @pytest.fixture
-def blocking(tmp_path: Path) -> Iterator[Any]:
+def blocking(browser: Browser, tmp_path: Path) -> Iterator[Any]:
     """A Chromium profile that blocks third-party cookies and storage (the setting of
     chrome://settings/cookies, written into the profile's Preferences), as a help desk's
-    agents often run; one persistent context, desktop-sized."""
+    agents often run; one persistent context, desktop-sized, from the module's Playwright."""
     profile = tmp_path / "profile"
     (profile / "Default").mkdir(parents=True)
     (profile / "Default" / "Preferences").write_text(
         json.dumps({"profile": {"cookie_controls_mode": 1, "block_third_party_cookies": True}})
     )
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(profile),
-            executable_path=str(CHROMIUM),
-            args=CHROMIUM_ARGS,
-            headless=True,
-            viewport=DESKTOP,
-        )
-        context.set_default_timeout(15_000)
-        yield context
-        context.close()
+    context = browser.browser_type.launch_persistent_context(
+        str(profile),
+        executable_path=str(CHROMIUM),
+        args=CHROMIUM_ARGS,
+        headless=True,
+        viewport=DESKTOP,
+    )
+    context.set_default_timeout(15_000)
+    yield context
+    context.close()
 
 
 def _panel_frame(page: Page, server: dict[str, Any]) -> Any:
