@@ -26,6 +26,14 @@ _ORIGIN = re.compile(rf"^(https?)://({_LABEL}(\.{_LABEL})*)(:\d{{1,5}})?$")
 _ONE_LABEL = re.compile(rf"^{_LABEL}$")
 
 
+# What an entry looks like, for an API schema (JSON Schema's regex dialect: no named groups;
+# letters in any case, a trailing slash allowed, as `OriginPattern.parse` takes them).
+_SCHEMA_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
+SCHEMA_PATTERN = (
+    rf"^[hH][tT][tT][pP][sS]?://(\*\.)?{_SCHEMA_LABEL}(\.{_SCHEMA_LABEL})*(:[0-9]{{1,5}})?/?$"
+)
+
+
 class BadPattern(ValueError):
     """An allow-list entry that is not an origin or a one-label wildcard origin."""
 

@@ -19,6 +19,7 @@ from remedy.api.hardening import no_store
 from remedy.api.schemas import SLUG
 from remedy.errors import InvalidInput
 from remedy.extensions import session
+from remedy.origins import SCHEMA_PATTERN
 from remedy.services.integrations import MAX_ORIGINS, IntegrationService
 
 blp = Blueprint(
@@ -37,7 +38,9 @@ class IntegrationRequestSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     team = fields.String(load_default=None, validate=SLUG)
     allowed_origins = fields.List(
-        fields.String(validate=validate.Length(min=1, max=300)),
+        fields.String(
+            validate=[validate.Length(min=1, max=300), validate.Regexp(SCHEMA_PATTERN)]
+        ),
         required=True,
         validate=validate.Length(min=1, max=MAX_ORIGINS),
         metadata={
