@@ -38,9 +38,7 @@ class IntegrationRequestSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     team = fields.String(load_default=None, validate=SLUG)
     allowed_origins = fields.List(
-        fields.String(
-            validate=[validate.Length(min=1, max=300), validate.Regexp(SCHEMA_PATTERN)]
-        ),
+        fields.String(validate=[validate.Length(min=1, max=300), validate.Regexp(SCHEMA_PATTERN)]),
         required=True,
         validate=validate.Length(min=1, max=MAX_ORIGINS),
         metadata={
