@@ -91,6 +91,7 @@ def register_blueprints(app: Flask) -> None:
         budgets,
         configs,
         health,
+        integrations,
         jobs,
         keys,
         lifecycle,
@@ -105,7 +106,7 @@ def register_blueprints(app: Flask) -> None:
     from remedy.api.unit_of_work import register_unit_of_work
     from remedy.console import PUBLIC_ENDPOINTS as CONSOLE_PAGES
     from remedy.console import blp as console
-    from remedy.extensions import mark_public
+    from remedy.extensions import mark_keyless, mark_public
 
     api = app.extensions["remedy.api"]
     for module in (
@@ -118,6 +119,7 @@ def register_blueprints(app: Flask) -> None:
         budgets,
         model_versions,
         keys,
+        integrations,
         audit,
         whatif,
         jobs,
@@ -126,6 +128,7 @@ def register_blueprints(app: Flask) -> None:
         api.register_blueprint(module.blp)
     app.register_blueprint(console)  # plain Flask: pages, not API operations in the spec
     mark_public(app, *CONSOLE_PAGES)  # page shells and scripts; their data needs a key
+    mark_keyless(app, *integrations.KEYLESS_ENDPOINTS)  # the token in the body vouches
     register_auth(app)
     register_unit_of_work(app)
     register_guards(app)  # body depth, URL length, security headers

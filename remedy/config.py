@@ -48,6 +48,13 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # Who may frame the agent panel (/console/panel): 'self' and origins, never '*'
         # (remedy/console/framing.py checks it at start).
         "PANEL_FRAME_ANCESTORS": env("REMEDY_PANEL_FRAME_ANCESTORS", "'self'"),
+        # Whether an agent may paste an API key into the panel (or the host post one); off
+        # when every panel signs in through its help desk (POST /v1/panel/sessions).
+        "PANEL_PASTED_KEYS": env("REMEDY_PANEL_PASTED_KEYS", "1").strip().lower()
+        not in ("0", "false", "no", "off"),
+        # How long a panel session's key lives, and the longest a host-minted token may.
+        "PANEL_SESSION_MINUTES": int(env("REMEDY_PANEL_SESSION_MINUTES", "30")),
+        "PANEL_TOKEN_MAX_MINUTES": int(env("REMEDY_PANEL_TOKEN_MAX_MINUTES", "10")),
         # How long an accepted plan holds its budget before it expires unfulfilled (48 hours).
         "RESERVATION_TTL_SECONDS": int(env("REMEDY_RESERVATION_TTL_SECONDS", str(48 * 3600))),
     }

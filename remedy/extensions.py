@@ -33,6 +33,19 @@ def mark_public(app: Flask, *endpoints: str) -> None:
     app.extensions.setdefault("remedy.public_endpoints", set()).update(endpoints)
 
 
+def mark_keyless(app: Flask, *endpoints: str) -> None:
+    """Serve these endpoints without an API key but rate-limited per address (the panel's
+    sign-in, whose body carries its own credential)."""
+    app.extensions.setdefault("remedy.keyless_endpoints", set()).update(endpoints)
+
+
+def is_keyless(endpoint: str | None) -> bool:
+    """Tell whether this request's endpoint takes no API key (public or keyless)."""
+    return is_public(endpoint) or endpoint in current_app.extensions.get(
+        "remedy.keyless_endpoints", ()
+    )
+
+
 def is_public(endpoint: str | None) -> bool:
     """Tell whether this request's endpoint was marked public."""
     return endpoint in current_app.extensions.get("remedy.public_endpoints", ())

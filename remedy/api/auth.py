@@ -12,7 +12,7 @@ from flask import Flask, current_app, g, request
 from werkzeug.exceptions import UnsupportedMediaType
 
 from remedy.errors import Forbidden, Unauthorized
-from remedy.extensions import is_public, mark_public, session
+from remedy.extensions import is_keyless, is_public, mark_public, session
 from remedy.observability import metrics_response
 from remedy.services.keys import KeyService, Principal
 
@@ -57,7 +57,7 @@ def resolve_principal() -> Principal | None:
 
 def authenticate() -> None:
     """Resolve the bearer key before any non-public view runs."""
-    if request.endpoint is None or is_public(request.endpoint):
+    if request.endpoint is None or is_keyless(request.endpoint):
         return
     if bearer_token() is None:
         raise Unauthorized("A valid API key is required: send 'Authorization: Bearer <key>'.")

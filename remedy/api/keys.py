@@ -101,6 +101,9 @@ class WhoAmISchema(Schema):
     prefix = fields.String()
     role = fields.String()
     team = fields.String(allow_none=True)
+    expires_at = fields.DateTime(
+        allow_none=True, metadata={"description": "a panel session's key: when it stops"}
+    )
 
 
 @blp.route("/whoami")

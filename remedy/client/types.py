@@ -166,6 +166,7 @@ class WhoAmI(TypedDict):
     prefix: str
     role: str
     team: str | None
+    expires_at: str | None  # a panel session's key: when it stops working
 
 
 class Pool(TypedDict):

@@ -1,16 +1,17 @@
 """The web console: page shells and static files under /console/, public by design.
 
 The pages hold no data and no privileges: their scripts call the `/v1` API with the API key the
-user pasted (kept in the tab's sessionStorage), so the console can do exactly what the key can.
+user pasted (kept in the tab's sessionStorage; the panel keeps its key in memory only, usually a
+session key its help desk signed it in with), so the console can do exactly what the key can.
 No build step: plain HTML, one small ES module per page, one shared `api.js`, one CSS file.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, render_template
+from flask import Blueprint, Response, current_app, render_template, request
 from flask.blueprints import BlueprintSetupState
 
-from remedy.console.framing import frame_ancestors
+from remedy.console.framing import panel_framing
 
 blp = Blueprint(
     "console",
@@ -62,7 +63,7 @@ AGENT_DEFAULTS = {
 @blp.record_once
 def _check_frame_ancestors(state: BlueprintSetupState) -> None:
     """Refuse to start with an unsafe panel framing setting (e.g. '*')."""
-    frame_ancestors(state.app.config.get("PANEL_FRAME_ANCESTORS", "'self'"))
+    panel_framing(state.app.config.get("PANEL_FRAME_ANCESTORS", "'self'"))
 
 
 @blp.after_request
@@ -94,18 +95,26 @@ def approvals() -> str:
 
 @blp.get("/panel")
 def panel() -> Response:
-    """Render the agent panel for a help desk's side bar (incident from the URL or the host)."""
-    ancestors = frame_ancestors(current_app.config.get("PANEL_FRAME_ANCESTORS", "'self'"))
+    """Render the agent panel for a help desk's side bar (incident from the URL or the host).
+
+    `?host=<origin>` names the host page's origin: when the allow-list's patterns allow it,
+    the panel may be framed by it and talks to it only (remedy/console/framing.py)."""
+    framing = panel_framing(current_app.config.get("PANEL_FRAME_ANCESTORS", "'self'"))
+    host_origin = framing.host_origin(request.args.get("host"))
+    sources = " ".join(framing.sources(host_origin))
     response = Response(
         render_template(
             "console/panel.html",
             page="panel",
             defaults=PANEL_DEFAULTS,
-            frame_ancestors=" ".join(ancestors),
+            frame_ancestors=sources,
+            patterns=" ".join(map(str, framing.patterns)),
+            host_origin=host_origin or "",
+            pasted_keys=current_app.config.get("PANEL_PASTED_KEYS", True),
         ),
         mimetype="text/html",
     )
-    response.headers["Content-Security-Policy"] = POLICY.format(ancestors=" ".join(ancestors))
+    response.headers["Content-Security-Policy"] = POLICY.format(ancestors=sources)
     return response
 
 

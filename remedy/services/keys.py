@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -38,6 +39,12 @@ class Principal:
     prefix: str
     role: str
     team: str | None
+    # A panel session's key stops working at this time (None: until revoked).
+    expires_at: datetime | None = None
+
+    def expired(self, now: datetime | None = None) -> bool:
+        """Tell whether this key's time is up (a panel session's key after its expiry)."""
+        return self.expires_at is not None and self.expires_at <= (now or utcnow())
 
     def has_role(self, *roles: str) -> bool:
         """Tell whether the caller has one of `roles`: admin may do everything, a lead what an
@@ -117,7 +124,7 @@ class KeyService:
         return token, row
 
     def authenticate(self, token: str, cache: PrincipalCache | None = None) -> Principal | None:
-        """Return the principal for a valid, unrevoked key, else None.
+        """Return the principal for a valid, unrevoked, unexpired key, else None.
 
         With a `cache` (one per worker), a key seen since the last change to any key costs no
         query of its own; revoking a key moves the cache generation, so the next request with
@@ -128,11 +135,14 @@ class KeyService:
         if cache is not None:
             principal = cache.get(current, digest)
             if principal is not None:
-                return principal
+                # Expiry needs no invalidation: a cached key is checked against the clock.
+                return None if principal.expired() else principal
         row = self.session.scalar(sa.select(ApiKey).where(ApiKey.key_hash == digest))
         if row is None or row.revoked_at is not None:
             return None  # not cached: unknown keys stay unknown until they are created
-        principal = Principal(row.prefix, row.role, row.team)
+        principal = Principal(row.prefix, row.role, row.team, row.expires_at)
+        if principal.expired():
+            return None
         if cache is not None:
             cache.put(current, digest, principal)
         return principal

@@ -70,6 +70,29 @@ class ApiKey(Base):
     label: Mapped[str] = mapped_column(sa.String(200), default="")
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    # A panel session's key (POST /v1/panel/sessions) stops working at this time; the
+    # integration that vouched for its agent. Both null for keys made by an admin.
+    expires_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    integration_id: Mapped[str | None] = mapped_column(sa.String(32))
+
+
+class Integration(Base):
+    """A help desk that signs its agents in to the panel: HS256 tokens with its secret.
+
+    The secret is stored as issued, not hashed: HS256 is symmetric, so verifying a token needs
+    the very bytes that signed it. It is shown once, never listed, and protected like the
+    database (docs/panel.md says how to rotate it: a new integration, then revoke the old)."""
+
+    __tablename__ = "integrations"
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    team: Mapped[str] = mapped_column(sa.String(64))
+    allowed_origins: Mapped[list[Any]] = mapped_column()
+    secret: Mapped[str] = mapped_column(sa.String(128))
+    created_by: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(Timestamp)
 
 
 class ConfigVersion(Base):

@@ -25,7 +25,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import jwt
+
 from remedy.extensions import db
+from remedy.services.integrations import IntegrationService
 from remedy.services.keys import ROLES, KeyService
 from remedy.store.tables import utcnow
 from tests.conftest import incident_payload
@@ -71,6 +74,10 @@ POLICY: dict[str, tuple[tuple[str, ...], str]] = {
     "POST /v1/keys": (ADMIN, "team"),
     "POST /v1/keys/{prefix}/revoke": (ADMIN, "team"),
     "GET /v1/whoami": (("agent", "finance"), "shared"),
+    "GET /v1/integrations": (ADMIN, "filtered"),
+    "POST /v1/integrations": (ADMIN, "team"),
+    "POST /v1/integrations/{integration_id}/revoke": (ADMIN, "team"),
+    "POST /v1/panel/sessions": ((), "public"),
     "GET /v1/audit": (ADMIN, "filtered"),
     "POST /v1/budgets/simulate": (FINANCE, "team"),
     "POST /v1/budgets/{team}/suggest-caps": (FINANCE, "team"),
@@ -98,10 +105,16 @@ def _window() -> dict[str, str]:
     return {"from": str(today - timedelta(days=1)), "to": str(today + timedelta(days=1))}
 
 
-def _requests(decision_id: str, plan_id: str) -> dict[str, dict]:
+def _requests(decision_id: str, plan_id: str, panel_token: str = "") -> dict[str, dict]:
     """A request per operation that passes validation, on emea's resources."""
     pool = {"period": "month", "limit": "5000.00", "currency": "EUR"}
     return {
+        "POST /v1/integrations": {
+            "json": {"name": "desk", "team": OWN, "allowed_origins": ["https://*.example.com"]}
+        },
+        "POST /v1/panel/sessions": {
+            "json": {"token": panel_token, "origin": "https://desk.example.com"}
+        },
         "POST /v1/recommendations": {"json": {"incident": incident_payload(), "team": OWN}},
         "POST /v1/decisions/{decision_id}/accept": {"json": {"plan_id": plan_id}},
         "POST /v1/decisions/{decision_id}/approve": {"json": {}},
@@ -181,6 +194,14 @@ def test_role_by_team_by_operation(app, client, keys):
                 tokens.setdefault((role, None), KeyService(session).create(role, None, role)[0])
         _, target = KeyService(session).create("agent", OWN, "the key to revoke")
         target_prefix = target.prefix
+        origins = ["https://*.example.com"]
+        secret, desk = IntegrationService(session).create("desk", OWN, origins, "test")
+        _, doomed = IntegrationService(session).create("to revoke", OWN, origins, "test")
+        desk_id, doomed_id = desk.id, doomed.id
+    claims = {"iss": desk_id, "aud": "remedy-panel", "sub": "a-1", "team": OWN}
+    panel_token = jwt.encode(
+        {**claims, "exp": utcnow() + timedelta(minutes=5)}, secret, algorithm="HS256"
+    )
     set_pool(app, OWN, "5000.00")
     unscoped_agent = {"Authorization": f"Bearer {tokens[('agent', None)]}"}
     decided = client.post(
@@ -193,7 +214,7 @@ def test_role_by_team_by_operation(app, client, keys):
         f"/v1/decisions/{decision_id}/accept", json={"plan_id": plan_id}, headers=unscoped_agent
     )
     assert accepted.status_code in (200, 202), accepted.json
-    requests = _requests(decision_id, plan_id)
+    requests = _requests(decision_id, plan_id, panel_token)
     emea_finance = {"Authorization": f"Bearer {tokens[('finance', OWN)]}"}
     job = client.post("/v1/budgets/simulate", json=_window(), headers=emea_finance)
     assert job.status_code == 202, job.json
@@ -209,6 +230,7 @@ def test_role_by_team_by_operation(app, client, keys):
             .replace("{prefix}", target_prefix)
             .replace("{version}", "sim-3")
             .replace("{job_id}", job.json["id"])
+            .replace("{integration_id}", doomed_id)
         )
         for role in ROLES:
             for team in (None, OWN, OTHER):

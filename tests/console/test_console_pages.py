@@ -7,6 +7,7 @@ import pytest
 
 from remedy import create_app
 from remedy.console.framing import frame_ancestors
+from remedy.origins import OriginPattern
 
 PAGES = {
     "/console/": "Sign in",
@@ -86,7 +87,12 @@ def test_the_api_still_needs_a_key(client):
 def test_whoami_names_the_key_role_and_team(client, keys, role):
     response = client.get("/v1/whoami", headers={"Authorization": f"Bearer {keys[role]}"})
     assert response.status_code == 200
-    assert response.json == {"prefix": keys[role].split("_")[1], "role": role, "team": None}
+    assert response.json == {
+        "prefix": keys[role].split("_")[1],
+        "role": role,
+        "team": None,
+        "expires_at": None,  # a panel session's key has one
+    }
 
 
 def test_whoami_shows_a_team_scope(client, auth):
@@ -94,7 +100,12 @@ def test_whoami_shows_a_team_scope(client, auth):
         "/v1/keys", json={"role": "agent", "team": "emea"}, headers=auth("admin")
     ).json
     response = client.get("/v1/whoami", headers={"Authorization": f"Bearer {created['key']}"})
-    assert response.json == {"prefix": created["prefix"], "role": "agent", "team": "emea"}
+    assert response.json == {
+        "prefix": created["prefix"],
+        "role": "agent",
+        "team": "emea",
+        "expires_at": None,
+    }
 
 
 @pytest.mark.parametrize("header", [None, "Bearer rmd_nope_nope", "Basic abc"])
@@ -110,7 +121,7 @@ def test_the_panel_is_served_without_a_key_and_may_be_framed_by_this_origin_only
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert '<script type="module" src="/console/static/panel.js">' in html
-    assert 'data-frame-ancestors="&#39;self&#39;"' in html
+    assert 'data-self-allowed="true"' in html and 'data-host-origin=""' in html
     policy = response.headers["Content-Security-Policy"]
     assert policy.endswith("frame-ancestors 'self'") and "script-src 'self'" in policy
     assert "<script>" not in html
@@ -129,9 +140,46 @@ def test_the_panel_is_served_without_a_key_and_may_be_framed_by_this_origin_only
 )
 def test_the_panel_frame_ancestors_come_from_the_setting(client):
     response = client.get("/console/panel")
-    expected = "'self' https://support.example.com https://*.zendesk.com"
+    # A wildcard never reaches the header: CSP's `*.` would match any depth, the panel's one.
+    expected = "'self' https://support.example.com"
     assert response.headers["Content-Security-Policy"].endswith(f"frame-ancestors {expected}")
-    assert "https://*.zendesk.com" in response.get_data(as_text=True)
+    assert 'data-patterns="https://support.example.com https://*.zendesk.com"' in (
+        response.get_data(as_text=True)
+    )
+    host = client.get("/console/panel?host=https://acme.zendesk.com")
+    assert host.headers["Content-Security-Policy"].endswith(
+        f"frame-ancestors {expected} https://acme.zendesk.com"
+    )
+    assert 'data-host-origin="https://acme.zendesk.com"' in host.get_data(as_text=True)
+    for refused in ("https://a.b.zendesk.com", "https://zendesk.com", "http://acme.zendesk.com"):
+        answer = client.get(f"/console/panel?host={refused}")
+        assert answer.headers["Content-Security-Policy"].endswith(f"frame-ancestors {expected}")
+        assert 'data-host-origin=""' in answer.get_data(as_text=True)
+
+
+def test_the_panel_offers_a_key_field_unless_pasted_keys_are_switched_off(app, client):
+    assert 'id="api-key"' in client.get("/console/panel").get_data(as_text=True)
+    app.config["PANEL_PASTED_KEYS"] = False  # REMEDY_PANEL_PASTED_KEYS=0
+    html = client.get("/console/panel").get_data(as_text=True)
+    assert 'id="api-key"' not in html and 'data-pasted-keys="false"' in html
+    assert "Waiting for the help desk to sign you in" in html
+
+
+@pytest.mark.parametrize(
+    ("origin", "allowed"),
+    [
+        ("https://a.zendesk.com", True),
+        ("https://A.Zendesk.com", True),
+        ("https://a.b.zendesk.com", False),
+        ("https://zendesk.com", False),
+        ("https://a.zendesk.com:8443", False),
+        ("http://a.zendesk.com", False),
+        ("https://a.zendesk.com/path", False),
+        ("https://evil.com/.zendesk.com", False),
+    ],
+)
+def test_a_star_stands_for_exactly_one_label(origin, allowed):
+    assert OriginPattern.parse("https://*.zendesk.com").matches(origin) is allowed
 
 
 @pytest.mark.parametrize(
@@ -146,6 +194,7 @@ def test_the_panel_frame_ancestors_come_from_the_setting(client):
         "",
         "https://exa mple.com",
         "*.example.com",
+        "https://a.*.example.com",
         "'unsafe-inline'",
     ],
 )

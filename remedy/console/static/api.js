@@ -1,4 +1,4 @@
-// Shared by every console page: the key in sessionStorage, a fetch wrapper that sends it as a
+// Shared by every console page: the key (sessionStorage, or memory in the panel), a fetch wrapper that sends it as a
 // bearer token, the API's error envelope rendered readably, and small DOM helpers.
 // API data is always rendered as text (textContent), never parsed as HTML.
 
@@ -18,18 +18,44 @@ export const PAGES = {
     what: "model versions and cards; admins promote" },
 };
 
+// The panel keeps its key in memory only (`keepKeyInMemory`): framed by a help desk on another
+// site, the browser may refuse it any storage ("Access is denied" when third-party storage is
+// blocked), and a key in memory is gone with the frame. The console's own pages use the tab's
+// sessionStorage.
+const memory = { only: false, key: null, who: null };
+
+export function keepKeyInMemory() {
+  memory.only = true;
+}
+
 export function getKey() {
-  return sessionStorage.getItem(STORAGE_KEY);
+  return memory.only ? memory.key : sessionStorage.getItem(STORAGE_KEY);
 }
 
 export function whoCached() {
+  if (memory.only) return memory.who;
   const raw = sessionStorage.getItem(WHO_KEY);
   return raw ? JSON.parse(raw) : null;
 }
 
 export function signOut() {
+  if (memory.only) {
+    memory.key = null;
+    memory.who = null;
+    return;
+  }
   sessionStorage.removeItem(STORAGE_KEY);
   sessionStorage.removeItem(WHO_KEY);
+}
+
+function remember(key, who) {
+  if (memory.only) {
+    memory.key = key;
+    memory.who = who;
+    return;
+  }
+  sessionStorage.setItem(STORAGE_KEY, key);
+  sessionStorage.setItem(WHO_KEY, JSON.stringify(who));
 }
 
 // An API answer that is not 2xx, carrying the envelope {code, status, message, errors}.
@@ -86,8 +112,7 @@ export async function api(method, path, body, key, extraHeaders = {}) {
 // Check a key: resolve to {prefix, role, team} and remember both, or reject with ApiError.
 export async function signIn(key) {
   const who = await api("GET", "/v1/whoami", undefined, key);
-  sessionStorage.setItem(STORAGE_KEY, key);
-  sessionStorage.setItem(WHO_KEY, JSON.stringify(who));
+  remember(key, who);
   return who;
 }
 

@@ -10,10 +10,19 @@ function digits(text) {
 
 // "92000000.00", "EUR" -> "€92,000,000.00" (en-US) or "92.000.000,00 €" (de-DE).
 export function formatMoney(amount, currency) {
+  return formatMoneyIn(locale, amount, currency);
+}
+
+// Money for one locale (the panel: the customer's, as its talking points write it).
+export function moneyIn(forLocale) {
+  return (amount, currency) => formatMoneyIn(forLocale, amount, currency);
+}
+
+function formatMoneyIn(forLocale, amount, currency) {
   if (amount === null || amount === undefined || amount === "") return "–";
   const places = digits(amount);
   try {
-    return new Intl.NumberFormat(locale, { style: "currency", currency,
+    return new Intl.NumberFormat(forLocale, { style: "currency", currency,
       minimumFractionDigits: places, maximumFractionDigits: places }).format(String(amount));
   } catch {
     return `${amount} ${currency}`;

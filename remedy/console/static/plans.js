@@ -142,10 +142,6 @@ function approverPossessive(role) {
   return role === "lead" ? "a team lead's" : "finance's";
 }
 
-function amount(value, currency) {
-  return el("span", { class: "money" }, money(value, currency));
-}
-
 function box(kind, lead, ...rest) {
   return el("div", { class: kind }, el("p", {}, el("strong", { text: lead }), ...rest));
 }
@@ -174,8 +170,13 @@ async function copyText(text) {
 // Render `decision` into `container` (an aria-live region). `onEvent` hears
 // {type: "accepted" | "approval", decision_id, plan_id, status}. Returns {stop()}, which ends
 // approval polling; call it before showing another decision.
-export function renderPlans(container, decision, labels, onEvent = () => {}) {
+export function renderPlans(container, decision, labels, onEvent = () => {}, options = {}) {
   const names = labeller(decision, labels);
+  // `options.money(amount, currency)` formats money (the panel: Intl in the customer's locale,
+  // the one format its talking points use); `options.insert(plan, talking)` asks a host to put
+  // the talking points into its reply and resolves to a line saying what happened.
+  const fmt = options.money || money;
+  const amount = (value, currency) => el("span", { class: "money" }, fmt(value, currency));
   const state = { busy: false, closed: false, stopped: false, timer: null, buttons: [] };
   const setEnabled = (enabled) => {
     for (const button of state.buttons) button.disabled = !enabled || state.closed;
@@ -203,13 +204,18 @@ export function renderPlans(container, decision, labels, onEvent = () => {}) {
     const extras = plan.actions.filter((a) => a.kind !== "apology" && !FIX_KINDS.has(a.kind));
     const talking = plan.talking_points;
     const deadline = talking ? respondBy(decision.created_at, talking.respond_within) : null;
-    const result = el("div", { class: "card-result", role: "status" });
-    const acceptButton = el("button", { type: "button", class: "accept" }, `Accept plan ${number}`);
-    const copyButton = talking
+    const result = el("div", { class: "card-result", role: "status", tabindex: "-1" });
+    const acceptButton = el("button", { type: "button", class: "accept", "aria-keyshortcuts": "Alt+A" },
+      `Accept plan ${number}`);
+    const copyButton = talking && !options.insert
       ? el("button", { type: "button", class: "secondary copy" }, "Copy talking points") : null;
+    const insertButton = talking && options.insert
+      ? el("button", { type: "button", class: "secondary insert", "aria-keyshortcuts": "Alt+I" },
+        "Insert", el("span", { class: "visually-hidden" }, ` talking points of plan ${number}`)) : null;
     state.buttons.push(acceptButton);
 
-    const card = el("article", { class: "plan", "aria-labelledby": headingId, "data-plan-id": plan.plan_id,
+    const card = el("article", { class: "plan", tabindex: "-1", "aria-labelledby": headingId,
+      "data-plan-id": plan.plan_id,
       "data-decision-id": decision.decision_id },
       el("h3", { id: headingId }, `Plan ${number}`,
         plan.requires_approval ? [" ", el("span", { class: "badge warn" }, "needs approval")] : null),
@@ -220,11 +226,11 @@ export function renderPlans(container, decision, labels, onEvent = () => {}) {
         fixes.length || apology.length
           ? ["Fix", [...apology, ...fixes].map((a) => a.label).join(" + ")] : null,
         extras.length ? ["Extra", extras.map((a) => a.label).join(" + ")] : null,
-        ["Cost", money(plan.total_cost, c), "money cost"],
+        ["Cost", fmt(plan.total_cost, c), "money cost"],
         ["Approval", plan.requires_approval ? `${approverName(plan.approver)} must approve before anything is given` : "Not needed"],
         deadline ? ["Reply by", `${when(deadline)} (within ${duration(talking.respond_within)})`] : null,
       ]),
-      el("div", { class: "card-actions" }, acceptButton, copyButton),
+      el("div", { class: "card-actions" }, acceptButton, insertButton, copyButton),
       result,
       talking ? el("details", { class: "talking" },
         el("summary", {}, `Talking points (${talking.points.length})`),
@@ -233,11 +239,11 @@ export function renderPlans(container, decision, labels, onEvent = () => {}) {
         el("summary", {}, "Details: value, numbers, reasons"),
         table(["Action", "Value to customer", "Cost to us"], plan.actions.map((a) => el("tr", {},
           el("td", {}, a.label, a.requires_approval ? el("span", { class: "badge" }, "needs approval") : null),
-          el("td", { class: "num money", text: money(a.value, c) }),
-          el("td", { class: "num money", text: money(a.cost, c) }))), `Actions of plan ${number}`),
+          el("td", { class: "num money", text: fmt(a.value, c) }),
+          el("td", { class: "num money", text: fmt(a.cost, c) }))), `Actions of plan ${number}`),
         factList([
-          ["Value to customer", money(plan.total_value, c), "money"],
-          ["Expected net value", money(plan.expected_net_value, c), "money"],
+          ["Value to customer", fmt(plan.total_value, c), "money"],
+          ["Expected net value", fmt(plan.expected_net_value, c), "money"],
           ["Chance the customer stays", `${(Number(plan.p_stay) * 100).toFixed(1)}%`],
           ["Expected referrals", Number(plan.expected_referrals).toFixed(2)],
         ]),
@@ -248,6 +254,14 @@ export function renderPlans(container, decision, labels, onEvent = () => {}) {
           el("li", {}, names.rule(id), el("span", { class: "muted small" }, ` (${id})`)))) : null));
 
     acceptButton.addEventListener("click", () => accept(plan, number, acceptButton, result));
+    if (insertButton) {
+      insertButton.addEventListener("click", async () => {
+        result.replaceChildren(el("p", { class: "muted small" }, `Inserting plan ${number}'s talking points…`));
+        const said = await options.insert(plan, talking);
+        result.replaceChildren(el("p", { class: "small" }, said));
+        result.focus();
+      });
+    }
     if (copyButton) {
       copyButton.addEventListener("click", async () => {
         const copied = await copyText(talking.points.join("\n"));
@@ -290,7 +304,8 @@ export function renderPlans(container, decision, labels, onEvent = () => {}) {
         button.textContent = "Accepted";
         result.replaceChildren(box("ok", `Plan ${number}: the decision is now ${answer.status.replaceAll("_", " ")}.`));
       }
-      onEvent({ type: "accepted", decision_id: decision.decision_id, plan_id: plan.plan_id, status: answer.status });
+      onEvent({ type: "accepted", decision_id: decision.decision_id, plan_id: plan.plan_id, status: answer.status,
+        plan_label: names.plan(plan.plan_id), total_cost: fmt(answer.total_cost ?? plan.total_cost, plan.currency) });
     } catch (error) {
       button.textContent = label;
       if (error.status === 409) {
@@ -308,6 +323,7 @@ export function renderPlans(container, decision, labels, onEvent = () => {}) {
     } finally {
       state.busy = false;
       setEnabled(!state.closed);
+      result.focus(); // the answer, not <body>, is where the agent reads on
     }
   }
 
@@ -347,6 +363,7 @@ export function renderPlans(container, decision, labels, onEvent = () => {}) {
           ? `${decider} rejected plan ${number}.` : `The decision is now ${current.status.replaceAll("_", " ")}.`,
         " Get plans again to offer something else.", why));
       onEvent({ type: "approval", decision_id: decision.decision_id, plan_id: plan.plan_id, status: current.status,
+        plan_label: names.plan(plan.plan_id),
         decided_role: approval.decided_role || null, reason: approval.reason || null });
     }, tries < POLL_FAST_TRIES ? POLL_MS : POLL_SLOW_MS);
   }
