@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from remedy.decisions.budget_fit import drop_misfits, misfit_note, pacing_effect
 from remedy.decisions.engine import Candidate as EngineCandidate
 from remedy.decisions.engine import CurrencyNotConfigured, DecisionEngine, DecisionResult
-from remedy.decisions.exploration import ExplorationPolicy, shown_order
+from remedy.decisions.exploration import ExplorationPolicy, explorable, shown_order
 from remedy.decisions.record import (
     GIVEN,
     DecisionRecord,
@@ -127,7 +127,8 @@ class RecommendationService:
         kept = [c.plan_id for c in result.kept]
         if not kept:
             result.notes.append(_nothing_fits(result, headroom.pool is None, m))
-        first, propensity = self.exploration.choose_first(len(kept), self.rng)
+        eligible = explorable(incident, [c.requires_approval for c in result.kept])
+        first, propensity = self.exploration.choose_first(len(kept), self.rng, eligible)
         if first:
             result.notes.append(
                 m(
