@@ -272,3 +272,16 @@ def test_every_message_the_pipeline_says_is_an_extracted_id(app, client, auth, m
     NotPriceable("contact_manager", "BRL", "manager").describe(german)
     known = {m if isinstance(m, str) else m[0] for m in EXTRACTED}
     assert said and said <= known, sorted(said - known)
+
+
+# Words that mean "apology" in these languages: "no excuses" must not read "without apologies"
+# (French and Dutch "excuses", Italian "scuse", Portuguese "desculpas" are apologies).
+APOLOGY_WORDS = {"fr": "excuse", "nl": "excuses", "it": "scuse", "pt": "desculpa"}
+
+
+@pytest.mark.parametrize(("language", "word"), APOLOGY_WORDS.items())
+def test_no_excuses_does_not_read_without_apologies(language, word):
+    m = messages_for(language)
+    said = m("Say plainly that it was our mistake; no excuses, no blaming others.")
+    assert said != "Say plainly that it was our mistake; no excuses, no blaming others."
+    assert word not in said.lower()
