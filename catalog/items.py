@@ -16,7 +16,8 @@ from catalog.validation import (
     describe,
     load_entries,
 )
-from remedy.domain import CONTACT_LEVELS, FIX_KINDS, Action, Incident, Kind
+from catalog.vocabulary import Vocabulary, derived_vocabulary, load_vocabulary
+from remedy.domain import CHANNELS, CONTACT_LEVELS, FIX_KINDS, Action, Incident, Kind
 from remedy.facts import Fact, Level, Money, fact
 from remedy.money import is_currency, quantize
 
@@ -81,7 +82,13 @@ class ItemSchema(Schema):
         load_default=None,
         validate=validate.Length(min=1),
     )
-    channels = fields.List(fields.String(), load_default=None, validate=validate.Length(min=1))
+    # Channels are the API's closed list (remedy.domain.CHANNELS): an item on a channel no
+    # incident can come from would silently never be offered.
+    channels = fields.List(
+        fields.String(validate=validate.OneOf(CHANNELS)),
+        load_default=None,
+        validate=validate.Length(min=1),
+    )
     # No token amounts: below this face value (per currency) the item is not offered.
     min_value = AmountsByCurrency(load_default=dict)
 
@@ -114,6 +121,9 @@ class CatalogSchema(Schema):
         load_default=dict,
     )
     items = fields.List(fields.Raw(), required=True, validate=validate.Length(min=1))
+    # The closed vocabulary of incident categories (catalog/vocabulary.py); optional so that
+    # documents written before it still load.
+    categories = fields.Raw(load_default=None)
 
 
 @dataclass(frozen=True)
@@ -229,6 +239,7 @@ class Catalog:
     items: tuple[CatalogItem, ...]
     staff_rates: dict[str, dict[str, Decimal]]
     document: dict[str, Any]
+    vocabulary: Vocabulary = field(default_factory=lambda: derived_vocabulary(()))
 
     def item(self, item_id: str) -> CatalogItem:
         """Return the item with `item_id` (KeyError if absent)."""
@@ -279,9 +290,25 @@ def load_catalog(document: dict[str, Any]) -> Catalog:
                 min_value=data["min_value"],
             )
         )
+    named = {category for item in items for category in item.categories or ()}
+    if top["categories"] is None:
+        vocabulary = derived_vocabulary(named)
+    else:
+        vocabulary = load_vocabulary(top["categories"])
+        outside = sorted(named - set(vocabulary.names))
+        if outside:
+            where = [
+                f"catalog item {item.id!r}: categories: {category!r} is not a category of the "
+                f"catalog's vocabulary (known: {', '.join(vocabulary.names)})"
+                for item in items
+                for category in sorted(item.categories or ())
+                if category in outside
+            ]
+            raise DataFileError("; ".join(where), {"categories": where})
     return Catalog(
         version=top["version"],
         items=tuple(items),
         staff_rates=top["staff_rates"],
         document=document,
+        vocabulary=vocabulary,
     )

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gettext
 import io
+import unicodedata
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from functools import cache
 from importlib import resources
@@ -149,15 +150,15 @@ def _money_format(locale: str, currency: str):  # type: ignore[no-untyped-def]
     that shortcut is taken only when it gives Babel's text on every probe amount.
     """
     babel_locale = _babel_locale(locale)
+    symbol = get_currency_symbol(currency, babel_locale)
 
     def slow(amount: Decimal) -> str:
-        return format_currency(amount, currency, locale=babel_locale)
+        return _currency_spacing(format_currency(amount, currency, locale=babel_locale), symbol)
 
     pattern = babel_locale.currency_formats["standard"]
     affixes = "".join(pattern.prefix + pattern.suffix)
     if pattern.grouping != (3, 3) or pattern.scale != 0 or "'" in affixes or "¤¤" in affixes:
         return slow
-    symbol = get_currency_symbol(currency, babel_locale)
     prefix = tuple(p.replace("¤", symbol) for p in pattern.prefix)
     suffix = tuple(p.replace("¤", symbol) for p in pattern.suffix)
     digits = get_currency_precision(currency)
@@ -169,9 +170,30 @@ def _money_format(locale: str, currency: str):  # type: ignore[no-untyped-def]
     def fast(amount: Decimal) -> str:
         sign = int(amount.is_signed())
         number = format(abs(amount).quantize(quantum, ROUND_HALF_EVEN), spec)
-        return prefix[sign] + (number.translate(table) if table else number) + suffix[sign]
+        text = prefix[sign] + (number.translate(table) if table else number) + suffix[sign]
+        return _currency_spacing(text, symbol)
 
     return fast if all(fast(p) == slow(p) for p in _PROBES) else slow
+
+
+def _currency_spacing(text: str, symbol: str) -> str:
+    """Apply CLDR's currency spacing, which Babel leaves out: a symbol whose edge is a letter
+    (`USD`, not `$` or `€`) next to a digit is set apart by a no-break space, so es-MX reads
+    `USD 89.99` (as ICU writes it), not `USD89.99`."""
+    at = text.find(symbol)
+    if at < 0 or not symbol:
+        return text
+    end = at + len(symbol)
+    if end < len(text) and text[end].isdigit() and _letter_like(symbol[-1]):
+        text = text[:end] + "\u00a0" + text[end:]
+    if at > 0 and text[at - 1].isdigit() and _letter_like(symbol[0]):
+        text = text[:at] + "\u00a0" + text[at:]
+    return text
+
+
+def _letter_like(char: str) -> bool:
+    """CLDR's currencyMatch `[[:^S:]&[:^Z:]]`: neither a symbol nor a separator."""
+    return unicodedata.category(char)[0] not in "SZ"
 
 
 @cache

@@ -16,7 +16,7 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency
+from babel.numbers import format_currency, get_currency_symbol
 
 from catalog.items import NotPriceable
 from remedy.decisions.record import DecisionRecord, Presentation
@@ -127,9 +127,32 @@ def test_money_is_exactly_what_babel_writes(locale):
     for currency in ("EUR", "USD", "GBP", "JPY", "CHF", "SEK", "CAD", "AUD", "KWD"):
         for _ in range(50):
             amount = Decimal(rng.randint(-(10**9), 10**9)).scaleb(-rng.randint(0, 3))
-            assert m.money(amount, currency) == format_currency(
-                amount, currency, locale=locale.replace("-", "_")
-            )
+            babel = format_currency(amount, currency, locale=locale.replace("-", "_"))
+            ours = m.money(amount, currency)
+            if ours != babel:  # only CLDR's currency spacing, which Babel leaves out
+                symbol = get_currency_symbol(currency, locale.replace("-", "_"))
+                assert re.search(rf"{re.escape(symbol)}\d|\d{re.escape(symbol)}", babel)
+                assert ours.replace("\xa0", "") == babel.replace("\xa0", "")
+                assert ours.count("\xa0") == babel.count("\xa0") + 1
+
+
+@pytest.mark.parametrize(
+    ("locale", "amount", "currency", "written"),
+    [
+        ("es-MX", "89.99", "USD", "USD\xa089.99"),  # not "USD89.99": CLDR currency spacing
+        ("es-MX", "-1234.5", "EUR", "-EUR\xa01,234.50"),
+        ("es-MX", "89.99", "MXN", "$89.99"),  # a symbol, not a letter: no space
+        ("en-IN", "1234567.5", "INR", "₹12,34,567.50"),  # lakh grouping
+        ("en-IN", "89.99", "USD", "$89.99"),
+        ("fr-CA", "1234.5", "CAD", "1\xa0234,50\xa0$"),
+        ("fr-CA", "89.99", "USD", "89,99\xa0$\xa0US"),
+        ("pt-BR", "89.99", "BRL", "R$\xa089,99"),
+        ("de-CH", "89.99", "EUR", "EUR\xa089.99"),
+        ("es-ES", "89.99", "JPY", "90\xa0JPY"),
+    ],
+)
+def test_money_is_locale_correct_where_people_read_it(locale, amount, currency, written):
+    assert messages_for(locale).money(Decimal(amount), currency) == written
 
 
 def recommend(client, auth, **incident):
@@ -276,3 +299,16 @@ def test_every_fact_code_the_code_records_has_words_and_every_word_is_used():
     )
     assert used - set(WORDS) == set(), sorted(used - set(WORDS))
     assert set(WORDS) - used == set(), sorted(set(WORDS) - used)
+
+
+# Words that mean "apology" in these languages: "no excuses" must not read "without apologies"
+# (French and Dutch "excuses", Italian "scuse", Portuguese "desculpas" are apologies).
+APOLOGY_WORDS = {"fr": "excuse", "nl": "excuses", "it": "scuse", "pt": "desculpa"}
+
+
+@pytest.mark.parametrize(("language", "word"), APOLOGY_WORDS.items())
+def test_no_excuses_does_not_read_without_apologies(language, word):
+    m = messages_for(language)
+    said = m("Say plainly that it was our mistake; no excuses, no blaming others.")
+    assert said != "Say plainly that it was our mistake; no excuses, no blaming others."
+    assert word not in said.lower()

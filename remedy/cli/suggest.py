@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import click
 
+from catalog.vocabulary import UnknownCategory
 from remedy.cli.common import current_or_new_app
 from remedy.decisions.engine import CurrencyNotConfigured, DecisionResult
 from remedy.domain import FaultType, Incident
@@ -52,7 +55,10 @@ def suggest(limit: int, **fields: str) -> None:
         session = db.database(app).sessions()
         try:
             engine = app.extensions["remedy.engines"].engine(session)
-            result = engine.decide(incident)
+            category = engine.catalog.vocabulary.canonical(incident.category)
+            result = engine.decide(dataclasses.replace(incident, category=category))
+        except UnknownCategory as error:
+            raise click.BadParameter(str(error), param_hint="--category") from None
         except CurrencyNotConfigured:
             raise click.ClickException(f"no caps configured for {incident.currency}") from None
         finally:

@@ -19,7 +19,7 @@ from decimal import Decimal
 from catalog.items import NotPriceable
 from remedy.decisions.budget_fit import drop_misfits, misfit, misfit_note, pacing_effect
 from remedy.decisions.engine import Blocked, Candidate, DecisionEngine, DecisionResult
-from remedy.decisions.exploration import ExplorationPolicy, shown_order
+from remedy.decisions.exploration import ExplorationPolicy, explorable, shown_order
 from remedy.decisions.record import (
     DecisionRecord,
     DroppedBy,
@@ -98,7 +98,8 @@ def decide(
             result.candidates.append(fallback)
             notes.append(fact("fallback_offered", how=blocked.how))
     kept = [c.plan_id for c in result.kept]
-    first, propensity = exploration.choose_first(len(kept), rng or random.Random())
+    eligible = explorable(incident, [c.requires_approval for c in result.kept])
+    first, propensity = exploration.choose_first(len(kept), rng or random.Random(), eligible)
     if first:
         notes.append(fact("exploring", rank=first + 1, probability=str(propensity)))
     shown = shown_order(kept, first, limit)

@@ -11,13 +11,21 @@ Plans outside the top K are never shown first, so their propensity is 0 and off-
 estimates only trust policies that stay within the top K. Rate 0 turns exploration off
 (propensity 1). The propensity of the plan actually shown first is stored with every decision
 so training and evaluation can correct for how the data was logged (inverse propensity weights).
+
+No exploration where it hurts (`explorable`): an incident that is severe (4-5), public, a repeat
+victim's or a churn threat's is never explored (its best plan is shown first with propensity
+exactly 1), and a plan that needs approval is never shown first when the best does not. The
+rule above then runs over the top-K plans that may be shown first, so K is the number of those.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+
+from remedy.domain import Incident
 
 PLACES = Decimal("1e-12")
 
@@ -40,26 +48,82 @@ class ExplorationPolicy:
         if self.top_k < 1:
             raise ValueError("exploration top_k must be at least 1")
 
-    def propensities(self, kept: int) -> list[Decimal]:
+    def propensities(self, kept: int, eligible: Sequence[bool] | None = None) -> list[Decimal]:
         """Return the probability of each of the first `kept` ranked plans being shown first.
 
+        `eligible` (from `explorable`, one flag per ranked plan; None: all) says which plans may
+        be shown first; the others get 0 and K counts only eligible plans within the top K.
         Probabilities are rounded to 12 decimal places (1/3 has no exact decimal form).
         """
         if kept == 0:
             return []
-        k = min(self.top_k, kept)
+        pool = self._pool(kept, eligible)
+        k = len(pool)
+        if k == 1:
+            return [Decimal(1)] + [Decimal(0)] * (kept - 1)
         share = (self.rate / k).quantize(PLACES).normalize()
         first = (1 - self.rate + self.rate / k).quantize(PLACES).normalize()
-        return [first] + [share] * (k - 1) + [Decimal(0)] * (kept - k)
+        probabilities = [Decimal(0)] * kept
+        for index in pool:
+            probabilities[index] = share
+        probabilities[0] = first
+        return probabilities
 
-    def choose_first(self, kept: int, rng: random.Random) -> tuple[int, Decimal]:
-        """Return the index (in rank order) of the plan to show first, and its propensity."""
+    def choose_first(
+        self, kept: int, rng: random.Random, eligible: Sequence[bool] | None = None
+    ) -> tuple[int, Decimal]:
+        """Return the index (in rank order) of the plan to show first, and its propensity.
+
+        `eligible` as for `propensities`; with one eligible plan (the best) no random number is
+        drawn and the propensity is exactly 1.
+        """
         if kept == 0:
             return 0, Decimal(1)
-        probabilities = self.propensities(kept)
-        k = min(self.top_k, kept)
-        index = rng.randrange(k) if rng.random() < float(self.rate) else 0
+        pool = self._pool(kept, eligible)
+        if len(pool) == 1:
+            return 0, Decimal(1)
+        probabilities = self.propensities(kept, eligible)
+        index = pool[rng.randrange(len(pool))] if rng.random() < float(self.rate) else 0
         return index, probabilities[index]
+
+    def _pool(self, kept: int, eligible: Sequence[bool] | None) -> list[int]:
+        """The ranks exploration draws from: the eligible ones of the top K (the best always)."""
+        top = range(min(self.top_k, kept))
+        if self.rate == 0:
+            return [0]
+        if eligible is None:
+            return list(top)
+        if len(eligible) != kept:
+            raise ValueError("eligible must have one flag per kept plan")
+        return [i for i in top if i == 0 or eligible[i]]
+
+
+# Why an incident is never explored: each a code and its test. The customer's status (leaving,
+# left) joins here as one more line when incidents carry it.
+PROTECTIONS: tuple[tuple[str, Callable[[Incident], bool]], ...] = (
+    ("severe", lambda incident: incident.severity >= 4),
+    ("public", lambda incident: incident.is_public),
+    ("repeat_victim", lambda incident: incident.prior_incidents > 0),
+    ("churn_threat", lambda incident: incident.churn_threat),
+    ("leaving_or_left", lambda incident: incident.customer_status != "active"),
+)
+
+
+def protected_by(incident: Incident) -> list[str]:
+    """Return the codes of every reason this incident must not be explored (empty: it may be)."""
+    return [code for code, applies in PROTECTIONS if applies(incident)]
+
+
+def explorable(incident: Incident, requires_approval: Sequence[bool]) -> list[bool]:
+    """Say, per ranked kept plan (given by whether each needs approval), whether exploration may
+    show it first: only the best for a protected incident; never a plan that needs approval when
+    the best does not (the agent would wait for a lead on a plan the ranker did not prefer)."""
+    if not requires_approval:
+        return []
+    if protected_by(incident):
+        return [True] + [False] * (len(requires_approval) - 1)
+    best_waits = requires_approval[0]
+    return [True] + [best_waits or not waits for waits in requires_approval[1:]]
 
 
 def shown_order(ranked_ids: list[str], first: int, limit: int) -> list[str]:

@@ -24,6 +24,7 @@ from remedy.decisions.record import GIVEN, DecisionStatus
 from remedy.domain import Incident
 from remedy.errors import InvalidInput, NotFound
 from remedy.ledger.budgets import BudgetService
+from remedy.services.incidents import canonical_incident
 from remedy.store.tables import Decision, new_id, utcnow
 
 # Built once: constructing the statement costs more than running it (one index probe).
@@ -64,6 +65,7 @@ class RecommendationService:
                 f"no caps are configured for {incident.currency}",
                 {"incident.currency": [f"no caps are configured for {incident.currency}"]},
             )
+        incident = canonical_incident(self.engine.catalog, incident)  # 422: unknown category
         now = at or utcnow()
         incident = dataclasses.replace(
             incident, prior_incidents=self._prior_incidents(incident, caps.repeat_window_days, now)

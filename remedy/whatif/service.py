@@ -9,6 +9,7 @@ remedy/whatif/replay.py).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -19,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from catalog.validation import DataFileError
+from catalog.vocabulary import Vocabulary
 from remedy.decisions.engine import DecisionEngine
 from remedy.decisions.ranker import PlanRanker, PlanScorer, ValueSettings
 from remedy.decisions.record import incident_from_json
@@ -138,7 +140,7 @@ class WhatIfService:
         engines = [self._engine(documents, label) for documents, label in sets]
         limits = [current_limits] + [proposed_limits] * (len(sets) - 1)
         self._check_size(start, end)
-        logged = self._incidents(start, end)
+        logged = self._incidents(start, end, engines[0].catalog.vocabulary)
         decided = self._decide(logged, engines, progress)
         reports = spend_many(logged, decided, limits, engines, self.workers)
         result = {
@@ -182,7 +184,7 @@ class WhatIfService:
                 self._engine({**current_docs, "caps": {**caps, "version": 1}}, f"caps {n}")
                 for n, caps in enumerate(caps_documents)
             ]
-            logged = self._incidents(start, end)
+            logged = self._incidents(start, end, engines[0].catalog.vocabulary)
             if keep is not None:
                 logged = [entry for entry in logged if keep(entry, limits)]
             decided = self._decide(logged, engines, progress)
@@ -320,8 +322,12 @@ class WhatIfService:
             (p["team"], p["currency"]): PoolLimit(p["period"], Decimal(p["limit"])) for p in pools
         }
 
-    def _incidents(self, start: datetime, end: datetime) -> list[LoggedIncident]:
-        """Load the logged incidents decided in [start, end), oldest first."""
+    def _incidents(
+        self, start: datetime, end: datetime, vocabulary: Vocabulary
+    ) -> list[LoggedIncident]:
+        """Load the logged incidents decided in [start, end), oldest first, each category in
+        its canonical name (one logged before the vocabulary as a synonym is replayed as what
+        it means; an unknown one as it was decided)."""
         rows = self.session.execute(
             sa.select(Decision.created_at, Decision.incident)
             .where(Decision.created_at >= start, Decision.created_at < end)
@@ -329,9 +335,13 @@ class WhatIfService:
             .order_by(Decision.created_at, Decision.id)
             .execution_options(yield_per=1000)
         )
-        return list(_logged(rows))
+        return list(_logged(rows, vocabulary))
 
 
-def _logged(rows: Any) -> Iterator[LoggedIncident]:
-    for at, incident in rows:
-        yield LoggedIncident(at, incident_from_json(incident))
+def _logged(rows: Any, vocabulary: Vocabulary) -> Iterator[LoggedIncident]:
+    for at, data in rows:
+        incident = incident_from_json(data)
+        category = vocabulary.canonical_or_same(incident.category)
+        if category != incident.category:
+            incident = dataclasses.replace(incident, category=category)
+        yield LoggedIncident(at, incident)

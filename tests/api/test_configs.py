@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 
 from remedy.extensions import db
-from remedy.store.tables import AuditEntry, ConfigVersion
+from remedy.store.tables import AuditEntry, ConfigVersion, Decision
 from tests.conftest import incident_payload, row_count
 from tests.factories import default_document
 
@@ -105,3 +105,52 @@ def test_finance_sets_caps_but_not_rules_and_agents_neither(client, auth):
 def test_config_put_needs_json_object(client, auth):
     response = client.put("/v1/caps", json=["not", "a", "mapping"], headers=auth("finance"))
     assert response.status_code == 422
+
+
+def test_a_synonym_is_decided_and_stored_as_its_canonical_category(client, auth):
+    body = client.post(
+        "/v1/recommendations",
+        json={"incident": incident_payload(category="Shipping")},
+        headers=auth(),
+    ).json
+    assert body["incident"]["category"] == "delivery"
+    # the delivery remedies are offered, exactly as for "delivery"
+    same = client.post(
+        "/v1/recommendations",
+        json={"incident": incident_payload(category="delivery")},
+        headers=auth(),
+    ).json
+    assert [p["plan_id"] for p in body["plans"]] == [p["plan_id"] for p in same["plans"]]
+    assert any(a["kind"] == "replacement" for p in body["plans"] for a in p["actions"])
+
+
+def test_an_unknown_category_is_refused_naming_the_field_and_the_known_ones(app, client, auth):
+    before = row_count(app, Decision)
+    response = client.post(
+        "/v1/recommendations",
+        json={"incident": incident_payload(category="martian")},
+        headers=auth(),
+    )
+    assert response.status_code == 422
+    message = response.json["errors"]["incident.category"][0]
+    assert "martian" in message and "delivery" in message and "billing" in message
+    assert row_count(app, Decision) == before
+
+
+def test_admin_sets_a_vocabulary_and_a_bad_one_is_refused(client, auth):
+    document = default_document("catalog")
+    document["categories"]["delivery"].append("returns")
+    assert client.put("/v1/catalog", json=document, headers=auth("admin")).status_code == 200
+    body = client.post(
+        "/v1/recommendations",
+        json={"incident": incident_payload(category="returns")},
+        headers=auth(),
+    ).json
+    assert body["incident"]["category"] == "delivery"
+    document["categories"]["billing"].append("returns")
+    response = client.put("/v1/catalog", json=document, headers=auth("admin"))
+    assert response.status_code == 422, response.json
+    errors = response.json["errors"]
+    said = errors.get("catalog.categories.billing") or errors["catalog.categories.delivery"]
+    assert "synonym 'returns' is already a synonym of" in said[0]
+    assert client.get("/v1/catalog", headers=auth("agent")).json["version"] == 2

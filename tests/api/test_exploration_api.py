@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 
 from tests.conftest import incident_payload
+from tests.factories import set_pool
 
 ALWAYS = {"EXPLORATION_RATE": Decimal("1"), "EXPLORATION_TOP_K": 3}
 
@@ -38,3 +39,63 @@ def test_exploration_logs_the_probability_of_the_plan_shown_first(client, auth):
             assert not any("probability" in note for note in body["notes"])
             assert body["plans"][1]["rank"] == 0  # the best plan follows
     assert seen == {0, 1, 2}
+
+
+@pytest.mark.parametrize("app", [ALWAYS], indirect=True)
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"severity": 5},
+        {"severity": 4},
+        {"public": True, "reach": 5000},
+        {"channel": "social"},
+        {"churn_threat": True},
+    ],
+)
+def test_exploration_never_reorders_where_it_hurts(client, auth, overrides):
+    for _ in range(8):
+        body = client.post(
+            "/v1/recommendations",
+            json={"incident": incident_payload(**overrides), "limit": 3},
+            headers=auth(),
+        ).json
+        ranks = [p["rank"] for p in body["plans"]]
+        assert body["propensity"] == "1" and ranks[0] == min(ranks)
+        assert not any(note.startswith("exploring") for note in body["notes"])
+
+
+@pytest.mark.parametrize("app", [ALWAYS], indirect=True)
+def test_a_repeat_victim_is_not_explored(app, client, auth):
+    set_pool(app, "default", "100000.00")
+    payload = incident_payload(customer_id="again")
+    first = client.post("/v1/recommendations", json={"incident": payload}, headers=auth()).json
+    # an accepted plan makes the next incident of this customer a repeat
+    plan = next(p for p in first["plans"] if not p["requires_approval"])
+    accepted = client.post(
+        f"/v1/decisions/{first['decision_id']}/accept",
+        json={"plan_id": plan["plan_id"]},
+        headers=auth(),
+    )
+    assert accepted.status_code == 200, accepted.json
+    for _ in range(6):
+        body = client.post("/v1/recommendations", json={"incident": payload}, headers=auth()).json
+        assert any(note.startswith("repeat victim") for note in body["notes"])
+        ranks = [p["rank"] for p in body["plans"]]
+        assert body["propensity"] == "1" and ranks[0] == min(ranks)
+
+
+@pytest.mark.parametrize("app", [{**ALWAYS, "EXPLORATION_TOP_K": 10}], indirect=True)
+def test_exploration_never_puts_an_approval_first_when_the_best_needs_none(client, auth):
+    # a large loss: some top plans go above the agent's tier
+    payload = incident_payload(loss_amount="700.00", customer_value="90000.00")
+    seen_waiting_in_top = False
+    for _ in range(25):
+        body = client.post(
+            "/v1/recommendations", json={"incident": payload, "limit": 10}, headers=auth()
+        ).json
+        plans = body["plans"]
+        best = min(plans, key=lambda p: p["rank"])  # ranks count every candidate
+        seen_waiting_in_top |= any(p["requires_approval"] for p in plans[:10])
+        if not best["requires_approval"]:
+            assert not plans[0]["requires_approval"]
+    assert seen_waiting_in_top  # the case was exercised

@@ -112,3 +112,85 @@ def test_propensities_are_rounded_to_twelve_places_and_normalised():
 def test_shown_order_is_cut_at_the_limit():
     assert shown_order(["a", "b", "c"], 0, 2) == ["a", "b"]
     assert shown_order(["a", "b", "c"], 1, 5) == ["b", "a", "c"]
+
+
+def _incident(**overrides):
+    from remedy.domain import FaultType, Incident
+
+    fields = dict(
+        customer_id="c",
+        severity=3,
+        fault_type=FaultType.COMPANY,
+        customer_value=Decimal("1200"),
+        loss_amount=Decimal("60"),
+        currency="EUR",
+        channel="chat",
+    )
+    fields.update(overrides)
+    return Incident(**fields)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "code"),
+    [
+        ({"severity": 4}, "severe"),
+        ({"severity": 5}, "severe"),
+        ({"public": True}, "public"),
+        ({"channel": "review"}, "public"),
+        ({"prior_incidents": 1}, "repeat_victim"),
+        ({"churn_threat": True}, "churn_threat"),
+    ],
+)
+def test_protected_incidents_are_never_explored_and_log_propensity_one(overrides, code):
+    from remedy.decisions.exploration import explorable, protected_by
+
+    incident = _incident(**overrides)
+    assert code in protected_by(incident)
+    eligible = explorable(incident, [False] * 6)
+    assert eligible == [True, False, False, False, False, False]
+    policy = ExplorationPolicy(Decimal(1), top_k=5)  # always explore, were it allowed
+    rng = random.Random(3)
+    assert {policy.choose_first(6, rng, eligible) for _ in range(200)} == {(0, Decimal(1))}
+    assert policy.propensities(6, eligible) == [1, 0, 0, 0, 0, 0]
+
+
+def test_an_ordinary_incident_is_explored_as_before():
+    from remedy.decisions.exploration import explorable, protected_by
+
+    incident = _incident()
+    assert protected_by(incident) == []
+    eligible = explorable(incident, [False] * 4)
+    assert eligible == [True] * 4
+    policy = ExplorationPolicy(Decimal("0.10"), top_k=5)
+    assert policy.propensities(4, eligible) == policy.propensities(4)
+
+
+def test_a_plan_needing_approval_is_not_shown_first_when_the_best_does_not_need_it():
+    from remedy.decisions.exploration import explorable
+
+    incident = _incident()
+    waits = [False, True, False, True, False, False]
+    eligible = explorable(incident, waits)
+    assert eligible == [True, False, True, False, True, True]
+    policy = ExplorationPolicy(Decimal("0.30"), top_k=5)
+    p = policy.propensities(6, eligible)
+    # K counts the eligible plans of the top five: ranks 0, 2 and 4
+    assert p == [Decimal("0.8"), 0, Decimal("0.1"), 0, Decimal("0.1"), 0]
+    assert sum(p) == 1
+    rng = random.Random(5)
+    counts = Counter(policy.choose_first(6, rng, eligible)[0] for _ in range(30000))
+    assert set(counts) == {0, 2, 4}
+    for index in (0, 2, 4):
+        assert counts[index] / 30000 == pytest.approx(float(p[index]), abs=0.01)
+    # When the best needs approval too, any top plan may be shown first.
+    assert explorable(incident, [True, True, False]) == [True, True, True]
+
+
+def test_one_eligible_plan_means_no_draw():
+    policy = ExplorationPolicy(Decimal("0.5"), top_k=5)
+    rng = random.Random(1)
+    state = rng.getstate()
+    assert policy.choose_first(3, rng, [True, False, False]) == (0, Decimal(1))
+    assert rng.getstate() == state
+    with pytest.raises(ValueError):
+        policy.choose_first(3, rng, [True, False])

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from remedy.decisions.exploration import ExplorationPolicy
+from remedy.decisions.exploration import ExplorationPolicy, explorable, protected_by
 from remedy.decisions.ranker import ValueSettings
 from remedy.decisions.record import DecisionRecord
 from remedy.domain import Incident, Plan
@@ -347,19 +347,25 @@ def test_every_logged_decision_keeps_the_plan_shown_first_and_its_propensity(app
         )
         assert bare is not None and (bare.shown_index, bare.propensity) == (None, None)
         by_hand = []
+        protected: set[bool] = set()
+        propensities: list[Decimal] = []
         for decision, outcome in stored:
             record = DecisionRecord.of(decision)
             ids = [c.plan_id for c in record.offered]
             by_hand.append((ids.index(record.shown[0]), ids.index(outcome.plan_id)))
-            assert float(Decimal(decision.propensity)) == float(
-                exploration.propensities(len(ids))[ids.index(record.shown[0])]
-            )
+            # exactly the rule's propensity, over the plans it may show first (never a
+            # reordering of a severe, public, repeat or churn-threat incident: propensity 1)
+            eligible = explorable(record.incident, [c.requires_approval for c in record.offered])
+            expected = exploration.propensities(len(ids), eligible)[ids.index(record.shown[0])]
+            assert Decimal(decision.propensity) == expected
+            propensities.append(expected)
+            protected |= {bool(protected_by(record.incident))}
+    assert protected == {True, False}  # both kinds of incident were logged
     assert len(whole) == len(loaded) == len(stored) == report.accepted
-    for a, b, (shown, accepted) in zip(whole, loaded, by_hand, strict=True):
+    for a, b, (shown, accepted), p in zip(whole, loaded, by_hand, propensities, strict=True):
         assert (a.shown_index, a.logged_index) == (b.shown_index, b.logged_index)
         assert (a.shown_index, a.logged_index) == (shown, accepted)
-        assert a.propensity == b.propensity
-        assert a.propensity == float(exploration.propensities(len(a.candidates))[shown])
+        assert a.propensity == b.propensity == float(p)
     assert all(d.propensity is not None and d.propensity > 0 for d in whole)
     assert sum(not d.accepted_first for d in whole) > 10  # before, these had no propensity
     assert any(d.shown_index and not d.accepted_first for d in whole)  # explored, passed over
