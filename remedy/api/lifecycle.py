@@ -29,6 +29,7 @@ from remedy.api.fields import Amount, MinorAmount, currency_field
 from remedy.decisions.record import DecisionRecord, DecisionStatus
 from remedy.extensions import session
 from remedy.metrics import ACCEPTS, SPEND
+from remedy.services import app_services
 from remedy.services.idempotency import HEADER, KEY_PATTERN, IdempotencyService, fingerprint
 from remedy.services.lifecycle import LifecycleService, StepResult
 from remedy.store.tables import Decision
@@ -162,7 +163,7 @@ def _perform(
 ) -> tuple[Response, int, dict[str, str]]:
     """Run a step in a write transaction, once per Idempotency-Key; answer it."""
     db = session()
-    caps = current_app.extensions["remedy.engines"].engine(db).caps
+    caps = app_services.engines().engine(db).caps
     ttl = timedelta(seconds=current_app.config["RESERVATION_TTL_SECONDS"])
     service = LifecycleService(db, caps, ttl, note=note)
     service.begin()

@@ -17,6 +17,7 @@ from remedy.errors import DomainError
 from remedy.extensions import db
 from remedy.ledger.periods import parse_moment
 from remedy.moments import OUT_OF_RANGE, to_utc
+from remedy.services import app_services
 from remedy.whatif.service import WhatIfService
 
 Progress = Callable[[int], Callable[[int], Any]]
@@ -48,8 +49,8 @@ def whatif_service(workers: int, desc: str, unit: str) -> Iterator[tuple[WhatIfS
     with app.app_context():
         session = db.database(app).sessions()
         try:
-            scorer = app.extensions["remedy.scorer"](session)
-            values = app.extensions["remedy.engines"].values
+            scorer = app_services.scorer(app)(session)
+            values = app_services.engines(app).values
             yield WhatIfService(session, scorer, values, workers), progress
         except DomainError as error:
             raise click.ClickException(f"{error.message}: {error.errors}") from None

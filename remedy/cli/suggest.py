@@ -9,6 +9,7 @@ from remedy.decisions.engine import CurrencyNotConfigured, DecisionResult
 from remedy.domain import FaultType, Incident
 from remedy.extensions import db
 from remedy.money import MoneyError, is_currency, parse_amount
+from remedy.services import app_services
 
 
 @click.command()
@@ -50,7 +51,7 @@ def suggest(limit: int, **fields: str) -> None:
     with app.app_context():
         session = db.database(app).sessions()
         try:
-            engine = app.extensions["remedy.engines"].engine(session)
+            engine = app_services.engines(app).engine(session)
             result = engine.decide(incident)
         except CurrencyNotConfigured:
             raise click.ClickException(f"no caps configured for {incident.currency}") from None
