@@ -17,7 +17,7 @@ from remedy.api.fields import MinorAmount
 from remedy.decisions.record import DecisionRecord, DecisionStatus
 from remedy.extensions import session
 from remedy.i18n import messages_for
-from remedy.ledger.periods import as_utc
+from remedy.moments import iso_utc
 from remedy.money import from_minor
 from remedy.services import app_services
 from remedy.services.approvals import SCOPES, ApprovalService, QueueEntry, describe
@@ -73,8 +73,8 @@ class QueueEntrySchema(Schema):
             "`remedy approvals escalate` records it; reads never write)"
         }
     )
-    escalated_at = fields.Function(lambda e: e.escalated_at.isoformat() if e.escalated_at else None)
-    requested_at = fields.Function(lambda e: as_utc(e.request.requested_at).isoformat())
+    escalated_at = fields.Function(lambda e: iso_utc(e.escalated_at))
+    requested_at = fields.Function(lambda e: iso_utc(e.request.requested_at))
     requested_by = fields.String(attribute="request.requested_by")
     waiting_seconds = fields.Integer()
     plan_id = fields.String(attribute="decision.accepted_plan_id")
@@ -144,7 +144,6 @@ def approval_status(decision: Decision) -> dict[str, Any] | None:
         return None
     standing = service.standing(request)
     m = messages_for(DecisionRecord.of(decision).language)
-    moment = lambda value: as_utc(value).isoformat() if value else None  # noqa: E731
     return {
         "state": request.state,
         "kind": request.kind,
@@ -152,10 +151,10 @@ def approval_status(decision: Decision) -> dict[str, Any] | None:
         "requested_tier": request.requested_tier,
         "escalated": standing.escalated,
         "escalation_due": standing.escalation_due,
-        "requested_at": moment(request.requested_at),
-        "escalated_at": moment(standing.escalated_at),
+        "requested_at": iso_utc(request.requested_at),
+        "escalated_at": iso_utc(standing.escalated_at),
         "waiting_seconds": standing.waiting_seconds,
-        "decided_at": moment(request.decided_at),
+        "decided_at": iso_utc(request.decided_at),
         "decided_by": request.decided_by,
         "decided_role": request.decided_role,
         "reason": request.reason,

@@ -26,7 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from remedy.ledger.entries import Entry, effect
-from remedy.ledger.periods import as_utc, day_key
+from remedy.ledger.periods import day_key
 from remedy.ledger.settings import LimitSettings
 from remedy.ledger.verify import (
     CapsLimits,
@@ -36,6 +36,7 @@ from remedy.ledger.verify import (
     ReservationRow,
     verify,
 )
+from remedy.moments import as_utc
 from remedy.store.session import begin_snapshot, begin_write
 from remedy.store.tables import (
     BudgetPool,

@@ -30,11 +30,11 @@ from remedy.decisions.approvals import ApprovalTiers, Approver
 from remedy.decisions.durations import duration_seconds
 from remedy.errors import Forbidden, InvalidInput
 from remedy.i18n import Messages
-from remedy.ledger.periods import as_utc
+from remedy.moments import as_utc
 from remedy.services.job_kinds import JobRegistry, TaskContext
 from remedy.services.keys import Principal
 from remedy.store import audit
-from remedy.store.scoping import team_scoped
+from remedy.store.scoping import in_team
 from remedy.store.tables import ApprovalRequest, Decision, utcnow
 
 PENDING = "pending"
@@ -296,7 +296,7 @@ class ApprovalService:
                     ),
                 )
             )
-        statement = team_scoped(statement, principal.team, ApprovalRequest.team)
+        statement = statement.where(in_team(principal.team, ApprovalRequest.team))
         if limit is not None:
             statement = statement.limit(limit)
         return [

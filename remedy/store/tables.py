@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from remedy.moments import as_utc, to_stored, utcnow
 
-def utcnow() -> datetime:
-    """Return the current time in UTC (a callable, so defaults are evaluated per row)."""
-    return datetime.now(UTC)
+__all__ = ["utcnow"]  # the clock lives in remedy.moments; tables and services share it
 
 
 def new_id() -> str:
@@ -43,15 +42,11 @@ class UtcDateTime(sa.types.TypeDecorator):
 
     def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
         """Store UTC."""
-        if value is not None and value.tzinfo is not None:
-            value = value.astimezone(UTC)
-        return value
+        return to_stored(value)
 
     def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
         """Return an aware UTC datetime."""
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return value.astimezone(UTC) if value is not None else None
+        return as_utc(value) if value is not None else None
 
 
 Timestamp = UtcDateTime()
