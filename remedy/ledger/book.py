@@ -16,7 +16,7 @@ The counters are therefore always the sums of the ledger's entries; `verify` che
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -330,11 +330,3 @@ def overdue(
             .limit(limit)
         )
     )
-
-
-def keys_of(reservations: Iterable[Reservation]) -> Locks:
-    """Return the locks that moving every one of `reservations` needs."""
-    locks = Locks()
-    for reservation in reservations:
-        locks.add_reservation(reservation)
-    return locks
