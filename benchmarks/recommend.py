@@ -47,6 +47,7 @@ from benchmarks.whatif import END, START, log_decisions  # noqa: E402
 from remedy import create_app  # noqa: E402
 from remedy.cli.serve import gunicorn_options, serving_defaults  # noqa: E402
 from remedy.extensions import db  # noqa: E402
+from remedy.services import app_services  # noqa: E402
 from remedy.services.configs import ConfigService  # noqa: E402
 from remedy.services.keys import KeyService  # noqa: E402
 from remedy.services.model_registry import seed_bundled  # noqa: E402
@@ -98,7 +99,7 @@ def in_process(url: str, key: str, n: int) -> dict[str, float]:
     bodies = [random_incident(rng) for _ in range(n)]
     with app.app_context():
         session = db.database(app).sessions()
-        engine = app.extensions["remedy.engines"].engine(session)
+        engine = app_services.engines(app).engine(session)
         session.close()
         samples, sizes = [], []
         for body in bodies:

@@ -7,7 +7,8 @@ pipeline checks them against those vocabularies and the trees split on them as c
 (models/pipeline.py), so an unseen category becomes a missing value instead of an error. Models
 trained before that one-hot encoded the codes; `one_hot` and `ordinal` are NumPy twins of the
 two encoders, for serving either. A plain float array is what the serving path wants: a
-DataFrame per request costs more than the model does (STYLE.md, performance notes).
+DataFrame per request costs more than the model does (measured: benchmarks/README.md,
+"NumPy array in, not a DataFrame").
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """The two shipped pipelines: the categorical codes as categories, then gradient boosting.
 
 Both take the float matrix of `models.features`; the encoding lives inside the pipeline, so the
-artifact carries it and training and serving cannot drift (STYLE.md).
+artifact carries it and training and serving cannot drift (one fitted Pipeline per target
+is the artifact: models/artifact.py).
 
 Why native categorical splits instead of one-hot columns: HistGradientBoosting's fit time
 grows with the number of columns it builds histograms for, and one-hot encoding the four code

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 import numpy as np
 from sklearn.pipeline import Pipeline
 from threadpoolctl import ThreadpoolController
 
-from models.artifact import Artifact, load_artifact
+from models.artifact import Artifact
 from models.calibration import CalibrationMap, booster, calibrator, is_calibrated
 from models.features import (
     CATEGORICAL_COLUMNS,
@@ -141,11 +140,6 @@ class ModelScorer:
             else None
         )
         self._forest, self._calibration = flat if flat is not None else (None, None)
-
-    @classmethod
-    def from_folder(cls, folder: Path | str, threads: int | None = 1) -> ModelScorer:
-        """Load and verify the artifact in `folder` (raises `ModelLoadError`)."""
-        return cls(load_artifact(folder), threads)
 
     @property
     def calibrated(self) -> bool:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 import random
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
+
+if TYPE_CHECKING:
+    from remedy.services.job_kinds import JobRegistry
 
 
 def create_app(config: dict[str, Any] | None = None, *, instance_path: str | None = None) -> Flask:
@@ -44,6 +47,7 @@ def register_extensions(app: Flask) -> None:
     from remedy.decisions.exploration import ExplorationPolicy
     from remedy.decisions.ranker import ValueSettings
     from remedy.extensions import db
+    from remedy.services.app_services import Exploration, Services
     from remedy.services.engines import EngineProvider
     from remedy.services.keys import PrincipalCache
     from remedy.services.model_registry import ScorerProvider
@@ -69,15 +73,28 @@ def register_extensions(app: Flask) -> None:
     values = ValueSettings(
         app.config["HORIZON_YEARS"], app.config["REFERRAL_SHARE"], app.config["WORD_OF_MOUTH_SHARE"]
     )
-    app.extensions["remedy.exploration"] = (
+    exploration = Exploration(
         ExplorationPolicy(app.config["EXPLORATION_RATE"], app.config["EXPLORATION_TOP_K"]),
         random.Random(app.config["EXPLORATION_SEED"]),
     )
     # Per-worker caches of what changes rarely, checked against the cache generation on every
     # request (remedy/store/generation.py).
-    app.extensions["remedy.principals"] = PrincipalCache()
-    app.extensions["remedy.scorer"] = ScorerProvider(Path(app.config["MODEL_DIR"]) / "cache")
-    app.extensions["remedy.engines"] = EngineProvider(app.extensions["remedy.scorer"], values)
+    scorer = ScorerProvider(Path(app.config["MODEL_DIR"]) / "cache")
+    engines = EngineProvider(scorer, values)
+    Services(engines, scorer, PrincipalCache(), exploration, register_jobs()).install(app)
+
+
+def register_jobs() -> JobRegistry:
+    """Collect the long work of every domain: job kinds and periodic tasks (the worker runs
+    what this registry holds)."""
+    from remedy.services import approvals
+    from remedy.services.job_kinds import JobRegistry
+    from remedy.whatif import job as whatif
+
+    registry = JobRegistry()
+    for domain in (whatif, approvals):
+        domain.register_jobs(registry)
+    return registry
 
 
 def register_blueprints(app: Flask) -> None:

@@ -237,10 +237,6 @@ class Plan:
         """Hash like the actions."""
         return hash((self.actions, self.currency))
 
-    def has_kind(self, kind: Kind) -> bool:
-        """Tell whether any action is of `kind`."""
-        return kind in self.kinds
-
     @property
     def fix(self) -> Action | None:
         """The plan's fix, if it has one."""

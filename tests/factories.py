@@ -31,6 +31,7 @@ from remedy.facts import Fact
 from remedy.ledger.book import verify_ledger
 from remedy.ledger.budgets import BudgetService
 from remedy.ledger.verify import Report
+from remedy.services import app_services
 from remedy.services.configs import ConfigService
 from remedy.store.tables import Decision
 
@@ -230,10 +231,11 @@ def one_hot_encoder() -> ColumnTransformer:
 
 def run_jobs(app: Flask) -> int:
     """Run every queued job in this process, as `remedy worker --once` does; return how many."""
-    from remedy.cli.worker import KINDS
     from remedy.services.job_runner import JobRunner
 
-    runner = JobRunner(db.database(app), KINDS, app.config, app.extensions, poll=0)
+    runner = JobRunner(
+        db.database(app), app_services.jobs(app), app.config, app_services.services(app), poll=0
+    )
     with app.app_context():
         return runner.run(once=True)
 

@@ -24,6 +24,7 @@ from remedy.decisions.record import DecisionRecord, DecisionStatus
 from remedy.errors import Conflict
 from remedy.extensions import db
 from remedy.ledger.budgets import BudgetService
+from remedy.services import app_services
 from remedy.services.lifecycle import LifecycleService
 from remedy.services.outcomes import OutcomeService
 from remedy.services.recommendations import RecommendationService
@@ -76,7 +77,7 @@ def drive(
     """
     rng = np.random.default_rng(seed)
     explore_rng = random.Random(seed)
-    exploration, _ = app.extensions["remedy.exploration"]
+    exploration, _ = app_services.exploration(app)
     ttl = timedelta(seconds=app.config["RESERVATION_TTL_SECONDS"])
     report = DriveReport()
     ensure_pools(app, team)
@@ -84,7 +85,7 @@ def drive(
     for index in tqdm(range(incidents), desc="simulating", unit="incident", disable=not progress):
         incident = dataclasses.replace(random_incident(rng, index), team=team)
         with app.app_context(), database.unit_of_work() as session:
-            engine = app.extensions["remedy.engines"].engine(session)
+            engine = app_services.engines(app).engine(session)
             decision = RecommendationService(session, engine, exploration, explore_rng).recommend(
                 incident, 3, ACTOR
             )

@@ -18,7 +18,7 @@ from remedy.decisions.ranker import PlanScorer, ValueSettings
 from remedy.domain import Incident, Plan
 from training.candidates import CandidatesFn, candidate_plans
 from training.logs import LoggedRows, greedy_index
-from training.offpolicy import Estimate, doubly_robust, ips, snips
+from training.offpolicy import Estimate, ips
 from training.simulator import FX_PER_USD, true_net_value
 
 _BATCH = 250  # incidents scored per model call by scorers that can batch (ModelScorer)
@@ -101,35 +101,6 @@ def evaluate_policies(
                     oracle[i] = max(true_net_value(incident, plan, values) for plan in plans)
             bar.update(len(chunk))
     return PolicyEvaluation(picks, truth, predicted_pick, predicted_logged, true_logged, oracle)
-
-
-def offpolicy_estimates(
-    holdout: LoggedRows,
-    evaluation: PolicyEvaluation,
-    policy: str,
-    *,
-    n_boot: int = 500,
-    seed: int = 0,
-) -> list[Estimate]:
-    """Estimate a greedy policy's value from the logged holdout: IPS, SNIPS and doubly robust."""
-    if evaluation.predicted_logged is None:
-        raise ValueError("evaluate the policies with a reward model and the logged indices")
-    target_probs = (holdout.logged_index == evaluation.picks[policy]).astype(float)
-    common = {"n_boot": n_boot, "seed": seed}
-    estimates = [ips(holdout.reward, holdout.propensity, target_probs, **common)]
-    if target_probs.any():  # SNIPS is undefined when the policy never agrees with the log
-        estimates.append(snips(holdout.reward, holdout.propensity, target_probs, **common))
-    estimates.append(
-        doubly_robust(
-            holdout.reward,
-            holdout.propensity,
-            target_probs,
-            evaluation.predicted_logged,
-            evaluation.predicted_pick[policy],
-            **common,
-        )
-    )
-    return estimates
 
 
 def logged_value(holdout: LoggedRows, *, n_boot: int = 500, seed: int = 0) -> Estimate:

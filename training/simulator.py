@@ -271,11 +271,6 @@ def true_response(incident: Incident, plan: Plan) -> tuple[float, float]:
     return _stay(incident, summary, traits), _referral_rate(incident, summary, traits)
 
 
-def stay_probability(incident: Incident, plan: Plan) -> float:
-    """Return the true probability that the customer stays after `plan` (deterministic)."""
-    return true_response(incident, plan)[0]
-
-
 def expected_referrals(incident: Incident, plan: Plan) -> float:
     """Return the true expected number of customers referred after `plan`."""
     return true_response(incident, plan)[1]

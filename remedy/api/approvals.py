@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -19,9 +18,10 @@ from remedy.api.reading import current_reader
 from remedy.decisions.record import DecisionRecord, DecisionStatus
 from remedy.extensions import session
 from remedy.i18n import messages_for
-from remedy.ledger.periods import as_utc
+from remedy.moments import iso_utc
 from remedy.money import from_minor
 from remedy.presenting import presenters
+from remedy.services import app_services
 from remedy.services.approvals import SCOPES, ApprovalService, QueueEntry, describe
 from remedy.store.tables import Decision
 
@@ -60,14 +60,23 @@ class QueueEntrySchema(Schema):
     currency = fields.String(attribute="request.currency")
     amount = MinorAmount(attribute="request.amount_minor")
     tier = fields.String(
-        attribute="request.tier", metadata={"description": "who decides it now: lead or finance"}
+        metadata={
+            "description": "the highest tier that decides it now: lead or finance (an overdue "
+            "lead request: finance, and the lead may still answer it)"
+        }
     )
     requested_tier = fields.String(attribute="request.requested_tier")
-    escalated = fields.Boolean()
-    escalated_at = fields.Function(
-        lambda e: as_utc(e.request.escalated_at).isoformat() if e.request.escalated_at else None
+    escalated = fields.Boolean(
+        metadata={"description": "it waited past escalate_after: finance decides it too"}
     )
-    requested_at = fields.Function(lambda e: as_utc(e.request.requested_at).isoformat())
+    escalation_due = fields.Boolean(
+        metadata={
+            "description": "overdue, its escalation not yet recorded (the worker or "
+            "`remedy approvals escalate` records it; reads never write)"
+        }
+    )
+    escalated_at = fields.Function(lambda e: iso_utc(e.escalated_at))
+    requested_at = fields.Function(lambda e: iso_utc(e.request.requested_at))
     requested_by = fields.String(attribute="request.requested_by")
     waiting_seconds = fields.Integer()
     plan_id = fields.String(attribute="decision.accepted_plan_id")
@@ -117,49 +126,43 @@ class Approvals(MethodView):
     @blp.response(200, QueueSchema)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """Pending plans and overages the caller may decide, oldest first, with their waiting
-        time; plans past the caps' `approvals.escalate_after` are escalated to finance first."""
+        time; plans past the caps' `approvals.escalate_after` show as escalated (reading the
+        queue writes nothing: the worker or `remedy approvals escalate` records escalations)."""
         db = session()
-        tiers = current_app.extensions["remedy.engines"].engine(db).caps.approvals
-        service = ApprovalService(db, tiers)
-        service.escalate_due()
+        service = ApprovalService(db, app_services.engines().engine(db).caps.approvals)
         entries = service.queue(current_principal(), query["scope"], query["limit"])
         return {"approvals": entries}
 
 
 def approval_status(decision: Decision) -> dict[str, Any] | None:
-    """The decision's latest approval request as the agent reads it, escalating overdue
-    requests first; None when it never needed approval."""
+    """The decision's latest approval request as the agent reads it, escalation due computed
+    (not written); None when it never needed approval."""
     if decision.status == DecisionStatus.PROPOSED:
         return None
     db = session()
-    tiers = current_app.extensions["remedy.engines"].engine(db).caps.approvals
+    tiers = app_services.engines().engine(db).caps.approvals
     service = ApprovalService(db, tiers)
-    if decision.status in (
-        DecisionStatus.PENDING_APPROVAL,
-        DecisionStatus.OVERAGE_PENDING_APPROVAL,
-    ):
-        service.escalate_due()
     request = service.latest_for(decision.id)
     if request is None:
         return None
-    now = service.clock()
+    standing = service.standing(request)
     reader = current_reader()
     m = messages_for(reader.locale or DecisionRecord.of(decision).language)
-    moment = lambda value: as_utc(value).isoformat() if value else None  # noqa: E731
     return {
         "state": request.state,
         "kind": request.kind,
-        "tier": request.tier,
+        "tier": standing.tier,
         "requested_tier": request.requested_tier,
-        "escalated": request.escalated_at is not None,
-        "requested_at": moment(request.requested_at),
-        "escalated_at": moment(request.escalated_at),
-        "waiting_seconds": service.waiting_seconds(request),
-        "decided_at": moment(request.decided_at),
+        "escalated": standing.escalated,
+        "escalation_due": standing.escalation_due,
+        "requested_at": iso_utc(request.requested_at),
+        "escalated_at": iso_utc(standing.escalated_at),
+        "waiting_seconds": standing.waiting_seconds,
+        "decided_at": iso_utc(request.decided_at),
         "decided_by": request.decided_by,
         "decided_role": request.decided_role,
         "reason": request.reason,
         "amount": str(from_minor(request.amount_minor, request.currency)),
         "currency": request.currency,
-        "message": describe(request, m, now, tiers.escalate_after),
+        "message": describe(request, standing, m, tiers.escalate_after),
     }

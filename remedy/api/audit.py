@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from remedy.api.auth import current_principal, roles
 from remedy.extensions import session
-from remedy.services.keys import KeyService
-from remedy.store.tables import AuditEntry
+from remedy.services.audit_log import AuditLog
 
 blp = Blueprint("audit", __name__, url_prefix="/v1", description="Audit log (admin)")
 
@@ -52,15 +50,9 @@ class Audit(MethodView):
     @blp.arguments(AuditQuerySchema, location="query")
     @blp.response(200, AuditPageSchema)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
-        """List audit entries, newest first, optionally for one entity kind."""
-        statement = sa.select(AuditEntry).order_by(AuditEntry.id.desc()).limit(query["limit"])
-        if "entity" in query:
-            statement = statement.where(AuditEntry.entity == query["entity"])
-        if "before_id" in query:
-            statement = statement.where(AuditEntry.id < query["before_id"])
-        team = current_principal().team
-        if team is not None:  # a team-scoped admin reads what its team's keys did
-            statement = statement.where(
-                AuditEntry.actor.in_(KeyService(session()).prefixes_of(team))
-            )
-        return {"entries": list(session().scalars(statement))}
+        """List audit entries, newest first, optionally for one entity kind (a team-scoped
+        admin reads what its team's keys did)."""
+        entries = AuditLog(session()).page(
+            current_principal().team, query["limit"], query.get("entity"), query.get("before_id")
+        )
+        return {"entries": entries}

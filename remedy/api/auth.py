@@ -8,12 +8,13 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, g, request
+from flask import Flask, g, request
 from werkzeug.exceptions import UnsupportedMediaType
 
 from remedy.errors import Forbidden, Unauthorized
 from remedy.extensions import is_keyless, is_public, mark_public, session
 from remedy.observability import metrics_response
+from remedy.services import app_services
 from remedy.services.keys import KeyService, Principal
 
 # Served without a key: health, the API docs (the console marks its page shells itself).
@@ -47,7 +48,7 @@ def resolve_principal() -> Principal | None:
     text."""
     if "principal_resolved" not in g:
         token = bearer_token()
-        cache = current_app.extensions["remedy.principals"]
+        cache = app_services.principals()
         principal = KeyService(session()).authenticate(token, cache) if token else None
         if principal is not None:
             g.principal = principal

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -24,6 +23,7 @@ from remedy.extensions import session
 from remedy.ledger.budgets import POOL_STATES, BudgetService, PoolStanding, PoolVersion
 from remedy.ledger.pacing import PacingSettings
 from remedy.ledger.periods import PERIODS
+from remedy.services import app_services
 from remedy.store.tables import utcnow
 
 blp = Blueprint("budgets", __name__, url_prefix="/v1", description="Budget pools (finance)")
@@ -125,7 +125,7 @@ class PoolListSchema(Schema):
 
 def _pacing() -> PacingSettings:
     """Return the active caps' pacing settings."""
-    return current_app.extensions["remedy.engines"].engine(session()).caps.limits.pacing
+    return app_services.engines().engine(session()).caps.limits.pacing
 
 
 @blp.route("/budgets")

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
@@ -14,6 +13,7 @@ from marshmallow import Schema, fields
 from remedy.api.auth import current_principal, roles
 from remedy.api.fields import Moment
 from remedy.extensions import session
+from remedy.services import app_services
 from remedy.services.caps_governance import CapsGovernance
 from remedy.services.configs import ConfigService
 from remedy.store.tables import utcnow
@@ -64,7 +64,7 @@ def _document_view(kind: str, write_roles: tuple[str, ...]) -> type[MethodView]:
             """Replace the document: validated whole, tried on recent and synthetic incidents (422
             naming the first whose decision fails), and stored as a new version."""
             db = session()
-            engines = current_app.extensions["remedy.engines"]
+            engines = app_services.engines()
             return ConfigService(db).replace(
                 kind,
                 document,

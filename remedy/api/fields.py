@@ -3,14 +3,13 @@ currency codes, date-times inside their range, strict booleans."""
 
 from __future__ import annotations
 
-from datetime import UTC
 from decimal import Decimal
 from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
 from catalog.validation import StrictBoolean, UtcDateTime
-from remedy.moments import OUT_OF_RANGE, MomentError, to_utc
+from remedy.moments import MomentError, iso_utc, read_moment
 from remedy.money import (
     MAX_MINOR,
     MAX_MINOR_DIGITS,
@@ -153,10 +152,7 @@ class UtcInstant(fields.DateTime):
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         """Write the moment in UTC with its zone."""
-        if value is None:
-            return None
-        moment = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-        return moment.isoformat()
+        return iso_utc(value)
 
 
 def check_amounts(data: dict[str, Any], *names: str, currency: str = "currency") -> None:
@@ -232,15 +228,11 @@ class Moment(fields.Field):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         """Parse the moment as an aware UTC datetime inside remedy.moments' range."""
-        from remedy.ledger.periods import parse_moment
-
         if not isinstance(value, str) or len(value) > 64:
             raise self.make_error("invalid")
         try:
-            return to_utc(parse_moment(value))
+            return read_moment(value)
         except MomentError as error:
             raise ValidationError(str(error)) from None
-        except OverflowError:  # moved to UTC, it left datetime's range
-            raise ValidationError(OUT_OF_RANGE) from None
         except ValueError:
             raise self.make_error("invalid") from None

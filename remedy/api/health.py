@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
@@ -13,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from remedy.errors import ServiceUnavailable
 from remedy.extensions import session
+from remedy.services import app_services
 
 blp = Blueprint("health", __name__, description="Liveness and readiness")
 
@@ -46,7 +46,7 @@ class Ready(MethodView):
         try:
             db = session()
             db.execute(sa.text("SELECT 1"))
-            scorer = current_app.extensions["remedy.scorer"](db)
+            scorer = app_services.scorer()(db)
         except SQLAlchemyError:
             raise ServiceUnavailable(
                 "the database does not answer", {"database": ["down"]}

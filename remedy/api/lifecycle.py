@@ -12,7 +12,6 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Response, current_app, g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -29,9 +28,10 @@ from remedy.api.fields import Amount, MinorAmount, currency_field
 from remedy.decisions.record import DecisionRecord, DecisionStatus
 from remedy.extensions import session
 from remedy.metrics import ACCEPTS, SPEND
+from remedy.services import app_services
 from remedy.services.idempotency import HEADER, KEY_PATTERN, IdempotencyService, fingerprint
 from remedy.services.lifecycle import LifecycleService, StepResult
-from remedy.store.tables import Decision
+from remedy.store.scoping import decision_team
 
 blp = Blueprint(
     "lifecycle", __name__, url_prefix="/v1", description="Accept, approve, fulfil, cancel"
@@ -137,7 +137,7 @@ def _team_scope() -> None:
     principal = g.get("principal")
     if decision_id is None or principal is None or principal.team is None:
         return
-    team = session().scalar(sa.select(Decision.team).where(Decision.id == decision_id))
+    team = decision_team(session(), decision_id)
     if team is not None:
         principal.hide_unless_sees(team, f"decision {decision_id!r}")
 
@@ -162,7 +162,7 @@ def _perform(
 ) -> tuple[Response, int, dict[str, str]]:
     """Run a step in a write transaction, once per Idempotency-Key; answer it."""
     db = session()
-    caps = current_app.extensions["remedy.engines"].engine(db).caps
+    caps = app_services.engines().engine(db).caps
     ttl = timedelta(seconds=current_app.config["RESERVATION_TTL_SECONDS"])
     service = LifecycleService(db, caps, ttl, note=note)
     service.begin()

@@ -17,6 +17,7 @@ from remedy.domain import FaultType, Incident
 from remedy.extensions import session
 from remedy.metrics import DECISIONS
 from remedy.presenting import present_decision
+from remedy.services import app_services
 from remedy.services.recommendations import RecommendationService, get_decision
 
 blp = Blueprint("recommendations", __name__, url_prefix="/v1", description="Ranked remedy plans")
@@ -57,9 +58,9 @@ class Recommendations(MethodView):
         principal = current_principal()
         team = principal.team_for(data["team"])
         incident = incident_from_request(data, team)
-        engine = current_app.extensions["remedy.engines"].engine(db)
+        engine = app_services.engines().engine(db)
         limit = data["limit"] or current_app.config["DEFAULT_LIMIT"]
-        exploration, rng = current_app.extensions["remedy.exploration"]
+        exploration, rng = app_services.exploration()
         decision = RecommendationService(db, engine, exploration, rng).recommend(
             incident, limit, current_principal().prefix
         )

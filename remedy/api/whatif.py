@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, url_for
+from flask import url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -30,6 +30,7 @@ from remedy.api.schemas import SLUG
 from remedy.errors import InvalidInput
 from remedy.extensions import session
 from remedy.ledger.periods import PERIODS
+from remedy.services import app_services
 from remedy.services.jobs import JobQueue
 from remedy.whatif.job import KIND, ROLE, SUGGEST_KIND, simulate_params, suggest_params
 from remedy.whatif.replay import MAX_SWEEP_POINTS
@@ -166,7 +167,7 @@ class Simulate(MethodView):
         for index, pool in enumerate(data["pools"] or []):  # a scoped key proposes its own
             principal.require_team(pool["team"], f"pools.{index}.team")
         proposed = {"caps": data["caps"], "rules": data["rules"]}
-        values = current_app.extensions["remedy.engines"].values
+        values = app_services.engines().values
         service = WhatIfService(session(), None, values, team=principal.team)
         service.check(data["start"], data["end"], proposed, data["pools"], data["sweep"])
         params = simulate_params(data["start"], data["end"], proposed, data["pools"], data["sweep"])
@@ -213,7 +214,7 @@ class SuggestCaps(MethodView):
         principal.require_team(team)
         if data["end"] <= data["start"]:
             raise InvalidInput("to must be after from", {"to": ["must be after from"]})
-        values = current_app.extensions["remedy.engines"].values
+        values = app_services.engines().values
         service = WhatIfService(session(), None, values, team=principal.team)
         if (team, data["currency"]) not in service.pool_limits():
             message = f"no {data['currency']} pool in effect for team {team}"

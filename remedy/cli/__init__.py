@@ -50,7 +50,8 @@ COMMANDS = {
     ),
     "worker": (
         "remedy.cli.worker:worker",
-        "Run queued jobs (what-if replays) until stopped (SIGTERM): progress, result or error.",
+        "Run queued jobs (what-if replays) and periodic upkeep (escalations) until stopped "
+        "(SIGTERM): progress, result or error.",
     ),
 }
 

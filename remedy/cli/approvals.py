@@ -6,6 +6,7 @@ import click
 
 from remedy.cli.common import current_or_new_app
 from remedy.extensions import db
+from remedy.services import app_services
 from remedy.services.approvals import ApprovalService
 
 
@@ -16,12 +17,13 @@ def approvals() -> None:
 
 @approvals.command("escalate")
 def approvals_escalate() -> None:
-    """Move every plan waiting for a lead past the caps' escalate_after to finance.
+    """Record every plan waiting for a lead past the caps' escalate_after as escalated to
+    finance (the lead keeps it too).
 
-    Reads and the approval steps escalate lazily too; run this from cron (or a worker) so the
-    finance queue is right even when nobody reads it."""
+    Reads show what is due without writing it; `remedy worker` records it every minute. Run
+    this from cron where no worker runs, so the audit trail has every escalation."""
     app = current_or_new_app()
     with app.app_context(), db.database(app).unit_of_work() as session:
-        tiers = app.extensions["remedy.engines"].engine(session).caps.approvals
+        tiers = app_services.engines(app).engine(session).caps.approvals
         escalated = ApprovalService(session, tiers).escalate_due()
     click.echo(f"escalated {escalated} approval request(s) to finance")

@@ -13,6 +13,7 @@ from remedy.extensions import db
 from remedy.ledger.budgets import BudgetService
 from remedy.moments import MomentError, to_utc
 from remedy.money import MoneyError, from_minor, parse_amount
+from remedy.services import app_services
 from remedy.store.tables import utcnow
 
 
@@ -58,7 +59,7 @@ def budgets_list() -> None:
     """List every pool in effect: limit, reserved, committed, remaining and pace."""
     app = current_or_new_app()
     with app.app_context(), db.database(app).unit_of_work() as session:
-        pacing = app.extensions["remedy.engines"].engine(session).caps.limits.pacing
+        pacing = app_services.engines(app).engine(session).caps.limits.pacing
         for pool in BudgetService(session).overview(utcnow(), pacing):
             state, c = pool.state, pool.currency
             click.echo(

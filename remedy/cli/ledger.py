@@ -10,6 +10,7 @@ import click
 from remedy.cli.common import current_or_new_app
 from remedy.extensions import db
 from remedy.ledger.book import verify_ledger
+from remedy.services import app_services
 from remedy.services.lifecycle import LifecycleService
 
 
@@ -46,7 +47,7 @@ def ledger_expire() -> None:
     with app.app_context():
         database = db.database(app)
         with database.unit_of_work() as session:
-            caps = app.extensions["remedy.engines"].engine(session).caps
+            caps = app_services.engines(app).engine(session).caps
             pools = LifecycleService(session, caps, ttl).overdue_pools()
         for team, currency in pools:
             while True:

@@ -15,8 +15,8 @@ from tqdm.auto import tqdm
 from remedy.cli.common import current_or_new_app
 from remedy.errors import DomainError
 from remedy.extensions import db
-from remedy.ledger.periods import parse_moment
-from remedy.moments import OUT_OF_RANGE, to_utc
+from remedy.moments import read_moment
+from remedy.services import app_services
 from remedy.whatif.service import WhatIfService
 
 Progress = Callable[[int], Callable[[int], Any]]
@@ -25,9 +25,7 @@ Progress = Callable[[int], Callable[[int], Any]]
 def day_range(start: str, end: str) -> tuple[datetime, datetime]:
     """Read --from and --to as UTC moments (a bad one is click's usage error)."""
     try:
-        return to_utc(parse_moment(start)), to_utc(parse_moment(end))
-    except OverflowError:  # moved to UTC, it left datetime's range
-        raise click.BadParameter(OUT_OF_RANGE) from None
+        return read_moment(start), read_moment(end)
     except ValueError as error:  # MomentError is a ValueError
         raise click.BadParameter(str(error)) from None
 
@@ -48,8 +46,8 @@ def whatif_service(workers: int, desc: str, unit: str) -> Iterator[tuple[WhatIfS
     with app.app_context():
         session = db.database(app).sessions()
         try:
-            scorer = app.extensions["remedy.scorer"](session)
-            values = app.extensions["remedy.engines"].values
+            scorer = app_services.scorer(app)(session)
+            values = app_services.engines(app).values
             yield WhatIfService(session, scorer, values, workers), progress
         except DomainError as error:
             raise click.ClickException(f"{error.message}: {error.errors}") from None

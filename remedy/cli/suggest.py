@@ -13,6 +13,7 @@ from remedy.domain import FaultType, Incident
 from remedy.extensions import db
 from remedy.money import MoneyError, is_currency, parse_amount
 from remedy.presenting import Presenter
+from remedy.services import app_services
 
 
 @click.command()
@@ -54,7 +55,7 @@ def suggest(limit: int, **fields: str) -> None:
     with app.app_context():
         session = db.database(app).sessions()
         try:
-            engine = app.extensions["remedy.engines"].engine(session)
+            engine = app_services.engines(app).engine(session)
             category = engine.catalog.vocabulary.canonical(incident.category)
             result = engine.decide(dataclasses.replace(incident, category=category))
         except UnknownCategory as error:

@@ -10,6 +10,7 @@ import click
 from remedy.cli.common import current_or_new_app, model_cache_dir
 from remedy.errors import NotFound
 from remedy.extensions import db
+from remedy.services import app_services
 
 
 @click.command()
@@ -38,10 +39,10 @@ def train(
     app = current_or_new_app()
     version = version or now_version()
     out = Path(app.config["MODEL_DIR"]) / "trained" / version
-    values = app.extensions["remedy.engines"].values
-    exploration, _ = app.extensions["remedy.exploration"]
+    values = app_services.engines(app).values
+    exploration, _ = app_services.exploration(app)
     with app.app_context(), db.database(app).unit_of_work() as session:
-        current = app.extensions["remedy.scorer"](session)
+        current = app_services.scorer(app)(session)
         # finance's rates (PUT /v1/exchange-rates), never a table in the code
         try:
             rates = ConfigService(session).exchange_rates()

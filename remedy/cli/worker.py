@@ -2,7 +2,9 @@
 
 `remedy serve` starts one beside gunicorn; run more on any host that reaches the database.
 Jobs are rows of the `jobs` table (why not a broker: remedy/services/jobs.py), so a worker
-needs nothing but the database. SIGTERM or SIGINT stops it cleanly: a job in progress is
+needs nothing but the database. It runs what the app's job registry holds: each domain
+registers its own kinds and periodic tasks (remedy/services/job_kinds.py), such as recording
+overdue approval escalations every minute. SIGTERM or SIGINT stops it cleanly: a job in progress is
 interrupted at its next progress report and put back in the queue for the next worker.
 """
 
@@ -18,15 +20,8 @@ import click
 
 from remedy.cli.common import current_or_new_app
 from remedy.extensions import db
-from remedy.services.job_runner import JobKinds, JobRunner
-from remedy.whatif import job as whatif_job
-
-# Every kind of job a worker runs: kind -> function. Add long work here (and queue it from the
-# API with JobQueue.enqueue); remedy/api/jobs.py shows its result.
-KINDS: JobKinds = {
-    whatif_job.KIND: whatif_job.simulate_job,
-    whatif_job.SUGGEST_KIND: whatif_job.suggest_job,
-}
+from remedy.services.app_services import services
+from remedy.services.job_runner import JobRunner
 
 
 @click.command()
@@ -64,16 +59,18 @@ KINDS: JobKinds = {
 def worker(
     once: bool, processes: int, lease: int, poll: float, niceness: int, parent_pid: int | None
 ) -> None:
-    """Run queued jobs (what-if replays) until stopped (SIGTERM): progress, result or error."""
+    """Run queued jobs (what-if replays) and periodic upkeep (escalations) until stopped
+    (SIGTERM): progress, result or error."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(message)s")
     if niceness:
         os.nice(niceness)
     app = current_or_new_app()
+    wired = services(app)
     runner = JobRunner(
         db.database(app),
-        KINDS,
+        wired.jobs,
         app.config,
-        app.extensions,
+        wired,
         processes=processes,
         lease=timedelta(seconds=lease),
         heartbeat=min(1.0, lease / 4),

@@ -1,4 +1,10 @@
-"""The API's answers as TypedDicts: money stays a decimal string with its currency."""
+"""The API's answers as TypedDicts: money stays a decimal string with its currency.
+
+Each type mirrors one schema of `/openapi.json` (`SCHEMAS` says which), field for field:
+tests/client/test_types_match_openapi.py fails, naming the schema and the field, when the API
+has a field a type lacks or a type has one the API does not. A new field in an API schema is
+added here in the same change.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +24,8 @@ class Incident(TypedDict):
     channel: NotRequired[str]
     locale: NotRequired[str]
     churn_threat: NotRequired[bool]
+    public: NotRequired[bool]  # seen by others (a post, a review)
+    reach: NotRequired[int | None]  # followers or audience of a public complaint
     external_id: NotRequired[str | None]
 
 
@@ -26,6 +34,7 @@ class Action(TypedDict):
 
     item_id: str
     kind: str
+    part: str  # apology, fix or overdelivery
     level: str | None
     label: str
     value: str
@@ -39,6 +48,7 @@ class TalkingPoints(TypedDict):
 
     language: str
     respond_within: str
+    fix_within: str | None  # ISO 8601; promised when we or a partner are at fault
     points: list[str]
 
 
@@ -48,7 +58,10 @@ class Plan(TypedDict):
     plan_id: str
     rank: int
     actions: list[Action]
+    fix: list[Action]  # what makes the customer whole
+    overdelivery: list[Action]  # everything beyond the fix
     currency: str
+    fix_cost: str  # outside the incident cap
     total_cost: str
     total_value: str
     expected_net_value: str
@@ -56,6 +69,7 @@ class Plan(TypedDict):
     expected_referrals: str
     requires_approval: bool
     approver: str | None  # lead or finance when it requires approval
+    generous: bool  # the most generous plan within the guardrails, shown as an option
     reasons: list[str]
     rules: list[str]
     talking_points: TalkingPoints | None
@@ -153,6 +167,8 @@ class Outcome(TypedDict):
     plan_id: str
     retained: bool
     observed_at: str
+    responded_at: str | None  # when the agent first answered the customer
+    fixed_at: str | None  # when the fix reached the customer
     referrals: int | None
     revenue_after: str | None
     currency: str
@@ -169,16 +185,43 @@ class WhoAmI(TypedDict):
     expires_at: str | None  # a panel session's key: when it stops working
 
 
+class Pace(TypedDict):
+    """How a pool's spend runs against its period (shares as decimal strings)."""
+
+    elapsed_share: str
+    spent_share: str
+    on_pace_spend: str
+    cost_price: str  # pacing's shadow price on cost (finance's number)
+
+
+class ScheduledPool(TypedDict):
+    """A pool version that takes effect later."""
+
+    version: int
+    period: str
+    limit: str
+    currency: str
+    effective_at: str
+
+
 class Pool(TypedDict):
-    """A budget pool in effect (the fields the client reads; the API sends more)."""
+    """A budget pool in effect, what it holds and its pace."""
 
     team: str
     currency: str
     period: str
+    period_key: str
+    period_start: str
+    period_end: str
     limit: str
     reserved: str
     committed: str
     remaining: str
+    pace: Pace
+    version: int
+    effective_at: str
+    created_by: str
+    scheduled: ScheduledPool | None
 
 
 class JobProgress(TypedDict):
@@ -208,3 +251,26 @@ class Job(TypedDict):
     finished_at: str | None
     result: dict[str, Any] | None
     error: JobError | None
+
+
+# Which schema of /openapi.json each type mirrors (components/schemas/<name>).
+SCHEMAS: dict[str, type] = {
+    "Incident": Incident,
+    "Action": Action,
+    "TalkingPoints": TalkingPoints,
+    "Plan": Plan,
+    "DroppedPlan": DroppedPlan,
+    "Cap": Cap,
+    "ApprovalStatus": Approval,
+    "Decision": Decision,
+    "Reservation": Reservation,
+    "Lifecycle": LifecycleResult,
+    "Outcome": Outcome,
+    "WhoAmI": WhoAmI,
+    "Pace": Pace,
+    "Scheduled": ScheduledPool,
+    "Pool": Pool,
+    "Progress": JobProgress,
+    "JobError": JobError,
+    "Job": Job,
+}

@@ -12,9 +12,11 @@ A document written before tiers has one `approval_threshold` instead: it reads a
 document (`agent_up_to` = the threshold, no lead tier: finance approves everything above), so
 caps versions already stored keep loading and deciding as they did.
 
-Finance (and admin) may decide a plan of any tier; a lead decides only its team's plans of the
-lead tier, and only until they are escalated. Escalation is never expiry: a waiting plan moves
-up to finance and stays in a queue until someone decides it or the agent cancels it.
+Finance (and admin) may decide a plan of any tier; a lead decides its team's plans of the lead
+tier, before and after they are escalated. Escalation is never expiry: an overdue plan is added
+to finance's queue (`next_tier`) and stays in the lead's, until someone decides it (the first
+to answer wins) or the agent cancels it. The queue, the escalation and who may decide are
+remedy/services/approvals.py; this module is the pure rule they and the engine share.
 """
 
 from __future__ import annotations
@@ -119,9 +121,33 @@ class ApprovalTiers:
             return Approver.LEAD
         return Approver.FINANCE
 
+    def needs_approval(self, cost: Decimal, currency: str, always: bool = False) -> bool:
+        """Tell whether a plan costing `cost` needs anyone's approval (`always`: it holds an
+        item that always does): the one rule the engine and the what-if replay share."""
+        return always or cost > self.agent_up_to[currency]
+
     def next_tier(self, approver: Approver) -> Approver:
-        """Where an overdue plan escalates to (finance is the top: it stays there)."""
+        """Where an overdue request escalates to (finance is the top: it stays there)."""
         return Approver.FINANCE if approver == Approver.LEAD else approver
+
+    def escalates(self, tier: Approver) -> bool:
+        """Tell whether a request waiting at `tier` goes up a tier once overdue."""
+        return self.next_tier(tier) != tier
+
+    def escalating_to(self, tier: Approver) -> tuple[Approver, ...]:
+        """The tiers whose overdue requests `tier` also decides."""
+        return tuple(t for t in Approver if t != tier and self.next_tier(t) == tier)
+
+    def deciders(self, requested: Approver, escalated: bool) -> tuple[Approver, ...]:
+        """The tiers that may decide a request made to `requested`, lowest first.
+
+        Escalation adds the next tier and takes nothing from the lower one: a lead keeps the
+        right to answer its overdue request, and the first to answer wins (issue 21). Finance
+        (and admin) may decide any request anyway; this names whose queue it is in.
+        """
+        if escalated and self.escalates(requested):
+            return (requested, self.next_tier(requested))
+        return (requested,)
 
 
 def approval_reasons(

@@ -16,7 +16,7 @@ The counters are therefore always the sums of the ledger's entries; `verify` che
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -26,7 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from remedy.ledger.entries import Entry, effect
-from remedy.ledger.periods import as_utc, day_key
+from remedy.ledger.periods import day_key
 from remedy.ledger.settings import LimitSettings
 from remedy.ledger.verify import (
     CapsLimits,
@@ -36,6 +36,7 @@ from remedy.ledger.verify import (
     ReservationRow,
     verify,
 )
+from remedy.moments import as_utc
 from remedy.store.session import begin_snapshot, begin_write
 from remedy.store.tables import (
     BudgetPool,
@@ -329,11 +330,3 @@ def overdue(
             .limit(limit)
         )
     )
-
-
-def keys_of(reservations: Iterable[Reservation]) -> Locks:
-    """Return the locks that moving every one of `reservations` needs."""
-    locks = Locks()
-    for reservation in reservations:
-        locks.add_reservation(reservation)
-    return locks

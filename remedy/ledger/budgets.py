@@ -19,15 +19,9 @@ from remedy.errors import Conflict, InvalidInput, NotFound
 from remedy.ledger.headroom import read_headroom
 from remedy.ledger.limits import Headroom, PoolState, WindowState
 from remedy.ledger.pacing import Pace, PacingSettings, pace
-from remedy.ledger.periods import (
-    EFFECTIVE_AT_GRACE,
-    PERIODS,
-    Period,
-    as_utc,
-    period_at,
-    period_kind,
-)
+from remedy.ledger.periods import EFFECTIVE_AT_GRACE, PERIODS, Period, period_at, period_kind
 from remedy.ledger.settings import DEFAULT_TEAM, LimitSettings
+from remedy.moments import as_utc
 from remedy.money import MoneyError, check_amount, from_minor, is_currency, to_minor
 from remedy.store import audit
 from remedy.store.tables import BudgetPool, PoolCounter, Reservation, utcnow

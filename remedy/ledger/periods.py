@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from remedy.moments import as_utc
+
 PERIODS = ("week", "month")
 
 
@@ -22,11 +24,6 @@ class Period:
         total = (self.end - self.start).total_seconds()
         passed = (as_utc(at) - self.start).total_seconds()
         return min(1.0, max(0.0, passed / total))
-
-
-def as_utc(moment: datetime) -> datetime:
-    """Return `moment` as an aware UTC datetime (SQLite hands back naive ones, in UTC)."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def period_at(kind: str, at: datetime) -> Period:
@@ -56,15 +53,3 @@ def day_key(at: datetime) -> str:
 
 # A change scheduled "now" by a client whose clock runs a little behind ours is still accepted.
 EFFECTIVE_AT_GRACE = timedelta(seconds=60)
-
-
-def parse_moment(text: str) -> datetime:
-    """Parse 'YYYY-MM-DD' (UTC midnight) or an ISO 8601 date-time with a zone, as UTC."""
-    text = text.strip()
-    if len(text) == 10:
-        day = date.fromisoformat(text)
-        return datetime(day.year, day.month, day.day, tzinfo=UTC)
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        raise ValueError("a date-time needs a zone")
-    return moment.astimezone(UTC)

@@ -27,10 +27,6 @@ class LimitSettings:
     contact_capacity: dict[str, int] = field(default_factory=dict)  # no level: unlimited
     pacing: PacingSettings = PacingSettings()
 
-    def window_limit_for(self, currency: str) -> Decimal | None:
-        """Return the customer window's limit in `currency`, or None when there is none."""
-        return self.window_limit.get(currency)
-
     def window_limit_minor(self, currency: str) -> int | None:
         """The window's limit in minor units of `currency`, or None when there is none."""
         limit = self.window_limit.get(currency)

@@ -23,8 +23,9 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from remedy.ledger.entries import KINDS, RESERVATION_STATES, Entry
-from remedy.ledger.periods import as_utc, day_key, period_kind
+from remedy.ledger.periods import day_key, period_kind
 from remedy.ledger.settings import LimitSettings
+from remedy.moments import as_utc
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,14 +1,20 @@
-"""The approvers' side of approval tiers: requests, queues, escalation, and who may decide.
+"""Approvals, one home: requests, queues, escalation, where a request stands, who may decide.
 
-A plan (or an overage) that needs approval gets one `ApprovalRequest` row with the tier that
-decides it: `lead` (a lead key of the plan's team) or `finance` (finance and admin keys, which
-may also decide any lead request). A request waiting longer than the caps' `escalate_after`
-is escalated to the next tier — lazily, by the next queue read, decision read or approval
-step, or by `remedy approvals escalate` — and never expires while the customer waits; it ends
+A plan (or an overage) that needs approval gets one `ApprovalRequest` row with the tier asked
+(`requested_tier`): `lead` (a lead key of the plan's team) or `finance` (finance and admin keys,
+which may also decide any lead request). A request waiting longer than the caps'
+`escalate_after` is escalated: the next tier (`ApprovalTiers.next_tier`) is added, the lower one
+keeps it too, and the first to answer wins. It never expires while the customer waits; it ends
 only when someone approves or rejects it, the agent cancels, or (an overage) its reservation
 runs out.
 
-The money moves elsewhere (lifecycle.py); this module decides who may decide, and records it.
+Reads never write. What is due for escalation is computed when read (`Standing`: the queue and
+the decision show it escalated, `escalation_due` until it is recorded); it is written, and
+audited, only by `escalate_due`: `remedy approvals escalate` and the job worker's periodic task
+(`register_jobs`). So a lead reading its queue changes nothing, least of all other teams'.
+
+The money moves elsewhere (lifecycle.py); the rule of who must approve is the caps' tiers
+(remedy/decisions/approvals.py), which the engine and the what-if share.
 """
 
 from __future__ import annotations
@@ -24,24 +30,45 @@ from remedy.decisions.approvals import ApprovalTiers, Approver
 from remedy.decisions.durations import duration_seconds
 from remedy.errors import Forbidden, InvalidInput
 from remedy.i18n import Messages
-from remedy.ledger.periods import as_utc
+from remedy.moments import as_utc
+from remedy.services.job_kinds import JobRegistry, TaskContext
 from remedy.services.keys import Principal
 from remedy.store import audit
+from remedy.store.scoping import in_team
 from remedy.store.tables import ApprovalRequest, Decision, utcnow
 
 PENDING = "pending"
 # Queue scopes: what the caller's tier decides now, or everything it may decide.
 SCOPES = ("mine", "all")
 ESCALATION_ACTOR = "escalation"
+# How often each worker records overdue escalations: well under escalate_after (PT15M by
+# default), so the audit trail lags the computed view by a minute at most.
+ESCALATION_EVERY = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where a request stands at one moment, escalation due included (computed, not written).
+
+    `tier` is the highest tier that decides it now; `escalated` is true once it is overdue,
+    recorded or not (`escalation_due`: overdue, not yet recorded by `escalate_due`), so a
+    reader sees the same whether or not the escalation has run yet.
+    """
+
+    tier: str
+    escalated: bool
+    escalated_at: datetime | None
+    escalation_due: bool
+    waiting_seconds: int | None  # None once decided
 
 
 @dataclass(frozen=True)
 class QueueEntry:
-    """A pending request as an approver sees it, with its decision and how long it waits."""
+    """A pending request as an approver sees it, with its decision and where it stands."""
 
     request: ApprovalRequest
     decision: Decision
-    waiting_seconds: int
+    standing: Standing
 
     @property
     def currency(self) -> str:
@@ -49,9 +76,29 @@ class QueueEntry:
         return self.request.currency
 
     @property
+    def tier(self) -> str:
+        """Who decides it now (the highest tier)."""
+        return self.standing.tier
+
+    @property
     def escalated(self) -> bool:
-        """The request moved up a tier because it waited too long."""
-        return self.request.escalated_at is not None
+        """It waited too long: the next tier was added (recorded or due)."""
+        return self.standing.escalated
+
+    @property
+    def escalated_at(self) -> datetime | None:
+        """When it was (or became due to be) escalated."""
+        return self.standing.escalated_at
+
+    @property
+    def escalation_due(self) -> bool:
+        """Overdue but not yet recorded (the worker or `remedy approvals escalate` will)."""
+        return self.standing.escalation_due
+
+    @property
+    def waiting_seconds(self) -> int:
+        """How long it has waited."""
+        return self.standing.waiting_seconds or 0
 
 
 class ApprovalService:
@@ -124,12 +171,9 @@ class ApprovalService:
         if request is None:
             raise Forbidden("a lead may not decide this plan: finance decides it")
         principal.hide_unless_sees(request.team, f"decision {request.decision_id!r}")
-        if request.tier != Approver.LEAD:
-            why = (
-                "it waited too long and was escalated to finance"
-                if request.escalated_at is not None
-                else "it is above a lead's approval tier: finance decides it"
-            )
+        deciders = self.tiers.deciders(Approver(request.requested_tier), escalated=True)
+        if Approver.LEAD not in deciders:
+            why = "it is above a lead's approval tier: finance decides it"
             raise Forbidden(f"a lead may not decide this plan: {why}", {"tier": [why]})
 
     def close(
@@ -151,33 +195,57 @@ class ApprovalService:
 
     # -- escalation ----------------------------------------------------------------------------
 
-    def escalate_due(self, actor: str = ESCALATION_ACTOR) -> int:
-        """Move every lead request waiting past `escalate_after` to finance; return how many.
+    def standing(self, request: ApprovalRequest) -> Standing:
+        """Where `request` stands now, its escalation computed (never written) when due."""
+        if request.state != PENDING:
+            escalated_at = as_utc(request.escalated_at) if request.escalated_at else None
+            return Standing(request.tier, escalated_at is not None, escalated_at, False, None)
+        requested_at = as_utc(request.requested_at)
+        waited = int((self.clock() - requested_at).total_seconds())
+        if request.escalated_at is not None:
+            return Standing(request.tier, True, as_utc(request.escalated_at), False, waited)
+        tier = Approver(request.tier)
+        after = self.tiers.escalate_after_seconds
+        if self.tiers.escalates(tier) and waited >= after:
+            due_at = requested_at + timedelta(seconds=after)
+            return Standing(self.tiers.next_tier(tier).value, True, due_at, True, waited)
+        return Standing(request.tier, False, None, False, waited)
 
-        Each row changes only if it is still a pending lead request when written, so two
-        readers escalating at once escalate (and audit) it once.
+    def _due_before(self) -> datetime:
+        """Requests made at or before this moment are overdue."""
+        return self.clock() - timedelta(seconds=self.tiers.escalate_after_seconds)
+
+    def escalate_due(self, actor: str = ESCALATION_ACTOR) -> int:
+        """Record every overdue escalation (each tier to its next); return how many.
+
+        The only writer of escalations: `remedy approvals escalate` and the worker's periodic
+        task call it, never a read. Each row changes only if it is still pending at its tier
+        when written, so two escalators at once escalate (and audit) it once.
         """
         now = self.clock()
-        due = now - timedelta(seconds=self.tiers.escalate_after_seconds)
-        ids = self.session.scalars(
-            sa.select(ApprovalRequest.id)
+        due = self._due_before()
+        escalating = [tier for tier in Approver if self.tiers.escalates(tier)]
+        rows = self.session.execute(
+            sa.select(ApprovalRequest.id, ApprovalRequest.tier)
             .where(
                 ApprovalRequest.state == PENDING,
-                ApprovalRequest.tier == Approver.LEAD.value,
+                ApprovalRequest.escalated_at.is_(None),
+                ApprovalRequest.tier.in_([tier.value for tier in escalating]),
                 ApprovalRequest.requested_at <= due,
             )
             .order_by(ApprovalRequest.id)  # every writer locks request rows in one order
         ).all()
         escalated = 0
-        for request_id in ids:
+        for request_id, tier in rows:
+            next_tier = self.tiers.next_tier(Approver(tier)).value
             result = self.session.execute(
                 sa.update(ApprovalRequest)
                 .where(
                     ApprovalRequest.id == request_id,
                     ApprovalRequest.state == PENDING,
-                    ApprovalRequest.tier == Approver.LEAD.value,
+                    ApprovalRequest.tier == tier,
                 )
-                .values(tier=Approver.FINANCE.value, escalated_at=now)
+                .values(tier=next_tier, escalated_at=now)
                 .execution_options(synchronize_session="fetch")
             )
             if result.rowcount == 1:
@@ -188,8 +256,8 @@ class ApprovalService:
                     "escalate",
                     "approval_request",
                     request_id,
-                    {"tier": Approver.LEAD.value},
-                    {"tier": Approver.FINANCE.value, "after": self.tiers.escalate_after},
+                    {"tier": tier},
+                    {"tier": next_tier, "after": self.tiers.escalate_after, "kept": tier},
                 )
         return escalated
 
@@ -200,9 +268,10 @@ class ApprovalService:
     ) -> list[QueueEntry]:
         """The pending requests `principal` may decide, oldest first (the `limit` oldest).
 
-        A lead sees its team's lead-tier requests. Finance and admin see the finance tier
-        (escalated requests included) or, with scope `all`, every tier; a team-scoped key sees
-        its team only.
+        A lead sees its team's lead-tier requests, escalated ones too (flagged: it may still
+        answer them). Finance and admin see the finance tier, overdue requests of lower tiers
+        included whether or not their escalation is recorded yet, or, with scope `all`, every
+        tier. A team-scoped key sees its team only. Nothing is written.
         """
         if scope not in SCOPES:
             raise InvalidInput(f"unknown scope {scope!r}", {"scope": [f"must be one of {SCOPES}"]})
@@ -213,26 +282,27 @@ class ApprovalService:
             .order_by(ApprovalRequest.requested_at, ApprovalRequest.id)
         )
         if principal.role == Approver.LEAD:
-            statement = statement.where(ApprovalRequest.tier == Approver.LEAD.value)
+            statement = statement.where(ApprovalRequest.requested_tier == Approver.LEAD.value)
         elif not principal.has_role("finance"):
             raise Forbidden(f"role {principal.role!r} has no approval queue")
         elif scope == "mine":
-            statement = statement.where(ApprovalRequest.tier == Approver.FINANCE.value)
-        if principal.team is not None:
-            statement = statement.where(ApprovalRequest.team == principal.team)
+            lower = [tier.value for tier in self.tiers.escalating_to(Approver.FINANCE)]
+            statement = statement.where(
+                sa.or_(
+                    ApprovalRequest.tier == Approver.FINANCE.value,
+                    sa.and_(
+                        ApprovalRequest.tier.in_(lower),
+                        ApprovalRequest.requested_at <= self._due_before(),
+                    ),
+                )
+            )
+        statement = statement.where(in_team(principal.team, ApprovalRequest.team))
         if limit is not None:
             statement = statement.limit(limit)
-        now = self.clock()
         return [
-            QueueEntry(request, decision, int((now - as_utc(request.requested_at)).total_seconds()))
+            QueueEntry(request, decision, self.standing(request))
             for request, decision in self.session.execute(statement)
         ]
-
-    def waiting_seconds(self, request: ApprovalRequest) -> int | None:
-        """How long a pending request has waited (None once decided)."""
-        if request.state != PENDING:
-            return None
-        return int((self.clock() - as_utc(request.requested_at)).total_seconds())
 
 
 def end_pending(session: Session, decision_id: str, state: str, actor: str, now: datetime) -> None:
@@ -245,12 +315,12 @@ def end_pending(session: Session, decision_id: str, state: str, actor: str, now:
     )
 
 
-def describe(request: ApprovalRequest, m: Messages, now: datetime, after: str) -> str:
+def describe(request: ApprovalRequest, standing: Standing, m: Messages, after: str) -> str:
     """Where a request stands, in the agent's (the decision's) language."""
     if request.state == PENDING:
-        seconds = int((now - as_utc(request.requested_at)).total_seconds())
+        seconds = standing.waiting_seconds or 0
         waited = m.duration(max(60, seconds // 60 * 60))  # whole minutes
-        if request.escalated_at is not None:
+        if standing.escalated:
             return m(
                 "escalated to finance: no team lead answered within {after}; waiting {waited}",
                 after=m.duration(duration_seconds(after)),
@@ -273,3 +343,17 @@ def describe(request: ApprovalRequest, m: Messages, now: datetime, after: str) -
     if request.state == "expired":
         return m("the request ended: the reservation expired before anyone decided")
     return m("the request was cancelled")
+
+
+def escalate_overdue(context: TaskContext) -> str:
+    """The worker's periodic task: record every overdue escalation under the active caps."""
+    if context.services is None:
+        raise RuntimeError("escalation needs the app's services (the active caps)")
+    tiers = context.services.engines.engine(context.session).caps.approvals
+    escalated = ApprovalService(context.session, tiers).escalate_due()
+    return f"escalated {escalated} approval request(s)"
+
+
+def register_jobs(registry: JobRegistry) -> None:
+    """Register approvals' upkeep: every worker records overdue escalations."""
+    registry.periodic("approvals.escalate", ESCALATION_EVERY, escalate_overdue)

@@ -16,6 +16,7 @@ from remedy.decisions.governing import governing
 from remedy.decisions.record import incident_from_json
 from remedy.services.configs import ConfigService
 from remedy.services.reports import check_range
+from remedy.store.scoping import in_team
 from remedy.store.tables import Decision
 
 
@@ -35,7 +36,7 @@ class CapsGovernance:
         incidents = self.session.scalars(
             sa.select(Decision.incident)
             .where(Decision.created_at >= start, Decision.created_at < end)
-            .where(sa.true() if team is None else Decision.team == team)
+            .where(in_team(team))
             .execution_options(yield_per=1000)
         )
         found = governing(caps, (incident_from_json(data) for data in incidents))

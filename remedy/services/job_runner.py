@@ -1,10 +1,11 @@
 """Run queued jobs: claim one, call its kind's function, report progress, store the outcome.
 
-A kind is a name and a function (`JobKinds`: kind -> function); other long work plugs in by
-adding one entry where the worker is wired (remedy/cli/worker.py). The function gets a
-`JobContext` (a read session, the requester's team scope, a progress hook, the app's settings)
-and the job's parameters, and returns a JSON-ready result or raises a `DomainError`, whose
-message and fields become the job's error.
+The runner knows no kind by name: it runs what a `JobRegistry` holds (remedy/services/
+job_kinds.py), where each domain registers its own long work. A kind's function gets a
+`JobContext` (a read session, the requester's team scope, a progress hook, the app's settings
+and services) and the job's parameters, and returns a JSON-ready result or raises a
+`DomainError`, whose message and fields become the job's error. Between jobs the runner also
+runs the registry's periodic tasks when they are due (each in a transaction of its own).
 
 While a job runs, a heartbeat thread writes its progress and renews its lease every
 `heartbeat` seconds in short transactions of its own. Stopping (SIGTERM, or the parent process
@@ -16,40 +17,25 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from remedy.errors import DomainError
+from remedy.services.app_services import Services
+from remedy.services.job_kinds import Advance, JobContext, JobRegistry, TaskContext
 from remedy.services.jobs import DEFAULT_LEASE, JobQueue, worker_name
 from remedy.store.session import Database
 
 log = logging.getLogger(__name__)
 
-Advance = Callable[[int], None]
+__all__ = ["JobContext", "JobInterrupted", "JobRunner"]
 
 
 class JobInterrupted(Exception):
     """The worker is stopping, or lost the job's lease: leave the job to be run again."""
-
-
-@dataclass
-class JobContext:
-    """What a job's function may use."""
-
-    session: Session  # for reads; the function leaves it as it found it (it is rolled back)
-    team: str | None  # the scope of the key that started the job (None: every team)
-    progress: Callable[[int], Advance]  # progress(total) -> advance(steps)
-    config: Mapping[str, Any]  # the app's settings
-    extensions: Mapping[str, Any]  # the app's providers (the scorer, the engines)
-    processes: int = 1  # how many processes the function may fork to decide in
-
-
-JobFunction = Callable[[JobContext, dict[str, Any]], dict[str, Any]]
-JobKinds = Mapping[str, JobFunction]
 
 
 @dataclass
@@ -63,25 +49,27 @@ class _Progress:
 
 
 class JobRunner:
-    """Claims and runs jobs of `kinds` from `database` until stopped."""
+    """Claims and runs jobs of `registry`'s kinds from `database`, and its periodic tasks,
+    until stopped."""
 
     def __init__(
         self,
         database: Database,
-        kinds: JobKinds,
+        registry: JobRegistry,
         config: Mapping[str, Any],
-        extensions: Mapping[str, Any],
+        services: Services | None,
         processes: int = 1,
         lease: timedelta = DEFAULT_LEASE,
         heartbeat: float = 1.0,
         poll: float = 1.0,
     ) -> None:
-        """Run jobs of `kinds`; renew leases of `lease` every `heartbeat` s; look for work
-        every `poll` s when the queue is empty."""
+        """Run jobs of `registry`'s kinds; renew leases of `lease` every `heartbeat` s; look
+        for work every `poll` s when the queue is empty."""
         self.database = database
-        self.kinds = kinds
+        self.kinds = registry.kinds
+        self.tasks = registry.tasks
         self.config = config
-        self.extensions = extensions
+        self.services = services
         self.processes = processes
         self.lease = lease
         self.heartbeat = heartbeat
@@ -89,6 +77,7 @@ class JobRunner:
         self.name = worker_name()
         self.stopping = threading.Event()
         self.watch_parent: int | None = None
+        self._task_due: dict[str, float] = {}  # task name -> monotonic time it is next due
 
     def stop(self) -> None:
         """Stop after (or, at its next progress report, during) the current job."""
@@ -103,6 +92,7 @@ class JobRunner:
         self.watch_parent = watch_parent
         log.info("worker %s: runs jobs of kinds %s", self.name, ", ".join(sorted(self.kinds)))
         while not self._should_stop():
+            self.run_due_tasks()
             if self.run_one():
                 ran += 1
                 continue
@@ -118,6 +108,26 @@ class JobRunner:
             log.info("worker %s: parent %s is gone, stopping", self.name, self.watch_parent)
             self.stop()
         return self.stopping.is_set()
+
+    def run_due_tasks(self) -> int:
+        """Run each periodic task that is due (all of them the first time); return how many
+        ran. A failing task is logged and tried again when next due: upkeep never stops the
+        worker."""
+        ran = 0
+        for task in self.tasks:
+            now = time.monotonic()
+            if now < self._task_due.get(task.name, now):
+                continue
+            self._task_due[task.name] = now + task.every.total_seconds()
+            try:
+                with self.database.unit_of_work() as session:
+                    said = task.function(TaskContext(session, self.config, self.services))
+            except Exception:  # noqa: BLE001 - upkeep fails alone; the worker goes on
+                log.exception("worker %s: periodic task %s failed", self.name, task.name)
+                continue
+            ran += 1
+            log.info("worker %s: %s: %s", self.name, task.name, said)
+        return ran
 
     def run_one(self) -> bool:
         """Claim one job and run it to its end; False when there was nothing to claim."""
@@ -155,7 +165,7 @@ class JobRunner:
             team,
             self._progress_hook(progress),
             self.config,
-            self.extensions,
+            self.services,
             self.processes,
         )
         try:

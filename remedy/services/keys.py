@@ -154,10 +154,6 @@ class KeyService:
             statement = statement.where(ApiKey.team == team)
         return list(self.session.scalars(statement))
 
-    def prefixes_of(self, team: str) -> list[str]:
-        """The prefixes of a team's keys (whose actions a scoped admin may read in the audit)."""
-        return list(self.session.scalars(sa.select(ApiKey.prefix).where(ApiKey.team == team)))
-
     def revoke(self, prefix: str, actor: str, scope: Principal | None = None) -> ApiKey:
         """Revoke the key with `prefix`."""
         row = self.session.scalar(sa.select(ApiKey).where(ApiKey.prefix == prefix))

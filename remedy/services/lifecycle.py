@@ -11,8 +11,9 @@
     reserved | overage_pending_approval --(reservation TTL passes)--> expired
 
 Who must approve is set by the caps' approval tiers (remedy/decisions/approvals.py); each
-request waits in a lead's or finance's queue (remedy/services/approvals.py) and escalates,
-never expires, while the customer waits. The money mechanics (reserve, release, expire, locks)
+request waits in a lead's or finance's queue (remedy/services/approvals.py, the one home of
+approvals) and escalates (finance added, the lead keeps it), never expires, while the customer
+waits. The money mechanics (reserve, release, expire, locks)
 are in reserving.py. A limit that would break is a Conflict naming it under `limit`.
 """
 
@@ -179,9 +180,10 @@ class LifecycleService(ReservingService):
     def _checked_request(
         self, decision: Decision, principal: Principal | None
     ) -> ApprovalRequest | None:
-        """The decision's open request after escalating overdue ones, if `principal` may
-        decide it (403 otherwise)."""
-        self.approvals.escalate_due()
+        """The decision's open request, if `principal` may decide it (403 otherwise).
+
+        Nothing is escalated here: escalation only adds a tier, so who may decide does not
+        depend on whether it was recorded yet (remedy/services/approvals.py)."""
         request = self.approvals.pending_for(decision.id, lock=True)
         if request is None:  # none, or a cancel or decision just ended it: 409 before 403
             self.session.refresh(decision)

@@ -19,8 +19,10 @@ from sqlalchemy.orm import Session
 from remedy.decisions.durations import duration_seconds
 from remedy.decisions.record import DecisionRecord
 from remedy.errors import InvalidInput
-from remedy.ledger.periods import as_utc, period_at
+from remedy.ledger.periods import period_at
+from remedy.moments import as_utc
 from remedy.money import to_minor
+from remedy.store.scoping import in_team
 from remedy.store.tables import Decision, Outcome, Reservation
 
 GROUPS = ("period", "team", "fault_type", "category", "kind")
@@ -159,7 +161,7 @@ class ReportService:
             sa.select(Reservation, Decision)
             .join(Decision, Decision.id == Reservation.decision_id)
             .where(Reservation.created_at >= start, Reservation.created_at < end)
-            .where(sa.true() if team is None else Decision.team == team)
+            .where(in_team(team))
         )
         totals: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
         for reservation, decision in rows:
@@ -199,7 +201,7 @@ class ReportService:
             .join(Outcome, Outcome.decision_id == Decision.id)
             .where(Decision.created_at >= start, Decision.created_at < end)
             .where(sa.or_(Outcome.responded_at.is_not(None), Outcome.fixed_at.is_not(None)))
-            .where(sa.true() if team is None else Decision.team == team)
+            .where(in_team(team))
         )
         groups: dict[tuple[str, str], dict[str, list[tuple[float, float]]]] = defaultdict(
             lambda: {"respond": [], "fix": []}
@@ -242,7 +244,7 @@ class ReportService:
             .outerjoin(Reservation, Reservation.decision_id == Decision.id)
             .outerjoin(Outcome, Outcome.decision_id == Decision.id)
             .where(Decision.created_at >= start, Decision.created_at < end)
-            .where(sa.true() if team is None else Decision.team == team)
+            .where(in_team(team))
         )
         groups: dict[tuple[str, str, str, str], dict[str, int]] = defaultdict(
             lambda: defaultdict(int)

@@ -23,7 +23,8 @@ from remedy.errors import Conflict, InvalidInput, LimitsExceeded, NotFound
 from remedy.ledger.book import Ledger, Locks, overdue
 from remedy.ledger.budgets import BudgetService, pool_state
 from remedy.ledger.limits import CapacityState, broken_limits
-from remedy.ledger.periods import as_utc, day_key, period_at
+from remedy.ledger.periods import day_key, period_at
+from remedy.moments import as_utc
 from remedy.money import to_minor
 from remedy.services.approvals import end_pending
 from remedy.store import audit

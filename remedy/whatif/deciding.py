@@ -93,7 +93,7 @@ def kept_plans(
         raise CurrencyNotConfigured(incident.currency)
     cap = caps.incident_cap(incident, ranked.outcome.cap_factor)
     ceiling = caps.fix_ceiling.get(cap.currency)
-    limit, threshold = cap.amount, cap.approval_threshold
+    limit, tiers, currency = cap.amount, caps.approvals, cap.currency
     kept: list[tuple[ScoredPlan, bool]] = []
     capped = False
     for index, (scored, required) in enumerate(zip(ranked.scored, ranked.required, strict=True)):
@@ -102,7 +102,8 @@ def kept_plans(
         if (ceiling is not None and fix_cost > ceiling) or cost - fix_cost - required > limit:
             capped = capped or index == 0
             continue
-        approval = cost > threshold or any(a.requires_approval for a in plan.actions)
+        always = any(a.requires_approval for a in plan.actions)
+        approval = tiers.needs_approval(cost, currency, always)  # the engine's rule, not a copy
         kept.append((scored, approval))
     return capped, kept
 

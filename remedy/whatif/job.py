@@ -5,6 +5,7 @@ replays) is queued by `POST /v1/budgets/<team>/suggest-caps` the same way.
 
 `simulate_params` is the one place that says what a queued replay holds (JSON: moments as ISO
 8601 text, money as decimal text); `simulate_job` runs it with the worker's scorer.
+`register_jobs` registers both kinds with the worker's registry (called by `create_app`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from remedy.services.job_runner import JobContext
+from remedy.services.job_kinds import JobContext, JobRegistry
 from remedy.whatif.service import WhatIfService
 from remedy.whatif.suggest import suggest_caps
 
@@ -42,11 +43,13 @@ def simulate_params(
 def _service(context: JobContext) -> WhatIfService:
     """A what-if service on the worker's scorer, for the starter's team only when its key was
     scoped, within the replay limit."""
-    session = context.session
+    session, services = context.session, context.services
+    if services is None:
+        raise RuntimeError("a what-if job needs the app's services (the scorer, the engines)")
     return WhatIfService(
         session,
-        context.extensions["remedy.scorer"](session),
-        context.extensions["remedy.engines"].values,
+        services.scorer(session),
+        services.engines.values,
         workers=context.processes,
         max_incidents=context.config.get("WHATIF_MAX_INCIDENTS"),
         team=context.team,
@@ -84,3 +87,9 @@ def suggest_job(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
         datetime.fromisoformat(params["to"]),
         progress=context.progress,
     )
+
+
+def register_jobs(registry: JobRegistry) -> None:
+    """Register the what-if's long work: replays and caps suggestions."""
+    registry.kind(KIND, simulate_job)
+    registry.kind(SUGGEST_KIND, suggest_job)

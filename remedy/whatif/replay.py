@@ -31,8 +31,9 @@ from remedy.ledger.limits import (
     pool_fits,
     window_fits,
 )
-from remedy.ledger.periods import as_utc, day_key, period_at
+from remedy.ledger.periods import day_key, period_at
 from remedy.ledger.settings import LimitSettings
+from remedy.moments import as_utc
 from remedy.money import to_minor
 from remedy.whatif.deciding import Choice, Decided, decide
 

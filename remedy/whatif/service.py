@@ -27,6 +27,7 @@ from remedy.decisions.record import incident_from_json
 from remedy.errors import InvalidInput
 from remedy.money import MoneyError, from_minor, to_minor
 from remedy.services.configs import KINDS, ActiveConfig, ConfigService, validate_set
+from remedy.store.scoping import in_team
 from remedy.store.tables import BudgetPool, Decision, utcnow
 from remedy.whatif.explain import curve_point, notes_for
 from remedy.whatif.parallel import decide_many, spend_many
@@ -331,7 +332,7 @@ class WhatIfService:
         rows = self.session.execute(
             sa.select(Decision.created_at, Decision.incident)
             .where(Decision.created_at >= start, Decision.created_at < end)
-            .where(sa.true() if self.team is None else Decision.team == self.team)
+            .where(in_team(self.team))
             .order_by(Decision.created_at, Decision.id)
             .execution_options(yield_per=1000)
         )

@@ -12,7 +12,7 @@ from remedy.extensions import db
 from remedy.services.keys import KeyService
 from remedy.store.tables import ApprovalRequest, AuditEntry, LedgerEntry, utcnow
 from tests.conftest import incident_payload, row_count
-from tests.factories import decision_row, set_pool, store, verify
+from tests.factories import decision_row, run_jobs, set_pool, store, verify
 
 GIFT = "apology+gift_1x"
 LEAD_TIER = "1500.00"  # default tiers: the agent decides up to 1000.00 EUR, a lead up to 5000.00
@@ -161,32 +161,99 @@ def test_the_queue_is_oldest_first_with_waiting_times(app, client, people):
     assert 2 * 60 <= waits[2] < 2 * 60 + 30
 
 
-def test_a_plan_waiting_too_long_escalates_to_finance_and_never_expires(app, client, people):
+def snapshot(app):
+    """Every approval request as stored, and how many audit entries there are."""
+    with db.database(app).unit_of_work() as session:
+        requests = session.execute(
+            sa.select(
+                ApprovalRequest.id,
+                ApprovalRequest.tier,
+                ApprovalRequest.escalated_at,
+                ApprovalRequest.state,
+            ).order_by(ApprovalRequest.id)
+        ).all()
+        audits = session.scalar(sa.select(sa.func.count()).select_from(AuditEntry))
+    return [tuple(row) for row in requests], audits
+
+
+def escalations(app):
+    with db.database(app).unit_of_work() as session:
+        return session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "escalate")).all()
+
+
+def test_an_overdue_plan_is_shown_escalated_on_read_and_written_only_by_the_worker(
+    app, client, people
+):
     late, fresh = (pending(app, people, client, LEAD_TIER) for _ in range(2))
     age(app, late, 16)  # escalate_after is PT15M in the bundled caps
     age(app, fresh, 3)
-    assert [e["decision_id"] for e in queue(client, people("lead"))] == [fresh]
-    (entry,) = queue(client, people("finance"))
+    before = snapshot(app)
+    lead_queue = queue(client, people("lead"))  # the lead still sees it, flagged
+    assert [(e["decision_id"], e["escalated"]) for e in lead_queue] == [
+        (late, True),
+        (fresh, False),
+    ]
+    (entry,) = queue(client, people("finance"))  # due: in finance's queue before it is written
     assert (entry["decision_id"], entry["tier"], entry["requested_tier"]) == (
         late,
         "finance",
         "lead",
     )
-    assert entry["escalated"] is True and entry["escalated_at"]
-    refused = step(client, people("lead"), late, "approve", {"reason": "ok"})
-    assert refused.status_code == 403
-    assert refused.json["errors"]["tier"] == ["it waited too long and was escalated to finance"]
+    assert entry["escalated"] is True and entry["escalation_due"] is True and entry["escalated_at"]
     seen = client.get(f"/v1/decisions/{late}", headers=people("agent")).json
     assert seen["status"] == "pending_approval"  # still waiting: escalated, not expired
-    assert seen["approval"]["escalated"] is True
+    assert seen["approval"]["escalated"] is True and seen["approval"]["tier"] == "finance"
     assert seen["approval"]["message"].startswith(
         "escalated to finance: no team lead answered within 15 minutes; waiting 16 minutes"
     )
-    with db.database(app).unit_of_work() as session:
-        audits = session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "escalate")).all()
-    assert len(audits) == 1 and audits[0].after["tier"] == "finance"
-    assert step(client, people("finance"), late, "approve").status_code == 200
+    assert snapshot(app) == before and escalations(app) == []  # reads wrote nothing
+
+    assert run_jobs(app) == 0  # no job queued: the worker ran its periodic escalation only
+    assert snapshot(app) != before
+    (audited,) = escalations(app)
+    assert audited.before == {"tier": "lead"} and audited.after["tier"] == "finance"
+    (entry,) = queue(client, people("finance"))
+    assert entry["escalated"] is True and entry["escalation_due"] is False
+    assert [e["escalated"] for e in queue(client, people("lead"))] == [True, False]
+    assert run_jobs(app) == 0 and len(escalations(app)) == 1  # recorded once
     assert verify(app).ok
+
+
+def test_escalation_adds_finance_and_the_lead_may_still_answer_first(app, client, people):
+    by_lead, by_finance = (pending(app, people, client, LEAD_TIER) for _ in range(2))
+    for decision_id in (by_lead, by_finance):
+        age(app, decision_id, 20)
+    run_jobs(app)  # both escalated and recorded
+    approved = step(client, people("lead"), by_lead, "approve", {"reason": "ok"})
+    assert approved.status_code == 200 and approved.json["status"] == "reserved"
+    seen = client.get(f"/v1/decisions/{by_lead}", headers=people("agent")).json["approval"]
+    assert (seen["state"], seen["decided_role"], seen["escalated"]) == ("approved", "lead", True)
+    assert step(client, people("finance"), by_lead, "approve").status_code == 409  # lead won
+    assert (
+        step(client, people("finance"), by_finance, "reject", {"reason": "no"}).status_code == 200
+    )
+    assert step(client, people("lead"), by_finance, "approve").status_code == 409  # finance won
+    assert queue(client, people("lead")) == [] and queue(client, people("finance")) == []
+    assert verify(app).ok
+
+
+def test_reading_queues_and_decisions_writes_nothing_and_hides_other_teams(app, client, people):
+    emea = [pending(app, people, client, LEAD_TIER) for _ in range(2)]
+    apac = [pending(app, people, client, LEAD_TIER, team="apac") for _ in range(3)]
+    for decision_id in (*emea, *apac):
+        age(app, decision_id, 30)  # all overdue
+    before = snapshot(app)
+    for scope in ("mine", "all"):
+        assert {e["team"] for e in queue(client, people("lead"), scope)} == {"emea"}
+        assert {e["decision_id"] for e in queue(client, people("apac lead"), scope)} == set(apac)
+        assert len(queue(client, people("finance"), scope)) == 5
+    for decision_id in apac:  # another team's decision is absent for emea's lead
+        answer = client.get(f"/v1/decisions/{decision_id}", headers=people("lead"))
+        assert answer.status_code == 404
+        assert step(client, people("lead"), decision_id, "approve").status_code == 404
+        seen = client.get(f"/v1/decisions/{decision_id}", headers=people("apac agent")).json
+        assert seen["approval"]["escalated"] is True
+    assert snapshot(app) == before and escalations(app) == []
 
 
 def test_an_overage_goes_to_the_tier_of_the_actual_cost(app, client, people):

@@ -9,9 +9,10 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from remedy.cli.worker import KINDS
 from remedy.errors import InvalidInput
 from remedy.extensions import db
+from remedy.services import app_services
+from remedy.services.job_kinds import JobRegistry
 from remedy.services.job_runner import JobRunner
 from remedy.services.jobs import MAX_ATTEMPTS, JobQueue
 from remedy.services.keys import KeyService, Principal
@@ -80,7 +81,9 @@ def test_progress_is_written_while_the_job_runs(app):
         advance(6)
         return {"counted": 10}
 
-    runner = JobRunner(db.database(app), {"count": count}, app.config, {}, heartbeat=0.05)
+    runner = JobRunner(
+        db.database(app), JobRegistry({"count": count}), app.config, None, heartbeat=0.05
+    )
     assert runner.run(once=True) == 1
     assert seen == [(4, 10, "running")]
     row = _job(app, job_id)
@@ -102,7 +105,9 @@ def test_a_failed_job_shows_its_error(app, client, keys, auth):
     def crash(context, params):
         return {"ratio": 1 / 0}
 
-    runner = JobRunner(db.database(app), {"refuse": refuse, "crash": crash}, app.config, {})
+    runner = JobRunner(
+        db.database(app), JobRegistry({"refuse": refuse, "crash": crash}), app.config, None
+    )
     assert runner.run(once=True) == 3
     shown = client.get(f"/v1/jobs/{refused}", headers=auth("finance")).json
     assert shown["status"] == "failed" and shown["result"] is None
@@ -177,11 +182,13 @@ def test_stopping_puts_the_running_job_back_in_the_queue(app):
         advance(1)
         return {"never": True}
 
-    runner = JobRunner(db.database(app), {"long": long}, app.config, {})
+    runner = JobRunner(db.database(app), JobRegistry({"long": long}), app.config, None)
     assert runner.run() == 1
     row = _job(app, job_id)
     assert (row.status, row.worker, row.attempts, row.result) == ("queued", None, 0, None)
-    assert KINDS  # the worker's registry holds the what-if
+    registry = app_services.jobs(app)  # the app's registry: each domain registered its own
+    assert {"whatif.simulate", "whatif.suggest_caps"} <= set(registry.kinds)
+    assert [task.name for task in registry.tasks] == ["approvals.escalate"]
 
 
 def test_suggested_caps_are_searched_by_a_job_for_the_pool_asked(logged, client, auth):

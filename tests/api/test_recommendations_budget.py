@@ -6,6 +6,7 @@ from decimal import Decimal
 from remedy.decisions.record import DecisionRecord
 from remedy.extensions import db
 from remedy.ledger.periods import period_at
+from remedy.services import app_services
 from remedy.services.lifecycle import LifecycleService
 from remedy.services.recommendations import RecommendationService
 from tests.conftest import incident_payload
@@ -74,7 +75,7 @@ def next_month(hours: int) -> datetime:
 def decide(app, at):
     """Recommend for a severe incident of ours at `at`; return the stored decision."""
     with db.database(app).unit_of_work() as session:
-        engine = app.extensions["remedy.engines"].engine(session)
+        engine = app_services.engines(app).engine(session)
         incident = make_incident(severity=4, customer_value="1500", loss_amount="120", team="emea")
         decision = RecommendationService(session, engine).recommend(incident, 5, "test", at=at)
         unpaced = engine.decide(incident)
@@ -86,7 +87,7 @@ def test_spending_ahead_of_the_calendar_prices_cost_and_cheaper_plans_win(app):
     early = next_month(12)
     (spender,) = store(app, decision_row({"apology+gift_1x": ("800.00", False)}, customer_id="x"))
     with db.database(app).unit_of_work() as session:
-        caps = app.extensions["remedy.engines"].engine(session).caps
+        caps = app_services.engines(app).engine(session).caps
         service = LifecycleService(session, caps, timedelta(days=30), clock=lambda: early)
         service.begin()
         service.accept(spender, "apology+gift_1x", "test")

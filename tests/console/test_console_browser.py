@@ -31,6 +31,7 @@ from click.testing import CliRunner
 from remedy import create_app
 from remedy.cli import cli
 from remedy.extensions import db
+from remedy.services import app_services
 from remedy.services.integrations import IntegrationService
 from remedy.services.model_registry import ModelRegistry, bundled_folders
 from remedy.whatif.service import WhatIfService
@@ -219,10 +220,11 @@ def server(
     thread = threading.Thread(target=web.serve_forever, daemon=True)
     thread.start()
     # What-if replays are jobs: a worker beside the web server runs them, as `remedy serve`'s.
-    from remedy.cli.worker import KINDS
     from remedy.services.job_runner import JobRunner
 
-    jobs = JobRunner(db.database(app), KINDS, app.config, app.extensions, poll=0.2)
+    jobs = JobRunner(
+        db.database(app), app_services.jobs(app), app.config, app_services.services(app), poll=0.2
+    )
     worker = threading.Thread(target=jobs.run, daemon=True)
     worker.start()
     try:
@@ -774,7 +776,7 @@ def test_a_suggestion_is_shown_beside_todays_caps_with_its_what_if(page, server)
     with app.app_context():
         session = db.database(app).sessions()
         try:
-            service = WhatIfService(session, app.extensions["remedy.scorer"](session))
+            service = WhatIfService(session, app_services.scorer(app)(session))
             result = suggest_caps(
                 service,
                 "default",

@@ -125,7 +125,7 @@ def test_a_caps_document_written_before_the_ledger_still_loads():
     for key in ("customer_window", "contact_capacity", "pacing"):
         del document[key]
     caps = load_caps(document)
-    assert caps.limits.window_limit_for("EUR") is None
+    assert caps.limits.window_limit_minor("EUR") is None
     assert caps.limits.capacity_for("executive") is None
     assert (caps.limits.pacing.strength, caps.limits.pacing.max_price) == (
         Decimal("1"),
@@ -136,9 +136,9 @@ def test_a_caps_document_written_before_the_ledger_still_loads():
 
 def test_the_default_caps_limit_windows_and_senior_contacts():
     caps = default_caps()
-    assert (caps.limits.window_days, caps.limits.window_limit_for("EUR")) == (
+    assert (caps.limits.window_days, caps.limits.window_limit_minor("EUR")) == (
         90,
-        Decimal("25000.00"),
+        2500000,  # 25000.00 EUR
     )
     assert (caps.limits.capacity_for("manager"), caps.limits.capacity_for("executive")) == (40, 5)
     assert caps.limits.capacity_for("agent") is None

@@ -149,7 +149,7 @@ def test_what_the_document_carries_to_the_ledger_and_the_service():
         effective_at="2030-01-01T01:00:00+01:00",
     )
     assert caps.limits.window_days == 30
-    assert caps.limits.window_limit_for("EUR") == Decimal("100.00")
+    assert caps.limits.window_limit_minor("EUR") == 10000  # 100.00 EUR
     assert caps.limits.pacing.strength == Decimal("2.5")
     assert caps.limits.pacing.max_price == Decimal("7")
     assert caps.limits.capacity_for("manager") == 3

@@ -5,7 +5,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from remedy.ledger.periods import as_utc, day_key, parse_moment, period_at
+from remedy.ledger.periods import day_key, period_at
+from remedy.moments import as_utc, parse_moment
 
 PLUS_TWO = timezone(timedelta(hours=2))
 
@@ -78,3 +79,19 @@ def test_naive_moments_are_utc_whatever_the_machine_zone(monkeypatch):
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+def test_moments_are_read_stored_and_written_in_utc_in_one_place():
+    from remedy.moments import MomentError, iso_utc, read_moment, to_stored
+
+    assert read_moment("2026-11-01") == datetime(2026, 11, 1, tzinfo=UTC)
+    assert read_moment("2026-11-01T02:00:00+02:00") == datetime(2026, 11, 1, tzinfo=UTC)
+    with pytest.raises(MomentError):
+        read_moment("0001-01-01T00:49:56+11:16")  # year 0 once in UTC
+    with pytest.raises(MomentError):
+        read_moment("1969-12-31")
+    with pytest.raises(ValueError, match="zone"):
+        read_moment("2026-11-01T02:00:00")
+    assert iso_utc(datetime(2026, 11, 1, 2, tzinfo=PLUS_TWO)) == "2026-11-01T00:00:00+00:00"
+    assert iso_utc(datetime(2026, 11, 1)) == "2026-11-01T00:00:00+00:00" and iso_utc(None) is None
+    assert to_stored(datetime(2026, 11, 1, 2, tzinfo=PLUS_TWO)) == datetime(2026, 11, 1, tzinfo=UTC)

@@ -12,6 +12,7 @@ from typing import Any
 
 from remedy import create_app
 from remedy.extensions import db
+from remedy.services import app_services
 from remedy.services.lifecycle import LifecycleService
 
 Job = tuple[str, str, str | None]  # decision id, plan id, idempotency key
@@ -48,7 +49,7 @@ def accept_and_hold(url: str, decision_id: str, plan_id: str, holding: Any) -> N
     app = create_app({"DATABASE_URL": url, "TESTING": True})
     with app.app_context():
         session = db.database(app).sessions()
-        caps = app.extensions["remedy.engines"].engine(session).caps
+        caps = app_services.engines(app).engine(session).caps
         service = LifecycleService(session, caps, timedelta(hours=1))
         service.begin()
         service.accept(decision_id, plan_id, "victim")

@@ -110,7 +110,7 @@ def test_the_booster_inside_the_step_is_the_one_fitted(trained_models, logged_ro
 @pytest.mark.parametrize("folder", bundled_folders(), ids=lambda f: f.name)
 def test_bundled_artifacts_without_a_step_score_as_before(folder):
     """The bundled models have no calibration step: P(stay) is their booster's, unchanged."""
-    scorer = ModelScorer.from_folder(folder)
+    scorer = ModelScorer(load_artifact(folder))
     assert not scorer.calibrated and scorer.path == "flat-forest"
     x, _ = _rows()
     expected = np.clip(scorer.artifact.models["retention"].predict_proba(x)[:, 1], P_MIN, P_MAX)

@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.pipeline import Pipeline
 
-from models.artifact import Artifact, save_artifact
+from models.artifact import Artifact, load_artifact, save_artifact
 from models.features import CATEGORICAL_COLUMNS, categories, feature_matrix, one_hot
 from models.pipeline import BOOSTING, retention_pipeline
 from models.scorer import P_MAX, P_MIN, ModelScorer
@@ -20,7 +20,7 @@ from training.candidates import candidate_plans
 
 def test_scorer_follows_the_protocol(artifact_dir):
     """The scorer has the card's version and returns two float arrays, one value per plan."""
-    scorer: PlanScorer = ModelScorer.from_folder(artifact_dir)
+    scorer: PlanScorer = ModelScorer(load_artifact(artifact_dir))
     assert scorer.version == artifact_dir.name
     incident = make_incident()
     plans = candidate_plans(incident)
@@ -134,7 +134,7 @@ def test_one_hot_artifact_still_serves_through_the_flat_forest(logged_rows, tmp_
     referrals.fit(features, logged_rows.referrals[:3000])
     folder = tmp_path / "one-hot-1"
     save_artifact(folder, {"retention": retention, "referrals": referrals})
-    scorer = ModelScorer.from_folder(folder)
+    scorer = ModelScorer(load_artifact(folder))
     assert scorer.path == "flat-forest"
     x = _awkward_rows()
     p_stay, counts = scorer._predict_matrix(x)
@@ -146,7 +146,7 @@ def test_one_hot_artifact_still_serves_through_the_flat_forest(logged_rows, tmp_
 def test_bundled_sim_1_keeps_scoring_through_the_one_hot_twin():
     """The first bundled model (one-hot, still registered in existing databases) serves fast."""
     folder = BUNDLED / "sim-1"
-    scorer = ModelScorer.from_folder(folder)
+    scorer = ModelScorer(load_artifact(folder))
     assert scorer.path == "flat-forest"
     assert scorer._encode is one_hot
     x = _awkward_rows(8)

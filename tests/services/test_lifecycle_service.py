@@ -10,6 +10,7 @@ import pytest
 from remedy.decisions.record import DecisionStatus
 from remedy.errors import Conflict, InvalidInput, LimitsExceeded
 from remedy.extensions import db
+from remedy.services import app_services
 from remedy.services.lifecycle import LifecycleService
 from remedy.store.tables import Decision, LedgerEntry
 from tests.conftest import row_count
@@ -19,7 +20,7 @@ from tests.factories import decision_row, set_pool, store, verify
 def _step(app, action, *args):
     """Run one lifecycle step in its own unit of work; return (status, reserved, committed)."""
     with db.database(app).unit_of_work() as session:
-        caps = app.extensions["remedy.engines"].engine(session).caps
+        caps = app_services.engines(app).engine(session).caps
         service = LifecycleService(session, caps, timedelta(hours=1))
         service.begin()
         result = getattr(service, action)(*args, "test")

@@ -10,6 +10,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from remedy.extensions import db
+from remedy.services import app_services
 from remedy.services.configs import ConfigService
 from remedy.services.keys import KeyService
 from remedy.store.tables import utcnow
@@ -33,10 +34,10 @@ def counted(app):
 
 
 def test_between_changes_a_request_reads_only_the_generation(app):
-    provider = app.extensions["remedy.engines"]
+    provider = app_services.engines(app)
     with db.database(app).unit_of_work() as session:
         token, _ = KeyService(session).create("agent")
-    principals = app.extensions["remedy.principals"]
+    principals = app_services.principals(app)
     with db.database(app).unit_of_work() as session:  # the first request loads and caches
         KeyService(session).authenticate(token, principals)
         provider.engine(session)
@@ -48,7 +49,7 @@ def test_between_changes_a_request_reads_only_the_generation(app):
 
 
 def test_a_scheduled_caps_version_is_used_once_due_without_any_write(app):
-    provider = app.extensions["remedy.engines"]
+    provider = app_services.engines(app)
     with db.database(app).unit_of_work() as session:
         before = provider.active_versions(session)["caps"]
     due = utcnow() + timedelta(hours=1)

@@ -11,6 +11,7 @@ from remedy.cli import cli
 from remedy.cli.common import current_or_new_app
 from remedy.decisions.ranker import HeuristicPrior, ValueSettings
 from remedy.extensions import db
+from remedy.services import app_services
 from remedy.services.configs import ConfigService
 from remedy.store.tables import Outcome
 from tests.conftest import row_count
@@ -47,7 +48,7 @@ def test_simulated_traffic_trains_a_model_with_holdout_and_policy_values(app, tm
             ValueSettings(),
             min_rows=100,
             progress=False,
-            exploration=app.extensions["remedy.exploration"][0],
+            exploration=app_services.exploration(app)[0],
         )
     holdout = card["metrics"]["holdout"]
     assert holdout["rows"] == round(len(logged) * 0.2) and 0 < holdout["retention"]["log_loss"] < 1

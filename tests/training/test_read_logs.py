@@ -11,7 +11,8 @@ from remedy.money import to_minor
 from remedy.store.tables import Decision, Outcome
 from training.drive import drive
 from training.from_logs import as_rows, load_logged
-from training.read_logs import _keys, read_rows
+from training.log_ranges import range_keys
+from training.read_logs import read_rows
 from training.simulator import FX_PER_USD
 
 EXPLORING = {"EXPLORATION_RATE": __import__("decimal").Decimal("0.5"), "EXPLORATION_TOP_K": 3}
@@ -23,7 +24,7 @@ def test_ranges_and_forked_readers_read_the_same_rows_as_whole_decisions(app):
     report = drive(app, 90, seed=11, progress=False)
     with db.database(app).unit_of_work() as session:
         whole = as_rows(load_logged(session, progress=False), ValueSettings())
-        keys = _keys(session, 25)
+        keys = range_keys(session, 25)
         assert len(keys) == -(-report.accepted // 25)  # one key per started range
         assert keys == sorted(keys)
         readings = [

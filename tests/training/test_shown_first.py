@@ -27,6 +27,7 @@ from remedy.decisions.ranker import ValueSettings
 from remedy.decisions.record import DecisionRecord
 from remedy.domain import Incident, Plan
 from remedy.extensions import db
+from remedy.services import app_services
 from remedy.store.tables import Decision, Outcome
 from training.candidates import candidate_plans
 from training.drive import drive
@@ -325,7 +326,7 @@ def test_every_logged_decision_keeps_the_plan_shown_first_and_its_propensity(app
     """Through the real service and SQLite: agents often accept another plan than the one shown
     first, and still every decision is read with the shown-first plan and its propensity."""
     report = drive(app, 80, seed=5, progress=False, agent=second_if_free)
-    exploration, _ = app.extensions["remedy.exploration"]
+    exploration, _ = app_services.exploration(app)
     with db.database(app).unit_of_work() as session:
         whole = read_whole(session, 0, count_logged(session))
         loaded = load_logged(session, progress=False)

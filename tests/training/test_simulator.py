@@ -17,7 +17,7 @@ from training.simulator import (
     hidden_traits,
     random_incident,
     simulate_outcome,
-    stay_probability,
+    true_response,
 )
 
 APOLOGY = action("apology", Kind.APOLOGY)
@@ -35,7 +35,7 @@ def mean_stay(actions=(), **incident) -> float:
     return float(
         np.mean(
             [
-                stay_probability(make_incident(customer_id=c, **incident), plan(*actions))
+                true_response(make_incident(customer_id=c, **incident), plan(*actions))[0]
                 for c in CUSTOMERS
             ]
         )
@@ -65,8 +65,8 @@ def test_random_incidents_repeat_for_a_seed():
 def test_truth_is_deterministic_and_bounded():
     """P(stay) and referrals depend only on incident and plan, and stay in range."""
     incident, p = make_incident(), plan(APOLOGY, gift(1.0))
-    assert stay_probability(incident, p) == stay_probability(incident, p)
-    assert 0.01 <= stay_probability(incident, p) <= 0.99
+    assert true_response(incident, p)[0] == true_response(incident, p)[0]
+    assert 0.01 <= true_response(incident, p)[0] <= 0.99
     assert expected_referrals(incident, p) > 0
 
 
@@ -212,5 +212,5 @@ def test_outcomes_follow_the_true_probabilities(rng):
     draws = [simulate_outcome(incident, p, rng) for _ in range(4000)]
     stayed = np.mean([retained for retained, _ in draws])
     referred = np.mean([referrals for _, referrals in draws])
-    assert stayed == pytest.approx(stay_probability(incident, p), abs=0.03)
+    assert stayed == pytest.approx(true_response(incident, p)[0], abs=0.03)
     assert referred == pytest.approx(expected_referrals(incident, p), rel=0.2)

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from remedy.cli import cli
 from remedy.extensions import db
+from remedy.services import app_services
 from remedy.store.tables import utcnow
 from remedy.whatif.service import WhatIfService
 from remedy.whatif.suggest import apply_factors, knobs_for, suggest_caps
@@ -49,7 +50,7 @@ def _suggest(app, limit: str, **options):
     with app.app_context():
         session = db.database(app).sessions()
         try:
-            service = WhatIfService(session, app.extensions["remedy.scorer"](session))
+            service = WhatIfService(session, app_services.scorer(app)(session))
             result = suggest_caps(service, "emea", "EUR", start, end, progress=progress, **options)
         finally:
             session.close()

@@ -1,0 +1,59 @@
+"""Typed ORM models, by responsibility. They hold data only: services flush, the unit of work
+commits.
+
+base.py (the declarative base, ids, the UTC timestamp column), decisions.py (decisions,
+approval requests, outcomes), ledger.py (pools, counters, reservations, ledger entries),
+operations.py (keys, documents, audit, idempotency, models, jobs, the cache generation).
+Import tables from here: `from remedy.store.tables import Decision`.
+"""
+
+from __future__ import annotations
+
+from remedy.store.tables.base import Base, BigId, Timestamp, UtcDateTime, new_id, utcnow
+from remedy.store.tables.decisions import ApprovalRequest, Decision, Outcome
+from remedy.store.tables.ledger import (
+    BudgetPool,
+    CapacityCounter,
+    CustomerCounter,
+    LedgerEntry,
+    PoolCounter,
+    Reservation,
+)
+from remedy.store.tables.operations import (
+    ApiKey,
+    AuditEntry,
+    CacheGeneration,
+    ConfigVersion,
+    IdempotencyKey,
+    Integration,
+    Job,
+    ModelPromotion,
+    ModelVersion,
+)
+
+__all__ = [
+    "ApiKey",
+    "ApprovalRequest",
+    "AuditEntry",
+    "Base",
+    "BigId",
+    "BudgetPool",
+    "CacheGeneration",
+    "CapacityCounter",
+    "ConfigVersion",
+    "CustomerCounter",
+    "Decision",
+    "IdempotencyKey",
+    "Integration",
+    "Job",
+    "LedgerEntry",
+    "ModelPromotion",
+    "ModelVersion",
+    "Outcome",
+    "PoolCounter",
+    "Reservation",
+    "Timestamp",
+    "UtcDateTime",
+    "new_id",
+    "utcnow",
+]
