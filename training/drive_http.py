@@ -34,7 +34,9 @@ def incident_body(incident: Incident) -> dict[str, Any]:
     """The simulated incident as the API takes it: its stored form without the team (it travels
     beside the incident) and without the earlier incidents (the service counts those)."""
     stored = incident_to_json(incident)
-    return {k: v for k, v in stored.items() if k not in ("team", "prior_incidents")}
+    return {
+        k: v for k, v in stored.items() if k not in ("team", "prior_incidents", "gesture_basis")
+    }
 
 
 def domain_plan(plan: Plan) -> DomainPlan:

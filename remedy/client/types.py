@@ -24,9 +24,27 @@ class Incident(TypedDict):
     channel: NotRequired[str]
     locale: NotRequired[str]
     churn_threat: NotRequired[bool]
+    customer_status: NotRequired[str]  # active, leaving (implies churn_threat) or left
     public: NotRequired[bool]  # seen by others (a post, a review)
     reach: NotRequired[int | None]  # followers or audience of a public complaint
     external_id: NotRequired[str | None]
+
+
+class Fact(TypedDict):
+    """What a decision says, as data: a code and its typed parameters (money as
+    {"money": [amount, currency]}, items as {"item": id}, levels, durations, nested facts)."""
+
+    code: str
+    params: NotRequired[dict[str, Any]]
+
+
+class Blocked(TypedDict):
+    """The limit that blocked every other plan, who can lift it and how."""
+
+    limit: str  # pool, window, capacity, fix_ceiling, incident_cap or rules
+    who: str  # finance, lead or admin
+    how: str  # in the reader's language
+    how_code: Fact
 
 
 class Action(TypedDict):
@@ -70,8 +88,10 @@ class Plan(TypedDict):
     requires_approval: bool
     approver: str | None  # lead or finance when it requires approval
     generous: bool  # the most generous plan within the guardrails, shown as an option
-    reasons: list[str]
+    reasons: list[str]  # in the reader's language
+    reason_codes: list[Fact]  # the reasons as data
     rules: list[str]
+    blocked_by: Blocked | None  # offered only because a limit blocked every other plan
     talking_points: TalkingPoints | None
 
 
@@ -81,7 +101,9 @@ class DroppedPlan(TypedDict):
     plan_id: str
     total_cost: str
     expected_net_value: str
-    reason: str
+    reason: str | None  # in the reader's language
+    reason_code: Fact | None
+    dropped_by: str | None  # cap or budget
 
 
 class Cap(TypedDict):
@@ -124,14 +146,16 @@ class Decision(TypedDict):
     incident: dict[str, Any]
     team: str
     currency: str
-    language: str  # of labels, reasons, notes and talking points; en when the customer's has none
+    language: str  # the reader's (Accept-Language; else the customer's): labels, reasons, notes
     plans: list[Plan]
     dropped: list[DroppedPlan]
     candidates_considered: int
     caps: Cap
     fired_rules: list[str]
     excluded_items: dict[str, str]
+    excluded_codes: dict[str, Fact]
     notes: list[str]
+    note_codes: list[Fact]
     versions: dict[str, str]
     propensity: str
     approval: NotRequired[Approval | None]  # GET /v1/decisions/<id> only
@@ -256,6 +280,8 @@ class Job(TypedDict):
 # Which schema of /openapi.json each type mirrors (components/schemas/<name>).
 SCHEMAS: dict[str, type] = {
     "Incident": Incident,
+    "Fact": Fact,
+    "Blocked": Blocked,
     "Action": Action,
     "TalkingPoints": TalkingPoints,
     "Plan": Plan,
