@@ -208,6 +208,9 @@ class ApprovalStatusSchema(Schema):
     tier = fields.String(metadata={"description": "who decides it (now): lead or finance"})
     requested_tier = fields.String()
     escalated = fields.Boolean()
+    escalation_due = fields.Boolean(
+        metadata={"description": "overdue for the next tier, not yet recorded by the worker"}
+    )
     requested_at = fields.String()
     escalated_at = fields.String(allow_none=True)
     waiting_seconds = fields.Integer(allow_none=True, metadata={"description": "while pending"})

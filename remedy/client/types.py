@@ -125,6 +125,7 @@ class Approval(TypedDict):
     tier: str  # who decides it now: lead or finance
     requested_tier: str
     escalated: bool
+    escalation_due: bool  # overdue for the next tier, not yet recorded by the worker
     requested_at: str
     escalated_at: str | None
     waiting_seconds: int | None
