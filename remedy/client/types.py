@@ -19,6 +19,11 @@ class Incident(TypedDict):
     locale: NotRequired[str]
     churn_threat: NotRequired[bool]
     external_id: NotRequired[str | None]
+    public: NotRequired[bool]
+    reach: NotRequired[int | None]
+    # When the customer first complained (ISO 8601 with a zone; default: when asked): the
+    # promises count from it.
+    reported_at: NotRequired[str]
 
 
 class Action(TypedDict):
@@ -35,10 +40,14 @@ class Action(TypedDict):
 
 
 class TalkingPoints(TypedDict):
-    """Prompts for the agent: the language, how soon to answer (ISO 8601), the points."""
+    """Prompts for the agent: the language, how soon to answer and fix (ISO 8601 durations),
+    by when (UTC times counted from the incident's reported_at), and the points."""
 
     language: str
     respond_within: str
+    fix_within: NotRequired[str | None]  # promised when we or a partner are at fault
+    respond_by: NotRequired[str | None]  # null in decisions made before it was recorded
+    fix_by: NotRequired[str | None]
     points: list[str]
 
 
@@ -92,6 +101,8 @@ class Approval(TypedDict):
     requested_at: str
     escalated_at: str | None
     waiting_seconds: int | None
+    fix_by: NotRequired[str | None]  # when the fix is promised
+    fix_seconds_left: NotRequired[int | None]  # while pending; negative: the fix is overdue
     decided_at: str | None
     decided_by: str | None
     decided_role: str | None

@@ -21,7 +21,7 @@ from remedy.decisions.deciding import Decided, decide
 from remedy.decisions.engine import DecisionEngine
 from remedy.decisions.exploration import ExplorationPolicy
 from remedy.decisions.record import GIVEN, DecisionStatus
-from remedy.domain import Incident
+from remedy.domain import REPORTED_AT_MAX_AGE, REPORTED_AT_SKEW, Incident
 from remedy.errors import InvalidInput, NotFound
 from remedy.ledger.budgets import BudgetService
 from remedy.store.tables import Decision, new_id, utcnow
@@ -66,12 +66,14 @@ class RecommendationService:
             )
         now = at or utcnow()
         incident = dataclasses.replace(
-            incident, prior_incidents=self._prior_incidents(incident, caps.repeat_window_days, now)
+            incident,
+            prior_incidents=self._prior_incidents(incident, caps.repeat_window_days, now),
+            reported_at=reported_at(incident.reported_at, now),
         )
         headroom = BudgetService(self.session).headroom(
             incident.team, incident.customer_id, incident.currency, caps.limits, now
         )
-        decided = decide(self.engine, incident, headroom, limit, self.exploration, self.rng)
+        decided = decide(self.engine, incident, headroom, limit, self.exploration, self.rng, at=now)
         # Not flushed here: the row is inserted when the unit of work commits, so on SQLite the
         # write lock is held for the insert and the commit only, not while the answer is built.
         return self._store(decided, requested_by, now)
@@ -107,6 +109,22 @@ class RecommendationService:
         decided.record.attach(decision)
         self.session.add(decision)
         return decision
+
+
+def reported_at(said: datetime | None, now: datetime) -> datetime:
+    """When the customer first complained: as said (a help desk's clock a little ahead of ours
+    reads as now), or `now`; raise InvalidInput, naming `incident.reported_at`, when it is
+    further in the future or older than REPORTED_AT_MAX_AGE."""
+    if said is None:
+        return now
+    if said > now + REPORTED_AT_SKEW:
+        skew = int(REPORTED_AT_SKEW.total_seconds() // 60)
+        message = f"in the future (more than {skew} minutes ahead of our clock)"
+        raise InvalidInput(f"reported_at is {message}", {"incident.reported_at": [message]})
+    if said < now - REPORTED_AT_MAX_AGE:
+        message = f"more than {REPORTED_AT_MAX_AGE.days} days ago"
+        raise InvalidInput(f"reported_at is {message}", {"incident.reported_at": [message]})
+    return min(said, now)
 
 
 def get_decision(session: Session, decision_id: str) -> Decision:
