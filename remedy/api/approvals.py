@@ -151,6 +151,7 @@ def _incident(entry: QueueEntry) -> dict[str, Any]:
         "category": incident.category,
         "loss_amount": str(incident.loss_amount),
         "customer_value": str(incident.customer_value),
+        "reported_at": _iso(as_utc(incident.reported_at) if incident.reported_at else None),
     }
 
 

@@ -1,5 +1,7 @@
 """Make a recommendation for an incident and store it, every candidate included.
 
+The incident's `reported_at` (when the customer complained) defaults to now and is bounded
+here (`reported_at`); the promises' clock counts from it and reads the decision's time.
 The service reads what deciding needs: the customer's earlier incidents in the repeat window
 and the budget's headroom (pool, customer window, today's contact capacity, pace), read without
 locks (advisory: accepting a plan checks them again under the ledger's locks). It then calls

@@ -271,6 +271,7 @@ def test_the_approval_wait_shows_against_the_fix_deadline(app, client, auth, lea
     entries = {
         e["decision_id"]: e for e in client.get("/v1/approvals", headers=lead).json["approvals"]
     }
+    assert entries[first]["incident"]["reported_at"] == in_time.isoformat()
     assert entries[first]["fix_by"] == (in_time + timedelta(hours=1)).isoformat()
     assert 0 < entries[first]["fix_seconds_left"] <= 600  # about 10 minutes left
     assert entries[second]["fix_by"] == (late + timedelta(hours=1)).isoformat()
