@@ -7,6 +7,7 @@ and the model's feature code can share one definition of an incident and of a pl
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, NamedTuple
@@ -65,6 +66,13 @@ MAX_REACH = 10_000_000_000
 MAX_LOSS = Decimal("10000000")
 MAX_CUSTOMER_VALUE = Decimal("1000000000")
 
+# When the customer first complained (`reported_at`): a help desk's clock may run a little
+# ahead of ours, so up to REPORTED_AT_SKEW in the future is taken as now; further is a typo.
+# Older than REPORTED_AT_MAX_AGE is not a complaint to answer within minutes but a typo or a
+# backfill (the promises report would count it as kept or broken by months).
+REPORTED_AT_SKEW = timedelta(minutes=5)
+REPORTED_AT_MAX_AGE = timedelta(days=90)
+
 # Personal contact levels, ordered by seniority; the index is the level's rank. `leader` is a
 # named leader's own direct line (the founder's, an executive's), given to the customer to keep.
 CONTACT_LEVELS = ("agent", "manager", "executive", "leader")
@@ -103,6 +111,9 @@ class Incident:
     # When nothing was lost, what gestures (gifts priced on the loss) and the cap's loss term are
     # sized on: the caps' `no_loss_basis` per severity point (set by the engine; None: not sized).
     gesture_basis: Decimal | None = None
+    # When the customer first complained, in UTC: the promises (answer within, fix within)
+    # count from it. None until the service sets it (to the decision's time when not said).
+    reported_at: datetime | None = None
 
     def rule_context(self) -> dict[str, object]:
         """Return the symbols rules may use (see catalog/rules schema)."""

@@ -6,6 +6,7 @@ api/lifecycle.py); the agent reads the outcome in GET /v1/decisions/<id> (`appro
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask.views import MethodView
@@ -15,14 +16,15 @@ from marshmallow import Schema, fields, validate
 from remedy.api.auth import current_principal, roles
 from remedy.api.fields import MinorAmount
 from remedy.api.reading import current_reader
-from remedy.decisions.record import DecisionRecord, DecisionStatus
+from remedy.decisions.durations import duration_seconds
+from remedy.decisions.record import DecisionRecord, DecisionStatus, Presentation
 from remedy.extensions import session
 from remedy.i18n import messages_for
 from remedy.moments import iso_utc
 from remedy.money import from_minor
 from remedy.presenting import presenters
 from remedy.services import app_services
-from remedy.services.approvals import SCOPES, ApprovalService, QueueEntry, describe
+from remedy.services.approvals import PENDING, SCOPES, ApprovalService, QueueEntry, describe
 from remedy.store.tables import Decision
 
 blp = Blueprint(
@@ -79,6 +81,17 @@ class QueueEntrySchema(Schema):
     requested_at = fields.Function(lambda e: iso_utc(e.request.requested_at))
     requested_by = fields.String(attribute="request.requested_by")
     waiting_seconds = fields.Integer()
+    fix_by = fields.Function(
+        lambda e: _iso(fix_by(e.decision)),
+        metadata={"description": "when the fix is promised (ISO 8601, UTC; null: none)"},
+    )
+    fix_seconds_left = fields.Function(
+        lambda e: _seconds_left(fix_by(e.decision), _counted_at(e)),
+        metadata={
+            "description": "seconds until fix_by as waiting_seconds counts, negative when the "
+            "fix is already overdue (null when no fix is promised)"
+        },
+    )
     plan_id = fields.String(attribute="decision.accepted_plan_id")
     actions = fields.Function(
         lambda e: _plan_labels(e),
@@ -103,6 +116,39 @@ def _plan_labels(entry: QueueEntry) -> list[str]:
     return [say.label(item) for item in candidate.items]
 
 
+def fix_by(decision: Decision) -> datetime | None:
+    """When the decision's fix is promised: its talking points' `fix_by` (the accepted plan's
+    first), or, for decisions stored before it, reported_at + `fix_within`; None when no fix is
+    promised (the customer's fault)."""
+    record = DecisionRecord.of(decision)
+    presentations = record.presentation
+    accepted = presentations.get(decision.accepted_plan_id or "")
+    points = accepted or next(iter(presentations.values()), None) or Presentation([], {})
+    stored = points.talking_points
+    if stored.get("fix_by"):
+        return as_utc(datetime.fromisoformat(stored["fix_by"]))
+    within = stored.get("fix_within")
+    if not within:
+        return None
+    reported = record.incident.reported_at or decision.created_at
+    return as_utc(reported) + timedelta(seconds=duration_seconds(within))
+
+
+def _counted_at(entry: QueueEntry) -> datetime:
+    """The moment the queue counted `waiting_seconds` at (so both figures agree)."""
+    return as_utc(entry.request.requested_at) + timedelta(seconds=entry.waiting_seconds)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    """A moment as the answer writes it."""
+    return None if moment is None else moment.isoformat()
+
+
+def _seconds_left(due: datetime | None, now: datetime) -> int | None:
+    """Seconds from `now` until `due` (negative: overdue); None when nothing is due."""
+    return None if due is None else int((due - now).total_seconds())
+
+
 def _incident(entry: QueueEntry) -> dict[str, Any]:
     """What an approver needs to know of the incident."""
     incident = DecisionRecord.of(entry.decision).incident
@@ -114,6 +160,7 @@ def _incident(entry: QueueEntry) -> dict[str, Any]:
         "category": incident.category,
         "loss_amount": str(incident.loss_amount),
         "customer_value": str(incident.customer_value),
+        "reported_at": _iso(as_utc(incident.reported_at) if incident.reported_at else None),
     }
 
 
@@ -146,6 +193,7 @@ def approval_status(decision: Decision) -> dict[str, Any] | None:
     if request is None:
         return None
     standing = service.standing(request)
+    now = service.clock()
     reader = current_reader()
     m = messages_for(reader.locale or DecisionRecord.of(decision).language)
     return {
@@ -158,6 +206,10 @@ def approval_status(decision: Decision) -> dict[str, Any] | None:
         "requested_at": iso_utc(request.requested_at),
         "escalated_at": iso_utc(standing.escalated_at),
         "waiting_seconds": standing.waiting_seconds,
+        "fix_by": _iso(fix_by(decision)),
+        "fix_seconds_left": (
+            _seconds_left(fix_by(decision), now) if request.state == PENDING else None
+        ),
         "decided_at": iso_utc(request.decided_at),
         "decided_by": request.decided_by,
         "decided_role": request.decided_role,

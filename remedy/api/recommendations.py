@@ -42,6 +42,7 @@ def incident_from_request(data: dict[str, Any], team: str) -> Incident:
         team=team,
         public=incident["public"],
         reach=incident["reach"],
+        reported_at=incident["reported_at"],
     )
 
 

@@ -6,7 +6,14 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate, validates_schema
 
-from remedy.api.fields import Amount, AmountOut, StrictBoolean, check_amounts, currency_field
+from remedy.api.fields import (
+    Amount,
+    AmountOut,
+    StrictBoolean,
+    UtcDateTime,
+    check_amounts,
+    currency_field,
+)
 from remedy.domain import (
     CHANNELS,
     CUSTOMER_STATUSES,
@@ -69,6 +76,14 @@ class IncidentSchema(Schema):
         validate=validate.Range(min=0, max=MAX_REACH),
         metadata={"description": "followers or audience of a public complaint"},
     )
+    reported_at = UtcDateTime(
+        load_default=None,
+        metadata={
+            "description": "when the customer first complained (ISO 8601 with a zone; default: "
+            "now). The promises count from it; at most 5 minutes ahead of our clock and 90 "
+            "days old"
+        },
+    )
 
     @validates_schema
     def check_precision(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -115,6 +130,17 @@ class TalkingPointsSchema(Schema):
     fix_within = fields.String(
         allow_none=True,
         metadata={"description": "ISO 8601 duration; promised when we or a partner are at fault"},
+    )
+    respond_by = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "when the answer is due: reported_at + respond_within (ISO 8601, "
+            "UTC; null in decisions made before it was recorded)"
+        },
+    )
+    fix_by = fields.String(
+        allow_none=True,
+        metadata={"description": "when the fix is due: reported_at + fix_within (ISO 8601, UTC)"},
     )
     points = fields.List(fields.String())
 
@@ -214,6 +240,17 @@ class ApprovalStatusSchema(Schema):
     requested_at = fields.String()
     escalated_at = fields.String(allow_none=True)
     waiting_seconds = fields.Integer(allow_none=True, metadata={"description": "while pending"})
+    fix_by = fields.String(
+        allow_none=True,
+        metadata={"description": "when the fix is promised (the talking points' fix_by)"},
+    )
+    fix_seconds_left = fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "while pending: seconds until fix_by, negative when the fix is "
+            "already overdue (null when no fix is promised)"
+        },
+    )
     decided_at = fields.String(allow_none=True)
     decided_by = fields.String(allow_none=True, metadata={"description": "the key's prefix"})
     decided_role = fields.String(allow_none=True)

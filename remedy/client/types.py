@@ -28,6 +28,11 @@ class Incident(TypedDict):
     public: NotRequired[bool]  # seen by others (a post, a review)
     reach: NotRequired[int | None]  # followers or audience of a public complaint
     external_id: NotRequired[str | None]
+    public: NotRequired[bool]
+    reach: NotRequired[int | None]
+    # When the customer first complained (ISO 8601 with a zone; default: when asked): the
+    # promises count from it.
+    reported_at: NotRequired[str]
 
 
 class Fact(TypedDict):
@@ -62,11 +67,14 @@ class Action(TypedDict):
 
 
 class TalkingPoints(TypedDict):
-    """Prompts for the agent: the language, how soon to answer (ISO 8601), the points."""
+    """Prompts for the agent: the language, how soon to answer and fix (ISO 8601 durations),
+    by when (UTC times counted from the incident's reported_at), and the points."""
 
     language: str
     respond_within: str
-    fix_within: str | None  # ISO 8601; promised when we or a partner are at fault
+    fix_within: NotRequired[str | None]  # promised when we or a partner are at fault
+    respond_by: NotRequired[str | None]  # null in decisions made before it was recorded
+    fix_by: NotRequired[str | None]
     points: list[str]
 
 
@@ -129,6 +137,8 @@ class Approval(TypedDict):
     requested_at: str
     escalated_at: str | None
     waiting_seconds: int | None
+    fix_by: NotRequired[str | None]  # when the fix is promised
+    fix_seconds_left: NotRequired[int | None]  # while pending; negative: the fix is overdue
     decided_at: str | None
     decided_by: str | None
     decided_role: str | None

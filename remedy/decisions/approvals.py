@@ -12,6 +12,15 @@ A document written before tiers has one `approval_threshold` instead: it reads a
 document (`agent_up_to` = the threshold, no lead tier: finance approves everything above), so
 caps versions already stored keep loading and deciding as they did.
 
+A make-whole fix needs nobody's approval up to `fix_without_approval` (per currency; a currency
+not named there takes its `lead_up_to`, or its `agent_up_to` when it has no lead tier: a fix a
+lead would approve anyway need not wait for one while the fix-within-the-hour clock runs).
+What counts precisely: the plan's make-whole part is its fix's cost up to the incident's loss
+(`make_whole_cost`: a fix costing more than the loss is overdelivery beyond it, and a fix for
+no loss makes nothing whole). When that part is at most the limit, the tiers judge the plan's
+cost beyond it; when it is above the limit, the whole cost, as before. Items that always need
+approval still do.
+
 Finance (and admin) may decide a plan of any tier; a lead decides its team's plans of the lead
 tier, before and after they are escalated. Escalation is never expiry: an overdue plan is added
 to finance's queue (`next_tier`) and stays in the lead's, until someone decides it (the first
@@ -49,6 +58,9 @@ class ApprovalsSchema(Schema):
     agent_up_to = AmountsByCurrency(required=True)
     lead_up_to = AmountsByCurrency(load_default=dict)
     escalate_after = Duration(load_default=DEFAULT_ESCALATE_AFTER)
+    # Per currency, the most a make-whole fix may cost without approval (absent: the default
+    # above; documents written before it load with the default).
+    fix_without_approval = AmountsByCurrency(load_default=dict)
 
     @validates_schema
     def check_order(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -78,7 +90,17 @@ def read_approvals(data: dict[str, Any]) -> dict[str, Any]:
         return approvals
     if threshold is None:
         raise ValidationError({"approvals": ["Missing data for required field."]})
-    return {"agent_up_to": threshold, "lead_up_to": {}, "escalate_after": DEFAULT_ESCALATE_AFTER}
+    return {
+        "agent_up_to": threshold,
+        "lead_up_to": {},
+        "escalate_after": DEFAULT_ESCALATE_AFTER,
+        "fix_without_approval": {},
+    }
+
+
+def make_whole_cost(fix_cost: Decimal, loss: Decimal) -> Decimal:
+    """The part of a plan's fix that makes the customer whole: its cost up to the loss."""
+    return max(Decimal(0), min(fix_cost, loss))
 
 
 @dataclass(frozen=True)
@@ -88,6 +110,7 @@ class ApprovalTiers:
     agent_up_to: dict[str, Decimal] = field(default_factory=dict)
     lead_up_to: dict[str, Decimal] = field(default_factory=dict)
     escalate_after: str = DEFAULT_ESCALATE_AFTER
+    fix_without_approval: dict[str, Decimal] = field(default_factory=dict)  # as finance set it
 
     @classmethod
     def from_section(cls, section: dict[str, Any]) -> ApprovalTiers:
@@ -96,7 +119,24 @@ class ApprovalTiers:
             dict(section["agent_up_to"]),
             dict(section.get("lead_up_to") or {}),
             section.get("escalate_after") or DEFAULT_ESCALATE_AFTER,
+            dict(section.get("fix_without_approval") or {}),
         )
+
+    def fix_limit(self, currency: str) -> Decimal:
+        """The most a make-whole fix may cost in `currency` without approval: finance's
+        `fix_without_approval`, else the lead tier's limit, else the agent's."""
+        limit = self.fix_without_approval.get(currency)
+        if limit is not None:
+            return limit
+        lead = self.lead_up_to.get(currency)
+        return lead if lead is not None else self.agent_up_to[currency]
+
+    def counted(self, cost: Decimal, currency: str, fix: Decimal = Decimal(0)) -> Decimal:
+        """What the tiers judge of a plan costing `cost` whose make-whole part is `fix`: the
+        cost beyond the fix when the fix is within `fix_limit`, else the whole cost."""
+        if Decimal(0) < fix <= self.fix_limit(currency):
+            return cost - fix
+        return cost
 
     @property
     def escalate_after_seconds(self) -> int:
@@ -111,9 +151,13 @@ class ApprovalTiers:
         """The most a lead may approve in `currency` (None: no lead tier there)."""
         return self.lead_up_to.get(currency)
 
-    def approver_for(self, cost: Decimal, currency: str, always: bool = False) -> Approver:
+    def approver_for(
+        self, cost: Decimal, currency: str, always: bool = False, fix: Decimal = Decimal(0)
+    ) -> Approver:
         """Who must approve a plan costing `cost`; `always`: it holds an item that always needs
-        approval (then at least a lead, when the currency has a lead tier)."""
+        approval (then at least a lead, when the currency has a lead tier); `fix`: its
+        make-whole part (`make_whole_cost`), which needs no approval up to `fix_limit`."""
+        cost = self.counted(cost, currency, fix)
         if cost <= self.agent_up_to[currency] and not always:
             return Approver.AGENT
         lead = self.lead_up_to.get(currency)
@@ -151,11 +195,15 @@ class ApprovalTiers:
 
 
 def approval_reasons(
-    tiers: ApprovalTiers, cost: Decimal, currency: str, always: list[str]
+    tiers: ApprovalTiers,
+    cost: Decimal,
+    currency: str,
+    always: list[str],
+    fix: Decimal = Decimal(0),
 ) -> tuple[Approver, list[Fact]]:
     """Who must approve a plan costing `cost` and why, as facts (`always`: ids of its items
-    that always need approval)."""
-    approver = tiers.approver_for(cost, currency, bool(always))
+    that always need approval; `fix`: its make-whole part, see `make_whole_cost`)."""
+    approver = tiers.approver_for(cost, currency, bool(always), fix)
     reasons: list[Fact] = []
 
     def money(amount: Decimal) -> Money:
@@ -163,6 +211,17 @@ def approval_reasons(
 
     threshold = tiers.threshold(currency)
     lead = tiers.lead_limit(currency)
+    counted = tiers.counted(cost, currency, fix)
+    if counted != cost and cost > threshold:  # the fix made a difference: say so
+        reasons.append(
+            fact(
+                "fix_without_approval",
+                fix=money(fix),
+                limit=money(tiers.fix_limit(currency)),
+                beyond=money(counted),
+            )
+        )
+    cost = counted
     if approver == Approver.LEAD and cost > threshold:
         reasons.append(fact("needs_lead", cost=money(cost), threshold=money(threshold)))
     elif approver == Approver.FINANCE and lead is not None and cost > lead:

@@ -241,6 +241,7 @@ def load_caps(document: dict[str, Any]) -> CapSettings:
         raise DataFileError(describe(error, "caps"), field_errors(error.messages)) from None
     currencies = list(data["incident_caps"]["default"]["absolute"])
     currencies += list(approvals["agent_up_to"]) + list(approvals["lead_up_to"])
+    currencies += list(approvals.get("fix_without_approval") or {})
     for override in data["incident_caps"]["overrides"]:
         currencies += list(override["set"].get("absolute", {}))
     window = data["customer_window"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from catalog.items import NotPriceable
@@ -28,7 +29,7 @@ from remedy.decisions.record import (
     StoredCandidate,
     StoredCap,
 )
-from remedy.decisions.talking_points import talking_points
+from remedy.decisions.talking_points import Clock, talking_points
 from remedy.domain import Incident, Kind, Plan, contact_rank
 from remedy.facts import Fact, fact
 from remedy.ledger.limits import Headroom
@@ -57,9 +58,11 @@ def decide(
     limit: int,
     exploration: ExplorationPolicy | None = None,
     rng: random.Random | None = None,
+    at: datetime | None = None,
 ) -> Decided:
     """Decide `incident` within `headroom`, showing at most `limit` plans (plus the most
-    generous one), exploring by `exploration` (off when None)."""
+    generous one), exploring by `exploration` (off when None); `at` is when (default: when the
+    incident was reported), for the promises' clock."""
     exploration = exploration or ExplorationPolicy(Decimal(0))
     currency = incident.currency
     price = headroom.pace.price if headroom.pace else Decimal(1)
@@ -82,6 +85,8 @@ def decide(
         notes.append(note)
     if headroom.pool is None:
         notes.append(fact("no_pool", team=incident.team, currency=currency))
+    # A late answer first: the agent reads it before anything else.
+    notes[:0] = Clock.of(incident, engine.caps.promises, at).notes()
     if incident.prior_incidents:
         notes.append(
             fact(
@@ -106,7 +111,7 @@ def decide(
     generous = result.generous
     if generous is not None and generous.plan_id not in shown:
         shown.append(generous.plan_id)  # the most generous plan within the guardrails
-    record = _record(engine, result, shown, misfits, generous)
+    record = _record(engine, result, shown, misfits, generous, at)
     return Decided(record, result.versions, propensity, price)
 
 
@@ -116,6 +121,7 @@ def _record(
     shown: list[str],
     misfits: dict[str, Fact],
     generous: Candidate | None,
+    at: datetime | None = None,
 ) -> DecisionRecord:
     """The record of a decision: every candidate, and the presentation of the plans shown."""
     incident = result.incident
@@ -144,7 +150,7 @@ def _record(
         presentation={
             plan_id: Presentation(
                 result.reasons(by_id[plan_id]),
-                talking_points(incident, by_id[plan_id].scored.plan, promises),
+                talking_points(incident, by_id[plan_id].scored.plan, promises, at),
             )
             for plan_id in shown
         },

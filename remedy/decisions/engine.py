@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from catalog.items import Catalog
-from remedy.decisions.approvals import Approver, approval_reasons
+from remedy.decisions.approvals import Approver, approval_reasons, make_whole_cost
 from remedy.decisions.caps import CapSettings, IncidentCap
 from remedy.decisions.planner import eligible_actions, enumerate_plans, requirement_positions
 from remedy.decisions.ranker import PlanRanker, ScoredPlan
@@ -250,7 +250,7 @@ class DecisionEngine:
             )
         cap = self.caps.incident_cap(incident, outcome.cap_factor)
         candidates = [
-            self._guard(scored, cap, required)
+            self._guard(scored, cap, required, incident.loss_amount)
             for scored, required in zip(ranked.scored, ranked.required, strict=True)
         ]
         if ranked.scored and not any(c.dropped_reason is None for c in candidates):
@@ -281,14 +281,17 @@ class DecisionEngine:
             years=Number(Decimal(f"{values.word_of_mouth(incident):.2f}")),
         )
 
-    def _guard(self, scored: ScoredPlan, cap: IncidentCap, required: Decimal) -> Candidate:
+    def _guard(
+        self, scored: ScoredPlan, cap: IncidentCap, required: Decimal, loss: Decimal
+    ) -> Candidate:
         """Apply the per-incident cap, the fix ceiling and the approval threshold to one plan.
 
         The cap limits the overdelivery, never the fix: making the customer whole comes first
         whatever it costs (only the pool, the customer window and finance's explicit
         `fix_ceiling` can stop it). What the rules require beyond the fix (a manager's call) is
         outside the cap too, so a requirement never makes every plan impossible. The approval
-        threshold still sees the whole cost.
+        tiers see the whole cost, except a make-whole fix within finance's
+        `fix_without_approval` (remedy/decisions/approvals.py).
         """
         plan = scored.plan
         cost = plan.total_cost
@@ -325,9 +328,10 @@ class DecisionEngine:
                 fact("required_outside_cap", required=Money(required, currency))
             )
         always = [a.item_id for a in plan.actions if a.requires_approval]
-        approver, reasons = approval_reasons(self.caps.approvals, cost, currency, always)
+        fix = make_whole_cost(plan.fix_cost, loss)
+        approver, reasons = approval_reasons(self.caps.approvals, cost, currency, always, fix)
+        candidate.extra_reasons.extend(reasons)  # also why a large fix needs nobody
         if approver != Approver.AGENT:
             candidate.requires_approval = True
             candidate.approver = approver.value
-            candidate.extra_reasons.extend(reasons)
         return candidate

@@ -17,6 +17,9 @@ Version history:
      points are facts (`remedy.facts`: a code and typed parameters), priced items keep their
      catalog labels by language; `remedy.presenting` says them for each reader. Versions 1-4
      kept sentences in the customer's language: they read as `text` facts, said as written.
+     Later in version 5 (additive keys, read with defaults): the incident's `reported_at`
+     (older incidents read it as the decision's `created_at`) and the talking points'
+     `respond_by`/`fix_by` (absolute UTC times; absent in older ones).
 
 `decisions.language` is the customer's language (the talking points' language); rows written
 before the column existed read it from their talking points.
@@ -24,6 +27,7 @@ before the column existed read it from their talking points.
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -176,7 +180,7 @@ class DecisionRecord:
         if cached is None:
             columns = {name: getattr(row, name) for name in JSON_COLUMNS}
             cached = cls.from_columns(
-                columns, row.record_version, row.generous_plan_id, row.language
+                columns, row.record_version, row.generous_plan_id, row.language, row.created_at
             )
             row.__dict__[_CACHE] = cached
         return cached
@@ -200,10 +204,12 @@ class DecisionRecord:
         version: int | None,
         generous: str | None = None,
         language: str | None = None,
+        created_at: datetime | None = None,
     ) -> DecisionRecord:
-        """Read the JSON columns of a decision row written by any record version."""
+        """Read the JSON columns of a decision row written by any record version (an incident
+        stored before `reported_at` reads it as `created_at`, the decision's time)."""
         record = cls(
-            incident=incident_from_json(columns["incident"]),
+            incident=incident_from_json(columns["incident"], created_at),
             cap=StoredCap.from_json(columns["cap"]),
             fired_rules=list(columns["fired_rules"]),
             excluded_items={k: Fact.from_json(v) for k, v in columns["excluded_items"].items()},

@@ -4,12 +4,14 @@ and the views of a shown plan; `remedy.decisions.record` assembles them into the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 from remedy.domain import Action, FaultType, Incident, Kind, Part, part_of
 from remedy.facts import Fact
+from remedy.ledger.periods import as_utc
 
 # Where a record of versions 1-4 keeps an item's one label, already in the customer's language.
 AS_STORED = "*"
@@ -43,11 +45,14 @@ def incident_to_json(incident: Incident) -> dict[str, Any]:
         "prior_incidents": incident.prior_incidents,
         "customer_status": incident.customer_status,
         "gesture_basis": None if incident.gesture_basis is None else str(incident.gesture_basis),
+        "reported_at": _moment(incident.reported_at),
     }
 
 
-def incident_from_json(data: dict[str, Any]) -> Incident:
-    """Rebuild a stored incident; keys an older record lacks take the incident's defaults."""
+def incident_from_json(data: dict[str, Any], created_at: datetime | None = None) -> Incident:
+    """Rebuild a stored incident; keys an older record lacks take the incident's defaults,
+    and one stored before `reported_at` reads it as the decision's `created_at` (the clock
+    started when the agent asked, then)."""
     known = {
         name: data[name]
         for name in (
@@ -66,6 +71,11 @@ def incident_from_json(data: dict[str, Any]) -> Incident:
     }
     if data.get("gesture_basis") is not None:
         known["gesture_basis"] = Decimal(data["gesture_basis"])
+    reported = data.get("reported_at")
+    if reported is not None:
+        known["reported_at"] = datetime.fromisoformat(reported)
+    elif created_at is not None:
+        known["reported_at"] = as_utc(created_at)
     return Incident(
         customer_id=data["customer_id"],
         severity=int(data["severity"]),
@@ -75,6 +85,11 @@ def incident_from_json(data: dict[str, Any]) -> Incident:
         currency=data["currency"],
         **known,
     )
+
+
+def _moment(moment: datetime | None) -> str | None:
+    """A moment as stored: ISO 8601 in UTC."""
+    return None if moment is None else as_utc(moment).isoformat()
 
 
 @dataclass(frozen=True, slots=True)

@@ -168,6 +168,9 @@ def _talking_points(stored: dict[str, Any], say: Presenter) -> dict[str, Any] | 
         "language": say.language if _is_data(points) else stored.get("language", say.language),
         "respond_within": stored.get("respond_within"),
         "fix_within": stored.get("fix_within"),
+        # Absolute times counted from reported_at (absent before they were recorded).
+        "respond_by": stored.get("respond_by"),
+        "fix_by": stored.get("fix_by"),
         "points": say.say_all(points),
     }
 

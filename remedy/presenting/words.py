@@ -106,6 +106,12 @@ WORDS: dict[str, Words] = {
     ),
     "needs_approval": _same(N_("needs approval: cost {cost} is over the threshold of {threshold}")),
     "needs_approval_always": _same(N_("needs approval: {items} always does")),
+    "fix_without_approval": _same(
+        N_(
+            "the fix ({fix}) needs no approval up to {limit}: approval counts only the "
+            "{beyond} beyond it"
+        )
+    ),
     "pacing_counted": _finance(
         N_("budget pacing: cost {cost} counted as {paced} (shadow price {price})")
     ),
@@ -217,6 +223,18 @@ WORDS: dict[str, Words] = {
             "fix what keeps failing"
         )
     ),
+    "answer_overdue": _same(
+        N_(
+            "answer overdue: the customer complained {waited} ago and we promise an answer "
+            "within {respond_within}; answer now and apologise for the wait"
+        )
+    ),
+    "fix_overdue": _same(
+        N_(
+            "fix overdue: the customer complained {waited} ago and we promise the fix within "
+            "{fix_within}; make them whole in this answer"
+        )
+    ),
     "nothing_built": _same(
         N_("no plan can be built for this incident: see the rules' requirements above")
     ),
@@ -248,6 +266,12 @@ WORDS: dict[str, Words] = {
     "point_acknowledge": _same(
         N_("Acknowledge what went wrong and how it affected them, in your own words.")
     ),
+    "point_waited": _same(
+        N_(
+            "They have waited {waited} for this answer, longer than we promise: thank them "
+            "for their patience and apologise for the wait."
+        )
+    ),
     "point_repeat": _same(
         N_(
             "This is their incident number {n} with us lately: say you know, and that you "
@@ -268,6 +292,12 @@ WORDS: dict[str, Words] = {
     ),
     "point_fix_whole": _same(
         N_("Fix it now, within {fix_within}: {label} ({amount}); the customer is made whole.")
+    ),
+    "point_fix_whole_late": _same(
+        N_(
+            "Fix it now, in this conversation (the {fix_within} we promise has passed): "
+            "{label} ({amount}); the customer is made whole."
+        )
     ),
     "point_fix": _same(N_("Fix it now: {label} ({amount}).")),
     "point_next_step": _same(N_("Explain the next step and when they will hear from us.")),

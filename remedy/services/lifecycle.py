@@ -25,9 +25,9 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from remedy.decisions.approvals import Approver
+from remedy.decisions.approvals import Approver, make_whole_cost
 from remedy.decisions.caps import CapSettings
-from remedy.decisions.record import HOLDING
+from remedy.decisions.record import HOLDING, DecisionRecord
 from remedy.decisions.record import DecisionStatus as S
 from remedy.errors import InvalidInput, LimitsExceeded
 from remedy.ledger.budgets import pool_state
@@ -79,7 +79,9 @@ class LifecycleService(ReservingService):
             expect_status(locked, "accept", (S.PROPOSED,))
             self._transition(locked, S.PENDING_APPROVAL, actor, plan_id)
             amount = to_minor(candidate.total_cost, decision.currency)
-            approver = self._approver(candidate.total_cost, decision.currency)
+            record = DecisionRecord.of(decision)
+            fix = make_whole_cost(record.plan(candidate).fix_cost, record.incident.loss_amount)
+            approver = self._approver(candidate.total_cost, decision.currency, fix)
             self.approvals.request(locked, "plan", amount, approver, actor)
             return StepResult(locked, None)
         return self._reserve(decision, plan_id, actor, "accept", (S.PROPOSED,))
@@ -172,10 +174,11 @@ class LifecycleService(ReservingService):
 
     # -- approvals -----------------------------------------------------------------------------
 
-    def _approver(self, cost: Decimal, currency: str) -> Approver:
+    def _approver(self, cost: Decimal, currency: str, fix: Decimal = Decimal(0)) -> Approver:
         """The tier that decides a plan or an overage of `cost` under the active caps (at
-        least a lead: something needed approval)."""
-        return self.caps.approvals.approver_for(cost, currency, always=True)
+        least a lead: something needed approval), the plan's make-whole `fix` counted out
+        within `fix_without_approval` as when it was decided."""
+        return self.caps.approvals.approver_for(cost, currency, always=True, fix=fix)
 
     def _checked_request(
         self, decision: Decision, principal: Principal | None

@@ -10,10 +10,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from models.features import FEATURE_VERSION, feature_matrix, row_to_bytes
-from remedy.decisions.record import GIVEN
+from remedy.decisions.record import GIVEN, DecisionRecord
 from remedy.decisions.stored import PricedItem, incident_from_json
 from remedy.domain import Plan
 from remedy.errors import Conflict, InvalidInput, NotFound
+from remedy.ledger.periods import as_utc
 from remedy.money import MoneyError, check_amount, from_minor, to_minor
 from remedy.services.keys import Principal
 from remedy.store import audit
@@ -97,11 +98,15 @@ class OutcomeService:
                 )
             except MoneyError as error:
                 raise InvalidInput(str(error), {"revenue_after": [str(error)]}) from None
+        # The clock starts when the customer complained, not when the agent asked: an answer
+        # or a fix before the decision but after the complaint is real (a first reply, a
+        # refund already on its way) and counts against the promises.
+        reported = DecisionRecord.of(decision).incident.reported_at or decision.created_at
         for name, moment in (("responded_at", responded_at), ("fixed_at", fixed_at)):
-            if moment is not None and not decision.created_at <= moment <= now + OBSERVED_AT_SKEW:
+            if moment is not None and not as_utc(reported) <= moment <= now + OBSERVED_AT_SKEW:
                 raise InvalidInput(
-                    f"{name} must be between the decision and now",
-                    {name: ["before the decision or in the future"]},
+                    f"{name} must be between when the customer complained and now",
+                    {name: ["before the incident was reported or in the future"]},
                 )
         values = {
             "plan_id": decision.accepted_plan_id,

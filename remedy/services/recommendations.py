@@ -1,5 +1,7 @@
 """Make a recommendation for an incident and store it, every candidate included.
 
+The incident's `reported_at` (when the customer complained) defaults to now and is bounded
+here (`reported_at`); the promises' clock counts from it and reads the decision's time.
 The service reads what deciding needs: the customer's earlier incidents in the repeat window
 and the budget's headroom (pool, customer window, today's contact capacity, pace), read without
 locks (advisory: accepting a plan checks them again under the ledger's locks). It then calls
@@ -21,7 +23,7 @@ from remedy.decisions.deciding import Decided, decide
 from remedy.decisions.engine import DecisionEngine
 from remedy.decisions.exploration import ExplorationPolicy
 from remedy.decisions.record import GIVEN, DecisionStatus
-from remedy.domain import Incident
+from remedy.domain import REPORTED_AT_MAX_AGE, REPORTED_AT_SKEW, Incident
 from remedy.errors import InvalidInput, NotFound
 from remedy.ledger.budgets import BudgetService
 from remedy.services.incidents import canonical_incident
@@ -68,12 +70,14 @@ class RecommendationService:
         incident = canonical_incident(self.engine.catalog, incident)  # 422: unknown category
         now = at or utcnow()
         incident = dataclasses.replace(
-            incident, prior_incidents=self._prior_incidents(incident, caps.repeat_window_days, now)
+            incident,
+            prior_incidents=self._prior_incidents(incident, caps.repeat_window_days, now),
+            reported_at=reported_at(incident.reported_at, now),
         )
         headroom = BudgetService(self.session).headroom(
             incident.team, incident.customer_id, incident.currency, caps.limits, now
         )
-        decided = decide(self.engine, incident, headroom, limit, self.exploration, self.rng)
+        decided = decide(self.engine, incident, headroom, limit, self.exploration, self.rng, at=now)
         # Not flushed here: the row is inserted when the unit of work commits, so on SQLite the
         # write lock is held for the insert and the commit only, not while the answer is built.
         return self._store(decided, requested_by, now)
@@ -109,6 +113,22 @@ class RecommendationService:
         decided.record.attach(decision)
         self.session.add(decision)
         return decision
+
+
+def reported_at(said: datetime | None, now: datetime) -> datetime:
+    """When the customer first complained: as said (a help desk's clock a little ahead of ours
+    reads as now), or `now`; raise InvalidInput, naming `incident.reported_at`, when it is
+    further in the future or older than REPORTED_AT_MAX_AGE."""
+    if said is None:
+        return now
+    if said > now + REPORTED_AT_SKEW:
+        skew = int(REPORTED_AT_SKEW.total_seconds() // 60)
+        message = f"in the future (more than {skew} minutes ahead of our clock)"
+        raise InvalidInput(f"reported_at is {message}", {"incident.reported_at": [message]})
+    if said < now - REPORTED_AT_MAX_AGE:
+        message = f"more than {REPORTED_AT_MAX_AGE.days} days ago"
+        raise InvalidInput(f"reported_at is {message}", {"incident.reported_at": [message]})
+    return min(said, now)
 
 
 def get_decision(session: Session, decision_id: str) -> Decision:

@@ -70,7 +70,7 @@ def test_time_to_respond_and_to_fix_against_the_promises(app, client, auth):
     assert csv.data.decode().splitlines()[1].startswith("delivery,emea,3,0.6667,20.0,40.0,2,")
 
 
-def test_a_response_time_before_the_decision_is_refused(app, client, auth):
+def test_a_response_time_before_the_complaint_is_refused(app, client, auth):
     set_pool(app, "emea", "5000.00")
     decision_id, made = decide_and_accept(client, auth, "early")
     report = {

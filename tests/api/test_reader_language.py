@@ -14,6 +14,7 @@ from remedy.i18n import messages_for
 from remedy.services.keys import KeyService
 from remedy.store.tables import Decision
 from tests.conftest import incident_payload
+from tests.factories import default_document, set_caps
 
 GERMAN = messages_for("de")
 JAPANESE = messages_for("ja")
@@ -162,7 +163,10 @@ def test_a_record_of_version_4_still_reads_as_it_was_written(app, client, auth):
 
 def test_the_approval_queue_labels_follow_the_reader(app, client, auth):
     """A lead reading the queue in English sees English labels for an Italian customer (a
-    2,000 EUR make-whole is over the agent's 1,000 EUR: a lead approves it)."""
+    2,000 EUR make-whole is over the agent's 1,000 EUR and finance has every fix approved here:
+    a lead approves it)."""
+    approvals = default_document("caps")["approvals"]
+    set_caps(app, approvals={**approvals, "fix_without_approval": {"EUR": "0"}})
     answer = _recommend(
         client,
         auth("agent"),

@@ -11,6 +11,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
 
@@ -102,6 +103,28 @@ def test_suggest_prints_a_ranked_table(env):
         env=env,
     )
     assert bad.exit_code == 2
+
+
+def test_suggest_counts_the_promises_from_reported_at(env):
+    run(env, "init")
+    reported = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=50)
+    flags = ["suggest", "--severity", "2", "--fault", "company", "--value", "2400"]
+    flags += ["--loss", "80.00", "--reported-at", reported.isoformat()]
+    result = run(env, *flags)
+    assert result.exit_code == 0, result.output
+    due = (reported + timedelta(minutes=30)).isoformat()
+    fix = (reported + timedelta(hours=1)).isoformat()
+    assert f"answer by {due}, fix by {fix}" in result.output
+    assert (
+        "note: answer overdue: the customer complained 50 minutes ago and we promise an "
+        "answer within 30 minutes"
+    ) in result.output
+    for bad, said in (
+        ("2026-03-02T09:00:00", "a date-time needs a zone"),
+        ((reported + timedelta(hours=2)).isoformat(), "in the future"),
+    ):
+        refused = CliRunner().invoke(cli, [*flags[:-1], bad], env=env)
+        assert refused.exit_code == 2 and said in refused.output, refused.output
 
 
 def free_port() -> int:

@@ -92,6 +92,8 @@ def test_each_plan_says_who_approves_it_and_why():
     document = default_document("caps")
     document["approvals"]["agent_up_to"]["EUR"] = "60.00"
     document["approvals"]["lead_up_to"]["EUR"] = "150.00"
+    # Every fix counts (test_fix_without_approval.py covers the make-whole exemption).
+    document["approvals"]["fix_without_approval"]["EUR"] = "0"
     engine = default_engine(caps=load_caps(document))
     result = engine.decide(make_incident(severity=3, loss_amount="100", customer_value="5000"))
     seen = set()

@@ -62,6 +62,7 @@ def test_plans_whose_overdelivery_is_over_the_cap_are_dropped_with_the_reason():
 def test_plans_over_the_approval_threshold_need_approval():
     document = default_document("caps")
     document["approvals"]["agent_up_to"]["EUR"] = "50.00"
+    document["approvals"]["fix_without_approval"]["EUR"] = "0"  # every fix counts here
     engine = default_engine(caps=load_caps(document))
     result = engine.decide(make_incident(severity=3, loss_amount="100", customer_value="5000"))
     for candidate in result.kept:

@@ -203,7 +203,11 @@ export function renderPlans(container, decision, labels, onEvent = () => {}, opt
     const fixes = plan.actions.filter((a) => FIX_KINDS.has(a.kind));
     const extras = plan.actions.filter((a) => a.kind !== "apology" && !FIX_KINDS.has(a.kind));
     const talking = plan.talking_points;
-    const deadline = talking ? respondBy(decision.created_at, talking.respond_within) : null;
+    // The answer is due counted from when the customer complained (respond_by); decisions
+    // stored before it count from the decision's time.
+    const deadline = !talking ? null : talking.respond_by
+      ? new Date(talking.respond_by) : respondBy(decision.created_at, talking.respond_within);
+    const overdue = deadline && deadline.getTime() < Date.parse(decision.created_at) ? ", overdue" : "";
     const result = el("div", { class: "card-result", role: "status", tabindex: "-1" });
     const acceptButton = el("button", { type: "button", class: "accept", "aria-keyshortcuts": "Alt+A" },
       `Accept plan ${number}`);
@@ -228,7 +232,7 @@ export function renderPlans(container, decision, labels, onEvent = () => {}, opt
         extras.length ? ["Extra", extras.map((a) => a.label).join(" + ")] : null,
         ["Cost", fmt(plan.total_cost, c), "money cost"],
         ["Approval", plan.requires_approval ? `${approverName(plan.approver)} must approve before anything is given` : "Not needed"],
-        deadline ? ["Reply by", `${when(deadline)} (within ${duration(talking.respond_within)})`] : null,
+        deadline ? ["Reply by", `${when(deadline)} (within ${duration(talking.respond_within)}${overdue})`] : null,
       ]),
       el("div", { class: "card-actions" }, acceptButton, insertButton, copyButton),
       result,
