@@ -20,7 +20,7 @@ from remedy.decisions.durations import duration_seconds
 from remedy.decisions.record import DecisionRecord, DecisionStatus, Presentation
 from remedy.extensions import session
 from remedy.i18n import messages_for
-from remedy.moments import iso_utc
+from remedy.moments import as_utc, iso_utc
 from remedy.money import from_minor
 from remedy.presenting import presenters
 from remedy.services import app_services
