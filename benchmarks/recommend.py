@@ -326,6 +326,20 @@ def report(name: str, url: str, args: argparse.Namespace) -> None:
     before = load_average()
     key, args.finance_key = prepare(url, args.job_decisions if args.with_job else 0)
     figures = in_process(url, key, args.requests)
+    if args.in_process_only:
+        after = load_average()
+        print(
+            f"\n## {name}: in process; model {figures['model']}, "
+            f"{figures['candidates']:.0f} candidates on average; load average {before} -> {after}\n"
+        )
+        print("| what | p50 ms | p99 ms | mean ms |")
+        print("|---|---:|---:|---:|")
+        for label, key_ in (("pipeline only", "pipeline"), ("POST, in process", "post")):
+            p50, p99, m = figures[key_]
+            print(f"| {label} (n={args.requests}) | {p50:.2f} | {p99:.2f} | {m:.2f} |")
+        ratio = figures["post"][0] / figures["pipeline"][0]
+        print(f"\nPOST in process p50 = {ratio:.2f}x the pipeline's p50 (target <= 2x on SQLite)")
+        return
     http = over_http(url, key, args)
     workers, threads = serving(url, args)
     after = load_average()
@@ -406,6 +420,9 @@ def main() -> None:
     parser.add_argument("--postgres-url", default=os.environ.get("REMEDY_TEST_DATABASE_URL"))
     parser.add_argument("--sqlite-only", action="store_true")
     parser.add_argument("--sync", action="store_true", help="gunicorn sync workers (before)")
+    parser.add_argument(
+        "--in-process-only", action="store_true", help="the in-process figures only (no HTTP)"
+    )
     parser.add_argument(
         "--with-job", action="store_true", help="load recommendations again during a what-if job"
     )
