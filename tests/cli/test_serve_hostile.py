@@ -1,0 +1,105 @@
+"""What only a real server shows: broken framing and refused bodies under gunicorn answer in
+the envelope and close the connection cleanly (they used to be 500, or 'keep-alive' and then a
+dropped connection)."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.cli.test_commands import run, server_log, start_serve, wait_for
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, str]]:
+    """`remedy serve` on a fresh SQLite database: its port and an admin key."""
+    folder: Path = tmp_path_factory.mktemp("served")
+    env = {
+        "REMEDY_DATABASE_URL": f"sqlite:///{folder / 'serve.sqlite'}",
+        "REMEDY_INSTANCE_PATH": str(folder / "instance"),
+    }
+    admin = run(env, "init").output.split("keep it safe): ")[1].split()[0]
+    process, port = start_serve(env, workers=1)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/healthz", process)
+        yield port, admin
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        server_log(process)
+
+
+def exchange(port: int, request: bytes) -> tuple[str, dict[str, str], dict, bool]:
+    """Send raw bytes; return the status line, headers, JSON body, and whether the server
+    closed the connection after its answer (EOF within 10 s, not a reset)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(request)
+        data = b""
+        closed = False
+        while True:
+            chunk = connection.recv(65536)
+            if not chunk:
+                closed = True
+                break
+            data += chunk
+            head, _, body = data.partition(b"\r\n\r\n")
+            length = [
+                int(line.split(b":")[1])
+                for line in head.split(b"\r\n")
+                if line.lower().startswith(b"content-length:")
+            ]
+            if length and len(body) >= length[0] and b"close" not in head.lower():
+                break  # a whole answer on a connection the server keeps open
+    head, _, body = data.partition(b"\r\n\r\n")
+    status, *lines = head.decode().split("\r\n")
+    headers = {name.lower(): value.strip() for name, value in (x.split(":", 1) for x in lines)}
+    return status, headers, json.loads(body), closed
+
+
+def post(key: str, body: bytes, *extra: bytes) -> bytes:
+    """A POST /v1/recommendations request's head (`extra` header lines), then `body`."""
+    head = [
+        b"POST /v1/recommendations HTTP/1.1",
+        b"Host: test",
+        b"Authorization: Bearer " + key.encode(),
+        b"Content-Type: application/json",
+        *extra,
+    ]
+    return b"\r\n".join(head) + b"\r\n\r\n" + body
+
+
+@pytest.mark.parametrize(
+    ("chunks", "problem"),
+    [
+        (b"ZZ\r\n{}\r\n0\r\n\r\n", "InvalidChunkSize"),
+        (b"2\r\n{}XX0\r\n\r\n", "ChunkMissingTerminator"),
+    ],
+)
+def test_malformed_chunking_is_400_in_the_envelope_and_closes(served, chunks, problem):
+    port, key = served
+    status, headers, body, closed = exchange(port, post(key, chunks, b"Transfer-Encoding: chunked"))
+    assert status.split()[1] == "400", body
+    assert problem in body["errors"]["_request"][0]
+    assert headers["connection"] == "close" and closed
+
+
+def test_a_413_says_close_and_closes(served):
+    port, key = served
+    big = b'{"a": "' + b"x" * (100 * 1024) + b'"}'
+    status, headers, body, closed = exchange(port, post(key, big, b"Content-Length: %d" % len(big)))
+    assert status.split()[1] == "413" and body["code"] == 413
+    assert headers["connection"] == "close" and closed
+
+
+def test_surrogates_and_long_integers_are_422_over_the_wire(served):
+    port, key = served
+    text = b'{"incident": {"customer_id": "\\ud800"}, "limit": ' + b"1" * 5000 + b"}"
+    status, headers, body, closed = exchange(
+        port, post(key, text, b"Content-Length: %d" % len(text), b"Connection: close")
+    )
+    assert status.split()[1] == "422"
+    assert set(body["errors"]) == {"incident.customer_id", "limit"}
