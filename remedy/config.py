@@ -17,6 +17,13 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "DATABASE_URL": env("REMEDY_DATABASE_URL", default_db),
         # Connections each process keeps (`remedy serve` sets it to the threads per worker).
         "DATABASE_POOL_SIZE": int(env("REMEDY_DATABASE_POOL_SIZE", "5")),
+        # How long anything waits for the database (remedy/store/session.py, Timeouts): to
+        # connect (seconds, whole ones on PostgreSQL), for one statement on PostgreSQL
+        # (milliseconds; 0 is none; below gunicorn's 30 s worker timeout), and for a free
+        # pooled connection (seconds). A hung database answers 503 after these, not ~130 s.
+        "DATABASE_CONNECT_TIMEOUT": float(env("REMEDY_DATABASE_CONNECT_TIMEOUT", "3")),
+        "DATABASE_STATEMENT_TIMEOUT_MS": int(env("REMEDY_DATABASE_STATEMENT_TIMEOUT_MS", "15000")),
+        "DATABASE_POOL_TIMEOUT": float(env("REMEDY_DATABASE_POOL_TIMEOUT", "3")),
         # Request bodies above this many bytes get 413 before they are parsed.
         "MAX_CONTENT_LENGTH": int(env("REMEDY_MAX_BODY_BYTES", str(64 * 1024))),
         # How a retained customer and a referral are valued (see decisions/ranker.py).
