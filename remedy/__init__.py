@@ -44,6 +44,7 @@ def register_extensions(app: Flask) -> None:
     from remedy.decisions.exploration import ExplorationPolicy
     from remedy.decisions.ranker import ValueSettings
     from remedy.extensions import db
+    from remedy.services.approvals import FourEyes
     from remedy.services.engines import EngineProvider
     from remedy.services.keys import PrincipalCache
     from remedy.services.model_registry import ScorerProvider
@@ -75,6 +76,10 @@ def register_extensions(app: Flask) -> None:
     )
     # Per-worker caches of what changes rarely, checked against the cache generation on every
     # request (remedy/store/generation.py).
+    # Who may not approve (checked once here: an unknown tier stops the start).
+    app.extensions["remedy.four_eyes"] = FourEyes.from_names(
+        app.config["FOUR_EYES_TIERS"].split(","), app.config["ADMIN_APPROVAL_TIERS"].split(",")
+    )
     app.extensions["remedy.principals"] = PrincipalCache()
     app.extensions["remedy.scorer"] = ScorerProvider(Path(app.config["MODEL_DIR"]) / "cache")
     app.extensions["remedy.engines"] = EngineProvider(app.extensions["remedy.scorer"], values)

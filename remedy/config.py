@@ -55,6 +55,11 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # Who may frame the agent panel (/console/panel): 'self' and origins, never '*'
         # (remedy/console/framing.py checks it at start).
         "PANEL_FRAME_ANCESTORS": env("REMEDY_PANEL_FRAME_ANCESTORS", "'self'"),
+        # Four eyes (services/approvals.py, FourEyes): the approval tiers where nobody approves
+        # a plan they asked for, accepted or asked approval for, and the tiers an admin key may
+        # decide in (none by default). Comma-separated tier names: lead, finance.
+        "FOUR_EYES_TIERS": env("REMEDY_FOUR_EYES_TIERS", "lead,finance"),
+        "ADMIN_APPROVAL_TIERS": env("REMEDY_ADMIN_APPROVAL_TIERS", ""),
         # How long an accepted plan holds its budget before it expires unfulfilled (48 hours).
         "RESERVATION_TTL_SECONDS": int(env("REMEDY_RESERVATION_TTL_SECONDS", str(48 * 3600))),
     }
