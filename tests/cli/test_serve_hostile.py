@@ -1,6 +1,7 @@
-"""What only a real server shows: broken framing and refused bodies under gunicorn answer in
-the envelope and close the connection cleanly (they used to be 500, or 'keep-alive' and then a
-dropped connection)."""
+"""What only a real server shows: broken framing and refused bodies under gunicorn alone
+(`--front none`) answer in the envelope and close the connection cleanly (they used to be 500,
+or 'keep-alive' and then a dropped connection); behind the nginx front, the front refuses broken
+framing itself and a 413 of the app leaves the connection usable (the front read the body)."""
 
 from __future__ import annotations
 
@@ -11,19 +12,18 @@ from pathlib import Path
 
 import pytest
 
+from remedy.cli.front import nginx_binary
 from tests.cli.test_commands import run, server_log, start_serve, wait_for
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, str]]:
+def serving(folder: Path, *options: str) -> Iterator[tuple[int, str]]:
     """`remedy serve` on a fresh SQLite database: its port and an admin key."""
-    folder: Path = tmp_path_factory.mktemp("served")
     env = {
         "REMEDY_DATABASE_URL": f"sqlite:///{folder / 'serve.sqlite'}",
         "REMEDY_INSTANCE_PATH": str(folder / "instance"),
     }
     admin = run(env, "init").output.split("keep it safe): ")[1].split()[0]
-    process, port = start_serve(env, workers=1)
+    process, port = start_serve(env, 1, *options)
     try:
         wait_for(f"http://127.0.0.1:{port}/healthz", process)
         yield port, admin
@@ -31,6 +31,20 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, str]
         process.terminate()
         process.wait(timeout=30)
         server_log(process)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, str]]:
+    """gunicorn alone."""
+    yield from serving(tmp_path_factory.mktemp("served"), "--front", "none")
+
+
+@pytest.fixture(scope="module")
+def fronted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, str]]:
+    """gunicorn behind the nginx front."""
+    if nginx_binary() is None:
+        pytest.skip("nginx is not installed")
+    yield from serving(tmp_path_factory.mktemp("fronted"), "--front", "nginx")
 
 
 def exchange(port: int, request: bytes) -> tuple[str, dict[str, str], dict, bool]:
@@ -103,3 +117,29 @@ def test_surrogates_and_long_integers_are_422_over_the_wire(served):
     )
     assert status.split()[1] == "422"
     assert set(body["errors"]) == {"incident.customer_id", "limit"}
+
+
+def test_behind_the_front_broken_framing_is_refused_before_gunicorn(fronted):
+    port, key = fronted
+    request = post(key, b"ZZ\r\n{}\r\n0\r\n\r\n", b"Transfer-Encoding: chunked")
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(request)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 400") and b"Connection: close" in answer
+
+
+def test_behind_the_front_a_413_leaves_the_connection_usable(fronted):
+    """The front read the whole body, so the connection can carry the next request."""
+    port, key = fronted
+    big = b'{"a": "' + b"x" * (100 * 1024) + b'"}'
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(post(key, big, b"Content-Length: %d" % len(big)))
+        connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    first, _, second = answer.partition(b"HTTP/1.1 200")
+    assert first.startswith(b"HTTP/1.1 413") and b'"code":413' in first
+    assert b'{"status":"ok"}' in second
