@@ -46,6 +46,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # incidents/s per worker, 5,000 with a sweep stays well inside it. `remedy whatif` has
         # no limit.
         "WHATIF_MAX_INCIDENTS": int(env("REMEDY_WHATIF_MAX_INCIDENTS", "200000")),
+        # Jobs one API key, and one team, may have queued or running at once (429 beyond).
+        "JOBS_PER_KEY": int(env("REMEDY_JOBS_PER_KEY", "5")),
+        "JOBS_PER_TEAM": int(env("REMEDY_JOBS_PER_TEAM", "20")),
         "RATE_LIMIT": env("REMEDY_RATE_LIMIT", "3000/minute"),
         "RATE_LIMIT_STORAGE_URI": env("REMEDY_RATE_LIMIT_STORAGE_URI", "memory://"),
         # remedy's log level (JSON lines on stderr; access lines are INFO).

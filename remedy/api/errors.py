@@ -25,6 +25,7 @@ from remedy.errors import (
     InvalidInput,
     NotFound,
     ServiceUnavailable,
+    TooManyRequests,
     Unauthorized,
 )
 
@@ -122,6 +123,7 @@ STATUS: dict[type[DomainError], int] = {
     Unauthorized: 401,
     Forbidden: 403,
     ServiceUnavailable: 503,
+    TooManyRequests: 429,
 }
 
 
@@ -141,6 +143,8 @@ def register_error_handlers(app: Flask) -> None:
         """Render a domain error with its status."""
         status = status_of(error)
         headers = {"Retry-After": "5"} if status == 503 else {}
+        if isinstance(error, TooManyRequests):
+            headers = {"Retry-After": str(error.retry_after)}
         body = envelope(status, HTTP_STATUS_CODES.get(status, "Error"), error.message, error.errors)
         return body, status, headers
 

@@ -10,6 +10,11 @@ watch, and a second place where a job's state lives, for a handful of jobs an ho
 A claimed job holds a lease (`lease_until`) its worker renews while it runs; a worker that dies
 stops renewing it, and the job is claimed again once it has passed, up to `MAX_ATTEMPTS` times
 (then it fails, saying so).
+
+Fairness: each API key and each team may have only so many jobs queued or running
+(`JobQuota`); one more is 429 with Retry-After, so one key cannot fill the queue with month-long
+sweeps ahead of everyone else. A queued or running job can be cancelled: its worker loses it at
+its next heartbeat and stops at its next progress report.
 """
 
 from __future__ import annotations
@@ -18,21 +23,34 @@ import os
 import socket
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from remedy.errors import NotFound
+from remedy.errors import Conflict, NotFound, TooManyRequests
 from remedy.services.keys import Principal
 from remedy.store.session import begin_write
 from remedy.store.tables import Job, utcnow
 
 QUEUED, RUNNING, SUCCEEDED, FAILED = "queued", "running", "succeeded", "failed"
-STATUSES = (QUEUED, RUNNING, SUCCEEDED, FAILED)
+CANCELLED = "cancelled"
+STATUSES = (QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED)
+ACTIVE = (QUEUED, RUNNING)
 MAX_ATTEMPTS = 3  # a job whose worker died this many times fails instead of being claimed again
 DEFAULT_LEASE = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class JobQuota:
+    """How many jobs one API key and one team may have queued or running at once
+    (REMEDY_JOBS_PER_KEY, REMEDY_JOBS_PER_TEAM), and the Retry-After of a refusal."""
+
+    per_key: int = 5
+    per_team: int = 20
+    retry_after: int = 30
 
 
 def worker_name() -> str:
@@ -53,8 +71,21 @@ class JobQueue:
 
     # -- the API's side ---------------------------------------------------------------------
 
-    def enqueue(self, kind: str, params: Mapping[str, Any], role: str, by: Principal) -> Job:
-        """Queue a job of `kind`; readable by keys with `role` and `by`'s team scope."""
+    def enqueue(
+        self,
+        kind: str,
+        params: Mapping[str, Any],
+        role: str,
+        by: Principal,
+        quota: JobQuota | None = None,
+    ) -> Job:
+        """Queue a job of `kind`; readable by keys with `role` and `by`'s team scope.
+
+        With a `quota`, refuse (TooManyRequests) a key or team that has as many jobs queued or
+        running as it allows.
+        """
+        if quota is not None:
+            self.check_quota(by, quota)
         job = Job(
             kind=kind,
             status=QUEUED,
@@ -67,6 +98,53 @@ class JobQueue:
         )
         self.session.add(job)
         self.session.flush()
+        return job
+
+    def check_quota(self, by: Principal, quota: JobQuota, lock: bool = True) -> None:
+        """Refuse a key (and a team-scoped key's team) at its limit of active jobs.
+
+        With `lock`, on SQLite the count is taken under the write lock, so two requests cannot
+        both pass the last place; on PostgreSQL two that race may pass it by one each (a
+        fairness limit, not money). Without it (a cheap refusal before a request's expensive
+        checks) nothing is locked.
+        """
+        if lock:
+            begin_write(self.session)
+        active = sa.select(sa.func.count()).select_from(Job).where(Job.status.in_(ACTIVE))
+        mine = self.session.scalar(active.where(Job.requested_by == by.prefix)) or 0
+        if mine >= quota.per_key:
+            message = (
+                f"this key has {mine} jobs queued or running, its most ({quota.per_key}); "
+                "wait for one to finish or cancel one"
+            )
+            raise TooManyRequests(message, {"_request": [message]}, quota.retry_after)
+        if by.team is not None:
+            theirs = self.session.scalar(active.where(Job.team == by.team)) or 0
+            if theirs >= quota.per_team:
+                message = (
+                    f"team {by.team!r} has {theirs} jobs queued or running, its most "
+                    f"({quota.per_team}); wait for one to finish or cancel one"
+                )
+                raise TooManyRequests(message, {"_request": [message]}, quota.retry_after)
+
+    def cancel(self, job_id: str, by: Principal) -> Job:
+        """Cancel a queued or running job `by` may see (409 once it has ended)."""
+        job = self.get(job_id, by)
+        cancelled = self.session.execute(
+            sa.update(Job)
+            .where(Job.id == job.id, Job.status.in_(ACTIVE))
+            .values(
+                status=CANCELLED,
+                finished_at=utcnow(),
+                lease_until=None,
+                error={"message": f"cancelled by key {by.prefix}", "errors": {}},
+            )
+            .execution_options(synchronize_session=False)
+        )
+        self.session.refresh(job)
+        if cancelled.rowcount != 1:
+            message = f"job {job.id} is {job.status}: only a queued or running job can be cancelled"
+            raise Conflict(message, {"status": [message]})
         return job
 
     def get(self, job_id: str, reader: Principal) -> Job:

@@ -75,6 +75,7 @@ POLICY: dict[str, tuple[tuple[str, ...], str]] = {
     "POST /v1/budgets/simulate": (FINANCE, "team"),
     "POST /v1/budgets/{team}/suggest-caps": (FINANCE, "team"),
     "GET /v1/jobs/{job_id}": (("agent", "lead", "finance"), "job"),
+    "POST /v1/jobs/{job_id}/cancel": (("agent", "lead", "finance"), "job"),
     "GET /v1/reports/spend": (FINANCE, "filtered"),
     "GET /v1/reports/diagnose": (FINANCE, "filtered"),
     "GET /v1/reports/promises": (FINANCE, "filtered"),
