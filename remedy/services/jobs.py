@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from remedy.errors import Conflict, NotFound, TooManyRequests
 from remedy.services.keys import Principal
 from remedy.store.session import begin_write
-from remedy.store.tables import Job, utcnow
+from remedy.store.tables import Job, JobWorker, utcnow
 
 QUEUED, RUNNING, SUCCEEDED, FAILED = "queued", "running", "succeeded", "failed"
 CANCELLED = "cancelled"
@@ -51,6 +51,27 @@ class JobQuota:
     per_key: int = 5
     per_team: int = 20
     retry_after: int = 30
+
+
+# A worker reports itself every SEEN_EVERY seconds; one not seen for WORKER_GONE_SECONDS (and
+# holding no live lease) is presumed gone.
+SEEN_EVERY = 10.0
+WORKER_GONE_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class QueueHealth:
+    """What /readyz says of the queue."""
+
+    queued: int
+    oldest_queued_seconds: int | None
+    stale_leases: int  # running jobs whose worker stopped renewing: waiting to be reclaimed
+    workers_seen: int  # workers seen in the last WORKER_GONE_SECONDS or holding a live lease
+
+    @property
+    def runnable(self) -> bool:
+        """Whether waiting jobs (queued or reclaimable) have a live worker to run them."""
+        return self.workers_seen > 0 or (self.queued == 0 and self.stale_leases == 0)
 
 
 def worker_name() -> str:
@@ -157,7 +178,47 @@ class JobQueue:
             raise NotFound(f"no job {job_id!r}")
         return job
 
+    def health(self) -> QueueHealth:
+        """How the queue stands: waiting jobs, the oldest one's age, stale leases, workers."""
+        now = utcnow()
+        queued, oldest = self.session.execute(
+            sa.select(sa.func.count(), sa.func.min(Job.created_at)).where(Job.status == QUEUED)
+        ).one()
+        stale = self.session.scalar(
+            sa.select(sa.func.count()).where(Job.status == RUNNING, Job.lease_until < now)
+        )
+        recent = now - timedelta(seconds=WORKER_GONE_SECONDS)
+        seen = set(
+            self.session.scalars(sa.select(JobWorker.name).where(JobWorker.seen_at >= recent))
+        )
+        seen.update(
+            self.session.scalars(
+                sa.select(Job.worker).where(Job.status == RUNNING, Job.lease_until >= now)
+            )
+        )
+        age = None
+        if oldest is not None:
+            oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=now.tzinfo)
+            age = max(0, int((now - oldest).total_seconds()))
+        return QueueHealth(queued, age, stale or 0, len(seen - {None}))
+
     # -- the worker's side ------------------------------------------------------------------
+
+    def seen(self, worker: str) -> None:
+        """Record that `worker` is alive now (its row, made on first sight)."""
+        now = utcnow()
+        updated = self.session.execute(
+            sa.update(JobWorker)
+            .where(JobWorker.name == worker)
+            .values(seen_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if updated.rowcount == 0:
+            self.session.add(JobWorker(name=worker, started_at=now, seen_at=now))
+
+    def gone(self, worker: str) -> None:
+        """Forget `worker` (it stopped cleanly)."""
+        self.session.execute(sa.delete(JobWorker).where(JobWorker.name == worker))
 
     def claim(self, worker: str, lease: timedelta = DEFAULT_LEASE) -> Job | None:
         """Claim the oldest queued job, or one whose worker's lease has passed; None if none.

@@ -77,8 +77,12 @@ def make_engine(
         return engine
     # PostgreSQL: a worker's threads each hold at most one connection; the overflow covers
     # the CLI and short bursts, and pre-ping replaces connections the server closed.
-    connect_args: dict[str, object] = {"connect_timeout": max(1, round(timeouts.connect_seconds))}
-    if timeouts.statement_ms:
+    # What the URL's own query sets (?connect_timeout=, ?options=) wins over the settings.
+    given = sa.engine.make_url(url).query
+    connect_args: dict[str, object] = {}
+    if "connect_timeout" not in given:
+        connect_args["connect_timeout"] = max(1, round(timeouts.connect_seconds))
+    if timeouts.statement_ms and "options" not in given:
         connect_args["options"] = f"-c statement_timeout={int(timeouts.statement_ms)}"
     return sa.create_engine(
         url,
