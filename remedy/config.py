@@ -46,6 +46,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # incidents/s per worker, 5,000 with a sweep stays well inside it. `remedy whatif` has
         # no limit.
         "WHATIF_MAX_INCIDENTS": int(env("REMEDY_WHATIF_MAX_INCIDENTS", "200000")),
+        # The longest range (days) a report reads in a request (services/reports.py).
+        "REPORT_MAX_DAYS": int(env("REMEDY_REPORT_MAX_DAYS", "366")),
         # Jobs one API key, and one team, may have queued or running at once (429 beyond).
         "JOBS_PER_KEY": int(env("REMEDY_JOBS_PER_KEY", "5")),
         "JOBS_PER_TEAM": int(env("REMEDY_JOBS_PER_TEAM", "20")),
