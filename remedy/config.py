@@ -46,6 +46,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # incidents/s per worker, 5,000 with a sweep stays well inside it. `remedy whatif` has
         # no limit.
         "WHATIF_MAX_INCIDENTS": int(env("REMEDY_WHATIF_MAX_INCIDENTS", "200000")),
+        # The most candidate plans one decision may enumerate: a catalog or caps document
+        # allowing more is refused (services/config_trial.py).
+        "MAX_PLANS": int(env("REMEDY_MAX_PLANS", "2000")),
         # The longest range (days) a report reads in a request (services/reports.py).
         "REPORT_MAX_DAYS": int(env("REMEDY_REPORT_MAX_DAYS", "366")),
         # Jobs one API key, and one team, may have queued or running at once (429 beyond).

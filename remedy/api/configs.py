@@ -70,6 +70,7 @@ def _document_view(kind: str, write_roles: tuple[str, ...]) -> type[MethodView]:
                 document,
                 current_principal().prefix,
                 engine_for=lambda proposed: engines.trial_engine(db, proposed),
+                max_plans=current_app.config["MAX_PLANS"],
             )
 
     class HistoryView(MethodView):
