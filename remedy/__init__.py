@@ -88,7 +88,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Register the API blueprints, the web console and the offline Swagger UI assets."""
     import swagger_ui_bundle
-    from flask import send_from_directory
+    from flask import abort, send_from_directory
 
     from remedy.api import (
         approvals,
@@ -106,7 +106,7 @@ def register_blueprints(app: Flask) -> None:
         whatif,
     )
     from remedy.api.auth import register_auth
-    from remedy.api.hardening import register_guards
+    from remedy.api.hardening import DOCS_ASSETS, register_guards
     from remedy.api.unit_of_work import register_unit_of_work
     from remedy.console import PUBLIC_ENDPOINTS as CONSOLE_PAGES
     from remedy.console import blp as console
@@ -137,7 +137,9 @@ def register_blueprints(app: Flask) -> None:
 
     @app.get("/docs/static/<path:filename>", endpoint="swagger_static")
     def swagger_static(filename: str):  # type: ignore[no-untyped-def]
-        """Serve Swagger UI's files from the installed bundle."""
+        """Serve the Swagger UI files /docs loads from the installed bundle (nothing else)."""
+        if filename not in DOCS_ASSETS:
+            abort(404)
         return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
 
 

@@ -15,7 +15,9 @@
   (docs/deployment.md).
 - The API docs (/docs, where users paste keys, and /openapi.json) get a Content-Security-Policy
   that lets Swagger UI's own files from /docs/static/ run and nothing else (its one inline
-  script is allowed by its SHA-256), are never framed, and every answer says nosniff.
+  script is allowed by its SHA-256), are never framed, and every answer says nosniff. Of
+  /docs/static/ only the files /docs loads are served (DOCS_ASSETS), with the same headers
+  (nothing runs from them but under /docs's policy); the bundle's stock pages are 404.
 - `no_store` marks answers that carry a secret (a new API key): no cache may keep them.
 """
 
@@ -41,7 +43,20 @@ MAX_INTEGER_DIGITS = 100
 MAX_URL_BYTES = 4096
 # Answers given before the body was read whole: the connection closes after them.
 CLOSING_STATUSES = frozenset({413})
-DOCS_ENDPOINTS = frozenset({"api-docs.openapi_swagger_ui", "api-docs.openapi_json"})
+DOCS_ENDPOINTS = frozenset(
+    {"api-docs.openapi_swagger_ui", "api-docs.openapi_json", "swagger_static"}
+)
+# The files of the Swagger UI bundle that /docs loads; the bundle's own pages (index.html,
+# which fetches the petstore spec from the internet, oauth2-redirect.html) and the rest are 404.
+DOCS_ASSETS = frozenset(
+    {
+        "swagger-ui.css",
+        "swagger-ui-bundle.js",
+        "swagger-ui-standalone-preset.js",
+        "favicon-16x16.png",
+        "favicon-32x32.png",
+    }
+)
 
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _NOT_BRACKETS = bytes(sorted(set(range(256)) - set(b"[]{}")))

@@ -143,3 +143,22 @@ def test_behind_the_front_a_413_leaves_the_connection_usable(fronted):
     first, _, second = answer.partition(b"HTTP/1.1 200")
     assert first.startswith(b"HTTP/1.1 413") and b'"code":413' in first
     assert b'{"status":"ok"}' in second
+
+
+@pytest.mark.parametrize("setup", ["served", "fronted"])
+def test_script_name_and_forwarded_headers_from_a_client_are_not_trusted(request, setup):
+    """gunicorn used to take SCRIPT_NAME (and X-Forwarded-*) from any loopback peer, which
+    rewrote the console's root; now only the front, whose own headers replace the client's."""
+    port, _ = request.getfixturevalue(setup)
+    head = (
+        b"GET /console/ HTTP/1.1\r\nHost: test\r\nSCRIPT_NAME: /evil\r\n"
+        b"X-Forwarded-Proto: https\r\nX-Forwarded-Host: evil.example\r\nConnection: close\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(head)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
+    assert b"/evil" not in answer and b"evil.example" not in answer
+    assert b"/console/" in answer  # the page names its root: unchanged
