@@ -553,3 +553,36 @@ def test_a_413_closes_the_connection(client, auth):
     )
     assert response.status_code == 413
     assert response.headers["Connection"] == "close"
+
+
+def _json_operations(spec: dict[str, Any]):
+    """(method, path, property, type) for each top-level property of every JSON request body."""
+    schemas = spec["components"]["schemas"]
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if method not in ("post", "put", "patch"):
+                continue  # path-level `parameters`, reads
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            if body is None:
+                continue
+            schema = body["schema"]
+            if "$ref" in schema:
+                schema = schemas[schema["$ref"].rsplit("/", 1)[1]]
+            for name, prop in schema.get("properties", {}).items():
+                yield method.upper(), path.replace("{", "").replace("}", ""), name, prop.get("type")
+
+
+def test_every_operation_refuses_surrogates_and_long_integers_naming_the_field(client, keys):
+    """Every JSON body of /openapi.json, each top-level field: a lone surrogate (strings) or a
+    5,000-digit integer (the rest) is 422 naming the field, never a 500."""
+    spec = client.get("/openapi.json").json
+    headers = {"Authorization": f"Bearer {keys['admin']}", "Content-Type": "application/json"}
+    probed = 0
+    for method, path, name, kind in _json_operations(spec):
+        raw = '"\\ud800"' if kind == "string" else "9" * 5000
+        body = "{" + json.dumps(name) + ": " + raw + "}"
+        response = client.open(path, method=method, data=body, headers=headers)
+        assert response.status_code == 422, (method, path, name, response.json)
+        assert name in response.json["errors"], (method, path, name, response.json)
+        probed += 1
+    assert probed >= 30, probed  # 37 fields when written
