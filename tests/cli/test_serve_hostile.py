@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -162,3 +163,25 @@ def test_script_name_and_forwarded_headers_from_a_client_are_not_trusted(request
     assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
     assert b"/evil" not in answer and b"evil.example" not in answer
     assert b"/console/" in answer  # the page names its root: unchanged
+
+
+def test_the_front_closes_a_body_that_stalls_past_its_deadline(tmp_path_factory):
+    """A body that stops arriving is cut at the front's body deadline, never reaching a
+    gunicorn thread; health answers meanwhile."""
+    if nginx_binary() is None:
+        pytest.skip("nginx is not installed")
+    server = serving(tmp_path_factory.mktemp("deadline"), "--front", "nginx", "--body-timeout", "1")
+    port, key = next(server)
+    try:
+        started = time.monotonic()
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+            connection.sendall(post(key, b'{"incident": ', b"Content-Length: 1000"))
+            try:
+                while connection.recv(65536):  # nginx's 408, if any, then EOF at the deadline
+                    pass
+            except ConnectionResetError:
+                pass  # reset_timedout_connection: the front resets it instead
+        waited = time.monotonic() - started
+        assert waited < 8, f"a stalled body held its connection for {waited:.1f} s"
+    finally:
+        server.close()
