@@ -86,8 +86,7 @@ class Supervisor:
                     if now >= child.due_at:
                         child.start()
                     continue
-                assert child.process is not None  # noqa: S101 - started above
-                code = child.process.poll()
+                code = child.process.poll() if child.process is not None else None
                 if code is None:
                     continue
                 if not child.restart:
