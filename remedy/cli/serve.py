@@ -74,6 +74,9 @@ def gunicorn_options(workers: int, threads: int) -> list[str]:
     # get its 414 in the JSON envelope; longer ones get gunicorn's HTML 414 (its parser
     # answers before the app runs; see docs/deployment.md).
     options += ["--limit-request-line", "8190"]
+    # gunicorn 27 opens a control socket at one fixed path per user (~/.gunicorn/gunicorn.ctl):
+    # two services on a host (or parallel tests) would fight over it, and nothing here uses it.
+    options += ["--no-control-socket"]
     if os.path.isdir(SHARED_MEMORY):
         # The workers' heartbeat files on tmpfs: a slow disk never looks like a hung worker.
         options += ["--worker-tmp-dir", SHARED_MEMORY]
