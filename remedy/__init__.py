@@ -48,6 +48,7 @@ def register_extensions(app: Flask) -> None:
     from remedy.decisions.ranker import ValueSettings
     from remedy.extensions import db
     from remedy.services.app_services import Exploration, Services
+    from remedy.services.approvals import FourEyes
     from remedy.services.engines import EngineProvider
     from remedy.services.keys import PrincipalCache
     from remedy.services.model_registry import ScorerProvider
@@ -82,6 +83,10 @@ def register_extensions(app: Flask) -> None:
     scorer = ScorerProvider(Path(app.config["MODEL_DIR"]) / "cache")
     engines = EngineProvider(scorer, values)
     Services(engines, scorer, PrincipalCache(), exploration, register_jobs()).install(app)
+    # Who may not approve (checked once here: an unknown tier stops the start).
+    app.extensions["remedy.four_eyes"] = FourEyes.from_names(
+        app.config["FOUR_EYES_TIERS"].split(","), app.config["ADMIN_APPROVAL_TIERS"].split(",")
+    )
 
 
 def register_jobs() -> JobRegistry:
@@ -100,7 +105,7 @@ def register_jobs() -> JobRegistry:
 def register_blueprints(app: Flask) -> None:
     """Register the API blueprints, the web console and the offline Swagger UI assets."""
     import swagger_ui_bundle
-    from flask import send_from_directory
+    from flask import abort, send_from_directory
 
     from remedy.api import (
         approvals,
@@ -119,7 +124,7 @@ def register_blueprints(app: Flask) -> None:
         whatif,
     )
     from remedy.api.auth import register_auth
-    from remedy.api.hardening import register_guards
+    from remedy.api.hardening import DOCS_ASSETS, register_guards
     from remedy.api.unit_of_work import register_unit_of_work
     from remedy.console import PUBLIC_ENDPOINTS as CONSOLE_PAGES
     from remedy.console import blp as console
@@ -152,7 +157,9 @@ def register_blueprints(app: Flask) -> None:
 
     @app.get("/docs/static/<path:filename>", endpoint="swagger_static")
     def swagger_static(filename: str):  # type: ignore[no-untyped-def]
-        """Serve Swagger UI's files from the installed bundle."""
+        """Serve the Swagger UI files /docs loads from the installed bundle (nothing else)."""
+        if filename not in DOCS_ASSETS:
+            abort(404)
         return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
 
 

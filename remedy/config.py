@@ -17,6 +17,13 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "DATABASE_URL": env("REMEDY_DATABASE_URL", default_db),
         # Connections each process keeps (`remedy serve` sets it to the threads per worker).
         "DATABASE_POOL_SIZE": int(env("REMEDY_DATABASE_POOL_SIZE", "5")),
+        # How long anything waits for the database (remedy/store/session.py, Timeouts): to
+        # connect (seconds, whole ones on PostgreSQL), for one statement on PostgreSQL
+        # (milliseconds; 0 is none; below gunicorn's 30 s worker timeout), and for a free
+        # pooled connection (seconds). A hung database answers 503 after these, not ~130 s.
+        "DATABASE_CONNECT_TIMEOUT": float(env("REMEDY_DATABASE_CONNECT_TIMEOUT", "3")),
+        "DATABASE_STATEMENT_TIMEOUT_MS": int(env("REMEDY_DATABASE_STATEMENT_TIMEOUT_MS", "15000")),
+        "DATABASE_POOL_TIMEOUT": float(env("REMEDY_DATABASE_POOL_TIMEOUT", "3")),
         # Request bodies above this many bytes get 413 before they are parsed.
         "MAX_CONTENT_LENGTH": int(env("REMEDY_MAX_BODY_BYTES", str(64 * 1024))),
         # How a retained customer and a referral are valued (see decisions/ranker.py).
@@ -39,6 +46,14 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # incidents/s per worker, 5,000 with a sweep stays well inside it. `remedy whatif` has
         # no limit.
         "WHATIF_MAX_INCIDENTS": int(env("REMEDY_WHATIF_MAX_INCIDENTS", "200000")),
+        # The most candidate plans one decision may enumerate: a catalog or caps document
+        # allowing more is refused (services/config_trial.py).
+        "MAX_PLANS": int(env("REMEDY_MAX_PLANS", "2000")),
+        # The longest range (days) a report reads in a request (services/reports.py).
+        "REPORT_MAX_DAYS": int(env("REMEDY_REPORT_MAX_DAYS", "366")),
+        # Jobs one API key, and one team, may have queued or running at once (429 beyond).
+        "JOBS_PER_KEY": int(env("REMEDY_JOBS_PER_KEY", "5")),
+        "JOBS_PER_TEAM": int(env("REMEDY_JOBS_PER_TEAM", "20")),
         "RATE_LIMIT": env("REMEDY_RATE_LIMIT", "3000/minute"),
         "RATE_LIMIT_STORAGE_URI": env("REMEDY_RATE_LIMIT_STORAGE_URI", "memory://"),
         # remedy's log level (JSON lines on stderr; access lines are INFO).
@@ -55,6 +70,11 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # How long a panel session's key lives, and the longest a host-minted token may.
         "PANEL_SESSION_MINUTES": int(env("REMEDY_PANEL_SESSION_MINUTES", "30")),
         "PANEL_TOKEN_MAX_MINUTES": int(env("REMEDY_PANEL_TOKEN_MAX_MINUTES", "10")),
+        # Four eyes (services/approvals.py, FourEyes): the approval tiers where nobody approves
+        # a plan they asked for, accepted or asked approval for, and the tiers an admin key may
+        # decide in (none by default). Comma-separated tier names: lead, finance.
+        "FOUR_EYES_TIERS": env("REMEDY_FOUR_EYES_TIERS", "lead,finance"),
+        "ADMIN_APPROVAL_TIERS": env("REMEDY_ADMIN_APPROVAL_TIERS", ""),
         # How long an accepted plan holds its budget before it expires unfulfilled (48 hours).
         "RESERVATION_TTL_SECONDS": int(env("REMEDY_RESERVATION_TTL_SECONDS", str(48 * 3600))),
     }

@@ -48,3 +48,14 @@ class Forbidden(DomainError):
 
 class ServiceUnavailable(DomainError):
     """A dependency (the database) is down; retry later."""
+
+
+class TooManyRequests(DomainError):
+    """The caller has as much work waiting as it may; `retry_after` says when to try again."""
+
+    def __init__(
+        self, message: str, errors: dict[str, list[str]] | None = None, retry_after: int = 30
+    ) -> None:
+        """Keep the message, the fields and the seconds to wait."""
+        super().__init__(message, errors)
+        self.retry_after = retry_after

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, current_app, g
 from sqlalchemy.orm import Session
 
-from remedy.store.session import Database
+from remedy.store.session import Database, Timeouts
 
 
 class DatabaseExtension:
@@ -14,8 +14,13 @@ class DatabaseExtension:
 
     def init_app(self, app: Flask) -> None:
         """Create the engine."""
+        timeouts = Timeouts(
+            connect_seconds=app.config["DATABASE_CONNECT_TIMEOUT"],
+            statement_ms=app.config["DATABASE_STATEMENT_TIMEOUT_MS"],
+            pool_seconds=app.config["DATABASE_POOL_TIMEOUT"],
+        )
         app.extensions["remedy.db"] = Database(
-            app.config["DATABASE_URL"], app.config.get("DATABASE_POOL_SIZE")
+            app.config["DATABASE_URL"], app.config.get("DATABASE_POOL_SIZE"), timeouts
         )
 
     @staticmethod

@@ -47,6 +47,7 @@ CROSS_FIELD_RULES = (
     "up to (not including) 9000-01-01",  # date-times between 1970 and 9000 (no bound in JSON
     # Schema's date-time format)
     "must be after from",  # a range's end after its start
+    "days after from",  # a report's range at most REMEDY_REPORT_MAX_DAYS long
     "no caps are configured for",  # a currency finance has not capped yet
     "in the future",  # an outcome observed later than now
     "must not be in the past",  # a scheduled change (effective_at) in the past

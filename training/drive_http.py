@@ -6,8 +6,9 @@ recommendation, an accept of the plan shown first (the next plan when a limit sa
 the plan needs approval and the key cannot approve), fulfilment at the plan's cost, and an
 outcome drawn from the simulator's response model.
 
-An admin key does everything (pools, approvals); an agent key gets by without approvals, and
-without creating pools, so its team needs a pool already (or accepts are refused and counted).
+An admin key also creates the pools; no key approves the plans it accepted (four eyes,
+remedy/services/approvals.py), so plans that need approval are skipped for the next one. An
+agent key creates no pools: its team needs a pool already (or accepts are refused and counted).
 """
 
 from __future__ import annotations
@@ -100,7 +101,8 @@ def drive_http(
         incident = dataclasses.replace(random_incident(rng, index), team=team)
         decision = client.recommend(incident_body(incident), team=team)
         report.decisions += 1
-        plan = _accept_one(client, decision, can_approve=role == "admin")
+        # Four eyes: the key that accepts a plan never approves it, so none is sent for approval.
+        plan = _accept_one(client, decision, can_approve=False)
         if plan is None:
             report.refused += 1
             continue

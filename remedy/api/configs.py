@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
@@ -70,6 +71,7 @@ def _document_view(kind: str, write_roles: tuple[str, ...]) -> type[MethodView]:
                 document,
                 current_principal().prefix,
                 engine_for=lambda proposed: engines.trial_engine(db, proposed),
+                max_plans=current_app.config["MAX_PLANS"],
             )
 
     class HistoryView(MethodView):

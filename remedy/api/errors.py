@@ -13,6 +13,7 @@ from typing import Any
 from flask import Flask, current_app
 from flask_smorest import Api
 from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -24,6 +25,7 @@ from remedy.errors import (
     InvalidInput,
     NotFound,
     ServiceUnavailable,
+    TooManyRequests,
     Unauthorized,
 )
 
@@ -121,6 +123,7 @@ STATUS: dict[type[DomainError], int] = {
     Unauthorized: 401,
     Forbidden: 403,
     ServiceUnavailable: 503,
+    TooManyRequests: 429,
 }
 
 
@@ -140,6 +143,8 @@ def register_error_handlers(app: Flask) -> None:
         """Render a domain error with its status."""
         status = status_of(error)
         headers = {"Retry-After": "5"} if status == 503 else {}
+        if isinstance(error, TooManyRequests):
+            headers = {"Retry-After": str(error.retry_after)}
         body = envelope(status, HTTP_STATUS_CODES.get(status, "Error"), error.message, error.errors)
         return body, status, headers
 
@@ -154,9 +159,11 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(OverflowError, handle_data_error)
 
     @app.errorhandler(OperationalError)
-    def handle_database_down(error: OperationalError):  # type: ignore[no-untyped-def]
-        """Answer 503 when the database cannot be reached; nothing was committed."""
-        log.warning("database unavailable: %s", error.orig)
+    @app.errorhandler(PoolTimeout)
+    def handle_database_down(error: OperationalError | PoolTimeout):  # type: ignore[no-untyped-def]
+        """Answer 503 when the database cannot be reached, does not answer in time (a timeout
+        of remedy/store/session.py) or has no free connection; nothing was committed."""
+        log.warning("database unavailable: %s", getattr(error, "orig", None) or error)
         return (
             envelope(503, "Service Unavailable", _DEFAULT_MESSAGES[503]),
             503,

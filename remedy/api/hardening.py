@@ -3,14 +3,21 @@
 - A JSON body may nest at most MAX_JSON_DEPTH levels: the raw bytes are scanned before any
   parser recurses into them (json.loads raises RecursionError near 1,000 levels, which fits in
   the 64 KB body limit and used to answer 500). Deeper is 400 in the envelope.
-- A body sent chunked is 413 once it reaches the size limit (werkzeug would cut it short).
+- A body sent chunked is 413 once it reaches the size limit (werkzeug would cut it short), and
+  400 when its chunk framing is malformed (gunicorn's InvalidChunkSize used to escape as 500).
+- A JSON body's text is checked before any view parses it: a string holding a lone surrogate
+  escape ("\\ud800": valid JSON, but no UTF-8 encodes it, so the database driver raised
+  UnicodeEncodeError) or an integer longer than MAX_INTEGER_DIGITS (Python refuses to convert
+  past 4,300 digits, a ValueError inside json.loads) is 422 naming the field.
 - A request line (path and query) longer than MAX_URL_BYTES is 414 in the envelope.
   `remedy serve` lets gunicorn read lines up to 8190 bytes so that those between this limit
   and gunicorn's are answered here; longer lines get gunicorn's own HTML 414
   (docs/deployment.md).
 - The API docs (/docs, where users paste keys, and /openapi.json) get a Content-Security-Policy
   that lets Swagger UI's own files from /docs/static/ run and nothing else (its one inline
-  script is allowed by its SHA-256), are never framed, and every answer says nosniff.
+  script is allowed by its SHA-256), are never framed, and every answer says nosniff. Of
+  /docs/static/ only the files /docs loads are served (DOCS_ASSETS), with the same headers
+  (nothing runs from them but under /docs's policy); the bundle's stock pages are 404.
 - `no_store` marks answers that carry a secret (a new API key): no cache may keep them.
 """
 
@@ -18,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
 from collections.abc import Callable
 from functools import wraps
@@ -25,10 +33,30 @@ from typing import Any, TypeVar
 
 from flask import Flask, Response, g, request
 from flask_smorest import abort
+from gunicorn.http.errors import ParseException
+from werkzeug.exceptions import BadRequest
 
 MAX_JSON_DEPTH = 32
+# No number remedy takes needs more digits (counts and ids fit 64 bits; money travels as
+# strings): a longer integer is refused before Python spends quadratic time converting it.
+MAX_INTEGER_DIGITS = 100
 MAX_URL_BYTES = 4096
-DOCS_ENDPOINTS = frozenset({"api-docs.openapi_swagger_ui", "api-docs.openapi_json"})
+# Answers given before the body was read whole: the connection closes after them.
+CLOSING_STATUSES = frozenset({413})
+DOCS_ENDPOINTS = frozenset(
+    {"api-docs.openapi_swagger_ui", "api-docs.openapi_json", "swagger_static"}
+)
+# The files of the Swagger UI bundle that /docs loads; the bundle's own pages (index.html,
+# which fetches the petstore spec from the internet, oauth2-redirect.html) and the rest are 404.
+DOCS_ASSETS = frozenset(
+    {
+        "swagger-ui.css",
+        "swagger-ui-bundle.js",
+        "swagger-ui-standalone-preset.js",
+        "favicon-16x16.png",
+        "favicon-32x32.png",
+    }
+)
 
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _NOT_BRACKETS = bytes(sorted(set(range(256)) - set(b"[]{}")))
@@ -92,6 +120,170 @@ def refuse_deep_json() -> None:
         abort(400, message=message, errors={"_request": [message]})
 
 
+class _LongInteger:
+    """Stands in for an integer too long to convert, so the refusal can name its field."""
+
+    def __init__(self, digits: int) -> None:
+        """Remember how many digits it had."""
+        self.digits = digits
+
+
+def _bounded_int(text: str) -> int | _LongInteger:
+    """Convert a JSON integer, or mark it when it has more than MAX_INTEGER_DIGITS digits."""
+    digits = len(text) - text.startswith("-")
+    return _LongInteger(digits) if digits > MAX_INTEGER_DIGITS else int(text)
+
+
+def _encodable(text: str) -> bool:
+    """Whether `text` can be written as UTF-8 (a lone surrogate cannot)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _printable(text: str) -> str:
+    """`text` with any lone surrogate written as its escape, for an error's field path."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def unreadable_values(value: Any, path: str = "") -> dict[str, list[str]]:
+    """Name every string that is not valid Unicode and every over-long integer in `value`.
+
+    `value` is JSON parsed with `_bounded_int`; paths are dotted as the error envelope's
+    (`incident.customer_id`, `rules.0.when`); a bad object key is named by its own path.
+    """
+    found: dict[str, list[str]] = {}
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list):
+        items = ((str(index), item) for index, item in enumerate(value))
+    elif isinstance(value, str) and not _encodable(value):
+        return {
+            path or "_request": [
+                "must be valid Unicode text: a lone surrogate escape "
+                "(\\ud800-\\udfff without its pair) is not a character"
+            ]
+        }
+    elif isinstance(value, _LongInteger):
+        return {
+            path or "_request": [
+                f"an integer may have at most {MAX_INTEGER_DIGITS} digits "
+                f"(this one has {value.digits})"
+            ]
+        }
+    else:
+        return found
+    for key, item in items:
+        child = f"{path}.{_printable(key)}" if path else _printable(key)
+        if not _encodable(key):
+            found.setdefault(child, []).append(
+                "this key is not valid Unicode text: a lone surrogate escape is not a character"
+            )
+        for field, messages in unreadable_values(item, child).items():
+            found.setdefault(field, []).extend(messages)
+    return found
+
+
+def refuse_unreadable_json() -> None:
+    """Answer 422 naming each field whose JSON text no view could use (see the module doc).
+
+    The body is parsed here once more with a bounded integer hook (at most the 64 KB body
+    limit: well under a millisecond); a body that is not JSON at all is left to the view's
+    parser, which answers 400.
+    """
+    if request.method not in ("POST", "PUT", "PATCH") or not request.is_json:
+        return
+    try:
+        parsed = json.loads(request.get_data(cache=True), parse_int=_bounded_int)
+    except ValueError:
+        return
+    errors = unreadable_values(parsed)
+    if errors:
+        abort(422, errors=errors)
+
+
+class MalformedBody(BadRequest):
+    """The body's transfer framing (its chunks) could not be read: nothing was parsed."""
+
+    description = "The request body's chunked encoding is malformed."
+
+    def __init__(self, what: str) -> None:
+        """Say what gunicorn's parser found, in the envelope's `_request`."""
+        super().__init__()
+        message = f"{self.description} ({what}); the connection is closed."
+        self.data = {
+            "message": message,
+            "errors": {"_request": [message]},
+            "headers": {"Connection": "close"},
+        }
+
+
+class FramedInput:
+    """`wsgi.input` whose framing errors become 400 instead of escaping the app as 500.
+
+    gunicorn reads a chunked body lazily, inside the app's first read, and raises its parser's
+    errors (InvalidChunkSize, ChunkMissingTerminator) from there. The connection cannot carry
+    another request after such a body, and gunicorn closes it when it fails to read the next.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        """Wrap the server's input stream."""
+        self._stream = stream
+
+    def _guarded(self, read: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return read(*args)
+        except ParseException as error:
+            raise MalformedBody(type(error).__name__) from error
+
+    def read(self, *args: Any) -> bytes:
+        """Read like the server's stream."""
+        return self._guarded(self._stream.read, *args)
+
+    def readline(self, *args: Any) -> bytes:
+        """Read a line like the server's stream."""
+        return self._guarded(self._stream.readline, *args)
+
+    def readlines(self, *args: Any) -> list[bytes]:
+        """Read lines like the server's stream."""
+        return self._guarded(self._stream.readlines, *args)
+
+    def __iter__(self) -> Any:
+        """Iterate lines like the server's stream."""
+        return iter(self.readline, b"")
+
+
+class GuardInput:
+    """WSGI middleware: a `FramedInput` for the app, and `Connection: close` kept honest.
+
+    gunicorn drops hop-by-hop headers an app sets and decides keep-alive itself, so a 413
+    whose body was never read (or a body with broken framing) was answered `Connection:
+    keep-alive` and then the connection dropped when gunicorn could not parse what followed.
+    When the app answers `Connection: close`, the server's response object (gunicorn's
+    `start_response` is its bound method) is told to close, so it says so and closes cleanly.
+    """
+
+    def __init__(self, wsgi_app: Callable[..., Any]) -> None:
+        """Wrap `wsgi_app`."""
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        """Serve the request with the guarded input stream."""
+        if "wsgi.input" in environ:
+            environ["wsgi.input"] = FramedInput(environ["wsgi.input"])
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            if any(n.lower() == "connection" and v.lower() == "close" for n, v in headers):
+                server_response = getattr(start_response, "__self__", None)
+                if callable(getattr(server_response, "force_close", None)):
+                    server_response.force_close()  # type: ignore[union-attr]
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, start)
+
+
 def refuse_long_url() -> None:
     """Answer 414 in the envelope for a path and query longer than MAX_URL_BYTES."""
     raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or ""
@@ -115,6 +307,10 @@ def no_store(view: F) -> F:
 def security_headers(response: Response) -> Response:
     """Add nosniff everywhere, no-store where a secret is carried, and lock the docs down."""
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if response.status_code in CLOSING_STATUSES:
+        # The body was not (or could not be) read whole: the connection cannot carry another
+        # request, so say so and close (GuardInput tells gunicorn).
+        response.headers["Connection"] = "close"
     if g.get("no_store"):
         response.headers["Cache-Control"] = "no-store"
         response.headers["Pragma"] = "no-cache"
@@ -140,7 +336,9 @@ def _inline_script_hashes(response: Response) -> list[str]:
 
 def register_guards(app: Flask) -> None:
     """Install the request guards and the response headers."""
+    app.wsgi_app = GuardInput(app.wsgi_app)  # type: ignore[method-assign]
     app.before_request(refuse_long_url)
     app.before_request(refuse_long_stream)
     app.before_request(refuse_deep_json)
+    app.before_request(refuse_unreadable_json)
     app.after_request(security_headers)

@@ -1,4 +1,5 @@
-"""GET /healthz (the process is up) and GET /readyz (the database answers, a model is loaded)."""
+"""GET /healthz (the process is up) and GET /readyz (the database answers, a model is loaded,
+and waiting jobs have a live worker to run them)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,22 @@ from sqlalchemy.exc import SQLAlchemyError
 from remedy.errors import ServiceUnavailable
 from remedy.extensions import session
 from remedy.services import app_services
+from remedy.services.jobs import JobQueue
 
 blp = Blueprint("health", __name__, description="Liveness and readiness")
+
+
+class JobQueueHealthSchema(Schema):
+    """The job queue as readiness sees it."""
+
+    queued = fields.Integer()
+    oldest_queued_seconds = fields.Integer(allow_none=True)
+    stale_leases = fields.Integer(
+        metadata={"description": "running jobs whose worker stopped renewing the lease"}
+    )
+    workers_seen = fields.Integer(
+        metadata={"description": "job workers seen in the last minute or holding a live lease"}
+    )
 
 
 class HealthSchema(Schema):
@@ -22,6 +37,7 @@ class HealthSchema(Schema):
 
     status = fields.String()
     checks = fields.Dict(keys=fields.String(), values=fields.String())
+    queue = fields.Nested(JobQueueHealthSchema)
 
 
 @blp.route("/healthz")
@@ -42,13 +58,23 @@ class Ready(MethodView):
     @blp.doc(security=[])
     @blp.response(200, HealthSchema)
     def get(self) -> dict[str, Any]:
-        """Check the database and the model in use; 503 with Retry-After when not ready."""
+        """Check the database, the model in use and the job queue; 503 with Retry-After when
+        not ready (the database does not answer, or jobs wait with no live worker to run
+        them)."""
         try:
             db = session()
             db.execute(sa.text("SELECT 1"))
             scorer = app_services.scorer()(db)
+            queue = JobQueue(db).health()
         except SQLAlchemyError:
             raise ServiceUnavailable(
                 "the database does not answer", {"database": ["down"]}
             ) from None
-        return {"status": "ready", "checks": {"database": "ok", "model": scorer.version}}
+        if not queue.runnable:
+            why = (
+                f"{queue.queued} job(s) queued and {queue.stale_leases} past their lease, "
+                "and no job worker was seen in the last minute"
+            )
+            raise ServiceUnavailable(f"jobs cannot run: {why}", {"jobs": [why]})
+        checks = {"database": "ok", "model": scorer.version, "jobs": "ok"}
+        return {"status": "ready", "checks": checks, "queue": queue}

@@ -86,3 +86,15 @@ class JobStatus(MethodView):
     def get(self, job_id: str) -> dict[str, Any]:
         """The job's status, progress and result or error (poll until succeeded or failed)."""
         return job_view(JobQueue(session()).get(job_id, current_principal()))
+
+
+@blp.route("/jobs/<job_id>/cancel")
+class JobCancel(MethodView):
+    """Cancel a job."""
+
+    @roles(*ROLES)
+    @blp.response(200, JobSchema)
+    def post(self, job_id: str) -> dict[str, Any]:
+        """Cancel a queued or running job (its worker stops at its next progress report);
+        409 once it has ended. Who may read a job may cancel it."""
+        return job_view(JobQueue(session()).cancel(job_id, current_principal()))

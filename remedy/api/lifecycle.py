@@ -164,7 +164,8 @@ def _perform(
     db = session()
     caps = app_services.engines().engine(db).caps
     ttl = timedelta(seconds=current_app.config["RESERVATION_TTL_SECONDS"])
-    service = LifecycleService(db, caps, ttl, note=note)
+    four_eyes = current_app.extensions["remedy.four_eyes"]
+    service = LifecycleService(db, caps, ttl, note=note, four_eyes=four_eyes)
     service.begin()
     actor = current_principal().prefix
     body = request.get_json(silent=True)  # however it came: also chunked, without a length

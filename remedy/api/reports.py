@@ -6,7 +6,7 @@ import csv
 import io
 from typing import Any
 
-from flask import Response
+from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -154,7 +154,7 @@ class SpendReport(MethodView):
     @blp.alt_response(200, **CSV_ANSWER)
     def get(self, args: dict[str, Any]) -> Any:
         """Spend of plans accepted in [from, to), grouped as asked."""
-        rows = ReportService(session()).spend(
+        rows = ReportService(session(), current_app.config["REPORT_MAX_DAYS"]).spend(
             args["start"], args["end"], args["group_by"], args["period"], current_principal().team
         )
         if args["format"] == "csv":
@@ -172,7 +172,7 @@ class DiagnoseReport(MethodView):
     @blp.alt_response(200, **CSV_ANSWER)
     def get(self, args: dict[str, Any]) -> Any:
         """Incidents, remedy cost and retention by month, category and fault; costliest first."""
-        rows = ReportService(session()).diagnose(
+        rows = ReportService(session(), current_app.config["REPORT_MAX_DAYS"]).diagnose(
             args["start"], args["end"], current_principal().team
         )
         if args["format"] == "csv":
@@ -191,7 +191,7 @@ class PromisesReport(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """Share of respond-within and fix-within promises kept, p50 and p90, by category and
         team, for decisions made in [from, to) whose outcome gives the times."""
-        rows = ReportService(session()).promises(
+        rows = ReportService(session(), current_app.config["REPORT_MAX_DAYS"]).promises(
             args["start"], args["end"], current_principal().team
         )
         if args["format"] == "csv":

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import url_for
+from flask import current_app, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -31,7 +31,7 @@ from remedy.errors import InvalidInput
 from remedy.extensions import session
 from remedy.ledger.periods import PERIODS
 from remedy.services import app_services
-from remedy.services.jobs import JobQueue
+from remedy.services.jobs import JobQueue, JobQuota
 from remedy.whatif.job import KIND, ROLE, SUGGEST_KIND, simulate_params, suggest_params
 from remedy.whatif.replay import MAX_SWEEP_POINTS
 from remedy.whatif.service import WhatIfService
@@ -164,6 +164,7 @@ class Simulate(MethodView):
         result, whose shape is `SimulateResponse`. Writes nothing but the job.
         """
         principal = current_principal()
+        JobQueue(session()).check_quota(principal, job_quota(), lock=False)  # before the work
         for index, pool in enumerate(data["pools"] or []):  # a scoped key proposes its own
             principal.require_team(pool["team"], f"pools.{index}.team")
         proposed = {"caps": data["caps"], "rules": data["rules"]}
@@ -171,8 +172,14 @@ class Simulate(MethodView):
         service = WhatIfService(session(), None, values, team=principal.team)
         service.check(data["start"], data["end"], proposed, data["pools"], data["sweep"])
         params = simulate_params(data["start"], data["end"], proposed, data["pools"], data["sweep"])
-        job = JobQueue(session()).enqueue(KIND, params, ROLE, principal)
+        job = JobQueue(session()).enqueue(KIND, params, ROLE, principal, job_quota())
         return job_view(job), 202, {"Location": url_for("jobs.JobStatus", job_id=job.id)}
+
+
+def job_quota() -> JobQuota:
+    """The configured jobs per key and per team (REMEDY_JOBS_PER_KEY, REMEDY_JOBS_PER_TEAM)."""
+    config = current_app.config
+    return JobQuota(per_key=config["JOBS_PER_KEY"], per_team=config["JOBS_PER_TEAM"])
 
 
 def simulate_result(result: dict[str, Any]) -> dict[str, Any]:
@@ -212,6 +219,7 @@ class SuggestCaps(MethodView):
             raise InvalidInput("Invalid fields: team", {"team": error.messages}) from None
         principal = current_principal()
         principal.require_team(team)
+        JobQueue(session()).check_quota(principal, job_quota(), lock=False)  # before the work
         if data["end"] <= data["start"]:
             raise InvalidInput("to must be after from", {"to": ["must be after from"]})
         values = app_services.engines().values
@@ -220,5 +228,5 @@ class SuggestCaps(MethodView):
             message = f"no {data['currency']} pool in effect for team {team}"
             raise InvalidInput(message, {"team": [message]})
         params = suggest_params(team, data["currency"], data["start"], data["end"])
-        job = JobQueue(session()).enqueue(SUGGEST_KIND, params, ROLE, principal)
+        job = JobQueue(session()).enqueue(SUGGEST_KIND, params, ROLE, principal, job_quota())
         return job_view(job), 202, {"Location": url_for("jobs.JobStatus", job_id=job.id)}

@@ -30,7 +30,8 @@ COMMANDS = {
     ),
     "serve": (
         "remedy.cli.serve:serve",
-        "Serve the API (gunicorn gthread workers; --dev for Flask's reloading server).",
+        "Serve the API: nginx in front of gunicorn gthread workers, and a job worker; all "
+        "supervised (--dev for Flask's reloading server).",
     ),
     "simulate": (
         "remedy.cli.simulate:simulate",

@@ -1,4 +1,7 @@
-"""`remedy serve`: the API under gunicorn, or Flask's development server.
+"""`remedy serve`: the API behind nginx under gunicorn, or Flask's development server.
+
+The supported topology, supervised (remedy/cli/supervise.py): nginx reads every request whole
+against deadlines (remedy/cli/front), gunicorn behind it on a loopback port, one job worker.
 
 The worker model is gunicorn's `gthread`: each worker process runs a few request threads and
 keeps idle connections open in a poller, so an agent's tool reuses its connection instead of
@@ -12,14 +15,18 @@ behind the defaults below.
 from __future__ import annotations
 
 import os
-import subprocess
+import signal
+import socket
 import sys
 import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import click
 
 from remedy.cli.common import current_or_new_app
+from remedy.cli.front import FrontSettings, listen_address, nginx_binary, nginx_command, render
+from remedy.cli.supervise import Child, Supervisor, own_pid
 
 # Idle keep-alive connections stay open this long: longer than the idle timeout of common load
 # balancers (60 s), so the balancer, not gunicorn, closes an idle connection and never sends a
@@ -67,10 +74,37 @@ def gunicorn_options(workers: int, threads: int) -> list[str]:
     # get its 414 in the JSON envelope; longer ones get gunicorn's HTML 414 (its parser
     # answers before the app runs; see docs/deployment.md).
     options += ["--limit-request-line", "8190"]
+    # gunicorn 27 opens a control socket at one fixed path per user (~/.gunicorn/gunicorn.ctl):
+    # two services on a host (or parallel tests) would fight over it, and nothing here uses it.
+    options += ["--no-control-socket"]
     if os.path.isdir(SHARED_MEMORY):
         # The workers' heartbeat files on tmpfs: a slow disk never looks like a hung worker.
         options += ["--worker-tmp-dir", SHARED_MEMORY]
     return options
+
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def choose_front(front: str, host: str) -> str | None:
+    """The nginx binary to front gunicorn with, or None to serve gunicorn directly.
+
+    `auto` uses nginx when it is installed; without it, gunicorn serves alone only on a
+    loopback address (a laptop): on any other address a slow client could stall it, so
+    `remedy serve` refuses and says how to go on.
+    """
+    if front == "none":
+        return None
+    binary = nginx_binary()
+    if binary is not None:
+        return binary
+    if front == "nginx" or host not in LOOPBACK:
+        raise click.ClickException(
+            "nginx is not installed: it is the front that keeps slow clients from stalling the "
+            "service (apt-get install nginx-light). To serve without it anyway, pass --front none."
+        )
+    click.echo("remedy serve: nginx not found; serving gunicorn alone on loopback", err=True)
+    return None
 
 
 @click.command()
@@ -80,12 +114,52 @@ def gunicorn_options(workers: int, threads: int) -> list[str]:
     "--workers", type=int, help="Worker processes [default: 2 on SQLite, 1 per core on PostgreSQL]."
 )
 @click.option("--threads", type=int, help="Threads per worker [default: 4 SQLite, 8 PostgreSQL].")
+@click.option(
+    "--front",
+    type=click.Choice(["auto", "nginx", "none"]),
+    default="auto",
+    show_default=True,
+    help="The buffering front before gunicorn: nginx (auto: when installed), or none.",
+)
+@click.option(
+    "--header-timeout",
+    default=10,
+    show_default=True,
+    envvar="REMEDY_HEADER_TIMEOUT",
+    help="Seconds a client may take to send a request's headers (the front).",
+)
+@click.option(
+    "--body-timeout",
+    default=10,
+    show_default=True,
+    envvar="REMEDY_BODY_TIMEOUT",
+    help="Seconds a client may pause while sending a body (the front).",
+)
+@click.option(
+    "--keepalive-requests",
+    default=1000,
+    show_default=True,
+    envvar="REMEDY_KEEPALIVE_REQUESTS",
+    help="Requests one kept-alive connection may carry (the front).",
+)
 @click.option("--dev", is_flag=True, help="Use Flask's development server instead of gunicorn.")
-def serve(host: str, port: int, workers: int | None, threads: int | None, dev: bool) -> None:
-    """Serve the API (gunicorn gthread workers; --dev for Flask's reloading server)."""
+def serve(
+    host: str,
+    port: int,
+    workers: int | None,
+    threads: int | None,
+    front: str,
+    header_timeout: int,
+    body_timeout: int,
+    keepalive_requests: int,
+    dev: bool,
+) -> None:
+    """Serve the API: nginx in front of gunicorn gthread workers, and a job worker; all
+    supervised (--dev for Flask's reloading server)."""
     if dev:
         current_or_new_app().run(host=host, port=port, debug=True)
         return
+    nginx = choose_front(front, host)
     defaults = serving_defaults(os.environ.get("REMEDY_DATABASE_URL", "sqlite"))
     workers = workers or defaults.workers
     threads = threads or defaults.threads
@@ -94,17 +168,48 @@ def serve(host: str, port: int, workers: int | None, threads: int | None, dev: b
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="remedy-metrics-")
     # One database connection per request thread (REMEDY_DATABASE_POOL_SIZE wins if set).
     os.environ.setdefault("REMEDY_DATABASE_POOL_SIZE", str(threads))
-    args = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}"]
-    args += [*gunicorn_options(workers, threads), "remedy:create_app()"]
-    start_job_worker()
-    os.execv(sys.executable, args)  # noqa: S606 - replace this process with gunicorn
+    gunicorn = [sys.executable, "-m", "gunicorn", *gunicorn_options(workers, threads)]
+    children = []
+    if nginx is None:
+        gunicorn += ["--bind", f"{host}:{port}", "--forwarded-allow-ips", ""]
+        children.append(Child("gunicorn", lambda: [*gunicorn, APP]))
+    else:
+        run_dir = Path(tempfile.mkdtemp(prefix="remedy-front-"))
+        upstream = f"127.0.0.1:{free_port()}"
+        settings = FrontSettings(
+            header_timeout=header_timeout,
+            body_timeout=body_timeout,
+            keepalive_requests=keepalive_requests,
+            max_body_bytes=int(os.environ.get("REMEDY_MAX_BODY_BYTES", str(64 * 1024))),
+        )
+        config = run_dir / "nginx.conf"
+        config.write_text(render(settings, listen_address(host, port), upstream, run_dir))
+        # Only the front, on loopback, may say who the client is (X-Forwarded-For, -Proto).
+        gunicorn += ["--bind", upstream, "--forwarded-allow-ips", "127.0.0.1"]
+        children.append(Child("gunicorn", lambda: [*gunicorn, APP]))
+        children.append(
+            Child(
+                "nginx", lambda: nginx_command(nginx, config, run_dir), stop_signal=signal.SIGQUIT
+            )
+        )
+    children.append(Child("job worker", job_worker_command, restart=True))
+    sys.exit(Supervisor(children).run())
 
 
-def start_job_worker() -> subprocess.Popen[bytes]:
-    """Start one `remedy worker` beside gunicorn (what-if replays run there, not in requests).
+APP = "remedy:create_app()"
 
-    gunicorn replaces this process (same pid), so the worker watches for that pid to stop
-    being its parent and exits then; a signal to the process group (Ctrl-C) reaches it too.
+
+def job_worker_command() -> list[str]:
+    """`remedy worker` beside gunicorn (what-if replays run there, not in requests).
+
+    It stops when `remedy serve`, its parent, is gone; `remedy serve` restarts it whenever it
+    exits.
     """
-    command = [sys.executable, "-m", "remedy.cli", "worker", "--parent-pid", str(os.getpid())]
-    return subprocess.Popen(command)  # noqa: S603 - our own interpreter and command
+    return [sys.executable, "-m", "remedy.cli", "worker", "--parent-pid", str(own_pid())]
+
+
+def free_port() -> int:
+    """A free loopback port for gunicorn behind the front."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

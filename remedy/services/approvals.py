@@ -8,6 +8,13 @@ keeps it too, and the first to answer wins. It never expires while the customer 
 only when someone approves or rejects it, the agent cancels, or (an overage) its reservation
 runs out.
 
+Four eyes (`FourEyes`): in the tiers it names, nobody approves a plan they took part in — the
+key that asked for the recommendation, accepted the plan, or asked for the approval (an
+overage's fulfiller) — and an admin key decides only in the tiers configured for it (none by
+default: administering keys is not approving money). Both are checked where a decision is
+approved or rejected, here, so every caller (the API, the CLI, a consolidated home later)
+gets them.
+
 Reads never write. What is due for escalation is computed when read (`Standing`: the queue and
 the decision show it escalated, `escalation_due` until it is recorded); it is written, and
 audited, only by `escalate_due`: `remedy approvals escalate` and the job worker's periodic task
@@ -19,8 +26,8 @@ The money moves elsewhere (lifecycle.py); the rule of who must approve is the ca
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -35,7 +42,7 @@ from remedy.services.job_kinds import JobRegistry, TaskContext
 from remedy.services.keys import Principal
 from remedy.store import audit
 from remedy.store.scoping import in_team
-from remedy.store.tables import ApprovalRequest, Decision, utcnow
+from remedy.store.tables import ApprovalRequest, AuditEntry, Decision, utcnow
 
 PENDING = "pending"
 # Queue scopes: what the caller's tier decides now, or everything it may decide.
@@ -60,6 +67,36 @@ class Standing:
     escalated_at: datetime | None
     escalation_due: bool
     waiting_seconds: int | None  # None once decided
+
+
+TIERS = (Approver.LEAD.value, Approver.FINANCE.value)
+
+
+@dataclass(frozen=True)
+class FourEyes:
+    """Separation of duties per approval tier (REMEDY_FOUR_EYES_TIERS,
+    REMEDY_ADMIN_APPROVAL_TIERS).
+
+    `tiers`: where no party to a decision (who asked for it, accepted its plan or asked for the
+    approval) may approve it. `admin_tiers`: where an admin key may approve or reject; an admin
+    is otherwise in no tier, since a key that mints keys and changes rules should not also
+    release money on its own.
+    """
+
+    tiers: frozenset[str] = field(default_factory=lambda: frozenset(TIERS))
+    admin_tiers: frozenset[str] = field(default_factory=frozenset)
+
+    @classmethod
+    def from_names(cls, tiers: Iterable[str], admin_tiers: Iterable[str]) -> FourEyes:
+        """Build from tier names (blank ones ignored); refuse an unknown tier."""
+        chosen = [
+            frozenset(t.strip() for t in names if t.strip()) for names in (tiers, admin_tiers)
+        ]
+        for names in chosen:
+            unknown = names - set(TIERS)
+            if unknown:
+                raise ValueError(f"unknown approval tier(s) {sorted(unknown)}: use {TIERS}")
+        return cls(chosen[0], chosen[1])
 
 
 @dataclass(frozen=True)
@@ -109,11 +146,13 @@ class ApprovalService:
         session: Session,
         tiers: ApprovalTiers,
         clock: Callable[[], datetime] = utcnow,
+        four_eyes: FourEyes | None = None,
     ) -> None:
-        """Work in `session` under the active caps' `tiers`."""
+        """Work in `session` under the active caps' `tiers` and the `four_eyes` controls."""
         self.session = session
         self.tiers = tiers
         self.clock = clock
+        self.four_eyes = four_eyes or FourEyes()
 
     # -- requests ------------------------------------------------------------------------------
 
@@ -157,14 +196,32 @@ class ApprovalService:
         )
 
     def check_may_decide(
-        self, principal: Principal | None, request: ApprovalRequest | None
+        self,
+        principal: Principal | None,
+        request: ApprovalRequest | None,
+        decision: Decision | None = None,
+        approving: bool = False,
     ) -> None:
-        """Refuse (403) an approver whose role or tier may not decide this request.
+        """Refuse (403) an approver whose role or tier may not decide this request, and (when
+        `approving` `decision`) one who took part in it where four eyes hold.
 
         `principal` None is the operator's own tooling (simulations): finance's powers. A
-        decision pending from before tiers has no request: finance and admin decide it.
+        decision pending from before tiers has no request: finance decides it.
         """
-        if principal is None or principal.has_role("finance"):
+        if principal is None:
+            return
+        tier = request.tier if request is not None else Approver.FINANCE.value
+        if principal.role == "admin" and tier not in self.four_eyes.admin_tiers:
+            why = f"an admin key is not in the {tier} tier: a {tier} key decides it"
+            raise Forbidden(f"an admin may not decide this plan: {why}", {"tier": [why]})
+        four_eyes = approving and decision is not None and tier in self.four_eyes.tiers
+        if four_eyes and principal.prefix in self.parties(decision):  # type: ignore[arg-type]
+            why = (
+                "this key asked for the decision, accepted its plan or asked for this "
+                f"approval: another {tier} key approves it (four eyes)"
+            )
+            raise Forbidden(f"you may not approve this plan: {why}", {"approver": [why]})
+        if principal.has_role("finance"):
             return
         if principal.role != Approver.LEAD:
             raise Forbidden(f"role {principal.role!r} may not approve or reject plans")
@@ -175,6 +232,29 @@ class ApprovalService:
         if Approver.LEAD not in deciders:
             why = "it is above a lead's approval tier: finance decides it"
             raise Forbidden(f"a lead may not decide this plan: {why}", {"tier": [why]})
+
+    def parties(self, decision: Decision) -> set[str]:
+        """The keys (prefixes) that took part in `decision`: who asked for it, who accepted a
+        plan (the audited step out of `proposed`) and who asked for any of its approvals."""
+        keys = {decision.requested_by}
+        keys.update(
+            self.session.scalars(
+                sa.select(ApprovalRequest.requested_by).where(
+                    ApprovalRequest.decision_id == decision.id
+                )
+            )
+        )
+        transitions = self.session.execute(
+            sa.select(AuditEntry.actor, AuditEntry.before).where(
+                AuditEntry.entity == "decision",
+                AuditEntry.entity_id == decision.id,
+                AuditEntry.action == "transition",
+            )
+        )
+        keys.update(
+            actor for actor, before in transitions if (before or {}).get("status") == "proposed"
+        )
+        return keys
 
     def close(
         self,

@@ -40,6 +40,8 @@ from remedy.domain import (
     MAX_REACH,
     FaultType,
     Incident,
+    Part,
+    part_of,
 )
 from remedy.errors import InvalidInput
 from remedy.i18n import LANGUAGES
@@ -61,19 +63,61 @@ class TrialIncident:
     used_up: frozenset[str] = frozenset()
 
 
-class ConfigTrial:
-    """Decides recent and synthetic incidents with a proposed engine; refuses one that raises."""
+# The most candidate plans one decision may enumerate (REMEDY_MAX_PLANS). The default catalog
+# with max_extras 4 reaches 1,930; 60 extra gifts made every recommendation ~10x slower and the
+# trial itself take 69 s before this bound.
+MAX_PLANS = 2000
 
-    def __init__(self, session: Session, recent: int = RECENT) -> None:
+
+def plan_space(engine: DecisionEngine) -> int:
+    """The most plans the planner can enumerate for any incident under `engine`'s catalog and
+    `max_extras`: every item eligible, at most one fix, up to `max_extras` overdelivery actions
+    with at most one per (kind, audience) (remedy/decisions/planner.py)."""
+    fixes = 0
+    slots: dict[tuple[str, str], int] = {}
+    for item in engine.catalog.items:
+        part = part_of(item.kind)
+        if part == Part.FIX:
+            fixes += 1
+        elif part == Part.OVERDELIVERY:
+            key = (str(item.kind), item.audience)
+            slots[key] = slots.get(key, 0) + 1
+    # Ways to pick j slots and one item in each: the elementary symmetric sums of slot sizes.
+    ways = [1] + [0] * engine.caps.max_extras
+    for size in slots.values():
+        for j in range(len(ways) - 1, 0, -1):
+            ways[j] += ways[j - 1] * size
+    return (fixes + 1) * sum(ways)
+
+
+class ConfigTrial:
+    """Decides recent and synthetic incidents with a proposed engine; refuses one that raises
+    or whose plan space is larger than `max_plans`."""
+
+    def __init__(self, session: Session, recent: int = RECENT, max_plans: int = MAX_PLANS) -> None:
         """Read the recent incidents from `session` (the last `recent` decisions)."""
         self.session = session
         self.recent = recent
+        self.max_plans = max_plans
+
+    def check_plan_space(self, engine: DecisionEngine, kind: str) -> None:
+        """Refuse (naming `kind`) a configuration whose decisions could enumerate more than
+        `max_plans` candidates, before deciding anything with it."""
+        plans = plan_space(engine)
+        if plans > self.max_plans:
+            message = (
+                f"the proposed {kind} document lets one decision enumerate up to {plans} plans, "
+                f"more than {self.max_plans}: use fewer overdelivery items of a kind and "
+                "audience, or a lower caps max_extras"
+            )
+            raise InvalidInput(message, {kind: [message]})
 
     def run(self, engine: DecisionEngine, kind: str) -> int:
         """Decide every trial incident with `engine`; return how many were decided.
 
         Raises InvalidInput naming `kind` (the document being replaced), the first incident
         whose decision raised and the error."""
+        self.check_plan_space(engine, kind)
         decided = 0
         for trial in itertools.chain(self.logged(), synthetic(engine)):
             try:

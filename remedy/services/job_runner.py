@@ -26,7 +26,7 @@ from typing import Any
 from remedy.errors import DomainError
 from remedy.services.app_services import Services
 from remedy.services.job_kinds import Advance, JobContext, JobRegistry, TaskContext
-from remedy.services.jobs import DEFAULT_LEASE, JobQueue, worker_name
+from remedy.services.jobs import DEFAULT_LEASE, SEEN_EVERY, JobQueue, worker_name
 from remedy.store.session import Database
 
 log = logging.getLogger(__name__)
@@ -91,16 +91,32 @@ class JobRunner:
         ran = 0
         self.watch_parent = watch_parent
         log.info("worker %s: runs jobs of kinds %s", self.name, ", ".join(sorted(self.kinds)))
-        while not self._should_stop():
-            self.run_due_tasks()
-            if self.run_one():
-                ran += 1
-                continue
-            if once:
-                break
-            self.stopping.wait(self.poll)
+        last_seen = -SEEN_EVERY
+        try:
+            while not self._should_stop():
+                if time.monotonic() - last_seen >= SEEN_EVERY:
+                    last_seen = time.monotonic()
+                    self._report(JobQueue.seen)
+                self.run_due_tasks()
+                if self.run_one():
+                    ran += 1
+                    continue
+                if once:
+                    break
+                self.stopping.wait(self.poll)
+        finally:
+            self._report(JobQueue.gone)
         log.info("worker %s: stopped after %d job(s)", self.name, ran)
         return ran
+
+    def _report(self, what: Callable[[JobQueue, str], None]) -> None:
+        """Tell the queue this worker is alive (or gone), for /readyz; a database that does
+        not answer is no reason to stop."""
+        try:
+            with self.database.unit_of_work() as session:
+                what(JobQueue(session), self.name)
+        except Exception:  # noqa: BLE001 - the database may be restarting: report next time
+            log.warning("worker %s: could not report itself", self.name)
 
     def _should_stop(self) -> bool:
         """Tell whether to stop: asked to, or the parent we watch has exited."""

@@ -10,6 +10,11 @@ watch, and a second place where a job's state lives, for a handful of jobs an ho
 A claimed job holds a lease (`lease_until`) its worker renews while it runs; a worker that dies
 stops renewing it, and the job is claimed again once it has passed, up to `MAX_ATTEMPTS` times
 (then it fails, saying so).
+
+Fairness: each API key and each team may have only so many jobs queued or running
+(`JobQuota`); one more is 429 with Retry-After, so one key cannot fill the queue with month-long
+sweeps ahead of everyone else. A queued or running job can be cancelled: its worker loses it at
+its next heartbeat and stops at its next progress report.
 """
 
 from __future__ import annotations
@@ -18,21 +23,55 @@ import os
 import socket
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from remedy.errors import NotFound
+from remedy.errors import Conflict, NotFound, TooManyRequests
 from remedy.services.keys import Principal
 from remedy.store.session import begin_write
-from remedy.store.tables import Job, utcnow
+from remedy.store.tables import Job, JobWorker, utcnow
 
 QUEUED, RUNNING, SUCCEEDED, FAILED = "queued", "running", "succeeded", "failed"
-STATUSES = (QUEUED, RUNNING, SUCCEEDED, FAILED)
+CANCELLED = "cancelled"
+STATUSES = (QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED)
+ACTIVE = (QUEUED, RUNNING)
 MAX_ATTEMPTS = 3  # a job whose worker died this many times fails instead of being claimed again
 DEFAULT_LEASE = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class JobQuota:
+    """How many jobs one API key and one team may have queued or running at once
+    (REMEDY_JOBS_PER_KEY, REMEDY_JOBS_PER_TEAM), and the Retry-After of a refusal."""
+
+    per_key: int = 5
+    per_team: int = 20
+    retry_after: int = 30
+
+
+# A worker reports itself every SEEN_EVERY seconds; one not seen for WORKER_GONE_SECONDS (and
+# holding no live lease) is presumed gone.
+SEEN_EVERY = 10.0
+WORKER_GONE_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class QueueHealth:
+    """What /readyz says of the queue."""
+
+    queued: int
+    oldest_queued_seconds: int | None
+    stale_leases: int  # running jobs whose worker stopped renewing: waiting to be reclaimed
+    workers_seen: int  # workers seen in the last WORKER_GONE_SECONDS or holding a live lease
+
+    @property
+    def runnable(self) -> bool:
+        """Whether waiting jobs (queued or reclaimable) have a live worker to run them."""
+        return self.workers_seen > 0 or (self.queued == 0 and self.stale_leases == 0)
 
 
 def worker_name() -> str:
@@ -53,8 +92,21 @@ class JobQueue:
 
     # -- the API's side ---------------------------------------------------------------------
 
-    def enqueue(self, kind: str, params: Mapping[str, Any], role: str, by: Principal) -> Job:
-        """Queue a job of `kind`; readable by keys with `role` and `by`'s team scope."""
+    def enqueue(
+        self,
+        kind: str,
+        params: Mapping[str, Any],
+        role: str,
+        by: Principal,
+        quota: JobQuota | None = None,
+    ) -> Job:
+        """Queue a job of `kind`; readable by keys with `role` and `by`'s team scope.
+
+        With a `quota`, refuse (TooManyRequests) a key or team that has as many jobs queued or
+        running as it allows.
+        """
+        if quota is not None:
+            self.check_quota(by, quota)
         job = Job(
             kind=kind,
             status=QUEUED,
@@ -69,6 +121,53 @@ class JobQueue:
         self.session.flush()
         return job
 
+    def check_quota(self, by: Principal, quota: JobQuota, lock: bool = True) -> None:
+        """Refuse a key (and a team-scoped key's team) at its limit of active jobs.
+
+        With `lock`, on SQLite the count is taken under the write lock, so two requests cannot
+        both pass the last place; on PostgreSQL two that race may pass it by one each (a
+        fairness limit, not money). Without it (a cheap refusal before a request's expensive
+        checks) nothing is locked.
+        """
+        if lock:
+            begin_write(self.session)
+        active = sa.select(sa.func.count()).select_from(Job).where(Job.status.in_(ACTIVE))
+        mine = self.session.scalar(active.where(Job.requested_by == by.prefix)) or 0
+        if mine >= quota.per_key:
+            message = (
+                f"this key has {mine} jobs queued or running, its most ({quota.per_key}); "
+                "wait for one to finish or cancel one"
+            )
+            raise TooManyRequests(message, {"_request": [message]}, quota.retry_after)
+        if by.team is not None:
+            theirs = self.session.scalar(active.where(Job.team == by.team)) or 0
+            if theirs >= quota.per_team:
+                message = (
+                    f"team {by.team!r} has {theirs} jobs queued or running, its most "
+                    f"({quota.per_team}); wait for one to finish or cancel one"
+                )
+                raise TooManyRequests(message, {"_request": [message]}, quota.retry_after)
+
+    def cancel(self, job_id: str, by: Principal) -> Job:
+        """Cancel a queued or running job `by` may see (409 once it has ended)."""
+        job = self.get(job_id, by)
+        cancelled = self.session.execute(
+            sa.update(Job)
+            .where(Job.id == job.id, Job.status.in_(ACTIVE))
+            .values(
+                status=CANCELLED,
+                finished_at=utcnow(),
+                lease_until=None,
+                error={"message": f"cancelled by key {by.prefix}", "errors": {}},
+            )
+            .execution_options(synchronize_session=False)
+        )
+        self.session.refresh(job)
+        if cancelled.rowcount != 1:
+            message = f"job {job.id} is {job.status}: only a queued or running job can be cancelled"
+            raise Conflict(message, {"status": [message]})
+        return job
+
     def get(self, job_id: str, reader: Principal) -> Job:
         """Return a job `reader` may see: its kind's role and, for a scoped key, its team.
 
@@ -79,7 +178,47 @@ class JobQueue:
             raise NotFound(f"no job {job_id!r}")
         return job
 
+    def health(self) -> QueueHealth:
+        """How the queue stands: waiting jobs, the oldest one's age, stale leases, workers."""
+        now = utcnow()
+        queued, oldest = self.session.execute(
+            sa.select(sa.func.count(), sa.func.min(Job.created_at)).where(Job.status == QUEUED)
+        ).one()
+        stale = self.session.scalar(
+            sa.select(sa.func.count()).where(Job.status == RUNNING, Job.lease_until < now)
+        )
+        recent = now - timedelta(seconds=WORKER_GONE_SECONDS)
+        seen = set(
+            self.session.scalars(sa.select(JobWorker.name).where(JobWorker.seen_at >= recent))
+        )
+        seen.update(
+            self.session.scalars(
+                sa.select(Job.worker).where(Job.status == RUNNING, Job.lease_until >= now)
+            )
+        )
+        age = None
+        if oldest is not None:
+            oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=now.tzinfo)
+            age = max(0, int((now - oldest).total_seconds()))
+        return QueueHealth(queued, age, stale or 0, len(seen - {None}))
+
     # -- the worker's side ------------------------------------------------------------------
+
+    def seen(self, worker: str) -> None:
+        """Record that `worker` is alive now (its row, made on first sight)."""
+        now = utcnow()
+        updated = self.session.execute(
+            sa.update(JobWorker)
+            .where(JobWorker.name == worker)
+            .values(seen_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if updated.rowcount == 0:
+            self.session.add(JobWorker(name=worker, started_at=now, seen_at=now))
+
+    def gone(self, worker: str) -> None:
+        """Forget `worker` (it stopped cleanly)."""
+        self.session.execute(sa.delete(JobWorker).where(JobWorker.name == worker))
 
     def claim(self, worker: str, lease: timedelta = DEFAULT_LEASE) -> Job | None:
         """Claim the oldest queued job, or one whose worker's lease has passed; None if none.

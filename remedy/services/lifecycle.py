@@ -34,7 +34,7 @@ from remedy.ledger.budgets import pool_state
 from remedy.ledger.limits import pool_breach, window_breach
 from remedy.ledger.periods import period_at
 from remedy.money import MoneyError, check_amount, to_minor
-from remedy.services.approvals import ApprovalService
+from remedy.services.approvals import ApprovalService, FourEyes
 from remedy.services.keys import Principal
 from remedy.services.reserving import (
     EXPIRY_BATCH,
@@ -58,14 +58,16 @@ class LifecycleService(ReservingService):
         ttl: timedelta,
         clock: Callable[[], datetime] = utcnow,
         note: str = "",
+        four_eyes: FourEyes | None = None,
     ) -> None:
         """Work in `session` under the active `caps`; reservations live for `ttl`.
 
         `note` (why an approver decided, why an agent cancelled) goes into the audit entry of
         every transition this service makes, and onto the approval request it decides.
+        `four_eyes`: who may not approve (services/approvals.py); strict by default.
         """
         super().__init__(session, caps, ttl, clock, note)
-        self.approvals = ApprovalService(session, caps.approvals, clock)
+        self.approvals = ApprovalService(session, caps.approvals, clock, four_eyes)
 
     # -- the steps -----------------------------------------------------------------------------
 
@@ -95,7 +97,7 @@ class LifecycleService(ReservingService):
         otherwise); None is the operator's tooling, with finance's powers."""
         decision = self._decision(decision_id)
         expect_status(decision, "approve", (S.PENDING_APPROVAL, S.OVERAGE_PENDING_APPROVAL))
-        request = self._checked_request(decision, principal)
+        request = self._checked_request(decision, principal, approving=True)
         if decision.status == S.PENDING_APPROVAL:
             plan_id = decision.accepted_plan_id or ""
             result = self._reserve(decision, plan_id, actor, "approve", (S.PENDING_APPROVAL,))
@@ -181,7 +183,7 @@ class LifecycleService(ReservingService):
         return self.caps.approvals.approver_for(cost, currency, always=True, fix=fix)
 
     def _checked_request(
-        self, decision: Decision, principal: Principal | None
+        self, decision: Decision, principal: Principal | None, approving: bool = False
     ) -> ApprovalRequest | None:
         """The decision's open request, if `principal` may decide it (403 otherwise).
 
@@ -192,7 +194,7 @@ class LifecycleService(ReservingService):
             self.session.refresh(decision)
             statuses = (S.PENDING_APPROVAL, S.OVERAGE_PENDING_APPROVAL)
             expect_status(decision, "approve or reject", statuses)
-        self.approvals.check_may_decide(principal, request)
+        self.approvals.check_may_decide(principal, request, decision, approving)
         return request
 
     def _approve_overage(self, decision: Decision, actor: str) -> StepResult:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
@@ -27,19 +28,42 @@ SQLITE_PRAGMAS = (
 DEFAULT_POOL_SIZE = 5
 
 
-def make_engine(url: str, pool_size: int | None = None) -> sa.Engine:
+@dataclass(frozen=True)
+class Timeouts:
+    """How long anything waits for the database, so a hung server costs a bounded wait.
+
+    A server that accepts connections but never answers used to hold every request for the
+    kernel's TCP timeout (~130 s): `connect_seconds` bounds opening a connection (the whole
+    handshake, PostgreSQL's startup included), `statement_ms` each statement on the server
+    (PostgreSQL's `statement_timeout`; 0 is none) and `pool_seconds` the wait for a free
+    connection of the pool. Each ends in an error the API answers 503 with Retry-After.
+    """
+
+    connect_seconds: float = 3.0
+    statement_ms: int = 0
+    pool_seconds: float = 30.0
+
+
+def make_engine(
+    url: str, pool_size: int | None = None, timeouts: Timeouts | None = None
+) -> sa.Engine:
     """Create an engine; SQLite gets WAL, a busy timeout, synchronous=NORMAL and foreign keys.
 
     `pool_size` is the connections kept per process: `remedy serve` sets it to the threads of
     a worker (REMEDY_DATABASE_POOL_SIZE), so no request thread waits for a connection.
+    `timeouts` default to a connect timeout only (migrations and tools may run long
+    statements); the app passes the configured ones.
     """
     size = pool_size or DEFAULT_POOL_SIZE
+    timeouts = timeouts or Timeouts()
     if url.startswith("sqlite"):
+        # A file opens at once; the busy timeout is SQLite's wait for another writer's lock.
         engine = sa.create_engine(
             url,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
             pool_size=size,
             max_overflow=size,
+            pool_timeout=timeouts.pool_seconds,
         )
 
         @sa.event.listens_for(engine, "connect")
@@ -53,7 +77,21 @@ def make_engine(url: str, pool_size: int | None = None) -> sa.Engine:
         return engine
     # PostgreSQL: a worker's threads each hold at most one connection; the overflow covers
     # the CLI and short bursts, and pre-ping replaces connections the server closed.
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=size, max_overflow=size)
+    # What the URL's own query sets (?connect_timeout=, ?options=) wins over the settings.
+    given = sa.engine.make_url(url).query
+    connect_args: dict[str, object] = {}
+    if "connect_timeout" not in given:
+        connect_args["connect_timeout"] = max(1, round(timeouts.connect_seconds))
+    if timeouts.statement_ms and "options" not in given:
+        connect_args["options"] = f"-c statement_timeout={int(timeouts.statement_ms)}"
+    return sa.create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=size,
+        max_overflow=size,
+        pool_timeout=timeouts.pool_seconds,
+        connect_args=connect_args,
+    )
 
 
 def begin_write(session: Session) -> None:
@@ -91,10 +129,12 @@ def begin_snapshot(session: Session) -> None:
 class Database:
     """An engine and its session factory."""
 
-    def __init__(self, url: str, pool_size: int | None = None) -> None:
+    def __init__(
+        self, url: str, pool_size: int | None = None, timeouts: Timeouts | None = None
+    ) -> None:
         """Connect lazily to `url`, keeping up to `pool_size` connections."""
         self.url = url
-        self.engine = make_engine(url, pool_size)
+        self.engine = make_engine(url, pool_size, timeouts)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager

@@ -3,6 +3,7 @@ recent and synthetic incidents with the proposal and refuse one whose decisions 
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from remedy.extensions import db
@@ -98,3 +99,40 @@ def test_a_good_configuration_is_tried_accepted_and_audited(app, client, auth):
     ).json
     assert "big-loss-for-the-value" in decided["fired_rules"]
     assert decided["versions"] == {**decided["versions"], "rules": "2", "caps": "2", "catalog": "2"}
+
+
+def _catalog_with_gifts(count: int, audience: str = "customer"):
+    document = default_document("catalog")
+    for n in range(count):
+        document["items"].append(
+            {
+                "id": f"extra_gift_{n}",
+                "kind": "gift",
+                "audience": audience,
+                "labels": {"en": f"Extra gift {n}"},
+                "value": {"basis": "loss_multiple", "factor": "1"},
+                "cost": {"basis": "value_fraction", "factor": "0.4"},
+            }
+        )
+    return document
+
+
+def test_a_catalog_whose_plan_space_is_too_large_is_refused_before_its_trial(app, client, auth):
+    """The hardening issue, finding 3: 60 extra items made the trial run 69 s and every
+    recommendation after it ten times slower; now the plan space is counted first."""
+    before = row_count(app, ConfigVersion)
+    answer = client.put("/v1/catalog", json=_catalog_with_gifts(60), headers=auth("admin"))
+    assert answer.status_code == 422, answer.json
+    message = answer.json["errors"]["catalog"][0]
+    assert "enumerate up to" in message and "more than 2000" in message
+    assert row_count(app, ConfigVersion) == before
+    caps = default_document("caps")
+    caps["max_extras"] = 4  # the default catalog's space with four extras: within the bound
+    assert client.put("/v1/caps", json=caps, headers=auth("finance")).status_code == 200
+
+
+@pytest.mark.parametrize("app", [{"MAX_PLANS": 100}], indirect=True)
+def test_the_bound_is_configured_and_names_the_document_that_crosses_it(app, client, auth):
+    caps = default_document("caps")
+    answer = client.put("/v1/caps", json=caps, headers=auth("finance"))
+    assert answer.status_code == 422 and "more than 100" in answer.json["errors"]["caps"][0]

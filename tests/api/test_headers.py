@@ -26,6 +26,29 @@ def test_spec_and_swagger_files_are_not_sniffed_or_framed(client):
         assert script.headers["X-Content-Type-Options"] == "nosniff"
 
 
+@pytest.mark.parametrize(
+    "page", ["index.html", "oauth2-redirect.html", "swagger-initializer.js", "index.j2", "x.map"]
+)
+def test_the_bundles_own_pages_are_not_served(client, page):
+    """The stock index.html fetched the petstore spec from the internet, unframed; only what
+    /docs loads is served (the hardening issue, finding 10)."""
+    response = client.get(f"/docs/static/{page}")
+    assert response.status_code == 404 and response.json["code"] == 404
+
+
+@pytest.mark.parametrize(
+    "asset", ["swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js"]
+)
+def test_the_docs_assets_carry_the_docs_headers(client, asset):
+    with client.get(f"/docs/static/{asset}") as response:
+        assert response.status_code == 200
+        assert response.headers["Content-Security-Policy"] == (
+            "default-src 'none'; frame-ancestors 'none'"
+        )
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert response.headers["Referrer-Policy"] == "no-referrer"
+
+
 def test_a_new_key_is_never_cached(client, auth):
     created = client.post("/v1/keys", json={"role": "agent"}, headers=auth("admin"))
     assert created.status_code == 201 and created.json["key"].startswith("rmd_")

@@ -425,3 +425,164 @@ def test_a_chunked_body_over_the_size_limit_is_413(client, auth):
         environ_overrides={"wsgi.input_terminated": True},
     )
     assert response.status_code == 413, response.json
+
+
+# 6: text no view can use: lone surrogates and integers past Python's conversion limit
+
+
+def raw_json(send, method: str, path: str, text: str, role: str = "agent"):
+    """Send `text` as the JSON body, byte for byte (escapes kept as the client wrote them)."""
+    return send(method, path, role=role, data=text, headers={"Content-Type": "application/json"})
+
+
+def with_raw(document: Any, marker: str, raw: str) -> str:
+    """`document` as JSON text with the string `marker` replaced by the raw JSON `raw`."""
+    return json.dumps(document).replace(json.dumps(marker), raw)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "role", "document", "field"),
+    [
+        (
+            "POST",
+            "/v1/recommendations",
+            "agent",
+            {"incident": incident_payload(customer_id="MARK")},
+            "incident.customer_id",
+        ),
+        (
+            "POST",
+            "/v1/recommendations",
+            "agent",
+            {"incident": incident_payload(), "team": "MARK"},
+            "team",
+        ),
+        (
+            "POST",
+            "/v1/recommendations",
+            "agent",
+            {"incident": incident_payload(external_id="MARK")},
+            "incident.external_id",
+        ),
+        (
+            "PUT",
+            "/v1/budgets/emea",
+            "finance",
+            {"currency": "EUR", "period": "MARK", "limit": "10.00"},
+            "period",
+        ),
+        ("POST", "/v1/keys", "admin", {"role": "agent", "label": "MARK"}, "label"),
+    ],
+)
+@pytest.mark.parametrize("escape", ['"\\ud800"', '"a\\udfffb"', '"\\ud83d\\ud83d"'])
+def test_a_lone_surrogate_in_any_string_is_422_naming_the_field(
+    app, send, method, path, role, document, field, escape
+):
+    before = row_count(app, Decision), row_count(app, AuditEntry), row_count(app, BudgetPool)
+    response = raw_json(send, method, path, with_raw(document, "MARK", escape), role=role)
+    refused(response, field)
+    assert "surrogate" in response.json["errors"][field][0]
+    assert (row_count(app, Decision), row_count(app, AuditEntry), row_count(app, BudgetPool)) == (
+        before
+    )
+
+
+def test_a_surrogate_pair_is_a_character_and_a_lone_one_in_a_key_is_named(send):
+    paired = with_raw(
+        {"incident": incident_payload(customer_id="MARK")}, "MARK", '"\\ud83d\\ude00"'
+    )
+    assert raw_json(send, "POST", "/v1/recommendations", paired).status_code == 201
+    key = '{"incident": ' + json.dumps(incident_payload())[:-1] + ', "\\udc00x": 1}}'
+    response = raw_json(send, "POST", "/v1/recommendations", key)
+    refused(response, "incident.\\udc00x")
+
+
+@pytest.mark.parametrize("digits", [101, 4301, 60_000])
+@pytest.mark.parametrize(
+    ("method", "path", "role", "document", "field"),
+    [
+        (
+            "POST",
+            "/v1/recommendations",
+            "agent",
+            {"incident": incident_payload(), "limit": "MARK"},
+            "limit",
+        ),
+        (
+            "POST",
+            "/v1/recommendations",
+            "agent",
+            {"incident": incident_payload(severity="MARK")},
+            "incident.severity",
+        ),
+        (
+            "POST",
+            "/v1/outcomes",
+            "agent",
+            {"decision_id": "d", "retained": True, "referrals": "MARK"},
+            "referrals",
+        ),
+    ],
+)
+def test_an_integer_too_long_to_convert_is_422_naming_the_field(
+    app, send, method, path, role, document, field, digits
+):
+    before = row_count(app, Decision)
+    response = raw_json(send, method, path, with_raw(document, "MARK", "-" + "9" * digits))
+    refused(response, field)
+    assert f"at most 100 digits (this one has {digits})" in response.json["errors"][field][0]
+    assert row_count(app, Decision) == before
+
+
+def test_integers_up_to_the_limit_reach_the_schema(send):
+    response = raw_json(
+        send,
+        "POST",
+        "/v1/recommendations",
+        with_raw({"incident": incident_payload(), "limit": "MARK"}, "MARK", "9" * 100),
+    )
+    refused(response, "limit")  # the schema's own range, not the guard's
+    assert "digits" not in response.json["errors"]["limit"][0]
+
+
+def test_a_413_closes_the_connection(client, auth):
+    response = client.post(
+        "/v1/recommendations",
+        data=b"{" + b" " * (70 * 1024) + b"}",
+        headers={**auth(), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert response.headers["Connection"] == "close"
+
+
+def _json_operations(spec: dict[str, Any]):
+    """(method, path, property, type) for each top-level property of every JSON request body."""
+    schemas = spec["components"]["schemas"]
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if method not in ("post", "put", "patch"):
+                continue  # path-level `parameters`, reads
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            if body is None:
+                continue
+            schema = body["schema"]
+            if "$ref" in schema:
+                schema = schemas[schema["$ref"].rsplit("/", 1)[1]]
+            for name, prop in schema.get("properties", {}).items():
+                yield method.upper(), path.replace("{", "").replace("}", ""), name, prop.get("type")
+
+
+def test_every_operation_refuses_surrogates_and_long_integers_naming_the_field(client, keys):
+    """Every JSON body of /openapi.json, each top-level field: a lone surrogate (strings) or a
+    5,000-digit integer (the rest) is 422 naming the field, never a 500."""
+    spec = client.get("/openapi.json").json
+    headers = {"Authorization": f"Bearer {keys['admin']}", "Content-Type": "application/json"}
+    probed = 0
+    for method, path, name, kind in _json_operations(spec):
+        raw = '"\\ud800"' if kind == "string" else "9" * 5000
+        body = "{" + json.dumps(name) + ": " + raw + "}"
+        response = client.open(path, method=method, data=body, headers=headers)
+        assert response.status_code == 422, (method, path, name, response.json)
+        assert name in response.json["errors"], (method, path, name, response.json)
+        probed += 1
+    assert probed >= 30, probed  # 37 fields when written

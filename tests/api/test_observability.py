@@ -57,7 +57,11 @@ def test_metrics_need_an_admin_key_and_count_decisions(client, auth):
 
 def test_readyz_reports_database_and_model(client):
     body = client.get("/readyz").json
-    assert body == {"status": "ready", "checks": {"database": "ok", "model": "heuristic-prior-1"}}
+    assert body == {
+        "status": "ready",
+        "checks": {"database": "ok", "model": "heuristic-prior-1", "jobs": "ok"},
+        "queue": {"queued": 0, "oldest_queued_seconds": None, "stale_leases": 0, "workers_seen": 0},
+    }
 
 
 def test_database_down_gives_503_with_retry_after(tmp_path):

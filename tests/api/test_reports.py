@@ -104,6 +104,32 @@ def test_bad_input_names_the_field(app, client, auth, query, field):
     assert field in response.json["errors"], response.json
 
 
+@pytest.mark.parametrize("report", ["spend", "diagnose", "promises"])
+def test_a_range_longer_than_the_limit_is_422_on_to_before_anything_is_read(
+    app, client, auth, report
+):
+    """The hardening issue, finding 2: any finance key could ask for 1970-8999."""
+    long = client.get(
+        f"/v1/reports/{report}?from=1970-01-01&to=8999-01-01", headers=auth("finance")
+    )
+    assert long.status_code == 422, long.json
+    assert "at most 366 days" in long.json["errors"]["to"][0]
+    year = client.get(
+        f"/v1/reports/{report}?from=2025-01-01&to=2026-01-02", headers=auth("finance")
+    )
+    assert year.status_code == 200, year.json  # 366 days: the limit itself
+
+
+@pytest.mark.parametrize("app", [{"REPORT_MAX_DAYS": 31}], indirect=True)
+def test_the_longest_range_is_configured(app, client, auth):
+    response = client.get(
+        "/v1/reports/spend?from=2026-01-01&to=2026-02-02", headers=auth("finance")
+    )
+    assert response.status_code == 422 and "at most 31 days" in response.json["errors"]["to"][0]
+    ok = client.get("/v1/reports/spend?from=2026-01-01&to=2026-02-01", headers=auth("finance"))
+    assert ok.status_code == 200
+
+
 def test_agents_may_not_read_reports(app, client, auth):
     """Finance's reports."""
     response = client.get("/v1/reports/spend?from=2026-11-01&to=2026-12-01", headers=auth())

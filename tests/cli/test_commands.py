@@ -174,13 +174,13 @@ class Drained:
         return b"".join(self._lines).decode(errors="replace")
 
 
-def start_serve(env: dict[str, str], workers: int) -> tuple[subprocess.Popen, int]:
-    """Run `remedy serve` (gunicorn) on a free port; stderr is kept for failure messages
-    (`process.log`, drained as it comes)."""
+def start_serve(env: dict[str, str], workers: int, *options: str) -> tuple[subprocess.Popen, int]:
+    """Run `remedy serve` (gunicorn, behind nginx when installed) on a free port, with more
+    `options`; stderr is kept for failure messages (`process.log`, drained as it comes)."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "remedy.cli", "serve", "--port", str(port)]
-        + ["--workers", str(workers)],
+        + ["--workers", str(workers), *options],
         env={**os.environ, **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

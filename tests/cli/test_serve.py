@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from pathlib import Path
 
 import pytest
 
 from remedy.cli.serve import KEEP_ALIVE_SECONDS, gunicorn_options, serving_defaults
-from tests.cli.test_commands import server_log, start_serve, wait_for
+from tests.cli.test_commands import server_log, start_serve, wait_for, wait_until
 
 
 def option(arguments: list[str], name: str) -> str:
     """The value given to `name` on a command line."""
     return arguments[arguments.index(name) + 1]
+
+
+def children(pid: int) -> dict[int, list[str]]:
+    """The child processes of `pid` and their command lines."""
+    found = {}
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        cmdline = Path(f"/proc/{child}/cmdline").read_bytes().decode().split("\0")
+        found[int(child)] = cmdline
+    return found
+
+
+def child_running(pid: int, word: str) -> int:
+    """The child of `pid` with `word` as one of its command line's arguments."""
+    (match,) = [c for c, cmdline in children(pid).items() if word in cmdline]
+    return match
 
 
 def test_sqlite_gets_two_workers_of_four_threads_postgresql_one_worker_per_core_of_eight():
@@ -51,10 +68,11 @@ def test_remedy_serve_starts_gunicorn_with_the_defaults_for_its_database(
     process, port = start_serve(env, workers=expected.workers)
     try:
         wait_for(f"http://127.0.0.1:{port}/healthz", process)
-        # `remedy serve` replaced itself with gunicorn: its command line and environment are
-        # what the workers run with.
-        arguments = Path(f"/proc/{process.pid}/cmdline").read_bytes().decode().split("\0")
-        environment = Path(f"/proc/{process.pid}/environ").read_bytes().decode().split("\0")
+        # `remedy serve` supervises gunicorn: its command line and environment are what the
+        # workers run with.
+        gunicorn = child_running(process.pid, "gunicorn")
+        arguments = Path(f"/proc/{gunicorn}/cmdline").read_bytes().decode().split("\0")
+        environment = Path(f"/proc/{gunicorn}/environ").read_bytes().decode().split("\0")
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -64,3 +82,42 @@ def test_remedy_serve_starts_gunicorn_with_the_defaults_for_its_database(
     assert option(arguments, "--threads") == str(expected.threads)
     assert option(arguments, "--keep-alive") == "75"
     assert f"REMEDY_DATABASE_POOL_SIZE={expected.pool_size}" in environment
+
+
+def test_remedy_serve_restarts_a_killed_job_worker_and_stops_everything_on_sigterm(
+    tmp_path: Path,
+):
+    """The hardening issue, finding 5: a job worker killed with -9 is started again by
+    `remedy serve`, which stays up; SIGTERM then stops gunicorn, the front and the worker."""
+    env = {
+        "REMEDY_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite'}",
+        "REMEDY_INSTANCE_PATH": str(tmp_path / "instance"),
+    }
+    process, port = start_serve(env, workers=1)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/healthz", process)
+        first = child_running(process.pid, "worker")
+        os.kill(first, signal.SIGKILL)
+        wait_until(
+            lambda: any(
+                pid != first and "worker" in cmdline
+                for pid, cmdline in children(process.pid).items()
+            ),
+            process,
+            "a new job worker",
+        )
+        second = child_running(process.pid, "worker")
+        assert second != first and process.poll() is None
+        started = set(children(process.pid))
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        log = server_log(process)
+    assert "serve: job worker exited with -9; restarting" in log
+    for pid in started:  # every child of `remedy serve` is gone with it
+        assert (
+            not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
+        )

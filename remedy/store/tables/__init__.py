@@ -27,6 +27,7 @@ from remedy.store.tables.operations import (
     IdempotencyKey,
     Integration,
     Job,
+    JobWorker,
     ModelPromotion,
     ModelVersion,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "IdempotencyKey",
     "Integration",
     "Job",
+    "JobWorker",
     "LedgerEntry",
     "ModelPromotion",
     "ModelVersion",

@@ -163,3 +163,14 @@ class CacheGeneration(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     value: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+
+class JobWorker(Base):
+    """A `remedy worker` process as last seen: /readyz counts those seen lately to tell
+    whether a queued job would run (remedy/services/jobs.py, `queue_health`)."""
+
+    __tablename__ = "job_workers"
+
+    name: Mapped[str] = mapped_column(sa.String(128), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, index=True)
