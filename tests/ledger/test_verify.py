@@ -35,7 +35,7 @@ def row(id="r1", state="open", reserved=0, committed=0, customer="c1", level=Non
 
 def counters(reserved, committed, customers=None, capacities=None):
     return Counters(
-        pools={("emea", "EUR", "2026-11"): (reserved, committed)},
+        pools={("emea", "EUR", "2026-11"): (reserved, committed, 0, 0)},
         customers=customers or {("c1", "EUR"): (reserved, committed)},
         capacities=capacities or {},
     )
@@ -55,7 +55,7 @@ def test_counters_that_disagree_with_the_entries_fail():
         [entry(1, "reserve", 4000)], {"r1": row(reserved=4000)}, counters(3000, 0), Limits()
     )
     assert report.failures == [
-        "pool emea/EUR/2026-11: counter says (3000, 0), the ledger says (4000, 0)",
+        "pool emea/EUR/2026-11: counter says (3000, 0, 0, 0), the ledger says (4000, 0, 0, 0)",
         "customer c1/EUR: counter says (3000, 0), the ledger says (4000, 0)",
     ]
 
