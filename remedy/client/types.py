@@ -168,6 +168,23 @@ class WhoAmI(TypedDict):
     team: str | None
 
 
+class PoolLine(TypedDict):
+    """One line of a pool: fix money or overdelivery money (`shared`: the pool's one line)."""
+
+    limit: str
+    reserved: str
+    committed: str
+    remaining: str
+    shared: bool
+
+
+class PoolLines(TypedDict):
+    """A pool's two lines."""
+
+    fix: PoolLine
+    overdelivery: PoolLine
+
+
 class Pool(TypedDict):
     """A budget pool in effect (the fields the client reads; the API sends more)."""
 
@@ -178,6 +195,8 @@ class Pool(TypedDict):
     reserved: str
     committed: str
     remaining: str
+    split: bool  # a fix line and an overdelivery line of their own
+    lines: PoolLines
 
 
 class JobProgress(TypedDict):
