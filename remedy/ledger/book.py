@@ -297,9 +297,7 @@ def verify_ledger(session: Session) -> tuple[Report, float]:
     def pairs(*columns: Any, width: int = 2) -> dict[tuple[str, ...], tuple[int, ...]]:
         """Read a counter table as {key: (reserved, committed[, fix ...])} without ORM
         objects (the last `width` columns are the amounts)."""
-        return {
-            tuple(r[:-width]): tuple(r[-width:]) for r in session.execute(sa.select(*columns))
-        }
+        return {tuple(r[:-width]): tuple(r[-width:]) for r in session.execute(sa.select(*columns))}
 
     counters = Counters(
         pools=pairs(  # type: ignore[arg-type]
