@@ -22,13 +22,15 @@ def misfit(
     the fix line and the rest the overdelivery line; the fact names the line."""
     pool = headroom.pool
     if pool is not None and pool.split:
-        for code, line, part in (
-            ("fix_line_left", pool.fix_line, fix_minor),
-            ("overdelivery_line_left", pool.overdelivery_line, cost_minor - fix_minor),
-        ):
-            if part > line.remaining_minor:
-                left = Money(from_minor(line.remaining_minor, pool.currency), pool.currency)
-                return "pool", fact(code, pool=pool.label, left=left)
+        fix_line, overdelivery_line = pool.fix_line, pool.overdelivery_line
+        if fix_minor > fix_line.remaining_minor:
+            left = Money(from_minor(fix_line.remaining_minor, pool.currency), pool.currency)
+            return "pool", fact("fix_line_left", pool=pool.label, left=left)
+        if cost_minor - fix_minor > overdelivery_line.remaining_minor:
+            left = Money(
+                from_minor(overdelivery_line.remaining_minor, pool.currency), pool.currency
+            )
+            return "pool", fact("overdelivery_line_left", pool=pool.label, left=left)
     elif pool is not None and cost_minor > pool.remaining_minor:
         left = Money(from_minor(pool.remaining_minor, pool.currency), pool.currency)
         return "pool", fact("pool_left", pool=pool.label, left=left)
@@ -83,12 +85,11 @@ def pacing_effect(candidates: list[Candidate], headroom: Headroom, currency: str
     if pool is None or pace is None:
         return []
     kept = [c for c in candidates if c.dropped_reason is None]
-    where = fact(
-        "pacing_where_line" if pool.split else "pacing_where",
-        pool=pool.label,
-        spent=Share(pace.spent_share),
-        elapsed=Share(pace.elapsed_share),
-    )
+    spent, elapsed = Share(pace.spent_share), Share(pace.elapsed_share)
+    if pool.split:
+        where = fact("pacing_where_line", pool=pool.label, spent=spent, elapsed=elapsed)
+    else:
+        where = fact("pacing_where", pool=pool.label, spent=spent, elapsed=elapsed)
     if not pace.ahead:
         return [fact("pacing_price_one", where=where)]
     extra = pace.price - 1
