@@ -95,6 +95,7 @@ PRICED_ITEMS: dict[str, tuple[str, str | None, str]] = {
     "apology": ("apology", None, "0.00"),
     "gift_1x": ("gift", None, "10.00"),
     "credit": ("credit", None, "27.00"),
+    "refund": ("refund", None, "4000.00"),  # a large make-whole
     "contact_manager": ("personal_contact", "manager", "23.33"),
     "contact_executive": ("personal_contact", "executive", "83.33"),
 }
@@ -176,11 +177,25 @@ def store(app: Flask, *rows: Any) -> list[str]:
 
 
 def set_pool(
-    app: Flask, team: str, limit: str, currency: str = "EUR", period: str = "month"
+    app: Flask,
+    team: str,
+    limit: str | None,
+    currency: str = "EUR",
+    period: str = "month",
+    lines: tuple[str, str] | None = None,
 ) -> None:
-    """Give `team` a pool in effect now."""
+    """Give `team` a pool in effect now: one `limit`, or `lines` (fix line, overdelivery line)."""
+    fix, overdelivery = (Decimal(x) for x in lines) if lines else (None, None)
     with db.database(app).unit_of_work() as session:
-        BudgetService(session).set_pool(team, period, Decimal(limit), currency, "test")
+        BudgetService(session).set_pool(
+            team,
+            period,
+            None if limit is None else Decimal(limit),
+            currency,
+            "test",
+            fix_limit=fix,
+            overdelivery_limit=overdelivery,
+        )
 
 
 def set_caps(app: Flask, **changes: Any) -> None:

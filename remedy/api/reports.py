@@ -34,14 +34,27 @@ class SpendArgs(RangeArgs):
     period = fields.String(load_default="month", validate=validate.OneOf(PERIOD_KINDS))
 
 
+class SpendLineSchema(Schema):
+    """What one line of the pools spent (CSV: `<line>_committed`, `<line>_reserved`)."""
+
+    committed = MinorAmount(attribute="committed_minor")
+    reserved = MinorAmount(attribute="reserved_minor")
+
+
 class SpendRowSchema(Schema):
-    """Spend of one group in one currency."""
+    """Spend of one group in one currency, and how it splits between the two lines."""
 
     group = fields.String()
     currency = fields.String()
     committed = MinorAmount(attribute="committed_minor")
     reserved = MinorAmount(attribute="reserved_minor")
     plans = fields.Integer()
+    fix = fields.Nested(
+        SpendLineSchema, metadata={"description": "fix money: refunds, credits, redos"}
+    )
+    overdelivery = fields.Nested(
+        SpendLineSchema, metadata={"description": "overdelivery money: gifts, upgrades, contact"}
+    )
 
 
 class SpendReportSchema(Schema):

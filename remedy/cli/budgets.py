@@ -25,17 +25,32 @@ def budgets() -> None:
 @budgets.command("set")
 @click.argument("team")
 @click.option("--period", type=click.Choice(["week", "month"]), required=True)
-@click.option("--limit", "limit", required=True, help="Decimal amount, e.g. 5000.00.")
+@click.option("--limit", "limit", default=None, help="Decimal amount, e.g. 5000.00: one line.")
+@click.option("--fix-limit", default=None, help="The fix line (with --overdelivery-limit).")
+@click.option("--overdelivery-limit", default=None, help="The overdelivery line.")
 @click.option("--currency", required=True, help="ISO 4217 code, e.g. EUR.")
 @click.option("--effective-at", type=click.DateTime(), default=None, help="UTC; default now.")
 def budgets_set(
-    team: str, period: str, limit: str, currency: str, effective_at: datetime | None
+    team: str,
+    period: str,
+    limit: str | None,
+    fix_limit: str | None,
+    overdelivery_limit: str | None,
+    currency: str,
+    effective_at: datetime | None,
 ) -> None:
-    """Set TEAM's pool in a currency (a new, audited version; `default` is the fallback pool)."""
-    try:
-        amount = parse_amount(limit)
-    except MoneyError as error:
-        raise click.BadParameter(str(error), param_hint="--limit") from None
+    """Set TEAM's pool in a currency (a new, audited version; `default` is the fallback pool):
+    one --limit for fix and overdelivery money, or --fix-limit and --overdelivery-limit."""
+    amounts = {}
+    for hint, text in (
+        ("--limit", limit),
+        ("--fix-limit", fix_limit),
+        ("--overdelivery-limit", overdelivery_limit),
+    ):
+        try:
+            amounts[hint] = None if text is None else parse_amount(text)
+        except MoneyError as error:
+            raise click.BadParameter(str(error), param_hint=hint) from None
     try:
         when = to_utc(effective_at.replace(tzinfo=UTC)) if effective_at else None
     except MomentError as error:
@@ -44,10 +59,25 @@ def budgets_set(
     try:
         with app.app_context(), db.database(app).unit_of_work() as session:
             pool = BudgetService(session).set_pool(
-                team, period, amount, currency.upper(), "cli", when
+                team,
+                period,
+                amounts["--limit"],
+                currency.upper(),
+                "cli",
+                when,
+                amounts["--fix-limit"],
+                amounts["--overdelivery-limit"],
             )
+            c = pool.currency
+            lines, total = "", amounts["--limit"]
+            if pool.fix_limit_minor is not None:
+                total = from_minor(pool.limit_minor, c)
+                lines = (
+                    f" (fix line {from_minor(pool.fix_limit_minor, c)}, overdelivery line "
+                    f"{from_minor(pool.limit_minor - pool.fix_limit_minor, c)})"
+                )
             click.echo(
-                f"{pool.team} {pool.currency}: {amount} per {pool.period} "
+                f"{pool.team} {c}: {total}{lines} per {pool.period} "
                 f"(version {pool.version}, from {pool.effective_at:%Y-%m-%d %H:%M} UTC)"
             )
     except InvalidInput as error:
@@ -70,6 +100,13 @@ def budgets_list() -> None:
                 f"remaining {from_minor(state.remaining_minor, c):>12} "
                 f"price {pool.pacing.cost_price}"
             )
+            if state.split:  # each line: its limit, what it holds, what is left
+                for line in (state.fix_line, state.overdelivery_line):
+                    click.echo(
+                        f"{'':<12} {line.line:<12} limit {from_minor(line.limit_minor, c):>12} "
+                        f"held {from_minor(line.held_minor, c):>12} "
+                        f"remaining {from_minor(line.remaining_minor, c):>12}"
+                    )
 
 
 budgets.add_command(suggest_caps_command)

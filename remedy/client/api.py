@@ -36,6 +36,7 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "cancel": ("POST", "/v1/decisions/{decision_id}/cancel"),
     "record_outcome": ("POST", "/v1/outcomes"),
     "pools": ("GET", "/v1/budgets"),
+    "team_pools": ("GET", "/v1/budgets/{team}"),
     "set_pool": ("PUT", "/v1/budgets/{team}"),
     "simulate": ("POST", "/v1/budgets/simulate"),
     "get_job": ("GET", "/v1/jobs/{job_id}"),
@@ -161,9 +162,30 @@ class RemedyClient:
         """Every budget pool in effect."""
         return cast(list[Pool], self._call("pools")["pools"])
 
-    def set_pool(self, team: str, period: str, limit: Decimal | str, currency: str) -> Pool:
-        """A new version of a team's pool in one currency (finance and admin keys)."""
-        body = {"period": period, "limit": _amount(limit), "currency": currency}
+    def team_pools(self, team: str) -> list[Pool]:
+        """The team's own pools in effect, every currency, with both lines."""
+        return cast(list[Pool], self._call("team_pools", {"team": team})["pools"])
+
+    def set_pool(
+        self,
+        team: str,
+        period: str,
+        limit: Decimal | str | None,
+        currency: str,
+        *,
+        fix_limit: Decimal | str | None = None,
+        overdelivery_limit: Decimal | str | None = None,
+    ) -> Pool:
+        """A new version of a team's pool in one currency (finance and admin keys): one
+        `limit`, or a fix line and an overdelivery line (`limit` None or their sum)."""
+        body: dict[str, Any] = {"period": period, "currency": currency}
+        for name, amount in (
+            ("limit", limit),
+            ("fix_limit", fix_limit),
+            ("overdelivery_limit", overdelivery_limit),
+        ):
+            if amount is not None:
+                body[name] = _amount(amount)
         return cast(Pool, self._call("set_pool", {"team": team}, body))
 
     def simulate(

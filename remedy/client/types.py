@@ -239,6 +239,23 @@ class ScheduledPool(TypedDict):
     effective_at: str
 
 
+class PoolLine(TypedDict):
+    """One line of a pool: fix money or overdelivery money (`shared`: the pool's one line)."""
+
+    limit: str
+    reserved: str
+    committed: str
+    remaining: str
+    shared: bool
+
+
+class PoolLines(TypedDict):
+    """A pool's two lines."""
+
+    fix: PoolLine
+    overdelivery: PoolLine
+
+
 class Pool(TypedDict):
     """A budget pool in effect, what it holds and its pace."""
 
@@ -257,6 +274,8 @@ class Pool(TypedDict):
     effective_at: str
     created_by: str
     scheduled: ScheduledPool | None
+    split: bool  # a fix line and an overdelivery line of their own
+    lines: PoolLines
 
 
 class JobProgress(TypedDict):

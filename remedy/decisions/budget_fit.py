@@ -14,11 +14,24 @@ from remedy.ledger.limits import Headroom
 from remedy.money import from_minor, to_minor
 
 
-def misfit(cost_minor: int, level: str | None, headroom: Headroom) -> tuple[str, Fact] | None:
+def misfit(
+    cost_minor: int, level: str | None, headroom: Headroom, fix_minor: int = 0
+) -> tuple[str, Fact] | None:
     """Which remaining limit a plan no longer fits (pool, window or capacity) and why; None if
-    it fits them all."""
+    it fits them all. On a pool split into lines, the plan's fix part (`fix_minor`) must fit
+    the fix line and the rest the overdelivery line; the fact names the line."""
     pool = headroom.pool
-    if pool is not None and cost_minor > pool.remaining_minor:
+    if pool is not None and pool.split:
+        fix_line, overdelivery_line = pool.fix_line, pool.overdelivery_line
+        if fix_minor > fix_line.remaining_minor:
+            left = Money(from_minor(fix_line.remaining_minor, pool.currency), pool.currency)
+            return "pool", fact("fix_line_left", pool=pool.label, left=left)
+        if cost_minor - fix_minor > overdelivery_line.remaining_minor:
+            left = Money(
+                from_minor(overdelivery_line.remaining_minor, pool.currency), pool.currency
+            )
+            return "pool", fact("overdelivery_line_left", pool=pool.label, left=left)
+    elif pool is not None and cost_minor > pool.remaining_minor:
         left = Money(from_minor(pool.remaining_minor, pool.currency), pool.currency)
         return "pool", fact("pool_left", pool=pool.label, left=left)
     window = headroom.window
@@ -45,7 +58,9 @@ def drop_misfits(candidates: list[Candidate], headroom: Headroom, currency: str)
         if candidate.dropped_reason is not None:
             continue
         plan = candidate.scored.plan
-        found = misfit(to_minor(plan.total_cost, currency), plan.contact_level, headroom)
+        cost = to_minor(plan.total_cost, currency)
+        fix = min(cost, to_minor(plan.fix_cost, currency))
+        found = misfit(cost, plan.contact_level, headroom, fix)
         if found is not None:
             candidate.dropped_by, reason = found
             candidate.dropped_reason = fact("no_longer_fits", reason=reason)
@@ -63,17 +78,18 @@ def misfit_note(dropped: dict[str, Fact]) -> Fact | None:
 
 def pacing_effect(candidates: list[Candidate], headroom: Headroom, currency: str) -> list[Fact]:
     """Explain the shadow price: add it to each kept plan's reasons; return the decision notes
-    (finance reads the numbers; an agent reads that cheaper plans are preferred)."""
+    (finance reads the numbers; an agent reads that cheaper plans are preferred). The price
+    comes from the pool's overdelivery line (the whole pool when it has one line), and the
+    notes say which."""
     pool, pace = headroom.pool, headroom.pace
     if pool is None or pace is None:
         return []
     kept = [c for c in candidates if c.dropped_reason is None]
-    where = fact(
-        "pacing_where",
-        pool=pool.label,
-        spent=Share(pace.spent_share),
-        elapsed=Share(pace.elapsed_share),
-    )
+    spent, elapsed = Share(pace.spent_share), Share(pace.elapsed_share)
+    if pool.split:
+        where = fact("pacing_where_line", pool=pool.label, spent=spent, elapsed=elapsed)
+    else:
+        where = fact("pacing_where", pool=pool.label, spent=spent, elapsed=elapsed)
     if not pace.ahead:
         return [fact("pacing_price_one", where=where)]
     extra = pace.price - 1

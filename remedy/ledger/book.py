@@ -164,15 +164,18 @@ class Ledger:
         at: datetime,
         versions: tuple[int, int],
         contacts: int = 0,
+        fix_minor: int = 0,
     ) -> LedgerEntry:
         """Append one entry and apply the same change to the reservation and the counters.
 
-        `versions` are the pool and caps versions whose limits the caller checked.
+        `versions` are the pool and caps versions whose limits the caller checked;
+        `fix_minor` is the part of `amount_minor` on the pool's fix line.
         """
         entry = LedgerEntry(
             at=at,
             kind=kind,
             amount_minor=amount_minor,
+            fix_minor=fix_minor,
             contacts=contacts,
             currency=reservation.currency,
             pool_team=reservation.pool_team,
@@ -187,13 +190,18 @@ class Ledger:
             caps_version=versions[1],
         )
         d_reserved, d_committed = effect(kind, amount_minor)
+        f_reserved, f_committed = effect(kind, fix_minor)
         reservation.reserved_minor += d_reserved
         reservation.committed_minor += d_committed
+        reservation.fix_reserved_minor += f_reserved
+        reservation.fix_committed_minor += f_committed
         reservation.updated_at = at
         pool_key = (reservation.pool_team, reservation.currency, reservation.period_key)
         pool = locks.pool_rows[pool_key]
         pool.reserved_minor += d_reserved
         pool.committed_minor += d_committed
+        pool.fix_reserved_minor += f_reserved
+        pool.fix_committed_minor += f_committed
         customer = locks.customer_rows[(reservation.customer_id, reservation.currency)]
         customer.reserved_minor += d_reserved
         customer.committed_minor += d_committed
@@ -211,7 +219,7 @@ class HistoricalLimits:
         """Load the versions."""
         self._pools = {
             (p.team, p.currency, p.version): PoolLimit(
-                p.period, p.limit_minor, as_utc(p.effective_at)
+                p.period, p.limit_minor, as_utc(p.effective_at), p.fix_limit_minor
             )
             for p in session.scalars(sa.select(BudgetPool))
         }
@@ -247,6 +255,7 @@ def _entries(session: Session, batch: int = 5000) -> Iterator[Entry]:
         LedgerEntry.contact_level,
         LedgerEntry.pool_version,
         LedgerEntry.caps_version,
+        LedgerEntry.fix_minor,
     ]
     last = 0
     while True:
@@ -279,14 +288,17 @@ def verify_ledger(session: Session) -> tuple[Report, float]:
                     Reservation.contact_level,
                     Reservation.reserved_minor,
                     Reservation.committed_minor,
+                    Reservation.fix_reserved_minor,
+                    Reservation.fix_committed_minor,
                 )
             )
         )
     }
 
-    def pairs(*columns: Any) -> dict[tuple[str, ...], tuple[int, int]]:
-        """Read a counter table as {key: (reserved, committed)} without ORM objects."""
-        return {tuple(r[:-2]): (r[-2], r[-1]) for r in session.execute(sa.select(*columns))}
+    def pairs(*columns: Any, width: int = 2) -> dict[tuple[str, ...], tuple[int, ...]]:
+        """Read a counter table as {key: (reserved, committed[, fix ...])} without ORM
+        objects (the last `width` columns are the amounts)."""
+        return {tuple(r[:-width]): tuple(r[-width:]) for r in session.execute(sa.select(*columns))}
 
     counters = Counters(
         pools=pairs(  # type: ignore[arg-type]
@@ -295,6 +307,9 @@ def verify_ledger(session: Session) -> tuple[Report, float]:
             PoolCounter.period_key,
             PoolCounter.reserved_minor,
             PoolCounter.committed_minor,
+            PoolCounter.fix_reserved_minor,
+            PoolCounter.fix_committed_minor,
+            width=4,
         ),
         customers=pairs(  # type: ignore[arg-type]
             CustomerCounter.customer_id,

@@ -17,16 +17,29 @@ from sqlalchemy.orm import Session
 
 from remedy.errors import Conflict, InvalidInput, NotFound
 from remedy.ledger.headroom import read_headroom
-from remedy.ledger.limits import Headroom, PoolState, WindowState
-from remedy.ledger.pacing import Pace, PacingSettings, pace
-from remedy.ledger.periods import EFFECTIVE_AT_GRACE, PERIODS, Period, period_at, period_kind
+from remedy.ledger.limits import Headroom, PoolState, WindowState, pool_pace
+from remedy.ledger.pacing import Pace, PacingSettings
+from remedy.ledger.periods import (
+    EFFECTIVE_AT_GRACE,
+    PERIODS,
+    Period,
+    as_utc,
+    period_at,
+    period_kind,
+)
 from remedy.ledger.settings import DEFAULT_TEAM, LimitSettings
 from remedy.moments import as_utc
 from remedy.money import MoneyError, check_amount, from_minor, is_currency, to_minor
 from remedy.store import audit
 from remedy.store.tables import BudgetPool, PoolCounter, Reservation, utcnow
 
-__all__ = ["DEFAULT_TEAM", "BudgetService", "PoolStanding", "PoolVersion", "pool_state"]
+__all__ = [
+    "DEFAULT_TEAM",
+    "BudgetService",
+    "PoolStanding",
+    "PoolVersion",
+    "pool_state",
+]
 POOL_STATES = ("active", "scheduled", "superseded")
 
 
@@ -90,7 +103,7 @@ class PoolVersion:
 
 
 def pool_state(pool: BudgetPool, period: Period, counter: PoolCounter | None) -> PoolState:
-    """Combine a pool version, its period and the period's counter."""
+    """Combine a pool version, its period and the period's counter (both lines)."""
     return PoolState(
         team=pool.team,
         currency=pool.currency,
@@ -98,6 +111,9 @@ def pool_state(pool: BudgetPool, period: Period, counter: PoolCounter | None) ->
         limit_minor=pool.limit_minor,
         reserved_minor=counter.reserved_minor if counter else 0,
         committed_minor=counter.committed_minor if counter else 0,
+        fix_limit_minor=pool.fix_limit_minor,
+        fix_reserved_minor=counter.fix_reserved_minor if counter else 0,
+        fix_committed_minor=counter.fix_committed_minor if counter else 0,
     )
 
 
@@ -160,13 +176,20 @@ class BudgetService:
         self,
         team: str,
         period: str,
-        limit: Decimal,
+        limit: Decimal | None,
         currency: str,
         actor: str,
         effective_at: datetime | None = None,
+        fix_limit: Decimal | None = None,
+        overdelivery_limit: Decimal | None = None,
     ) -> BudgetPool:
-        """Store a new version of a team's pool in `currency`; audit old and new."""
-        errors = _pool_errors(period, limit, currency)
+        """Store a new version of a team's pool in `currency`; audit old and new.
+
+        One `limit` is one line for fix and overdelivery money; `fix_limit` and
+        `overdelivery_limit` split the pool into two lines (the limit is then their sum, and a
+        `limit` given beside them must equal it).
+        """
+        errors = _pool_errors(period, limit, currency, fix_limit, overdelivery_limit)
         now = utcnow()
         if effective_at is not None and as_utc(effective_at) < now - EFFECTIVE_AT_GRACE:
             errors["effective_at"] = ["must not be in the past"]
@@ -178,12 +201,15 @@ class BudgetService:
             .order_by(BudgetPool.version.desc())
             .limit(1)
         )
+        split = fix_limit is not None and overdelivery_limit is not None
+        total = fix_limit + overdelivery_limit if split else limit  # type: ignore[operator]
         pool = BudgetPool(
             team=team,
             currency=currency,
             version=(latest.version if latest else 0) + 1,
             period=period,
-            limit_minor=to_minor(limit, currency),
+            limit_minor=to_minor(total, currency),  # type: ignore[arg-type]
+            fix_limit_minor=to_minor(fix_limit, currency) if split else None,  # type: ignore[arg-type]
             effective_at=max(as_utc(effective_at), now) if effective_at else now,
             created_at=now,
             created_by=actor,
@@ -281,8 +307,8 @@ class BudgetService:
         """Combine one pool version with its period's counter and pace at `at`."""
         period = period_at(pool.period, at)
         state = pool_state(pool, period, self._counter(pool.team, pool.currency, period.key))
-        current = pace(state.held_minor, state.limit_minor, period.elapsed_share(at), pacing)
-        on_pace = int(state.limit_minor * current.elapsed_share)
+        current = pool_pace(state, period.elapsed_share(at), pacing)
+        on_pace = int(state.overdelivery_line.limit_minor * current.elapsed_share)
         return PoolStanding(
             pool, period, state, PoolPace(pool.currency, current, on_pace), scheduled
         )
@@ -325,21 +351,49 @@ class BudgetService:
         )
 
 
-def _pool_errors(period: str, limit: Decimal, currency: str) -> dict[str, list[str]]:
-    """Validate a pool's fields; return errors by field."""
+def _pool_errors(
+    period: str,
+    limit: Decimal | None,
+    currency: str,
+    fix_limit: Decimal | None = None,
+    overdelivery_limit: Decimal | None = None,
+) -> dict[str, list[str]]:
+    """Validate a pool's fields (one limit, or the two lines); return errors by field."""
     errors: dict[str, list[str]] = {}
     if period not in PERIODS:
         errors["period"] = [f"must be one of {', '.join(PERIODS)}"]
     if not is_currency(currency):
         errors["currency"] = ["unknown ISO 4217 currency code"]
         return errors
-    if limit < 0:
-        errors["limit"] = ["must not be negative"]
-    else:
+    lines = {"fix_limit": fix_limit, "overdelivery_limit": overdelivery_limit}
+    given = {name: amount for name, amount in lines.items() if amount is not None}
+    for name in lines:
+        if given and name not in given:
+            other = next(iter(given))
+            errors[name] = [f"required with {other}: a split pool names both lines"]
+    if limit is None and not given:
+        errors["limit"] = ["required: one limit, or fix_limit and overdelivery_limit"]
+    for name, amount in {"limit": limit, **given}.items():
+        if amount is None:
+            continue
+        if amount < 0:
+            errors[name] = ["must not be negative"]
+            continue
         try:  # remedy.money's checks: minor digits, below the currency's ceiling
-            check_amount(limit, currency)
+            check_amount(amount, currency)
         except MoneyError as error:
-            errors["limit"] = [str(error)]
+            errors[name] = [str(error)]
+    if len(given) == 2 and not errors:
+        total = fix_limit + overdelivery_limit  # type: ignore[operator]
+        if limit is not None and limit != total:
+            errors["limit"] = [
+                f"must equal fix_limit + overdelivery_limit ({total}), or be left out"
+            ]
+        else:
+            try:
+                check_amount(total, currency)
+            except MoneyError as error:
+                errors["limit"] = [f"fix_limit + overdelivery_limit: {error}"]
     return errors
 
 
@@ -349,6 +403,16 @@ def _pool_audit(pool: BudgetPool) -> dict[str, Any]:
         "version": pool.version,
         "period": pool.period,
         "limit": str(from_minor(pool.limit_minor, pool.currency)),
+        **(
+            {}
+            if pool.fix_limit_minor is None
+            else {
+                "fix_limit": str(from_minor(pool.fix_limit_minor, pool.currency)),
+                "overdelivery_limit": str(
+                    from_minor(pool.limit_minor - pool.fix_limit_minor, pool.currency)
+                ),
+            }
+        ),
         "currency": pool.currency,
         "effective_at": as_utc(pool.effective_at).isoformat(),
     }

@@ -8,6 +8,10 @@ Each entry belongs to one reservation and moves money between two buckets of it:
     commit    >= 0               - amount   + amount    the plan is fulfilled
     release   >= 0               - amount               cancel, expiry, or fulfilled for less
 
+`fix_minor` is the part of the amount on the pool's fix line (same sign, never more than the
+amount); the rest is on the overdelivery line. A pool of one line counts both together, but
+the parts are kept all the same, so reports can say what went to fixes and what to gifts.
+
 `contacts` is the change to the personal contacts the reservation holds (+1 on reserve of a plan
 with a personal contact, -1 when it is released unused). A pool's, a customer's or a day's
 balance is the sum of these effects over its entries, and each entry names the pool and caps
@@ -56,7 +60,12 @@ class Entry:
     contact_level: str | None
     pool_version: int
     caps_version: int
+    fix_minor: int = 0
 
     def effect(self) -> tuple[int, int]:
         """Return the change to (reserved, committed) in minor units."""
         return effect(self.kind, self.amount_minor)
+
+    def fix_effect(self) -> tuple[int, int]:
+        """Return the change to the fix line's (reserved, committed) in minor units."""
+        return effect(self.kind, self.fix_minor)

@@ -1,5 +1,8 @@
 """What is left for one decision, read in one statement: pool, customer window, contacts, pace.
 
+The pool comes with both its lines (fix and overdelivery, remedy/ledger/limits.py); the pace
+is the overdelivery line's.
+
 A recommendation reads the team's pool (or the default team's) with its current period's
 counter, what the customer received in the rolling window, and today's contact counters. Asked
 one by one that is five round trips per decision; here they are one `UNION ALL` whose rows say
@@ -15,8 +18,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from remedy.ledger.limits import CapacityState, Headroom, PoolState, WindowState
-from remedy.ledger.pacing import pace
+from remedy.ledger.limits import CapacityState, Headroom, PoolState, WindowState, pool_pace
 from remedy.ledger.periods import day_key, period_at
 from remedy.ledger.settings import DEFAULT_TEAM, LimitSettings
 from remedy.store.tables import BudgetPool, CapacityCounter, PoolCounter, Reservation
@@ -25,8 +27,17 @@ _TEXT = sa.String()
 _NUMBER = sa.BigInteger()
 
 
-def _row(kind: str, name: object, period: object, a: object, b: object, c: object) -> list:
-    """One row shape for every part of the union: kind, name, period, three integers."""
+def _row(
+    kind: str,
+    name: object,
+    period: object,
+    a: object,
+    b: object,
+    c: object,
+    lines: tuple[object, object, object] = (sa.null(), sa.null(), sa.null()),
+) -> list:
+    """One row shape for every part of the union: kind, name, period, three integers, and
+    three more for a pool's fix line (its limit or NULL, its reserved and committed)."""
     return [
         sa.literal(kind, _TEXT).label("kind"),
         sa.cast(name, _TEXT).label("name"),
@@ -34,6 +45,7 @@ def _row(kind: str, name: object, period: object, a: object, b: object, c: objec
         sa.cast(a, _NUMBER).label("a"),
         sa.cast(b, _NUMBER).label("b"),
         sa.cast(c, _NUMBER).label("c"),
+        *(sa.cast(x, _NUMBER).label(n) for n, x in zip(("d", "e", "f"), lines, strict=True)),
     ]
 
 
@@ -63,6 +75,11 @@ def _pools() -> sa.Select:
                 BudgetPool.limit_minor,
                 sa.func.coalesce(PoolCounter.reserved_minor, 0),
                 sa.func.coalesce(PoolCounter.committed_minor, 0),
+                (
+                    BudgetPool.fix_limit_minor,
+                    sa.func.coalesce(PoolCounter.fix_reserved_minor, 0),
+                    sa.func.coalesce(PoolCounter.fix_committed_minor, 0),
+                ),
             )
         )
         .select_from(BudgetPool)
@@ -136,9 +153,9 @@ def read_headroom(
     used: dict[str, int] = {}
     window_used = 0
     rows = session.execute(_statement(window_limit is not None), parameters)
-    for kind, name, period, a, b, c in rows:
+    for kind, name, period, a, b, c, d, e, f in rows:
         if kind == "pool":
-            pools[name] = (period, int(a), int(b), int(c))
+            pools[name] = (period, int(a), int(b), int(c), d, int(e), int(f))
         elif kind == "contacts":
             used[name] = int(a)
         else:
@@ -147,10 +164,13 @@ def read_headroom(
     chosen = team if team in pools else DEFAULT_TEAM
     state = current = None
     if chosen in pools:
-        period_name, limit_minor, reserved, committed = pools[chosen]
+        period_name, limit_minor, reserved, committed, fix_limit, *fix_held = pools[chosen]
         period = period_at(period_name, at)
-        state = PoolState(chosen, currency, period.key, limit_minor, reserved, committed)
-        current = pace(state.held_minor, state.limit_minor, period.elapsed_share(at), limits.pacing)
+        fix_limit = None if fix_limit is None else int(fix_limit)
+        state = PoolState(
+            chosen, currency, period.key, limit_minor, reserved, committed, fix_limit, *fix_held
+        )
+        current = pool_pace(state, period.elapsed_share(at), limits.pacing)
     window = WindowState(customer_id, currency, limits.window_days, window_limit, window_used)
     capacities = {
         level: CapacityState(level, day, capacity, used.get(level, 0))

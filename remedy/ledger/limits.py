@@ -1,5 +1,11 @@
 """The limits a reservation must fit: the team's pool, the customer's window, contact capacity.
 
+A pool may be split by finance into two lines: a *fix line* (what makes customers whole:
+refunds, credits, redos) and an *overdelivery line* (gifts, upgrades, personal contact). A
+plan's fix part must then fit the fix line and the rest the overdelivery line, and pacing
+reads the overdelivery line only, so a large make-whole never prices down everyone else's
+gifts. A pool without a split is one line for both, exactly as before the split existed.
+
 Each state is a snapshot read under the ledger's locks (or, for recommendations, without them:
 advisory only). `broken_limits` names every limit a new reservation would break, in words a
 finance lead can act on; an empty list means it fits. The rules themselves are the `*_room` and
@@ -11,13 +17,55 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from remedy.ledger.pacing import Pace
+from remedy.ledger.pacing import Pace, PacingSettings, pace
 from remedy.money import from_minor
+
+LINES = ("fix", "overdelivery")
+
+
+@dataclass(frozen=True)
+class LineState:
+    """One line of a pool's period: its limit, its own spend, and what counts against it.
+
+    On a split pool a line's limit is its own and only its own spend counts against it; on a
+    pool of one line both lines read the pool's limit and the whole pool's spend (`shared`),
+    while `reserved_minor` and `committed_minor` still say what this line's part spent.
+    """
+
+    line: str  # one of LINES
+    pool: str  # the pool's label
+    currency: str
+    limit_minor: int
+    reserved_minor: int
+    committed_minor: int
+    counted_minor: int  # what counts against `limit_minor`
+    shared: bool
+
+    @property
+    def label(self) -> str:
+        """How finance names the line: 'emea/2026-11 (EUR) fix line' ('... pool' if shared)."""
+        return f"{self.pool} pool" if self.shared else f"{self.pool} {self.line} line"
+
+    @property
+    def held_minor(self) -> int:
+        """This line's part: reserved plus committed."""
+        return self.reserved_minor + self.committed_minor
+
+    @property
+    def room_minor(self) -> int:
+        """What may still be reserved on the line (negative when overdrawn)."""
+        return self.limit_minor - self.counted_minor
+
+    @property
+    def remaining_minor(self) -> int:
+        """What may still be reserved on the line (never below zero)."""
+        return max(0, self.room_minor)
 
 
 @dataclass(frozen=True)
 class PoolState:
-    """A pool's period: its limit and what is reserved and committed against it."""
+    """A pool's period: its limit and what is reserved and committed against it, and when
+    finance split it, the fix line's limit and the fix line's part of the spend."""
 
     team: str
     currency: str
@@ -25,11 +73,65 @@ class PoolState:
     limit_minor: int
     reserved_minor: int
     committed_minor: int
+    fix_limit_minor: int | None = None  # None: one line for both
+    fix_reserved_minor: int = 0
+    fix_committed_minor: int = 0
 
     @property
     def label(self) -> str:
         """How finance names the pool: 'emea/2026-11 (EUR)'."""
         return f"{self.team}/{self.period_key} ({self.currency})"
+
+    @property
+    def split(self) -> bool:
+        """Tell whether the pool has a fix line and an overdelivery line of their own."""
+        return self.fix_limit_minor is not None
+
+    @property
+    def fix_line(self) -> LineState:
+        """The fix line (the whole pool when it has one line)."""
+        held = self.fix_reserved_minor + self.fix_committed_minor
+        return LineState(
+            "fix",
+            self.label,
+            self.currency,
+            self.limit_minor if self.fix_limit_minor is None else self.fix_limit_minor,
+            self.fix_reserved_minor,
+            self.fix_committed_minor,
+            self.held_minor if self.fix_limit_minor is None else held,
+            not self.split,
+        )
+
+    @property
+    def overdelivery_line(self) -> LineState:
+        """The overdelivery line (the whole pool when it has one line): what pacing reads."""
+        reserved = self.reserved_minor - self.fix_reserved_minor
+        committed = self.committed_minor - self.fix_committed_minor
+        if self.fix_limit_minor is None:
+            return LineState(
+                "overdelivery",
+                self.label,
+                self.currency,
+                self.limit_minor,
+                reserved,
+                committed,
+                self.held_minor,
+                True,
+            )
+        return LineState(
+            "overdelivery",
+            self.label,
+            self.currency,
+            self.limit_minor - self.fix_limit_minor,
+            reserved,
+            committed,
+            reserved + committed,
+            False,
+        )
+
+    def line(self, name: str) -> LineState:
+        """Return the line called `name` (one of LINES)."""
+        return self.fix_line if name == "fix" else self.overdelivery_line
 
     @property
     def held_minor(self) -> int:
@@ -83,6 +185,13 @@ class Headroom:
     pace: Pace | None
 
 
+def pool_pace(state: PoolState, elapsed_share: float, settings: PacingSettings) -> Pace:
+    """Pacing's view of a pool: its overdelivery line (the whole pool when it has one line),
+    so fix money spent making customers whole never prices down the gifts."""
+    line = state.overdelivery_line
+    return pace(line.counted_minor, line.limit_minor, elapsed_share, settings)
+
+
 def _money(minor: int, currency: str) -> str:
     """Format minor units as '12.50 EUR'."""
     return f"{from_minor(minor, currency)} {currency}"
@@ -105,9 +214,19 @@ def money_room(pool: PoolState, window: WindowState) -> int:
     return room if customer is None else min(room, customer)
 
 
-def pool_fits(amount_minor: int, pool: PoolState) -> bool:
-    """Tell whether reserving `amount_minor` more keeps the pool within its limit."""
-    return amount_minor <= pool_room(pool)
+def pool_fits(amount_minor: int, pool: PoolState, fix_minor: int = 0) -> bool:
+    """Tell whether reserving `amount_minor` more, `fix_minor` of it the fix's, keeps the pool
+    within its limit (a split pool: each part within its line)."""
+    if not pool.split:
+        return amount_minor <= pool_room(pool)
+    return fix_minor <= pool.fix_line.room_minor and (
+        amount_minor - fix_minor <= pool.overdelivery_line.room_minor
+    )
+
+
+def line_parts(amount_minor: int, fix_minor: int) -> dict[str, int]:
+    """Split an amount into what each line carries: {'fix': ..., 'overdelivery': ...}."""
+    return {"fix": fix_minor, "overdelivery": amount_minor - fix_minor}
 
 
 def window_fits(amount_minor: int, window: WindowState) -> bool:
@@ -121,11 +240,25 @@ def capacity_fits(capacity: CapacityState) -> bool:
     return capacity.capacity is None or capacity.used + 1 <= capacity.capacity
 
 
-def pool_breach(amount_minor: int, pool: PoolState) -> str | None:
-    """Say how reserving `amount_minor` would break the pool, or None if it fits."""
-    if pool_fits(amount_minor, pool):
+def pool_breach(amount_minor: int, pool: PoolState, fix_minor: int = 0) -> str | None:
+    """Say how reserving `amount_minor` (`fix_minor` of it the fix's) would break the pool or
+    its lines, or None if it fits."""
+    if pool_fits(amount_minor, pool, fix_minor):
         return None
     c = pool.currency
+    if pool.split:
+        breaches = []
+        for name, part in line_parts(amount_minor, fix_minor).items():
+            line = pool.line(name)
+            if part > line.room_minor:
+                breaches.append(
+                    f"{name} line of pool {pool.label}: {_money(part, c)} more would exceed "
+                    f"the line's limit of {_money(line.limit_minor, c)} (reserved "
+                    f"{_money(line.reserved_minor, c)}, committed "
+                    f"{_money(line.committed_minor, c)}, remaining "
+                    f"{_money(line.remaining_minor, c)})"
+                )
+        return "; ".join(breaches)
     return (
         f"pool {pool.label}: {_money(amount_minor, c)} more would exceed the limit of "
         f"{_money(pool.limit_minor, c)} (reserved {_money(pool.reserved_minor, c)}, committed "
@@ -160,9 +293,11 @@ def broken_limits(
     pool: PoolState,
     window: WindowState,
     capacity: CapacityState | None,
+    fix_minor: int = 0,
 ) -> list[str]:
-    """Return every limit that reserving `amount_minor` (and one contact) would break."""
-    breaches = [pool_breach(amount_minor, pool), window_breach(amount_minor, window)]
+    """Return every limit that reserving `amount_minor` (`fix_minor` of it the fix's, and one
+    contact) would break."""
+    breaches = [pool_breach(amount_minor, pool, fix_minor), window_breach(amount_minor, window)]
     if capacity is not None:
         breaches.append(capacity_breach(capacity))
     return [b for b in breaches if b is not None]

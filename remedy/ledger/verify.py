@@ -6,7 +6,10 @@
 - no reservation's reserved or committed amount ever goes below zero, and each ends in a state
   its amounts agree with (open; committed with nothing left reserved; released or expired with
   nothing held) and equal to what its row says;
-- no pool period, customer window or day's contact capacity was ever past its limit after an
+- every entry's fix part lies between zero and its amount, and no reservation's fix part
+  exceeds what it holds;
+- no pool period (or, for a pool version split into a fix line and an overdelivery line, no
+  line of it), customer window or day's contact capacity was ever past its limit after an
   entry that raised it, by the pool and caps versions the entry names (each in effect then);
 - the counters the service keeps (per pool period, per customer, per contact level and day)
   equal the sums derived from the entries.
@@ -41,15 +44,18 @@ class ReservationRow:
     contact_level: str | None
     reserved_minor: int
     committed_minor: int
+    fix_reserved_minor: int = 0
+    fix_committed_minor: int = 0
 
 
 @dataclass(frozen=True)
 class PoolLimit:
-    """One pool version's limit."""
+    """One pool version's limit (and its fix line's, when finance split it)."""
 
     period: str
     limit_minor: int
     effective_at: datetime
+    fix_limit_minor: int | None = None
 
 
 @dataclass(frozen=True)
@@ -81,13 +87,16 @@ class _Held:
     reserved: int = 0
     committed: int = 0
     contacts: int = 0
+    fix_reserved: int = 0
+    fix_committed: int = 0
 
 
 @dataclass
 class Counters:
     """The service's counter rows, to compare with the replay."""
 
-    pools: dict[tuple[str, str, str], tuple[int, int]] = field(default_factory=dict)
+    # (reserved, committed, fix reserved, fix committed)
+    pools: dict[tuple[str, str, str], tuple[int, int, int, int]] = field(default_factory=dict)
     customers: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
     capacities: dict[tuple[str, str], int] = field(default_factory=dict)
 
@@ -116,7 +125,7 @@ def verify(
     report = Report(reservations=len(reservations))
     fail = report.failures.append
     held: dict[str, _Held] = {}
-    pools: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
+    pools: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     customers: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     capacities: dict[tuple[str, str], int] = defaultdict(int)
     by_customer: dict[tuple[str, str], list[_Held]] = defaultdict(list)
@@ -132,6 +141,8 @@ def verify(
             continue
         if entry.kind != "adjust" and entry.amount_minor < 0:
             fail(f"{where}: negative amount {entry.amount_minor}")
+        if not _fix_part_within(entry.fix_minor, entry.amount_minor):
+            fail(f"{where}: fix part {entry.fix_minor} outside its amount {entry.amount_minor}")
         if (entry.pool_team, entry.period_key, entry.currency, entry.customer_id) != (
             row.pool_team,
             row.period_key,
@@ -148,23 +159,38 @@ def verify(
             held[entry.reservation_id] = state
             by_customer[state.customer].append(state)
         d_reserved, d_committed = entry.effect()
+        f_reserved, f_committed = entry.fix_effect()
         state.reserved += d_reserved
         state.committed += d_committed
+        state.fix_reserved += f_reserved
+        state.fix_committed += f_committed
         state.contacts += entry.contacts
         if state.reserved < 0 or state.committed < 0:
             fail(f"{where}: reserved {state.reserved} or committed {state.committed} below zero")
+        if not (
+            0 <= state.fix_reserved <= max(state.reserved, 0)
+            and 0 <= state.fix_committed <= max(state.committed, 0)
+        ):
+            fail(
+                f"{where}: fix part reserved {state.fix_reserved}, committed "
+                f"{state.fix_committed} outside what it holds"
+            )
         pool_key = (entry.pool_team, entry.currency, entry.period_key)
         pool = pools[pool_key]
         pool[0] += d_reserved
         pool[1] += d_committed
+        pool[2] += f_reserved
+        pool[3] += f_committed
         customer = customers[state.customer]
         customer[0] += d_reserved
         customer[1] += d_committed
         if entry.contact_level is not None:
             capacity_key = (entry.contact_level, day_key(state.start))
             capacities[capacity_key] += entry.contacts
-        if d_reserved + d_committed > 0:
-            _check_raise(entry, at, pool, state, by_customer, limits, fail)
+        fix_raise = f_reserved + f_committed
+        if d_reserved + d_committed > 0 or fix_raise > 0:
+            raised = (fix_raise > 0, d_reserved + d_committed - fix_raise > 0)
+            _check_raise(entry, at, pool, raised, state, by_customer, limits, fail)
         caps = limits.caps(entry.caps_version)
         if caps is None or caps.effective_at > at:
             fail(f"{where}: names caps version {entry.caps_version}, not in effect then")
@@ -178,22 +204,29 @@ def verify(
                 )
     for row in reservations.values():
         _check_reservation(row, held.get(row.id), fail)
-    _compare(counters.pools, pools, "pool", fail)
-    _compare(counters.customers, customers, "customer", fail)
-    _compare(counters.capacities, capacities, "contact capacity", fail)
+    _compare(counters.pools, pools, "pool", fail, (0, 0, 0, 0))
+    _compare(counters.customers, customers, "customer", fail, (0, 0))
+    _compare(counters.capacities, capacities, "contact capacity", fail, 0)
     return report
+
+
+def _fix_part_within(fix_minor: int, amount_minor: int) -> bool:
+    """Tell whether an entry's fix part has its amount's sign and is no larger than it."""
+    return 0 <= fix_minor <= amount_minor or amount_minor <= fix_minor <= 0
 
 
 def _check_raise(
     entry: Entry,
     at: datetime,
     pool: list[int],
+    raised: tuple[bool, bool],
     state: _Held,
     by_customer: dict[tuple[str, str], list[_Held]],
     limits: LimitsAt,
     fail: Callable[[str], None],
 ) -> None:
-    """Check the pool and the customer window after an entry that raised what is held."""
+    """Check the pool (each line it `raised`: fix, overdelivery, when the version splits it)
+    and the customer window after an entry that raised what is held."""
     where = f"entry {entry.id} ({entry.kind}, reservation {entry.reservation_id})"
     label = f"pool {entry.pool_team}/{entry.period_key} ({entry.currency})"
     limit = limits.pool(entry.pool_team, entry.currency, entry.pool_version)
@@ -201,6 +234,20 @@ def _check_raise(
         fail(f"{where}: names {label} version {entry.pool_version}, not in effect then")
     elif limit.period != period_kind(entry.period_key):
         fail(f"{where}: {label} version {entry.pool_version} is per {limit.period}")
+    elif limit.fix_limit_minor is not None:
+        fix_held = pool[2] + pool[3]
+        lines = (
+            ("fix", raised[0], fix_held, limit.fix_limit_minor),
+            (
+                "overdelivery",
+                raised[1],
+                pool[0] + pool[1] - fix_held,
+                limit.limit_minor - limit.fix_limit_minor,
+            ),
+        )
+        for name, up, held_minor, line_limit in lines:
+            if up and held_minor > line_limit:
+                fail(f"{where}: {name} line of {label} at {held_minor} of {line_limit}")
     elif pool[0] + pool[1] > limit.limit_minor:
         fail(f"{where}: {label} at {pool[0] + pool[1]} of {limit.limit_minor}")
     caps = limits.caps(entry.caps_version)
@@ -237,6 +284,15 @@ def _check_reservation(
             f"{where}: row says reserved {row.reserved_minor}, committed {row.committed_minor}; "
             f"the ledger says {state.reserved}, {state.committed}"
         )
+    if (row.fix_reserved_minor, row.fix_committed_minor) != (
+        state.fix_reserved,
+        state.fix_committed,
+    ):
+        fail(
+            f"{where}: row says fix reserved {row.fix_reserved_minor}, fix committed "
+            f"{row.fix_committed_minor}; the ledger says {state.fix_reserved}, "
+            f"{state.fix_committed}"
+        )
     expected_contacts = 1 if row.contact_level else 0
     if row.state in ("released", "expired"):
         if state.reserved or state.committed or state.contacts:
@@ -251,14 +307,17 @@ def _check_reservation(
 
 
 def _compare(
-    stored: dict[Any, Any], derived: dict[Any, Any], what: str, fail: Callable[[str], None]
+    stored: dict[Any, Any],
+    derived: dict[Any, Any],
+    what: str,
+    fail: Callable[[str], None],
+    zero: Any,
 ) -> None:
-    """Compare counter rows with the sums derived from the ledger (a missing row counts as 0)."""
-    pairs = what != "contact capacity"
-    zero: Any = (0, 0) if pairs else 0
+    """Compare counter rows with the sums derived from the ledger (a missing row counts as
+    `zero`)."""
     for key in sorted(set(stored) | set(derived)):
         value = derived.get(key, zero)
-        value = tuple(value) if pairs else value
+        value = tuple(value) if isinstance(zero, tuple) else value
         counter = stored.get(key, zero)
         if counter != value:
             fail(f"{what} {'/'.join(key)}: counter says {counter}, the ledger says {value}")

@@ -146,6 +146,12 @@ WORDS: dict[str, Words] = {
     "no_longer_fits": _same(N_("no longer fits: {reason}")),
     # Translators: {pool} is the pool's name, such as "emea/2026-11 (EUR)".
     "pool_left": _same(N_("the pool {pool} has {left} left")),
+    # Translators: the fix line is the part of a pool finance sets aside for making customers
+    # whole (refunds, credits); {pool} is the pool's name, such as "emea/2026-11 (EUR)".
+    "fix_line_left": _same(N_("the fix line of pool {pool} has {left} left")),
+    # Translators: the overdelivery line is the part of a pool for gifts, upgrades and
+    # personal contact beyond the fix; {pool} is the pool's name.
+    "overdelivery_line_left": _same(N_("the overdelivery line of pool {pool} has {left} left")),
     "window_left": _same(N_("customer {customer} has {left} left of the {days}-day limit")),
     "capacity_used": _same(N_("no {level} contact is left today ({used} of {capacity} taken)")),
     # -- why an item was not eligible --------------------------------------------------------
@@ -187,6 +193,10 @@ WORDS: dict[str, Words] = {
     # Translators: {pool} is the pool's name, such as "emea/2026-11 (EUR)"; {spent} and
     # {elapsed} are percentages.
     "pacing_where": _same(N_("pool {pool} is {spent} spent at {elapsed} of the period")),
+    # Translators: as above, for the pool's overdelivery line (gifts, upgrades, contact).
+    "pacing_where_line": _same(
+        N_("the overdelivery line of pool {pool} is {spent} spent at {elapsed} of the period")
+    ),
     "pacing_price_one": _finance(
         N_("budget pacing: {where}; cost counted at its price (shadow price 1)")
     ),

@@ -147,9 +147,18 @@ class LifecycleService(ReservingService):
         now = self.clock()
         versions = (reservation.pool_version, reservation.caps_version)
         rest = reservation.reserved_minor - actual_minor
-        self.ledger.move(locks, reservation, "commit", actual_minor, "fulfil", actor, now, versions)
+        # The fix is owed whatever the rest cost: it is committed first, and what was not spent
+        # goes back to the overdelivery line before the fix line.
+        fix = reservation.fix_reserved_minor
+        fix_spent = min(fix, actual_minor)
+        self.ledger.move(
+            locks, reservation, "commit", actual_minor, "fulfil", actor, now, versions, 0, fix_spent
+        )
         if rest:
-            self.ledger.move(locks, reservation, "release", rest, "fulfil", actor, now, versions)
+            self.ledger.move(
+                locks, reservation, "release", rest, "fulfil", actor, now, versions, 0,
+                fix - fix_spent,
+            )  # fmt: skip
         reservation.state = "committed"
         self._transition(locked, S.FULFILLED, actor)
         return StepResult(locked, reservation)
@@ -214,12 +223,17 @@ class LifecycleService(ReservingService):
         window = self.budgets.window_state(
             reservation.customer_id, reservation.currency, self.limits, now
         )
+        # The fix was sized to the loss when the plan was made: what the plan cost beyond its
+        # reservation is overdelivery, and spends from the overdelivery line.
         breaches = [b for b in (pool_breach(extra, state), window_breach(extra, window)) if b]
         if breaches:
             raise LimitsExceeded("The overage", breaches)
         versions = (pool.version, self.caps.version)
+        fix = reservation.fix_reserved_minor
         self.ledger.move(locks, reservation, "adjust", extra, "approve", actor, now, versions)
-        self.ledger.move(locks, reservation, "commit", requested, "approve", actor, now, versions)
+        self.ledger.move(
+            locks, reservation, "commit", requested, "approve", actor, now, versions, 0, fix
+        )
         reservation.requested_minor = None
         reservation.state = "committed"
         self._transition(locked, S.FULFILLED, actor)

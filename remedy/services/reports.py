@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from remedy.decisions.durations import duration_seconds
 from remedy.decisions.record import DecisionRecord
+from remedy.domain import FIX_KINDS
 from remedy.errors import InvalidInput
 from remedy.ledger.periods import period_at
 from remedy.moments import as_utc
@@ -32,14 +33,39 @@ MINUTES = Decimal("0.1")  # durations to a tenth of a minute
 
 
 @dataclass(frozen=True)
+class SpendLine:
+    """What one line of the pools (fix or overdelivery money) spent for a group."""
+
+    currency: str
+    committed_minor: int
+    reserved_minor: int
+
+
+@dataclass(frozen=True)
 class SpendRow:
-    """Spend of one group in one currency."""
+    """Spend of one group in one currency, and its fix part (the rest is overdelivery)."""
 
     group: str
     currency: str
     committed_minor: int
     reserved_minor: int
     plans: int
+    fix_committed_minor: int = 0
+    fix_reserved_minor: int = 0
+
+    @property
+    def fix(self) -> SpendLine:
+        """What fixes (refunds, credits, redos) spent: the pools' fix lines."""
+        return SpendLine(self.currency, self.fix_committed_minor, self.fix_reserved_minor)
+
+    @property
+    def overdelivery(self) -> SpendLine:
+        """What overdelivery (gifts, upgrades, contact) spent: the pools' overdelivery lines."""
+        return SpendLine(
+            self.currency,
+            self.committed_minor - self.fix_committed_minor,
+            self.reserved_minor - self.fix_reserved_minor,
+        )
 
 
 @dataclass(frozen=True)
@@ -172,9 +198,11 @@ class ReportService:
             .where(Reservation.created_at >= start, Reservation.created_at < end)
             .where(in_team(team))
         )
-        totals: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+        # committed, reserved, plans, fix committed, fix reserved
+        totals: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
         for reservation, decision in rows:
-            held = reservation.reserved_minor if reservation.state == "open" else 0
+            is_open = reservation.state == "open"
+            held = reservation.reserved_minor if is_open else 0
             if group_by == "kind":
                 committed = _split_by_kind(decision, reservation.committed_minor)
                 reserved = _split_by_kind(decision, held)
@@ -183,15 +211,20 @@ class ReportService:
                     total[0] += committed.get(kind, 0)
                     total[1] += reserved.get(kind, 0)
                     total[2] += 1
+                    if kind in FIX_KINDS:  # a fix kind's whole spend is fix money
+                        total[3] += committed.get(kind, 0)
+                        total[4] += reserved.get(kind, 0)
                 continue
             group = _group_of(group_by, period, reservation, decision)
             total = totals[(group, reservation.currency)]
             total[0] += reservation.committed_minor
             total[1] += held
             total[2] += 1
+            total[3] += reservation.fix_committed_minor
+            total[4] += reservation.fix_reserved_minor if is_open else 0
         return [
-            SpendRow(group, currency, committed, reserved, plans)
-            for (group, currency), (committed, reserved, plans) in sorted(totals.items())
+            SpendRow(group, currency, *amounts)
+            for (group, currency), amounts in sorted(totals.items())
         ]
 
     def promises(

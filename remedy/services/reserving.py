@@ -103,7 +103,9 @@ class ReservingService:
         """Reserve a plan's cost in the pool, the customer window and the contact capacity."""
         candidate = acceptable(decision, plan_id)
         amount = to_minor(candidate.total_cost, decision.currency)
-        level = DecisionRecord.of(decision).contact_level(candidate)
+        record = DecisionRecord.of(decision)
+        level = record.contact_level(candidate)
+        fix = fix_part(record, candidate, amount)
         now = self.clock()
         pool = self.budgets.pool_to_spend(decision.team, decision.currency, now)
         period = period_at(pool.period, now)
@@ -136,7 +138,8 @@ class ReservingService:
         if level:
             used = locks.capacity_rows[(level, day_key(now))].used
             capacity = CapacityState(level, day_key(now), self.limits.capacity_for(level), used)
-        breaches = broken_limits(amount, pool_state(pool, period, counter), window, capacity)
+        state = pool_state(pool, period, counter)
+        breaches = broken_limits(amount, state, window, capacity, fix)
         if breaches:
             raise LimitsExceeded("The plan", breaches)
         reservation = Reservation(
@@ -151,6 +154,8 @@ class ReservingService:
             contact_level=level,
             reserved_minor=0,
             committed_minor=0,
+            fix_reserved_minor=0,
+            fix_committed_minor=0,
             pool_version=pool.version,
             caps_version=self.caps.version,
             created_at=now,
@@ -161,7 +166,7 @@ class ReservingService:
         versions = (pool.version, self.caps.version)
         contacts = 1 if level else 0
         self.ledger.move(
-            locks, reservation, "reserve", amount, reason, actor, now, versions, contacts
+            locks, reservation, "reserve", amount, reason, actor, now, versions, contacts, fix
         )
         self._transition(locked, S.RESERVED, actor, plan_id)
         return StepResult(locked, reservation)
@@ -196,7 +201,7 @@ class ReservingService:
         actor: str,
         now: datetime,
     ) -> None:
-        """Release everything a reservation holds (money and its contact)."""
+        """Release everything a reservation holds (money, each line's part, and its contact)."""
         versions = (reservation.pool_version, reservation.caps_version)
         contacts = -1 if reservation.contact_level else 0
         self.ledger.move(
@@ -209,6 +214,7 @@ class ReservingService:
             now,
             versions,
             contacts,
+            reservation.fix_reserved_minor,
         )
         reservation.requested_minor = None
         reservation.state = state
@@ -272,6 +278,15 @@ def expect_status(decision: Decision, action: str, statuses: tuple[str, ...]) ->
             f"{' or '.join(statuses)}"
         )
         raise Conflict(message, {"status": [message]})
+
+
+def fix_part(record: DecisionRecord, candidate: StoredCandidate, amount_minor: int) -> int:
+    """The part of a plan's cost (`amount_minor`) that is its fix, spent from the fix line.
+
+    The fix is what its priced items of a fix kind cost, never more than the plan's whole cost.
+    """
+    fix = to_minor(record.plan(candidate).fix_cost, record.incident.currency)
+    return max(0, min(fix, amount_minor))
 
 
 def acceptable(decision: Decision, plan_id: str) -> StoredCandidate:

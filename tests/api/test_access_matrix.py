@@ -65,6 +65,7 @@ POLICY: dict[str, tuple[tuple[str, ...], str]] = {
     "PUT /v1/exchange-rates": (FINANCE, "unscoped"),
     "GET /v1/exchange-rates/history": (FINANCE, "shared"),
     "GET /v1/budgets": (("agent", "finance"), "filtered"),
+    "GET /v1/budgets/{team}": (("agent", "finance"), "team"),
     "PUT /v1/budgets/{team}": (FINANCE, "team"),
     "GET /v1/budgets/{team}/history": (FINANCE, "team"),
     "GET /v1/models": (FINANCE, "shared"),

@@ -62,7 +62,17 @@ def test_spend_as_csv(driven, client, auth):
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
-    assert rows and set(rows[0]) == {"group", "currency", "committed", "reserved", "plans"}
+    assert rows and set(rows[0]) == {
+        "group",
+        "currency",
+        "committed",
+        "reserved",
+        "plans",
+        "fix_committed",
+        "fix_reserved",
+        "overdelivery_committed",
+        "overdelivery_reserved",
+    }
 
 
 def test_diagnose_ranks_by_cost_to_the_company(driven, client, auth):

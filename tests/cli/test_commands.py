@@ -262,6 +262,26 @@ def test_budgets_set_and_list(env):
         assert refused.exit_code == 2 and option in refused.output, refused.output
 
 
+def test_budgets_set_with_a_fix_line_and_an_overdelivery_line(env):
+    run(env, "init")
+    result = run(
+        env, "budgets", "set", "emea", "--period", "month", "--currency", "EUR",
+        "--fix-limit", "4000", "--overdelivery-limit", "1000",
+    )  # fmt: skip
+    assert result.output.startswith(
+        "emea EUR: 5000.00 (fix line 4000.00, overdelivery line 1000.00) per month"
+    ), result.output
+    listed = run(env, "budgets", "list").output
+    assert "fix          limit      4000.00" in listed, listed
+    assert "overdelivery limit      1000.00" in listed
+    half = CliRunner().invoke(
+        cli,
+        ["budgets", "set", "emea", "--period", "month", "--currency", "EUR", "--fix-limit", "9"],
+        env=env,
+    )
+    assert half.exit_code == 1 and "overdelivery_limit" in half.output
+
+
 def test_ledger_verify_passes_then_fails_on_a_tampered_counter(env):
     import sqlalchemy as sa
 
@@ -290,7 +310,9 @@ def test_ledger_verify_passes_then_fails_on_a_tampered_counter(env):
         session.execute(sa.text("UPDATE pool_counters SET reserved_minor = reserved_minor - 1"))
     failed = CliRunner().invoke(cli, ["ledger", "verify"], env=env)
     assert failed.exit_code == 1
-    assert "FAIL pool emea/EUR/" in failed.output and "counter says (3999, 0)" in failed.output
+    assert (
+        "FAIL pool emea/EUR/" in failed.output and "counter says (3999, 0, 0, 0)" in failed.output
+    )
     db.database(app).dispose()
 
 

@@ -180,3 +180,35 @@ def test_killed_processes_leave_a_ledger_that_verifies(app, keys):
     assert {d for d, status, _ in answers if status == 200} <= set(reserved)
     report = verify(app)
     assert report.ok, report.failures
+
+
+BOTH = "credit+gift_1x"  # 37.00: a 27.00 credit (fix line) and a 10.00 gift (overdelivery line)
+LINES = {
+    # the fix line fits exactly FITS plans (27.00 each), the overdelivery line all of them
+    "fix": ("fix line of pool emea/", (f"{FITS * 27}.00", "100000.00")),
+    # the overdelivery line fits exactly FITS plans (10.00 each), the fix line all of them
+    "overdelivery": ("overdelivery line of pool emea/", ("100000.00", f"{FITS * 10}.00")),
+}
+
+
+@pytest.mark.parametrize("line", list(LINES))
+def test_racing_accepts_never_overspend_either_line_of_a_split_pool(app, keys, line):
+    prefix, lines = LINES[line]
+    set_pool(app, "emea", None, lines=lines)
+    ids = store(
+        app,
+        *(decision_row({BOTH: ("37.00", False)}, customer_id=f"c{i}") for i in range(ATTEMPTS)),
+    )
+    processes, results = race(app, keys["agent"], spread([(i, BOTH, None) for i in ids]))
+    answers = collect(processes, results, PROCESSES)
+    statuses = Counter(status for _, status, _ in answers)
+    assert statuses == {200: FITS, 409: ATTEMPTS - FITS}, statuses
+    for _, status, body in answers:
+        if status == 409:
+            assert body["errors"]["limit"][0].startswith(prefix), body
+    with db.database(app).unit_of_work() as session:
+        counter = session.scalars(sa.select(PoolCounter)).one()
+        assert (counter.reserved_minor, counter.fix_reserved_minor) == (FITS * 3700, FITS * 2700)
+    report = verify(app)
+    assert report.ok, report.failures
+    assert report.entries == FITS

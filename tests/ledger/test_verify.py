@@ -35,7 +35,7 @@ def row(id="r1", state="open", reserved=0, committed=0, customer="c1", level=Non
 
 def counters(reserved, committed, customers=None, capacities=None):
     return Counters(
-        pools={("emea", "EUR", "2026-11"): (reserved, committed)},
+        pools={("emea", "EUR", "2026-11"): (reserved, committed, 0, 0)},
         customers=customers or {("c1", "EUR"): (reserved, committed)},
         capacities=capacities or {},
     )
@@ -55,7 +55,7 @@ def test_counters_that_disagree_with_the_entries_fail():
         [entry(1, "reserve", 4000)], {"r1": row(reserved=4000)}, counters(3000, 0), Limits()
     )
     assert report.failures == [
-        "pool emea/EUR/2026-11: counter says (3000, 0), the ledger says (4000, 0)",
+        "pool emea/EUR/2026-11: counter says (3000, 0, 0, 0), the ledger says (4000, 0, 0, 0)",
         "customer c1/EUR: counter says (3000, 0), the ledger says (4000, 0)",
     ]
 
@@ -121,3 +121,49 @@ def test_entries_of_unknown_reservations_or_versions_fail():
     report = verify([bad], {"r1": row(reserved=10)}, counters(10, 0), Limits())
     assert any("names pool emea/2026-11 (EUR) version 9" in f for f in report.failures)
     assert any("names caps version 9" in f for f in report.failures)
+
+
+class SplitLimits(Limits):
+    """Pool emea v1 split: a 60.00 fix line and a 40.00 overdelivery line."""
+
+    def pool(self, team, currency, version):
+        return PoolLimit("month", 10000, T0, 6000) if (team, version) == ("emea", 1) else None
+
+
+def fix_entry(id, kind, amount, fix, reservation="r1"):
+    base = entry(id, kind, amount, reservation, customer="c" + reservation)
+    return Entry(*[getattr(base, f) for f in Entry.__dataclass_fields__ if f != "fix_minor"], fix)
+
+
+def test_each_line_of_a_split_pool_is_checked_when_raised():
+    entries = [fix_entry(1, "reserve", 5000, 1000), fix_entry(2, "reserve", 5000, 5000, "r2")]
+    rows = {
+        "r1": ReservationRow("r1", "open", "EUR", "emea", "2026-11", "cr1", None, 5000, 0, 1000),
+        "r2": ReservationRow("r2", "open", "EUR", "emea", "2026-11", "cr2", None, 5000, 0, 5000),
+    }
+    stored = Counters(
+        pools={("emea", "EUR", "2026-11"): (10000, 0, 6000, 0)},
+        customers={("cr1", "EUR"): (5000, 0), ("cr2", "EUR"): (5000, 0)},
+    )
+    assert verify(entries, rows, stored, SplitLimits()).ok  # fix 60.00 of 60.00, rest 40.00
+    over = [fix_entry(1, "reserve", 5000, 0), fix_entry(2, "reserve", 5000, 5000, "r2")]
+    rows["r1"] = ReservationRow("r1", "open", "EUR", "emea", "2026-11", "cr1", None, 5000, 0, 0)
+    stored.pools[("emea", "EUR", "2026-11")] = (10000, 0, 5000, 0)
+    failures = verify(over, rows, stored, SplitLimits()).failures
+    assert failures == [
+        "entry 1 (reserve, reservation r1): overdelivery line of pool emea/2026-11 (EUR) at "
+        "5000 of 4000"
+    ]
+
+
+def test_a_fix_part_outside_its_entry_fails():
+    entries = [fix_entry(1, "reserve", 1000, 2000)]
+    rows = {
+        "r1": ReservationRow("r1", "open", "EUR", "emea", "2026-11", "cr1", None, 1000, 0, 2000)
+    }
+    stored = Counters(
+        pools={("emea", "EUR", "2026-11"): (1000, 0, 2000, 0)},
+        customers={("cr1", "EUR"): (1000, 0)},
+    )
+    failures = verify(entries, rows, stored, Limits()).failures
+    assert "entry 1 (reserve, reservation r1): fix part 2000 outside its amount 1000" in failures

@@ -15,7 +15,9 @@ export function risk(pool) {
 function paceBar(pool) {
   const spent = Math.min(1, Number(pool.pace.spent_share));
   const elapsed = Math.min(1, Number(pool.pace.elapsed_share));
-  const label = `${formatShare(pool.pace.spent_share)} of the limit spent, ` +
+  // A split pool paces its overdelivery line (fix money never prices down the gifts).
+  const what = pool.split ? "the overdelivery line" : "the limit";
+  const label = `${formatShare(pool.pace.spent_share)} of ${what} spent, ` +
     `${formatShare(pool.pace.elapsed_share)} of the period gone`;
   const bar = el("div", { class: "pace", role: "img", "aria-label": label, title: label },
     el("div", { class: spent > elapsed ? "pace-spent ahead" : "pace-spent" }),
@@ -24,6 +26,14 @@ function paceBar(pool) {
   bar.children[0].style.width = `${spent * 100}%`;
   bar.children[1].style.left = `${elapsed * 100}%`;
   return el("div", {}, bar, el("span", { class: "muted small", text: label }));
+}
+
+// A split pool's two lines under a figure: "fix … · overdelivery …" (nothing for one line).
+function lines(pool, figure) {
+  if (!pool.split || !pool.lines) return null;
+  return el("div", { class: "muted small" },
+    `fix ${formatMoney(pool.lines.fix[figure], pool.currency)} · ` +
+    `overdelivery ${formatMoney(pool.lines.overdelivery[figure], pool.currency)}`);
 }
 
 function riskText(pool) {
@@ -62,10 +72,12 @@ export async function loadPools(onEdit) {
           el("div", { class: "muted small", text: p.period }),
           p.scheduled ? el("div", { class: "muted small" },
             `v${p.scheduled.version}: ${formatMoney(p.scheduled.limit, p.scheduled.currency)} from ${p.scheduled.effective_at}`) : null)),
-        el("td", { class: "num", "data-label": "Limit", text: formatMoney(p.limit, p.currency) }),
+        el("td", { class: "num", "data-label": "Limit" }, el("span", {}, formatMoney(p.limit, p.currency),
+          lines(p, "limit"))),
         el("td", { class: "num", "data-label": "Reserved", text: formatMoney(p.reserved, p.currency) }),
         el("td", { class: "num", "data-label": "Committed", text: formatMoney(p.committed, p.currency) }),
-        el("td", { class: "num remaining", "data-label": "Remaining", text: formatMoney(p.remaining, p.currency) }),
+        el("td", { class: "num remaining", "data-label": "Remaining" }, el("span", {}, formatMoney(p.remaining, p.currency),
+          lines(p, "remaining"))),
         el("td", { "data-label": "Pace" }, paceBar(p)),
         el("td", { class: "risk", "data-label": "Risk", text: riskText(p) }),
         el("td", { class: "num", "data-label": "Cost price", text: p.pace.cost_price }),

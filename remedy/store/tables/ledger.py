@@ -24,6 +24,9 @@ class BudgetPool(Base):
     version: Mapped[int] = mapped_column()
     period: Mapped[str] = mapped_column(sa.String(8))  # week | month
     limit_minor: Mapped[int] = mapped_column(sa.BigInteger)
+    # The fix line's limit when finance splits the pool into a fix line and an overdelivery
+    # line (limit_minor - fix_limit_minor); None: one line for both (remedy/ledger/limits.py).
+    fix_limit_minor: Mapped[int | None] = mapped_column(sa.BigInteger)
     effective_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     created_by: Mapped[str] = mapped_column(sa.String(64))
@@ -39,6 +42,9 @@ class PoolCounter(Base):
     period_key: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
     reserved_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     committed_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    # The fix line's part of the two above (the overdelivery line holds the rest).
+    fix_reserved_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    fix_committed_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0)
 
 
 class CustomerCounter(Base):
@@ -82,6 +88,9 @@ class Reservation(Base):
     contact_level: Mapped[str | None] = mapped_column(sa.String(16))
     reserved_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     committed_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    # The fix's part of the two above: it spends from the pool's fix line.
+    fix_reserved_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    fix_committed_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     # An actual cost above the reservation, waiting for finance's approval.
     requested_minor: Mapped[int | None] = mapped_column(sa.BigInteger)
     # The pool and caps versions it was reserved under (named again by its releases).
@@ -101,6 +110,8 @@ class LedgerEntry(Base):
     at: Mapped[datetime] = mapped_column(Timestamp)
     kind: Mapped[str] = mapped_column(sa.String(8))  # reserve | adjust | commit | release
     amount_minor: Mapped[int] = mapped_column(sa.BigInteger)
+    # The part of amount_minor on the pool's fix line (same sign; the rest is overdelivery).
+    fix_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     contacts: Mapped[int] = mapped_column(sa.SmallInteger, default=0)
     currency: Mapped[str] = mapped_column(sa.String(3))
     pool_team: Mapped[str] = mapped_column(sa.String(64))
