@@ -10,10 +10,12 @@ flight, nginx closes its connections as they finish, the worker puts its job bac
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,7 +47,9 @@ class Child:
 
     def start(self) -> None:
         """Start (again) now."""
-        self.process = subprocess.Popen(self.command())  # noqa: S603 - our own commands
+        self.process = subprocess.Popen(  # noqa: S603 - our own commands
+            self.command(), preexec_fn=_die_with_parent if sys.platform == "linux" else None
+        )
         self.started_at = time.monotonic()
         self.due_at = None
         log.info("serve: started %s (pid %d)", self.name, self.process.pid)
@@ -121,6 +125,15 @@ class Supervisor:
                 child.process.wait()  # type: ignore[union-attr]
         first = self.children[0].process
         return (first.returncode or 0) if first is not None else 0
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the child, before it runs: ask Linux for SIGTERM when `remedy serve` dies, however it
+    dies (even SIGKILL), so gunicorn and nginx never outlive their supervisor and keep the port."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def own_pid() -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -121,3 +122,23 @@ def test_remedy_serve_restarts_a_killed_job_worker_and_stops_everything_on_sigte
         assert (
             not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
         )
+
+
+def test_the_services_processes_never_outlive_a_killed_remedy_serve(tmp_path: Path):
+    """Killed with -9, `remedy serve` cannot stop its children itself: Linux tells them."""
+    env = {
+        "REMEDY_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite'}",
+        "REMEDY_INSTANCE_PATH": str(tmp_path / "instance"),
+    }
+    process, port = start_serve(env, workers=1)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/healthz", process)
+        started = set(children(process.pid))
+        process.kill()
+        process.wait()
+        deadline = time.monotonic() + 40
+        while any(Path(f"/proc/{pid}").exists() for pid in started):
+            assert time.monotonic() < deadline, "children outlived a killed remedy serve"
+            time.sleep(0.1)  # polling for an outcome, bounded by the deadline
+    finally:
+        server_log(process)
