@@ -23,7 +23,6 @@ from remedy.ledger.periods import (
     EFFECTIVE_AT_GRACE,
     PERIODS,
     Period,
-    as_utc,
     period_at,
     period_kind,
 )

@@ -59,13 +59,19 @@ def test_the_founding_story_a_french_client_who_lost_nothing_and_is_leaving(app,
     # The answer is due within 30 minutes; the talking points are French and say what we fixed.
     points = best["talking_points"]
     assert points["language"] == "fr" and points["respond_within"] == "PT30M"
-    assert FRENCH(
-        "Tell them what we have fixed so it does not happen again, and thank them for "
-        "telling us."
-    ) in points["points"]
-    assert FRENCH(
-        "They said they will leave: listen first, fix it now, and ask what would make them stay."
-    ) in points["points"]
+    assert (
+        FRENCH(
+            "Tell them what we have fixed so it does not happen again, and thank them for "
+            "telling us."
+        )
+        in points["points"]
+    )
+    assert (
+        FRENCH(
+            "They said they will leave: listen first, fix it now, and ask what would make them stay."
+        )
+        in points["points"]
+    )
     assert "no_loss_sized" in codes(best["reason_codes"])
 
 
