@@ -70,8 +70,7 @@ def present_decision(
         "fired_rules": record.fired_rules,
         "excluded_items": {k: say.say(v) or "" for k, v in record.excluded_items.items()},
         "excluded_codes": {k: v.to_json() for k, v in record.excluded_items.items()},
-        "notes": say.say_all(notes),
-        "note_codes": [n.to_json() for n in _visible(notes, say)],
+        **_said("notes", "note_codes", notes, say),
         "versions": {
             "catalog": str(decision.catalog_version),
             "rules": str(decision.rules_version),
@@ -83,22 +82,24 @@ def present_decision(
     }
 
 
-def _visible(facts: list[Fact], say: Presenter) -> list[Fact]:
-    """The facts this reader reads (finance's numbers are finance's alone)."""
-    return [f for f in facts if say.say(f) is not None]
+def _said(words: str, codes: str, facts: list[Fact], say: Presenter) -> dict[str, list[Any]]:
+    """The facts this reader reads (finance's numbers are finance's alone), said once, beside
+    their data: {words: [...], codes: [...]}."""
+    pairs = [(f, text) for f in facts if (text := say.say(f)) is not None]
+    return {words: [text for _, text in pairs], codes: [f.to_json() for f, _ in pairs]}
 
 
 def _plan(plan: ShownPlan, say: Presenter, say_to_customer: Presenter) -> dict[str, Any]:
     """One shown plan: its data, its reasons for the reader, its talking points for the
     customer."""
     candidate = plan.candidate
-    reasons = _visible(plan.presentation.reasons, say)
+    actions = {a.item_id: _action(a, say) for a in plan.actions}
     return {
         "plan_id": candidate.plan_id,
         "rank": plan.rank,
-        "actions": [_action(a, say) for a in plan.actions],
-        "fix": [_action(a, say) for a in plan.fix],
-        "overdelivery": [_action(a, say) for a in plan.overdelivery],
+        "actions": list(actions.values()),
+        "fix": [actions[a.item_id] for a in plan.fix],
+        "overdelivery": [actions[a.item_id] for a in plan.overdelivery],
         "generous": plan.generous,
         "currency": plan.currency,
         "fix_cost": plan.fix_cost,
@@ -109,8 +110,7 @@ def _plan(plan: ShownPlan, say: Presenter, say_to_customer: Presenter) -> dict[s
         "expected_referrals": str(candidate.referrals),
         "requires_approval": candidate.requires_approval,
         "approver": candidate.approver,
-        "reasons": say.say_all(reasons),
-        "reason_codes": [r.to_json() for r in reasons],
+        **_said("reasons", "reason_codes", plan.presentation.reasons, say),
         "rules": plan.rules,
         "blocked_by": _blocked(candidate.blocked_by, say),
         "talking_points": _talking_points(plan.presentation.talking_points, say_to_customer),

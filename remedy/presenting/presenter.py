@@ -39,6 +39,7 @@ class Presenter:
         self.m: Messages = messages_for(locale)
         self.finance = finance
         self.labels: Labels = labels or {}
+        self._said_labels: dict[str, str] = {}  # an item is said in several plans
 
     @property
     def language(self) -> str:
@@ -101,6 +102,13 @@ class Presenter:
 
     def label(self, item_id: str) -> str:
         """An item's label: its own label in this language, else the English one translated."""
+        said = self._said_labels.get(item_id)
+        if said is None:
+            said = self._said_labels[item_id] = self._label(item_id)
+        return said
+
+    def _label(self, item_id: str) -> str:
+        """Say an item's label (uncached)."""
         labels = self.labels.get(item_id)
         if not labels:
             return item_id
