@@ -33,6 +33,7 @@ from remedy.decisions.ranker import ValueSettings  # noqa: E402
 from remedy.decisions.record import incident_to_json  # noqa: E402
 from remedy.extensions import db  # noqa: E402
 from remedy.ledger.budgets import BudgetService  # noqa: E402
+from remedy.services import app_services  # noqa: E402
 from remedy.services.configs import ConfigService  # noqa: E402
 from remedy.services.model_registry import seed_bundled  # noqa: E402
 from remedy.store.migrate import upgrade  # noqa: E402
@@ -124,7 +125,7 @@ def main() -> None:
     caps["incident_caps"]["default"]["loss_multiple"] = "1.5"
     with app.app_context():
         session = db.database(app).sessions()
-        scorer = app.extensions["remedy.scorer"](session)
+        scorer = app_services.scorer(app)(session)
         values = ValueSettings(app.config["HORIZON_YEARS"], app.config["REFERRAL_SHARE"])
         started = time.perf_counter()
         cpu_started = _cpu_seconds()

@@ -55,6 +55,7 @@ CROSS_FIELD_RULES = (
     "not a plan of decision",  # an accepted plan_id must be one of that decision's plans
     "give its team",  # a lead key needs a team (required only when role is lead)
     "pool in effect for team",  # caps are suggested for a pool that exists (a state)
+    "one limit, or fix_limit and overdelivery_limit",  # a pool's one line or its two lines
 )
 # The catalog, rules and caps documents are validated whole by their loaders (references between
 # them, per-kind fields, rule conditions) and then tried on incidents (config trial): OpenAPI

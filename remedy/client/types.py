@@ -235,6 +235,8 @@ class ScheduledPool(TypedDict):
     version: int
     period: str
     limit: str
+    fix_limit: str | None  # a split pool's fix line
+    overdelivery_limit: str | None
     currency: str
     effective_at: str
 
@@ -310,6 +312,8 @@ class Job(TypedDict):
 # Which schema of /openapi.json each type mirrors (components/schemas/<name>).
 SCHEMAS: dict[str, type] = {
     "Incident": Incident,
+    "Line": PoolLine,
+    "Lines": PoolLines,
     "Fact": Fact,
     "Blocked": Blocked,
     "Action": Action,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TypeVar
 
+from remedy.decisions.approvals import make_whole_cost
 from remedy.decisions.engine import CurrencyNotConfigured, DecisionEngine, Ranked
 from remedy.decisions.ranker import ScoredPlan
 from remedy.domain import Incident
@@ -103,7 +104,10 @@ def kept_plans(
             capped = capped or index == 0
             continue
         always = any(a.requires_approval for a in plan.actions)
-        approval = tiers.needs_approval(cost, currency, always)  # the engine's rule, not a copy
+        # The engine's rule, not a copy: a make-whole fix within fix_without_approval is not
+        # counted (approvals.py).
+        counted = tiers.counted(cost, currency, make_whole_cost(fix_cost, incident.loss_amount))
+        approval = tiers.needs_approval(counted, currency, always)
         kept.append((scored, approval))
     return capped, kept
 

@@ -27,7 +27,7 @@ def without(field):
         (with_incident(severity="3"), "incident.severity"),
         (with_incident(severity=3.5), "incident.severity"),
         (with_incident(loss_amount="-5.00"), "incident.loss_amount"),
-        (with_incident(loss_amount="0"), "incident.loss_amount"),
+        (with_incident(loss_amount="-0.01"), "incident.loss_amount"),  # 0 is valid: nothing lost
         (with_incident(loss_amount="1e12"), "incident.loss_amount"),
         (with_incident(loss_amount="NaN"), "incident.loss_amount"),
         (with_incident(loss_amount="12.345"), "incident.loss_amount"),

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from tests.conftest import incident_payload
-from tests.factories import set_pool
+from tests.factories import default_document, set_caps, set_pool
 
 ALWAYS = {"EXPLORATION_RATE": Decimal("1"), "EXPLORATION_TOP_K": 3}
 
@@ -85,8 +85,11 @@ def test_a_repeat_victim_is_not_explored(app, client, auth):
 
 
 @pytest.mark.parametrize("app", [{**ALWAYS, "EXPLORATION_TOP_K": 10}], indirect=True)
-def test_exploration_never_puts_an_approval_first_when_the_best_needs_none(client, auth):
-    # a large loss: some top plans go above the agent's tier
+def test_exploration_never_puts_an_approval_first_when_the_best_needs_none(app, client, auth):
+    # a large loss: some top plans go above the agent's tier (the make-whole fix counted, as
+    # before fix_without_approval)
+    approvals = {**default_document("caps")["approvals"], "fix_without_approval": {"EUR": "0"}}
+    set_caps(app, approvals=approvals)
     payload = incident_payload(loss_amount="700.00", customer_value="90000.00")
     seen_waiting_in_top = False
     for _ in range(25):

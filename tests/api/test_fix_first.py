@@ -85,7 +85,9 @@ def test_finance_fix_ceiling_is_the_one_cap_that_stops_a_fix_and_it_says_who_lif
 ):
     set_caps(funded, fix_ceiling={"EUR": "1000.00"})
     body = recommend(client, auth, loss_amount="5000.00", category="billing")
-    assert body["plans"] == []
+    # Never nothing: an apology and a person, flagged with the ceiling and who lifts it.
+    (offered,) = body["plans"]
+    assert offered["blocked_by"]["limit"] == "fix_ceiling" and not offered["fix"]
     note = next(n for n in body["notes"] if n.startswith("no plan fits"))
     assert "fix ceiling of €1,000.00" in note and "finance" in note  # en-GB money
     small = recommend(client, auth, loss_amount="900.00", category="billing")

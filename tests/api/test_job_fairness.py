@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from remedy.extensions import db
+from remedy.services.job_kinds import JobRegistry
 from remedy.services.job_runner import JobRunner
 from remedy.services.jobs import JobQueue
 from remedy.services.keys import KeyService, Principal
@@ -80,7 +81,7 @@ def test_a_running_job_cancelled_stops_and_keeps_no_result(app):
             JobQueue(session).cancel(job_id, principal)
         return {"finished": True}
 
-    runner = JobRunner(db.database(app), {"long": long}, app.config, {})
+    runner = JobRunner(db.database(app), JobRegistry({"long": long}), app.config, None)
     assert runner.run(once=True) == 1
     row = _job(app, job_id)
     assert (row.status, row.result, row.lease_until) == ("cancelled", None, None)

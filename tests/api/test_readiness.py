@@ -9,6 +9,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from remedy.extensions import db
+from remedy.services.job_kinds import JobRegistry
 from remedy.services.job_runner import JobRunner
 from remedy.services.jobs import JobQueue
 from remedy.services.keys import Principal
@@ -62,7 +63,7 @@ def test_a_dead_workers_job_is_reclaimed_by_a_live_worker_and_completes_once(app
         runs.append(1)
         return {"counted": len(runs)}
 
-    runner = JobRunner(db.database(app), {"count": count}, app.config, {})
+    runner = JobRunner(db.database(app), JobRegistry({"count": count}), app.config, None)
     assert runner.run(once=True) == 1
     row = _job(app, job_id)
     assert (row.status, row.attempts, row.result, len(runs)) == ("succeeded", 2, {"counted": 1}, 1)

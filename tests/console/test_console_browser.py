@@ -390,8 +390,10 @@ def test_agent_recommends_accepts_and_sees_conflicts_and_field_errors_explained(
     first = plans.first
     expect(first.get_by_role("heading", level=3)).to_have_text(re.compile(r"^Plan 1\b"))
     facts = first.locator("dl.card-facts").first
-    expect(facts).to_contain_text("Excuses sincères")  # the catalog's label, not "apology"
-    expect(facts).to_contain_text("Appel personnel d'un responsable")
+    # The agent reads in their browser's language (en-US here), the customer hears French.
+    expect(facts).to_contain_text("Sincere apology")  # the catalog's label, not "apology"
+    expect(facts).to_contain_text("Personal call from a manager")
+    expect(first.locator("details.talking ol")).to_have_attribute("lang", "fr")
     expect(facts).not_to_contain_text("contact_manager")
     expect(first.locator("dd.cost")).to_have_text(re.compile(r"^\d+\.\d\d EUR$"))
     expect(facts).to_contain_text("Reply by")
@@ -400,7 +402,8 @@ def test_agent_recommends_accepts_and_sees_conflicts_and_field_errors_explained(
     why = first.locator("details.why")
     expect(why.locator("ul.reasons")).to_be_hidden()
     why.locator("summary").click()
-    expect(why.locator("ul.reasons")).to_contain_text("valeur nette attendue")  # fr-FR
+    expect(why.locator("ul.reasons")).to_contain_text("comes first")  # plain words, en-US
+    expect(why.locator("ul.reasons")).not_to_contain_text("P(stay)")  # finance's numbers
     expect(why).to_contain_text("Chance the customer stays")
     expect(why.locator("ul.rules")).to_contain_text("Apologise whenever we or a partner")
     expect(page.locator("#decision-details")).to_contain_text(
@@ -495,12 +498,13 @@ def test_when_no_plan_fits_the_blocker_is_said_first_in_plain_words(page, server
     page.goto("/console/agent")
     fill_incident(page, customer_id="c-blocked", severity="4", loss_amount="80.00", team="spent")
     page.get_by_role("button", name="Recommend plans").click()
-    blocker = page.locator("#plans .blocker")
-    expect(blocker).to_contain_text("No plan can be offered.")
-    expect(blocker).to_contain_text(re.compile(r"The pool spent/\S+ \(EUR\) has €0\.00 left"))
-    expect(page.locator("article.plan")).to_have_count(0)
-    first_child = page.locator("#plans > *").first
-    expect(first_child).to_have_class("blocker")
+    # Never nothing: an apology within what is left, flagged with the pool and who lifts it.
+    expect(page.locator("article.plan")).to_have_count(1)
+    blocker = page.locator("article.plan .blocker")
+    expect(blocker).to_have_attribute("data-blocked-by", "pool")
+    expect(blocker).to_contain_text("Only this can be offered now.")
+    expect(blocker).to_contain_text("finance can raise the team's pool")
+    expect(page.locator("#decision-details, #plans")).not_to_have_count(0)
 
 
 def test_agent_sees_which_budget_limit_a_refused_accept_would_break(page, server):

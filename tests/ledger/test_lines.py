@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from remedy.extensions import db
 from remedy.ledger.budgets import BudgetService
 from remedy.ledger.periods import period_at
+from remedy.services import app_services
 from remedy.services.lifecycle import LifecycleService
 from remedy.store.tables import LedgerEntry, PoolCounter, Reservation
 from tests.factories import decision_row, store, verify
@@ -187,12 +188,12 @@ def test_a_large_make_whole_paces_gifts_only_when_the_pool_has_one_line(app, lin
     early = next_month(12)
     (refund,) = store(app, decision_row({"refund": ("4000.00", False)}, customer_id="big"))
     with db.database(app).unit_of_work() as session:
-        caps = app.extensions["remedy.engines"].engine(session).caps
+        caps = app_services.engines(app).engine(session).caps
         service = LifecycleService(session, caps, timedelta(days=30), clock=lambda: early)
         service.begin()
         service.accept(refund, "refund", "test")
     with db.database(app).unit_of_work() as session:
-        limits = app.extensions["remedy.engines"].engine(session).caps.limits
+        limits = app_services.engines(app).engine(session).caps.limits
         headroom = BudgetService(session).headroom("emea", "someone", "EUR", limits, early)
         standing = BudgetService(session).standing("emea", "EUR", early, limits.pacing)
     assert headroom.pace.ahead is paced  # one line: 67% spent 2% into the month
