@@ -56,6 +56,8 @@ CROSS_FIELD_RULES = (
     "give its team",  # a lead key needs a team (required only when role is lead)
     "pool in effect for team",  # caps are suggested for a pool that exists (a state)
     "one limit, or fix_limit and overdelivery_limit",  # a pool's one line or its two lines
+    "a split pool names both lines",  # fix_limit and overdelivery_limit come together
+    "must equal fix_limit + overdelivery_limit",  # a split pool's limit is its lines' sum
 )
 # The catalog, rules and caps documents are validated whole by their loaders (references between
 # them, per-kind fields, rule conditions) and then tried on incidents (config trial): OpenAPI
