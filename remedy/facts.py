@@ -119,7 +119,7 @@ class Fact:
 
     def __hash__(self) -> int:
         """Hash by code and the parameters' names and values (facts are compared and grouped)."""
-        return hash((self.code, tuple(sorted((k, _hashable(v)) for k, v in self.params.items()))))
+        return hash((self.code, tuple(sorted(self.params.items()))))
 
     def to_json(self) -> dict[str, Any]:
         """The stored form: {"code": ..., "params": {...}} (params omitted when empty)."""
@@ -158,11 +158,6 @@ FINANCE_ONLY = frozenset(
         "cap_binding",
     }
 )
-
-
-def _hashable(value: Param) -> object:
-    """A hashable stand-in for a parameter (dict-bearing facts nest)."""
-    return value
 
 
 def _param_json(value: Param) -> Any:

@@ -146,7 +146,7 @@ def _record(
         candidates=[_stored(c, c.plan_id in misfits) for c in result.candidates],
         shown=shown,
         generous=generous.plan_id if generous is not None else None,
-        language=_language(incident.locale),
+        language=incident.language,
         presentation={
             plan_id: Presentation(
                 result.reasons(by_id[plan_id]),
@@ -155,11 +155,6 @@ def _record(
             for plan_id in shown
         },
     )
-
-
-def _language(locale: str) -> str:
-    """The language part of the customer's locale ('fr' for 'fr-CA')."""
-    return locale.replace("_", "-").split("-")[0].lower()
 
 
 # Which limit blocks a plan, who can lift it, and how; budget limits first: a plan the cap
