@@ -10,7 +10,6 @@ read as `text` facts and are said as they were written.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from decimal import Decimal
 
 from remedy.facts import (
     Fact,
@@ -124,11 +123,3 @@ class Presenter:
         """Name a contact level ('manager'); an unknown level is said as it is."""
         name = LEVEL_NAMES.get(level)
         return self.m(name) if name else level
-
-    def money(self, amount: Decimal, currency: str) -> str:
-        """Format an amount of `currency` for the reader's locale."""
-        return self.m.money(amount, currency)
-
-    def duration(self, seconds: int) -> str:
-        """Say a duration in words."""
-        return self.m.duration(seconds)
