@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
+from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from remedy.api.approvals import approval_status
 from remedy.api.auth import current_principal, roles
+from remedy.api.dumping import compile_dumper, dumped_response
 from remedy.api.reading import current_reader
 from remedy.api.schemas import DecisionSchema, RecommendationRequestSchema
 from remedy.decisions.record import DecisionRecord
@@ -21,6 +22,8 @@ from remedy.services import app_services
 from remedy.services.recommendations import RecommendationService, get_decision
 
 blp = Blueprint("recommendations", __name__, url_prefix="/v1", description="Ranked remedy plans")
+# The answer is dumped by a plan compiled from DecisionSchema (the documented contract).
+dump_decision = compile_dumper(DecisionSchema)
 
 
 def incident_from_request(data: dict[str, Any], team: str) -> Incident:
@@ -53,7 +56,7 @@ class Recommendations(MethodView):
     @roles("agent")
     @blp.arguments(RecommendationRequestSchema)
     @blp.response(201, DecisionSchema)
-    def post(self, data: dict[str, Any]) -> dict[str, Any]:
+    def post(self, data: dict[str, Any]) -> Response:
         """Rank remedy plans for an incident, inside the caps, and record the decision."""
         db = session()
         principal = current_principal()
@@ -67,7 +70,7 @@ class Recommendations(MethodView):
         )
         explored = DecisionRecord.of(decision).explored
         DECISIONS.labels("yes" if explored else "no").inc()
-        return present_decision(decision, current_reader())
+        return dumped_response(dump_decision, present_decision(decision, current_reader()), 201)
 
 
 @blp.route("/decisions/<decision_id>")
@@ -76,11 +79,12 @@ class Decisions(MethodView):
 
     @roles("agent", "finance")
     @blp.response(200, DecisionSchema)
-    def get(self, decision_id: str) -> dict[str, Any]:
+    def get(self, decision_id: str) -> Response:
         """Return a stored decision with the plans shown, the cap, the versions and, once a
         plan was sent for approval, where that stands (`approval`: who decides, who decided
         and why)."""
         decision = get_decision(session(), decision_id)
         principal = current_principal()
         principal.hide_unless_sees(decision.team, f"decision {decision_id!r}")
-        return present_decision(decision, current_reader(), approval_status(decision))
+        answer = present_decision(decision, current_reader(), approval_status(decision))
+        return dumped_response(dump_decision, answer, 200)
