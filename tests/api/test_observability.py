@@ -170,3 +170,18 @@ def test_rate_limits_can_be_shared_through_redis(database_url, tmp_path):
     finally:
         db.database(first).dispose()
         db.database(second).dispose()
+
+
+@pytest.mark.parametrize("app", [{"RATE_LIMIT": "2/minute;100/hour"}], indirect=True)
+def test_rate_limits_count_per_route_and_every_limit_holds(client, auth):
+    """Each route has its own count (as Flask-Limiter's default limits had), several limits
+    in its syntax all count, and the 429 names the one exceeded with its window."""
+    assert [client.get("/v1/caps", headers=auth("agent")).status_code for _ in range(3)] == [
+        200,
+        200,
+        429,
+    ]
+    limited = client.get("/v1/caps", headers=auth("agent"))
+    assert "2 per 1 minute" in limited.json["message"]
+    assert 1 <= int(limited.headers["Retry-After"]) <= 61
+    assert client.get("/v1/whoami", headers=auth("agent")).status_code == 200
