@@ -72,31 +72,54 @@ def _start_request() -> None:
 
 
 def _finish_request(response: Response) -> Response:
-    """Return the id, observe latency and write the access log line."""
-    response.headers["X-Request-Id"] = g.get("request_id", "")
-    started = g.get("request_started")
+    """Return the id, observe latency and write the access log line.
+
+    Every request runs this: the request is read once (not through its proxy per attribute),
+    each (route, method, status) finds its histogram child in a dict instead of
+    `labels()`'s locked lookup, and the access line's fields are built only when the line
+    is written (LOG_LEVEL INFO)."""
+    context = g._get_current_object()
+    response.headers["X-Request-Id"] = getattr(context, "request_id", "")
+    started = getattr(context, "request_started", None)
     if started is None:
         return response
     elapsed = time.perf_counter() - started
-    route = request.url_rule.rule if request.url_rule else "unmatched"
-    REQUEST_LATENCY.labels(route, request.method, str(response.status_code)).observe(elapsed)
-    if response.status_code == 409:
+    current = request._get_current_object()  # type: ignore[attr-defined]
+    status = response.status_code
+    rule = current.url_rule
+    route = rule.rule if rule is not None else "unmatched"
+    _latency(route, current.method, status).observe(elapsed)
+    if status == 409:
         CONFLICTS.labels(route).inc()
-    principal = g.get("principal")
-    access_log.info(
-        "%s %s %s",
-        request.method,
-        request.path,
-        response.status_code,
-        extra={
-            "method": request.method,
-            "path": request.path,
-            "status": response.status_code,
-            "duration_ms": round(elapsed * 1000, 2),
-            "principal": principal.prefix if principal else None,
-        },
-    )
+    if access_log.isEnabledFor(logging.INFO):
+        principal = getattr(context, "principal", None)
+        access_log.info(
+            "%s %s %s",
+            current.method,
+            current.path,
+            status,
+            extra={
+                "method": current.method,
+                "path": current.path,
+                "status": status,
+                "duration_ms": round(elapsed * 1000, 2),
+                "principal": principal.prefix if principal else None,
+            },
+        )
     return response
+
+
+_LATENCY_CHILDREN: dict[tuple[str, str, int], Any] = {}
+
+
+def _latency(route: str, method: str, status: int) -> Any:
+    """The latency histogram's child for these labels (looked up once per label set; routes
+    are the app's rules, so the set is bounded)."""
+    key = (route, method, status)
+    child = _LATENCY_CHILDREN.get(key)
+    if child is None:
+        child = _LATENCY_CHILDREN[key] = REQUEST_LATENCY.labels(route, method, str(status))
+    return child
 
 
 def metrics_response() -> Response:

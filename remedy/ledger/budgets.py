@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from remedy.errors import Conflict, InvalidInput, NotFound
-from remedy.ledger.headroom import read_headroom
+from remedy.ledger.headroom import PriorIncidents, read_headroom
 from remedy.ledger.limits import Headroom, PoolState, WindowState, pool_pace
 from remedy.ledger.pacing import Pace, PacingSettings
 from remedy.ledger.periods import (
@@ -317,11 +317,18 @@ class BudgetService:
         return self.session.get(PoolCounter, (team, currency, period_key))
 
     def headroom(
-        self, team: str, customer_id: str, currency: str, limits: LimitSettings, at: datetime
+        self,
+        team: str,
+        customer_id: str,
+        currency: str,
+        limits: LimitSettings,
+        at: datetime,
+        prior: PriorIncidents | None = None,
     ) -> Headroom:
         """Return what is left for a decision (read without locks: advisory, for ranking), in
-        one query (remedy/ledger/headroom.py)."""
-        return read_headroom(self.session, team, customer_id, currency, limits, at)
+        one query (remedy/ledger/headroom.py); with `prior`, the customer's earlier incidents
+        too."""
+        return read_headroom(self.session, team, customer_id, currency, limits, at, prior)
 
     def window_state(
         self, customer_id: str, currency: str, limits: LimitSettings, at: datetime

@@ -8,11 +8,16 @@ counter, what the customer received in the rolling window, and today's contact c
 one by one that is five round trips per decision; here they are one `UNION ALL` whose rows say
 which limit they describe. Read without locks: advisory, for ranking (accepting a plan checks
 again under the ledger's locks, remedy/ledger/book.py).
+
+A recommendation also needs the customer's earlier incidents (decisions with a plan given in
+the repeat window): asked for with `PriorIncidents`, that count is one more row of the same
+union, so deciding reads everything it needs in one round trip.
 """
 
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -21,7 +26,7 @@ from sqlalchemy.orm import Session
 from remedy.ledger.limits import CapacityState, Headroom, PoolState, WindowState, pool_pace
 from remedy.ledger.periods import day_key, period_at
 from remedy.ledger.settings import DEFAULT_TEAM, LimitSettings
-from remedy.store.tables import BudgetPool, CapacityCounter, PoolCounter, Reservation
+from remedy.store.tables import BudgetPool, CapacityCounter, Decision, PoolCounter, Reservation
 
 _TEXT = sa.String()
 _NUMBER = sa.BigInteger()
@@ -120,10 +125,38 @@ def _contacts() -> sa.Select:
     ).where(CapacityCounter.day == sa.bindparam("day"))
 
 
+def _prior() -> sa.Select:
+    """How many of the customer's decisions since `prior_since` had one of `given` statuses."""
+    count = sa.func.count()
+    return (
+        sa.select(*_row("prior", sa.null(), sa.null(), count, sa.null(), sa.null()))
+        .select_from(Decision)
+        .where(
+            Decision.customer_id == sa.bindparam("customer_id"),
+            Decision.status.in_(sa.bindparam("given", expanding=True)),
+            Decision.created_at > sa.bindparam("prior_since"),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class PriorIncidents:
+    """Ask the headroom read to count the customer's decisions made since `since` whose
+    status is one of `given` (a plan was given)."""
+
+    since: datetime
+    given: tuple[str, ...]
+
+
 @functools.cache
-def _statement(with_window: bool) -> sa.CompoundSelect:
+def _statement(with_window: bool, with_prior: bool = False) -> sa.CompoundSelect:
     """The union, built once per shape (building it costs more than running it)."""
-    parts = [_pools(), _contacts(), *([_window()] if with_window else [])]
+    parts = [
+        _pools(),
+        _contacts(),
+        *([_window()] if with_window else []),
+        *([_prior()] if with_prior else []),
+    ]
     return sa.union_all(*parts)
 
 
@@ -134,8 +167,10 @@ def read_headroom(
     currency: str,
     limits: LimitSettings,
     at: datetime,
+    prior: PriorIncidents | None = None,
 ) -> Headroom:
-    """Return what is left for a decision of `team` for `customer_id` at `at`, in one query."""
+    """Return what is left for a decision of `team` for `customer_id` at `at`, in one query
+    (with `prior`, also the customer's earlier incidents)."""
     window_limit = limits.window_limit_minor(currency)
     day = day_key(at)
     parameters = {
@@ -149,15 +184,20 @@ def read_headroom(
         "customer_id": customer_id,
         "since": at - timedelta(days=limits.window_days),
     }
+    if prior is not None:
+        parameters.update(prior_since=prior.since, given=list(prior.given))
     pools: dict[str, tuple] = {}
     used: dict[str, int] = {}
     window_used = 0
-    rows = session.execute(_statement(window_limit is not None), parameters)
+    prior_incidents = None
+    rows = session.execute(_statement(window_limit is not None, prior is not None), parameters)
     for kind, name, period, a, b, c, d, e, f in rows:
         if kind == "pool":
             pools[name] = (period, int(a), int(b), int(c), d, int(e), int(f))
         elif kind == "contacts":
             used[name] = int(a)
+        elif kind == "prior":
+            prior_incidents = int(a)
         else:
             window_used = int(a)
     # The team's own pool, else the default team's (as BudgetService.resolve_pool).
@@ -176,4 +216,4 @@ def read_headroom(
         level: CapacityState(level, day, capacity, used.get(level, 0))
         for level, capacity in limits.contact_capacity.items()
     }
-    return Headroom(state, window, capacities, current)
+    return Headroom(state, window, capacities, current, prior_incidents)

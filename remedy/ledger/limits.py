@@ -183,6 +183,8 @@ class Headroom:
     window: WindowState
     capacities: dict[str, CapacityState]
     pace: Pace | None
+    # The customer's earlier decisions with a plan given, when asked for (`PriorIncidents`).
+    prior_incidents: int | None = None
 
 
 def pool_pace(state: PoolState, elapsed_share: float, settings: PacingSettings) -> Pace:

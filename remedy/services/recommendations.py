@@ -16,7 +16,6 @@ import random
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from remedy.decisions.deciding import Decided, decide
@@ -26,19 +25,12 @@ from remedy.decisions.record import GIVEN, DecisionStatus
 from remedy.domain import REPORTED_AT_MAX_AGE, REPORTED_AT_SKEW, Incident
 from remedy.errors import InvalidInput, NotFound
 from remedy.ledger.budgets import BudgetService
+from remedy.ledger.headroom import PriorIncidents
 from remedy.services.incidents import canonical_incident
 from remedy.store.tables import Decision, new_id, utcnow
 
-# Built once: constructing the statement costs more than running it (one index probe).
-_PRIOR_INCIDENTS = (
-    sa.select(sa.func.count())
-    .select_from(Decision)
-    .where(
-        Decision.customer_id == sa.bindparam("customer_id"),
-        Decision.status.in_([str(s) for s in GIVEN]),
-        Decision.created_at > sa.bindparam("since"),
-    )
-)
+# The statuses of a decision whose plan was given: its customer's prior incidents count them.
+_GIVEN = tuple(sorted(str(s) for s in GIVEN))
 
 
 class RecommendationService:
@@ -69,23 +61,19 @@ class RecommendationService:
             )
         incident = canonical_incident(self.engine.catalog, incident)  # 422: unknown category
         now = at or utcnow()
-        incident = dataclasses.replace(
-            incident,
-            prior_incidents=self._prior_incidents(incident, caps.repeat_window_days, now),
-            reported_at=reported_at(incident.reported_at, now),
-        )
+        said_at = reported_at(incident.reported_at, now)  # 422 before any read
+        # One round trip: the headroom and the customer's earlier incidents in one union.
+        prior = PriorIncidents(now - timedelta(days=caps.repeat_window_days), _GIVEN)
         headroom = BudgetService(self.session).headroom(
-            incident.team, incident.customer_id, incident.currency, caps.limits, now
+            incident.team, incident.customer_id, incident.currency, caps.limits, now, prior
+        )
+        incident = dataclasses.replace(
+            incident, prior_incidents=headroom.prior_incidents or 0, reported_at=said_at
         )
         decided = decide(self.engine, incident, headroom, limit, self.exploration, self.rng, at=now)
         # Not flushed here: the row is inserted when the unit of work commits, so on SQLite the
         # write lock is held for the insert and the commit only, not while the answer is built.
         return self._store(decided, requested_by, now)
-
-    def _prior_incidents(self, incident: Incident, days: int, now: datetime) -> int:
-        """Count the customer's earlier decisions with a plan given in the last `days` days."""
-        parameters = {"customer_id": incident.customer_id, "since": now - timedelta(days=days)}
-        return int(self.session.scalar(_PRIOR_INCIDENTS, parameters) or 0)
 
     def _store(self, decided: Decided, requested_by: str, now: datetime) -> Decision:
         """Build the decision row with its record (id and defaults set now, so the answer can
