@@ -14,7 +14,8 @@ each served by gunicorn with `remedy serve`'s options for that database (--sync:
 workers used before, for comparison). With --with-job, POST /v1/recommendations is loaded a
 second time while `remedy worker` (its default niceness, as `remedy serve` starts it) replays
 --job-decisions logged decisions under two settings (a what-if job queued through the API), to
-show what a running job does to the agents' tail. The last lines check the targets of issue 26 (in process: wall clock and CPU time).
+show what a running job does to the agents' tail. The last lines check the targets of issue 26
+(in process by wall clock and by CPU time).
 """
 
 from __future__ import annotations
