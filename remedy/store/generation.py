@@ -14,6 +14,14 @@ lost while a listening connection reconnects, no listener thread per worker); an
 one primary-key read per request, which replaces the three it saves (key, active versions,
 model). Writes that bypass the ORM (raw SQL, bulk `sa.update`) on a watched table must call
 `bump` themselves.
+
+That read happens when a connection is checked out of the pool (`read_at_checkout`), on the
+driver's own cursor, and doubles as the check that the connection is alive (what
+`pool_pre_ping` did with `SELECT 1`): on PostgreSQL the request's first round trip both pings
+and reads the generation, and on both databases it skips SQLAlchemy's statement machinery,
+which cost more than the read (issue 26: a `GET /v1/whoami` is little else). The value is
+read before any of the request's own reads, so whatever the request then loads and caches is
+at least that generation's.
 """
 
 from __future__ import annotations
@@ -32,22 +40,71 @@ WATCHED = (ApiKey, ConfigVersion, ModelPromotion)
 ROW_ID = 1
 _INFO_KEY = "remedy.cache_generation"
 _MISSING = object()
-_READ = "SELECT value FROM cache_generation WHERE id = 1"  # ROW_ID
+READ = "SELECT value FROM cache_generation WHERE id = 1"  # ROW_ID
+AT_CHECKOUT = "remedy.generation_at_checkout"  # in a pooled connection's info
 
 
 def current(session: Session) -> int | None:
-    """The generation this session's transaction works with (read once per transaction).
+    """The generation this session's transaction works with (read once per transaction: when
+    its connection was checked out, else now).
 
     None when the counter row is missing (a database not migrated to 0008): callers then cache
     nothing.
     """
     value = session.info.get(_INFO_KEY, _MISSING)
     if value is _MISSING:
-        # Plain SQL: every request runs it, and SQLAlchemy's statement machinery would cost
-        # more than the query itself.
-        value = session.connection().exec_driver_sql(_READ).scalar()
+        connection = session.connection()
+        value = connection.info.pop(AT_CHECKOUT, _MISSING)
+        if value is _MISSING:
+            # Plain SQL: SQLAlchemy's statement machinery would cost more than the query.
+            value = connection.exec_driver_sql(READ).scalar()
         session.info[_INFO_KEY] = value
     return value  # type: ignore[return-value]
+
+
+def read_at_checkout(engine: sa.Engine) -> None:
+    """Read the generation whenever `engine`'s pool hands out a connection (the value waits in
+    the connection's info for `current`), and replace a connection the server closed.
+
+    On PostgreSQL the read runs in autocommit (no transaction is left open, so the session may
+    still choose its isolation level). A disconnect raises `DisconnectionError`, on which the
+    pool opens a fresh connection and tries again (as pre-ping did); any other error (no
+    counter table yet) leaves the read to `current`.
+    """
+    dialect = engine.dialect
+    postgres = dialect.name == "postgresql"
+
+    @sa.event.listens_for(engine, "checkout")
+    def _read(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        record.info.pop(AT_CHECKOUT, None)
+        try:
+            row = _read_row(dbapi_connection, postgres)
+        except dialect.loaded_dbapi.Error as error:
+            if dialect.is_disconnect(error, dbapi_connection, None):
+                raise sa.exc.DisconnectionError(str(error)) from error
+            return
+        record.info[AT_CHECKOUT] = row[0] if row is not None else None
+
+    @sa.event.listens_for(engine, "checkin")
+    def _forget(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info.pop(AT_CHECKOUT, None)
+
+
+def _read_row(dbapi_connection: Any, postgres: bool) -> Any:
+    """The counter row, read on the driver's cursor (autocommit on PostgreSQL)."""
+    if postgres:
+        dbapi_connection.autocommit = True
+    try:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(READ)
+            return cursor.fetchone()
+        finally:
+            cursor.close()
+    finally:
+        if postgres and not dbapi_connection.closed:
+            dbapi_connection.autocommit = False
 
 
 def bump(session: Session) -> None:

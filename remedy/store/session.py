@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 # Registers the ORM events that bump the cache generation on every watched change.
-from remedy.store import generation  # noqa: F401
+from remedy.store import generation
 
 # SQLite: wait this long for another writer's lock before failing (the driver's `timeout` and
 # the pragma set the same handler; the pragma makes it visible to `PRAGMA busy_timeout`).
@@ -74,9 +74,11 @@ def make_engine(
                 cursor.execute(pragma)
             cursor.close()
 
+        generation.read_at_checkout(engine)
         return engine
     # PostgreSQL: a worker's threads each hold at most one connection; the overflow covers
-    # the CLI and short bursts, and pre-ping replaces connections the server closed.
+    # the CLI and short bursts. Connections the server closed are replaced at checkout by the
+    # generation read, which pings in the same round trip (remedy/store/generation.py).
     # What the URL's own query sets (?connect_timeout=, ?options=) wins over the settings.
     given = sa.engine.make_url(url).query
     connect_args: dict[str, object] = {}
@@ -84,14 +86,15 @@ def make_engine(
         connect_args["connect_timeout"] = max(1, round(timeouts.connect_seconds))
     if timeouts.statement_ms and "options" not in given:
         connect_args["options"] = f"-c statement_timeout={int(timeouts.statement_ms)}"
-    return sa.create_engine(
+    engine = sa.create_engine(
         url,
-        pool_pre_ping=True,
         pool_size=size,
         max_overflow=size,
         pool_timeout=timeouts.pool_seconds,
         connect_args=connect_args,
     )
+    generation.read_at_checkout(engine)
+    return engine
 
 
 def begin_write(session: Session) -> None:

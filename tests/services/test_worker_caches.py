@@ -13,24 +13,32 @@ from remedy.extensions import db
 from remedy.services import app_services
 from remedy.services.configs import ConfigService
 from remedy.services.keys import KeyService
+from remedy.store import generation
 from remedy.store.tables import utcnow
 from tests.factories import default_document
 
 
 @contextmanager
 def counted(app):
-    """Count the statements the app's engine runs inside the block."""
+    """Count the statements the app's engine runs inside the block: through SQLAlchemy, and
+    the generation read on the driver's cursor when a connection is checked out."""
     statements: list[str] = []
 
     def count(_conn, _cursor, statement, *_args) -> None:
         statements.append(statement)
 
+    def checkout(_dbapi_connection, record, _proxy) -> None:
+        if generation.AT_CHECKOUT in record.info:  # runs after the generation's listener
+            statements.append(generation.READ)
+
     engine = db.database(app).engine
     sa.event.listen(engine, "before_cursor_execute", count)
+    sa.event.listen(engine, "checkout", checkout)
     try:
         yield statements
     finally:
         sa.event.remove(engine, "before_cursor_execute", count)
+        sa.event.remove(engine, "checkout", checkout)
 
 
 def test_between_changes_a_request_reads_only_the_generation(app):

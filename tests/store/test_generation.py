@@ -106,3 +106,26 @@ def test_the_pool_holds_the_configured_connections(database_url):
     engine = make_engine(database_url, pool_size=6)
     assert engine.pool.size() == 6
     engine.dispose()
+
+
+def test_a_checkout_reads_the_generation_and_replaces_a_closed_connection(database_url):
+    """The pool's checkout reads the generation for the session (no statement of its own) and,
+    when the server closed the connection, opens a fresh one (what pre-ping did)."""
+    from sqlalchemy.orm import Session
+
+    engine = make_engine(database_url, pool_size=1)
+    with Session(engine) as session:
+        value = generation.current(session)
+        assert value is not None and value >= 0
+        assert generation.AT_CHECKOUT not in session.connection().info  # taken, not left
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            victim = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        killer = sa.create_engine(database_url, poolclass=sa.pool.NullPool)
+        with killer.connect() as connection:
+            connection.exec_driver_sql(f"SELECT pg_terminate_backend({int(victim)})")
+        killer.dispose()
+    with Session(engine) as session:  # the pooled connection is dead on PostgreSQL
+        assert generation.current(session) == value
+        assert session.connection().exec_driver_sql("SELECT 1").scalar() == 1
+    engine.dispose()
