@@ -49,8 +49,14 @@ def compile_dumper(schema: Schema | type[Schema]) -> Dump:
 
     def dump(obj: Any) -> dict[str, Any]:
         out: dict[str, Any] = {}
+        plain = type(obj) is dict  # the presenter's dicts: one lookup a field
         for key, source, convert, default in steps:
-            value = _get(obj, source)
+            if plain:
+                value = obj.get(source, missing)
+                if value is missing:  # as marshmallow: a missing key falls back to attributes
+                    value = getattr(obj, source, missing)
+            else:
+                value = _get(obj, source)
             if value is missing:
                 value = default() if callable(default) else default
                 if value is missing:
@@ -63,9 +69,6 @@ def compile_dumper(schema: Schema | type[Schema]) -> Dump:
 
 def _get(obj: Any, key: str) -> Any:
     """marshmallow's accessor (`utils.get_value`) for a plain key: item, else attribute."""
-    if isinstance(obj, dict):
-        value = obj.get(key, missing)
-        return value if value is not missing else getattr(obj, key, missing)
     if not hasattr(obj, "__getitem__"):
         return getattr(obj, key, missing)
     try:
