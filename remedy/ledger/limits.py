@@ -162,12 +162,13 @@ class WindowState:
 
 @dataclass(frozen=True)
 class CapacityState:
-    """Personal contacts of one level on one day: how many are taken, of how many."""
+    """One team's personal contacts of one level on one day: how many are taken, of how many."""
 
     level: str
     day: str
     capacity: int | None  # None: unlimited
     used: int
+    team: str = ""
 
     @property
     def remaining(self) -> int | None:
@@ -283,8 +284,8 @@ def capacity_breach(capacity: CapacityState) -> str | None:
     if capacity_fits(capacity):
         return None
     return (
-        f"contact capacity {capacity.level} on {capacity.day}: {capacity.used} of "
-        f"{capacity.capacity} contacts already taken"
+        f"contact capacity {capacity.level} of team {capacity.team} on {capacity.day}: "
+        f"{capacity.used} of {capacity.capacity} contacts already taken"
     )
 
 

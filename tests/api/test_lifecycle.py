@@ -114,13 +114,40 @@ def test_contact_capacity_that_would_break_is_409_and_cancel_gives_it_back(poole
     assert post(client, auth, first, "accept", {"plan_id": CALL}).status_code == 200
     refused = post(client, auth, second, "accept", {"plan_id": CALL})
     assert refused.status_code == 409
-    assert refused.json["errors"]["limit"][0].startswith("contact capacity manager on ")
+    assert refused.json["errors"]["limit"][0].startswith("contact capacity manager of team ")
     assert "1 of 1 contacts already taken" in refused.json["errors"]["limit"][0]
     cancelled = post(client, auth, first, "cancel")
     assert cancelled.status_code == 200 and cancelled.json["status"] == "cancelled"
     assert cancelled.json["reservation"]["state"] == "released"
     assert post(client, auth, second, "accept", {"plan_id": CALL}).status_code == 200
     assert verify(pooled).ok
+
+
+def test_contact_capacity_is_counted_per_team_with_each_teams_own_override(app, client, auth):
+    set_pool(app, "emea", "100.00")
+    set_pool(app, "amer", "100.00")
+    set_pool(app, "apac", "100.00")
+    set_caps(app, contact_capacity={"manager": 1}, team_contact_capacity={"apac": {"manager": 2}})
+    emea, emea_again, amer, apac, apac_again, apac_third = store(
+        app,
+        decision_row({CALL: ("20.00", False)}, customer_id="e1", team="emea"),
+        decision_row({CALL: ("20.00", False)}, customer_id="e2", team="emea"),
+        decision_row({CALL: ("20.00", False)}, customer_id="u1", team="amer"),
+        decision_row({CALL: ("20.00", False)}, customer_id="p1", team="apac"),
+        decision_row({CALL: ("20.00", False)}, customer_id="p2", team="apac"),
+        decision_row({CALL: ("20.00", False)}, customer_id="p3", team="apac"),
+    )
+    assert post(client, auth, emea, "accept", {"plan_id": CALL}).status_code == 200
+    # EMEA's manager of the day is taken: EMEA is refused, AMER's own manager is still free.
+    refused = post(client, auth, emea_again, "accept", {"plan_id": CALL})
+    assert refused.status_code == 409
+    assert refused.json["errors"]["limit"][0].startswith("contact capacity manager of team emea ")
+    assert post(client, auth, amer, "accept", {"plan_id": CALL}).status_code == 200
+    # APAC's override gives it two managers a day.
+    assert post(client, auth, apac, "accept", {"plan_id": CALL}).status_code == 200
+    assert post(client, auth, apac_again, "accept", {"plan_id": CALL}).status_code == 200
+    assert post(client, auth, apac_third, "accept", {"plan_id": CALL}).status_code == 409
+    assert verify(app).ok
 
 
 def test_every_broken_limit_is_named(pooled, client, auth):

@@ -63,9 +63,9 @@ def test_each_breach_in_words():
         "customer c-42: 35.01 EUR more would exceed the 90-day limit of 80.00 EUR "
         "(already 45.00 EUR)"
     )
-    full = CapacityState("executive", "2026-11-28", 5, 5)
+    full = CapacityState("executive", "2026-11-28", 5, 5, "emea")
     assert capacity_breach(full) == (
-        "contact capacity executive on 2026-11-28: 5 of 5 contacts already taken"
+        "contact capacity executive of team emea on 2026-11-28: 5 of 5 contacts already taken"
     )
     assert capacity_breach(CapacityState("executive", "2026-11-28", 5, 4)) is None
     assert broken_limits(6_000, POOL, WINDOW, full) == [

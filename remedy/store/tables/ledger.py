@@ -59,10 +59,12 @@ class CustomerCounter(Base):
 
 
 class CapacityCounter(Base):
-    """Personal contacts of one level held on one UTC day; locked by writers of that day."""
+    """One team's personal contacts of one level held on one UTC day; locked by writers of that
+    team's day (teams never share a day's capacity)."""
 
     __tablename__ = "capacity_counters"
 
+    team: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     level: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
     day: Mapped[str] = mapped_column(sa.String(10), primary_key=True)
     used: Mapped[int] = mapped_column(default=0)
@@ -86,6 +88,8 @@ class Reservation(Base):
     period_key: Mapped[str] = mapped_column(sa.String(16))
     customer_id: Mapped[str] = mapped_column(sa.String(128))
     contact_level: Mapped[str | None] = mapped_column(sa.String(16))
+    # The team whose day of contacts its personal contact counts in ('' before per-team counts).
+    contact_team: Mapped[str] = mapped_column(sa.String(64), default="", server_default="")
     reserved_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     committed_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     # The fix's part of the two above: it spends from the pool's fix line.
