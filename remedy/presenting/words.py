@@ -154,6 +154,40 @@ WORDS: dict[str, Words] = {
     "overdelivery_line_left": _same(N_("the overdelivery line of pool {pool} has {left} left")),
     "window_left": _same(N_("customer {customer} has {left} left of the {days}-day limit")),
     "capacity_used": _same(N_("no {level} contact is left today ({used} of {capacity} taken)")),
+    # -- why accepting (or an overage) was refused: a 409's limits ----------------------------
+    "limits_plan": _same(N_("the plan does not fit: {limits}")),
+    "limits_overage": _same(N_("the overage does not fit: {limits}")),
+    "limit_pool": _same(
+        N_(
+            "pool {pool}: {more} more would exceed the limit of {limit} (reserved {reserved}, "
+            "committed {committed}, remaining {remaining})"
+        )
+    ),
+    "limit_fix_line": _same(
+        N_(
+            "fix line of pool {pool}: {more} more would exceed the line's limit of {limit} "
+            "(reserved {reserved}, committed {committed}, remaining {remaining})"
+        )
+    ),
+    "limit_overdelivery_line": _same(
+        N_(
+            "overdelivery line of pool {pool}: {more} more would exceed the line's limit of "
+            "{limit} (reserved {reserved}, committed {committed}, remaining {remaining})"
+        )
+    ),
+    "limit_window": _same(
+        N_(
+            "customer {customer}: {more} more would exceed the {days}-day limit of {limit} "
+            "(already {used})"
+        )
+    ),
+    # Translators: {day} is a date such as 2026-12-07; {level} a contact level (manager).
+    "limit_capacity": _same(
+        N_(
+            "contact capacity {level} of team {team} on {day}: {used} of {capacity} contacts "
+            "already taken"
+        )
+    ),
     # -- why an item was not eligible --------------------------------------------------------
     "contact_used_up": _same(N_("no {level} contact is left today")),
     "forbidden_by_rule": _same(N_("forbidden by rule {rule}")),

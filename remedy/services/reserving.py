@@ -143,7 +143,7 @@ class ReservingService:
         state = pool_state(pool, period, counter)
         breaches = broken_limits(amount, state, window, capacity, fix)
         if breaches:
-            raise LimitsExceeded("The plan", breaches)
+            raise LimitsExceeded("plan", breaches)
         reservation = Reservation(
             id=new_id(),
             decision_id=decision.id,

@@ -541,7 +541,7 @@ def test_agent_sees_which_budget_limit_a_refused_accept_would_break(page, server
     alert = first.locator(".card-result").get_by_role("alert")
     expect(alert).to_contain_text("Not accepted: the plan does not fit the budget. (409 Conflict)")
     expect(alert).to_contain_text("pool tiny/")
-    expect(alert).to_contain_text("would exceed the limit of 120.00 EUR")
+    expect(alert).to_contain_text("would exceed the limit of €120.00")
     # Another plan may still fit: a refusal for the budget leaves the buttons usable.
     expect(first.get_by_role("button", name="Accept plan 1")).to_be_enabled()
 
