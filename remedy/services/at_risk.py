@@ -36,6 +36,7 @@ from remedy.decisions.approvals import ApprovalTiers
 from remedy.decisions.deadlines import Deadlines, deadlines
 from remedy.decisions.record import DecisionRecord, DecisionStatus, StoredCandidate
 from remedy.facts import Fact, Seconds, Share, fact
+from remedy.moments import as_utc
 from remedy.services.approvals import PENDING, ApprovalService, Standing
 from remedy.services.keys import Principal
 from remedy.store.scoping import in_team
@@ -231,8 +232,7 @@ class AtRiskService:
             return None
         if now >= fix_by:
             return fact("risk_approval_past_fix", waited=said(waited))
-        requested = now - timedelta(seconds=waited)
-        had = max(1, int((fix_by - requested).total_seconds()))
+        had = max(1, int((fix_by - as_utc(request.requested_at)).total_seconds()))
         used = Decimal(waited) / Decimal(had)
         if used >= self.settings.approval_share:
             return fact("risk_approval_waiting", waited=said(waited), share=Share(round(used, 2)))

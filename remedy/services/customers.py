@@ -34,6 +34,7 @@ from remedy.decisions.deadlines import Deadlines, deadlines
 from remedy.decisions.record import GIVEN, DecisionRecord, StoredCandidate
 from remedy.errors import InvalidInput
 from remedy.moments import as_utc
+from remedy.services.at_risk import FALLBACK_NOTE
 from remedy.services.keys import Principal
 from remedy.store.scoping import in_team
 from remedy.store.tables import Decision, Outcome, Reservation, utcnow
@@ -270,9 +271,21 @@ class CustomerService:
         return list(victims.values()), len(found) > limit
 
     def _fill(self, victims: dict[str, RepeatVictim], scope: tuple) -> None:
-        """What each victim was given in the window, by whom, and whether they stayed."""
+        """What each victim was given in the window, by which teams, and whether they stayed:
+        columns only (no decision's JSON is parsed), so a long window stays cheap."""
+        apology = sa.cast(Decision.notes, sa.Text).like(FALLBACK_NOTE)
         rows = self.session.execute(
-            sa.select(Decision, Reservation, Outcome)
+            sa.select(
+                Decision.customer_id,
+                Decision.team,
+                Decision.status,
+                Decision.currency,
+                Decision.created_at,
+                apology,
+                Reservation,
+                Outcome.retained,
+                Outcome.observed_at,
+            )
             .outerjoin(Reservation, Reservation.decision_id == Decision.id)
             .outerjoin(Outcome, Outcome.decision_id == Decision.id)
             .where(Decision.customer_id.in_(list(victims)), *scope)
@@ -280,21 +293,29 @@ class CustomerService:
         latest: dict[str, tuple[tuple[datetime, datetime], bool]] = {}
         given: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         teams: dict[str, set[str]] = defaultdict(set)
-        for decision, reservation, outcome in rows:
-            victim = victims[decision.customer_id]
-            teams[victim.customer_id].add(decision.team)
-            victim.plans_given += decision.status in GIVEN
-            record = DecisionRecord.of(decision)
-            victim.apology_only += any(c.blocked_by for c in record.candidates)
+        for (
+            customer,
+            team,
+            status,
+            currency,
+            at,
+            apology_only,
+            reservation,
+            retained,
+            seen_at,
+        ) in rows:
+            victim = victims[customer]
+            teams[customer].add(team)
+            victim.plans_given += status in GIVEN
+            victim.apology_only += bool(apology_only)
             if given_minor(reservation):
-                given[victim.customer_id][decision.currency] += given_minor(reservation)
-            if outcome is not None:
+                given[customer][currency] += given_minor(reservation)
+            if retained is not None:
                 victim.outcomes += 1
-                victim.lost += not outcome.retained
-                seen = latest.get(victim.customer_id)
-                moment = _observed(outcome, decision)
-                if seen is None or moment > seen[0]:
-                    latest[victim.customer_id] = (moment, outcome.retained)
+                victim.lost += not retained
+                moment = (as_utc(seen_at), as_utc(at))
+                if customer not in latest or moment > latest[customer][0]:
+                    latest[customer] = (moment, retained)
         for customer, victim in victims.items():
             victim.teams = sorted(teams[customer])
             victim.given = dict(sorted(given[customer].items()))
