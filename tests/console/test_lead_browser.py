@@ -236,12 +236,19 @@ def test_the_lead_desk_shows_risk_repeat_victims_and_live_approvals(browser, ser
     assert errors == [], errors
 
 
-def test_the_approvals_page_keeps_an_escalated_plan_for_the_lead(browser, server):
+def test_the_approvals_page_keeps_an_escalated_plan_for_the_lead_on_the_servers_clock(
+    browser, server
+):
     context, page, errors = _open(browser, server, DESKTOP)
+    # This browser's clock is 10 minutes slow: the card still counts the real wait (20 min),
+    # from the server's timestamps and the queue's as_of, not from the browser's clock.
+    context.add_init_script("{ const real = Date.now; Date.now = () => real() - 600000; }")
     _sign_in(page, server["lead"])
     page.goto("/console/approvals")
     escalated = page.locator(f"#queue article[data-decision-id='{server['escalated']}']")
     expect(escalated).to_contain_text("escalated to finance")
+    page.wait_for_timeout(1500)  # ticked since it was drawn
+    expect(escalated.locator(".waited")).to_contain_text("20 min")
     expect(escalated.locator(".fix-left")).to_contain_text("fix")
     context.close()
     assert errors == [], errors
