@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from remedy.decisions.deadlines import Deadlines, deadlines
 from remedy.decisions.record import GIVEN, DecisionRecord, StoredCandidate
-from remedy.errors import InvalidInput
+from remedy.errors import NotFound
 from remedy.moments import as_utc
 from remedy.services.at_risk import FALLBACK_NOTE
 from remedy.services.keys import Principal
@@ -197,8 +197,10 @@ class CustomerService:
                 )
             ).first()
             if cursor is None:
+                # A cursor names a decision: one this history lacks is a missing resource (404),
+                # whether it does not exist or belongs to another customer or team.
                 why = "not a decision of this customer's history: use next_before of a page"
-                raise InvalidInput(f"unknown cursor {before!r}", {"before": [why]})
+                raise NotFound(f"unknown cursor {before!r}", {"before": [why]})
             created_at, decision_id = cursor
             page = base.where(
                 sa.or_(

@@ -110,7 +110,7 @@ def test_an_agent_reads_its_teams_history_of_a_customer_newest_first_with_promis
         headers=people("agent"),
         query_string={"before": story["apac"]},
     )
-    assert bad.status_code == 422 and "before" in bad.json["errors"]
+    assert bad.status_code == 404 and "before" in bad.json["errors"]
 
 
 def test_repeat_victims_counts_tickets_in_the_window_within_the_team(client, people, story):
