@@ -15,6 +15,7 @@ from typing import Any
 
 from remedy.decisions.durations import duration_seconds
 from remedy.decisions.record import DecisionRecord, Presentation
+from remedy.decisions.stored import incident_from_json
 from remedy.moments import as_utc
 
 
@@ -39,11 +40,35 @@ def deadlines(decision: Any, record: DecisionRecord | None = None) -> Deadlines:
     """The promised moments of a stored `decision` (a `Decision` row): its accepted plan's
     talking points, else its first shown plan's (every plan promises the same)."""
     record = record or DecisionRecord.of(decision)
-    presentations = record.presentation
-    accepted = presentations.get(decision.accepted_plan_id or "")
-    points = accepted or next(iter(presentations.values()), None) or Presentation([], {})
-    said = points.talking_points
-    reported = as_utc(record.incident.reported_at or decision.created_at)
+    points = _points(record.presentation, decision.accepted_plan_id)
+    return _deadlines(points, record.incident.reported_at or decision.created_at)
+
+
+def deadlines_from_columns(
+    incident: dict[str, Any],
+    presentation: dict[str, Any] | None,
+    accepted_plan_id: str | None,
+    created_at: datetime,
+) -> Deadlines:
+    """The same from a decision's `incident` and `presentation` columns alone, for a scan over
+    many decisions that should not read (or parse) their candidates."""
+    stored = presentation or {}
+    chosen = stored.get(accepted_plan_id or "") or next(iter(stored.values()), None)
+    shown = {} if chosen is None else {"": Presentation.from_json(chosen)}  # that plan only
+    reported = incident_from_json(incident, created_at).reported_at or created_at
+    return _deadlines(_points(shown, None), reported)
+
+
+def _points(shown: dict[str, Presentation], accepted_plan_id: str | None) -> dict[str, Any]:
+    """The talking points that carry the promises: the accepted plan's, else the first's."""
+    accepted = shown.get(accepted_plan_id or "")
+    return (accepted or next(iter(shown.values()), None) or Presentation([], {})).talking_points
+
+
+def _deadlines(said: dict[str, Any], reported_at: datetime) -> Deadlines:
+    """Deadlines from talking points, counted from `reported_at` where only durations were
+    stored."""
+    reported = as_utc(reported_at)
     return Deadlines(
         reported,
         _moment(said, "respond_by", "respond_within", reported),

@@ -18,7 +18,9 @@ Three kinds, each a reason code with typed parameters (`remedy.facts`; words onl
 Bounded: open plans and apology-only answers are looked for among the decisions of the last
 `days` (an accepted plan expires after 48 hours by default; a lead's list is about now), each
 source reads at most `scan` rows, and the answer keeps the `limit` most urgent (the earliest
-fix_by first) and says when it left some out. A team-scoped key sees its own team's only
+fix_by first) and says when it left some out. The scan reads only the small columns (the
+incident and the talking points, for the deadlines); the whole decision, with its hundreds of
+candidates, is read only for the rows returned. A team-scoped key sees its own team's only
 (store/scoping.py). Nothing is written.
 """
 
@@ -28,12 +30,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from remedy.decisions.approvals import ApprovalTiers
-from remedy.decisions.deadlines import Deadlines, deadlines
+from remedy.decisions.deadlines import Deadlines, deadlines_from_columns
 from remedy.decisions.record import DecisionRecord, DecisionStatus, StoredCandidate
 from remedy.facts import Fact, Seconds, Share, fact
 from remedy.moments import as_utc
@@ -95,11 +98,28 @@ class AtRisk:
             return accepted
         return next((c for c in self.record.candidates if c.blocked_by), None)
 
+
+@dataclass
+class _Found:
+    """What the scan found of one decision, before the decision itself is read."""
+
+    deadlines: Deadlines
+    reasons: list[Fact] = field(default_factory=list)
+    apology_only: bool = False
+    approval: ApprovalRequest | None = None
+    standing: Standing | None = None
+
     @property
-    def urgency(self) -> tuple[int, datetime, str]:
+    def at_risk(self) -> bool:
+        """Whether anything puts it at risk."""
+        return bool(self.reasons) or self.apology_only
+
+    def urgency(self, decision_id: str) -> tuple[int, datetime, str]:
         """Sort key: the earliest promised fix first, then those without one by complaint."""
         fix_by = self.deadlines.fix_by
-        return (0, fix_by, self.decision.id) if fix_by else (1, self.deadlines.reported_at, "")
+        if fix_by is not None:
+            return (0, fix_by, decision_id)
+        return (1, self.deadlines.reported_at, decision_id)
 
 
 @dataclass(frozen=True)
@@ -109,6 +129,10 @@ class AtRiskList:
     rows: list[AtRisk]
     truncated: bool
     as_of: datetime
+
+
+# What the scan reads of a decision: enough for its deadlines, never its candidates.
+_SCAN = (Decision.id, Decision.incident, Decision.presentation, Decision.accepted_plan_id)
 
 
 class AtRiskService:
@@ -130,101 +154,122 @@ class AtRiskService:
     def at_risk(self, principal: Principal, limit: int = 100) -> AtRiskList:
         """The `limit` most urgent incidents at risk that `principal` may see."""
         now = self.clock()
-        rows: dict[str, AtRisk] = {}
+        found: dict[str, _Found] = {}
         full = False
         for source in (self._open_plans, self._apology_only, self._waiting_approvals):
-            full = source(principal.team, now, rows) or full
-        found = sorted((r for r in rows.values() if r.reasons), key=lambda r: r.urgency)
-        return AtRiskList(found[:limit], full or len(found) > limit, now)
+            full = source(principal.team, now, found) or full
+        risky = sorted(
+            (item for item in found.items() if item[1].at_risk),
+            key=lambda item: item[1].urgency(item[0]),
+        )
+        rows = self._rows(risky[:limit])
+        return AtRiskList(rows, full or len(risky) > limit, now)
 
-    def _row(self, rows: dict[str, AtRisk], decision: Decision) -> AtRisk:
-        """The row of `decision`, made once."""
-        row = rows.get(decision.id)
-        if row is None:
+    def _rows(self, chosen: list[tuple[str, _Found]]) -> list[AtRisk]:
+        """Read the chosen decisions whole and say why each is at risk, in urgency order."""
+        if not chosen:
+            return []
+        decisions = {
+            d.id: d
+            for d in self.session.scalars(
+                sa.select(Decision).where(Decision.id.in_([i for i, _ in chosen]))
+            )
+        }
+        rows = []
+        for decision_id, item in chosen:
+            decision = decisions[decision_id]
             record = DecisionRecord.of(decision)
-            row = rows[decision.id] = AtRisk(decision, record, deadlines(decision, record))
-        return row
+            reasons = list(item.reasons)
+            if item.apology_only:
+                blocked = next((c.blocked_by for c in record.candidates if c.blocked_by), None)
+                if blocked is not None:
+                    how = Fact.from_json(blocked["how"])
+                    reasons.insert(
+                        0, fact("risk_apology_only", limit=str(blocked["limit"]), how=how)
+                    )
+            if reasons:
+                rows.append(
+                    AtRisk(decision, record, item.deadlines, reasons, item.approval, item.standing)
+                )
+        return rows
+
+    @staticmethod
+    def _found(found: dict[str, _Found], row: Any) -> _Found:
+        """The scan's entry of a decision (`row`: the `_SCAN` columns, and its time)."""
+        item = found.get(row.id)
+        if item is None:
+            promised = deadlines_from_columns(
+                row.incident, row.presentation, row.accepted_plan_id, row.created_at
+            )
+            item = found[row.id] = _Found(promised)
+        return item
 
     def _since(self, now: datetime) -> datetime:
         """The oldest decision looked at for open plans and apology-only answers."""
         return now - timedelta(days=self.settings.days)
 
-    def _open_plans(self, team: str | None, now: datetime, rows: dict[str, AtRisk]) -> bool:
+    def _open_plans(self, team: str | None, now: datetime, found: dict[str, _Found]) -> bool:
         """Accepted plans whose fix is not done, past or near their fix_by."""
-        found = self.session.scalars(
-            sa.select(Decision)
+        rows = self.session.execute(
+            sa.select(*_SCAN, Decision.created_at)
             .outerjoin(Outcome, Outcome.decision_id == Decision.id)
             .where(Decision.status.in_(OPEN_PLAN), Decision.created_at >= self._since(now))
             .where(Outcome.fixed_at.is_(None), in_team(team))
             .order_by(Decision.created_at, Decision.id)
             .limit(self.settings.scan)
         ).all()
-        for decision in found:
-            row = self._row(rows, decision)
-            fix_by, window = row.deadlines.fix_by, row.deadlines.fix_window_seconds
+        for row in rows:
+            item = self._found(found, row)
+            fix_by, window = item.deadlines.fix_by, item.deadlines.fix_window_seconds
             if fix_by is None or window is None:
                 continue
             left = int((fix_by - now).total_seconds())
             if left < 0:
-                row.reasons.append(fact("risk_fix_overdue", overdue=said(-left)))
+                item.reasons.append(fact("risk_fix_overdue", overdue=said(-left)))
             elif left <= window * self.settings.near_share:
-                row.reasons.append(fact("risk_fix_due_soon", left=said(left)))
-        return len(found) >= self.settings.scan
+                item.reasons.append(fact("risk_fix_due_soon", left=said(left)))
+        return len(rows) >= self.settings.scan
 
-    def _apology_only(self, team: str | None, now: datetime, rows: dict[str, AtRisk]) -> bool:
+    def _apology_only(self, team: str | None, now: datetime, found: dict[str, _Found]) -> bool:
         """Answers that could offer only an apology because a limit blocked the rest, with no
-        outcome recorded yet."""
-        found = self.session.scalars(
-            sa.select(Decision)
+        outcome recorded yet (the limit and who can lift it are read with the decision)."""
+        rows = self.session.execute(
+            sa.select(*_SCAN, Decision.created_at)
             .outerjoin(Outcome, Outcome.decision_id == Decision.id)
             .where(Decision.created_at >= self._since(now), Outcome.decision_id.is_(None))
             .where(sa.cast(Decision.notes, sa.Text).like(FALLBACK_NOTE), in_team(team))
             .order_by(Decision.created_at, Decision.id)
             .limit(self.settings.scan)
         ).all()
-        for decision in found:
-            row = self._row(rows, decision)
-            blocked = next((c.blocked_by for c in row.record.candidates if c.blocked_by), None)
-            if blocked is None:
-                continue
-            row.reasons.append(
-                fact(
-                    "risk_apology_only",
-                    limit=str(blocked["limit"]),
-                    how=Fact.from_json(blocked["how"]),
-                )
-            )
-        return len(found) >= self.settings.scan
+        for row in rows:
+            self._found(found, row).apology_only = True
+        return len(rows) >= self.settings.scan
 
-    def _waiting_approvals(self, team: str | None, now: datetime, rows: dict[str, AtRisk]) -> bool:
+    def _waiting_approvals(self, team: str | None, now: datetime, found: dict[str, _Found]) -> bool:
         """Plans and overages waiting for approval past their share of the time to the fix."""
         service = ApprovalService(self.session, self.tiers, lambda: now)
-        found = self.session.execute(
-            sa.select(ApprovalRequest, Decision)
+        rows = self.session.execute(
+            sa.select(ApprovalRequest, *_SCAN, Decision.created_at)
             .join(Decision, Decision.id == ApprovalRequest.decision_id)
             .where(ApprovalRequest.state == PENDING, in_team(team, ApprovalRequest.team))
             .order_by(ApprovalRequest.requested_at, ApprovalRequest.id)
             .limit(self.settings.scan)
         ).all()
-        for request, decision in found:
-            row = self._row(rows, decision)
+        for row in rows:
+            request = row[0]
+            item = self._found(found, row)
             standing = service.standing(request)
-            row.approval, row.standing = request, standing
-            waited = standing.waiting_seconds or 0
-            reason = self._approval_reason(row.deadlines, request, standing, waited, now)
+            item.approval, item.standing = request, standing
+            reason = self._approval_reason(item.deadlines, request, standing, now)
             if reason is not None:
-                row.reasons.append(reason)
-        return len(found) >= self.settings.scan
+                item.reasons.append(reason)
+        return len(rows) >= self.settings.scan
 
     def _approval_reason(
-        self,
-        promised: Deadlines,
-        request: ApprovalRequest,
-        standing: Standing,
-        waited: int,
-        now: datetime,
+        self, promised: Deadlines, request: ApprovalRequest, standing: Standing, now: datetime
     ) -> Fact | None:
         """Why a waiting approval is at risk, or None while it is not."""
+        waited = standing.waiting_seconds or 0
         fix_by = promised.fix_by
         if fix_by is None:
             if standing.escalated:
