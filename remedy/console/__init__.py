@@ -28,6 +28,7 @@ PUBLIC_ENDPOINTS = frozenset(
         "console.sign_in",
         "console.agent",
         "console.approvals",
+        "console.lead",
         "console.finance",
         "console.models",
         "console.panel",
@@ -91,6 +92,12 @@ def agent() -> str:
 def approvals() -> str:
     """Render the approvals page: a lead's or finance's queue, approve or reject with a reason."""
     return render_template("console/approvals.html", page="approvals")
+
+
+@blp.get("/lead")
+def lead() -> str:
+    """Render the lead's desk: incidents at risk, repeat victims, the approvals waiting."""
+    return render_template("console/lead.html", page="lead")
 
 
 @blp.get("/panel")

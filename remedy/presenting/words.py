@@ -294,6 +294,23 @@ WORDS: dict[str, Words] = {
             "what is left; {how}"
         )
     ),
+    # -- incidents at risk (GET /v1/incidents/at-risk; services/at_risk.py) -------------------
+    "risk_fix_overdue": _same(N_("fix overdue by {overdue}: the plan is accepted, not fulfilled")),
+    "risk_fix_due_soon": _same(N_("fix due in {left}: the plan is accepted, not fulfilled")),
+    "risk_apology_only": _same(
+        N_("only an apology could be offered: a limit blocked every other plan; {how}")
+    ),
+    "risk_approval_waiting": _same(
+        N_("waiting for approval for {waited}: {share} of the time the fix had left")
+    ),
+    "risk_approval_past_fix": _same(
+        N_("waiting for approval for {waited}: the promised fix is already overdue")
+    ),
+    "risk_approval_escalated": _same(N_("waiting for approval for {waited}: escalated to finance")),
+    # -- why an approval card waits (GET /v1/approvals) --------------------------------------
+    "needs_approval_overage": _same(
+        N_("the actual cost {actual} is above what was reserved for the plan")
+    ),
     "exploring": Words(
         N_(
             "the plan shown first is one we are trying out, to keep learning; "

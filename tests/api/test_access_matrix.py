@@ -88,6 +88,9 @@ POLICY: dict[str, tuple[tuple[str, ...], str]] = {
     "GET /v1/reports/spend": (FINANCE, "filtered"),
     "GET /v1/reports/diagnose": (FINANCE, "filtered"),
     "GET /v1/reports/promises": (FINANCE, "filtered"),
+    "GET /v1/incidents/at-risk": (LEAD_OR_FINANCE, "filtered"),
+    "GET /v1/customers/{customer_id}/history": (("agent", "finance"), "filtered"),
+    "GET /v1/customers/repeat-victims": (LEAD_OR_FINANCE, "filtered"),
 }
 SCOPES = {"public", "shared", "unscoped", "team", "filtered", "job"}
 OWN, OTHER = "emea", "apac"
@@ -236,6 +239,7 @@ def test_role_by_team_by_operation(app, client, keys):
             .replace("{version}", "sim-3")
             .replace("{job_id}", job.json["id"])
             .replace("{integration_id}", doomed_id)
+            .replace("{customer_id}", "cust-1")
         )
         for role in ROLES:
             for team in (None, OWN, OTHER):

@@ -330,7 +330,9 @@ def test_sign_in_lists_the_pages_of_the_role_and_sign_out_forgets_the_key(page, 
 
     sign_in(page, server["admin"])
     expect(page.locator("#signed-in-summary")).to_contain_text("Role admin")
-    expect(pages.get_by_role("link")).to_have_text(["Agent", "Approvals", "Finance", "Models"])
+    expect(pages.get_by_role("link")).to_have_text(
+        ["Agent", "Approvals", "Lead desk", "Finance", "Models"]
+    )
     expect(page.get_by_role("status").first).to_contain_text("Signed in: admin key")
     screenshot(page, "sign-in")
 
@@ -1250,7 +1252,9 @@ def test_a_lead_approves_from_the_queue_and_the_agent_page_sees_the_answer(brows
         lead = lead_context.new_page()
         lead_errors = _watch(lead)
         sign_in(lead, server["lead"])
-        expect(lead.locator("#page-list").get_by_role("link")).to_have_text(["Agent", "Approvals"])
+        expect(lead.locator("#page-list").get_by_role("link")).to_have_text(
+            ["Agent", "Approvals", "Lead desk"]
+        )
         lead.goto("/console/approvals")
         expect(lead.locator("#queue-status")).to_contain_text("waiting, oldest first")
         ours = lead.locator(f"article.approval-card[data-decision-id='{decision_id}']")

@@ -14,6 +14,7 @@ PAGES = {
     "/console/agent": "Agent: recommend a remedy",
     "/console/finance": "Finance: budgets, caps and what-if",
     "/console/models": "Models: versions, cards, promotion",
+    "/console/lead": "Lead desk: incidents at risk, repeat victims, approvals",
 }
 ASSETS = [
     "api.js",
@@ -30,6 +31,10 @@ ASSETS = [
     "model_card.js",
     "models.js",
     "panel.js",
+    "lead.js",
+    "approvals.js",
+    "approval_cards.js",
+    "customer_history.js",
     "plans.js",
     "incident.js",
     "console.css",

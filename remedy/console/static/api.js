@@ -12,6 +12,8 @@ export const PAGES = {
     what: "enter an incident, see ranked plans, accept one" },
   approvals: { label: "Approvals", path: "/console/approvals", roles: ["lead", "finance", "admin"],
     what: "plans waiting for your approval, oldest first: approve or reject with a reason" },
+  lead: { label: "Lead desk", path: "/console/lead", roles: ["lead", "finance", "admin"],
+    what: "incidents at risk, repeat victims and the approvals waiting, live" },
   finance: { label: "Finance", path: "/console/finance", roles: ["finance", "admin"],
     what: "pools, caps and their history, what-if replays" },
   models: { label: "Models", path: "/console/models", roles: ["finance", "admin"],
