@@ -46,6 +46,7 @@ def incident_to_json(incident: Incident) -> dict[str, Any]:
         "customer_status": incident.customer_status,
         "gesture_basis": None if incident.gesture_basis is None else str(incident.gesture_basis),
         "reported_at": _moment(incident.reported_at),
+        "touchpoint": incident.touchpoint,
     }
 
 
@@ -66,6 +67,7 @@ def incident_from_json(data: dict[str, Any], created_at: datetime | None = None)
             "reach",
             "prior_incidents",
             "customer_status",
+            "touchpoint",
         )
         if name in data
     }

@@ -1,0 +1,58 @@
+"""touchpoints and the reports' ticket rollup
+
+Revision ID: 0013d_touchpoints
+Revises: 0012l
+Create Date: 2026-12-07 03:30:00
+
+An incident's touchpoint (where the failure happened) travels in the decision's incident JSON;
+`report_tickets` holds one row per ticket (team, `external_id` or the decision, currency) that
+the reports group instead of reading every decision (remedy/services/rollups.py keeps it in the
+transaction of each write). Rows written before this revision are rolled up by
+`remedy reports rebuild` (`remedy init` runs it when the table is empty and decisions exist).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0013d_touchpoints"
+down_revision = "0012l"
+branch_labels = None
+depends_on = None
+
+_ZERO = sa.text("0")
+
+
+def upgrade() -> None:
+    """Apply this revision."""
+    op.create_table(
+        "report_tickets",
+        sa.Column("team", sa.String(64), nullable=False),
+        sa.Column("ticket", sa.String(140), nullable=False),
+        sa.Column("currency", sa.String(3), nullable=False),
+        sa.Column("first_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("month", sa.String(7), nullable=False),
+        sa.Column("category", sa.String(64), nullable=False),
+        sa.Column("fault_type", sa.String(16), nullable=False),
+        sa.Column("touchpoint", sa.String(64), nullable=True),
+        sa.Column("customer_id", sa.String(128), nullable=False),
+        *(
+            sa.Column(name, sa.BigInteger(), nullable=False, server_default=_ZERO)
+            for name in ("customer_value_minor", "committed_minor", "reserved_minor")
+        ),
+        *(
+            sa.Column(name, sa.Integer(), nullable=False, server_default=_ZERO)
+            for name in ("decisions", "outcomes", "lost", "respond_late", "fix_late")
+        ),
+        sa.PrimaryKeyConstraint("team", "ticket", "currency", name="pk_report_tickets"),
+    )
+    op.create_index("ix_report_tickets_first_at", "report_tickets", ["first_at"])
+    op.create_index("ix_report_tickets_team_first_at", "report_tickets", ["team", "first_at"])
+
+
+def downgrade() -> None:
+    """Revert this revision."""
+    op.drop_index("ix_report_tickets_team_first_at", table_name="report_tickets")
+    op.drop_index("ix_report_tickets_first_at", table_name="report_tickets")
+    op.drop_table("report_tickets")
