@@ -89,6 +89,16 @@ def incident_from_json(data: dict[str, Any], created_at: datetime | None = None)
     )
 
 
+def promises_from_json(presentation: dict[str, Any] | None) -> tuple[str | None, str | None]:
+    """The promises (`respond_within`, `fix_within`: ISO 8601 durations, None when not made)
+    a stored decision's talking points said, read without parsing its facts (the reports read
+    thousands): every shown plan carries the same promises, so the first says them."""
+    for shown in (presentation or {}).values():
+        points = shown.get("talking_points") or {}
+        return points.get("respond_within"), points.get("fix_within")
+    return None, None
+
+
 def _moment(moment: datetime | None) -> str | None:
     """A moment as stored: ISO 8601 in UTC."""
     return None if moment is None else as_utc(moment).isoformat()

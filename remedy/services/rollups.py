@@ -31,8 +31,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from remedy.decisions.durations import duration_seconds
-from remedy.decisions.record import DecisionRecord
-from remedy.decisions.stored import incident_from_json
+from remedy.decisions.record import incident_from_json, promises_from_json
 from remedy.moments import as_utc, utcnow
 from remedy.money import to_minor
 from remedy.store.tables import Decision, Outcome, ReportTicket, Reservation
@@ -49,7 +48,7 @@ COUNTERS = (
 )
 
 
-def ticket_of(decision: Decision) -> str:
+def ticket_of(decision: Any) -> str:
     """The ticket a decision belongs to: its `external_id`, else the decision itself."""
     if decision.external_id:
         return f"e:{decision.external_id}"
@@ -88,8 +87,8 @@ class Tally:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-def first_tally(decision: Decision) -> Tally:
-    """A ticket's row as its first decision opens it (every counter 0)."""
+def first_tally(decision: Any) -> Tally:
+    """A ticket's row as its first decision (a Decision, or a row of its columns) opens it."""
     incident = incident_from_json(decision.incident)
     at = as_utc(decision.created_at or utcnow())
     return Tally(
@@ -106,31 +105,38 @@ def first_tally(decision: Decision) -> Tally:
     )
 
 
+def reported_at(decision: Any) -> datetime:
+    """When the customer complained: the promises count from it (the decision's time for
+    incidents stored before `reported_at`)."""
+    return as_utc(incident_from_json(decision.incident, decision.created_at).reported_at)
+
+
+def took(decision: Any, moment: datetime | None, promise: str | None) -> float | None:
+    """Seconds from the complaint to `moment` (None without a moment or a promise to keep)."""
+    if moment is None or not promise:
+        return None
+    return (as_utc(moment) - reported_at(decision)).total_seconds()
+
+
 def late(
-    decision: Decision, responded_at: datetime | None, fixed_at: datetime | None
+    decision: Any, responded_at: datetime | None, fixed_at: datetime | None
 ) -> tuple[bool, bool]:
     """Whether an outcome answered, and fixed, later than the decision promised (counted from
-    the incident's `reported_at`, as GET /v1/reports/promises counts)."""
+    the incident's `reported_at`, as GET /v1/reports/promises counts). `decision` is a
+    Decision or a row of its columns (incident, presentation, created_at)."""
     if responded_at is None and fixed_at is None:
         return False, False
-    record = DecisionRecord.of(decision)
-    points = next(iter(record.presentation.values()), None)
-    said = points.talking_points if points else {}
-    reported = as_utc(record.incident.reported_at or decision.created_at)
+    respond_within, fix_within = promises_from_json(decision.presentation)
 
     def broken(moment: datetime | None, promise: str | None) -> bool:
-        if moment is None or not promise:
-            return False
-        return (as_utc(moment) - reported).total_seconds() > duration_seconds(promise)
+        seconds = took(decision, moment, promise)
+        return seconds is not None and seconds > duration_seconds(promise or "")
 
-    return (
-        broken(responded_at, said.get("respond_within")),
-        broken(fixed_at, said.get("fix_within")),
-    )
+    return broken(responded_at, respond_within), broken(fixed_at, fix_within)
 
 
 def outcome_counts(
-    decision: Decision,
+    decision: Any,
     retained: bool | None,
     responded_at: datetime | None,
     fixed_at: datetime | None,
@@ -233,6 +239,16 @@ def _outcome_delta(session: Session, outcome: Outcome, new: bool) -> None:
     _add(session, decision, after)
 
 
+@sa.event.listens_for(Session, "before_flush")
+def _copy_columns(session: Session, _context: Any, _instances: Any) -> None:
+    """Copy a new decision's category and touchpoint out of its incident JSON (columns the
+    reports group by)."""
+    for row in session.new:
+        if isinstance(row, Decision) and row.incident and row.category is None:
+            incident = incident_from_json(row.incident)
+            row.category, row.touchpoint = incident.category, incident.touchpoint
+
+
 @sa.event.listens_for(Session, "after_flush")
 def _roll_up(session: Session, _context: Any) -> None:
     """Add what this flush wrote to its tickets' rows (same transaction)."""
@@ -266,32 +282,48 @@ def register_rollup() -> None:
 def raw_tickets(session: Session, team: str | None = None) -> dict[tuple[str, str, str], Tally]:
     """Every ticket's row computed from the decisions, reservations and outcomes themselves
     (one team's when `team` is given), keyed by (team, ticket, currency)."""
-    query = (
-        sa.select(Decision, Reservation, Outcome)
-        .outerjoin(Reservation, Reservation.decision_id == Decision.id)
-        .outerjoin(Outcome, Outcome.decision_id == Decision.id)
-        .order_by(Decision.created_at, Decision.id)
+    d, r, o = Decision, Reservation, Outcome
+    query = (  # the columns a ticket needs, never the candidates' JSON
+        sa.select(
+            d.id,
+            d.team,
+            d.external_id,
+            d.currency,
+            d.created_at,
+            d.fault_type,
+            d.customer_id,
+            d.incident,
+            d.presentation,
+            r.state,
+            r.committed_minor,
+            r.reserved_minor,
+            o.retained,
+            o.responded_at,
+            o.fixed_at,
+            o.decision_id.label("outcome"),
+        )  # fmt: skip
+        .outerjoin(r, r.decision_id == d.id)
+        .outerjoin(o, o.decision_id == d.id)
+        .order_by(d.created_at, d.id)
     )
     if team is not None:
         query = query.where(Decision.team == team)
     tallies: dict[tuple[str, str, str], Tally] = {}
-    for decision, reservation, outcome in session.execute(query):
-        key = (decision.team, ticket_of(decision), decision.currency)
+    for row in session.execute(query):
+        key = (row.team, ticket_of(row), row.currency)
         tally = tallies.get(key)
         if tally is None:
-            tally = tallies[key] = first_tally(decision)
+            tally = tallies[key] = first_tally(row)
         tally.add({"decisions": 1})
-        if reservation is not None:
+        if row.state is not None:
             tally.add(
                 {
-                    "committed_minor": reservation.committed_minor,
-                    "reserved_minor": _held(reservation.state, reservation.reserved_minor),
+                    "committed_minor": row.committed_minor,
+                    "reserved_minor": _held(row.state, row.reserved_minor),
                 }
             )
-        if outcome is not None:
-            tally.add(
-                outcome_counts(decision, outcome.retained, outcome.responded_at, outcome.fixed_at)
-            )
+        if row.outcome is not None:
+            tally.add(outcome_counts(row, row.retained, row.responded_at, row.fixed_at))
     return tallies
 
 

@@ -58,6 +58,10 @@ class Decision(Base):
     generous_plan_id: Mapped[str | None] = mapped_column(sa.String(255))
     # The language of its labels, reasons, notes and talking points (None: logged before 0006).
     language: Mapped[str | None] = mapped_column(sa.String(16))
+    # The incident's canonical category and touchpoint, copied from `incident` when the row is
+    # written (remedy/services/rollups.py) so reports group by them without reading the JSON.
+    category: Mapped[str | None] = mapped_column(sa.String(64))
+    touchpoint: Mapped[str | None] = mapped_column(sa.String(64))
 
 
 class ApprovalRequest(Base):

@@ -4,7 +4,9 @@ Revision ID: 0013d_touchpoints
 Revises: 0012l
 Create Date: 2026-12-07 03:30:00
 
-An incident's touchpoint (where the failure happened) travels in the decision's incident JSON;
+An incident's touchpoint (where the failure happened) travels in the decision's incident JSON,
+and `decisions.category` and `decisions.touchpoint` copy it and the category out of the JSON
+(backfilled here) so reports group decisions without reading it;
 `report_tickets` holds one row per ticket (team, `external_id` or the decision, currency) that
 the reports group instead of reading every decision (remedy/services/rollups.py keeps it in the
 transaction of each write). Rows written before this revision are rolled up by
@@ -26,6 +28,16 @@ _ZERO = sa.text("0")
 
 def upgrade() -> None:
     """Apply this revision."""
+    for column in ("category", "touchpoint"):
+        op.add_column("decisions", sa.Column(column, sa.String(64), nullable=True))
+    json_field = {
+        "postgresql": "(incident ->> '{name}')",
+        "sqlite": "json_extract(incident, '$.{name}')",
+    }[op.get_bind().dialect.name]
+    op.execute(
+        f"UPDATE decisions SET category = {json_field.format(name='category')}, "
+        f"touchpoint = {json_field.format(name='touchpoint')}"
+    )
     op.create_table(
         "report_tickets",
         sa.Column("team", sa.String(64), nullable=False),
@@ -56,3 +68,5 @@ def downgrade() -> None:
     op.drop_index("ix_report_tickets_team_first_at", table_name="report_tickets")
     op.drop_index("ix_report_tickets_first_at", table_name="report_tickets")
     op.drop_table("report_tickets")
+    op.drop_column("decisions", "touchpoint")
+    op.drop_column("decisions", "category")
