@@ -6,8 +6,8 @@ API's schemas write them, as JSON or CSV). Diagnose and the audit count tickets,
 (a ticket asked twice counts once), and read the ticket rollup (remedy/services/rollups.py)
 with one grouped SQL statement each, so their time grows with the groups, not the decisions;
 `diagnose_of` and `audit_of` compute the same rows from tickets computed from the raw tables
-(the reference the rollup is tested against). Spend and promises group the raw rows of the
-range in Python after one query each.
+(the reference the rollup is tested against). Spend and promises read the range's rows, their
+columns only (never a decision's JSON): spend grouped in SQL, promises in Python.
 """
 
 from __future__ import annotations
@@ -23,14 +23,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from remedy.decisions.durations import duration_seconds
-from remedy.decisions.record import DecisionRecord, promises_from_json
+from remedy.decisions.record import DecisionRecord
 from remedy.domain import FIX_KINDS
 from remedy.errors import InvalidInput
 from remedy.ledger.periods import period_at
 from remedy.moments import as_utc
 from remedy.money import to_minor
-from remedy.services.rollups import Tally, took
+from remedy.services.rollups import Tally
 from remedy.store.scoping import in_team
 from remedy.store.tables import Decision, Outcome, ReportTicket, Reservation
 
@@ -341,38 +340,34 @@ class ReportService:
         the decision's promise (`respond_within`, `fix_within` as its talking points said),
         and the 50th and 90th percentile in minutes, counted from when the customer
         complained (the incident's `reported_at`; the decision's time for decisions stored
-        before it). Slowest groups first.
+        before it). Slowest groups first. Reads the outcomes' timing columns (seconds taken and
+        promised, kept as outcomes are written: remedy/services/rollups.py), never the JSON.
         """
         check_range(start, end, self.max_days)
         d, o = Decision, Outcome
         rows = self.session.execute(
             sa.select(
-                d.created_at,
                 d.team,
                 d.category,
-                d.incident,
-                d.presentation,
-                o.responded_at,
-                o.fixed_at,
+                o.respond_seconds,
+                o.respond_within_seconds,
+                o.fix_seconds,
+                o.fix_within_seconds,
             )  # fmt: skip
             .join(o, o.decision_id == d.id)
             .where(d.created_at >= start, d.created_at < end)
-            .where(sa.or_(o.responded_at.is_not(None), o.fixed_at.is_not(None)))
+            .where(sa.or_(o.respond_seconds.is_not(None), o.fix_seconds.is_not(None)))
             .where(in_team(team))
         )
         groups: dict[tuple[str, str], dict[str, list[tuple[float, float]]]] = defaultdict(
             lambda: {"respond": [], "fix": []}
         )
-        for row in rows:
-            respond_within, fix_within = promises_from_json(row.presentation)
-            group = groups[(row.category or "other", row.team)]
-            for name, moment, promise in (
-                ("respond", row.responded_at, respond_within),
-                ("fix", row.fixed_at, fix_within),
-            ):
-                seconds = took(row, moment, promise)
-                if seconds is not None:
-                    group[name].append((seconds, duration_seconds(promise or "")))
+        for team_, category, respond, respond_within, fix, fix_within in rows:
+            group = groups[(category or "other", team_)]
+            if respond is not None:
+                group["respond"].append((respond, respond_within))
+            if fix is not None:
+                group["fix"].append((fix, fix_within))
         report = [
             PromisesRow(category, team, _kept(times["respond"]), _kept(times["fix"]))
             for (category, team), times in groups.items()

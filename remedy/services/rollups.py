@@ -239,14 +239,37 @@ def _outcome_delta(session: Session, outcome: Outcome, new: bool) -> None:
     _add(session, decision, after)
 
 
+def timings(decision: Any, responded_at: datetime | None, fixed_at: datetime | None) -> dict:
+    """An outcome's seconds to answer and to fix, and the promises held against them (the
+    outcome's columns the promises report reads)."""
+    respond_within, fix_within = promises_from_json(decision.presentation)
+    respond = took(decision, responded_at, respond_within)
+    fix = took(decision, fixed_at, fix_within)
+    return {
+        "respond_seconds": respond,
+        "respond_within_seconds": None if respond is None else duration_seconds(respond_within),
+        "fix_seconds": fix,
+        "fix_within_seconds": None if fix is None else duration_seconds(fix_within),
+    }
+
+
 @sa.event.listens_for(Session, "before_flush")
 def _copy_columns(session: Session, _context: Any, _instances: Any) -> None:
-    """Copy a new decision's category and touchpoint out of its incident JSON (columns the
-    reports group by)."""
+    """Copy a new decision's category and touchpoint out of its incident JSON, and a new or
+    changed outcome's timings (columns the reports read instead of the JSON)."""
     for row in session.new:
         if isinstance(row, Decision) and row.incident and row.category is None:
             incident = incident_from_json(row.incident)
             row.category, row.touchpoint = incident.category, incident.touchpoint
+    for row in (*session.new, *session.dirty):
+        if not isinstance(row, Outcome):
+            continue
+        if row not in session.new and not _changed(row, ("responded_at", "fixed_at")):
+            continue
+        decision = _decision(session, row.decision_id)
+        if decision is not None:
+            for name, value in timings(decision, row.responded_at, row.fixed_at).items():
+                setattr(row, name, value)
 
 
 @sa.event.listens_for(Session, "after_flush")
@@ -269,6 +292,11 @@ def _roll_up(session: Session, _context: Any) -> None:
             _reservation_delta(session, row, new=False)
         elif isinstance(row, Outcome):
             _outcome_delta(session, row, new=False)
+
+
+def timings_names() -> tuple[str, ...]:
+    """The outcome's timing columns, as `timings` names them."""
+    return ("respond_seconds", "respond_within_seconds", "fix_seconds", "fix_within_seconds")
 
 
 def register_rollup() -> None:
@@ -329,7 +357,28 @@ def raw_tickets(session: Session, team: str | None = None) -> dict[tuple[str, st
 
 def rebuild(session: Session) -> int:
     """Replace the rollup with the rows computed from the raw tables (rows stored before the
-    rollup, or bulk-inserted); return the tickets written. Run it while nothing else writes."""
+    rollup, or bulk-inserted), and fill every outcome's timings; return the tickets written.
+    Run it while nothing else writes."""
+    d, o = Decision, Outcome
+    timed = session.execute(
+        sa.select(
+            o.decision_id, o.responded_at, o.fixed_at, d.incident, d.presentation, d.created_at
+        )
+        .join(d, d.id == o.decision_id)
+        .where(sa.or_(o.responded_at.is_not(None), o.fixed_at.is_not(None)))
+    ).all()
+    table = o.__table__
+    update = (
+        sa.update(table)
+        .where(table.c.decision_id == sa.bindparam("outcome"))
+        .values({name: sa.bindparam(name) for name in timings_names()})
+    )
+    for start in range(0, len(timed), 1000):
+        batch = [
+            {"outcome": row.decision_id, **timings(row, row.responded_at, row.fixed_at)}
+            for row in timed[start : start + 1000]
+        ]
+        session.connection().execute(update, batch)
     session.execute(sa.delete(ReportTicket))
     tallies = list(raw_tickets(session).values())
     for start in range(0, len(tallies), 1000):

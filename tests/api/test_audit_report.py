@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
+from remedy.decisions.durations import duration_seconds
+from remedy.decisions.record import DecisionRecord
 from remedy.extensions import db
 from remedy.services.keys import KeyService
-from remedy.services.reports import ReportService, audit_of, diagnose_of
+from remedy.services.reports import PromisesRow, ReportService, _kept, audit_of, diagnose_of
 from remedy.services.rollups import raw_tickets, rebuild
-from remedy.store.tables import Outcome, ReportTicket, Reservation
+from remedy.store.tables import Decision, Outcome, ReportTicket, Reservation
 from tests.conftest import incident_payload
 from tests.factories import decision_row, set_pool
 
@@ -217,6 +220,9 @@ def test_the_rollup_equals_the_reports_from_raw_rows(month, app, start, end):
         for team in (None, "emea", "apac"):
             assert service.audit(low, high, team) == audit_of(raw.values(), low, high, team)
             assert service.diagnose(low, high, team) == diagnose_of(raw.values(), low, high, team)
+            assert service.promises(low, high, team) == _promises_from_json(
+                session, low, high, team
+            )
         assert service.audit(low, high, "emea").rows  # not vacuous
         kept = {(r.team, r.ticket, r.currency): r for r in session.scalars(sa.select(ReportTicket))}
         assert {key: _columns(row) for key, row in kept.items()} == {
@@ -229,6 +235,44 @@ def test_the_rollup_equals_the_reports_from_raw_rows(month, app, start, end):
             for r in session.scalars(sa.select(ReportTicket))
         }
         assert rebuilt == {key: tally.as_row() for key, tally in raw.items()}
+
+
+def _promises_from_json(session, start, end, team):
+    """The promises report as it was computed before the outcomes kept their timings: from
+    each decision's record (its talking points' promises and the incident's reported_at)."""
+    query = (
+        sa.select(Decision, Outcome)
+        .join(Outcome, Outcome.decision_id == Decision.id)
+        .where(Decision.created_at >= start, Decision.created_at < end)
+    )
+    if team is not None:
+        query = query.where(Decision.team == team)
+    groups = defaultdict(lambda: {"respond": [], "fix": []})
+    for decision, outcome in session.execute(query):
+        record = DecisionRecord.of(decision)
+        said = next(iter(record.presentation.values())).talking_points
+        reported = record.incident.reported_at
+        for name, moment, promise in (
+            ("respond", outcome.responded_at, said.get("respond_within")),
+            ("fix", outcome.fixed_at, said.get("fix_within")),
+        ):
+            if moment is not None and promise:
+                took = (moment.astimezone(UTC) - reported).total_seconds()
+                groups[(record.incident.category, decision.team)][name].append(
+                    (took, duration_seconds(promise))
+                )
+    rows = [
+        PromisesRow(category, team_, _kept(times["respond"]), _kept(times["fix"]))
+        for (category, team_), times in groups.items()
+    ]
+    return sorted(
+        rows,
+        key=lambda r: (
+            r.respond.kept_share if r.respond.kept_share is not None else 1,
+            r.category,
+            r.team,
+        ),
+    )
 
 
 def _columns(row: ReportTicket) -> dict:

@@ -117,5 +117,12 @@ class Outcome(Base):
     # When the agent first answered and when the fix was done: measured against the promises.
     responded_at: Mapped[datetime | None] = mapped_column(Timestamp)
     fixed_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    # Seconds from the complaint (`reported_at`) to responded_at and fixed_at, and the promises
+    # they are held to, copied when written (remedy/services/rollups.py): the promises report
+    # reads these numbers, never the decision's JSON. None: no time or no promise to keep.
+    respond_seconds: Mapped[float | None] = mapped_column(sa.Float)
+    respond_within_seconds: Mapped[float | None] = mapped_column(sa.Float)
+    fix_seconds: Mapped[float | None] = mapped_column(sa.Float)
+    fix_within_seconds: Mapped[float | None] = mapped_column(sa.Float)
     recorded_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     recorded_by: Mapped[str] = mapped_column(sa.String(64))

@@ -6,7 +6,9 @@ Create Date: 2026-12-07 03:30:00
 
 An incident's touchpoint (where the failure happened) travels in the decision's incident JSON,
 and `decisions.category` and `decisions.touchpoint` copy it and the category out of the JSON
-(backfilled here) so reports group decisions without reading it;
+(backfilled here) so reports group decisions without reading it; outcomes keep the seconds from
+the complaint to the answer and the fix and the promises they are held to (filled by `remedy
+reports rebuild` for outcomes stored before);
 `report_tickets` holds one row per ticket (team, `external_id` or the decision, currency) that
 the reports group instead of reading every decision (remedy/services/rollups.py keeps it in the
 transaction of each write). Rows written before this revision are rolled up by
@@ -60,6 +62,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("team", "ticket", "currency", name="pk_report_tickets"),
     )
     op.create_index("ix_report_tickets_first_at", "report_tickets", ["first_at"])
+    for column in (
+        "respond_seconds",
+        "respond_within_seconds",
+        "fix_seconds",
+        "fix_within_seconds",
+    ):
+        op.add_column("outcomes", sa.Column(column, sa.Float(), nullable=True))
     op.create_index("ix_report_tickets_team_first_at", "report_tickets", ["team", "first_at"])
 
 
@@ -68,5 +77,12 @@ def downgrade() -> None:
     op.drop_index("ix_report_tickets_team_first_at", table_name="report_tickets")
     op.drop_index("ix_report_tickets_first_at", table_name="report_tickets")
     op.drop_table("report_tickets")
+    for column in (
+        "respond_seconds",
+        "respond_within_seconds",
+        "fix_seconds",
+        "fix_within_seconds",
+    ):
+        op.drop_column("outcomes", column)
     op.drop_column("decisions", "touchpoint")
     op.drop_column("decisions", "category")
