@@ -336,7 +336,9 @@ def test_sign_in_lists_the_pages_of_the_role_and_sign_out_forgets_the_key(page, 
 
     sign_in(page, server["admin"])
     expect(page.locator("#signed-in-summary")).to_contain_text("Role admin")
-    expect(pages.get_by_role("link")).to_have_text(["Agent", "Approvals", "Finance", "Models"])
+    expect(pages.get_by_role("link")).to_have_text(
+        ["Agent", "Approvals", "Reports", "Finance", "Models"]
+    )
     expect(page.get_by_role("status").first).to_contain_text("Signed in: admin key")
     screenshot(page, "sign-in")
 
@@ -841,8 +843,9 @@ def test_finance_reads_spend_failure_and_promise_reports(page, server):
 
 def test_a_lead_reads_its_teams_reports_and_exports_each_table(page, server):
     sign_in(page, server["lead"])
-    expect(page.get_by_role("link", name="Reports")).to_be_visible()
-    expect(page.get_by_role("link", name="Finance")).to_be_hidden()
+    nav = page.get_by_role("navigation", name="Console pages")
+    expect(nav.get_by_role("link", name="Reports")).to_be_visible()
+    expect(nav.get_by_role("link", name="Finance")).to_be_hidden()
     page.goto("/console/reports")
     page.get_by_role("button", name="Show reports").click()
     audit = page.get_by_role("table", name=re.compile("^Touchpoints by cost, costliest first"))
