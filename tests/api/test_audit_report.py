@@ -344,3 +344,63 @@ def test_touchpoints_are_a_closed_vocabulary(app, client, auth):
     assert [(r["touchpoint"], r["tickets"], r["decisions"]) for r in rows["rows"]] == [
         ("sign_in_page", 1, 2)
     ]
+
+
+@pytest.mark.parametrize("app", [{"RESERVATION_TTL_SECONDS": 1}], indirect=True)
+def test_the_rollup_follows_cancels_overages_and_expiries(app, client, auth):
+    """Cancelled, expired and over-cost plans (steps drive() never takes) keep the rollup equal
+    to the tickets computed from the raw rows."""
+    import time
+
+    from click.testing import CliRunner
+
+    from remedy.cli import cli
+
+    set_pool(app, "emea", "50000.00")
+    made = []
+    for n in range(3):
+        body = client.post(
+            "/v1/recommendations",
+            json={
+                "incident": incident_payload(
+                    customer_id=f"k{n}", external_id=f"K-{n}", touchpoint="courier"
+                ),
+                "team": "emea",
+            },
+            headers=auth(),
+        ).json
+        plan = next(p for p in body["plans"] if not p["requires_approval"])
+        accepted = client.post(
+            f"/v1/decisions/{body['decision_id']}/accept",
+            json={"plan_id": plan["plan_id"]},
+            headers=auth(),
+        )
+        assert accepted.status_code == 200, accepted.json
+        made.append((body["decision_id"], plan))
+    cancelled, over, _expiring = made
+    assert client.post(f"/v1/decisions/{cancelled[0]}/cancel", headers=auth()).status_code == 200
+    more = f"{float(over[1]['total_cost']) + 50:.2f}"
+    fulfilled = client.post(
+        f"/v1/decisions/{over[0]}/fulfil",
+        json={"actual_cost": more, "currency": "EUR"},
+        headers=auth(),
+    )
+    assert fulfilled.json["status"] == "overage_pending_approval", fulfilled.json
+    approved = client.post(
+        f"/v1/decisions/{over[0]}/approve", json={"reason": "ok"}, headers=auth("finance")
+    )
+    assert approved.status_code == 200, approved.json
+    time.sleep(1.2)  # the third reservation's TTL passes
+    env = {"REMEDY_DATABASE_URL": app.config["DATABASE_URL"], "REMEDY_RESERVATION_TTL_SECONDS": "1"}
+    expired = CliRunner().invoke(cli, ["ledger", "expire"], env=env, catch_exceptions=False)
+    assert "released 1 expired" in expired.output
+    with db.database(app).unit_of_work() as session:
+        raw = {key: tally.as_row() for key, tally in raw_tickets(session).items()}
+        kept = {
+            (r.team, r.ticket, r.currency): _columns(r)
+            for r in session.scalars(sa.select(ReportTicket))
+        }
+    assert kept == raw
+    remedies = sorted(row["committed_minor"] + row["reserved_minor"] for row in raw.values())
+    assert remedies[:2] == [0, 0]  # cancelled and expired: nothing given
+    assert remedies[2] == int(more.replace(".", ""))  # the overage, committed in full
