@@ -55,6 +55,9 @@ def register_extensions(app: Flask) -> None:
     from remedy.services.engines import EngineProvider
     from remedy.services.keys import PrincipalCache
     from remedy.services.model_registry import ScorerProvider
+    from remedy.services.rollups import register_rollup
+
+    register_rollup()  # the reports' ticket rollup, kept in each writing transaction
 
     observability.init_app(app)  # first, so every later hook and log line has the request id
     ratelimit.init_app(app)

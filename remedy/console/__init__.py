@@ -31,6 +31,7 @@ PUBLIC_ENDPOINTS = frozenset(
         "console.lead",
         "console.finance",
         "console.models",
+        "console.reports",
         "console.panel",
         "console.static",
     }
@@ -129,6 +130,13 @@ def panel() -> Response:
 def finance() -> str:
     """Render the finance page: pools, caps and their history, what-if."""
     return render_template("console/finance.html", page="finance")
+
+
+@blp.get("/reports")
+def reports() -> str:
+    """Render the reports page: spend, failures, promises and the honesty audit, for a lead
+    (its own team's) or finance, each table exportable as CSV."""
+    return render_template("console/reports.html", page="reports")
 
 
 @blp.get("/models")
