@@ -1293,7 +1293,7 @@ def test_a_lead_approves_from_the_queue_and_the_agent_page_sees_the_answer(brows
         lead_errors = _watch(lead)
         sign_in(lead, server["lead"])
         expect(lead.locator("#page-list").get_by_role("link")).to_have_text(
-            ["Agent", "Approvals", "Lead desk"]
+            ["Agent", "Approvals", "Lead desk", "Reports"]
         )
         lead.goto("/console/approvals")
         expect(lead.locator("#queue-status")).to_contain_text("waiting, oldest first")

@@ -200,7 +200,7 @@ def test_the_lead_desk_shows_risk_repeat_victims_and_live_approvals(browser, ser
     context, page, errors = _open(browser, server, viewport)
     _sign_in(page, server["lead"])
     expect(page.locator("#page-list").get_by_role("link")).to_have_text(
-        ["Agent", "Approvals", "Lead desk"]
+        ["Agent", "Approvals", "Lead desk", "Reports"]
     )
     page.goto("/console/lead")
 
