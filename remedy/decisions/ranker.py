@@ -36,11 +36,8 @@ from typing import Protocol
 
 import numpy as np
 
-from remedy.domain import FIX_KINDS, FaultType, Incident, Kind, Plan, contact_rank
+from remedy.domain import DEFAULT_REACH, FIX_KINDS, FaultType, Incident, Kind, Plan, contact_rank
 from remedy.money import minor_exponent, to_minor
-
-# The audience a public complaint is assumed to reach when the agent does not know it.
-DEFAULT_REACH = 100
 
 
 class PlanScorer(Protocol):
