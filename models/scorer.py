@@ -96,9 +96,7 @@ def _encodes_like(pipeline: Pipeline, encode: Encoding, probe: np.ndarray) -> bo
     )
 
 
-def _twin_encoding(
-    pipelines: Sequence[Pipeline], features: FeatureDefinition
-) -> Encoding | None:
+def _twin_encoding(pipelines: Sequence[Pipeline], features: FeatureDefinition) -> Encoding | None:
     """Return the NumPy encoding every pipeline's encoder matches exactly, if there is one."""
     probe = _probe_matrix(features)
     for encode in encodings(features):
@@ -143,6 +141,12 @@ class ModelScorer:
             else None
         )
         self._forest, self._calibration = flat if flat is not None else (None, None)
+
+    @property
+    def sees_word_of_mouth(self) -> bool:
+        """Whether the model sees public, reach and customer status (feature version 2 on): it
+        learned word of mouth from observed referrals (remedy/decisions/value.py)."""
+        return self.features.sees_word_of_mouth
 
     @property
     def calibrated(self) -> bool:

@@ -156,6 +156,7 @@ def train_from_logs(
         current,
         strength=prior_strength,
         seed=seed,
+        values=values,
     )
     models = fit_models(
         train,

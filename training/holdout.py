@@ -38,6 +38,8 @@ from training.simulator import FX_PER_USD
 class _MeanScorer:
     """A reward model of last resort: the mean outcome of the rows it was given, for every plan."""
 
+    sees_word_of_mouth = True  # the mean of observed referrals: nothing to assume on top
+
     def __init__(self, decisions: Sequence[LoggedDecision]) -> None:
         """Keep the mean retention and referrals (0.5 and 0 when there are no rows)."""
         self.version = "mean-outcome"
