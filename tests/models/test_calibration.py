@@ -108,10 +108,13 @@ def test_the_booster_inside_the_step_is_the_one_fitted(trained_models, logged_ro
 
 
 @pytest.mark.parametrize("folder", bundled_folders(), ids=lambda f: f.name)
-def test_bundled_artifacts_without_a_step_score_as_before(folder):
-    """The bundled models have no calibration step: P(stay) is their booster's, unchanged."""
+def test_bundled_artifacts_score_on_the_flat_path_as_their_pipelines_do(folder):
+    """sim-1 to sim-3 have no calibration step (P(stay) is their booster's, unchanged); a newer
+    one has it where it helped on its holdout (its card says so), and the flat path applies it."""
     scorer = ModelScorer(load_artifact(folder))
-    assert not scorer.calibrated and scorer.path == "flat-forest"
+    card = scorer.artifact.card.get("calibration") or {}
+    assert scorer.calibrated == (card.get("method") is not None)
+    assert scorer.path == "flat-forest"
     x, _ = _rows(scorer.features)
     expected = np.clip(scorer.artifact.models["retention"].predict_proba(x)[:, 1], P_MIN, P_MAX)
     np.testing.assert_allclose(scorer._predict_matrix(x)[0], expected, rtol=1e-12, atol=0)

@@ -206,4 +206,4 @@ def test_bundled_versions_sort_by_number_not_text():
     """The newest bundled model is the highest number: sim-10 comes after sim-2."""
     names = ["sim-10", "sim-2", "sim-1", "sim-2b"]
     assert sorted(names, key=version_order) == ["sim-1", "sim-2", "sim-2b", "sim-10"]
-    assert [p.name for p in bundled_folders()][-1] == "sim-3"
+    assert [p.name for p in bundled_folders()][-1] == "sim-4"
