@@ -116,6 +116,10 @@ class Incident:
     # When the customer first complained, in UTC: the promises (answer within, fix within)
     # count from it. None until the service sets it (to the decision's time when not said).
     reported_at: datetime | None = None
+    # Where the failure happened (a touchpoint of the catalog's closed vocabulary: the sign-in
+    # page, the billing run, the courier); None when the agent does not say. The honesty audit
+    # (GET /v1/reports/audit) ranks touchpoints by what their failures cost.
+    touchpoint: str | None = None
 
     def rule_context(self) -> dict[str, object]:
         """Return the symbols rules may use (see catalog/rules schema)."""

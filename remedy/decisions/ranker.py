@@ -29,12 +29,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 import numpy as np
 
 from remedy.decisions.value import PlanScorer, ValueSettings, net_value, valued
 from remedy.domain import FIX_KINDS, FaultType, Incident, Kind, Plan, contact_rank
+from remedy.ledger.pacing import paced_minor
 from remedy.money import minor_exponent, to_minor
 
 __all__ = ["HeuristicPrior", "PlanRanker", "PlanScorer", "ScoredPlan", "ValueSettings"]
@@ -78,11 +79,14 @@ class PlanRanker:
         exponent = minor_exponent(incident.currency)
         value_minor = float(incident.customer_value) * 10**exponent
         # The gain is the model's estimate (a float); the cost is money, exact in minor units,
-        # priced up by pacing's shadow price with the currency's rounding.
-        cost_minor = [to_minor(p.total_cost, incident.currency) for p in plans]
+        # its overdelivery part priced up by pacing's shadow price (never the fix: what we give
+        # back is owed however fast the pool is spent).
+        currency = incident.currency
+        cost_minor = [to_minor(p.total_cost, currency) for p in plans]
         if cost_price != 1:
             cost_minor = [
-                int((cost * cost_price).to_integral_value(ROUND_HALF_UP)) for cost in cost_minor
+                paced_minor(cost, to_minor(p.fix_cost, currency), cost_price)
+                for cost, p in zip(cost_minor, plans, strict=True)
             ]
         gain = net_value(p_stay, referrals, value_minor, 0.0, self.values)
         env_minor = np.rint(gain).astype(np.int64) - np.array(cost_minor, dtype=np.int64)

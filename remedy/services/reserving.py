@@ -112,7 +112,7 @@ class ReservingService:
         locks = Locks(
             pools={(pool.team, decision.currency, period.key)},
             customers={(decision.customer_id, decision.currency)},
-            capacities={(level, day_key(now))} if level else set(),
+            capacities={(decision.team, level, day_key(now))} if level else set(),
             decisions={decision.id},
         )
         stale = overdue(self.session, pool.team, decision.currency, now, EXPIRY_BATCH)
@@ -136,12 +136,14 @@ class ReservingService:
         counter = locks.pool_rows[(pool.team, decision.currency, period.key)]
         capacity = None
         if level:
-            used = locks.capacity_rows[(level, day_key(now))].used
-            capacity = CapacityState(level, day_key(now), self.limits.capacity_for(level), used)
+            team, day = decision.team, day_key(now)
+            used = locks.capacity_rows[(team, level, day)].used
+            limit = self.limits.capacity_for(level, team)
+            capacity = CapacityState(level, day, limit, used, team)
         state = pool_state(pool, period, counter)
         breaches = broken_limits(amount, state, window, capacity, fix)
         if breaches:
-            raise LimitsExceeded("The plan", breaches)
+            raise LimitsExceeded("plan", breaches)
         reservation = Reservation(
             id=new_id(),
             decision_id=decision.id,
@@ -152,6 +154,7 @@ class ReservingService:
             period_key=period.key,
             customer_id=decision.customer_id,
             contact_level=level,
+            contact_team=decision.team,
             reserved_minor=0,
             committed_minor=0,
             fix_reserved_minor=0,

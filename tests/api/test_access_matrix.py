@@ -85,9 +85,13 @@ POLICY: dict[str, tuple[tuple[str, ...], str]] = {
     "POST /v1/budgets/{team}/suggest-caps": (FINANCE, "team"),
     "GET /v1/jobs/{job_id}": (("agent", "lead", "finance"), "job"),
     "POST /v1/jobs/{job_id}/cancel": (("agent", "lead", "finance"), "job"),
-    "GET /v1/reports/spend": (FINANCE, "filtered"),
-    "GET /v1/reports/diagnose": (FINANCE, "filtered"),
-    "GET /v1/reports/promises": (FINANCE, "filtered"),
+    "GET /v1/reports/spend": (LEAD_OR_FINANCE, "filtered"),
+    "GET /v1/reports/diagnose": (LEAD_OR_FINANCE, "filtered"),
+    "GET /v1/reports/promises": (LEAD_OR_FINANCE, "filtered"),
+    "GET /v1/reports/audit": (LEAD_OR_FINANCE, "filtered"),
+    "GET /v1/incidents/at-risk": (LEAD_OR_FINANCE, "filtered"),
+    "GET /v1/customers/{customer_id}/history": (("agent", "finance"), "filtered"),
+    "GET /v1/customers/repeat-victims": (LEAD_OR_FINANCE, "filtered"),
 }
 SCOPES = {"public", "shared", "unscoped", "team", "filtered", "job"}
 OWN, OTHER = "emea", "apac"
@@ -145,6 +149,7 @@ def _requests(decision_id: str, plan_id: str, panel_token: str = "") -> dict[str
         "GET /v1/reports/spend": {"query_string": {**_window(), "group_by": "team"}},
         "GET /v1/reports/diagnose": {"query_string": _window()},
         "GET /v1/reports/promises": {"query_string": _window()},
+        "GET /v1/reports/audit": {"query_string": _window()},
     }
 
 
@@ -236,6 +241,7 @@ def test_role_by_team_by_operation(app, client, keys):
             .replace("{version}", "sim-3")
             .replace("{job_id}", job.json["id"])
             .replace("{integration_id}", doomed_id)
+            .replace("{customer_id}", "cust-1")
         )
         for role in ROLES:
             for team in (None, OWN, OTHER):

@@ -3,7 +3,8 @@ commits.
 
 base.py (the declarative base, ids, the UTC timestamp column), decisions.py (decisions,
 approval requests, outcomes), ledger.py (pools, counters, reservations, ledger entries),
-operations.py (keys, documents, audit, idempotency, models, jobs, the cache generation).
+operations.py (keys, documents, audit, idempotency, models, jobs, the cache generation),
+reports.py (the reports' rollup: one row per ticket).
 Import tables from here: `from remedy.store.tables import Decision`.
 """
 
@@ -31,6 +32,7 @@ from remedy.store.tables.operations import (
     ModelPromotion,
     ModelVersion,
 )
+from remedy.store.tables.reports import ReportTicket
 
 __all__ = [
     "ApiKey",
@@ -53,6 +55,7 @@ __all__ = [
     "ModelVersion",
     "Outcome",
     "PoolCounter",
+    "ReportTicket",
     "Reservation",
     "Timestamp",
     "UtcDateTime",
