@@ -59,6 +59,8 @@ def part_of(kind: Kind) -> Part:
 
 # What an incident may say (the API's schema and the configuration trial share these bounds).
 CHANNELS = ("email", "chat", "phone", "social", "review", "web", "store")
+# The audience a public complaint is assumed to reach when the agent does not know it.
+DEFAULT_REACH = 100
 # The largest audience a public complaint may be said to reach (a guard against typos).
 MAX_REACH = 10_000_000_000
 # Guards against absurd input: no single incident loses more than ten million units, and no

@@ -42,12 +42,12 @@ def test_init_is_idempotent_and_creates_one_admin_key(env):
 
 
 def test_init_registers_the_bundled_models_and_promotes_the_newest(env):
-    """sim-1 and sim-2 stay registered (databases have them promoted); a fresh install starts
-    on sim-3, the model of the fix-first plan space."""
-    assert "bundled models registered: sim-1, sim-2, sim-3" in run(env, "init").output
+    """sim-1 to sim-3 stay registered (databases have them promoted); a fresh install starts
+    on sim-4, the model that sees what the rules see (feature version 2)."""
+    assert "bundled models registered: sim-1, sim-2, sim-3, sim-4" in run(env, "init").output
     listed = run(env, "models", "list").output
-    assert "in use: sim-3" in listed
-    assert "* sim-3 " in listed and "  sim-2 " in listed and "  sim-1 " in listed
+    assert "in use: sim-4" in listed
+    assert "* sim-4 " in listed and "  sim-3 " in listed and "  sim-1 " in listed
 
 
 def test_keys_create_list_revoke(env):
