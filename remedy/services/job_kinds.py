@@ -48,7 +48,7 @@ class TaskContext:
 
 
 JobFunction = Callable[[JobContext, dict[str, Any]], dict[str, Any]]
-TaskFunction = Callable[[TaskContext], str]  # returns a line for the worker's log
+TaskFunction = Callable[[TaskContext], str]  # returns a line for the worker's log ("": none)
 JobKinds = Mapping[str, JobFunction]
 
 

@@ -428,7 +428,7 @@ def deliver_due(session: Session, settings: DeliverySettings, now: datetime | No
 def deliver(context: TaskContext) -> str:
     """The worker's periodic task: send what is due."""
     sent = deliver_due(context.session, DeliverySettings.of(context.config))
-    return f"sent {sent} webhook deliveries"
+    return f"sent {sent} webhook deliveries" if sent else ""  # every second: quiet when idle
 
 
 def register_jobs(registry: JobRegistry) -> None:
