@@ -216,7 +216,7 @@ class Deliveries(MethodView):
 
 
 @blp.route(
-    "/webhooks/<webhook_id>/deliveries/<int:delivery_id>/redeliver",
+    "/webhooks/<webhook_id>/deliveries/<delivery_id>/redeliver",
     parameters=[WEBHOOK_PATH, DELIVERY_PATH],
 )
 class Redeliver(MethodView):
@@ -224,8 +224,9 @@ class Redeliver(MethodView):
 
     @roles(*WHO)
     @blp.response(202, DeliverySchema)
-    def post(self, webhook_id: str, delivery_id: int) -> dict[str, Any]:
+    def post(self, webhook_id: str, delivery_id: str) -> dict[str, Any]:
         """Queue the same event again as a new delivery (the worker sends it within a
         second or so; the log keeps both); audited."""
-        row = WebhookService(session()).redeliver(webhook_id, delivery_id, current_principal())
+        number = int(delivery_id) if delivery_id.isdigit() and len(delivery_id) < 19 else 0
+        row = WebhookService(session()).redeliver(webhook_id, number, current_principal())
         return _delivery(row)

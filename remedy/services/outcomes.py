@@ -126,7 +126,9 @@ class OutcomeService:
         created = outcome is None
         before = None if created else _snapshot(outcome, decision.currency)
         was_broken = (
-            set() if created else broken_promises(decision, outcome.responded_at, outcome.fixed_at)
+            set()
+            if created
+            else set(broken_promises(decision, outcome.responded_at, outcome.fixed_at))
         )
         if created:
             outcome = Outcome(decision_id=decision_id, **values)
