@@ -38,7 +38,7 @@ from remedy.services.mass_incidents import (
     MAX_LISTED,
     MassIncidentService,
 )
-from remedy.store.tables import MassIncident, MassIncidentCustomer
+from remedy.store.tables import MassIncident, MassIncidentCustomer, utcnow
 
 blp = Blueprint(
     "mass_incidents",
@@ -69,15 +69,16 @@ _TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no")
 
 
 class SharedIncidentSchema(Schema):
-    """What every affected customer has in common: the failure itself. `currency`, `locale`,
-    `channel`, `public` and `churn_threat` are defaults a customer's row may override."""
+    """What every affected customer has in common: the failure itself. `currency` (required),
+    `locale`, `channel`, `public` and `churn_threat` are defaults a customer's row may
+    override."""
 
     severity = IncidentSchema._declared_fields["severity"]
     fault_type = IncidentSchema._declared_fields["fault_type"]
     category = IncidentSchema._declared_fields["category"]
     channel = IncidentSchema._declared_fields["channel"]
     locale = IncidentSchema._declared_fields["locale"]
-    currency = currency_field(load_default=None)
+    currency = currency_field(required=True)
     churn_threat = StrictBoolean(load_default=False)
     public = StrictBoolean(load_default=False)
     reported_at = UtcDateTime(
@@ -493,13 +494,13 @@ def _incidents(data: dict[str, Any], team: str, engine: Any) -> list[Incident]:
     errors: dict[str, list[str]] = {}
     seen: dict[str, int] = {}
     incidents = []
+    # One failure, one clock: the promises of every customer count from when it reached them,
+    # or from now (its declaration), not from when the job gets to each customer.
+    shared = {**shared, "reported_at": shared.get("reported_at") or utcnow()}
     for number, row in enumerate(data["customers"], start=1):
         given = {k: v for k, v in row.items() if v is not None}
         merged = {**shared, **given, "category": category}
         where = f"customers.{number}"
-        if merged.get("currency") is None:
-            errors[f"{where}.currency"] = ["give a currency for the customer or the incident"]
-            continue
         currency = merged["currency"]
         if not engine.caps.supports(currency):
             errors[f"{where}.currency"] = [f"no caps are configured for {currency}"]

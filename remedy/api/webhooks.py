@@ -26,10 +26,12 @@ blp = Blueprint(
 )
 WHO = ("lead", "finance")
 EVENT = fields.String(validate=validate.OneOf(EVENTS), metadata={"enum": list(EVENTS)})
-URL = fields.String(
-    validate=validate.Length(min=1, max=MAX_URL),
-    metadata={"description": "http(s) only; redirects are never followed"},
-)
+# http(s), a host (no credentials: no `@` before the path), an optional port and path.
+URL_PATTERN = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\s]*)?$"
+URL_CHECKS = [
+    validate.Length(min=1, max=MAX_URL),
+    validate.Regexp(URL_PATTERN, error="must be an http or https URL with a host"),
+]
 
 
 class WebhookRequestSchema(Schema):
@@ -37,7 +39,7 @@ class WebhookRequestSchema(Schema):
 
     url = fields.String(
         required=True,
-        validate=validate.Length(min=1, max=MAX_URL),
+        validate=URL_CHECKS,
         metadata={"description": "http(s) only; redirects are never followed"},
     )
     events = fields.List(EVENT, required=True, validate=validate.Length(min=1, max=len(EVENTS)))
@@ -48,7 +50,7 @@ class WebhookRequestSchema(Schema):
 class WebhookUpdateSchema(Schema):
     """What to change (only the fields given)."""
 
-    url = fields.String(validate=validate.Length(min=1, max=MAX_URL))
+    url = fields.String(validate=URL_CHECKS)
     events = fields.List(EVENT, validate=validate.Length(min=1, max=len(EVENTS)))
     active = fields.Boolean()
     description = fields.String(validate=validate.Length(max=200))
