@@ -6,7 +6,8 @@
 
 Deciding runs each customer through the very pipeline a single incident takes
 (`RecommendationService.recommend`: the same rules, caps, repeat count and advisory headroom),
-stores each decision as `proposed`, and keeps beside the customer the plan chosen (the best
+stores each decision as `proposed` (customers alike in all but who they are share one ranking:
+`RankOnce`), and keeps beside the customer the plan chosen (the best
 plan, the first shown: exploration is off for a mass incident, so every customer of one failure
 is judged alike and each decision records propensity 1), its cost, fix part, contact level and
 approver. Batches of `DECIDE_BATCH` customers commit together with their rows marked decided,
@@ -33,14 +34,16 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from remedy.decisions.approvals import Approver
+from remedy.decisions.engine import DecisionEngine, DecisionResult, Ranked
 from remedy.decisions.record import DecisionRecord
 from remedy.decisions.stored import incident_from_json, incident_to_json
 from remedy.domain import Incident
@@ -394,6 +397,47 @@ def check_may_approve(principal: Principal, mass: MassIncident, four_eyes: FourE
 # -- the jobs --------------------------------------------------------------------------------
 
 
+class RankOnce:
+    """The decision engine, ranking each distinct incident once per batch.
+
+    Customers of one failure often differ only in who they are: ranking (rules, eligible
+    items, every plan and its score: `DecisionEngine.rank`) reads neither `customer_id` nor
+    `external_id`, so those who are alike in everything else share one ranking, as the what-if
+    shares one across caps documents. Everything after it is each customer's own: the caps'
+    guard, its own headroom, its record and talking points, its stored decision.
+    """
+
+    def __init__(self, engine: DecisionEngine) -> None:
+        """Wrap `engine`."""
+        self._engine = engine
+        self._ranked: dict[tuple[Any, ...], Ranked] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        """Everything else is the engine's."""
+        return getattr(self._engine, name)
+
+    def rank(
+        self,
+        incident: Incident,
+        cost_price: Decimal = Decimal(1),
+        used_up: frozenset[str] = frozenset(),
+    ) -> Ranked:
+        """The engine's ranking of an incident like this one (ranked once)."""
+        key = (replace(incident, customer_id="", external_id=None), cost_price, used_up)
+        if key not in self._ranked:
+            self._ranked[key] = self._engine.rank(incident, cost_price, used_up)
+        return self._ranked[key]
+
+    def decide(
+        self,
+        incident: Incident,
+        cost_price: Decimal = Decimal(1),
+        used_up: frozenset[str] = frozenset(),
+    ) -> DecisionResult:
+        """The engine's decision (`DecisionEngine.decide`), its ranking shared."""
+        return self._engine.guard(incident, self.rank(incident, cost_price, used_up))
+
+
 def _mass(session: Session, params: dict[str, Any]) -> MassIncident:
     mass = session.get(MassIncident, params["mass_incident_id"], populate_existing=True)
     if mass is None:
@@ -430,8 +474,8 @@ def decide_job(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
         ).all()
         if not rows:
             break
-        engine = context.services.engines.engine(session)
-        service = RecommendationService(session, engine)
+        engine = RankOnce(context.services.engines.engine(session))
+        service = RecommendationService(session, engine)  # type: ignore[arg-type]
         decided: list[tuple[int, dict[str, Any]]] = []
         with session.no_autoflush:  # decide first; write the batch at once, briefly
             for row_id, fields in rows:

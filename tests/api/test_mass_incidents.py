@@ -7,6 +7,7 @@ cleanly, and a re-run reserves nobody twice."""
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -21,6 +22,7 @@ from remedy.store.tables import (
     MassIncidentCustomer,
     PoolCounter,
     Reservation,
+    utcnow,
 )
 from tests.factories import run_jobs, set_pool
 
@@ -314,3 +316,43 @@ def test_five_thousand_customers_on_postgresql(app, client, leads, auth):
     assert set(reserved_per_decision(app, done["id"]).values()) == {1}
     ledger_ok(app)
     print(f"5,000 customers: {time.perf_counter() - started:.1f} s")
+
+
+def test_customers_alike_share_a_ranking_and_get_the_very_same_decision(app):
+    """`RankOnce` ranks customers alike in all but who they are once: each still gets the
+    decision the plain engine makes for it (candidates, plans shown, notes, talking points)."""
+    from remedy.decisions.stored import incident_from_json
+    from remedy.services import app_services
+    from remedy.services.mass_incidents import RankOnce
+    from remedy.services.recommendations import RecommendationService
+
+    set_pool(app, "emea", "1000.00")
+    base = {
+        "severity": 4,
+        "fault_type": "company",
+        "customer_value": "800.00",
+        "loss_amount": "45.00",
+        "currency": "EUR",
+        "category": "delivery",
+        "team": "emea",
+        "locale": "de-DE",
+    }
+    now = utcnow()
+    base["reported_at"] = (now - timedelta(minutes=40)).isoformat()
+    columns = ("candidates", "shown", "notes", "presentation", "cap", "priced_items")
+    with app.app_context(), db.database(app).unit_of_work() as session:
+        engine = app_services.engines().engine(session)
+        shared = RankOnce(engine)
+        made = []
+        for customer in ("alike-1", "alike-2", "alike-3"):
+            incident = incident_from_json(
+                {**base, "customer_id": customer, "external_id": customer}
+            )
+            plain = RecommendationService(session, engine).recommend(incident, 1, "t", now)
+            once = RecommendationService(session, shared).recommend(incident, 1, "t", now)
+            made.append(once)
+            for column in columns:
+                assert getattr(plain, column) == getattr(once, column), column
+        assert len(shared._ranked) == 1  # ranked once for the three
+        assert {d.customer_id for d in made} == {"alike-1", "alike-2", "alike-3"}
+        session.rollback()
