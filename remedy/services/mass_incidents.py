@@ -43,6 +43,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from remedy.decisions.approvals import Approver
+from remedy.decisions.caps import CapSettings
 from remedy.decisions.engine import DecisionEngine, DecisionResult, Ranked
 from remedy.decisions.record import DecisionRecord
 from remedy.decisions.stored import incident_from_json, incident_to_json
@@ -72,9 +73,8 @@ from remedy.store.tables import (
 
 DECIDE_KIND = "mass_incident.decide"
 RESERVE_KIND = "mass_incident.reserve"
-# A job is read with one role: the lowest that may see its team's mass incidents' progress
-# (its result holds counts only); the mass incident itself is read by leads and finance.
-JOB_ROLE = "agent"
+# Who reads a mass incident's jobs: who reads the mass incident (the team scope applies too).
+JOB_ROLE = "lead,finance"
 DECIDING, READY, RESERVING = "deciding", "ready", "reserving"
 RESERVED, PARTLY_RESERVED, FAILED = "reserved", "partly_reserved", "failed"
 STATUSES = (DECIDING, READY, RESERVING, RESERVED, PARTLY_RESERVED, FAILED)
@@ -601,7 +601,7 @@ def _reserve_chunk(
     session: Session,
     mass_id: str,
     chunk: int,
-    caps: Any,
+    caps: CapSettings,
     ttl: timedelta,
     actor: str,
     ran_out: str | None,
