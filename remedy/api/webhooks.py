@@ -26,8 +26,9 @@ blp = Blueprint(
 )
 WHO = ("lead", "finance")
 EVENT = fields.String(validate=validate.OneOf(EVENTS), metadata={"enum": list(EVENTS)})
-# http(s), a host (no credentials: no `@` before the path), an optional port and path.
-URL_PATTERN = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\s]*)?$"
+# http(s), a host (no credentials: no `@` before the path), an optional port and a path of
+# printable ASCII (as sent on the wire; one pattern that reads alike in Python and JSON Schema).
+URL_PATTERN = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[!-~]*)?$"
 URL_CHECKS = [
     validate.Length(min=1, max=MAX_URL),
     validate.Regexp(URL_PATTERN, error="must be an http or https URL with a host"),
