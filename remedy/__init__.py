@@ -41,6 +41,8 @@ def create_app(config: dict[str, Any] | None = None, *, instance_path: str | Non
 
 def register_extensions(app: Flask) -> None:
     """Bind the database, the API and the decision engine provider."""
+    from decimal import Decimal
+
     from remedy import observability
     from remedy.api import ratelimit
     from remedy.api.errors import RemedyApi
@@ -49,9 +51,13 @@ def register_extensions(app: Flask) -> None:
     from remedy.extensions import db
     from remedy.services.app_services import Exploration, Services
     from remedy.services.approvals import FourEyes
+    from remedy.services.at_risk import AtRiskSettings
     from remedy.services.engines import EngineProvider
     from remedy.services.keys import PrincipalCache
     from remedy.services.model_registry import ScorerProvider
+    from remedy.services.rollups import register_rollup
+
+    register_rollup()  # the reports' ticket rollup, kept in each writing transaction
 
     observability.init_app(app)  # first, so every later hook and log line has the request id
     ratelimit.init_app(app)
@@ -87,6 +93,12 @@ def register_extensions(app: Flask) -> None:
     app.extensions["remedy.four_eyes"] = FourEyes.from_names(
         app.config["FOUR_EYES_TIERS"].split(","), app.config["ADMIN_APPROVAL_TIERS"].split(",")
     )
+    # The thresholds of the incidents at risk (checked once here: a bad share stops the start).
+    app.extensions["remedy.at_risk"] = AtRiskSettings(
+        Decimal(str(app.config["AT_RISK_NEAR_SHARE"])),
+        Decimal(str(app.config["AT_RISK_APPROVAL_SHARE"])),
+        int(app.config["AT_RISK_DAYS"]),
+    )
 
 
 def register_jobs() -> JobRegistry:
@@ -109,9 +121,11 @@ def register_blueprints(app: Flask) -> None:
 
     from remedy.api import (
         approvals,
+        at_risk,
         audit,
         budgets,
         configs,
+        customers,
         health,
         integrations,
         jobs,
@@ -148,6 +162,8 @@ def register_blueprints(app: Flask) -> None:
         whatif,
         jobs,
         reports,
+        at_risk,
+        customers,
         mass_incidents,
         webhooks,
     ):

@@ -78,6 +78,12 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # decide in (none by default). Comma-separated tier names: lead, finance.
         "FOUR_EYES_TIERS": env("REMEDY_FOUR_EYES_TIERS", "lead,finance"),
         "ADMIN_APPROVAL_TIERS": env("REMEDY_ADMIN_APPROVAL_TIERS", ""),
+        # Incidents at risk (services/at_risk.py): a fix is near once this share of its window
+        # is left; an approval is at risk once it waited this share of the time its fix had
+        # left; open plans and apology-only answers are looked for this many days back.
+        "AT_RISK_NEAR_SHARE": env("REMEDY_AT_RISK_NEAR_SHARE", "0.25"),
+        "AT_RISK_APPROVAL_SHARE": env("REMEDY_AT_RISK_APPROVAL_SHARE", "0.5"),
+        "AT_RISK_DAYS": int(env("REMEDY_AT_RISK_DAYS", "7")),
         # How long an accepted plan holds its budget before it expires unfulfilled (48 hours).
         "RESERVATION_TTL_SECONDS": int(env("REMEDY_RESERVATION_TTL_SECONDS", str(48 * 3600))),
         # Mass incidents (services/mass_incidents.py): the most customers one may list, the

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from models.features import FEATURE_NAMES, FEATURE_VERSION, feature_rows, rows_from_bytes
 from remedy.decisions.ranker import ValueSettings
+from remedy.decisions.value import net_value
 from remedy.domain import Incident
 from remedy.money import minor_exponent
 from remedy.store.tables import Decision, Outcome
@@ -246,8 +247,8 @@ def read_range(
     referred_n = np.array(referrals, dtype=np.int64)
     stayed_b = np.array(retained, dtype=bool)
     rate = np.array([rates.get(c, np.nan) for c in currency], dtype=float)
-    gain = stayed_b * float(values.horizon_years) + referred_n * float(values.referral_share)
-    reward = (gain * np.array(value, dtype=float) - np.array(cost, dtype=float)) / rate
+    worth = np.array(value, dtype=float)
+    reward = net_value(stayed_b, referred_n, worth, np.array(cost, dtype=float), values) / rate
     return Part(
         features=features,
         retained=stayed_b,

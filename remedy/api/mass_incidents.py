@@ -24,13 +24,16 @@ from remedy.api.auth import current_principal, roles
 from remedy.api.errors import flatten
 from remedy.api.fields import StrictBoolean, UtcDateTime, currency_field
 from remedy.api.jobs import JobSchema, ProgressSchema, job_view
+from remedy.api.reading import current_reader
 from remedy.api.recommendations import incident_from_request
 from remedy.api.schemas import SLUG, IncidentSchema
 from remedy.api.whatif import job_quota
 from remedy.domain import CHANNELS, CUSTOMER_STATUSES, FaultType, Incident
 from remedy.errors import InvalidInput
 from remedy.extensions import session
+from remedy.facts import load_facts
 from remedy.money import MoneyError, check_amount, from_minor
+from remedy.presenting import Presenter
 from remedy.services import app_services
 from remedy.services.incidents import canonical_incident
 from remedy.services.mass_incidents import (
@@ -76,6 +79,7 @@ class SharedIncidentSchema(Schema):
     severity = IncidentSchema._declared_fields["severity"]
     fault_type = IncidentSchema._declared_fields["fault_type"]
     category = IncidentSchema._declared_fields["category"]
+    touchpoint = IncidentSchema._declared_fields["touchpoint"]
     channel = IncidentSchema._declared_fields["channel"]
     locale = IncidentSchema._declared_fields["locale"]
     currency = currency_field(required=True)
@@ -257,7 +261,7 @@ def view(mass: MassIncident, job: Any = None) -> dict[str, Any]:
         "incident": mass.incident,
         "customers": mass.customers,
         "tier": mass.tier,
-        **MassIncidentService(session()).summary(mass),
+        **_said_refusal(MassIncidentService(session()).summary(mass)),
         "created_by": mass.created_by,
         "created_at": mass.created_at,
         "decided_at": mass.decided_at,
@@ -376,8 +380,22 @@ def _customer(row: MassIncidentCustomer) -> dict[str, Any]:
         "fix": money(row.fix_minor),
         "contact_level": row.contact_level,
         "approver": row.approver,
-        "reason": row.reason,
+        "reason": said(row.reason),
     }
+
+
+def said(reason: str | None) -> str | None:
+    """A stored refusal (the limits as facts) in the reader's language; other text as it is."""
+    facts = load_facts(reason)
+    if facts is None:
+        return reason
+    reader = current_reader()
+    return "; ".join(Presenter(reader.locale or "en", finance=reader.finance).say_all(facts))
+
+
+def _said_refusal(summary: dict[str, Any]) -> dict[str, Any]:
+    """The summary with its first refusal said for the reader."""
+    return {**summary, "refusal": said(summary.get("refusal"))}
 
 
 # -- reading the body ------------------------------------------------------------------------
@@ -490,7 +508,8 @@ def _incidents(data: dict[str, Any], team: str, engine: Any) -> list[Incident]:
     """Each customer's incident: the shared fields under its own; every row checked (money for
     its currency, a currency finance has capped, no customer twice) before any is kept."""
     shared = data["incident"]
-    category = canonical_incident(engine.catalog, _probe(shared)).category  # 422 if unknown
+    probe = canonical_incident(engine.catalog, _probe(shared))  # 422: unknown category, touchpoint
+    category, touchpoint = probe.category, probe.touchpoint
     errors: dict[str, list[str]] = {}
     seen: dict[str, int] = {}
     incidents = []
@@ -499,7 +518,7 @@ def _incidents(data: dict[str, Any], team: str, engine: Any) -> list[Incident]:
     shared = {**shared, "reported_at": shared.get("reported_at") or utcnow()}
     for number, row in enumerate(data["customers"], start=1):
         given = {k: v for k, v in row.items() if v is not None}
-        merged = {**shared, **given, "category": category}
+        merged = {**shared, **given, "category": category, "touchpoint": touchpoint}
         where = f"customers.{number}"
         currency = merged["currency"]
         if not engine.caps.supports(currency):
@@ -523,7 +542,8 @@ def _incidents(data: dict[str, Any], team: str, engine: Any) -> list[Incident]:
 
 
 def _probe(shared: dict[str, Any]) -> Incident:
-    """An incident holding only the shared fields (to normalise the category once)."""
+    """An incident holding only the shared fields (to normalise the category and the
+    touchpoint once)."""
     return Incident(
         customer_id="-",
         severity=shared["severity"],
@@ -532,4 +552,5 @@ def _probe(shared: dict[str, Any]) -> Incident:
         loss_amount=0,  # type: ignore[arg-type]
         currency=shared.get("currency") or "EUR",
         category=shared["category"],
+        touchpoint=shared.get("touchpoint"),
     )

@@ -28,6 +28,7 @@ class Incident(TypedDict):
     public: NotRequired[bool]  # seen by others (a post, a review)
     reach: NotRequired[int | None]  # followers or audience of a public complaint
     external_id: NotRequired[str | None]
+    touchpoint: NotRequired[str | None]
     public: NotRequired[bool]
     reach: NotRequired[int | None]
     # When the customer first complained (ISO 8601 with a zone; default: when asked): the

@@ -35,7 +35,9 @@ from sqlalchemy.orm import Session
 
 from remedy.decisions.approvals import ApprovalTiers, Approver
 from remedy.decisions.durations import duration_seconds
+from remedy.decisions.record import DecisionRecord
 from remedy.errors import Forbidden, InvalidInput
+from remedy.facts import Fact, Money, fact
 from remedy.i18n import Messages
 from remedy.moments import as_utc
 from remedy.money import from_minor
@@ -47,6 +49,16 @@ from remedy.store.scoping import in_team
 from remedy.store.tables import ApprovalRequest, AuditEntry, Decision, utcnow
 
 PENDING = "pending"
+# The reasons beside a plan that say why it needs approval (remedy/decisions/approvals.py).
+APPROVAL_REASONS = frozenset(
+    {
+        "needs_lead",
+        "needs_finance",
+        "needs_approval",
+        "needs_approval_always",
+        "fix_without_approval",
+    }
+)
 # Queue scopes: what the caller's tier decides now, or everything it may decide.
 SCOPES = ("mine", "all")
 ESCALATION_ACTOR = "escalation"
@@ -138,6 +150,20 @@ class QueueEntry:
     def waiting_seconds(self) -> int:
         """How long it has waited."""
         return self.standing.waiting_seconds or 0
+
+    @property
+    def why(self) -> list[Fact]:
+        """Why it needs approval, as facts: the accepted plan's approval reasons (its cost over
+        a tier's limit, an item that always needs approval, the fix's part that needed none), or,
+        for an overage, its actual cost above the reservation."""
+        request = self.request
+        if request.kind == "overage":
+            amount = from_minor(request.amount_minor, request.currency)
+            return [fact("needs_approval_overage", actual=Money(amount, request.currency))]
+        record = DecisionRecord.of(self.decision)
+        shown = record.presentation.get(self.decision.accepted_plan_id or "")
+        reasons = shown.reasons if shown is not None else []
+        return [reason for reason in reasons if reason.code in APPROVAL_REASONS]
 
 
 class ApprovalService:

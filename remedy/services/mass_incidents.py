@@ -49,6 +49,7 @@ from remedy.decisions.record import DecisionRecord
 from remedy.decisions.stored import incident_from_json, incident_to_json
 from remedy.domain import Incident
 from remedy.errors import Conflict, DomainError, Forbidden, NotFound
+from remedy.facts import dump_facts
 from remedy.ledger.budgets import BudgetService, pool_state
 from remedy.ledger.periods import period_at
 from remedy.money import from_minor, to_minor
@@ -642,7 +643,7 @@ def _reserve_chunk(
         try:
             outcomes = reserving.reserve_many(plans, actor, "mass_incident")
         except PoolRanOut as error:
-            ran_out = error.reason
+            ran_out = dump_facts(error.limits)
             session.rollback()
             reserving.begin()
             state = _lock_chunk(session, mass_id, chunk)
@@ -653,14 +654,16 @@ def _reserve_chunk(
             by_decision = {row.decision_id: row for row in rows}
             for outcome in outcomes:
                 row = by_decision[outcome.plan.decision_id]
-                row.state, row.reason = outcome.state, outcome.reason
+                row.state, row.reason = outcome.state, (
+                    dump_facts(outcome.reason) if outcome.reason else None
+                )
             state.state = RESERVED
             state.reserved = sum(1 for o in outcomes if o.state == RESERVED)
             state.refused = sum(1 for o in outcomes if o.state != RESERVED)
             state.done_at = utcnow()
             session.commit()
             return None
-    reason = f"the pool ran out: {ran_out}"
+    reason = ran_out  # the pool's facts (its state says it was refused)
     refused = session.execute(
         sa.update(MassIncidentCustomer)
         .where(

@@ -20,6 +20,7 @@ from remedy.decisions.caps import CapSettings
 from remedy.decisions.record import DecisionRecord, StoredCandidate
 from remedy.decisions.record import DecisionStatus as S
 from remedy.errors import Conflict, InvalidInput, LimitsExceeded, NotFound
+from remedy.facts import Fact, fact
 from remedy.ledger.book import Ledger, Locks, overdue
 from remedy.ledger.budgets import BudgetService, pool_state
 from remedy.ledger.limits import (
@@ -63,16 +64,17 @@ class Reserved:
 
     plan: Planned
     state: str
-    reason: str | None
+    reason: list[Fact]  # the limits that refused it, as facts (empty: reserved or skipped)
 
 
 class PoolRanOut(Exception):
-    """A batch would break its pool (or its team has none): nothing of it may be reserved."""
+    """A batch would break its pool (or its team has none): nothing of it may be reserved.
+    `limits` says which pool and by how much, as facts."""
 
-    def __init__(self, reason: str) -> None:
-        """Say which pool and by how much."""
-        super().__init__(reason)
-        self.reason = reason
+    def __init__(self, limits: list[Fact]) -> None:
+        """Keep the facts of the pool that ran out."""
+        super().__init__(", ".join(limit.code for limit in limits))
+        self.limits = limits
 
 
 @dataclass(frozen=True)
@@ -153,7 +155,7 @@ class ReservingService:
         locks = Locks(
             pools={(pool.team, decision.currency, period.key)},
             customers={(decision.customer_id, decision.currency)},
-            capacities={(level, day_key(now))} if level else set(),
+            capacities={(decision.team, level, day_key(now))} if level else set(),
             decisions={decision.id},
         )
         stale = overdue(self.session, pool.team, decision.currency, now, EXPIRY_BATCH)
@@ -177,12 +179,14 @@ class ReservingService:
         counter = locks.pool_rows[(pool.team, decision.currency, period.key)]
         capacity = None
         if level:
-            used = locks.capacity_rows[(level, day_key(now))].used
-            capacity = CapacityState(level, day_key(now), self.limits.capacity_for(level), used)
+            team, day = decision.team, day_key(now)
+            used = locks.capacity_rows[(team, level, day)].used
+            limit = self.limits.capacity_for(level, team)
+            capacity = CapacityState(level, day, limit, used, team)
         state = pool_state(pool, period, counter)
         breaches = broken_limits(amount, state, window, capacity, fix)
         if breaches:
-            raise LimitsExceeded("The plan", breaches)
+            raise LimitsExceeded("plan", breaches)
         planned = Planned(
             decision.id, plan_id, decision.customer_id, decision.currency, amount, fix, level
         )
@@ -213,6 +217,7 @@ class ReservingService:
             period_key=period_key,
             customer_id=planned.customer_id,
             contact_level=level,
+            contact_team=locked.team,
             reserved_minor=0,
             committed_minor=0,
             fix_reserved_minor=0,
@@ -260,14 +265,16 @@ class ReservingService:
             if key not in pools:
                 try:
                     pool = self.budgets.pool_to_spend(plan.team, plan.currency, now)
-                except Conflict as error:
-                    raise PoolRanOut(error.message) from None
+                except Conflict:
+                    raise PoolRanOut(
+                        [fact("no_pool", team=plan.team, currency=plan.currency)]
+                    ) from None
                 pools[key] = (pool, period_at(pool.period, now))
             pool, period = pools[key]
             locks.pools.add((pool.team, plan.currency, period.key))
             locks.customers.add((plan.customer_id, plan.currency))
             if plan.contact_level:
-                locks.capacities.add((plan.contact_level, day_key(now)))
+                locks.capacities.add((plan.team, plan.contact_level, day_key(now)))
             locks.decisions.add(plan.decision_id)
         stale: list[Reservation] = []
         for pool, _period in pools.values():
@@ -288,24 +295,25 @@ class ReservingService:
         del preloaded
         self._expire(locks, stale, "expiry")
         outcomes: list[Reserved] = []
-        taken: dict[str, int] = {}  # contacts of each level this batch takes today
+        taken: dict[tuple[str, str], int] = {}  # contacts a team's level takes in this batch
         spend: dict[tuple[str, str, str], tuple[int, int]] = {}  # pool key -> (amount, fix)
         for plan in plans:
             locked = locks.decision_rows.get(plan.decision_id)
             if locked is None or locked.status != S.PROPOSED:
                 status = locked.status if locked is not None else "missing"
-                outcomes.append(Reserved(plan, "skipped", f"the decision is {status}"))
+                skipped = fact("decision_not_proposed", status=status)
+                outcomes.append(Reserved(plan, "skipped", [skipped]))
                 continue
             window = self.budgets.window_state(plan.customer_id, plan.currency, self.limits, now)
             breaches = [window_breach(plan.amount_minor, window)]
             if plan.contact_level:
-                level, day = plan.contact_level, day_key(now)
-                used = locks.capacity_rows[(level, day)].used + taken.get(level, 0)
-                capacity = CapacityState(level, day, self.limits.capacity_for(level), used)
-                breaches.append(capacity_breach(capacity))
-            said = [b for b in breaches if b is not None]
-            if said:
-                outcomes.append(Reserved(plan, "refused", "; ".join(said)))
+                team, level, day = plan.team, plan.contact_level, day_key(now)
+                used = locks.capacity_rows[(team, level, day)].used + taken.get((team, level), 0)
+                limit = self.limits.capacity_for(level, team)
+                breaches.append(capacity_breach(CapacityState(level, day, limit, used, team)))
+            broken = [b for b in breaches if b is not None]
+            if broken:
+                outcomes.append(Reserved(plan, "refused", broken))
                 continue
             pool, period = pools[(plan.team, plan.currency)]
             key = (pool.team, plan.currency, period.key)
@@ -313,12 +321,13 @@ class ReservingService:
             amount, fix = amount + plan.amount_minor, fix + plan.fix_minor
             state = pool_state(pool, period, locks.pool_rows[key])
             breach = pool_breach(amount, state, fix)
-            if breach is not None:
+            if breach:
                 raise PoolRanOut(breach)
             spend[key] = (amount, fix)
             if plan.contact_level:
-                taken[plan.contact_level] = taken.get(plan.contact_level, 0) + 1
-            outcomes.append(Reserved(plan, "reserved", None))
+                taken_key = (plan.team, plan.contact_level)
+                taken[taken_key] = taken.get(taken_key, 0) + 1
+            outcomes.append(Reserved(plan, "reserved", []))
         for outcome in outcomes:
             if outcome.state != "reserved":
                 continue

@@ -85,9 +85,13 @@ POLICY: dict[str, tuple[tuple[str, ...], str]] = {
     "POST /v1/budgets/{team}/suggest-caps": (FINANCE, "team"),
     "GET /v1/jobs/{job_id}": (("agent", "lead", "finance"), "job"),
     "POST /v1/jobs/{job_id}/cancel": (("agent", "lead", "finance"), "job"),
-    "GET /v1/reports/spend": (FINANCE, "filtered"),
-    "GET /v1/reports/diagnose": (FINANCE, "filtered"),
-    "GET /v1/reports/promises": (FINANCE, "filtered"),
+    "GET /v1/reports/spend": (LEAD_OR_FINANCE, "filtered"),
+    "GET /v1/reports/diagnose": (LEAD_OR_FINANCE, "filtered"),
+    "GET /v1/reports/promises": (LEAD_OR_FINANCE, "filtered"),
+    "GET /v1/reports/audit": (LEAD_OR_FINANCE, "filtered"),
+    "GET /v1/incidents/at-risk": (LEAD_OR_FINANCE, "filtered"),
+    "GET /v1/customers/{customer_id}/history": (("agent", "finance"), "filtered"),
+    "GET /v1/customers/repeat-victims": (LEAD_OR_FINANCE, "filtered"),
     "POST /v1/mass-incidents": (LEAD_OR_FINANCE, "team"),
     "GET /v1/mass-incidents/{mass_incident_id}": (LEAD_OR_FINANCE, "team"),
     "GET /v1/mass-incidents/{mass_incident_id}/customers": (LEAD_OR_FINANCE, "team"),
@@ -173,6 +177,7 @@ def _requests(decision_id: str, plan_id: str, panel_token: str = "") -> dict[str
             }
         },
         "PATCH /v1/webhooks/{webhook_id}": {"json": {"description": "changed"}},
+        "GET /v1/reports/audit": {"query_string": _window()},
     }
 
 
@@ -296,6 +301,7 @@ def test_role_by_team_by_operation(app, client, keys):
             .replace("{mass_incident_id}", mass_id)
             .replace("{webhook_id}", hook_id)
             .replace("{delivery_id}", str(delivery_id))
+            .replace("{customer_id}", "cust-1")
         )
         for role in ROLES:
             for team in (None, OWN, OTHER):

@@ -159,10 +159,10 @@ def test_when_the_pool_runs_out_the_remaining_chunks_are_refused_cleanly(app, cl
     assert done["status"] == "partly_reserved", done
     assert done["chunks"] == {"total": 4, "pending": 0, "reserved": 2, "refused": 2, "size": 10}
     assert done["counts"]["reserved"] == 20 and done["counts"]["refused"] == 20
-    assert "the pool ran out" in done["refusal"] and "emea" in done["refusal"]
+    assert done["refusal"].startswith("pool emea/") and "would exceed the limit" in done["refusal"]
     refused = client.get(f"{url}/customers?state=refused&limit=100", headers=auth("finance")).json
     assert len(refused["customers"]) == 20
-    assert all("the pool ran out" in c["reason"] for c in refused["customers"])
+    assert all(c["reason"].startswith("pool emea/") for c in refused["customers"])
     with db.database(app).unit_of_work() as session:
         counter = session.scalar(sa.select(PoolCounter).where(PoolCounter.team == "emea"))
         assert counter.reserved_minor <= int(room * 100)

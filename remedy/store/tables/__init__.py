@@ -5,7 +5,7 @@ base.py (the declarative base, ids, the UTC timestamp column), decisions.py (dec
 approval requests, outcomes), ledger.py (pools, counters, reservations, ledger entries),
 operations.py (keys, documents, audit, idempotency, models, jobs, the cache generation),
 mass.py (mass incidents, their customers and chunks), webhooks.py (subscriptions and their
-outbox).
+outbox), reports.py (the reports' rollup: one row per ticket).
 Import tables from here: `from remedy.store.tables import Decision`.
 """
 
@@ -38,6 +38,7 @@ from remedy.store.tables.operations import (
     ModelPromotion,
     ModelVersion,
 )
+from remedy.store.tables.reports import ReportTicket
 from remedy.store.tables.webhooks import Webhook, WebhookDelivery
 
 __all__ = [
@@ -64,6 +65,7 @@ __all__ = [
     "ModelVersion",
     "Outcome",
     "PoolCounter",
+    "ReportTicket",
     "Reservation",
     "Timestamp",
     "UtcDateTime",

@@ -1,7 +1,7 @@
 """mass incidents: one failure, many customers, decided as a job and reserved in chunks
 
 Revision ID: 0013m_mass_incidents
-Revises: 0012l
+Revises: 0013d_touchpoints
 Create Date: 2026-12-07 03:00:00
 
 `mass_incidents` holds the shared incident and where the whole stands; `mass_incident_customers`
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013m_mass_incidents"
-down_revision = "0012l"
+down_revision = "0013d_touchpoints"
 branch_labels = None
 depends_on = None
 
