@@ -104,12 +104,12 @@ def register_extensions(app: Flask) -> None:
 def register_jobs() -> JobRegistry:
     """Collect the long work of every domain: job kinds and periodic tasks (the worker runs
     what this registry holds)."""
-    from remedy.services import approvals
+    from remedy.services import approvals, mass_incidents, webhooks
     from remedy.services.job_kinds import JobRegistry
     from remedy.whatif import job as whatif
 
     registry = JobRegistry()
-    for domain in (whatif, approvals):
+    for domain in (whatif, approvals, mass_incidents, webhooks):
         domain.register_jobs(registry)
     return registry
 
@@ -131,10 +131,12 @@ def register_blueprints(app: Flask) -> None:
         jobs,
         keys,
         lifecycle,
+        mass_incidents,
         model_versions,
         outcomes,
         recommendations,
         reports,
+        webhooks,
         whatif,
     )
     from remedy.api.auth import register_auth
@@ -142,7 +144,7 @@ def register_blueprints(app: Flask) -> None:
     from remedy.api.unit_of_work import register_unit_of_work
     from remedy.console import PUBLIC_ENDPOINTS as CONSOLE_PAGES
     from remedy.console import blp as console
-    from remedy.extensions import mark_keyless, mark_public
+    from remedy.extensions import mark_bulk, mark_keyless, mark_public
 
     api = app.extensions["remedy.api"]
     for module in (
@@ -162,11 +164,15 @@ def register_blueprints(app: Flask) -> None:
         reports,
         at_risk,
         customers,
+        mass_incidents,
+        webhooks,
     ):
         api.register_blueprint(module.blp)
     app.register_blueprint(console)  # plain Flask: pages, not API operations in the spec
     mark_public(app, *CONSOLE_PAGES)  # page shells and scripts; their data needs a key
     mark_keyless(app, *integrations.KEYLESS_ENDPOINTS)  # the token in the body vouches
+    # Thousands of customers, as JSON, CSV or multipart.
+    mark_bulk(app, app.config["MASS_INCIDENT_MAX_BYTES"], *mass_incidents.BULK_ENDPOINTS)
     register_auth(app)
     register_unit_of_work(app)
     register_guards(app)  # body depth, URL length, security headers

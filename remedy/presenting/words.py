@@ -155,6 +155,7 @@ WORDS: dict[str, Words] = {
     "window_left": _same(N_("customer {customer} has {left} left of the {days}-day limit")),
     "capacity_used": _same(N_("no {level} contact is left today ({used} of {capacity} taken)")),
     # -- why accepting (or an overage) was refused: a 409's limits ----------------------------
+    "decision_not_proposed": _same(N_("the decision is {status}")),
     "limits_plan": _same(N_("the plan does not fit: {limits}")),
     "limits_overage": _same(N_("the overage does not fit: {limits}")),
     "limit_pool": _same(

@@ -43,6 +43,7 @@ from remedy.moments import as_utc
 from remedy.money import from_minor
 from remedy.services.job_kinds import JobRegistry, TaskContext
 from remedy.services.keys import Principal
+from remedy.services.notifications import APPROVAL_ESCALATED, APPROVAL_REQUESTED, emit
 from remedy.store import audit
 from remedy.store.scoping import in_team
 from remedy.store.tables import ApprovalRequest, AuditEntry, Decision, utcnow
@@ -201,6 +202,21 @@ class ApprovalService:
             state=PENDING,
         )
         self.session.add(row)
+        emit(
+            self.session,
+            APPROVAL_REQUESTED,
+            decision.team,
+            {
+                "decision_id": decision.id,
+                "kind": kind,
+                "tier": approver.value,
+                "amount": str(from_minor(amount_minor, decision.currency)),
+                "currency": decision.currency,
+                "customer_id": decision.customer_id,
+                "requested_by": actor,
+            },
+            now,
+        )
         return row
 
     def pending_for(self, decision_id: str, lock: bool = False) -> ApprovalRequest | None:
@@ -333,7 +349,14 @@ class ApprovalService:
         due = self._due_before()
         escalating = [tier for tier in Approver if self.tiers.escalates(tier)]
         rows = self.session.execute(
-            sa.select(ApprovalRequest.id, ApprovalRequest.tier)
+            sa.select(
+                ApprovalRequest.id,
+                ApprovalRequest.tier,
+                ApprovalRequest.team,
+                ApprovalRequest.decision_id,
+                ApprovalRequest.amount_minor,
+                ApprovalRequest.currency,
+            )
             .where(
                 ApprovalRequest.state == PENDING,
                 ApprovalRequest.escalated_at.is_(None),
@@ -343,7 +366,7 @@ class ApprovalService:
             .order_by(ApprovalRequest.id)  # every writer locks request rows in one order
         ).all()
         escalated = 0
-        for request_id, tier in rows:
+        for request_id, tier, team, decision_id, amount_minor, currency in rows:
             next_tier = self.tiers.next_tier(Approver(tier)).value
             result = self.session.execute(
                 sa.update(ApprovalRequest)
@@ -365,6 +388,20 @@ class ApprovalService:
                     request_id,
                     {"tier": tier},
                     {"tier": next_tier, "after": self.tiers.escalate_after, "kept": tier},
+                )
+                emit(
+                    self.session,
+                    APPROVAL_ESCALATED,
+                    team,
+                    {
+                        "decision_id": decision_id,
+                        "from_tier": tier,
+                        "tier": next_tier,
+                        "after": self.tiers.escalate_after,
+                        "amount": str(from_minor(amount_minor, currency)),
+                        "currency": currency,
+                    },
+                    now,
                 )
         return escalated
 

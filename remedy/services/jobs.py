@@ -169,12 +169,14 @@ class JobQueue:
         return job
 
     def get(self, job_id: str, reader: Principal) -> Job:
-        """Return a job `reader` may see: its kind's role and, for a scoped key, its team.
+        """Return a job `reader` may see: its kind's role (or one of its roles, comma-separated:
+        `lead,finance`) and, for a scoped key, its team.
 
         Another team's job, or one of a role the key lacks, is 404 as if it did not exist.
         """
         job = self.session.get(Job, job_id)
-        if job is None or not reader.has_role(job.role) or not reader.sees(job.team):
+        roles = job.role.split(",") if job is not None else []
+        if job is None or not reader.has_role(*roles) or not reader.sees(job.team):
             raise NotFound(f"no job {job_id!r}")
         return job
 
