@@ -35,6 +35,11 @@ of each pick is averaged. Reported per size (mean over seeds, and the worst seed
 - `room`: the share of the room between a random offered plan and the best offered plan in
   hindsight, (V - V_random) / (V_best - V_random).
 
+`--bundled-only` skips learning and measures only the bundled models as they rank (no
+retraining, no VW): each bundled model's greedy pick on the evaluation incidents, its value
+and its share of the room, and for the newest the per-kind regret (items of the best plan in
+hindsight it under- or over-picks). Cheap enough for a busy machine.
+
 Figures with their command and load average are in benchmarks/README.md ("A peer learner").
 """
 
@@ -55,7 +60,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from models.artifact import Artifact, load_artifact  # noqa: E402
-from models.features import FEATURE_NAMES, VOCABULARIES, feature_matrix  # noqa: E402
+from models.features import CURRENT, FEATURE_NAMES, VOCABULARIES, feature_matrix  # noqa: E402
 from models.scorer import ModelScorer  # noqa: E402
 from remedy.decisions.exploration import ExplorationPolicy  # noqa: E402
 from remedy.decisions.ranker import ValueSettings  # noqa: E402
@@ -73,7 +78,7 @@ from training.simulator import (  # noqa: E402
     true_net_value,
 )
 
-SHARED = ("severity", "fault_type", "churn_threat", "category", "channel", "log_value_ratio")
+SHARED = CURRENT.names[: CURRENT.n_incident]  # the incident's columns, the plan's after them
 VALUES = ValueSettings()
 TUNING_SEED = 99
 VW_SETTINGS = [f"{cb} x{passes}" for cb in ("mtr", "dr", "ips") for passes in (1, 5)]
@@ -285,6 +290,56 @@ def shares(value: float, room: Room) -> tuple[float, float]:
     )
 
 
+def _items(plan: Plan) -> set[str]:
+    """The catalog items of a plan."""
+    return {a.item_id for a in plan.actions}
+
+
+def bundled_room(seeds: list[int], n: int, rule: ExplorationPolicy) -> None:
+    """Print each bundled model's share of the room as it ranks, and the newest one's regret
+    per item: how often an item is in the best plan in hindsight but not in the pick (under)
+    and the other way round (over)."""
+    scorers = {folder.name: ModelScorer(load_artifact(folder)) for folder in bundled_folders()}
+    newest = bundled_folders()[-1].name
+    found: dict[str, list[tuple[float, float, float]]] = {name: [] for name in scorers}
+    under: dict[str, int] = {}
+    over: dict[str, int] = {}
+    segments: dict[str, list[float]] = {}
+    for seed in seeds:
+        room = evaluation_set(n, seed, rule)
+        for name, scorer in scorers.items():
+            value = value_of_ranker(scorer, room)
+            found[name].append((value, *shares(value, room)))
+        for (incident, plans), truth in zip(room.decisions, room.truth, strict=True):
+            env = expected_net_values(scorers[newest], incident, plans, VALUES)
+            pick, best = plans[greedy_index(env, plans)], plans[int(np.argmax(truth))]
+            for item in _items(best) - _items(pick):
+                under[item] = under.get(item, 0) + 1
+            for item in _items(pick) - _items(best):
+                over[item] = over.get(item, 0) + 1
+            regret = float(truth.max() - truth[greedy_index(env, plans)])
+            for label in (
+                "public" if incident.is_public else "private",
+                "repeat" if incident.prior_incidents else "first",
+            ):
+                segments.setdefault(label, []).append(regret)
+        print(f"  seed {seed} done", flush=True)
+    print("| model | value | room (worst seed) |")
+    print("|---|---:|---:|")
+    for name, rows in found.items():
+        table = np.array(rows)
+        value, share, worst = table[:, 0].mean(), table[:, 2].mean(), table[:, 2].min()
+        print(f"| {name} | {value:.2f} | {share:.1%} ({worst:.1%}) |")
+    total = n * len(seeds)
+    print(f"\n{newest}: items under-picked / over-picked against the best plan in hindsight")
+    for item in sorted(set(under) | set(over), key=lambda i: -(under.get(i, 0) + over.get(i, 0))):
+        below, above = under.get(item, 0) / total, over.get(item, 0) / total
+        print(f"  {item:28} under {below:6.1%}  over {above:6.1%}")
+    print(f"{newest}: mean regret per decision (USD) by segment")
+    for label, regrets in segments.items():
+        print(f"  {label:8} {np.mean(regrets):7.2f} over {len(regrets)} decisions")
+
+
 def main() -> None:
     """Print the peer table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -293,10 +348,19 @@ def main() -> None:
     parser.add_argument("--eval", type=int, default=2000, help="evaluation incidents per seed")
     parser.add_argument("--rate", default="0.10", help="exploration rate (service default)")
     parser.add_argument("--top-k", type=int, default=5, help="exploration top_k (default)")
+    parser.add_argument(
+        "--bundled-only", action="store_true", help="only the bundled models' share of the room"
+    )
     args = parser.parse_args()
     rule = ExplorationPolicy(rate=args.rate, top_k=args.top_k)
     started = time.perf_counter()
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    if args.bundled_only:
+        bundled_room(args.seeds, args.eval, rule)
+        took = time.perf_counter() - started
+        print(f"seeds {args.seeds}, {args.eval} evaluation incidents each; {took:.0f} s")
+        print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        return
 
     # Tune VW once, on its own seed, at the middle size.
     tune_n = sorted(args.sizes)[len(args.sizes) // 2]

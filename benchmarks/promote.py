@@ -3,7 +3,7 @@
     python -m benchmarks.promote                                   # 3 seeds x 3,000 outcomes
     python -m benchmarks.promote --seeds 1 2 --incidents 3000 --current sim-1
 
-For each seed: a fresh SQLite database (`remedy init`, which promotes the bundled sim-3;
+For each seed: a fresh SQLite database (`remedy init`, which promotes the newest bundled model;
 `--current` promotes another bundled model first), `remedy simulate --incidents N --seed S`
 (simulated customers through the service's own code, exploration on), then `remedy train
 --promote-if-better`, all as the real commands in a subprocess. Then both the model that was
@@ -30,6 +30,7 @@ import numpy as np
 
 from models.artifact import load_artifact
 from models.scorer import ModelScorer
+from remedy.services.model_registry import bundled_folders
 from training.evaluate import evaluate_policies
 from training.service_candidates import service_candidates
 from training.simulator import random_incident
@@ -100,7 +101,7 @@ def run_seed(
     _remedy(env, "init")
     if current:
         _remedy(env, "models", "promote", current)
-    current = current or "sim-3"
+    current = current or bundled_folders()[-1].name  # what `remedy init` promoted
     _remedy(env, "simulate", "--incidents", str(incidents), "--seed", str(seed), "--no-progress")
     version = f"promote-{seed}"
     output = _remedy(

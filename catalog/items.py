@@ -16,7 +16,13 @@ from catalog.validation import (
     describe,
     load_entries,
 )
-from catalog.vocabulary import Vocabulary, derived_vocabulary, load_vocabulary
+from catalog.vocabulary import (
+    Vocabulary,
+    default_touchpoints,
+    derived_vocabulary,
+    load_touchpoints,
+    load_vocabulary,
+)
 from remedy.domain import CHANNELS, CONTACT_LEVELS, FIX_KINDS, Action, Incident, Kind
 from remedy.facts import Fact, Level, Money, fact
 from remedy.money import is_currency, quantize
@@ -124,6 +130,9 @@ class CatalogSchema(Schema):
     # The closed vocabulary of incident categories (catalog/vocabulary.py); optional so that
     # documents written before it still load.
     categories = fields.Raw(load_default=None)
+    # The closed vocabulary of touchpoints (where a failure happened); optional: a document
+    # without it gets the bundled default catalog's.
+    touchpoints = fields.Raw(load_default=None)
 
 
 @dataclass(frozen=True)
@@ -240,6 +249,7 @@ class Catalog:
     staff_rates: dict[str, dict[str, Decimal]]
     document: dict[str, Any]
     vocabulary: Vocabulary = field(default_factory=lambda: derived_vocabulary(()))
+    touchpoints: Vocabulary = field(default_factory=lambda: default_touchpoints())
 
     def item(self, item_id: str) -> CatalogItem:
         """Return the item with `item_id` (KeyError if absent)."""
@@ -305,10 +315,16 @@ def load_catalog(document: dict[str, Any]) -> Catalog:
                 if category in outside
             ]
             raise DataFileError("; ".join(where), {"categories": where})
+    touchpoints = (
+        default_touchpoints()
+        if top["touchpoints"] is None
+        else load_touchpoints(top["touchpoints"])
+    )
     return Catalog(
         version=top["version"],
         items=tuple(items),
         staff_rates=top["staff_rates"],
         document=document,
         vocabulary=vocabulary,
+        touchpoints=touchpoints,
     )

@@ -32,14 +32,33 @@ NAME = re.compile(r"^[a-z0-9][a-z0-9_]{0,63}$")
 _SEPARATORS = re.compile(r"[-\s]+")
 
 
-class UnknownCategory(ValueError):
+class UnknownTerm(ValueError):
+    """A word that is neither a canonical name nor a synonym of a vocabulary."""
+
+    noun = "term"
+
+    def __init__(self, word: str, known: Iterable[str]) -> None:
+        """Keep the word and the canonical names, to say both."""
+        self.word = word
+        self.known = tuple(known)
+        super().__init__(f"unknown {self.noun} {word!r}; known: {', '.join(self.known)}")
+
+    @property
+    def category(self) -> str:
+        """The refused word (the name callers of the category vocabulary know it by)."""
+        return self.word
+
+
+class UnknownCategory(UnknownTerm):
     """A category that is neither a canonical name nor a synonym of the vocabulary."""
 
-    def __init__(self, category: str, known: Iterable[str]) -> None:
-        """Keep the word and the canonical names, to say both."""
-        self.category = category
-        self.known = tuple(known)
-        super().__init__(f"unknown category {category!r}; known: {', '.join(self.known)}")
+    noun = "category"
+
+
+class UnknownTouchpoint(UnknownTerm):
+    """A touchpoint that is neither a canonical name nor a synonym of the vocabulary."""
+
+    noun = "touchpoint"
 
 
 def spelled(word: str) -> str:
@@ -54,15 +73,18 @@ class Vocabulary:
     names: tuple[str, ...]
     synonyms: dict[str, str] = field(default_factory=dict)
     declared: bool = True  # False: derived for a document written before vocabularies
+    # What an unknown word is refused with (categories or touchpoints).
+    unknown: type[UnknownTerm] = UnknownCategory
 
     def canonical(self, category: str) -> str:
-        """Return the canonical name of `category` (a name or a synonym); raise UnknownCategory."""
+        """Return the canonical name of `category` (a name or a synonym); raise the
+        vocabulary's UnknownTerm (UnknownCategory for categories)."""
         word = spelled(category)
         if word in self.synonyms:
             return self.synonyms[word]
         if word in self.names:
             return word
-        raise UnknownCategory(category, self.names)
+        raise self.unknown(category, self.names)
 
     def canonical_or_same(self, category: str) -> str:
         """Return the canonical name, or `category` unchanged when it is unknown (replays of
@@ -80,20 +102,25 @@ class Vocabulary:
         return by_name
 
 
-def load_vocabulary(raw: Any) -> Vocabulary:
-    """Validate a document's `categories`; raise DataFileError naming each bad entry."""
+def load_vocabulary(
+    raw: Any,
+    field: str = "categories",
+    noun: str = "category",
+    required: str | None = DEFAULT_CATEGORY,
+    unknown: type[UnknownTerm] = UnknownCategory,
+) -> Vocabulary:
+    """Validate a document's `categories` (or another closed vocabulary of the same shape,
+    under `field`: the touchpoints); raise DataFileError naming each bad entry."""
     if not isinstance(raw, dict) or not raw:
-        raise DataFileError(
-            "catalog: categories: a mapping of category names to lists of synonyms is required",
-            {"categories": ["a mapping of category names to lists of synonyms is required"]},
-        )
+        message = f"a mapping of {noun} names to lists of synonyms is required"
+        raise DataFileError(f"catalog: {field}: {message}", {field: [message]})
     errors: dict[str, list[str]] = {}
     synonyms: dict[str, str] = {}
     for name, words in raw.items():
-        path = f"categories.{name}"
+        path = f"{field}.{name}"
         if not isinstance(name, str) or not NAME.match(name):
             errors.setdefault(path, []).append(
-                "a category name is a lower-case slug (a-z, 0-9 and _)"
+                f"a {noun} name is a lower-case slug (a-z, 0-9 and _)"
             )
             continue
         if words is None:
@@ -106,21 +133,28 @@ def load_vocabulary(raw: Any) -> Vocabulary:
             if not NAME.match(synonym):
                 errors.setdefault(path, []).append(f"synonym {word!r} is not a slug")
             elif synonym in raw:
-                errors.setdefault(path, []).append(f"synonym {word!r} is itself a category")
+                errors.setdefault(path, []).append(f"synonym {word!r} is itself a {noun}")
             elif synonym in synonyms and synonyms[synonym] != name:
                 errors.setdefault(path, []).append(
                     f"synonym {word!r} is already a synonym of {synonyms[synonym]!r}"
                 )
             else:
                 synonyms[synonym] = name
-    if DEFAULT_CATEGORY not in raw:
-        errors.setdefault("categories", []).append(
-            f"{DEFAULT_CATEGORY!r} is required: the category of an incident that gives none"
+    if required is not None and required not in raw:
+        errors.setdefault(field, []).append(
+            f"{required!r} is required: the {noun} of an incident that gives none"
         )
     if errors:
         lines = "; ".join(f"{path}: {m}" for path, texts in errors.items() for m in texts)
         raise DataFileError(f"catalog: {lines}", errors)
-    return Vocabulary(tuple(sorted(raw)), synonyms)
+    return Vocabulary(tuple(sorted(raw)), synonyms, unknown=unknown)
+
+
+def load_touchpoints(raw: Any) -> Vocabulary:
+    """Validate a document's `touchpoints`: where a failure happened (the sign-in page, the
+    billing run, the courier), the honesty audit's unit. The same shape as `categories`; none
+    is required, since an incident need not say where it happened."""
+    return load_vocabulary(raw, "touchpoints", "touchpoint", None, UnknownTouchpoint)
 
 
 @lru_cache(maxsize=1)
@@ -129,6 +163,15 @@ def default_vocabulary() -> Vocabulary:
     import catalog as bundled  # the package's reader; imported here, not at module import
 
     return load_vocabulary(bundled.read_default("catalog")["categories"])
+
+
+@lru_cache(maxsize=1)
+def default_touchpoints() -> Vocabulary:
+    """The bundled default catalog's touchpoints (read once): what a catalog document without
+    `touchpoints` (every one written before them) knows."""
+    import catalog as bundled
+
+    return load_touchpoints(bundled.read_default("catalog")["touchpoints"])
 
 
 def derived_vocabulary(item_categories: Iterable[str]) -> Vocabulary:

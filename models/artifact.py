@@ -3,7 +3,9 @@
 Only skops is used, never pickle or joblib: loading a pickle runs whatever code it names, while
 skops rebuilds objects from a schema and refuses types it was not told to trust. On top of that
 the loader checks the file's sha256 against the card, accepts only an explicit allow-list of
-types beyond skops' own defaults, and checks the feature list and scikit-learn version, so a
+types beyond skops' own defaults, and checks the feature list (one of the definitions in
+models/features.py: an artifact of an earlier feature version keeps loading and scoring with
+its own) and scikit-learn version, so a
 tampered, foreign or stale artifact fails at load with a `ModelLoadError` saying why.
 """
 
@@ -27,7 +29,7 @@ import skops.io as sio
 from sklearn.exceptions import InconsistentVersionWarning
 from sklearn.pipeline import Pipeline
 
-from models.features import FEATURE_NAMES
+from models.features import FEATURE_NAMES, FeatureDefinition, definition_for
 from models.pipeline import MODEL_NAMES
 
 MODEL_FILE = "model.skops"
@@ -76,6 +78,16 @@ class Artifact:
     def version(self) -> str:
         """The version named on the card."""
         return str(self.card["version"])
+
+    @property
+    def features(self) -> FeatureDefinition:
+        """The feature definition the models were trained on (the card's columns; the current
+        one for an artifact built in memory without them)."""
+        names = self.card.get("feature_names", FEATURE_NAMES)
+        definition = definition_for(names)
+        if definition is None:
+            raise ModelLoadError(f"{self.folder}: no feature definition has columns {names}")
+        return definition
 
 
 def sha256_file(path: Path) -> str:
@@ -171,7 +183,8 @@ def load_artifact(folder: Path | str) -> Artifact:
         raise ModelLoadError(
             f"{model_path}: sha256 {actual} does not match the card's {card['model_sha256']}"
         )
-    if list(card["feature_names"]) != list(FEATURE_NAMES):
+    definition = definition_for(card["feature_names"])
+    if definition is None:
         raise ModelLoadError(
             f"{folder}: trained on other features than models.features defines; retrain it"
         )
@@ -201,6 +214,6 @@ def load_artifact(folder: Path | str) -> Artifact:
             raise ModelLoadError(
                 f"{model_path}: {name} is a {type(model).__name__}, not a Pipeline"
             )
-        if getattr(model, "n_features_in_", None) != len(FEATURE_NAMES):
+        if getattr(model, "n_features_in_", None) != len(definition.names):
             raise ModelLoadError(f"{model_path}: {name} expects another number of features")
     return Artifact(models=models, card=card, folder=folder)

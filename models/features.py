@@ -1,4 +1,4 @@
-"""The one feature definition shared by training and serving.
+"""The one feature definition shared by training and serving (one per version, FEATURE_VERSION).
 
 Every row describes one (incident, plan) pair as floats. Money enters only as ratios to the
 incident's loss (and the customer's annual value to the loss), so the same model serves EUR and
@@ -18,10 +18,21 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from remedy.domain import CONTACT_LEVELS, FIX_KINDS, FaultType, Incident, Kind, Plan
+from remedy.domain import (
+    CONTACT_LEVELS,
+    CUSTOMER_STATUSES,
+    DEFAULT_REACH,
+    FIX_KINDS,
+    FaultType,
+    Incident,
+    Kind,
+    Plan,
+)
 
 FAULT_TYPES: tuple[str, ...] = tuple(str(f) for f in FaultType)
-CATEGORIES: tuple[str, ...] = (
+# Version 1's vocabularies, kept as they were: models trained on them (sim-1 to sim-3) must keep
+# scoring the codes they learned.
+CATEGORIES_V1: tuple[str, ...] = (
     "delivery",
     "billing",
     "product_defect",
@@ -29,53 +40,217 @@ CATEGORIES: tuple[str, ...] = (
     "service_rudeness",
     "other",
 )
-CHANNELS: tuple[str, ...] = ("email", "chat", "phone", "social")
+CHANNELS_V1: tuple[str, ...] = ("email", "chat", "phone", "social")
+# Version 2: every category of the bundled catalog's vocabulary (catalog/default_catalog.yaml;
+# version 1's in their order, the rest after, so codes never move) and every channel the API
+# takes (remedy/domain.py CHANNELS). A category an admin adds later is an unknown code (a
+# missing value to the trees) until a model is trained with it in a new feature version;
+# tests/models/test_features.py checks this list covers the bundled vocabulary.
+CATEGORIES: tuple[str, ...] = (*CATEGORIES_V1, "wrong_item", "subscription")
+CHANNELS: tuple[str, ...] = (*CHANNELS_V1, "review", "web", "store")
 FIX_KIND_NAMES: tuple[str, ...] = (
     "none",
     str(Kind.REFUND),
     str(Kind.CREDIT),
     str(Kind.REPLACEMENT),
 )
-
-# Column order of the feature matrix. Changing it changes the model's input: bump the model.
-FEATURE_NAMES: tuple[str, ...] = (
-    "severity",
-    "fault_type",
-    "churn_threat",
-    "category",
-    "channel",
-    "log_value_ratio",  # log(customer_value / loss)
+# The plan's columns: the same in every version.
+PLAN_FEATURES: tuple[str, ...] = (
     "fix_kind",
     "fix_value_ratio",  # value of the fix / loss
     "gift_value_ratio",  # value of gifts to the customer / loss
     "total_value_ratio",  # value of the whole plan / loss
     "cost_ratio",  # cost of the whole plan / loss
     "has_apology",
-    "contact_rank",  # 0 none, 1 agent, 2 manager, 3 executive
+    "contact_rank",  # 0 none, 1 agent, 2 manager, 3 executive, 4 leader
     "has_upgrade",
     "has_expedite",
     "companion_gift",
     "n_actions",
 )
-VOCABULARIES: dict[str, tuple[str, ...]] = {
-    "fault_type": FAULT_TYPES,
-    "category": CATEGORIES,
-    "channel": CHANNELS,
-    "fix_kind": FIX_KIND_NAMES,
-}
-CATEGORICAL_COLUMNS: tuple[int, ...] = tuple(FEATURE_NAMES.index(n) for n in VOCABULARIES)
-NUMERIC_COLUMNS: tuple[int, ...] = tuple(
-    i for i, name in enumerate(FEATURE_NAMES) if name not in VOCABULARIES
+_INCIDENT_V1: tuple[str, ...] = (
+    "severity",
+    "fault_type",
+    "churn_threat",
+    "category",
+    "channel",
+    "log_value_ratio",  # log(customer_value / loss)
 )
+# Version 2 sees what the rules see (issue 25): a public complaint and its audience, a repeat
+# victim, where the customer stands, and an incident where nothing was lost.
+_INCIDENT_V2: tuple[str, ...] = (
+    *_INCIDENT_V1,
+    "public",  # seen by others: said so, or a social or review channel
+    "log_reach",  # log10(1 + audience) of a public complaint (unknown: DEFAULT_REACH); 0 private
+    "prior_incidents",  # earlier incidents with a plan given, in the window (at most 10)
+    "customer_status",  # active, leaving or left
+    "no_loss",  # nothing was lost (a rude call, a broken promise): ratios are on a stand-in
+)
+MAX_PRIOR_INCIDENTS = 10  # more than ten earlier incidents reads as ten (a bounded column)
+UNKNOWN_CODE = -1.0  # in no vocabulary: the ordinal encoder maps it to NaN (one-hot: all zeros)
+_RATIO_MAX = 50.0  # a fixed-price item against a tiny loss must not produce absurd ratios
+_LOG_RATIO_RANGE = (-5.0, 12.0)
+_FIX_CODE = {kind: float(FIX_KIND_NAMES.index(str(kind))) for kind in FIX_KINDS}
+_ROW_DTYPE = np.dtype("<f8")  # stored rows: little-endian float64, exactly the computed floats
+
+
+class FeatureDefinition:
+    """One version of the feature rows: column names, vocabularies, and the row builder.
+
+    A trained artifact names its columns on its card (models/artifact.py); the definition with
+    exactly those names builds its rows, so a model trained on an earlier version keeps scoring
+    after the columns grew (`definition_for`). Training always uses the newest (`CURRENT`).
+    """
+
+    def __init__(
+        self,
+        version: int,
+        incident_names: tuple[str, ...],
+        vocabularies: dict[str, tuple[str, ...]],
+    ) -> None:
+        """Fix the columns (incident's, then the plan's) and each categorical vocabulary."""
+        self.version = version
+        self.names: tuple[str, ...] = (*incident_names, *PLAN_FEATURES)
+        self.n_incident = len(incident_names)
+        self.vocabularies = vocabularies
+        self.categorical_columns: tuple[int, ...] = tuple(self.names.index(n) for n in vocabularies)
+        self.numeric_columns: tuple[int, ...] = tuple(
+            i for i, name in enumerate(self.names) if name not in vocabularies
+        )
+        self._codes = {
+            name: {v: float(i) for i, v in enumerate(vocab)} for name, vocab in vocabularies.items()
+        }
+        self._sizes = np.array([len(v) for v in vocabularies.values()], dtype=float)
+        self._one_hot_codes = np.concatenate(self.categories())
+        self._one_hot_columns = np.repeat(
+            self.categorical_columns, [len(v) for v in vocabularies.values()]
+        )
+
+    @property
+    def sees_word_of_mouth(self) -> bool:
+        """Whether rows say who hears the complaint and where the customer stands (version 2
+        on): a model trained on them learns word of mouth from observed referrals."""
+        return "log_reach" in self.names
+
+    def categories(self) -> list[np.ndarray]:
+        """Return the codes of each categorical column, in `categorical_columns` order."""
+        return [np.arange(len(vocab), dtype=float) for vocab in self.vocabularies.values()]
+
+    def code(self, column: str, value: str) -> float:
+        """Return a value's code in a column's vocabulary (UNKNOWN_CODE when it is not in it)."""
+        return self._codes[column].get(value, UNKNOWN_CODE)
+
+    def incident_features(self, incident: Incident) -> list[float]:
+        """Return the incident's columns of a feature row."""
+        scale = _scale(incident)
+        log_ratio = math.log(max(float(incident.customer_value), 1e-6) / scale)
+        row = [
+            float(incident.severity),
+            self.code("fault_type", str(incident.fault_type)),
+            1.0 if incident.churn_threat else 0.0,
+            self.code("category", incident.category),
+            self.code("channel", incident.channel),
+            min(max(log_ratio, _LOG_RATIO_RANGE[0]), _LOG_RATIO_RANGE[1]),
+        ]
+        if self.version == 1:
+            return row
+        public = incident.is_public
+        reach = incident.reach if incident.reach is not None else DEFAULT_REACH
+        return [
+            *row,
+            1.0 if public else 0.0,
+            math.log10(1 + max(0, reach)) if public else 0.0,
+            float(min(max(incident.prior_incidents, 0), MAX_PRIOR_INCIDENTS)),
+            self.code("customer_status", incident.customer_status),
+            1.0 if incident.loss_amount == 0 else 0.0,
+        ]
+
+    def matrix(self, incident: Incident, plans: Sequence[Plan]) -> np.ndarray:
+        """Return one float row per plan of `incident`, columns in `names` order."""
+        out = np.empty((len(plans), len(self.names)))
+        out[:, : self.n_incident] = self.incident_features(incident)
+        if plans:
+            scale = _scale(incident)
+            out[:, self.n_incident :] = [plan_features(plan, scale) for plan in plans]
+        return out
+
+    def rows(self, records: Iterable[tuple[Incident, Plan]]) -> np.ndarray:
+        """Return one float row per logged (incident, plan) pair, as the training set needs."""
+        rows = [
+            self.incident_features(incident) + plan_features(plan, _scale(incident))
+            for incident, plan in records
+        ]
+        if not rows:
+            return np.empty((0, len(self.names)))
+        return np.asarray(rows, dtype=float)
+
+    def one_hot(self, x: np.ndarray) -> np.ndarray:
+        """Return rows encoded as the one-hot encoder of earlier models did, then numeric columns.
+
+        A NumPy twin of the encoder of the pipelines before `ordinal` (artifact sim-1), for the
+        serving path, where the ColumnTransformer's input checks cost more than the trees;
+        ModelScorer uses it only after checking on a probe that it matches the artifact's fitted
+        encoder exactly.
+        """
+        hot = (x[:, self._one_hot_columns] == self._one_hot_codes).astype(float)
+        return np.hstack([hot, x[:, self.numeric_columns]])
+
+    def ordinal(self, x: np.ndarray) -> np.ndarray:
+        """Return rows encoded as the pipeline's encoder does: checked codes, then numeric columns.
+
+        A NumPy twin of models.pipeline.encoder(): a code in its column's vocabulary stays as it
+        is, anything else (the unknown code -1, a code past the vocabulary) becomes NaN. Used by
+        ModelScorer only after checking on a probe that it matches the artifact's fitted encoder.
+        """
+        codes = x[:, self.categorical_columns]
+        known = (codes >= 0) & (codes < self._sizes) & (codes == np.floor(codes))
+        return np.hstack([np.where(known, codes, np.nan), x[:, self.numeric_columns]])
+
+
+V1 = FeatureDefinition(
+    1,
+    _INCIDENT_V1,
+    {
+        "fault_type": FAULT_TYPES,
+        "category": CATEGORIES_V1,
+        "channel": CHANNELS_V1,
+        "fix_kind": FIX_KIND_NAMES,
+    },
+)
+V2 = FeatureDefinition(
+    2,
+    _INCIDENT_V2,
+    {
+        "fault_type": FAULT_TYPES,
+        "category": CATEGORIES,
+        "channel": CHANNELS,
+        "customer_status": CUSTOMER_STATUSES,
+        "fix_kind": FIX_KIND_NAMES,
+    },
+)
+DEFINITIONS: dict[int, FeatureDefinition] = {1: V1, 2: V2}
+CURRENT = V2
+
+
+def definition_for(names: Sequence[str]) -> FeatureDefinition | None:
+    """Return the definition whose columns are exactly `names` (an artifact's card), if any."""
+    return next((d for d in DEFINITIONS.values() if list(d.names) == list(names)), None)
+
+
+# Column order of the feature matrix. Changing it changes the model's input: add a definition.
+FEATURE_NAMES: tuple[str, ...] = CURRENT.names
+VOCABULARIES: dict[str, tuple[str, ...]] = CURRENT.vocabularies
+CATEGORICAL_COLUMNS: tuple[int, ...] = CURRENT.categorical_columns
+NUMERIC_COLUMNS: tuple[int, ...] = CURRENT.numeric_columns
 # The feature definition's version. Bump it whenever a column's value for the same incident and
-# plan would change (a column added or moved, a ratio or a code changed). Each outcome stores the
-# feature row of its plan, computed when it is recorded (remedy/services/outcomes.py), so that
-# retraining on a million outcomes reads 17 floats a row instead of rebuilding each plan;
+# plan would change (a column added or moved, a ratio or a code changed), and keep the old
+# definition in DEFINITIONS so that artifacts trained on it still load and score. Each outcome
+# stores the feature row of its plan, computed when it is recorded (remedy/services/outcomes.py),
+# so that retraining on a million outcomes reads 22 floats a row instead of rebuilding each plan;
 # training reuses a stored row only when its version is this one (training/read_logs.py) and
 # computes the rest. tests/models/test_features.py pins the rows of a fixed probe: changing what
 # a column holds without bumping this fails there.
-FEATURE_VERSION = 1
-_ROW_DTYPE = np.dtype("<f8")  # stored rows: little-endian float64, exactly the computed floats
+FEATURE_VERSION = CURRENT.version
 
 
 def row_to_bytes(row: np.ndarray) -> bytes:
@@ -95,51 +270,6 @@ def rows_from_bytes(blobs: Sequence[bytes]) -> np.ndarray:
     return matrix.astype(float)
 
 
-UNKNOWN_CODE = -1.0  # in no vocabulary: the ordinal encoder maps it to NaN (one-hot: all zeros)
-
-_CODES = {name: {v: float(i) for i, v in enumerate(vocab)} for name, vocab in VOCABULARIES.items()}
-_FIX_CODE = {kind: _CODES["fix_kind"][str(kind)] for kind in FIX_KINDS}
-_N_INCIDENT = 6  # the first six columns describe the incident, the rest the plan
-_RATIO_MAX = 50.0  # a fixed-price item against a tiny loss must not produce absurd ratios
-_LOG_RATIO_RANGE = (-5.0, 12.0)
-
-
-def categories() -> list[np.ndarray]:
-    """Return the codes of each categorical column, in CATEGORICAL_COLUMNS order."""
-    return [np.arange(len(vocab), dtype=float) for vocab in VOCABULARIES.values()]
-
-
-_ONE_HOT_CODES = np.concatenate(categories())
-_ONE_HOT_COLUMNS = np.repeat(CATEGORICAL_COLUMNS, [len(v) for v in VOCABULARIES.values()])
-
-
-def one_hot(x: np.ndarray) -> np.ndarray:
-    """Return rows encoded as the one-hot encoder of earlier models did, then numeric columns.
-
-    A NumPy twin of the encoder of the pipelines before `ordinal` (artifact sim-1), for the
-    serving path, where the ColumnTransformer's input checks cost more than the trees;
-    ModelScorer uses it only after checking on a probe that it matches the artifact's fitted
-    encoder exactly.
-    """
-    hot = (x[:, _ONE_HOT_COLUMNS] == _ONE_HOT_CODES).astype(float)
-    return np.hstack([hot, x[:, NUMERIC_COLUMNS]])
-
-
-_VOCABULARY_SIZES = np.array([len(v) for v in VOCABULARIES.values()], dtype=float)
-
-
-def ordinal(x: np.ndarray) -> np.ndarray:
-    """Return rows encoded as the pipeline's encoder does: checked codes, then numeric columns.
-
-    A NumPy twin of models.pipeline.encoder(): a code in its column's vocabulary stays as it
-    is, anything else (the unknown code -1, a code past the vocabulary) becomes NaN. Used by
-    ModelScorer only after checking on a probe that it matches the artifact's fitted encoder.
-    """
-    codes = x[:, CATEGORICAL_COLUMNS]
-    known = (codes >= 0) & (codes < _VOCABULARY_SIZES) & (codes == np.floor(codes))
-    return np.hstack([np.where(known, codes, np.nan), x[:, NUMERIC_COLUMNS]])
-
-
 def _scale(incident: Incident) -> float:
     """Return the denominator of every ratio: the loss, floored for incidents without one."""
     # A loss of zero (rudeness with nothing to refund) would make every ratio infinite; a
@@ -152,23 +282,9 @@ def _ratio(amount: float, scale: float) -> float:
     return min(amount / scale, _RATIO_MAX)
 
 
-def incident_features(incident: Incident) -> list[float]:
-    """Return the incident's columns of a feature row."""
-    scale = _scale(incident)
-    log_ratio = math.log(max(float(incident.customer_value), 1e-6) / scale)
-    return [
-        float(incident.severity),
-        _CODES["fault_type"].get(str(incident.fault_type), UNKNOWN_CODE),
-        1.0 if incident.churn_threat else 0.0,
-        _CODES["category"].get(incident.category, UNKNOWN_CODE),
-        _CODES["channel"].get(incident.channel, UNKNOWN_CODE),
-        min(max(log_ratio, _LOG_RATIO_RANGE[0]), _LOG_RATIO_RANGE[1]),
-    ]
-
-
 def plan_features(plan: Plan, scale: float) -> list[float]:
     """Return the plan's columns of a feature row; `scale` is the incident's loss (floored)."""
-    fix_code = _CODES["fix_kind"]["none"]
+    fix_code = 0.0  # "none": the same code in every definition
     fix_value = gift_value = total_value = cost = 0.0
     apology = upgrade = expedite = companions = 0.0
     rank = 0
@@ -210,22 +326,26 @@ def plan_features(plan: Plan, scale: float) -> list[float]:
     ]
 
 
+def categories() -> list[np.ndarray]:
+    """Return the codes of each categorical column of the current definition."""
+    return CURRENT.categories()
+
+
+def one_hot(x: np.ndarray) -> np.ndarray:
+    """Return the current definition's rows one-hot encoded (`FeatureDefinition.one_hot`)."""
+    return CURRENT.one_hot(x)
+
+
+def ordinal(x: np.ndarray) -> np.ndarray:
+    """Return the current definition's rows as the pipeline encodes them."""
+    return CURRENT.ordinal(x)
+
+
 def feature_matrix(incident: Incident, plans: Sequence[Plan]) -> np.ndarray:
-    """Return one float row per plan of `incident`, columns in FEATURE_NAMES order."""
-    out = np.empty((len(plans), len(FEATURE_NAMES)))
-    out[:, :_N_INCIDENT] = incident_features(incident)
-    if plans:
-        scale = _scale(incident)
-        out[:, _N_INCIDENT:] = [plan_features(plan, scale) for plan in plans]
-    return out
+    """Return one float row per plan of `incident` (the current definition), as serving needs."""
+    return CURRENT.matrix(incident, plans)
 
 
 def feature_rows(records: Iterable[tuple[Incident, Plan]]) -> np.ndarray:
-    """Return one float row per logged (incident, plan) pair, as the training set needs."""
-    rows = [
-        incident_features(incident) + plan_features(plan, _scale(incident))
-        for incident, plan in records
-    ]
-    if not rows:
-        return np.empty((0, len(FEATURE_NAMES)))
-    return np.asarray(rows, dtype=float)
+    """Return one float row per logged (incident, plan) pair (the current definition)."""
+    return CURRENT.rows(records)

@@ -15,9 +15,10 @@ one-hot trees need several splits to express.
 
 The encoder stays a ColumnTransformer: an `OrdinalEncoder` with the fixed vocabularies maps each
 known code to itself and an unknown one (-1, or a code added to a vocabulary after training) to
-NaN, which the trees route by the missing-value direction they learned. Its output puts the four
-categorical columns first (CATEGORICAL_COLUMNS order), then the numeric ones; the boosting step
-marks the first four as categorical. `models.features.ordinal` is its NumPy twin for serving.
+NaN, which the trees route by the missing-value direction they learned. Its output puts the
+categorical columns first (CATEGORICAL_COLUMNS order: four in feature version 1, five in
+version 2 with `customer_status`), then the numeric ones; the boosting step marks those first
+columns as categorical. `models.features.ordinal` is its NumPy twin for serving.
 Artifacts trained with the former one-hot encoder still load and score (models/scorer.py).
 """
 

@@ -10,14 +10,7 @@ from threadpoolctl import ThreadpoolController
 
 from models.artifact import Artifact
 from models.calibration import CalibrationMap, booster, calibrator, is_calibrated
-from models.features import (
-    CATEGORICAL_COLUMNS,
-    FEATURE_NAMES,
-    VOCABULARIES,
-    feature_matrix,
-    one_hot,
-    ordinal,
-)
+from models.features import FeatureDefinition
 from models.forest import FlatForest, NotFlattenable
 from models.pipeline import REFERRALS, RETENTION
 from remedy.domain import Incident, Plan
@@ -25,20 +18,23 @@ from remedy.domain import Incident, Plan
 P_MIN, P_MAX = 0.001, 0.999  # never certain: a plan is ranked on a probability, not a verdict
 
 
-def _probe_matrix() -> np.ndarray:
+def _probe_matrix(features: FeatureDefinition) -> np.ndarray:
     """Return rows covering every categorical code and an unknown one, with varied numbers."""
-    longest = max(len(vocab) for vocab in VOCABULARIES.values())
+    longest = max(len(vocab) for vocab in features.vocabularies.values())
     rows = longest + 1
-    probe = np.tile(np.linspace(-2.0, 7.5, rows)[:, None], (1, len(FEATURE_NAMES)))
-    for column in CATEGORICAL_COLUMNS:
+    probe = np.tile(np.linspace(-2.0, 7.5, rows)[:, None], (1, len(features.names)))
+    for column in features.categorical_columns:
         probe[:, column] = np.arange(rows) - 1.0  # -1 is the unknown code, then every code
     return probe
 
 
 Encoding = Callable[[np.ndarray], np.ndarray]
-# NumPy twins of the encoders the pipelines have had: the current one (models/pipeline.py)
-# first, then the one-hot encoder of earlier artifacts (sim-1), which must keep serving.
-ENCODINGS: tuple[Encoding, ...] = (ordinal, one_hot)
+
+
+def encodings(features: FeatureDefinition) -> tuple[Encoding, ...]:
+    """NumPy twins of the encoders the pipelines have had: the current one (models/pipeline.py)
+    first, then the one-hot encoder of earlier artifacts (sim-1), which must keep serving."""
+    return (features.ordinal, features.one_hot)
 
 
 def _calibration_map(retention: Pipeline) -> CalibrationMap | None:
@@ -68,7 +64,7 @@ def _flat_predict(
 
 
 def _flat_forest(
-    retention: Pipeline, referrals: Pipeline, encode: Encoding
+    retention: Pipeline, referrals: Pipeline, encode: Encoding, probe: np.ndarray
 ) -> tuple[FlatForest, CalibrationMap | None] | None:
     """Return both fitted estimators laid flat, if that predicts exactly what they predict.
 
@@ -83,7 +79,7 @@ def _flat_forest(
         forest = FlatForest([booster(retention[-1]), referrals[-1]])
     except NotFlattenable:
         return None
-    encoded = encode(_probe_matrix())
+    encoded = encode(probe)
     flat_p_stay, flat_referrals = _flat_predict(forest, calibration, encoded)
     same = np.allclose(
         flat_p_stay, retention[-1].predict_proba(encoded)[:, 1], rtol=1e-9, atol=1e-12
@@ -91,9 +87,8 @@ def _flat_forest(
     return (forest, calibration) if same else None
 
 
-def _encodes_like(pipeline: Pipeline, encode: Encoding) -> bool:
+def _encodes_like(pipeline: Pipeline, encode: Encoding, probe: np.ndarray) -> bool:
     """Tell whether the pipeline's encoding steps give exactly what `encode` gives."""
-    probe = _probe_matrix()
     encoded = pipeline[:-1].transform(probe)
     expected = encode(probe)
     return encoded.shape == expected.shape and bool(
@@ -101,10 +96,11 @@ def _encodes_like(pipeline: Pipeline, encode: Encoding) -> bool:
     )
 
 
-def _twin_encoding(pipelines: Sequence[Pipeline]) -> Encoding | None:
+def _twin_encoding(pipelines: Sequence[Pipeline], features: FeatureDefinition) -> Encoding | None:
     """Return the NumPy encoding every pipeline's encoder matches exactly, if there is one."""
-    for encode in ENCODINGS:
-        if all(_encodes_like(pipeline, encode) for pipeline in pipelines):
+    probe = _probe_matrix(features)
+    for encode in encodings(features):
+        if all(_encodes_like(pipeline, encode, probe) for pipeline in pipelines):
             return encode
     return None
 
@@ -128,18 +124,29 @@ class ModelScorer:
         # both encoders match it exactly on a probe covering every code. The
         # ColumnTransformer's checks cost more than the trees on 40 rows (benchmarks/README.md);
         # any mismatch falls back to the full pipelines.
-        self._encode = _twin_encoding((self._retention, self._referrals))
+        # The rows are built by the definition the artifact was trained on (its card's columns):
+        # an artifact of an earlier feature version scores with its own columns.
+        self.features = artifact.features
+        self._encode = _twin_encoding((self._retention, self._referrals), self.features)
         self.fast_path = self._encode is not None
         # On the fast path the trees are walked by `FlatForest` (one pass for both models, no
         # OpenMP): scikit-learn's one call per tree cost more than the trees (models/forest.py).
         # A calibrated retention model's step rides along as plain numbers; the other
         # paths call the step itself (its `predict_proba` is calibrated).
         flat = (
-            _flat_forest(self._retention, self._referrals, self._encode)
+            _flat_forest(
+                self._retention, self._referrals, self._encode, _probe_matrix(self.features)
+            )
             if self._encode is not None
             else None
         )
         self._forest, self._calibration = flat if flat is not None else (None, None)
+
+    @property
+    def sees_word_of_mouth(self) -> bool:
+        """Whether the model sees public, reach and customer status (feature version 2 on): it
+        learned word of mouth from observed referrals (remedy/decisions/value.py)."""
+        return self.features.sees_word_of_mouth
 
     @property
     def calibrated(self) -> bool:
@@ -178,13 +185,13 @@ class ModelScorer:
         """Return P(stay) and expected referrals for each plan, as two float arrays."""
         if not plans:
             return np.empty(0), np.empty(0)
-        return self._predict_matrix(feature_matrix(incident, plans))
+        return self._predict_matrix(self.features.matrix(incident, plans))
 
     def predict_many(
         self, decisions: Sequence[tuple[Incident, Sequence[Plan]]]
     ) -> list[tuple[np.ndarray, np.ndarray]]:
         """Return `predict` for many decisions at once (one model call: offline evaluation)."""
-        blocks = [feature_matrix(incident, plans) for incident, plans in decisions]
+        blocks = [self.features.matrix(incident, plans) for incident, plans in decisions]
         if not blocks:
             return []
         p_stay, referrals = self._predict_matrix(np.vstack(blocks))

@@ -41,6 +41,8 @@ def create_app(config: dict[str, Any] | None = None, *, instance_path: str | Non
 
 def register_extensions(app: Flask) -> None:
     """Bind the database, the API and the decision engine provider."""
+    from decimal import Decimal
+
     from remedy import observability
     from remedy.api import ratelimit
     from remedy.api.errors import RemedyApi
@@ -49,9 +51,13 @@ def register_extensions(app: Flask) -> None:
     from remedy.extensions import db
     from remedy.services.app_services import Exploration, Services
     from remedy.services.approvals import FourEyes
+    from remedy.services.at_risk import AtRiskSettings
     from remedy.services.engines import EngineProvider
     from remedy.services.keys import PrincipalCache
     from remedy.services.model_registry import ScorerProvider
+    from remedy.services.rollups import register_rollup
+
+    register_rollup()  # the reports' ticket rollup, kept in each writing transaction
 
     observability.init_app(app)  # first, so every later hook and log line has the request id
     ratelimit.init_app(app)
@@ -87,17 +93,23 @@ def register_extensions(app: Flask) -> None:
     app.extensions["remedy.four_eyes"] = FourEyes.from_names(
         app.config["FOUR_EYES_TIERS"].split(","), app.config["ADMIN_APPROVAL_TIERS"].split(",")
     )
+    # The thresholds of the incidents at risk (checked once here: a bad share stops the start).
+    app.extensions["remedy.at_risk"] = AtRiskSettings(
+        Decimal(str(app.config["AT_RISK_NEAR_SHARE"])),
+        Decimal(str(app.config["AT_RISK_APPROVAL_SHARE"])),
+        int(app.config["AT_RISK_DAYS"]),
+    )
 
 
 def register_jobs() -> JobRegistry:
     """Collect the long work of every domain: job kinds and periodic tasks (the worker runs
     what this registry holds)."""
-    from remedy.services import approvals
+    from remedy.services import approvals, mass_incidents, webhooks
     from remedy.services.job_kinds import JobRegistry
     from remedy.whatif import job as whatif
 
     registry = JobRegistry()
-    for domain in (whatif, approvals):
+    for domain in (whatif, approvals, mass_incidents, webhooks):
         domain.register_jobs(registry)
     return registry
 
@@ -109,18 +121,22 @@ def register_blueprints(app: Flask) -> None:
 
     from remedy.api import (
         approvals,
+        at_risk,
         audit,
         budgets,
         configs,
+        customers,
         health,
         integrations,
         jobs,
         keys,
         lifecycle,
+        mass_incidents,
         model_versions,
         outcomes,
         recommendations,
         reports,
+        webhooks,
         whatif,
     )
     from remedy.api.auth import register_auth
@@ -128,7 +144,7 @@ def register_blueprints(app: Flask) -> None:
     from remedy.api.unit_of_work import register_unit_of_work
     from remedy.console import PUBLIC_ENDPOINTS as CONSOLE_PAGES
     from remedy.console import blp as console
-    from remedy.extensions import mark_keyless, mark_public
+    from remedy.extensions import mark_bulk, mark_keyless, mark_public
 
     api = app.extensions["remedy.api"]
     for module in (
@@ -146,11 +162,17 @@ def register_blueprints(app: Flask) -> None:
         whatif,
         jobs,
         reports,
+        at_risk,
+        customers,
+        mass_incidents,
+        webhooks,
     ):
         api.register_blueprint(module.blp)
     app.register_blueprint(console)  # plain Flask: pages, not API operations in the spec
     mark_public(app, *CONSOLE_PAGES)  # page shells and scripts; their data needs a key
     mark_keyless(app, *integrations.KEYLESS_ENDPOINTS)  # the token in the body vouches
+    # Thousands of customers, as JSON, CSV or multipart.
+    mark_bulk(app, app.config["MASS_INCIDENT_MAX_BYTES"], *mass_incidents.BULK_ENDPOINTS)
     register_auth(app)
     register_unit_of_work(app)
     register_guards(app)  # body depth, URL length, security headers

@@ -7,6 +7,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+# The largest mass-incident body: 20,000 customers at about 200 bytes each.
+MASS_INCIDENT_MAX_BYTES = 4 * 1024 * 1024
+
 
 def from_environment(instance_path: str) -> dict[str, Any]:
     """Return the app settings: defaults overridden by REMEDY_* environment variables."""
@@ -75,6 +78,25 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # decide in (none by default). Comma-separated tier names: lead, finance.
         "FOUR_EYES_TIERS": env("REMEDY_FOUR_EYES_TIERS", "lead,finance"),
         "ADMIN_APPROVAL_TIERS": env("REMEDY_ADMIN_APPROVAL_TIERS", ""),
+        # Incidents at risk (services/at_risk.py): a fix is near once this share of its window
+        # is left; an approval is at risk once it waited this share of the time its fix had
+        # left; open plans and apology-only answers are looked for this many days back.
+        "AT_RISK_NEAR_SHARE": env("REMEDY_AT_RISK_NEAR_SHARE", "0.25"),
+        "AT_RISK_APPROVAL_SHARE": env("REMEDY_AT_RISK_APPROVAL_SHARE", "0.5"),
+        "AT_RISK_DAYS": int(env("REMEDY_AT_RISK_DAYS", "7")),
         # How long an accepted plan holds its budget before it expires unfulfilled (48 hours).
         "RESERVATION_TTL_SECONDS": int(env("REMEDY_RESERVATION_TTL_SECONDS", str(48 * 3600))),
+        # Mass incidents (services/mass_incidents.py): the most customers one may list, the
+        # largest body POST /v1/mass-incidents takes (that route only), and the customers
+        # reserved in one transaction.
+        "MASS_INCIDENT_MAX_ROWS": int(env("REMEDY_MASS_INCIDENT_MAX_ROWS", "20000")),
+        "MASS_INCIDENT_MAX_BYTES": int(
+            env("REMEDY_MASS_INCIDENT_MAX_BYTES", str(MASS_INCIDENT_MAX_BYTES))
+        ),
+        "MASS_INCIDENT_CHUNK_SIZE": int(env("REMEDY_MASS_INCIDENT_CHUNK_SIZE", "200")),
+        # Webhooks (services/webhooks.py): seconds one delivery may take, the first retry's
+        # delay (doubling each time, at most an hour) and the attempts before it is failed.
+        "WEBHOOK_TIMEOUT_SECONDS": float(env("REMEDY_WEBHOOK_TIMEOUT_SECONDS", "5")),
+        "WEBHOOK_RETRY_SECONDS": float(env("REMEDY_WEBHOOK_RETRY_SECONDS", "30")),
+        "WEBHOOK_MAX_ATTEMPTS": int(env("REMEDY_WEBHOOK_MAX_ATTEMPTS", "8")),
     }

@@ -59,6 +59,8 @@ def part_of(kind: Kind) -> Part:
 
 # What an incident may say (the API's schema and the configuration trial share these bounds).
 CHANNELS = ("email", "chat", "phone", "social", "review", "web", "store")
+# The audience a public complaint is assumed to reach when the agent does not know it.
+DEFAULT_REACH = 100
 # The largest audience a public complaint may be said to reach (a guard against typos).
 MAX_REACH = 10_000_000_000
 # Guards against absurd input: no single incident loses more than ten million units, and no
@@ -114,6 +116,10 @@ class Incident:
     # When the customer first complained, in UTC: the promises (answer within, fix within)
     # count from it. None until the service sets it (to the decision's time when not said).
     reported_at: datetime | None = None
+    # Where the failure happened (a touchpoint of the catalog's closed vocabulary: the sign-in
+    # page, the billing run, the courier); None when the agent does not say. The honesty audit
+    # (GET /v1/reports/audit) ranks touchpoints by what their failures cost.
+    touchpoint: str | None = None
 
     def rule_context(self) -> dict[str, object]:
         """Return the symbols rules may use (see catalog/rules schema)."""

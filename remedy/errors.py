@@ -6,6 +6,8 @@ envelope `{"code", "status", "message", "errors": {"field": ["..."]}}`.
 
 from __future__ import annotations
 
+from remedy.facts import Fact
+
 
 class DomainError(Exception):
     """Base of every error a caller can act on: a message and the per-field errors."""
@@ -30,11 +32,15 @@ class Conflict(DomainError):
 
 
 class LimitsExceeded(Conflict):
-    """Money or contacts would go past a limit; `limits` says each one in words."""
+    """Money or contacts would go past a limit: `what` ("plan" or "overage") does not fit, and
+    `limits` holds each limit it would break as a fact (code and exact amounts). The API says
+    them in the reader's language (`errors.limit`) beside the facts themselves (`facts.limit`)."""
 
-    def __init__(self, what: str, limits: list[str]) -> None:
+    def __init__(self, what: str, limits: list[Fact]) -> None:
         """Name what does not fit and every limit it would break."""
-        super().__init__(f"{what} does not fit: " + "; ".join(limits), {"limit": limits})
+        codes = ", ".join(limit.code for limit in limits)
+        super().__init__(f"the {what} does not fit: {codes}", {"limit": [codes]})
+        self.what = what
         self.limits = limits
 
 

@@ -44,6 +44,19 @@ def mark_keyless(app: Flask, *endpoints: str) -> None:
     app.extensions.setdefault("remedy.keyless_endpoints", set()).update(endpoints)
 
 
+def mark_bulk(app: Flask, limit_bytes: int, *endpoints: str) -> None:
+    """Let these endpoints take bodies up to `limit_bytes` (instead of MAX_CONTENT_LENGTH) and
+    as CSV or multipart as well as JSON (a mass incident's thousands of customers)."""
+    app.extensions.setdefault("remedy.bulk_endpoints", {}).update(
+        dict.fromkeys(endpoints, limit_bytes)
+    )
+
+
+def bulk_limit(endpoint: str | None) -> int | None:
+    """The body limit of a bulk endpoint, or None for every other."""
+    return current_app.extensions.get("remedy.bulk_endpoints", {}).get(endpoint)
+
+
 def is_keyless(endpoint: str | None) -> bool:
     """Tell whether this request's endpoint takes no API key (public or keyless)."""
     return is_public(endpoint) or endpoint in current_app.extensions.get(

@@ -20,6 +20,7 @@ reads (issue 20: plain words for agents, numbers for finance).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -209,3 +210,20 @@ def _param_of(data: Any) -> Param:
     if "fact" in data:
         return Fact.from_json(data["fact"])
     raise ValueError(f"not a stored fact parameter: {data!r}")
+
+
+def dump_facts(facts: list[Fact]) -> str:
+    """Facts as JSON text, for a text column that keeps a reason as data (a mass incident's
+    refused customer or chunk); `load_facts` reads it back."""
+    return json.dumps([f.to_json() for f in facts], separators=(",", ":"), sort_keys=True)
+
+
+def load_facts(text: str | None) -> list[Fact] | None:
+    """Read `dump_facts`'s text; None when the text is not facts (a person's own words)."""
+    if not text or not text.startswith("["):
+        return None
+    try:
+        data = json.loads(text)
+        return [Fact.from_json(item) for item in data]
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None

@@ -4,6 +4,7 @@ actions and plans by hand, pools and caps."""
 from __future__ import annotations
 
 import copy
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +21,7 @@ from remedy.decisions.ranker import HeuristicPrior, PlanRanker
 from remedy.decisions.record import (
     DecisionRecord,
     DroppedBy,
+    Presentation,
     PricedItem,
     StoredCandidate,
     StoredCap,
@@ -107,11 +109,16 @@ def decision_row(
     team: str = "emea",
     currency: str = "EUR",
     dropped: dict[str, tuple[str, str]] | None = None,
+    at: datetime | None = None,
+    promises: dict[str, str] | None = None,
+    **incident: Any,
 ) -> Decision:
     """A stored decision whose candidates are `plans`: plan id -> (total cost, needs approval).
 
     A plan id is its item ids joined by '+'; `dropped` maps plan ids to (reason, dropped_by),
-    the reason as words (a text fact).
+    the reason as words (a text fact). `at` is when it was made (default now), `promises` the
+    talking points' `respond_within` and `fix_within` of its shown plans, and `incident`
+    overrides the incident's fields (external_id, touchpoint, customer_value, ...).
     Written through `DecisionRecord`, like every decision the service stores.
     """
     dropped = dropped or {}
@@ -133,8 +140,9 @@ def decision_row(
                 dropped_by=None if by is None else DroppedBy(by),
             )
         )
+    shown = [c.plan_id for c in candidates if c.dropped_reason is None]
     record = DecisionRecord(
-        incident=make_incident(customer_id=customer_id, team=team, currency=currency),
+        incident=make_incident(customer_id=customer_id, team=team, currency=currency, **incident),
         cap=StoredCap(Decimal("300.00"), currency, "absolute", {}, Decimal(1), Decimal("250.00")),
         fired_rules=[],
         excluded_items={},
@@ -150,14 +158,19 @@ def decision_row(
             for item in items
         },
         candidates=candidates,
-        shown=[c.plan_id for c in candidates if c.dropped_reason is None],
+        shown=shown,
+        presentation={plan_id: Presentation([], dict(promises)) for plan_id in shown}
+        if promises
+        else None,
     )
     row = Decision(
+        created_at=at,
+        external_id=record.incident.external_id,
         customer_id=customer_id,
         team=team,
         currency=currency,
         severity=3,
-        fault_type="company",
+        fault_type=str(record.incident.fault_type),
         catalog_version=1,
         rules_version=1,
         caps_version=1,

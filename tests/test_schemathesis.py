@@ -59,6 +59,8 @@ CROSS_FIELD_RULES = (
     "a split pool names both lines",  # fix_limit and overdelivery_limit come together
     "must equal fix_limit + overdelivery_limit",  # a split pool's limit is its lines' sum
     "unknown category",  # categories are the catalog's vocabulary: data an admin changes
+    "appears more than once",  # a mass incident lists each customer once
+    "unknown touchpoint",  # so are touchpoints (the honesty audit)
 )
 # The catalog, rules and caps documents are validated whole by their loaders (references between
 # them, per-kind fields, rule conditions) and then tried on incidents (config trial): OpenAPI

@@ -34,7 +34,7 @@ from models.calibration import booster
 from models.features import FEATURE_NAMES
 from models.scorer import ModelScorer
 from remedy.decisions.ranker import HeuristicPrior, ValueSettings
-from training.calibration import CALIBRATION_FRACTION, calibration_section
+from training.calibration import CALIBRATION_FRACTION, calibration_section, keep_if_better
 from training.candidates import CandidatesFn, candidate_plans
 from training.evaluate import evaluate_policies, logged_value
 from training.fit import evaluate_holdout, fit_models, plot_calibration, plot_policy_values
@@ -127,6 +127,10 @@ def build_bundle(
 
     clock = time.perf_counter()
     metrics = evaluate_holdout(models, holdout)
+    # the calibration step stays only where it helped on the holdout (training/calibration.py)
+    models, verdict = keep_if_better(models, metrics)
+    if verdict is not None and not verdict["kept"]:
+        metrics = evaluate_holdout(models, holdout)
     scorer = ModelScorer(Artifact(models, {"version": version}, out))
     prior = HeuristicPrior()
     incidents = holdout.incidents or ()
@@ -178,8 +182,9 @@ def build_bundle(
         ],
         "gate_verdict": promotion_verdict({"metrics": {"gate": gate}})[1] if gate else None,
     }
-    calibration = calibration_section(models, train, calibration_fraction, metrics)
-    calibration["net_value_ratio"] = net_value_calibration(decisions, scorer, values)["ratio"]
+    calibration = calibration_section(models, train, calibration_fraction, metrics, verdict)
+    metrics["net_value"] = net_value_calibration(decisions, scorer, values)
+    calibration["net_value_ratio"] = metrics["net_value"]["ratio"]
     timings["evaluate_s"] = time.perf_counter() - clock
 
     out.mkdir(parents=True, exist_ok=True)

@@ -40,6 +40,13 @@ is when calibration matters most. The 10% the booster gives up are the cheapest 
 where they are many, and where they are few the prior carries what they would have said. The
 referrals model needs no slice and still fits on the whole window.
 
+**Kept only where it helps, measured** (issue 25: the step worsened holdout calibration in 3 of
+7 trainings, 0.005 -> 0.026). After fitting, `keep_if_better` compares the calibrated and the
+uncalibrated model on the holdout; the step stays only when it lowers the expected calibration
+error without raising the log loss, and otherwise the booster serves alone. The card's
+`calibration.kept` gives both figures either way. The holdout then chose one of two models; two
+candidates, one bit of selection, a small optimism in the holdout figures the card reports.
+
 Too small a slice is no calibration: fewer than `MIN_CALIBRATION_ROWS` rows, or fewer than
 `MIN_PER_OUTCOME` stays or leaves, and the booster fits on everything, uncalibrated; the card
 says why.
@@ -54,7 +61,7 @@ from typing import Any
 import numpy as np
 from sklearn.pipeline import Pipeline
 
-from models.calibration import describe, is_calibrated, method
+from models.calibration import describe, is_calibrated, method, uncalibrated
 from models.pipeline import RETENTION
 from training.logs import LoggedRows
 
@@ -101,21 +108,61 @@ def split_for_calibration(rows: LoggedRows, fraction: float) -> CalibrationSplit
     return CalibrationSplit(booster, held)
 
 
+def keep_if_better(
+    models: Mapping[str, Pipeline], holdout_metrics: Mapping[str, Any]
+) -> tuple[dict[str, Pipeline], dict[str, Any] | None]:
+    """Return the models with P(stay)'s calibration step kept only if it helped on the holdout.
+
+    `holdout_metrics` is `training.fit.evaluate_holdout` of `models`. Kept when the holdout's
+    expected calibration error is lower with the step and its log loss no higher; otherwise the
+    retention pipeline loses the step (the booster it wraps serves alone; re-evaluate the
+    holdout then). The verdict says what was measured (None: there was no step).
+    """
+    retention = models[RETENTION]
+    if not is_calibrated(retention):
+        return dict(models), None
+    metrics = holdout_metrics["retention"]
+    error = {"before": metrics["calibration_error_before"], "after": metrics["calibration_error"]}
+    loss = {"before": metrics["log_loss_before"], "after": metrics["log_loss"]}
+    kept = error["after"] < error["before"] and loss["after"] <= loss["before"]
+    verdict = {
+        "kept": kept,
+        "rule": "kept when it lowers the holdout's calibration error without raising its log loss",
+        "holdout_calibration_error": error,
+        "holdout_log_loss": loss,
+        "method": method(retention[-1]),
+    }
+    if kept:
+        return dict(models), verdict
+    return {**models, RETENTION: uncalibrated(retention)}, verdict
+
+
 def calibration_section(
     models: Mapping[str, Pipeline],
     train: LoggedRows,
     fraction: float,
     holdout_metrics: Mapping[str, Any],
+    verdict: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Return the card's `calibration`: the step, its slice, and holdout error before and after.
 
-    Without a step: the method is None and `skipped` says why.
+    Without a step: the method is None and `skipped` says why. `verdict` is
+    `keep_if_better`'s, when it was asked.
 
     `holdout_metrics` is `training.fit.evaluate_holdout`'s result for these models; the
     predicted/realised net value ratio is added by the caller that computes it.
     """
     split = split_for_calibration(train, fraction)
     retention = models[RETENTION]
+    if verdict is not None and not verdict["kept"]:
+        error, loss = verdict["holdout_calibration_error"], verdict["holdout_log_loss"]
+        return {
+            "method": None,
+            "skipped": f"fitted ({verdict['method']}) and dropped: holdout calibration error "
+            f"{error['before']:.4f} -> {error['after']:.4f}, log loss {loss['before']:.4f} -> "
+            f"{loss['after']:.4f} with it",
+            "kept": dict(verdict),
+        }
     if not is_calibrated(retention) or split.slice is None:
         return {"method": None, "skipped": split.skipped or "the model has no calibration step"}
     step = retention[-1]
@@ -141,4 +188,5 @@ def calibration_section(
             "before": metrics.get("log_loss_before"),
             "after": metrics.get("log_loss"),
         },
+        "kept": dict(verdict) if verdict is not None else None,
     }

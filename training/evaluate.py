@@ -15,6 +15,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from remedy.decisions.ranker import PlanScorer, ValueSettings
+from remedy.decisions.value import net_value, valued
 from remedy.domain import Incident, Plan
 from training.candidates import CandidatesFn, candidate_plans
 from training.logs import LoggedRows, greedy_index
@@ -46,13 +47,14 @@ def _net_values_usd(
     values: ValueSettings,
 ) -> list[np.ndarray]:
     """Return the scorer's expected net value (USD) of every candidate of every decision."""
+    scorer = valued(scorer, values)  # as the ranker values it (remedy/decisions/value.py)
     batch = getattr(scorer, "predict_many", None)
     predictions = batch(decisions) if batch else [scorer.predict(i, p) for i, p in decisions]
     out = []
     for (incident, plans), (p_stay, referrals) in zip(decisions, predictions, strict=True):
-        gain = p_stay * float(values.horizon_years) + referrals * float(values.referral_share)
         costs = np.fromiter((float(p.total_cost) for p in plans), float, len(plans))
-        out.append((gain * float(incident.customer_value) - costs) / FX_PER_USD[incident.currency])
+        value = net_value(p_stay, referrals, float(incident.customer_value), costs, values)
+        out.append(value / FX_PER_USD[incident.currency])
     return out
 
 

@@ -33,7 +33,7 @@ from remedy.decisions.exploration import ExplorationPolicy
 from remedy.decisions.ranker import PlanScorer, ValueSettings
 from remedy.decisions.record import DecisionRecord
 from remedy.store.tables import Decision, Outcome
-from training.calibration import CALIBRATION_FRACTION, calibration_section
+from training.calibration import CALIBRATION_FRACTION, calibration_section, keep_if_better
 from training.fit import evaluate_holdout, fit_models, plot_calibration, plot_policy_values
 from training.holdout import (  # re-exported: the holdout's judges, for callers and tests
     OffPolicyReport,
@@ -156,6 +156,7 @@ def train_from_logs(
         current,
         strength=prior_strength,
         seed=seed,
+        values=values,
     )
     models = fit_models(
         train,
@@ -166,6 +167,10 @@ def train_from_logs(
         **boosting,
     )
     metrics = evaluate_holdout(models, holdout)
+    # the calibration step stays only where it helped on the holdout (training/calibration.py)
+    models, verdict = keep_if_better(models, metrics)
+    if verdict is not None and not verdict["kept"]:
+        metrics = evaluate_holdout(models, holdout)
     version = version or out.name
     card = save_artifact(
         out,
@@ -194,7 +199,7 @@ def train_from_logs(
         evaluation, candidate, values, rates
     )
     card["metrics"]["current_model"] = current.version
-    calibration = calibration_section(models, train, calibration_fraction, metrics)
+    calibration = calibration_section(models, train, calibration_fraction, metrics, verdict)
     calibration["net_value_ratio"] = card["metrics"]["holdout"]["net_value"]["ratio"]
     missing = {c: n for c, n in log.currencies.items() if c not in rates}
     card = save_artifact(

@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 
 from models.features import FEATURE_NAMES, FEATURE_VERSION, feature_rows, rows_from_bytes
 from remedy.decisions.ranker import ValueSettings
-from remedy.domain import Incident
+from remedy.decisions.value import net_value
+from remedy.domain import PUBLIC_CHANNELS, Incident
 from remedy.money import minor_exponent
 from remedy.store.tables import Decision, Outcome
 from training.logged import Rates
@@ -130,6 +131,16 @@ class _IncidentRow(NamedTuple):
     customer_value: str
     loss_amount: str
     currency: str
+    # What feature version 2 reads besides (an older record without them: the defaults).
+    public: bool = False
+    reach: int | None = None
+    prior_incidents: int = 0
+    customer_status: str = "active"
+
+    @property
+    def is_public(self) -> bool:
+        """Whether others see the complaint, as `Incident.is_public` says it."""
+        return self.public or self.channel in PUBLIC_CHANNELS
 
 
 _DEFAULTS = {name: field.default for name, field in Incident.__dataclass_fields__.items()}
@@ -156,6 +167,10 @@ def _incident_columns() -> list[sa.ColumnElement[Any]]:
         _unless_cached(Decision.incident["category"].as_string()),
         _unless_cached(Decision.incident["channel"].as_string()),
         _unless_cached(Decision.incident["loss_amount"].as_string()),
+        _unless_cached(Decision.incident["public"].as_boolean()),
+        _unless_cached(Decision.incident["reach"].as_integer()),
+        _unless_cached(Decision.incident["prior_incidents"].as_integer()),
+        _unless_cached(Decision.incident["customer_status"].as_string()),
     ]
 
 
@@ -226,6 +241,10 @@ def read_range(
                     customer_value,
                     fields[5],
                     code,
+                    bool(fields[6]),
+                    fields[7],
+                    fields[8] or 0,
+                    fields[9] or "active",
                 )
                 plan = _accepted(priced, plan_id)
                 records.append((incident, plan))
@@ -246,8 +265,8 @@ def read_range(
     referred_n = np.array(referrals, dtype=np.int64)
     stayed_b = np.array(retained, dtype=bool)
     rate = np.array([rates.get(c, np.nan) for c in currency], dtype=float)
-    gain = stayed_b * float(values.horizon_years) + referred_n * float(values.referral_share)
-    reward = (gain * np.array(value, dtype=float) - np.array(cost, dtype=float)) / rate
+    worth = np.array(value, dtype=float)
+    reward = net_value(stayed_b, referred_n, worth, np.array(cost, dtype=float), values) / rate
     return Part(
         features=features,
         retained=stayed_b,

@@ -1,7 +1,8 @@
 """The logged data set: one decision with its outcome, its reward in US dollars, its arrays.
 
 Rewards are the realised net value `(retained x horizon + referrals x referral_share) x
-customer_value - cost`, converted to US dollars at the exchange rates training is given (the
+customer_value - cost` (remedy/decisions/value.py `net_value`: the ranker's own definition,
+outcomes in place of predictions), in US dollars at the exchange rates training is given (the
 `exchange_rates` document finance sets, remedy/services/exchange_rates.py), so currencies can
 be averaged; a decision in a currency without a rate gets NaN and is counted, never dropped
 silently (`currencies_without_rate`).
@@ -34,6 +35,7 @@ import numpy as np
 from models.features import feature_rows
 from remedy.decisions.ranker import PlanScorer, ValueSettings
 from remedy.decisions.record import DecisionRecord
+from remedy.decisions.value import net_value, valued
 from remedy.domain import Incident, Plan
 from training.logs import LoggedRows
 from training.simulator import FX_PER_USD
@@ -106,9 +108,9 @@ def _reward(d: LoggedDecision, values: ValueSettings, rates: Rates = FX_PER_USD)
     rate = rates.get(d.incident.currency)
     if rate is None:
         return float("nan")
-    gain = d.retained * float(values.horizon_years) + d.referrals * float(values.referral_share)
     cost = float(d.candidates[d.logged_index].total_cost)
-    return (gain * float(d.incident.customer_value) - cost) / rate
+    value = net_value(d.retained, d.referrals, float(d.incident.customer_value), cost, values)
+    return float(value) / rate
 
 
 def as_rows(
@@ -142,10 +144,10 @@ def _net_values(
     scorer: PlanScorer, d: LoggedDecision, values: ValueSettings, rates: Rates = FX_PER_USD
 ) -> np.ndarray:
     """Return the scorer's expected net value (USD) of each candidate plan of a decision."""
-    p_stay, referrals = scorer.predict(d.incident, d.candidates)
-    gain = p_stay * float(values.horizon_years) + referrals * float(values.referral_share)
+    p_stay, referrals = valued(scorer, values).predict(d.incident, d.candidates)
     costs = np.array([float(p.total_cost) for p in d.candidates])
-    return (gain * float(d.incident.customer_value) - costs) / rates[d.incident.currency]
+    value = net_value(p_stay, referrals, float(d.incident.customer_value), costs, values)
+    return value / rates[d.incident.currency]
 
 
 _BATCH = 250  # decisions per model call when a scorer can batch (ModelScorer.predict_many)
@@ -171,10 +173,10 @@ def net_values_many(
         if positions is not None
         else [range(len(d.candidates)) for d in decisions]
     )
+    scorer = valued(scorer, values)  # as the ranker values it: word of mouth counted once
     batch = getattr(scorer, "predict_many", None)
     if batch is None:
         batch = lambda pairs: [scorer.predict(i, plans) for i, plans in pairs]  # noqa: E731
-    horizon, share = float(values.horizon_years), float(values.referral_share)
     out: list[np.ndarray] = []
     for start in range(0, len(decisions), _BATCH):
         chunk = decisions[start : start + _BATCH]
@@ -184,9 +186,9 @@ def net_values_many(
         for d, at, chosen, (p_stay, referrals) in zip(
             chunk, picked, plans, predictions, strict=True
         ):
-            gain = p_stay * horizon + referrals * share
             costs = np.array([float(p.total_cost) for p in chosen])
-            net = (gain * float(d.incident.customer_value) - costs) / rates[d.incident.currency]
+            value = net_value(p_stay, referrals, float(d.incident.customer_value), costs, values)
+            net = value / rates[d.incident.currency]
             if positions is None:
                 out.append(net)
                 continue

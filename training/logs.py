@@ -17,6 +17,7 @@ from tqdm.auto import tqdm
 
 from models.features import FEATURE_NAMES, feature_rows
 from remedy.decisions.ranker import PlanScorer, ValueSettings
+from remedy.decisions.value import net_value, valued
 from remedy.domain import Incident, Plan
 from training.candidates import CandidatesFn, candidate_plans
 from training.simulator import random_incident, realized_net_value, simulate_outcome
@@ -35,10 +36,9 @@ def expected_net_values(
     # PlanRanker does this in Decimal per plan, which is right for the service and far too slow
     # for simulating hundreds of thousands of decisions; the ordering is the same.
     values = values or ValueSettings()
-    p_stay, referrals = scorer.predict(incident, plans)
-    gain = p_stay * float(values.horizon_years) + referrals * float(values.referral_share)
+    p_stay, referrals = valued(scorer, values).predict(incident, plans)
     costs = np.fromiter((float(p.total_cost) for p in plans), float, len(plans))
-    return gain * float(incident.customer_value) - costs
+    return net_value(p_stay, referrals, float(incident.customer_value), costs, values)
 
 
 def greedy_index(env: np.ndarray, plans: Sequence[Plan]) -> int:

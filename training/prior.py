@@ -34,7 +34,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from models.features import feature_matrix
-from remedy.decisions.ranker import PlanScorer
+from remedy.decisions.ranker import PlanScorer, ValueSettings
+from remedy.decisions.value import valued
 from remedy.domain import Incident, Plan
 
 PRIOR_STRENGTH = 2_000.0  # the prior's total weight, in logged decisions
@@ -73,6 +74,7 @@ def distil(
     strength: float = PRIOR_STRENGTH,
     sample: int = PRIOR_DECISIONS,
     seed: int = 0,
+    values: ValueSettings | None = None,
 ) -> PriorRows | None:
     """Return pseudo-rows of `scorer`'s beliefs on every candidate of a sample of decisions.
 
@@ -80,6 +82,10 @@ def distil(
     """
     if not decisions or strength <= 0:
         return None
+    # What the current model believes is what the ranker values with it: a model that cannot
+    # see word of mouth hands on its assumption (remedy/decisions/value.py), which the new
+    # model, seeing public and reach, may learn otherwise from observed referrals.
+    believed = valued(scorer, values or ValueSettings())
     rng = np.random.default_rng(seed)
     picked = np.sort(rng.permutation(len(decisions))[: min(sample, len(decisions))])
     features, p_stay, referrals = [], [], []
@@ -87,7 +93,7 @@ def distil(
         incident, plans = decisions[i]
         if not plans:
             continue
-        p, r = scorer.predict(incident, plans)
+        p, r = believed.predict(incident, plans)
         features.append(feature_matrix(incident, plans))
         p_stay.append(np.clip(np.asarray(p, dtype=float), 0.0, 1.0))
         referrals.append(np.maximum(np.asarray(r, dtype=float), 0.0))

@@ -15,7 +15,19 @@ How the simulator differs from `HeuristicPrior` (so a model trained on it can be
 - credit counts for less than cash as compensation (#5) but retains about as well as a fix (#16);
 - compensation adds little once an apology comes with an immediate response (#12);
 - word of mouth follows distributive justice (compensation), loyalty follows interactional
-  justice (apology, contact) more (#1, #2); social media doubles the audience (#20).
+  justice (apology, contact) more (#1, #2); a public complaint doubles the audience (#20);
+- the whole vocabulary the service takes (issue 25): every category of the bundled catalog,
+  every channel, public complaints with an audience (`reach`), repeat victims
+  (`prior_incidents`), customers leaving or gone (`customer_status`) and incidents where nothing
+  was lost. Repeat victims lose trust faster with each failure (#10: prior complaints aggravate
+  churn) and value seniority more: a manager or more senior person helps them more, and a plan
+  without one costs them more trust (an assumption: #26 found no effect of senior contact in
+  general, and #23 that the customers who hold a grudge are the ones an apology plus
+  compensation reaches). Public recoveries spread word of mouth both ways (#20, #1, #2): one
+  that delights multiplies referrals with the audience (log10 of the reach), one that
+  disappoints scares prospects away and brings fewer referrals than a private one would; the
+  service observes both in the referrals it records, so a model that sees public and reach
+  learns them (remedy/decisions/value.py).
 
 Everything is in floats: these are simulated probabilities, not money that changes hands.
 """
@@ -31,7 +43,16 @@ from decimal import Decimal
 import numpy as np
 
 from remedy.decisions.ranker import ValueSettings
-from remedy.domain import CONTACT_LEVELS, FaultType, Incident, Kind, Plan
+from remedy.decisions.value import net_value
+from remedy.domain import (
+    CHANNELS,
+    CONTACT_LEVELS,
+    DEFAULT_REACH,
+    FaultType,
+    Incident,
+    Kind,
+    Plan,
+)
 from remedy.money import quantize
 
 # Rough exchange rates of the simulated world (units of currency per US dollar).
@@ -44,15 +65,23 @@ _CURRENCIES = (
     ("JPY", "ja-JP", 0.15),
 )
 _CATEGORIES = (
-    ("delivery", 0.30),
-    ("billing", 0.20),
-    ("product_defect", 0.20),
-    ("outage", 0.10),
-    ("service_rudeness", 0.10),
-    ("other", 0.10),
+    ("delivery", 0.27),
+    ("billing", 0.17),
+    ("product_defect", 0.17),
+    ("wrong_item", 0.06),
+    ("outage", 0.09),
+    ("subscription", 0.06),
+    ("service_rudeness", 0.09),
+    ("other", 0.09),
 )
 # Severity by category: outages and defects run more severe than billing slips.
-_SEVERITY_SHIFT = {"outage": 0.6, "product_defect": 0.3, "service_rudeness": 0.2, "billing": -0.3}
+_SEVERITY_SHIFT = {
+    "outage": 0.6,
+    "product_defect": 0.3,
+    "service_rudeness": 0.2,
+    "billing": -0.3,
+    "subscription": -0.2,
+}
 _FAULTS = (FaultType.COMPANY, FaultType.PARTNER, FaultType.CUSTOMER, FaultType.UNKNOWN)
 _FAULT_MIX = {"delivery": (0.35, 0.40, 0.10, 0.15)}  # carriers are partners
 _FAULT_MIX_DEFAULT = (0.55, 0.12, 0.17, 0.16)
@@ -68,13 +97,19 @@ _FAULT_COMPENSATION = {
 _FIX_MATCH = {
     "product_defect": {Kind.REPLACEMENT: 1.0, Kind.REFUND: 0.8, Kind.CREDIT: 0.7},
     "delivery": {Kind.REPLACEMENT: 1.0, Kind.REFUND: 0.75, Kind.CREDIT: 0.75},
+    "wrong_item": {Kind.REPLACEMENT: 1.0, Kind.REFUND: 0.85, Kind.CREDIT: 0.6},
     "billing": {Kind.REFUND: 1.0, Kind.CREDIT: 0.8, Kind.REPLACEMENT: 0.4},
+    "subscription": {Kind.CREDIT: 1.0, Kind.REFUND: 0.85, Kind.REPLACEMENT: 0.3},
     "outage": {Kind.CREDIT: 1.0, Kind.REFUND: 0.8, Kind.REPLACEMENT: 0.4},
     # #13, #1: a process (interactional) failure is mended by people more than by money
     "service_rudeness": {Kind.CREDIT: 0.55, Kind.REFUND: 0.5, Kind.REPLACEMENT: 0.3},
     "other": {Kind.CREDIT: 0.9, Kind.REFUND: 0.8, Kind.REPLACEMENT: 0.7},
 }
-_EXPEDITE_MATCH = {"delivery": 0.45, "product_defect": 0.25}  # #15: speed is the matched resource
+_EXPEDITE_MATCH = {
+    "delivery": 0.45,
+    "wrong_item": 0.35,
+    "product_defect": 0.25,
+}  # #15: speed is the matched resource
 # By contact rank (none, agent, manager, executive, a leader's direct line); #26: in person or by
 # phone preferred. A direct line is an executive's call plus a number to keep: a little more.
 _CONTACT_EFFECT = (0.0, 0.15, 0.35, 0.55, 0.6)
@@ -199,8 +234,13 @@ def _retention_logit(incident: Incident, summary: _PlanSummary, traits: HiddenTr
     # (large loss); #25 severity lowers repurchase; #10 prior purchases mitigate; #22 a bond
     # buffers.
     logit = 0.35 - 0.45 * (severity - 1) + 0.5 * value_weight + 0.5 * traits.bond
-    if incident.churn_threat:
+    if incident.churn_threat or incident.customer_status == "leaving":
         logit -= 0.8
+    if incident.customer_status == "left":
+        logit -= 1.8  # "stays" is "comes back": far rarer than staying (a win-back)
+    # #10: each earlier failure costs more trust than the one before (bounded at four).
+    repeats = min(max(incident.prior_incidents, 0), 4)
+    logit -= 0.3 * repeats + 0.05 * repeats * repeats
     category = incident.category if incident.category in _FIX_MATCH else "other"
     if summary.fix is not None:
         # #17-#19: resolution is the biggest lever (TARP: 19% -> 54% for large losses), and more
@@ -215,6 +255,8 @@ def _retention_logit(incident: Incident, summary: _PlanSummary, traits: HiddenTr
     timing = {(True, True): 0.4, (False, False): 0.5}.get((summary.apology, immediate), 1.0)
     weight = 1.6 * _FAULT_COMPENSATION[incident.fault_type] * timing  # #8
     weight *= 0.8 + 0.4 * value_weight  # #23: best customers respond more to compensation
+    if incident.fault_type in (FaultType.COMPANY, FaultType.PARTNER):
+        weight *= 1.0 + 0.15 * repeats  # #8: compensation counts where failures are frequent
     logit += weight * compensation_response(summary.compensation, traits)
     if summary.apology:
         # #14: r = .23 on purchase intent; #13: an apology matters most for process failures
@@ -228,9 +270,16 @@ def _retention_logit(incident: Incident, summary: _PlanSummary, traits: HiddenTr
         effect *= 0.3 + 0.7 * value_weight
         if category == "service_rudeness":
             effect *= 1.5
-        if summary.contact_rank == 3 and severity <= 2:
+        if summary.contact_rank == 3 and severity <= 2 and not repeats:
             effect -= 0.2
+        if summary.contact_rank >= 2:
+            # repeat victims value seniority more (an assumption, see the module docstring)
+            effect *= 1.0 + 0.4 * repeats
+        if incident.customer_status == "left":
+            effect *= 1.3  # someone reaching out after they left
         logit += effect
+    if repeats and summary.contact_rank < 2:
+        logit -= 0.2 * repeats  # failed again and no one senior: trust falls further
     if summary.expedite:
         logit += _EXPEDITE_MATCH.get(category, 0.05)  # #15, #16 matched remedy
     if summary.upgrade:
@@ -255,13 +304,24 @@ def _referral_rate(incident: Incident, summary: _PlanSummary, traits: HiddenTrai
     rate = 0.04 * math.exp(1.2 * justice + 0.15 * summary.contact_rank)
     if summary.fix is None:
         rate *= 0.5
-    if incident.channel == "social":
-        rate *= 2.0  # #20: experiences are retold to about twice as many
+    rate *= 0.85 ** min(max(incident.prior_incidents, 0), 4)  # a repeat victim recommends less
+    if incident.is_public:
+        rate *= 2.0 * _public_word_of_mouth(incident, summary, justice)
     if traits.overcompensation_averse and summary.compensation > 1.0:
         rate *= 0.5  # #4, #6
     if summary.companion_gift and traits.has_companions:
         rate *= 2.0  # an assumption: the people who shared the failure now share the gift
     return rate
+
+
+def _public_word_of_mouth(incident: Incident, summary: _PlanSummary, justice: float) -> float:
+    """Return how a public recovery's audience multiplies referrals: above 1 when it delights,
+    below 1 when it disappoints (#20: experiences are retold, bad ones to twice as many; #1,
+    #2: distributive justice drives word of mouth), more so the larger the audience."""
+    reach = incident.reach if incident.reach is not None else DEFAULT_REACH
+    audience = math.log10(1 + max(0, reach))
+    tone = justice + 0.15 * summary.contact_rank + (0.3 if summary.fix is not None else -0.4)
+    return math.exp(min(3.0, 0.45 * audience * (tone - 0.7)))
 
 
 def true_response(incident: Incident, plan: Plan) -> tuple[float, float]:
@@ -291,10 +351,8 @@ def true_net_value(incident: Incident, plan: Plan, values: ValueSettings | None 
     """Return the plan's true expected net value in US dollars (the ranker's formula)."""
     values = values or ValueSettings()
     p_stay, referrals = true_response(incident, plan)
-    gain = (
-        p_stay * float(values.horizon_years) + referrals * float(values.referral_share)
-    ) * float(incident.customer_value)
-    return to_usd(gain - float(plan.total_cost), incident.currency)
+    value = net_value(p_stay, referrals, float(incident.customer_value), 0.0, values)
+    return to_usd(value - float(plan.total_cost), incident.currency)
 
 
 def realized_net_value(
@@ -306,10 +364,8 @@ def realized_net_value(
 ) -> float:
     """Return the net value an observed outcome realised, in US dollars (the OPE reward)."""
     values = values or ValueSettings()
-    gain = (
-        float(retained) * float(values.horizon_years) + referrals * float(values.referral_share)
-    ) * float(incident.customer_value)
-    return to_usd(gain - float(plan.total_cost), incident.currency)
+    value = net_value(float(retained), referrals, float(incident.customer_value), 0.0, values)
+    return to_usd(value - float(plan.total_cost), incident.currency)
 
 
 def _pick(rng: np.random.Generator, weights: tuple[float, ...]) -> int:
@@ -331,21 +387,53 @@ def random_incident(rng: np.random.Generator, index: int | None = None) -> Incid
         median_loss *= 0.4
     loss_usd = min(5000.0, max(2.0, math.exp(rng.normal(math.log(median_loss), 0.8))))
     value_usd = min(50000.0, max(20.0, math.exp(rng.normal(math.log(400.0), 1.1))))
-    channel = ("email", "chat", "phone", "social")[
-        _pick(rng, (0.4, 0.25, 0.2 + 0.03 * severity, 0.1 + 0.02 * severity))
-    ]
+    channel = CHANNELS[_pick(rng, _channel_weights(severity))]
     rate = FX_PER_USD[currency]
     number = index if index is not None else int(rng.integers(1 << 40))
+    churn_threat = bool(rng.random() < 0.04 + 0.06 * (severity - 1))
+    # About a fifth public (the public channels, and a few posts about a private exchange),
+    # a fifth repeat victims, 3% already gone: the shares issue 25's simulated world had.
+    public = bool(rng.random() < 0.05)
+    reach = None
+    if public or channel in ("social", "review"):
+        # audiences are heavy-tailed: median 400, a few in the millions; a quarter unknown
+        followers = int(min(5e6, max(1.0, math.exp(rng.normal(math.log(400.0), 1.8)))))
+        reach = followers if rng.random() >= 0.25 else None
+    prior = int(_pick(rng, (0.79, 0.12, 0.05, 0.025, 0.015)))
+    status = "left" if rng.random() < 0.03 else ("leaving" if churn_threat else "active")
+    no_loss = rng.random() < _NO_LOSS.get(category, 0.03)
     return Incident(
         customer_id=f"sim-{int(rng.integers(1 << 40)):x}",
         severity=severity,
         fault_type=fault,
         customer_value=quantize(Decimal(repr(value_usd * rate)), currency),
-        loss_amount=quantize(Decimal(repr(loss_usd * rate)), currency),
+        loss_amount=Decimal(0) if no_loss else quantize(Decimal(repr(loss_usd * rate)), currency),
         currency=currency,
         category=category,
         channel=channel,
         locale=locale,
-        churn_threat=bool(rng.random() < 0.04 + 0.06 * (severity - 1)),
+        churn_threat=churn_threat and status != "left",
         external_id=f"sim-incident-{number}",
+        public=public,
+        reach=reach,
+        prior_incidents=prior,
+        customer_status=status,
     )
+
+
+# Incidents where nothing was lost: a rude call, an outage on a free tier (assumed shares).
+_NO_LOSS = {"service_rudeness": 0.3, "outage": 0.15}
+
+
+def _channel_weights(severity: int) -> tuple[float, ...]:
+    """Return the weights of remedy.domain.CHANNELS: severe failures go public more often."""
+    weights = {
+        "email": 0.34,
+        "chat": 0.22,
+        "phone": 0.17 + 0.03 * severity,
+        "social": 0.07 + 0.015 * severity,
+        "review": 0.05 + 0.01 * severity,
+        "web": 0.08,
+        "store": 0.05,
+    }
+    return tuple(weights[c] for c in CHANNELS)

@@ -16,8 +16,8 @@ from marshmallow import Schema, fields, validate
 from remedy.api.auth import current_principal, roles
 from remedy.api.fields import MinorAmount
 from remedy.api.reading import current_reader
-from remedy.decisions.durations import duration_seconds
-from remedy.decisions.record import DecisionRecord, DecisionStatus, Presentation
+from remedy.decisions.deadlines import deadlines
+from remedy.decisions.record import DecisionRecord, DecisionStatus
 from remedy.extensions import session
 from remedy.i18n import messages_for
 from remedy.moments import as_utc, iso_utc
@@ -97,12 +97,36 @@ class QueueEntrySchema(Schema):
         lambda e: _plan_labels(e),
         metadata={"description": "the plan's actions by their labels"},
     )
-    incident = fields.Function(lambda e: _incident(e))
+    incident = fields.Function(
+        lambda e: _incident(e),
+        metadata={
+            "description": "what an approver weighs: the customer, the loss, the customer's "
+            "value, whether they threaten to leave (`churn_threat`), how public the complaint "
+            "is (`public`, `reach`) and how often we failed them before (`prior_incidents`)"
+        },
+    )
+    why_codes = fields.Function(
+        lambda e: [reason.to_json() for reason in e.why],
+        metadata={
+            "description": "why it needs approval, as data (needs_lead, needs_finance, "
+            "needs_approval, needs_approval_always, fix_without_approval, "
+            "needs_approval_overage)"
+        },
+    )
+    why = fields.Function(
+        lambda e: _why(e), metadata={"description": "the same in the reader's language"}
+    )
 
 
 class QueueSchema(Schema):
     """The caller's queue."""
 
+    as_of = fields.String(
+        metadata={
+            "description": "the server's time of the reading (UTC): a client counts waiting "
+            "times on from it (requested_at, fix_by), whatever its own clock says"
+        }
+    )
     approvals = fields.List(fields.Nested(QueueEntrySchema))
 
 
@@ -117,21 +141,15 @@ def _plan_labels(entry: QueueEntry) -> list[str]:
 
 
 def fix_by(decision: Decision) -> datetime | None:
-    """When the decision's fix is promised: its talking points' `fix_by` (the accepted plan's
-    first), or, for decisions stored before it, reported_at + `fix_within`; None when no fix is
+    """When the decision's fix is promised (remedy/decisions/deadlines.py); None when no fix is
     promised (the customer's fault)."""
-    record = DecisionRecord.of(decision)
-    presentations = record.presentation
-    accepted = presentations.get(decision.accepted_plan_id or "")
-    points = accepted or next(iter(presentations.values()), None) or Presentation([], {})
-    stored = points.talking_points
-    if stored.get("fix_by"):
-        return as_utc(datetime.fromisoformat(stored["fix_by"]))
-    within = stored.get("fix_within")
-    if not within:
-        return None
-    reported = record.incident.reported_at or decision.created_at
-    return as_utc(reported) + timedelta(seconds=duration_seconds(within))
+    return deadlines(decision).fix_by
+
+
+def _why(entry: QueueEntry) -> list[str]:
+    """Why the entry needs approval, in the reader's language."""
+    say, _ = presenters(DecisionRecord.of(entry.decision), current_reader())
+    return say.say_all(entry.why)
 
 
 def _counted_at(entry: QueueEntry) -> datetime:
@@ -161,6 +179,11 @@ def _incident(entry: QueueEntry) -> dict[str, Any]:
         "loss_amount": str(incident.loss_amount),
         "customer_value": str(incident.customer_value),
         "reported_at": _iso(as_utc(incident.reported_at) if incident.reported_at else None),
+        "churn_threat": incident.threatens_to_leave,
+        "customer_status": incident.customer_status,
+        "public": incident.is_public,
+        "reach": incident.reach,
+        "prior_incidents": incident.prior_incidents,
     }
 
 
@@ -178,7 +201,7 @@ class Approvals(MethodView):
         db = session()
         service = ApprovalService(db, app_services.engines().engine(db).caps.approvals)
         entries = service.queue(current_principal(), query["scope"], query["limit"])
-        return {"approvals": entries}
+        return {"as_of": service.clock().isoformat(), "approvals": entries}
 
 
 def approval_status(decision: Decision) -> dict[str, Any] | None:

@@ -12,7 +12,7 @@ from flask import Flask, g, request
 from werkzeug.exceptions import UnsupportedMediaType
 
 from remedy.errors import Forbidden, Unauthorized
-from remedy.extensions import is_keyless, is_public, mark_public, session
+from remedy.extensions import bulk_limit, is_keyless, is_public, mark_public, session
 from remedy.observability import metrics_response
 from remedy.services import app_services
 from remedy.services.keys import KeyService, Principal
@@ -101,11 +101,17 @@ def roles_note(allowed: tuple[str, ...]) -> str:
     return f"Roles: {', '.join(allowed)}{also}; admin may do everything."
 
 
+# What a bulk endpoint (extensions.mark_bulk) may take besides JSON.
+BULK_TYPES = ("text/csv", "multipart/form-data")
+
+
 def require_json() -> None:
     """Refuse bodies that are not JSON on writing methods (415), before parsing."""
     if request.method in ("POST", "PUT", "PATCH") and not is_public(request.endpoint):
         if not request.content_length and "Transfer-Encoding" not in request.headers:
             return  # no body at all (e.g. POST .../revoke)
+        if bulk_limit(request.endpoint) is not None and request.mimetype in BULK_TYPES:
+            return  # a bulk endpoint reads its CSV or multipart body itself
         if not request.is_json:
             error = UnsupportedMediaType("Send the body as application/json.")
             error.data = {"errors": {"Content-Type": ["must be application/json"]}}

@@ -10,24 +10,30 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import marshmallow as ma
 from flask import Flask, current_app
 from flask_smorest import Api
+from flask_smorest.error_handler import ErrorSchema
 from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 from werkzeug.http import HTTP_STATUS_CODES
 
 from remedy.api.ratelimit import retry_after
+from remedy.api.reading import current_reader
 from remedy.errors import (
     Conflict,
     DomainError,
     Forbidden,
     InvalidInput,
+    LimitsExceeded,
     NotFound,
     ServiceUnavailable,
     TooManyRequests,
     Unauthorized,
 )
+from remedy.facts import Many, fact
+from remedy.presenting import Presenter
 
 log = logging.getLogger(__name__)
 
@@ -90,8 +96,40 @@ def envelope(code: int, status: str, message: str, errors: dict[str, list[str]] 
     return {"code": code, "status": status, "message": message, "errors": errors or {}}
 
 
+# What did not fit, by LimitsExceeded.what: the summary's fact code.
+_LIMITS_SUMMARY = {"plan": "limits_plan", "overage": "limits_overage"}
+
+
+def limits_envelope(error: LimitsExceeded) -> dict[str, Any]:
+    """A 409 for limits that would break, said in the reader's language (English when the
+    request names none: no customer is reading), with each limit's fact beside its words."""
+    reader = current_reader()
+    presenter = Presenter(reader.locale or "en", finance=reader.finance)
+    limits = presenter.say_all(error.limits)
+    summary = fact(_LIMITS_SUMMARY[error.what], limits=Many(tuple(error.limits), "; "))
+    body = envelope(409, "Conflict", presenter.say(summary) or "; ".join(limits), {"limit": limits})
+    body["facts"] = {"limit": [limit.to_json() for limit in error.limits]}
+    return body
+
+
+class RemedyErrorSchema(ErrorSchema):
+    """The error envelope, documented: flask-smorest's fields and, where an error is data (a
+    409's broken limits), the facts behind the words of `errors`."""
+
+    facts = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.List(ma.fields.Dict()),
+        metadata={
+            "description": "per field, the facts its messages say ({code, params}): e.g. "
+            "`facts.limit` holds each broken limit's code and exact amounts"
+        },
+    )
+
+
 class RemedyApi(Api):
     """flask-smorest's Api with remedy's error envelope."""
+
+    ERROR_SCHEMA = RemedyErrorSchema
 
     def handle_http_exception(self, error: HTTPException):  # type: ignore[override]
         """Render any HTTP error in the envelope."""
@@ -145,6 +183,8 @@ def register_error_handlers(app: Flask) -> None:
         headers = {"Retry-After": "5"} if status == 503 else {}
         if isinstance(error, TooManyRequests):
             headers = {"Retry-After": str(error.retry_after)}
+        if isinstance(error, LimitsExceeded):
+            return limits_envelope(error), status, headers
         body = envelope(status, HTTP_STATUS_CODES.get(status, "Error"), error.message, error.errors)
         return body, status, headers
 

@@ -36,6 +36,8 @@ from flask_smorest import abort
 from gunicorn.http.errors import ParseException
 from werkzeug.exceptions import BadRequest
 
+from remedy.extensions import bulk_limit
+
 MAX_JSON_DEPTH = 32
 # No number remedy takes needs more digits (counts and ids fit 64 bits; money travels as
 # strings): a longer integer is refused before Python spends quadratic time converting it.
@@ -334,9 +336,18 @@ def _inline_script_hashes(response: Response) -> list[str]:
     ]
 
 
+def widen_bulk_body() -> None:
+    """Give a bulk endpoint (extensions.mark_bulk) its own body limit, before any guard reads
+    the body; every other route keeps MAX_CONTENT_LENGTH."""
+    limit = bulk_limit(request.endpoint)
+    if limit is not None:
+        request.max_content_length = limit
+
+
 def register_guards(app: Flask) -> None:
     """Install the request guards and the response headers."""
     app.wsgi_app = GuardInput(app.wsgi_app)  # type: ignore[method-assign]
+    app.before_request(widen_bulk_body)  # first: the guards below read the body
     app.before_request(refuse_long_url)
     app.before_request(refuse_long_stream)
     app.before_request(refuse_deep_json)

@@ -46,6 +46,7 @@ def incident_from_request(data: dict[str, Any], team: str) -> Incident:
         public=incident["public"],
         reach=incident["reach"],
         reported_at=incident["reported_at"],
+        touchpoint=incident["touchpoint"],
     )
 
 

@@ -1,4 +1,7 @@
-"""GET /v1/reports/spend and /v1/reports/diagnose: finance's reports, as JSON or CSV."""
+"""GET /v1/reports/*: spend, diagnose, promises and the honesty audit, as JSON or CSV.
+
+Finance reads every team's (or one, `team=`); a lead reads its own team's only: its key is
+always team-scoped, so the service is given that team, and naming another is 403."""
 
 from __future__ import annotations
 
@@ -12,7 +15,8 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from remedy.api.auth import current_principal, roles
-from remedy.api.fields import MinorAmount, Moment
+from remedy.api.fields import MinorAmount, Moment, UtcInstant
+from remedy.api.schemas import SLUG
 from remedy.extensions import session
 from remedy.services.reports import GROUPS, PERIOD_KINDS, ReportService
 
@@ -25,6 +29,14 @@ class RangeArgs(Schema):
     start = Moment(required=True, data_key="from")
     end = Moment(required=True, data_key="to", metadata={"description": "exclusive"})
     format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")))
+    team = fields.String(
+        load_default=None,
+        validate=SLUG,
+        metadata={
+            "description": "one team's rows only; a team-scoped key (every lead's) reads its "
+            "own team only, and naming another is 403"
+        },
+    )
 
 
 class SpendArgs(RangeArgs):
@@ -77,6 +89,9 @@ class DiagnoseRowSchema(Schema):
     retention = fields.String(allow_none=True)
     lost_customer_value = MinorAmount(attribute="lost_customer_value_minor")
     cost_to_company = MinorAmount(attribute="cost_to_company_minor")
+    decisions = fields.Integer(
+        metadata={"description": "decisions the tickets took (incidents counts tickets)"}
+    )
 
 
 class KeptSchema(Schema):
@@ -109,7 +124,60 @@ class DiagnoseReportSchema(Schema):
     rows = fields.List(fields.Nested(DiagnoseRowSchema))
 
 
-# The alternative answer both reports document for format=csv.
+class AuditRowSchema(Schema):
+    """What one touchpoint's failures cost in one currency, counted by ticket."""
+
+    touchpoint = fields.String(
+        allow_none=True, metadata={"description": "null: the incidents that named none"}
+    )
+    currency = fields.String()
+    cost = MinorAmount(
+        attribute="cost_minor", metadata={"description": "remedies + lost_customer_value"}
+    )
+    remedies = MinorAmount(
+        attribute="remedies_minor",
+        metadata={"description": "committed money plus what open reservations hold"},
+    )
+    lost_customer_value = MinorAmount(attribute="lost_customer_value_minor")
+    lost_customers = fields.Integer(metadata={"description": "tickets whose customer left"})
+    promises_broken = fields.Integer(
+        metadata={
+            "description": "respond_broken + fix_broken: each promise counts once a ticket, "
+            "when an outcome records a time later than promised"
+        }
+    )
+    respond_broken = fields.Integer()
+    fix_broken = fields.Integer()
+    tickets = fields.Integer(
+        metadata={"description": "external_id (a decision without one is its own ticket)"}
+    )
+    decisions = fields.Integer()
+    repeat_victims = fields.Integer(
+        metadata={"description": "customers with two or more tickets at this touchpoint"}
+    )
+    previous_cost = MinorAmount(attribute="previous_cost_minor")
+    previous_tickets = fields.Integer()
+    cost_change = MinorAmount(
+        attribute="cost_change_minor", metadata={"description": "cost - previous_cost"}
+    )
+    cost_change_share = fields.String(
+        allow_none=True, metadata={"description": "null when the previous period cost nothing"}
+    )
+
+
+class AuditReportSchema(Schema):
+    """Touchpoints, costliest first, against the previous period of equal length."""
+
+    start = UtcInstant(data_key="from")
+    end = UtcInstant(data_key="to", metadata={"description": "exclusive"})
+    previous_from = UtcInstant(
+        attribute="previous_start",
+        metadata={"description": "the previous period: [previous_from, from)"},
+    )
+    rows = fields.List(fields.Nested(AuditRowSchema))
+
+
+# The alternative answer every report documents for format=csv.
 CSV_ANSWER: dict[str, Any] = {
     "schema": {"type": "string"},
     "content_type": "text/csv",
@@ -157,18 +225,33 @@ def _columns(schema: Schema, prefix: str = "") -> list[str]:
     return columns
 
 
+def _team(args: dict[str, Any]) -> str | None:
+    """The team a report reads: the one asked (403 for a key scoped to another), else the key's
+    own (None: every team, for an unscoped key)."""
+    principal = current_principal()
+    if args["team"] is not None:
+        principal.require_team(args["team"])
+        return args["team"]
+    return principal.team
+
+
+def _service() -> ReportService:
+    """The reports, bounded to REMEDY_REPORT_MAX_DAYS."""
+    return ReportService(session(), current_app.config["REPORT_MAX_DAYS"])
+
+
 @blp.route("/reports/spend")
 class SpendReport(MethodView):
     """Committed and reserved spend."""
 
-    @roles("finance")
+    @roles("finance", "lead")
     @blp.arguments(SpendArgs, location="query")
     @blp.response(200, SpendReportSchema)
     @blp.alt_response(200, **CSV_ANSWER)
     def get(self, args: dict[str, Any]) -> Any:
         """Spend of plans accepted in [from, to), grouped as asked."""
-        rows = ReportService(session(), current_app.config["REPORT_MAX_DAYS"]).spend(
-            args["start"], args["end"], args["group_by"], args["period"], current_principal().team
+        rows = _service().spend(
+            args["start"], args["end"], args["group_by"], args["period"], _team(args)
         )
         if args["format"] == "csv":
             return _csv(SpendRowSchema(), rows, "spend")
@@ -179,15 +262,13 @@ class SpendReport(MethodView):
 class DiagnoseReport(MethodView):
     """Recurring failures by cost."""
 
-    @roles("finance")
+    @roles("finance", "lead")
     @blp.arguments(RangeArgs, location="query")
     @blp.response(200, DiagnoseReportSchema)
     @blp.alt_response(200, **CSV_ANSWER)
     def get(self, args: dict[str, Any]) -> Any:
         """Incidents, remedy cost and retention by month, category and fault; costliest first."""
-        rows = ReportService(session(), current_app.config["REPORT_MAX_DAYS"]).diagnose(
-            args["start"], args["end"], current_principal().team
-        )
+        rows = _service().diagnose(args["start"], args["end"], _team(args))
         if args["format"] == "csv":
             return _csv(DiagnoseRowSchema(), rows, "diagnose")
         return {"rows": rows}
@@ -197,16 +278,33 @@ class DiagnoseReport(MethodView):
 class PromisesReport(MethodView):
     """Time to respond and time to fix against the promises."""
 
-    @roles("finance")
+    @roles("finance", "lead")
     @blp.arguments(RangeArgs, location="query")
     @blp.response(200, PromisesReportSchema)
     @blp.alt_response(200, **CSV_ANSWER)
     def get(self, args: dict[str, Any]) -> Any:
         """Share of respond-within and fix-within promises kept, p50 and p90, by category and
         team, for decisions made in [from, to) whose outcome gives the times."""
-        rows = ReportService(session(), current_app.config["REPORT_MAX_DAYS"]).promises(
-            args["start"], args["end"], current_principal().team
-        )
+        rows = _service().promises(args["start"], args["end"], _team(args))
         if args["format"] == "csv":
             return _csv(PromisesRowSchema(), rows, "promises")
         return {"rows": rows}
+
+
+@blp.route("/reports/audit")
+class AuditReport(MethodView):
+    """The honesty audit: which touchpoints keep failing, and what it costs."""
+
+    @roles("finance", "lead")
+    @blp.arguments(RangeArgs, location="query")
+    @blp.response(200, AuditReportSchema)
+    @blp.alt_response(200, **CSV_ANSWER)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Touchpoints ranked by cost (remedies given + customer value lost; then promises
+        broken), counted by ticket (`external_id`; a decision without one is its own ticket;
+        asked twice, it counts once, where it was first asked) over the tickets first asked in
+        [from, to), with the period of equal length before and the repeat victims."""
+        report = _service().audit(args["start"], args["end"], _team(args))
+        if args["format"] == "csv":
+            return _csv(AuditRowSchema(), report.rows, "audit")
+        return report

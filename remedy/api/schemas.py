@@ -65,6 +65,16 @@ class IncidentSchema(Schema):
         },
     )
     external_id = fields.String(load_default=None, validate=validate.Length(max=128))
+    touchpoint = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=SLUG,
+        metadata={
+            "description": "where the failure happened: a touchpoint of the catalog's closed "
+            "vocabulary (sign_in_page, billing_run, courier, app_release, ...); unknown is 422 "
+            "listing the known ones"
+        },
+    )
     public = StrictBoolean(
         load_default=False,
         metadata={"description": "seen by others (a post, a review); social and review imply it"},

@@ -28,6 +28,10 @@ COMMANDS = {
         "remedy.cli.model_versions:models",
         "List, promote and roll back ranking model versions.",
     ),
+    "reports": (
+        "remedy.cli.reports:reports",
+        "Rebuild the reports' rollup from the decisions, reservations and outcomes.",
+    ),
     "serve": (
         "remedy.cli.serve:serve",
         "Serve the API: nginx in front of gunicorn gthread workers, and a job worker; all "

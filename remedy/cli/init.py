@@ -12,8 +12,9 @@ from remedy.extensions import db
 from remedy.ledger.budgets import BudgetService
 from remedy.services.configs import ConfigService
 from remedy.services.keys import KeyService
+from remedy.services.rollups import rebuild
 from remedy.store.migrate import upgrade
-from remedy.store.tables import ApiKey, BudgetPool
+from remedy.store.tables import ApiKey, BudgetPool, Decision, ReportTicket
 
 # A starting budget so a new install can accept plans at once: per currency with caps, a
 # monthly `default` pool of this many times the absolute per-incident cap. Finance replaces it.
@@ -37,6 +38,8 @@ def init(admin_label: str) -> None:
         pools = _seed_default_pools(session)
         if pools:
             click.echo(f"default monthly pools (finance should set real ones): {', '.join(pools)}")
+        if _rollup_missing(session):  # decisions logged before the rollup (0013d_touchpoints)
+            click.echo(f"reports' rollup: {rebuild(session)} tickets rolled up")
         models = seed_bundled(session, model_cache_dir(app))
         current = ModelRegistry(session).current()
         click.echo(
@@ -55,6 +58,12 @@ def init(admin_label: str) -> None:
             click.echo(
                 "an admin key exists already; `remedy keys create --role admin` makes another"
             )
+
+
+def _rollup_missing(session: Session) -> bool:
+    """Whether decisions exist and the reports' ticket rollup is empty."""
+    rolled = session.scalar(sa.select(sa.func.count()).select_from(ReportTicket))
+    return not rolled and bool(session.scalar(sa.select(Decision.id).limit(1)))
 
 
 def _seed_default_pools(session: Session) -> list[str]:

@@ -27,6 +27,7 @@ import click
 from remedy.cli.common import current_or_new_app
 from remedy.cli.front import FrontSettings, listen_address, nginx_binary, nginx_command, render
 from remedy.cli.supervise import Child, Supervisor, own_pid
+from remedy.config import MASS_INCIDENT_MAX_BYTES
 
 # Idle keep-alive connections stay open this long: longer than the idle timeout of common load
 # balancers (60 s), so the balancer, not gunicorn, closes an idle connection and never sends a
@@ -180,7 +181,12 @@ def serve(
             header_timeout=header_timeout,
             body_timeout=body_timeout,
             keepalive_requests=keepalive_requests,
-            max_body_bytes=int(os.environ.get("REMEDY_MAX_BODY_BYTES", str(64 * 1024))),
+            # The front admits the largest body any route takes (a mass incident's CSV); the
+            # app holds every other route to REMEDY_MAX_BODY_BYTES.
+            max_body_bytes=max(
+                int(os.environ.get("REMEDY_MAX_BODY_BYTES", str(64 * 1024))),
+                int(os.environ.get("REMEDY_MASS_INCIDENT_MAX_BYTES", str(MASS_INCIDENT_MAX_BYTES))),
+            ),
         )
         config = run_dir / "nginx.conf"
         config.write_text(render(settings, listen_address(host, port), upstream, run_dir))

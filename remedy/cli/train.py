@@ -87,6 +87,13 @@ def train(
             f"holdout net value (USD per decision): predicted {net['predicted_mean']:.1f}, "
             f"realised {net['realised_mean']:.1f}, ratio {net['ratio']:.2f} over {net['rows']}"
         )
+    for name, cells in (net.get("segments") or {}).items():
+        text = ", ".join(
+            f"{label} {cell['net_value_ratio']:.2f} ({cell['rows']})"
+            for label, cell in cells.items()
+            if cell["net_value_ratio"] is not None
+        )
+        click.echo(f"  predicted/realised by {name}: {text}")
     for policy, estimates in card["metrics"].get("policy_values", {}).items():
         text = ", ".join(
             f"{e['method']} {e['value']:.1f} [{e['low']:.1f}, {e['high']:.1f}]" for e in estimates

@@ -28,11 +28,15 @@ from remedy.client.types import (
     Incident,
     Job,
     LifecycleResult,
+    MassIncident,
+    NewWebhook,
     Outcome,
     Plan,
     Pool,
     Reservation,
     TalkingPoints,
+    Webhook,
+    WebhookDelivery,
     WhoAmI,
 )
 
@@ -48,6 +52,8 @@ __all__ = [
     "Job",
     "JobFailed",
     "LifecycleResult",
+    "MassIncident",
+    "NewWebhook",
     "Outcome",
     "Plan",
     "Pool",
@@ -55,6 +61,8 @@ __all__ = [
     "RemedyError",
     "Reservation",
     "TalkingPoints",
+    "Webhook",
+    "WebhookDelivery",
     "WhoAmI",
     "retry_delay",
 ]

@@ -19,8 +19,11 @@ from remedy.client.types import (
     Incident,
     Job,
     LifecycleResult,
+    MassIncident,
+    NewWebhook,
     Outcome,
     Pool,
+    WebhookDelivery,
     WhoAmI,
 )
 
@@ -40,6 +43,11 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "set_pool": ("PUT", "/v1/budgets/{team}"),
     "simulate": ("POST", "/v1/budgets/simulate"),
     "get_job": ("GET", "/v1/jobs/{job_id}"),
+    "declare_mass_incident": ("POST", "/v1/mass-incidents"),
+    "get_mass_incident": ("GET", "/v1/mass-incidents/{mass_incident_id}"),
+    "approve_mass_incident": ("POST", "/v1/mass-incidents/{mass_incident_id}/approve"),
+    "create_webhook": ("POST", "/v1/webhooks"),
+    "webhook_deliveries": ("GET", "/v1/webhooks/{webhook_id}/deliveries"),
 }
 FINISHED = ("succeeded", "failed")
 
@@ -237,6 +245,44 @@ class RemedyClient:
         if job["status"] == "failed":
             raise JobFailed(cast(dict[str, Any], job))
         return job["result"] or {}
+
+    def declare_mass_incident(
+        self,
+        incident: Mapping[str, Any],
+        customers: list[Mapping[str, Any]],
+        team: str | None = None,
+    ) -> MassIncident:
+        """Declare one failure (`incident`: the shared fields) for many `customers` (lead,
+        finance); every customer is decided by a job (`wait_for(mass["job"])`)."""
+        body: dict[str, Any] = {"incident": dict(incident), "customers": list(customers)}
+        if team is not None:
+            body["team"] = team
+        return cast(MassIncident, self._call("declare_mass_incident", body=body))
+
+    def get_mass_incident(self, mass_incident_id: str) -> MassIncident:
+        """Where a mass incident stands, with its total against the pool."""
+        params = {"mass_incident_id": mass_incident_id}
+        return cast(MassIncident, self._call("get_mass_incident", params))
+
+    def approve_mass_incident(self, mass_incident_id: str, reason: str = "") -> MassIncident:
+        """Approve a ready mass incident; its reservation runs as a job (`mass["job"]`)."""
+        params = {"mass_incident_id": mass_incident_id}
+        body = {"reason": reason} if reason else {}
+        return cast(MassIncident, self._call("approve_mass_incident", params, body))
+
+    def create_webhook(
+        self, url: str, events: list[str], team: str | None = None, description: str = ""
+    ) -> NewWebhook:
+        """Subscribe a team to events; the answer holds the signing secret, shown once."""
+        body: dict[str, Any] = {"url": url, "events": events, "description": description}
+        if team is not None:
+            body["team"] = team
+        return cast(NewWebhook, self._call("create_webhook", body=body))
+
+    def webhook_deliveries(self, webhook_id: str) -> list[WebhookDelivery]:
+        """A subscription's latest deliveries, newest first."""
+        answer = self._call("webhook_deliveries", {"webhook_id": webhook_id})
+        return cast(list[WebhookDelivery], answer["deliveries"])
 
     # -- plumbing ------------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ class Incident(TypedDict):
     public: NotRequired[bool]  # seen by others (a post, a review)
     reach: NotRequired[int | None]  # followers or audience of a public complaint
     external_id: NotRequired[str | None]
+    touchpoint: NotRequired[str | None]
     public: NotRequired[bool]
     reach: NotRequired[int | None]
     # When the customer first complained (ISO 8601 with a zone; default: when asked): the
@@ -309,6 +310,107 @@ class Job(TypedDict):
     error: JobError | None
 
 
+class MassPool(TypedDict):
+    """The pool a mass incident's currency spends from, as it stands now."""
+
+    team: str
+    period: str
+    limit: str
+    remaining: str
+    split: bool
+    fix_remaining: str | None
+    overdelivery_remaining: str | None
+    fits: bool  # what is still to reserve fits what the pool has left
+
+
+class MassTotal(TypedDict):
+    """One currency of a mass incident: its plans' total against the pool."""
+
+    currency: str
+    customers: int
+    refused: int
+    planned: str
+    fix: str
+    overdelivery: str
+    reserved: str
+    to_reserve: str
+    pool: MassPool | None
+
+
+class MassChunks(TypedDict):
+    """A mass incident's chunks, each reserved in one transaction."""
+
+    total: int
+    pending: int
+    reserved: int
+    refused: int
+    size: int
+
+
+class MassIncident(TypedDict):
+    """One failure for many customers: where it stands and its total against the pool."""
+
+    id: str
+    team: str
+    status: str  # deciding, ready, reserving, reserved, partly_reserved
+    incident: dict[str, Any]
+    customers: int
+    tier: str | None  # who approves it: lead or finance
+    counts: dict[str, int]
+    totals: list[MassTotal]
+    chunks: MassChunks
+    refusal: str | None
+    needs_approval_by: dict[str, int]
+    progress: JobProgress
+    created_by: str
+    created_at: str
+    decided_at: str | None
+    approved_by: str | None
+    approved_role: str | None
+    approved_at: str | None
+    reason: str | None
+    finished_at: str | None
+    decide_job_id: str | None
+    reserve_job_id: str | None
+    job: Job | None  # the job just queued (declare, approve)
+
+
+class Webhook(TypedDict):
+    """A team's subscription to events (never its secret)."""
+
+    id: str
+    team: str
+    url: str
+    events: list[str]
+    active: bool
+    description: str
+    created_by: str
+    created_at: str
+
+
+class NewWebhook(Webhook):
+    """A new subscription: the only time its signing secret is shown."""
+
+    secret: str
+
+
+class WebhookDelivery(TypedDict):
+    """One delivery of an event to a subscription."""
+
+    id: int
+    event: str
+    event_id: str
+    state: str  # pending, delivered, failed
+    attempts: int
+    next_attempt_at: str | None
+    last_status: int | None
+    last_error: str | None
+    redelivery_of: int | None
+    created_at: str
+    delivered_at: str | None
+    payload: dict[str, Any]
+
+
 # Which schema of /openapi.json each type mirrors (components/schemas/<name>).
 SCHEMAS: dict[str, type] = {
     "Incident": Incident,
@@ -333,4 +435,11 @@ SCHEMAS: dict[str, type] = {
     "Progress": JobProgress,
     "JobError": JobError,
     "Job": Job,
+    "MassPool": MassPool,
+    "MassTotal": MassTotal,
+    "MassChunks": MassChunks,
+    "MassIncident": MassIncident,
+    "Webhook": Webhook,
+    "NewWebhook": NewWebhook,
+    "Delivery": WebhookDelivery,
 }

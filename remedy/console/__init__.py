@@ -28,8 +28,10 @@ PUBLIC_ENDPOINTS = frozenset(
         "console.sign_in",
         "console.agent",
         "console.approvals",
+        "console.lead",
         "console.finance",
         "console.models",
+        "console.reports",
         "console.panel",
         "console.static",
     }
@@ -93,6 +95,12 @@ def approvals() -> str:
     return render_template("console/approvals.html", page="approvals")
 
 
+@blp.get("/lead")
+def lead() -> str:
+    """Render the lead's desk: incidents at risk, repeat victims, the approvals waiting."""
+    return render_template("console/lead.html", page="lead")
+
+
 @blp.get("/panel")
 def panel() -> Response:
     """Render the agent panel for a help desk's side bar (incident from the URL or the host).
@@ -122,6 +130,13 @@ def panel() -> Response:
 def finance() -> str:
     """Render the finance page: pools, caps and their history, what-if."""
     return render_template("console/finance.html", page="finance")
+
+
+@blp.get("/reports")
+def reports() -> str:
+    """Render the reports page: spend, failures, promises and the honesty audit, for a lead
+    (its own team's) or finance, each table exportable as CSV."""
+    return render_template("console/reports.html", page="reports")
 
 
 @blp.get("/models")

@@ -9,8 +9,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from remedy.decisions.engine import Candidate
+from remedy.domain import Plan
 from remedy.facts import Fact, Level, Many, Money, Number, Share, fact
 from remedy.ledger.limits import Headroom
+from remedy.ledger.pacing import paced_minor
 from remedy.money import from_minor, to_minor
 
 
@@ -92,7 +94,6 @@ def pacing_effect(candidates: list[Candidate], headroom: Headroom, currency: str
         where = fact("pacing_where", pool=pool.label, spent=spent, elapsed=elapsed)
     if not pace.ahead:
         return [fact("pacing_price_one", where=where)]
-    extra = pace.price - 1
     price = Number(pace.price)
     for candidate in kept:
         cost = candidate.scored.plan.total_cost
@@ -100,7 +101,7 @@ def pacing_effect(candidates: list[Candidate], headroom: Headroom, currency: str
             fact(
                 "pacing_counted",
                 cost=Money(cost, currency),
-                paced=Money((cost * pace.price).quantize(cost), currency),
+                paced=Money(paced_cost(candidate.scored.plan, pace.price, currency), currency),
                 price=price,
             )
         )
@@ -110,7 +111,12 @@ def pacing_effect(candidates: list[Candidate], headroom: Headroom, currency: str
 
         def unpaced_value(c: Candidate) -> Decimal:
             """The expected net value at shadow price 1."""
-            return c.scored.expected_net_value + c.scored.plan.total_cost * extra
+            plan = c.scored.plan
+            return (
+                c.scored.expected_net_value
+                + paced_cost(plan, pace.price, currency)
+                - plan.total_cost
+            )
 
         unpaced = max(kept, key=lambda c: (unpaced_value(c), -c.scored.plan.total_cost))
         if unpaced.plan_id != paced.plan_id:
@@ -126,3 +132,12 @@ def pacing_effect(candidates: list[Candidate], headroom: Headroom, currency: str
         else:
             notes.append(fact("pacing_kept_top", plan=paced.plan_id))
     return notes
+
+
+def paced_cost(plan: Plan, price: Decimal, currency: str) -> Decimal:
+    """What the ranker counted a plan's cost as at pacing's shadow price (its overdelivery part
+    priced up, the fix at its price)."""
+    minor = paced_minor(
+        to_minor(plan.total_cost, currency), to_minor(plan.fix_cost, currency), price
+    )
+    return from_minor(minor, currency)

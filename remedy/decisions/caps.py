@@ -105,10 +105,21 @@ class CapsSchema(Schema):
     approval_threshold = AmountsByCurrency(load_default=None)
     # Optional, so documents written before the ledger still load: absent means no limit.
     customer_window = fields.Nested(CustomerWindowSchema, load_default=None)
+    # Each team's personal contacts a day per level, counted per team.
     contact_capacity = fields.Dict(
         keys=fields.String(validate=validate.OneOf(CONTACT_LEVELS)),
         values=fields.Integer(strict=True, validate=validate.Range(min=0)),
         load_default=dict,
+    )
+    # A team's own capacities where they differ: {team: {level: contacts a day}}.
+    team_contact_capacity = fields.Dict(
+        keys=fields.String(validate=validate.Length(min=1, max=64)),
+        values=fields.Dict(
+            keys=fields.String(validate=validate.OneOf(CONTACT_LEVELS)),
+            values=fields.Integer(strict=True, validate=validate.Range(min=0)),
+        ),
+        load_default=dict,
+        validate=validate.Length(max=1000),
     )
     pacing = fields.Nested(PacingSchema, load_default=lambda: PacingSchema().load({}))
     promises = fields.Nested(PromisesSchema, load_default=lambda: PromisesSchema().load({}))

@@ -12,6 +12,7 @@ from remedy.decisions.planner import eligible_actions, enumerate_plans, requirem
 from remedy.decisions.ranker import PlanRanker, ScoredPlan
 from remedy.decisions.rules import Requirement, RuleOutcome, RuleSet
 from remedy.decisions.substitution import substitute_contacts
+from remedy.decisions.value import sees_word_of_mouth
 from remedy.domain import FIX_KINDS, Incident, Plan
 from remedy.facts import Fact, Item, Many, Money, Number, Share, fact
 
@@ -271,8 +272,9 @@ class DecisionEngine:
         )
 
     def _win_back(self, incident: Incident) -> Fact | None:
-        """How the ranker values a customer who already left (None for everyone else)."""
-        if incident.customer_status != "left":
+        """How the ranker values a customer who already left (None for everyone else, and when the
+        model learned it: it sees the customer's status, value.py)."""
+        if incident.customer_status != "left" or sees_word_of_mouth(self.ranker.scorer):
             return None
         values = self.ranker.values
         return fact(

@@ -1,75 +1,44 @@
 """Rank plans by expected net value for the company.
 
-    expected_net_value = (P(stay) * (horizon_years + word_of_mouth)
-                          + E[referrals] * referral_share * (1 + word_of_mouth))
-                         * customer_value - cost
-    word_of_mouth      = word_of_mouth_share * log10(1 + reach)   for a public complaint, else 0
+    expected_net_value = (P(stay) x horizon_years + E[referrals] x referral_share)
+                         x customer_value - cost
 
-`customer_value` is the customer's annual value, so `horizon_years` says how many years of it a
-retained customer is worth, and `referral_share` what one referred customer is worth as a share
-of it. A `PlanScorer` supplies P(stay) and E[referrals] for every candidate in one vectorised call:
+the one definition of value (remedy/decisions/value.py `net_value`), which training's reward,
+the off-policy estimates, the promotion gate and the model card use as well. `customer_value`
+is the customer's annual value, so `horizon_years` says how many years of it a retained
+customer is worth, and `referral_share` what one referred customer is worth as a share of it.
+A `PlanScorer` supplies P(stay) and E[referrals] for every candidate in one vectorised call:
 the heuristic prior below until a trained model (models/) is loaded.
 
-Word of mouth (an assumption, stated in docs/promises.md): a customer who complains in public
-(a post, a review) is heard by an audience; an unhappy experience is retold to about twice as
-many people as a happy one (#20), so winning that customer back is worth more than their own
-spend. The extra value grows with the audience but slowly (log10: ten times the followers adds
-one `word_of_mouth_share` of the customer's annual value). It is earned twice: the complaint
-stops hurting only if the customer stays (P(stay)), and a customer delighted in public tells
-their audience (expected referrals grow by the same factor), so for a public hater the more
-generous and more personal plans gain most. An unknown reach counts as 100.
-
-Customers who already left (`customer_status: left`, an assumption stated in docs/promises.md):
-the scorer's P(stay) is read as the chance to win them back, scaled by `win_back_share` (0.3 by
-default: a customer who left comes back less often than one who stays), and they are heard as a
-public complainer of the default reach would be: someone who left tells others how we treated
-them (#20), so a generous, personal recovery is worth more than their own spend.
+Word of mouth is referral value, counted once. A model trained on feature version 2 sees
+whether the complaint is public, its audience (log reach) and where the customer stands, and
+learns from observed referrals what a public recovery spreads, both ways. For a scorer that
+cannot see that (the prior; models trained on feature version 1) the documented assumption
+(docs/promises.md, #20) is moved into its predictions by `AssumedWordOfMouth` (value.py): an
+unhappy experience is retold to about twice as many people as a happy one, so winning a
+public complainer back is worth more than their own spend, growing slowly with the audience
+(log10: ten times the followers adds one `word_of_mouth_share` of the customer's annual
+value), earned when they stay and on each referral; a customer who already left
+(`customer_status: left`) is won back with `win_back_share` of the predicted P(stay) and heard
+as a public complainer of the default reach (100). Before issue 25 that assumption was added
+here on top of every scorer, and a model that learned referrals from public complaints had them
+counted twice.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
-from typing import Protocol
+from decimal import Decimal
 
 import numpy as np
 
+from remedy.decisions.value import PlanScorer, ValueSettings, net_value, valued
 from remedy.domain import FIX_KINDS, FaultType, Incident, Kind, Plan, contact_rank
+from remedy.ledger.pacing import paced_minor
 from remedy.money import minor_exponent, to_minor
 
-# The audience a public complaint is assumed to reach when the agent does not know it.
-DEFAULT_REACH = 100
-
-
-class PlanScorer(Protocol):
-    """Predicts customer responses to plans; the trained model and the prior both fit."""
-
-    version: str
-
-    def predict(self, incident: Incident, plans: Sequence[Plan]) -> tuple[np.ndarray, np.ndarray]:
-        """Return P(stay) and expected referrals for each plan, as two float arrays."""
-        ...
-
-
-@dataclass(frozen=True)
-class ValueSettings:
-    """How a retained customer and a referral are valued (configurable, see config.py)."""
-
-    horizon_years: Decimal = Decimal("1")
-    referral_share: Decimal = Decimal("0.5")
-    word_of_mouth_share: Decimal = Decimal("0.5")
-    win_back_share: Decimal = Decimal("0.3")
-
-    def word_of_mouth(self, incident: Incident) -> float:
-        """Years of the customer's value a public recovery adds when they stay (0: private;
-        a customer who left is heard as a public complainer of the default reach)."""
-        left = incident.customer_status == "left"
-        if not incident.is_public and not left:
-            return 0.0
-        reach = incident.reach if incident.reach is not None else DEFAULT_REACH
-        return float(self.word_of_mouth_share) * math.log10(1 + max(0, reach))
+__all__ = ["HeuristicPrior", "PlanRanker", "PlanScorer", "ScoredPlan", "ValueSettings"]
 
 
 @dataclass(frozen=True)
@@ -94,6 +63,9 @@ class PlanRanker:
         """Keep the scorer and value settings."""
         self.scorer = scorer
         self.values = values or ValueSettings()
+        # What `net_value` values: the scorer itself, or with the word-of-mouth assumption
+        # moved in when it cannot see who hears the complaint (value.py `valued`).
+        self._valued = valued(scorer, self.values)
 
     def score(
         self, incident: Incident, plans: Sequence[Plan], cost_price: Decimal = Decimal(1)
@@ -101,25 +73,22 @@ class PlanRanker:
         """Score every plan; `cost_price` > 1 makes cost dearer (budget pacing's shadow price)."""
         if not plans:
             return []
-        p_stay, referrals = self.scorer.predict(incident, plans)
+        p_stay, referrals = self._valued.predict(incident, plans)
         p_stay = np.round(np.asarray(p_stay, dtype=float), 6)
         referrals = np.round(np.asarray(referrals, dtype=float), 6)
         exponent = minor_exponent(incident.currency)
         value_minor = float(incident.customer_value) * 10**exponent
         # The gain is the model's estimate (a float); the cost is money, exact in minor units,
-        # priced up by pacing's shadow price with the currency's rounding.
-        cost_minor = [to_minor(p.total_cost, incident.currency) for p in plans]
+        # its overdelivery part priced up by pacing's shadow price (never the fix: what we give
+        # back is owed however fast the pool is spent).
+        currency = incident.currency
+        cost_minor = [to_minor(p.total_cost, currency) for p in plans]
         if cost_price != 1:
             cost_minor = [
-                int((cost * cost_price).to_integral_value(ROUND_HALF_UP)) for cost in cost_minor
+                paced_minor(cost, to_minor(p.fix_cost, currency), cost_price)
+                for cost, p in zip(cost_minor, plans, strict=True)
             ]
-        word_of_mouth = self.values.word_of_mouth(incident)
-        if incident.customer_status == "left":  # the chance to win them back
-            p_stay = p_stay * float(self.values.win_back_share)
-        gain = (
-            p_stay * (float(self.values.horizon_years) + word_of_mouth)
-            + referrals * float(self.values.referral_share) * (1 + word_of_mouth)
-        ) * value_minor
+        gain = net_value(p_stay, referrals, value_minor, 0.0, self.values)
         env_minor = np.rint(gain).astype(np.int64) - np.array(cost_minor, dtype=np.int64)
         unit = Decimal(1).scaleb(-exponent)
         # Python floats and ints (`tolist`) format and convert faster than NumPy scalars, to

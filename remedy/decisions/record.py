@@ -41,6 +41,7 @@ from remedy.decisions.stored import (
     StoredCap,
     incident_from_json,
     incident_to_json,
+    promises_from_json,
 )
 from remedy.domain import Incident, Kind, Plan, contact_rank
 from remedy.facts import Fact
@@ -59,6 +60,7 @@ __all__ = [  # the parts live in remedy/decisions/stored.py; readers import them
     "StoredCap",
     "incident_from_json",
     "incident_to_json",
+    "promises_from_json",
 ]
 
 RECORD_VERSION = 5

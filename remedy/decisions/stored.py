@@ -46,6 +46,7 @@ def incident_to_json(incident: Incident) -> dict[str, Any]:
         "customer_status": incident.customer_status,
         "gesture_basis": None if incident.gesture_basis is None else str(incident.gesture_basis),
         "reported_at": _moment(incident.reported_at),
+        "touchpoint": incident.touchpoint,
     }
 
 
@@ -66,6 +67,7 @@ def incident_from_json(data: dict[str, Any], created_at: datetime | None = None)
             "reach",
             "prior_incidents",
             "customer_status",
+            "touchpoint",
         )
         if name in data
     }
@@ -85,6 +87,16 @@ def incident_from_json(data: dict[str, Any], created_at: datetime | None = None)
         currency=data["currency"],
         **known,
     )
+
+
+def promises_from_json(presentation: dict[str, Any] | None) -> tuple[str | None, str | None]:
+    """The promises (`respond_within`, `fix_within`: ISO 8601 durations, None when not made)
+    a stored decision's talking points said, read without parsing its facts (the reports read
+    thousands): every shown plan carries the same promises, so the first says them."""
+    for shown in (presentation or {}).values():
+        points = shown.get("talking_points") or {}
+        return points.get("respond_within"), points.get("fix_within")
+    return None, None
 
 
 def _moment(moment: datetime | None) -> str | None:

@@ -52,7 +52,14 @@ from remedy.store.tables import (
 
 PoolKey = tuple[str, str, str]  # team, currency, period key
 CustomerKey = tuple[str, str]  # customer id, currency
-CapacityKey = tuple[str, str]  # level, day
+CapacityKey = tuple[str, str, str]  # team, level, day
+
+
+def capacity_key(reservation: Reservation) -> CapacityKey:
+    """The day of contacts a reservation's personal contact counts in: its team's, on the UTC
+    day it was reserved."""
+    level = reservation.contact_level or ""
+    return (reservation.contact_team, level, day_key(reservation.created_at))
 
 
 @dataclass
@@ -73,7 +80,7 @@ class Locks:
         self.pools.add((reservation.pool_team, reservation.currency, reservation.period_key))
         self.customers.add((reservation.customer_id, reservation.currency))
         if reservation.contact_level:
-            self.capacities.add((reservation.contact_level, day_key(reservation.created_at)))
+            self.capacities.add(capacity_key(reservation))
         self.decisions.add(reservation.decision_id)
 
     def covers(self, reservation: Reservation) -> bool:
@@ -116,11 +123,13 @@ class Ledger:
             locks.customer_rows.update({(r.customer_id, r.currency): r for r in rows})
         capacities = sorted(locks.capacities - set(locks.capacity_rows))
         if capacities:
-            self._ensure(CapacityCounter, ("level", "day"), capacities)
+            self._ensure(CapacityCounter, ("team", "level", "day"), capacities)
             rows = self._locked(
-                CapacityCounter, (CapacityCounter.level, CapacityCounter.day), capacities
+                CapacityCounter,
+                (CapacityCounter.team, CapacityCounter.level, CapacityCounter.day),
+                capacities,
             )
-            locks.capacity_rows.update({(r.level, r.day): r for r in rows})
+            locks.capacity_rows.update({(r.team, r.level, r.day): r for r in rows})
         for decision_id in sorted(locks.decisions - set(locks.decision_rows)):
             decision = self.session.get(Decision, decision_id)
             if decision is not None:
@@ -206,8 +215,7 @@ class Ledger:
         customer.reserved_minor += d_reserved
         customer.committed_minor += d_committed
         if contacts and reservation.contact_level:
-            day = day_key(reservation.created_at)
-            locks.capacity_rows[(reservation.contact_level, day)].used += contacts
+            locks.capacity_rows[capacity_key(reservation)].used += contacts
         self.session.add(entry)
         return entry
 
@@ -290,6 +298,7 @@ def verify_ledger(session: Session) -> tuple[Report, float]:
                     Reservation.committed_minor,
                     Reservation.fix_reserved_minor,
                     Reservation.fix_committed_minor,
+                    Reservation.contact_team,
                 )
             )
         )
@@ -318,9 +327,14 @@ def verify_ledger(session: Session) -> tuple[Report, float]:
             CustomerCounter.committed_minor,
         ),
         capacities={
-            (level, day): used
-            for level, day, used in session.execute(
-                sa.select(CapacityCounter.level, CapacityCounter.day, CapacityCounter.used)
+            (team, level, day): used
+            for team, level, day, used in session.execute(
+                sa.select(
+                    CapacityCounter.team,
+                    CapacityCounter.level,
+                    CapacityCounter.day,
+                    CapacityCounter.used,
+                )
             )
         },
     )

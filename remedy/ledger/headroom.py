@@ -117,12 +117,14 @@ def _window() -> sa.Select:
 
 
 def _contacts() -> sa.Select:
-    """Today's personal contacts taken, per level."""
+    """Today's personal contacts taken by the team, per level."""
     return sa.select(
         *_row(
             "contacts", CapacityCounter.level, sa.null(), CapacityCounter.used, sa.null(), sa.null()
         )
-    ).where(CapacityCounter.day == sa.bindparam("day"))
+    ).where(
+        CapacityCounter.team == sa.bindparam("team"), CapacityCounter.day == sa.bindparam("day")
+    )
 
 
 def _prior() -> sa.Select:
@@ -213,7 +215,7 @@ def read_headroom(
         current = pool_pace(state, period.elapsed_share(at), limits.pacing)
     window = WindowState(customer_id, currency, limits.window_days, window_limit, window_used)
     capacities = {
-        level: CapacityState(level, day, capacity, used.get(level, 0))
-        for level, capacity in limits.contact_capacity.items()
+        level: CapacityState(level, day, capacity, used.get(level, 0), team)
+        for level, capacity in limits.capacities_for(team).items()
     }
     return Headroom(state, window, capacities, current, prior_incidents)

@@ -7,8 +7,9 @@ reads the overdelivery line only, so a large make-whole never prices down everyo
 gifts. A pool without a split is one line for both, exactly as before the split existed.
 
 Each state is a snapshot read under the ledger's locks (or, for recommendations, without them:
-advisory only). `broken_limits` names every limit a new reservation would break, in words a
-finance lead can act on; an empty list means it fits. The rules themselves are the `*_room` and
+advisory only). `broken_limits` names every limit a new reservation would break, as facts
+(codes with exact amounts) that the API says in the reader's language; an empty list means it
+fits. The rules themselves are the `*_room` and
 `*_fits` functions: the ledger explains them, the what-if replay (remedy/whatif/replay.py)
 applies them to simulated balances, so both enforce one definition.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from remedy.facts import Fact, Level, Money, fact
 from remedy.ledger.pacing import Pace, PacingSettings, pace
 from remedy.money import from_minor
 
@@ -162,12 +164,13 @@ class WindowState:
 
 @dataclass(frozen=True)
 class CapacityState:
-    """Personal contacts of one level on one day: how many are taken, of how many."""
+    """One team's personal contacts of one level on one day: how many are taken, of how many."""
 
     level: str
     day: str
     capacity: int | None  # None: unlimited
     used: int
+    team: str = ""
 
     @property
     def remaining(self) -> int | None:
@@ -194,9 +197,9 @@ def pool_pace(state: PoolState, elapsed_share: float, settings: PacingSettings) 
     return pace(line.counted_minor, line.limit_minor, elapsed_share, settings)
 
 
-def _money(minor: int, currency: str) -> str:
-    """Format minor units as '12.50 EUR'."""
-    return f"{from_minor(minor, currency)} {currency}"
+def _money(minor: int, currency: str) -> Money:
+    """Minor units as exact money, for a fact."""
+    return Money(from_minor(minor, currency), currency)
 
 
 def pool_room(pool: PoolState) -> int:
@@ -242,51 +245,69 @@ def capacity_fits(capacity: CapacityState) -> bool:
     return capacity.capacity is None or capacity.used + 1 <= capacity.capacity
 
 
-def pool_breach(amount_minor: int, pool: PoolState, fix_minor: int = 0) -> str | None:
-    """Say how reserving `amount_minor` (`fix_minor` of it the fix's) would break the pool or
-    its lines, or None if it fits."""
+# A line's breach, by line: its fact code.
+_LINE_BREACH = {"fix": "limit_fix_line", "overdelivery": "limit_overdelivery_line"}
+
+
+def pool_breach(amount_minor: int, pool: PoolState, fix_minor: int = 0) -> list[Fact]:
+    """Say, as facts, how reserving `amount_minor` (`fix_minor` of it the fix's) would break the
+    pool or each of its lines; empty if it fits."""
     if pool_fits(amount_minor, pool, fix_minor):
-        return None
+        return []
     c = pool.currency
     if pool.split:
-        breaches = []
-        for name, part in line_parts(amount_minor, fix_minor).items():
-            line = pool.line(name)
-            if part > line.room_minor:
-                breaches.append(
-                    f"{name} line of pool {pool.label}: {_money(part, c)} more would exceed "
-                    f"the line's limit of {_money(line.limit_minor, c)} (reserved "
-                    f"{_money(line.reserved_minor, c)}, committed "
-                    f"{_money(line.committed_minor, c)}, remaining "
-                    f"{_money(line.remaining_minor, c)})"
-                )
-        return "; ".join(breaches)
-    return (
-        f"pool {pool.label}: {_money(amount_minor, c)} more would exceed the limit of "
-        f"{_money(pool.limit_minor, c)} (reserved {_money(pool.reserved_minor, c)}, committed "
-        f"{_money(pool.committed_minor, c)}, remaining {_money(pool.remaining_minor, c)})"
-    )
+        return [
+            fact(
+                _LINE_BREACH[name],
+                pool=pool.label,
+                more=_money(part, c),
+                limit=_money(line.limit_minor, c),
+                reserved=_money(line.reserved_minor, c),
+                committed=_money(line.committed_minor, c),
+                remaining=_money(line.remaining_minor, c),
+            )
+            for name, part in line_parts(amount_minor, fix_minor).items()
+            if part > (line := pool.line(name)).room_minor
+        ]
+    return [
+        fact(
+            "limit_pool",
+            pool=pool.label,
+            more=_money(amount_minor, c),
+            limit=_money(pool.limit_minor, c),
+            reserved=_money(pool.reserved_minor, c),
+            committed=_money(pool.committed_minor, c),
+            remaining=_money(pool.remaining_minor, c),
+        )
+    ]
 
 
-def window_breach(amount_minor: int, window: WindowState) -> str | None:
+def window_breach(amount_minor: int, window: WindowState) -> Fact | None:
     """Say how `amount_minor` more would break the customer's window, or None if it fits."""
     if window_fits(amount_minor, window):
         return None
     c = window.currency
-    return (
-        f"customer {window.customer_id}: {_money(amount_minor, c)} more would exceed the "
-        f"{window.days}-day limit of {_money(window.limit_minor, c)} (already "
-        f"{_money(window.used_minor, c)})"
+    return fact(
+        "limit_window",
+        customer=window.customer_id,
+        more=_money(amount_minor, c),
+        days=window.days,
+        limit=_money(window.limit_minor or 0, c),  # a window without a limit always fits
+        used=_money(window.used_minor, c),
     )
 
 
-def capacity_breach(capacity: CapacityState) -> str | None:
+def capacity_breach(capacity: CapacityState) -> Fact | None:
     """Say why one more contact of this level today does not fit, or None if it does."""
     if capacity_fits(capacity):
         return None
-    return (
-        f"contact capacity {capacity.level} on {capacity.day}: {capacity.used} of "
-        f"{capacity.capacity} contacts already taken"
+    return fact(
+        "limit_capacity",
+        level=Level(capacity.level),
+        team=capacity.team,
+        day=capacity.day,
+        used=capacity.used,
+        capacity=capacity.capacity or 0,
     )
 
 
@@ -296,10 +317,10 @@ def broken_limits(
     window: WindowState,
     capacity: CapacityState | None,
     fix_minor: int = 0,
-) -> list[str]:
+) -> list[Fact]:
     """Return every limit that reserving `amount_minor` (`fix_minor` of it the fix's, and one
-    contact) would break."""
-    breaches = [pool_breach(amount_minor, pool, fix_minor), window_breach(amount_minor, window)]
+    contact) would break, as facts the presenter says in the reader's language."""
+    breaches = [*pool_breach(amount_minor, pool, fix_minor), window_breach(amount_minor, window)]
     if capacity is not None:
         breaches.append(capacity_breach(capacity))
     return [b for b in breaches if b is not None]

@@ -5,8 +5,9 @@
     ahead   = max(0, spent - elapsed)                   how far spending runs ahead of the calendar
     price   = min(max_price, 1 + strength * ahead / max(1 - spent, eps))
 
-The ranker multiplies every plan's cost by `price`, so when spending runs ahead, cheaper plans win
-unless an expensive one is worth that much more. Dividing by what is left of the pool makes the
+The ranker multiplies every plan's overdelivery cost by `price` (`paced_minor`: the fix is owed and
+never priced up), so when spending runs ahead, cheaper gestures win unless an expensive one is
+worth that much more. Dividing by what is left of the pool makes the
 price climb as the pool nears exhaustion early in a period. At or below pace `ahead` is 0 and the
 price is exactly 1: when demand is below the pool, pacing holds nothing back.
 """
@@ -56,3 +57,13 @@ def pace(held_minor: int, limit_minor: int, elapsed_share: float, settings: Paci
         price = 1 + settings.strength * ahead / max(1 - spent, EPSILON)
         price = min(settings.max_price, price).quantize(Decimal("0.01"), ROUND_HALF_UP)
     return Pace(spent, elapsed, price)
+
+
+def paced_minor(cost_minor: int, fix_minor: int, price: Decimal) -> int:
+    """What a plan costs at pacing's shadow price, in minor units: the fix at its price (money
+    given back is owed, whatever the pace) and only the overdelivery part priced up, rounded
+    half up to the currency's unit."""
+    if price == 1:
+        return cost_minor
+    extra = Decimal(cost_minor - fix_minor) * price
+    return fix_minor + int(extra.to_integral_value(ROUND_HALF_UP))

@@ -24,7 +24,10 @@ class LimitSettings:
 
     window_days: int = DEFAULT_WINDOW_DAYS
     window_limit: dict[str, Decimal] = field(default_factory=dict)  # no currency: no limit
+    # Each team's daily personal contacts per level (counted per team, never across teams).
     contact_capacity: dict[str, int] = field(default_factory=dict)  # no level: unlimited
+    # Per-team overrides of `contact_capacity`: {team: {level: contacts a day}}.
+    team_contact_capacity: dict[str, dict[str, int]] = field(default_factory=dict)
     pacing: PacingSettings = PacingSettings()
 
     def window_limit_minor(self, currency: str) -> int | None:
@@ -32,9 +35,19 @@ class LimitSettings:
         limit = self.window_limit.get(currency)
         return None if limit is None else to_minor(limit, currency)
 
-    def capacity_for(self, level: str) -> int | None:
-        """Return the daily personal-contact capacity of `level`, or None when unlimited."""
+    def capacity_for(self, level: str, team: str) -> int | None:
+        """Return `team`'s daily personal-contact capacity at `level`, or None when unlimited.
+
+        A team's own entry wins; otherwise every team has the document's `contact_capacity`
+        to itself: one team's busy day never uses up another team's managers."""
+        own = self.team_contact_capacity.get(team)
+        if own is not None and level in own:
+            return own[level]
         return self.contact_capacity.get(level)
+
+    def capacities_for(self, team: str) -> dict[str, int]:
+        """Every level with a capacity for `team`, and that capacity."""
+        return {**self.contact_capacity, **self.team_contact_capacity.get(team, {})}
 
     @classmethod
     def from_document(cls, document: dict[str, Any]) -> LimitSettings:
@@ -49,6 +62,10 @@ class LimitSettings:
             ),
             contact_capacity={
                 k: int(v) for k, v in (document.get("contact_capacity") or {}).items()
+            },
+            team_contact_capacity={
+                team: {k: int(v) for k, v in levels.items()}
+                for team, levels in (document.get("team_contact_capacity") or {}).items()
             },
             pacing=PacingSettings(
                 Decimal(str(pacing.get("strength", defaults.strength))),

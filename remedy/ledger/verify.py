@@ -46,6 +46,7 @@ class ReservationRow:
     committed_minor: int
     fix_reserved_minor: int = 0
     fix_committed_minor: int = 0
+    contact_team: str = ""  # whose day of contacts its personal contact counts in
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ class Counters:
     # (reserved, committed, fix reserved, fix committed)
     pools: dict[tuple[str, str, str], tuple[int, int, int, int]] = field(default_factory=dict)
     customers: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
-    capacities: dict[tuple[str, str], int] = field(default_factory=dict)
+    capacities: dict[tuple[str, str, str], int] = field(default_factory=dict)  # team, level, day
 
 
 @dataclass
@@ -127,7 +128,7 @@ def verify(
     held: dict[str, _Held] = {}
     pools: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     customers: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-    capacities: dict[tuple[str, str], int] = defaultdict(int)
+    capacities: dict[tuple[str, str, str], int] = defaultdict(int)
     by_customer: dict[tuple[str, str], list[_Held]] = defaultdict(list)
     for entry in entries:
         report.entries += 1
@@ -184,8 +185,8 @@ def verify(
         customer = customers[state.customer]
         customer[0] += d_reserved
         customer[1] += d_committed
+        capacity_key = (row.contact_team, entry.contact_level or "", day_key(state.start))
         if entry.contact_level is not None:
-            capacity_key = (entry.contact_level, day_key(state.start))
             capacities[capacity_key] += entry.contacts
         fix_raise = f_reserved + f_committed
         if d_reserved + d_committed > 0 or fix_raise > 0:
@@ -195,12 +196,12 @@ def verify(
         if caps is None or caps.effective_at > at:
             fail(f"{where}: names caps version {entry.caps_version}, not in effect then")
         elif entry.contacts > 0 and entry.contact_level is not None:
-            allowed = caps.limits.capacity_for(entry.contact_level)
-            used = capacities[(entry.contact_level, day_key(state.start))]
+            allowed = caps.limits.capacity_for(entry.contact_level, row.contact_team)
+            used = capacities[capacity_key]
             if allowed is not None and used > allowed:
                 fail(
-                    f"{where}: contact capacity {entry.contact_level} on "
-                    f"{day_key(state.start)} at {used} of {allowed}"
+                    f"{where}: contact capacity {entry.contact_level} of team "
+                    f"{row.contact_team!r} on {day_key(state.start)} at {used} of {allowed}"
                 )
     for row in reservations.values():
         _check_reservation(row, held.get(row.id), fail)

@@ -154,6 +154,41 @@ WORDS: dict[str, Words] = {
     "overdelivery_line_left": _same(N_("the overdelivery line of pool {pool} has {left} left")),
     "window_left": _same(N_("customer {customer} has {left} left of the {days}-day limit")),
     "capacity_used": _same(N_("no {level} contact is left today ({used} of {capacity} taken)")),
+    # -- why accepting (or an overage) was refused: a 409's limits ----------------------------
+    "decision_not_proposed": _same(N_("the decision is {status}")),
+    "limits_plan": _same(N_("the plan does not fit: {limits}")),
+    "limits_overage": _same(N_("the overage does not fit: {limits}")),
+    "limit_pool": _same(
+        N_(
+            "pool {pool}: {more} more would exceed the limit of {limit} (reserved {reserved}, "
+            "committed {committed}, remaining {remaining})"
+        )
+    ),
+    "limit_fix_line": _same(
+        N_(
+            "fix line of pool {pool}: {more} more would exceed the line's limit of {limit} "
+            "(reserved {reserved}, committed {committed}, remaining {remaining})"
+        )
+    ),
+    "limit_overdelivery_line": _same(
+        N_(
+            "overdelivery line of pool {pool}: {more} more would exceed the line's limit of "
+            "{limit} (reserved {reserved}, committed {committed}, remaining {remaining})"
+        )
+    ),
+    "limit_window": _same(
+        N_(
+            "customer {customer}: {more} more would exceed the {days}-day limit of {limit} "
+            "(already {used})"
+        )
+    ),
+    # Translators: {day} is a date such as 2026-12-07; {level} a contact level (manager).
+    "limit_capacity": _same(
+        N_(
+            "contact capacity {level} of team {team} on {day}: {used} of {capacity} contacts "
+            "already taken"
+        )
+    ),
     # -- why an item was not eligible --------------------------------------------------------
     "contact_used_up": _same(N_("no {level} contact is left today")),
     "forbidden_by_rule": _same(N_("forbidden by rule {rule}")),
@@ -259,6 +294,23 @@ WORDS: dict[str, Words] = {
             "offered now: an apology and the most senior person still available, within "
             "what is left; {how}"
         )
+    ),
+    # -- incidents at risk (GET /v1/incidents/at-risk; services/at_risk.py) -------------------
+    "risk_fix_overdue": _same(N_("fix overdue by {overdue}: the plan is accepted, not fulfilled")),
+    "risk_fix_due_soon": _same(N_("fix due in {left}: the plan is accepted, not fulfilled")),
+    "risk_apology_only": _same(
+        N_("only an apology could be offered: a limit blocked every other plan; {how}")
+    ),
+    "risk_approval_waiting": _same(
+        N_("waiting for approval for {waited}: {share} of the time the fix had left")
+    ),
+    "risk_approval_past_fix": _same(
+        N_("waiting for approval for {waited}: the promised fix is already overdue")
+    ),
+    "risk_approval_escalated": _same(N_("waiting for approval for {waited}: escalated to finance")),
+    # -- why an approval card waits (GET /v1/approvals) --------------------------------------
+    "needs_approval_overage": _same(
+        N_("the actual cost {actual} is above what was reserved for the plan")
     ),
     "exploring": Words(
         N_(

@@ -35,16 +35,30 @@ from sqlalchemy.orm import Session
 
 from remedy.decisions.approvals import ApprovalTiers, Approver
 from remedy.decisions.durations import duration_seconds
+from remedy.decisions.record import DecisionRecord
 from remedy.errors import Forbidden, InvalidInput
+from remedy.facts import Fact, Money, fact
 from remedy.i18n import Messages
 from remedy.moments import as_utc
+from remedy.money import from_minor
 from remedy.services.job_kinds import JobRegistry, TaskContext
 from remedy.services.keys import Principal
+from remedy.services.notifications import APPROVAL_ESCALATED, APPROVAL_REQUESTED, emit
 from remedy.store import audit
 from remedy.store.scoping import in_team
 from remedy.store.tables import ApprovalRequest, AuditEntry, Decision, utcnow
 
 PENDING = "pending"
+# The reasons beside a plan that say why it needs approval (remedy/decisions/approvals.py).
+APPROVAL_REASONS = frozenset(
+    {
+        "needs_lead",
+        "needs_finance",
+        "needs_approval",
+        "needs_approval_always",
+        "fix_without_approval",
+    }
+)
 # Queue scopes: what the caller's tier decides now, or everything it may decide.
 SCOPES = ("mine", "all")
 ESCALATION_ACTOR = "escalation"
@@ -137,6 +151,20 @@ class QueueEntry:
         """How long it has waited."""
         return self.standing.waiting_seconds or 0
 
+    @property
+    def why(self) -> list[Fact]:
+        """Why it needs approval, as facts: the accepted plan's approval reasons (its cost over
+        a tier's limit, an item that always needs approval, the fix's part that needed none), or,
+        for an overage, its actual cost above the reservation."""
+        request = self.request
+        if request.kind == "overage":
+            amount = from_minor(request.amount_minor, request.currency)
+            return [fact("needs_approval_overage", actual=Money(amount, request.currency))]
+        record = DecisionRecord.of(self.decision)
+        shown = record.presentation.get(self.decision.accepted_plan_id or "")
+        reasons = shown.reasons if shown is not None else []
+        return [reason for reason in reasons if reason.code in APPROVAL_REASONS]
+
 
 class ApprovalService:
     """Records approval requests and their outcome; reads the queues; escalates."""
@@ -174,6 +202,21 @@ class ApprovalService:
             state=PENDING,
         )
         self.session.add(row)
+        emit(
+            self.session,
+            APPROVAL_REQUESTED,
+            decision.team,
+            {
+                "decision_id": decision.id,
+                "kind": kind,
+                "tier": approver.value,
+                "amount": str(from_minor(amount_minor, decision.currency)),
+                "currency": decision.currency,
+                "customer_id": decision.customer_id,
+                "requested_by": actor,
+            },
+            now,
+        )
         return row
 
     def pending_for(self, decision_id: str, lock: bool = False) -> ApprovalRequest | None:
@@ -306,7 +349,14 @@ class ApprovalService:
         due = self._due_before()
         escalating = [tier for tier in Approver if self.tiers.escalates(tier)]
         rows = self.session.execute(
-            sa.select(ApprovalRequest.id, ApprovalRequest.tier)
+            sa.select(
+                ApprovalRequest.id,
+                ApprovalRequest.tier,
+                ApprovalRequest.team,
+                ApprovalRequest.decision_id,
+                ApprovalRequest.amount_minor,
+                ApprovalRequest.currency,
+            )
             .where(
                 ApprovalRequest.state == PENDING,
                 ApprovalRequest.escalated_at.is_(None),
@@ -316,7 +366,7 @@ class ApprovalService:
             .order_by(ApprovalRequest.id)  # every writer locks request rows in one order
         ).all()
         escalated = 0
-        for request_id, tier in rows:
+        for request_id, tier, team, decision_id, amount_minor, currency in rows:
             next_tier = self.tiers.next_tier(Approver(tier)).value
             result = self.session.execute(
                 sa.update(ApprovalRequest)
@@ -338,6 +388,20 @@ class ApprovalService:
                     request_id,
                     {"tier": tier},
                     {"tier": next_tier, "after": self.tiers.escalate_after, "kept": tier},
+                )
+                emit(
+                    self.session,
+                    APPROVAL_ESCALATED,
+                    team,
+                    {
+                        "decision_id": decision_id,
+                        "from_tier": tier,
+                        "tier": next_tier,
+                        "after": self.tiers.escalate_after,
+                        "amount": str(from_minor(amount_minor, currency)),
+                        "currency": currency,
+                    },
+                    now,
                 )
         return escalated
 

@@ -29,6 +29,7 @@ from remedy.decisions.rules import RuleSet, load_rules
 from remedy.errors import InvalidInput, NotFound
 from remedy.ledger.periods import EFFECTIVE_AT_GRACE
 from remedy.services.config_trial import MAX_PLANS, ConfigTrial
+from remedy.services.derived_currencies import derive_currencies
 from remedy.services.exchange_rates import EXCHANGE_RATES, ExchangeRates, load_exchange_rates
 from remedy.store import audit
 from remedy.store.tables import ConfigVersion, utcnow
@@ -51,8 +52,13 @@ class ActiveConfig:
         return (self.catalog.version, self.rules.version, self.caps.version)
 
 
-def validate_set(documents: dict[str, dict[str, Any]]) -> ActiveConfig:
-    """Validate the three documents together (rules may only name catalog items)."""
+def validate_set(
+    documents: dict[str, dict[str, Any]], rates: ExchangeRates | None = None
+) -> ActiveConfig:
+    """Validate the three documents together (rules may only name catalog items); with `rates`,
+    every rated currency's missing amounts are first derived from the base currency's."""
+    if rates is not None:
+        documents = derive_currencies(documents, rates.per_usd)
     catalog = load_catalog(documents["catalog"])
     rules = load_rules(documents["rules"], {item.id for item in catalog.items})
     caps = load_caps(documents["caps"])
@@ -116,7 +122,14 @@ class ConfigService:
         if missing:
             raise NotFound(f"no {', '.join(missing)} loaded; run `remedy init`")
         documents = {kind: self.document(kind, versions[kind]).document for kind in KINDS}
-        return validate_set(documents)
+        return validate_set(documents, self.rates(versions))
+
+    def rates(self, versions: dict[str, int] | None = None) -> ExchangeRates | None:
+        """The exchange rates in effect (of `versions`, else now), or None when none are set."""
+        version = (versions or self.active_versions()).get(EXCHANGE_RATES)
+        if version is None:
+            return None
+        return load_exchange_rates(self.document(EXCHANGE_RATES, version).document)
 
     def latest(self, kind: str) -> ConfigVersion | None:
         """Return the highest version of `kind`, whether or not it is in effect yet."""

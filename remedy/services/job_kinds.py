@@ -30,7 +30,10 @@ Advance = Callable[[int], None]
 class JobContext:
     """What a job's function may use."""
 
-    session: Session  # for reads; the function leaves it as it found it (it is rolled back)
+    # For reads; the function leaves it as it found it (it is rolled back). A job that writes
+    # (a mass incident's) commits short transactions of its own in it, each guarded so that a
+    # rerun after a crash repeats nothing.
+    session: Session
     team: str | None  # the scope of the key that started the job (None: every team)
     progress: Callable[[int], Advance]  # progress(total) -> advance(steps)
     config: Mapping[str, Any]  # the app's settings
@@ -48,7 +51,7 @@ class TaskContext:
 
 
 JobFunction = Callable[[JobContext, dict[str, Any]], dict[str, Any]]
-TaskFunction = Callable[[TaskContext], str]  # returns a line for the worker's log
+TaskFunction = Callable[[TaskContext], str]  # returns a line for the worker's log ("": none)
 JobKinds = Mapping[str, JobFunction]
 
 

@@ -142,7 +142,8 @@ class JobRunner:
                 log.exception("worker %s: periodic task %s failed", self.name, task.name)
                 continue
             ran += 1
-            log.info("worker %s: %s: %s", self.name, task.name, said)
+            if said:  # a task with nothing to say (nothing was due) leaves the log alone
+                log.info("worker %s: %s: %s", self.name, task.name, said)
         return ran
 
     def run_one(self) -> bool:

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from remedy.errors import Conflict, NotFound, TooManyRequests
 from remedy.services.keys import Principal
@@ -169,12 +169,14 @@ class JobQueue:
         return job
 
     def get(self, job_id: str, reader: Principal) -> Job:
-        """Return a job `reader` may see: its kind's role and, for a scoped key, its team.
+        """Return a job `reader` may see: its kind's role (or one of its roles, comma-separated:
+        `lead,finance`) and, for a scoped key, its team.
 
         Another team's job, or one of a role the key lacks, is 404 as if it did not exist.
         """
         job = self.session.get(Job, job_id)
-        if job is None or not reader.has_role(job.role) or not reader.sees(job.team):
+        roles = job.role.split(",") if job is not None else []
+        if job is None or not reader.has_role(*roles) or not reader.sees(job.team):
             raise NotFound(f"no job {job_id!r}")
         return job
 
@@ -239,20 +241,19 @@ class JobQueue:
             Job.status == QUEUED,
             sa.and_(Job.status == RUNNING, Job.lease_until < now, Job.attempts < MAX_ATTEMPTS),
         )
+        order = (_team_running(now), Job.created_at, Job.id)
         if self.session.get_bind().dialect.name == "postgresql":
             job_id = self.session.scalar(
                 sa.select(Job.id)
                 .where(claimable)
-                .order_by(Job.created_at, Job.id)
+                .order_by(*order)
                 .limit(1)
-                .with_for_update(skip_locked=True)
+                .with_for_update(of=Job, skip_locked=True)
             )
             candidates = [] if job_id is None else [job_id]
         else:
             candidates = list(
-                self.session.scalars(
-                    sa.select(Job.id).where(claimable).order_by(Job.created_at, Job.id).limit(5)
-                )
+                self.session.scalars(sa.select(Job.id).where(claimable).order_by(*order).limit(5))
             )
         for job_id in candidates:
             # Guarded: the row must still be claimable, so of two workers only one updates it.
@@ -357,3 +358,19 @@ class JobQueue:
             )
             .execution_options(synchronize_session=False)
         )
+
+
+def _team_running(now: datetime) -> sa.ScalarSelect[int]:
+    """How many jobs of the candidate's team run now (live leases): claiming takes the team
+    with the fewest first, then the oldest job, so one team's queue of a hundred what-ifs never
+    keeps another team's one job waiting behind all of them (unscoped keys are one team)."""
+    running = aliased(Job)
+    return (
+        sa.select(sa.func.count(running.id))
+        .where(
+            running.team.is_not_distinct_from(Job.team),
+            running.status == RUNNING,
+            running.lease_until >= now,
+        )
+        .scalar_subquery()
+    )

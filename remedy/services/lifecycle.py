@@ -225,9 +225,9 @@ class LifecycleService(ReservingService):
         )
         # The fix was sized to the loss when the plan was made: what the plan cost beyond its
         # reservation is overdelivery, and spends from the overdelivery line.
-        breaches = [b for b in (pool_breach(extra, state), window_breach(extra, window)) if b]
-        if breaches:
-            raise LimitsExceeded("The overage", breaches)
+        breaches = [*pool_breach(extra, state), window_breach(extra, window)]
+        if any(breaches):
+            raise LimitsExceeded("overage", [b for b in breaches if b is not None])
         versions = (pool.version, self.caps.version)
         fix = reservation.fix_reserved_minor
         self.ledger.move(locks, reservation, "adjust", extra, "approve", actor, now, versions)

@@ -17,6 +17,7 @@ from remedy.errors import Conflict, InvalidInput, NotFound
 from remedy.ledger.periods import as_utc
 from remedy.money import MoneyError, check_amount, from_minor, to_minor
 from remedy.services.keys import Principal
+from remedy.services.notifications import PROMISE_BROKEN, emit
 from remedy.store import audit
 from remedy.store.tables import Decision, Outcome, utcnow
 
@@ -124,6 +125,11 @@ class OutcomeService:
         outcome = self.session.get(Outcome, decision_id)
         created = outcome is None
         before = None if created else _snapshot(outcome, decision.currency)
+        was_broken = (
+            set()
+            if created
+            else set(broken_promises(decision, outcome.responded_at, outcome.fixed_at))
+        )
         if created:
             outcome = Outcome(decision_id=decision_id, **values)
             self.session.add(outcome)
@@ -133,6 +139,23 @@ class OutcomeService:
         outcome.recorded_at = now
         self.session.flush()
         after = _snapshot(outcome, decision.currency)
+        broken = broken_promises(decision, responded_at, fixed_at)
+        if set(broken) - was_broken:
+            emit(
+                self.session,
+                PROMISE_BROKEN,
+                decision.team,
+                {
+                    "decision_id": decision.id,
+                    "customer_id": decision.customer_id,
+                    "external_id": decision.external_id,
+                    "promises": {
+                        name: {"due": due.isoformat(), "late_seconds": late}
+                        for name, (due, late) in broken.items()
+                    },
+                },
+                now,
+            )
         audit.record(
             self.session,
             actor,
@@ -143,6 +166,29 @@ class OutcomeService:
             _jsonable(after),
         )
         return RecordedOutcome(outcome, decision.currency), created
+
+
+def broken_promises(
+    decision: Decision, responded_at: datetime | None, fixed_at: datetime | None
+) -> dict[str, tuple[datetime, int]]:
+    """The promises an outcome's times broke: `respond` and `fix` -> (when it was due, seconds
+    late), read from the accepted plan's talking points (`respond_by`, `fix_by`); none for
+    decisions stored before those were recorded."""
+    record = DecisionRecord.of(decision)
+    shown = record.presentation.get(decision.accepted_plan_id or "")
+    points = shown.talking_points if shown is not None else {}
+    broken = {}
+    for name, key, moment in (
+        ("respond", "respond_by", responded_at),
+        ("fix", "fix_by", fixed_at),
+    ):
+        due = points.get(key)
+        if moment is None or not due:
+            continue
+        due_at = as_utc(datetime.fromisoformat(due))
+        if as_utc(moment) > due_at:
+            broken[name] = (due_at, int((as_utc(moment) - due_at).total_seconds()))
+    return broken
 
 
 def plan_items(priced: dict[str, Any], plan_id: str) -> dict[str, Any]:

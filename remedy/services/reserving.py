@@ -8,30 +8,73 @@ pool are released by the next write that locks that pool (and by `remedy ledger 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from remedy.decisions.caps import CapSettings
 from remedy.decisions.record import DecisionRecord, StoredCandidate
 from remedy.decisions.record import DecisionStatus as S
 from remedy.errors import Conflict, InvalidInput, LimitsExceeded, NotFound
+from remedy.facts import Fact, fact
 from remedy.ledger.book import Ledger, Locks, overdue
 from remedy.ledger.budgets import BudgetService, pool_state
-from remedy.ledger.limits import CapacityState, broken_limits
-from remedy.ledger.periods import day_key, period_at
+from remedy.ledger.limits import (
+    CapacityState,
+    broken_limits,
+    capacity_breach,
+    pool_breach,
+    window_breach,
+)
+from remedy.ledger.periods import Period, day_key, period_at
 from remedy.moments import as_utc
 from remedy.money import to_minor
 from remedy.services.approvals import end_pending
 from remedy.store import audit
-from remedy.store.tables import Decision, Reservation, new_id, utcnow
+from remedy.store.tables import BudgetPool, Decision, Reservation, new_id, utcnow
 
 # Overdue reservations a write releases on its way (the rest wait for the next write or the CLI).
 EXPIRY_BATCH = 50
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A proposed plan to reserve, with what it costs as computed when it was decided: its
+    cost and fix part in minor units and its contact level (remedy/services/mass_incidents.py
+    stores them, so a batch need not read every decision's candidates again)."""
+
+    decision_id: str
+    plan_id: str
+    customer_id: str
+    currency: str
+    amount_minor: int
+    fix_minor: int
+    contact_level: str | None
+    team: str = ""
+
+
+@dataclass(frozen=True)
+class Reserved:
+    """What `reserve_many` did with one plan: `reserved`, `refused` (the limit named in
+    `reason`) or `skipped` (its decision is no longer proposed)."""
+
+    plan: Planned
+    state: str
+    reason: list[Fact]  # the limits that refused it, as facts (empty: reserved or skipped)
+
+
+class PoolRanOut(Exception):
+    """A batch would break its pool (or its team has none): nothing of it may be reserved.
+    `limits` says which pool and by how much, as facts."""
+
+    def __init__(self, limits: list[Fact]) -> None:
+        """Keep the facts of the pool that ran out."""
+        super().__init__(", ".join(limit.code for limit in limits))
+        self.limits = limits
 
 
 @dataclass(frozen=True)
@@ -112,7 +155,7 @@ class ReservingService:
         locks = Locks(
             pools={(pool.team, decision.currency, period.key)},
             customers={(decision.customer_id, decision.currency)},
-            capacities={(level, day_key(now))} if level else set(),
+            capacities={(decision.team, level, day_key(now))} if level else set(),
             decisions={decision.id},
         )
         stale = overdue(self.session, pool.team, decision.currency, now, EXPIRY_BATCH)
@@ -136,22 +179,45 @@ class ReservingService:
         counter = locks.pool_rows[(pool.team, decision.currency, period.key)]
         capacity = None
         if level:
-            used = locks.capacity_rows[(level, day_key(now))].used
-            capacity = CapacityState(level, day_key(now), self.limits.capacity_for(level), used)
+            team, day = decision.team, day_key(now)
+            used = locks.capacity_rows[(team, level, day)].used
+            limit = self.limits.capacity_for(level, team)
+            capacity = CapacityState(level, day, limit, used, team)
         state = pool_state(pool, period, counter)
         breaches = broken_limits(amount, state, window, capacity, fix)
         if breaches:
-            raise LimitsExceeded("The plan", breaches)
+            raise LimitsExceeded("plan", breaches)
+        planned = Planned(
+            decision.id, plan_id, decision.customer_id, decision.currency, amount, fix, level
+        )
+        reservation = self._open(locks, locked, planned, pool, period.key, actor, reason, now)
+        return StepResult(locked, reservation)
+
+    def _open(
+        self,
+        locks: Locks,
+        locked: Decision,
+        planned: Planned,
+        pool: BudgetPool,
+        period_key: str,
+        actor: str,
+        reason: str,
+        now: datetime,
+    ) -> Reservation:
+        """Open the reservation of a plan whose limits were checked under `locks`: one
+        `reserve` entry, the counters, and the decision reserved (audited)."""
+        level = planned.contact_level
         reservation = Reservation(
             id=new_id(),
-            decision_id=decision.id,
-            plan_id=plan_id,
+            decision_id=planned.decision_id,
+            plan_id=planned.plan_id,
             state="open",
-            currency=decision.currency,
+            currency=planned.currency,
             pool_team=pool.team,
-            period_key=period.key,
-            customer_id=decision.customer_id,
+            period_key=period_key,
+            customer_id=planned.customer_id,
             contact_level=level,
+            contact_team=locked.team,
             reserved_minor=0,
             committed_minor=0,
             fix_reserved_minor=0,
@@ -166,10 +232,110 @@ class ReservingService:
         versions = (pool.version, self.caps.version)
         contacts = 1 if level else 0
         self.ledger.move(
-            locks, reservation, "reserve", amount, reason, actor, now, versions, contacts, fix
+            locks,
+            reservation,
+            "reserve",
+            planned.amount_minor,
+            reason,
+            actor,
+            now,
+            versions,
+            contacts,
+            planned.fix_minor,
         )
-        self._transition(locked, S.RESERVED, actor, plan_id)
-        return StepResult(locked, reservation)
+        self._transition(locked, S.RESERVED, actor, planned.plan_id)
+        return reservation
+
+    def reserve_many(self, plans: Sequence[Planned], actor: str, reason: str) -> list[Reserved]:
+        """Reserve many proposed plans in the caller's transaction, all or nothing for the pool.
+
+        Every row is locked once, in the ledger's order (customers, contact days, decisions,
+        then the pools), so a batch queues with single accepts and never deadlocks with them.
+        A plan whose decision is no longer proposed is `skipped`; one that would break its
+        customer's window or today's contact capacity is `refused`, naming the limit, and the
+        others go on. If the plans left would break a pool (or a team has no pool), nothing is
+        reserved: `PoolRanOut` names it, and the caller rolls back. Otherwise each plan gets
+        the same reservation, ledger entry and audited transition a single accept gives.
+        """
+        now = self.clock()
+        locks = Locks()
+        pools: dict[tuple[str, str], tuple[BudgetPool, Period]] = {}
+        for plan in plans:
+            key = (plan.team, plan.currency)
+            if key not in pools:
+                try:
+                    pool = self.budgets.pool_to_spend(plan.team, plan.currency, now)
+                except Conflict:
+                    raise PoolRanOut(
+                        [fact("no_pool", team=plan.team, currency=plan.currency)]
+                    ) from None
+                pools[key] = (pool, period_at(pool.period, now))
+            pool, period = pools[key]
+            locks.pools.add((pool.team, plan.currency, period.key))
+            locks.customers.add((plan.customer_id, plan.currency))
+            if plan.contact_level:
+                locks.capacities.add((plan.team, plan.contact_level, day_key(now)))
+            locks.decisions.add(plan.decision_id)
+        stale: list[Reservation] = []
+        for pool, _period in pools.values():
+            stale.extend(overdue(self.session, pool.team, pool.currency, now, EXPIRY_BATCH))
+        for reservation in stale:
+            locks.add_reservation(reservation)
+        # Only what the steps change: not thousands of candidate lists (loaded on access).
+        # Held here, so the session's identity map (weak) keeps them for the locks below.
+        preloaded = self.session.scalars(
+            sa.select(Decision)
+            .where(Decision.id.in_(sorted(locks.decisions)))
+            .options(load_only(Decision.id, Decision.status, Decision.accepted_plan_id))
+        ).all()
+        wanted_pools, locks.pools = locks.pools, set()
+        self.ledger.lock(locks)  # customers, contact days, decisions
+        locks.pools = wanted_pools
+        self.ledger.lock(locks)  # then the pool periods, held until the commit
+        del preloaded
+        self._expire(locks, stale, "expiry")
+        outcomes: list[Reserved] = []
+        taken: dict[tuple[str, str], int] = {}  # contacts a team's level takes in this batch
+        spend: dict[tuple[str, str, str], tuple[int, int]] = {}  # pool key -> (amount, fix)
+        for plan in plans:
+            locked = locks.decision_rows.get(plan.decision_id)
+            if locked is None or locked.status != S.PROPOSED:
+                status = locked.status if locked is not None else "missing"
+                skipped = fact("decision_not_proposed", status=status)
+                outcomes.append(Reserved(plan, "skipped", [skipped]))
+                continue
+            window = self.budgets.window_state(plan.customer_id, plan.currency, self.limits, now)
+            breaches = [window_breach(plan.amount_minor, window)]
+            if plan.contact_level:
+                team, level, day = plan.team, plan.contact_level, day_key(now)
+                used = locks.capacity_rows[(team, level, day)].used + taken.get((team, level), 0)
+                limit = self.limits.capacity_for(level, team)
+                breaches.append(capacity_breach(CapacityState(level, day, limit, used, team)))
+            broken = [b for b in breaches if b is not None]
+            if broken:
+                outcomes.append(Reserved(plan, "refused", broken))
+                continue
+            pool, period = pools[(plan.team, plan.currency)]
+            key = (pool.team, plan.currency, period.key)
+            amount, fix = spend.get(key, (0, 0))
+            amount, fix = amount + plan.amount_minor, fix + plan.fix_minor
+            state = pool_state(pool, period, locks.pool_rows[key])
+            breach = pool_breach(amount, state, fix)
+            if breach:
+                raise PoolRanOut(breach)
+            spend[key] = (amount, fix)
+            if plan.contact_level:
+                taken_key = (plan.team, plan.contact_level)
+                taken[taken_key] = taken.get(taken_key, 0) + 1
+            outcomes.append(Reserved(plan, "reserved", []))
+        for outcome in outcomes:
+            if outcome.state != "reserved":
+                continue
+            plan = outcome.plan
+            pool, period = pools[(plan.team, plan.currency)]
+            locked = locks.decision_rows[plan.decision_id]
+            self._open(locks, locked, plan, pool, period.key, actor, reason, now)
+        return outcomes
 
     # -- expiry and release --------------------------------------------------------------------
 

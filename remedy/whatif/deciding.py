@@ -92,6 +92,8 @@ def kept_plans(
     caps = engine.caps
     if not caps.supports(incident.currency):
         raise CurrencyNotConfigured(incident.currency)
+    # as `guard` does: a no-loss incident's cap is sized on the caps' no-loss basis
+    incident = caps.sized(incident)
     cap = caps.incident_cap(incident, ranked.outcome.cap_factor)
     ceiling = caps.fix_ceiling.get(cap.currency)
     limit, tiers, currency = cap.amount, caps.approvals, cap.currency

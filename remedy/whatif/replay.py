@@ -138,7 +138,7 @@ class SimulatedBalances:
     Each chosen plan counts as committed at its incident's moment: in its pool's period, in
     its customer's window (per currency, the last `window_days` days: an amount counts while
     its moment is after `at - window_days`, as the ledger counts reservations) and, when it
-    has a personal contact, in that level's capacity of the UTC day.
+    has a personal contact, in that level's capacity of its team's UTC day.
     """
 
     def __init__(self, limits: LimitSettings | None) -> None:
@@ -149,7 +149,7 @@ class SimulatedBalances:
         self._spent: defaultdict[tuple[str, str, str], int] = defaultdict(int)
         self._received: dict[tuple[str, str], deque[tuple[datetime, int]]] = {}
         self._received_sum: defaultdict[tuple[str, str], int] = defaultdict(int)
-        self._contacts: defaultdict[tuple[str, str], int] = defaultdict(int)
+        self._contacts: defaultdict[tuple[str, str, str], int] = defaultdict(int)
 
     def pool(self, owner: str, limit: PoolLimit, currency: str, at: datetime) -> PoolState:
         """Return the pool period holding `at` as the ledger would see it."""
@@ -179,14 +179,19 @@ class SimulatedBalances:
                 self._received_sum[key] -= received.popleft()[1]
         return WindowState(customer_id, currency, days, limit_minor, self._received_sum[key])
 
-    def capacity(self, level: str, at: datetime) -> CapacityState:
-        """Return the day's personal-contact capacity at `level`."""
-        limit = None if self.limits is None else self.limits.capacity_for(level)
+    def capacity(self, level: str, at: datetime, team: str) -> CapacityState:
+        """Return `team`'s personal-contact capacity at `level` on the day of `at`."""
+        limit = None if self.limits is None else self.limits.capacity_for(level, team)
         day = day_key(at)
-        return CapacityState(level, day, limit, self._contacts[(level, day)])
+        return CapacityState(level, day, limit, self._contacts[(team, level, day)], team)
 
     def first_fit(
-        self, kept: Sequence[Choice], pool: PoolState, window: WindowState, at: datetime
+        self,
+        kept: Sequence[Choice],
+        pool: PoolState,
+        window: WindowState,
+        at: datetime,
+        team: str,
     ) -> Choice | None:
         """Return the first of `kept` that breaks no limit (`broken_limits` is empty), or None.
 
@@ -203,21 +208,24 @@ class SimulatedBalances:
             if level is not None:
                 free = capacities.get(level)
                 if free is None:
-                    free = capacities[level] = capacity_fits(self.capacity(level, at))
+                    free = capacities[level] = capacity_fits(self.capacity(level, at, team))
                 if not free:
                     continue
             return choice
         return None
 
-    def hold(self, pool: PoolState, window: WindowState, choice: Choice, at: datetime) -> None:
-        """Count a chosen plan in its pool period, its customer's window and its contact."""
+    def hold(
+        self, pool: PoolState, window: WindowState, choice: Choice, at: datetime, team: str
+    ) -> None:
+        """Count a chosen plan in its pool period, its customer's window and its contact (in
+        `team`'s day)."""
         self._spent[(pool.team, pool.currency, pool.period_key)] += choice.cost_minor
         if window.limit_minor is not None:
             key = (window.customer_id, window.currency)
             self._received.setdefault(key, deque()).append((at, choice.cost_minor))
             self._received_sum[key] += choice.cost_minor
         if choice.contact_level is not None:
-            self._contacts[(choice.contact_level, day_key(at))] += 1
+            self._contacts[(team, choice.contact_level, day_key(at))] += 1
 
 
 def spend(
@@ -250,16 +258,17 @@ def spend(
         currency = incident.currency
         pool_state = balances.pool(pool[0], pool[1], currency, at)
         window = balances.window(incident.customer_id, currency, at)
-        chosen = balances.first_fit(decision.kept, pool_state, window, at)
+        team = incident.team
+        chosen = balances.first_fit(decision.kept, pool_state, window, at, team)
         if chosen is None and redecide is not None and caps is not None:
             used_up = frozenset(
                 level
-                for level in caps.limits.contact_capacity
-                if not capacity_fits(balances.capacity(level, at))
+                for level in caps.limits.capacities_for(team)
+                if not capacity_fits(balances.capacity(level, at, team))
             )
             if used_up:
                 chosen = balances.first_fit(
-                    redecide(incident, used_up).kept, pool_state, window, at
+                    redecide(incident, used_up).kept, pool_state, window, at, team
                 )
         best = decision.kept[0]
         if chosen is not best:
@@ -267,12 +276,12 @@ def spend(
             report.skipped_for_pool += not pool_fits(best.cost_minor, pool_state)
             report.skipped_for_customer_window += not window_fits(best.cost_minor, window)
             report.skipped_for_contact_capacity += best.contact_level is not None and not (
-                capacity_fits(balances.capacity(best.contact_level, at))
+                capacity_fits(balances.capacity(best.contact_level, at, team))
             )
         if chosen is None:
             report.no_plan += 1
             continue
-        balances.hold(pool_state, window, chosen, at)
+        balances.hold(pool_state, window, chosen, at, team)
         report.chosen += 1
         report.spend[currency] += chosen.cost
         report.by_team[incident.team][currency] += chosen.cost

@@ -15,6 +15,7 @@ import numpy as np
 
 from remedy.decisions.engine import DecisionEngine, Ranked
 from remedy.decisions.ranker import PlanScorer
+from remedy.decisions.value import sees_word_of_mouth
 from remedy.domain import Incident, Plan
 
 
@@ -29,6 +30,8 @@ class CachingScorer:
         """Wrap `scorer` (its version is this scorer's version)."""
         self.scorer = scorer
         self.version = scorer.version
+        # a model that learned word of mouth must not get the assumption on top (value.py)
+        self.sees_word_of_mouth = sees_word_of_mouth(scorer)
         self._rows: dict[tuple[str, Incident], dict[str, tuple[float, float]]] = {}
         self._ranked: dict[tuple[str, int, Incident], Ranked] = {}
 
@@ -78,6 +81,7 @@ class _PricedView:
     def __init__(self, cache: CachingScorer, pricing: str) -> None:
         self.cache = cache
         self.pricing = pricing
+        self.sees_word_of_mouth = cache.sees_word_of_mouth
         self.version = cache.version
 
     def predict(self, incident: Incident, plans: Sequence[Plan]) -> tuple[np.ndarray, np.ndarray]:

@@ -27,6 +27,7 @@ from remedy.decisions.record import incident_from_json
 from remedy.errors import InvalidInput
 from remedy.money import MoneyError, from_minor, to_minor
 from remedy.services.configs import KINDS, ActiveConfig, ConfigService, validate_set
+from remedy.services.derived_currencies import derive_currencies
 from remedy.store.scoping import in_team
 from remedy.store.tables import BudgetPool, Decision, utcnow
 from remedy.whatif.explain import curve_point, notes_for
@@ -236,6 +237,9 @@ class WhatIfService:
         key = json.dumps(documents, sort_keys=True, default=str)
         engine = self._engines.get(key)
         if engine is None:
+            rates = ConfigService(self.session).rates()
+            if rates is not None:  # rated currencies decide as the service decides them
+                documents = derive_currencies(documents, rates.per_usd)
             active = self._validated(documents, label)
             pricing = json.dumps([documents["catalog"], documents["rules"]], sort_keys=True)
             scorer = self.scorer.for_pricing(pricing)  # type: ignore[union-attr]

@@ -85,9 +85,24 @@ POLICY: dict[str, tuple[tuple[str, ...], str]] = {
     "POST /v1/budgets/{team}/suggest-caps": (FINANCE, "team"),
     "GET /v1/jobs/{job_id}": (("agent", "lead", "finance"), "job"),
     "POST /v1/jobs/{job_id}/cancel": (("agent", "lead", "finance"), "job"),
-    "GET /v1/reports/spend": (FINANCE, "filtered"),
-    "GET /v1/reports/diagnose": (FINANCE, "filtered"),
-    "GET /v1/reports/promises": (FINANCE, "filtered"),
+    "GET /v1/reports/spend": (LEAD_OR_FINANCE, "filtered"),
+    "GET /v1/reports/diagnose": (LEAD_OR_FINANCE, "filtered"),
+    "GET /v1/reports/promises": (LEAD_OR_FINANCE, "filtered"),
+    "GET /v1/reports/audit": (LEAD_OR_FINANCE, "filtered"),
+    "GET /v1/incidents/at-risk": (LEAD_OR_FINANCE, "filtered"),
+    "GET /v1/customers/{customer_id}/history": (("agent", "finance"), "filtered"),
+    "GET /v1/customers/repeat-victims": (LEAD_OR_FINANCE, "filtered"),
+    "POST /v1/mass-incidents": (LEAD_OR_FINANCE, "team"),
+    "GET /v1/mass-incidents/{mass_incident_id}": (LEAD_OR_FINANCE, "team"),
+    "GET /v1/mass-incidents/{mass_incident_id}/customers": (LEAD_OR_FINANCE, "team"),
+    "POST /v1/mass-incidents/{mass_incident_id}/approve": (LEAD_OR_FINANCE, "team"),
+    "GET /v1/webhooks": (LEAD_OR_FINANCE, "filtered"),
+    "POST /v1/webhooks": (LEAD_OR_FINANCE, "team"),
+    "GET /v1/webhooks/{webhook_id}": (LEAD_OR_FINANCE, "team"),
+    "PATCH /v1/webhooks/{webhook_id}": (LEAD_OR_FINANCE, "team"),
+    "DELETE /v1/webhooks/{webhook_id}": (LEAD_OR_FINANCE, "team"),
+    "GET /v1/webhooks/{webhook_id}/deliveries": (LEAD_OR_FINANCE, "team"),
+    "POST /v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver": (LEAD_OR_FINANCE, "team"),
 }
 SCOPES = {"public", "shared", "unscoped", "team", "filtered", "job"}
 OWN, OTHER = "emea", "apac"
@@ -145,7 +160,53 @@ def _requests(decision_id: str, plan_id: str, panel_token: str = "") -> dict[str
         "GET /v1/reports/spend": {"query_string": {**_window(), "group_by": "team"}},
         "GET /v1/reports/diagnose": {"query_string": _window()},
         "GET /v1/reports/promises": {"query_string": _window()},
+        "POST /v1/mass-incidents": {
+            "json": {
+                "incident": {"severity": 2, "fault_type": "company", "currency": "EUR"},
+                "team": OWN,
+                "customers": [
+                    {"customer_id": "m-1", "customer_value": "100.00", "loss_amount": "5.00"}
+                ],
+            }
+        },
+        "POST /v1/webhooks": {
+            "json": {
+                "url": "https://hooks.example.com/x",
+                "events": ["promise.broken"],
+                "team": OWN,
+            }
+        },
+        "PATCH /v1/webhooks/{webhook_id}": {"json": {"description": "changed"}},
+        "GET /v1/reports/audit": {"query_string": _window()},
     }
+
+
+def _mass_and_webhook(app, client, tokens) -> tuple[str, str, int]:
+    """emea's ready mass incident (declared by a key that approves nothing here), and an emea
+    webhook with one delivery in its log."""
+    from remedy.services.notifications import PROMISE_BROKEN, emit
+    from tests.factories import run_jobs
+
+    finance = {"Authorization": f"Bearer {tokens[('finance', OWN)]}"}
+    declared = client.post(
+        "/v1/mass-incidents", headers=finance, **_requests("", "")["POST /v1/mass-incidents"]
+    )
+    assert declared.status_code == 202, declared.json
+    run_jobs(app)
+    hook = client.post("/v1/webhooks", headers=finance, **_requests("", "")["POST /v1/webhooks"])
+    assert hook.status_code == 201, hook.json
+    with db.database(app).unit_of_work() as session:
+        emit(session, PROMISE_BROKEN, OWN, {"decision_id": "d"})
+    deliveries = client.get(f"/v1/webhooks/{hook.json['id']}/deliveries", headers=finance).json
+    return declared.json["id"], hook.json["id"], deliveries["deliveries"][0]["id"]
+
+
+def _another_webhook(client, tokens) -> str:
+    """A fresh emea webhook (to be deleted)."""
+    finance = {"Authorization": f"Bearer {tokens[('finance', OWN)]}"}
+    made = client.post("/v1/webhooks", headers=finance, **_requests("", "")["POST /v1/webhooks"])
+    assert made.status_code == 201, made.json
+    return made.json["id"]
 
 
 def _expected(role: str, scope_of_key: str | None, allowed: tuple[str, ...], scope: str) -> str:
@@ -223,6 +284,7 @@ def test_role_by_team_by_operation(app, client, keys):
     assert job.status_code == 202, job.json
     with db.database(app).unit_of_work() as session:  # a live worker: /readyz stays ready
         JobQueue(session).seen("access-matrix")
+    mass_id, hook_id, delivery_id = _mass_and_webhook(app, client, tokens)
     spec = client.get("/openapi.json").json
 
     failures = []
@@ -236,14 +298,21 @@ def test_role_by_team_by_operation(app, client, keys):
             .replace("{version}", "sim-3")
             .replace("{job_id}", job.json["id"])
             .replace("{integration_id}", doomed_id)
+            .replace("{mass_incident_id}", mass_id)
+            .replace("{webhook_id}", hook_id)
+            .replace("{delivery_id}", str(delivery_id))
+            .replace("{customer_id}", "cust-1")
         )
         for role in ROLES:
             for team in (None, OWN, OTHER):
                 if (role, team) not in tokens:
                     continue
                 headers = {"Authorization": f"Bearer {tokens[(role, team)]}"}
+                target = path
+                if operation == "DELETE /v1/webhooks/{webhook_id}":  # each call deletes its own
+                    target = path.replace(hook_id, _another_webhook(client, tokens))
                 answer = client.open(
-                    path, method=method, headers=headers, **requests.get(operation, {})
+                    target, method=method, headers=headers, **requests.get(operation, {})
                 )
                 expected = _expected(role, team, allowed, scope)
                 status = answer.status_code
@@ -263,4 +332,4 @@ def test_role_by_team_by_operation(app, client, keys):
                     and OWN in answer.get_data(as_text=True)
                 ):
                     failures.append(f"{who}: another team's data in the answer")
-    assert failures == []
+    assert failures == [], "\n".join(failures)

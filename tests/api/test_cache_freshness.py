@@ -47,7 +47,7 @@ def servers(app, database_url: str, tmp_path: Path) -> Iterator[list[str]]:
     """Two gunicorn servers (one gthread worker each, as `remedy serve` runs them) on the app's
     database; yields their base URLs."""
     with db.database(app).unit_of_work() as session:
-        seed_bundled(session, Path(app.config["MODEL_DIR"]) / "cache")  # promotes sim-3
+        seed_bundled(session, Path(app.config["MODEL_DIR"]) / "cache")  # promotes sim-4
     env = {
         **os.environ,
         "REMEDY_DATABASE_URL": database_url,
@@ -99,7 +99,7 @@ def test_revocation_promotion_and_new_caps_reach_the_other_process_at_once(app, 
         prefix = row.prefix
     for base in servers:  # both processes cache the key, the versions and the model
         assert call(base, "GET", "/v1/whoami", agent)[0] == 200
-        assert recommend(base, agent)["model"] == "sim-3"
+        assert recommend(base, agent)["model"] == "sim-4"
         assert call(base, "GET", "/v1/whoami", agent)[0] == 200
 
     status, _ = call(first, "POST", f"/v1/keys/{prefix}/revoke", admin)

@@ -171,6 +171,23 @@ def test_a_dead_workers_job_is_claimed_again_after_its_lease(app):
     assert row.status == "failed" and "stopped 3 times" in row.error["message"]
 
 
+def test_claiming_is_fair_across_teams(app):
+    """EMEA queued three jobs before APAC queued one: with one EMEA job running, the next
+    worker takes APAC's job, not EMEA's second."""
+    emea, apac = Principal("e", "finance", "emea"), Principal("a", "finance", "apac")
+    with db.database(app).unit_of_work() as session:
+        queue = JobQueue(session)
+        emea_jobs = [queue.enqueue("count", {}, "finance", emea).id for _ in range(3)]
+    with db.database(app).unit_of_work() as session:
+        apac_job = JobQueue(session).enqueue("count", {}, "finance", apac).id
+    with db.database(app).unit_of_work() as session:
+        assert JobQueue(session).claim("w1").id == emea_jobs[0]  # the oldest, nobody runs
+    with db.database(app).unit_of_work() as session:
+        assert JobQueue(session).claim("w2").id == apac_job  # APAC runs nothing yet
+    with db.database(app).unit_of_work() as session:
+        assert JobQueue(session).claim("w3").id == emea_jobs[1]  # one each: the oldest again
+
+
 def test_stopping_puts_the_running_job_back_in_the_queue(app):
     """SIGTERM's path: the job is interrupted at its next progress report and queued again."""
     with db.database(app).unit_of_work() as session:
@@ -187,8 +204,8 @@ def test_stopping_puts_the_running_job_back_in_the_queue(app):
     row = _job(app, job_id)
     assert (row.status, row.worker, row.attempts, row.result) == ("queued", None, 0, None)
     registry = app_services.jobs(app)  # the app's registry: each domain registered its own
-    assert {"whatif.simulate", "whatif.suggest_caps"} <= set(registry.kinds)
-    assert [task.name for task in registry.tasks] == ["approvals.escalate"]
+    assert {"whatif.simulate", "whatif.suggest_caps", "mass_incident.decide"} <= set(registry.kinds)
+    assert [task.name for task in registry.tasks] == ["approvals.escalate", "webhooks.deliver"]
 
 
 def test_suggested_caps_are_searched_by_a_job_for_the_pool_asked(logged, client, auth):

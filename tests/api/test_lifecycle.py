@@ -78,8 +78,11 @@ def test_pool_that_would_break_is_409_naming_the_pool(pooled, client, auth):
     refused = post(client, auth, second, "accept", {"plan_id": GIFT})
     assert refused.status_code == 409
     (message,) = refused.json["errors"]["limit"]
-    assert message.startswith("pool emea/") and "exceed the limit of 100.00 EUR" in message
-    assert "remaining 30.00 EUR" in message
+    assert message.startswith("pool emea/") and "exceed the limit of €100.00" in message
+    assert "remaining €30.00" in message
+    (limit,) = refused.json["facts"]["limit"]  # the same limit as data
+    assert limit["code"] == "limit_pool"
+    assert limit["params"]["remaining"] == {"money": ["30.00", "EUR"]}
     assert ledger_rows(pooled) == before
     assert decision_status(pooled, second) == "proposed"
     assert verify(pooled).ok
@@ -97,8 +100,7 @@ def test_customer_window_that_would_break_is_409(pooled, client, auth):
     refused = post(client, auth, second, "accept", {"plan_id": GIFT})
     assert refused.status_code == 409
     assert refused.json["errors"]["limit"] == [
-        "customer serial: 30.00 EUR more would exceed the 90-day limit of 50.00 EUR "
-        "(already 30.00 EUR)"
+        "customer serial: €30.00 more would exceed the 90-day limit of €50.00 (already €30.00)"
     ]
     assert post(client, auth, other, "accept", {"plan_id": GIFT}).status_code == 200
     assert verify(pooled).ok
@@ -114,13 +116,59 @@ def test_contact_capacity_that_would_break_is_409_and_cancel_gives_it_back(poole
     assert post(client, auth, first, "accept", {"plan_id": CALL}).status_code == 200
     refused = post(client, auth, second, "accept", {"plan_id": CALL})
     assert refused.status_code == 409
-    assert refused.json["errors"]["limit"][0].startswith("contact capacity manager on ")
+    assert refused.json["errors"]["limit"][0].startswith("contact capacity manager of team ")
     assert "1 of 1 contacts already taken" in refused.json["errors"]["limit"][0]
     cancelled = post(client, auth, first, "cancel")
     assert cancelled.status_code == 200 and cancelled.json["status"] == "cancelled"
     assert cancelled.json["reservation"]["state"] == "released"
     assert post(client, auth, second, "accept", {"plan_id": CALL}).status_code == 200
     assert verify(pooled).ok
+
+
+def test_contact_capacity_is_counted_per_team_with_each_teams_own_override(app, client, auth):
+    set_pool(app, "emea", "100.00")
+    set_pool(app, "amer", "100.00")
+    set_pool(app, "apac", "100.00")
+    set_caps(app, contact_capacity={"manager": 1}, team_contact_capacity={"apac": {"manager": 2}})
+    emea, emea_again, amer, apac, apac_again, apac_third = store(
+        app,
+        decision_row({CALL: ("20.00", False)}, customer_id="e1", team="emea"),
+        decision_row({CALL: ("20.00", False)}, customer_id="e2", team="emea"),
+        decision_row({CALL: ("20.00", False)}, customer_id="u1", team="amer"),
+        decision_row({CALL: ("20.00", False)}, customer_id="p1", team="apac"),
+        decision_row({CALL: ("20.00", False)}, customer_id="p2", team="apac"),
+        decision_row({CALL: ("20.00", False)}, customer_id="p3", team="apac"),
+    )
+    assert post(client, auth, emea, "accept", {"plan_id": CALL}).status_code == 200
+    # EMEA's manager of the day is taken: EMEA is refused, AMER's own manager is still free.
+    refused = post(client, auth, emea_again, "accept", {"plan_id": CALL})
+    assert refused.status_code == 409
+    assert refused.json["errors"]["limit"][0].startswith("contact capacity manager of team emea ")
+    assert post(client, auth, amer, "accept", {"plan_id": CALL}).status_code == 200
+    # APAC's override gives it two managers a day.
+    assert post(client, auth, apac, "accept", {"plan_id": CALL}).status_code == 200
+    assert post(client, auth, apac_again, "accept", {"plan_id": CALL}).status_code == 200
+    assert post(client, auth, apac_third, "accept", {"plan_id": CALL}).status_code == 409
+    assert verify(app).ok
+
+
+def test_a_refusal_is_said_in_the_readers_language_with_the_same_facts(pooled, client, auth):
+    first, second = store(
+        pooled, decision_row({GIFT: ("70.00", False)}), decision_row({GIFT: ("40.00", False)})
+    )
+    assert post(client, auth, first, "accept", {"plan_id": GIFT}).status_code == 200
+    english = post(client, auth, second, "accept", {"plan_id": GIFT})
+    german = client.post(
+        f"/v1/decisions/{second}/accept",
+        json={"plan_id": GIFT},
+        headers={**auth("agent"), "Accept-Language": "de-DE"},
+    )
+    assert english.status_code == german.status_code == 409
+    assert english.json["facts"] == german.json["facts"]
+    assert english.json["message"].startswith("the plan does not fit: pool emea/")
+    assert german.json["message"].startswith("der Plan passt nicht in die Grenzen: Budget emea/")
+    (said,) = german.json["errors"]["limit"]
+    assert "überschreiten" in said and "30,00" in said  # German words, German money
 
 
 def test_every_broken_limit_is_named(pooled, client, auth):

@@ -61,6 +61,34 @@ def test_with_no_manager_call_left_a_severe_incident_still_gets_plans_and_a_note
     assert "senior-contact-when-severe-and-ours" in note and "level agent instead" in note
 
 
+def test_one_teams_used_up_managers_leave_another_teams_managers_free(app, client, auth):
+    """Contact capacity is counted per team: EMEA's last manager call of the day is taken,
+    AMER still gets its own manager for the same severe incident."""
+    set_pool(app, "emea", "5000.00")
+    set_pool(app, "amer", "5000.00")
+    set_caps(app, contact_capacity={"manager": 1})
+    call = "apology+contact_manager"
+    (taken,) = store(app, decision_row({call: ("20.00", False)}, customer_id="e0", team="emea"))
+    accepted = client.post(
+        f"/v1/decisions/{taken}/accept", json={"plan_id": call}, headers=auth("agent")
+    )
+    assert accepted.status_code == 200, accepted.json
+
+    def levels(team: str) -> set[str]:
+        body = {"incident": incident_payload(severity=4), "team": team, "limit": 10}
+        answer = client.post("/v1/recommendations", json=body, headers=auth())
+        assert answer.status_code == 201, answer.json
+        return {
+            a["level"]
+            for p in answer.json["plans"]
+            for a in p["actions"]
+            if a["kind"] == "personal_contact"
+        }
+
+    assert "manager" not in levels("emea")
+    assert "manager" in levels("amer")
+
+
 def test_without_a_pool_plans_are_shown_and_the_notes_say_accepting_needs_one(client, auth):
     body = recommend(client, auth)
     assert body["plans"]

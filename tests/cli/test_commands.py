@@ -42,12 +42,12 @@ def test_init_is_idempotent_and_creates_one_admin_key(env):
 
 
 def test_init_registers_the_bundled_models_and_promotes_the_newest(env):
-    """sim-1 and sim-2 stay registered (databases have them promoted); a fresh install starts
-    on sim-3, the model of the fix-first plan space."""
-    assert "bundled models registered: sim-1, sim-2, sim-3" in run(env, "init").output
+    """sim-1 to sim-3 stay registered (databases have them promoted); a fresh install starts
+    on sim-4, the model that sees what the rules see (feature version 2)."""
+    assert "bundled models registered: sim-1, sim-2, sim-3, sim-4" in run(env, "init").output
     listed = run(env, "models", "list").output
-    assert "in use: sim-3" in listed
-    assert "* sim-3 " in listed and "  sim-2 " in listed and "  sim-1 " in listed
+    assert "in use: sim-4" in listed
+    assert "* sim-4 " in listed and "  sim-3 " in listed and "  sim-1 " in listed
 
 
 def test_keys_create_list_revoke(env):
@@ -464,3 +464,43 @@ def test_serve_runs_a_replay_in_its_job_worker_and_stops_cleanly(env):
             process.kill()
             process.wait()
         server_log(process)  # drained: closed once every writer has exited
+
+
+def test_reports_rebuild_rolls_up_rows_the_service_did_not_write(env):
+    """A decision inserted past the ORM (a bulk load) is in no report until `remedy reports
+    rebuild`; `remedy init` rolls up when the rollup is empty and decisions exist."""
+    import sqlalchemy as sa
+
+    from remedy.store.tables import Decision, ReportTicket
+    from tests.factories import decision_row
+
+    run(env, "init")
+    engine = sa.create_engine(env["REMEDY_DATABASE_URL"])
+    row = decision_row({"refund": ("50.00", False)}, external_id="T-1", touchpoint="courier")
+    columns = {c.key: getattr(row, c.key) for c in Decision.__table__.columns}
+    columns.update(id="d1", created_at=datetime.now(UTC), propensity="1", cost_price="1")
+    columns.update(status="proposed", record_version=5)
+    with engine.begin() as connection:
+        connection.execute(Decision.__table__.insert(), [columns])
+
+    def tickets() -> list[tuple[str, str, str | None, int]]:
+        with engine.connect() as connection:
+            return [
+                tuple(r)
+                for r in connection.execute(
+                    sa.select(
+                        ReportTicket.team,
+                        ReportTicket.ticket,
+                        ReportTicket.touchpoint,
+                        ReportTicket.decisions,
+                    )
+                )
+            ]
+
+    assert tickets() == []
+    assert "reports' rollup: 1 tickets rolled up" in run(env, "init").output
+    assert tickets() == [("emea", "e:T-1", "courier", 1)]
+    rebuilt = run(env, "reports", "rebuild")
+    assert rebuilt.exit_code == 0 and "rolled up 1 tickets" in rebuilt.output
+    assert tickets() == [("emea", "e:T-1", "courier", 1)]
+    engine.dispose()

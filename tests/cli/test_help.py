@@ -78,6 +78,7 @@ def test_every_command_is_listed():
         "keys",
         "ledger",
         "models",
+        "reports",
         "serve",
         "simulate",
         "suggest",

@@ -410,3 +410,47 @@ def test_a_failed_job_raises_its_error():
         RemedyClient("http://127.0.0.1:9", "key").wait_for(failed)  # type: ignore[arg-type]
     assert (raised.value.status, raised.value.message) == (422, "too large")
     assert raised.value.errors == {"to": ["x"]} and raised.value.job is failed
+
+
+def test_a_mass_incident_through_remedy_serve_its_front_and_its_worker(service):
+    """Declared, decided by `remedy serve`'s own job worker, approved by another key (four
+    eyes), reserved: the client's calls, the front's body limit and the worker together."""
+    env = service["env"]
+    other_finance = run(env, "keys", "create", "--role", "finance").output.strip()
+    declarer = RemedyClient(service["url"], service["finance"])
+    approver = RemedyClient(service["url"], other_finance)
+    approver.set_pool("emea", "month", Decimal("50000.00"), "EUR")
+    hook = approver.create_webhook("http://127.0.0.1:9/down", ["mass_incident.ready"], "emea")
+    assert hook["secret"].startswith("whsec_")
+    customers = [
+        {
+            "customer_id": f"serve-{i}",
+            "customer_value": "400.00",
+            "loss_amount": "12.00",
+            "external_id": f"T-{i}",
+            "locale": "nl-NL",
+        }
+        for i in range(400)  # about 40 KB: over 64 KiB would still pass the front
+    ]
+    mass = declarer.declare_mass_incident(
+        {"severity": 3, "fault_type": "company", "category": "delivery", "currency": "EUR"},
+        customers,
+        team="emea",
+    )
+    assert mass["status"] == "deciding" and mass["job"] is not None
+    declarer.wait_for(mass["job"], poll=0.3, timeout=180)
+    ready = declarer.get_mass_incident(mass["id"])
+    assert ready["status"] == "ready" and ready["counts"]["decided"] == 400
+    (told,) = approver.webhook_deliveries(hook["id"])  # its receiver is down: nothing waited
+    assert told["event"] == "mass_incident.ready"
+    assert told["payload"]["data"]["mass_incident_id"] == mass["id"]
+    assert ready["totals"][0]["pool"] is not None and ready["totals"][0]["pool"]["fits"]
+    with pytest.raises(RemedyError) as refused:
+        declarer.approve_mass_incident(mass["id"])  # four eyes
+    assert refused.value.status == 403
+    approved = approver.approve_mass_incident(mass["id"], "outage on Dec 7")
+    assert approved["job"] is not None
+    approver.wait_for(approved["job"], poll=0.3, timeout=180)
+    done = approver.get_mass_incident(mass["id"])
+    assert done["status"] == "reserved" and done["counts"]["reserved"] == 400
+    assert done["totals"][0]["reserved"] == done["totals"][0]["planned"]

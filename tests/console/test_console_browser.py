@@ -52,7 +52,7 @@ SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 DEMO = ROOT / "docs" / "panel-demo"
 # REMEDY_DOCS_SCREENSHOTS=1 also writes the panel's screenshots to docs/img/ (for the README).
 DOCS_IMAGES = ROOT / "docs" / "img"
-SECOND_MODEL = "sim-3-console"
+SECOND_MODEL = "sim-4-console"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
@@ -209,7 +209,13 @@ def server(
     for number, loss in enumerate(["40.00", "90.00", "150.00", "260.00", "35.00", "120.00"]):
         response = client.post(
             "/v1/recommendations",
-            json={"incident": _incident(f"seed-{number}", 2, loss), "team": "emea"},
+            json={
+                "incident": {
+                    **_incident(f"seed-{number}", 2, loss),
+                    "touchpoint": ("courier", "billing_run")[number % 2],  # the audit's
+                },
+                "team": "emea",
+            },
             headers={"Authorization": f"Bearer {admin}"},
         )
         assert response.status_code == 201, response.json
@@ -330,7 +336,9 @@ def test_sign_in_lists_the_pages_of_the_role_and_sign_out_forgets_the_key(page, 
 
     sign_in(page, server["admin"])
     expect(page.locator("#signed-in-summary")).to_contain_text("Role admin")
-    expect(pages.get_by_role("link")).to_have_text(["Agent", "Approvals", "Finance", "Models"])
+    expect(pages.get_by_role("link")).to_have_text(
+        ["Agent", "Approvals", "Lead desk", "Reports", "Finance", "Models"]
+    )
     expect(page.get_by_role("status").first).to_contain_text("Signed in: admin key")
     screenshot(page, "sign-in")
 
@@ -541,7 +549,7 @@ def test_agent_sees_which_budget_limit_a_refused_accept_would_break(page, server
     alert = first.locator(".card-result").get_by_role("alert")
     expect(alert).to_contain_text("Not accepted: the plan does not fit the budget. (409 Conflict)")
     expect(alert).to_contain_text("pool tiny/")
-    expect(alert).to_contain_text("would exceed the limit of 120.00 EUR")
+    expect(alert).to_contain_text("would exceed the limit of €120.00")
     # Another plan may still fit: a refusal for the budget leaves the buttons usable.
     expect(first.get_by_role("button", name="Accept plan 1")).to_be_enabled()
 
@@ -833,32 +841,72 @@ def test_finance_reads_spend_failure_and_promise_reports(page, server):
     expect(page.locator("#report-promises")).to_contain_text("The promises: answer within PT30M")
 
 
+def test_a_lead_reads_its_teams_reports_and_exports_each_table(page, server):
+    sign_in(page, server["lead"])
+    nav = page.get_by_role("navigation", name="Console pages")
+    expect(nav.get_by_role("link", name="Reports")).to_be_visible()
+    expect(nav.get_by_role("link", name="Finance")).to_be_hidden()
+    page.goto("/console/reports")
+    page.get_by_role("button", name="Show reports").click()
+    audit = page.get_by_role("table", name=re.compile("^Touchpoints by cost, costliest first"))
+    expect(audit.locator("tbody tr")).to_have_count(2)
+    names = sorted(audit.locator("tbody tr th").all_inner_texts())
+    assert names == ["billing_run", "courier"], names
+    expect(
+        page.get_by_role("img", name=re.compile("What each touchpoint's failures cost in EUR"))
+    ).to_be_visible()
+    for table_ in page.locator("#reports-result table").all():  # every table can be exported
+        section = table_.locator("xpath=ancestor::div[starts-with(@id, 'report-')]")
+        expect(section.get_by_role("button", name=re.compile("^Export .* as CSV$"))).to_be_visible()
+    with page.expect_download() as waiting:
+        page.get_by_role("button", name="Export honesty audit as CSV").click()
+    download = waiting.value
+    assert download.suggested_filename == "honesty-audit.csv"
+    lines = Path(download.path()).read_text().splitlines()
+    assert lines[0].startswith("touchpoint,currency,cost,remedies,")
+    assert sorted(line.split(",")[0] for line in lines[1:]) == ["billing_run", "courier"]
+    with page.expect_download() as waiting:
+        page.get_by_role("button", name="Export failures by cost as CSV").click()
+    assert Path(waiting.value.path()).read_text().startswith("month,category,fault_type,")
+    screenshot(page, "reports-lead")
+
+
 def test_models_lists_versions_shows_a_card_and_promotes_after_confirmation(page, server):
     sign_in(page, server["admin"])
     page.get_by_role("link", name="Models").first.click()
     versions = page.locator("#versions")
     current = versions.get_by_role("row").filter(has_text="in use")
     expect(current).to_have_count(1)
-    expect(current.get_by_role("rowheader")).to_have_text("sim-3")
+    expect(current.get_by_role("rowheader")).to_have_text("sim-4")
     expect(versions.get_by_role("row").filter(has_text=SECOND_MODEL)).to_contain_text("available")
     expect(current.locator("td.last-promotion")).to_contain_text("day-one model bundled")
     expect(versions).not_to_contain_text("null")
 
-    page.get_by_role("button", name="Card of sim-3", exact=True).click()
-    expect(page.get_by_role("heading", name="Model card: sim-3")).to_be_visible()
+    page.get_by_role("button", name="Card of sim-4", exact=True).click()
+    expect(page.get_by_role("heading", name="Model card: sim-4")).to_be_visible()
     card = page.locator("#card")
     expect(card).to_contain_text("HistGradientBoostingClassifier")
     expect(card.get_by_role("row").filter(has_text="auc")).to_contain_text("0.7")
     values = page.get_by_role("table", name=re.compile("^Policy values"))
     model_dr = values.get_by_role("row").filter(has_text="model").filter(has_text="doubly_robust")
-    expect(model_dr).to_contain_text("646.0")
-    expect(model_dr).to_contain_text("603.2 to 687.5")  # the 95% interval from the card
+    newest = json.loads((bundled_folders()[-1] / "card.json").read_text())
+    dr = next(
+        e
+        for e in newest["metrics"]["policy_values"]["offpolicy"]["model"]
+        if e["method"] == "doubly_robust"
+    )
+    expect(model_dr).to_contain_text(f"{dr['value']:.1f}")
+    # the 95% interval from the card
+    expect(model_dr).to_contain_text(f"{dr['low']:.1f} to {dr['high']:.1f}")
     expect(
         card.get_by_role("img", name=re.compile("^Policy values with 95% intervals"))
     ).to_be_visible()
-    expect(page.get_by_role("table", name="Calibration bins").locator("tbody tr")).to_have_count(8)
+    bins = len(newest["metrics"]["holdout"]["retention"]["calibration"])
+    expect(page.get_by_role("table", name="Calibration bins").locator("tbody tr")).to_have_count(
+        bins
+    )
     calibration = card.get_by_role("img", name=re.compile("^Calibration"))
-    expect(calibration.locator("circle")).to_have_count(8)
+    expect(calibration.locator("circle")).to_have_count(bins)
 
     questions: list[str] = []
 
@@ -875,7 +923,7 @@ def test_models_lists_versions_shows_a_card_and_promotes_after_confirmation(page
     page.once("dialog", lambda dialog: answer(dialog, False))
     page.get_by_role("button", name=f"Promote {SECOND_MODEL}").click()
     expect(page.locator("#models-result")).to_contain_text(f"Promotion of {SECOND_MODEL} cancelled")
-    expect(current.get_by_role("rowheader")).to_have_text("sim-3")
+    expect(current.get_by_role("rowheader")).to_have_text("sim-4")
 
     page.once("dialog", lambda dialog: answer(dialog, True))
     page.get_by_role("button", name=f"Promote {SECOND_MODEL}").click()
@@ -883,7 +931,7 @@ def test_models_lists_versions_shows_a_card_and_promotes_after_confirmation(page
     expect(page.locator("#models-result")).to_be_focused()  # not lost with the old table
     expect(current.get_by_role("rowheader")).to_have_text(SECOND_MODEL)
     expect(current.locator("td.last-promotion")).to_contain_text("better calibrated")
-    expect(page.get_by_role("button", name="Promote sim-3", exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name="Promote sim-4", exact=True)).to_be_visible()
     expect(page.locator("#promotions").get_by_role("row").nth(1)).to_contain_text(
         "better calibrated on the last month"
     )
@@ -892,9 +940,9 @@ def test_models_lists_versions_shows_a_card_and_promotes_after_confirmation(page
     reason.fill("serving errors since the promotion")
     page.once("dialog", lambda dialog: answer(dialog, True))
     page.get_by_role("button", name="Roll back to the previous model").click()
-    expect(page.locator("#models-result")).to_contain_text("Rolled back: model sim-3 is now in use")
+    expect(page.locator("#models-result")).to_contain_text("Rolled back: model sim-4 is now in use")
     expect(page.locator("#models-result")).to_be_focused()
-    expect(current.get_by_role("rowheader")).to_have_text("sim-3")
+    expect(current.get_by_role("rowheader")).to_have_text("sim-4")
     expect(page.locator("#promotions").get_by_role("row").nth(1)).to_contain_text(
         f"rollback from {SECOND_MODEL}: serving errors since the promotion"
     )
@@ -1162,9 +1210,12 @@ def _load(page: Page, path: str, server: dict[str, Any]) -> None:
         page.get_by_label("Steps").fill("3")
         page.get_by_role("button", name="Run what-if").click()
         expect(page.get_by_role("table", name="Sweep", exact=True)).to_be_visible()
+    elif path == "/console/reports":
+        page.get_by_role("button", name="Show reports").click()
+        expect(page.locator("#report-audit table")).to_be_visible()
     elif path == "/console/models":
         expect(page.locator("#versions table")).to_be_visible()
-        page.get_by_role("button", name="Card of sim-3", exact=True).click()
+        page.get_by_role("button", name="Card of sim-4", exact=True).click()
         expect(page.locator("#card table").first).to_be_visible()
     elif path == "/console/approvals":
         _pending_plan(server)
@@ -1189,7 +1240,8 @@ def test_every_page_passes_axe_and_fits_the_width(browser, server, viewport):
     sign_in(page, server["admin"])
     panel = "/console/panel?customer_id=c-axe&severity=4&customer_value=2400.00&loss_amount=80.00&currency=EUR"
     report = {}
-    pages = ["/console/", "/console/agent", "/console/approvals", "/console/finance"]
+    pages = ["/console/", "/console/agent", "/console/approvals", "/console/reports"]
+    pages.append("/console/finance")
     for path in [*pages, "/console/models", panel]:
         _load(page, path, server)
         results = Axe().run(page)
@@ -1250,7 +1302,9 @@ def test_a_lead_approves_from_the_queue_and_the_agent_page_sees_the_answer(brows
         lead = lead_context.new_page()
         lead_errors = _watch(lead)
         sign_in(lead, server["lead"])
-        expect(lead.locator("#page-list").get_by_role("link")).to_have_text(["Agent", "Approvals"])
+        expect(lead.locator("#page-list").get_by_role("link")).to_have_text(
+            ["Agent", "Approvals", "Lead desk", "Reports"]
+        )
         lead.goto("/console/approvals")
         expect(lead.locator("#queue-status")).to_contain_text("waiting, oldest first")
         ours = lead.locator(f"article.approval-card[data-decision-id='{decision_id}']")

@@ -13,7 +13,9 @@ PAGES = {
     "/console/": "Sign in",
     "/console/agent": "Agent: recommend a remedy",
     "/console/finance": "Finance: budgets, caps and what-if",
+    "/console/reports": "Reports: spend, failures, promises and the honesty audit",
     "/console/models": "Models: versions, cards, promotion",
+    "/console/lead": "Lead desk: incidents at risk, repeat victims, approvals",
 }
 ASSETS = [
     "api.js",
@@ -23,6 +25,7 @@ ASSETS = [
     "finance_pools.js",
     "finance_caps.js",
     "finance_reports.js",
+    "reports.js",
     "finance_whatif.js",
     "finance_suggest.js",
     "format.js",
@@ -30,6 +33,10 @@ ASSETS = [
     "model_card.js",
     "models.js",
     "panel.js",
+    "lead.js",
+    "approvals.js",
+    "approval_cards.js",
+    "customer_history.js",
     "plans.js",
     "incident.js",
     "console.css",

@@ -127,7 +127,7 @@ def test_a_caps_document_written_before_the_ledger_still_loads():
         del document[key]
     caps = load_caps(document)
     assert caps.limits.window_limit_minor("EUR") is None
-    assert caps.limits.capacity_for("executive") is None
+    assert caps.limits.capacity_for("executive", "emea") is None
     assert (caps.limits.pacing.strength, caps.limits.pacing.max_price) == (
         Decimal("1"),
         Decimal("3"),
@@ -141,8 +141,9 @@ def test_the_default_caps_limit_windows_and_senior_contacts():
         90,
         2500000,  # 25000.00 EUR
     )
-    assert (caps.limits.capacity_for("manager"), caps.limits.capacity_for("executive")) == (40, 5)
-    assert caps.limits.capacity_for("agent") is None
+    capacity = caps.limits.capacity_for
+    assert (capacity("manager", "emea"), capacity("executive", "emea")) == (40, 5)
+    assert caps.limits.capacity_for("agent", "emea") is None
 
 
 def test_what_rules_require_is_outside_the_cap():

@@ -152,7 +152,7 @@ def test_what_the_document_carries_to_the_ledger_and_the_service():
     assert caps.limits.window_limit_minor("EUR") == 10000  # 100.00 EUR
     assert caps.limits.pacing.strength == Decimal("2.5")
     assert caps.limits.pacing.max_price == Decimal("7")
-    assert caps.limits.capacity_for("manager") == 3
+    assert caps.limits.capacity_for("manager", "emea") == 3
     assert caps.fix_ceiling == {"EUR": Decimal("80.00")}
     assert (caps.repeat_window_days, caps.max_extras, caps.version) == (14, 1, 1)
     assert caps.effective_at == datetime(2030, 1, 1, tzinfo=UTC)

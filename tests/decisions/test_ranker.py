@@ -65,6 +65,19 @@ def test_priced_cost_is_exact_money_rounded_half_up():
     assert ranker.score(incident, [plan(cheap)])[0].expected_net_value == Decimal("49.97")
 
 
+def test_pacing_prices_up_the_overdelivery_never_the_fix():
+    """A make-whole refund is owed however fast the pool is spent: only the gift is paced."""
+    incident = make_incident(customer_value="1000.00")
+    refund = Action("refund_full", Kind.REFUND, None, Decimal("300.00"), Decimal("300.00"))
+    ranker = PlanRanker(FixedScorer([0.5], [0.0]), ValueSettings(Decimal("1"), Decimal("0")))
+    whole = plan(refund, gift(Decimal(1)))  # the fix 300.00 and a gift costing 40.00
+    # at price 2: 500.00 - (300.00 + 2 x 40.00) = 120.00, not 500.00 - 2 x 340.00
+    assert ranker.score(incident, [whole], Decimal("2"))[0].expected_net_value == Decimal(
+        "120.00"
+    )
+    assert ranker.score(incident, [whole])[0].expected_net_value == Decimal("160.00")
+
+
 def test_prior_compensation_has_diminishing_returns_and_backfires_past_150_percent():
     incident = make_incident(loss_amount="100", severity=3)
     multiples = [Decimal(m) for m in ("0.5", "1", "1.5", "3", "5")]

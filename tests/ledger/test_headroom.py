@@ -31,12 +31,14 @@ def separate_reads(session, team, customer_id, currency, limits, at) -> Headroom
     day = day_key(at)
     used = dict(
         session.execute(
-            sa.select(CapacityCounter.level, CapacityCounter.used).where(CapacityCounter.day == day)
+            sa.select(CapacityCounter.level, CapacityCounter.used).where(
+                CapacityCounter.team == team, CapacityCounter.day == day
+            )
         ).all()
     )
     capacities = {
-        level: CapacityState(level, day, capacity, used.get(level, 0))
-        for level, capacity in limits.contact_capacity.items()
+        level: CapacityState(level, day, limits.capacity_for(level, team), used.get(level, 0), team)
+        for level in limits.capacities_for(team)
     }
     return Headroom(state, window, capacities, current)
 

@@ -3,6 +3,9 @@ words each breach uses (benchmarks/mutation.sh runs mutmut against these)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from remedy.facts import Level, Money, fact
 from remedy.ledger.limits import (
     CapacityState,
     PoolState,
@@ -52,24 +55,45 @@ def test_the_last_contact_of_the_day_fits_and_the_next_does_not():
     assert CapacityState("manager", "d", None, 5).remaining is None
 
 
-def test_each_breach_in_words():
-    assert pool_breach(5_000, POOL) is None
-    assert pool_breach(5_001, POOL) == (
-        "pool emea/2026-11 (EUR): 50.01 EUR more would exceed the limit of 100.00 EUR "
-        "(reserved 30.00 EUR, committed 20.00 EUR, remaining 50.00 EUR)"
-    )
+def test_each_breach_as_a_fact_with_its_exact_figures():
+    """A breach is data (a code and exact amounts); the API says it in the reader's language."""
+
+    def eur(text: str) -> Money:
+        return Money(Decimal(text), "EUR")
+
+    assert pool_breach(5_000, POOL) == []
+    assert pool_breach(5_001, POOL) == [
+        fact(
+            "limit_pool",
+            pool="emea/2026-11 (EUR)",
+            more=eur("50.01"),
+            limit=eur("100.00"),
+            reserved=eur("30.00"),
+            committed=eur("20.00"),
+            remaining=eur("50.00"),
+        )
+    ]
     assert window_breach(3_500, WINDOW) is None
-    assert window_breach(3_501, WINDOW) == (
-        "customer c-42: 35.01 EUR more would exceed the 90-day limit of 80.00 EUR "
-        "(already 45.00 EUR)"
+    assert window_breach(3_501, WINDOW) == fact(
+        "limit_window",
+        customer="c-42",
+        more=eur("35.01"),
+        days=90,
+        limit=eur("80.00"),
+        used=eur("45.00"),
     )
-    full = CapacityState("executive", "2026-11-28", 5, 5)
-    assert capacity_breach(full) == (
-        "contact capacity executive on 2026-11-28: 5 of 5 contacts already taken"
+    full = CapacityState("executive", "2026-11-28", 5, 5, "emea")
+    assert capacity_breach(full) == fact(
+        "limit_capacity",
+        level=Level("executive"),
+        team="emea",
+        day="2026-11-28",
+        used=5,
+        capacity=5,
     )
     assert capacity_breach(CapacityState("executive", "2026-11-28", 5, 4)) is None
     assert broken_limits(6_000, POOL, WINDOW, full) == [
-        pool_breach(6_000, POOL),
+        *pool_breach(6_000, POOL),
         window_breach(6_000, WINDOW),
         capacity_breach(full),
     ]

@@ -64,7 +64,7 @@ def test_each_part_of_a_plan_must_fit_its_own_line(app, client, auth):
     assert refused.status_code == 409
     (breach,) = refused.json["errors"]["limit"]
     assert breach.startswith("overdelivery line of pool emea/")
-    assert "limit of 15.00 EUR" in breach and "remaining 5.00 EUR" in breach
+    assert "limit of €15.00" in breach and "remaining €5.00" in breach
     # Fixes spend from the fix line alone: two more fit (81.00), a third would not (108.00).
     assert post(client, auth, third, "accept", {"plan_id": FIX}).status_code == 200
     assert post(client, auth, fourth, "accept", {"plan_id": FIX}).status_code == 200

@@ -73,7 +73,7 @@ SCENARIOS = {
         lambda i: "serial",
     ),
     "capacity": (
-        "contact capacity manager",
+        "contact capacity manager of team emea",
         CALL,
         "100000.00",
         {"contact_capacity": {"manager": FITS}},

@@ -88,10 +88,11 @@ def test_contact_capacity_and_held_contacts_are_checked():
         "r2": row("r2", reserved=100, customer="c2", level="manager"),
     }
     customers = {("c1", "EUR"): (100, 0), ("c2", "EUR"): (100, 0)}
-    capacities = {("manager", "2026-11-10"): 2}
+    capacities = {("", "manager", "2026-11-10"): 2}
     report = verify(entries, rows, counters(200, 0, customers, capacities), Limits())
     assert report.failures == [
-        "entry 2 (reserve, reservation r2): contact capacity manager on 2026-11-10 at 2 of 1"
+        "entry 2 (reserve, reservation r2): contact capacity manager of team '' on 2026-11-10 "
+        "at 2 of 1"
     ]
 
 

@@ -24,7 +24,7 @@ from models.artifact import (
     save_artifact,
     sha256_file,
 )
-from models.features import FEATURE_NAMES, feature_matrix
+from models.features import CATEGORICAL_COLUMNS, FEATURE_NAMES, feature_matrix
 from tests.factories import make_incident
 from training.candidates import candidate_plans
 
@@ -73,7 +73,10 @@ def test_native_categorical_pipelines_round_trip(artifact_dir, trained_models):
         assert isinstance(
             model.named_steps["encode"].named_transformers_["categorical"], OrdinalEncoder
         )
-        assert model[-1].is_categorical_.tolist() == [True] * 4 + [False] * 13, name
+        n_codes = len(CATEGORICAL_COLUMNS)
+        assert model[-1].is_categorical_.tolist() == [True] * n_codes + [False] * (
+            len(FEATURE_NAMES) - n_codes
+        ), name
     incident = make_incident(category="martian", channel="pigeon")
     x = feature_matrix(incident, candidate_plans(incident))
     assert np.isnan(loaded.models["retention"][:-1].transform(x)[:, 1:3]).all()

@@ -8,7 +8,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 
 from models.artifact import Artifact, load_artifact, save_artifact
 from models.calibration import booster, calibrate, calibrator, is_calibrated, uncalibrated
-from models.features import categories, feature_matrix
+from models.features import CURRENT, FeatureDefinition, categories
 from models.pipeline import retention_pipeline
 from models.scorer import P_MAX, P_MIN, ModelScorer
 from remedy.services.model_registry import bundled_folders
@@ -16,7 +16,7 @@ from tests.factories import make_incident
 from training.candidates import candidate_plans
 
 
-def _rows() -> tuple[np.ndarray, list]:
+def _rows(features: FeatureDefinition = CURRENT) -> tuple[np.ndarray, list]:
     """Return the feature rows of a few incidents' plans, and the decisions they came from."""
     decisions = []
     for k in range(12):
@@ -26,7 +26,7 @@ def _rows() -> tuple[np.ndarray, list]:
             churn_threat=bool(k % 2),
         )
         decisions.append((incident, candidate_plans(incident)))
-    return np.vstack([feature_matrix(i, p) for i, p in decisions]), decisions
+    return np.vstack([features.matrix(i, p) for i, p in decisions]), decisions
 
 
 def _calibrated(models: dict, rows, how: str) -> dict:
@@ -108,10 +108,13 @@ def test_the_booster_inside_the_step_is_the_one_fitted(trained_models, logged_ro
 
 
 @pytest.mark.parametrize("folder", bundled_folders(), ids=lambda f: f.name)
-def test_bundled_artifacts_without_a_step_score_as_before(folder):
-    """The bundled models have no calibration step: P(stay) is their booster's, unchanged."""
+def test_bundled_artifacts_score_on_the_flat_path_as_their_pipelines_do(folder):
+    """sim-1 to sim-3 have no calibration step (P(stay) is their booster's, unchanged); a newer
+    one has it where it helped on its holdout (its card says so), and the flat path applies it."""
     scorer = ModelScorer(load_artifact(folder))
-    assert not scorer.calibrated and scorer.path == "flat-forest"
-    x, _ = _rows()
+    card = scorer.artifact.card.get("calibration") or {}
+    assert scorer.calibrated == (card.get("method") is not None)
+    assert scorer.path == "flat-forest"
+    x, _ = _rows(scorer.features)
     expected = np.clip(scorer.artifact.models["retention"].predict_proba(x)[:, 1], P_MIN, P_MAX)
     np.testing.assert_allclose(scorer._predict_matrix(x)[0], expected, rtol=1e-12, atol=0)

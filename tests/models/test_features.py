@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import warnings
+from dataclasses import replace
 from decimal import Decimal
 
 import numpy as np
 import pytest
 
+from catalog.vocabulary import default_vocabulary
 from models.features import (
     CATEGORICAL_COLUMNS,
+    CATEGORIES,
+    CURRENT,
+    DEFINITIONS,
     FEATURE_NAMES,
     FEATURE_VERSION,
     NUMERIC_COLUMNS,
     UNKNOWN_CODE,
+    V1,
+    VOCABULARIES,
+    FeatureDefinition,
     feature_matrix,
     feature_rows,
     one_hot,
@@ -23,7 +32,7 @@ from models.features import (
     rows_from_bytes,
 )
 from models.pipeline import encoder
-from remedy.domain import FaultType, Kind
+from remedy.domain import CHANNELS, CUSTOMER_STATUSES, FaultType, Kind
 from tests.factories import action, make_incident, one_hot_encoder, plan
 from training.candidates import candidate_plans
 
@@ -110,12 +119,15 @@ def test_unknown_categories_encode_to_missing_without_warnings():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         encoded = encode.transform(unknown)
-    # the four categorical columns come first, in CATEGORICAL_COLUMNS order, codes unchanged
-    np.testing.assert_array_equal(encode.transform(known)[0, :4], known[0, CATEGORICAL_COLUMNS])
+    # the categorical columns come first, in CATEGORICAL_COLUMNS order, codes unchanged
+    n_codes = len(CATEGORICAL_COLUMNS)
+    np.testing.assert_array_equal(
+        encode.transform(known)[0, :n_codes], known[0, CATEGORICAL_COLUMNS]
+    )
     category, channel = (CATEGORICAL_COLUMNS.index(COLUMN[n]) for n in ("category", "channel"))
     assert np.isnan(encoded[0, [category, channel]]).all()
     assert not np.isnan(np.delete(encoded[0], [category, channel])).any()
-    np.testing.assert_array_equal(encoded[0, 4:], unknown[0, NUMERIC_COLUMNS])
+    np.testing.assert_array_equal(encoded[0, n_codes:], unknown[0, NUMERIC_COLUMNS])
 
 
 def _mixed_rows() -> np.ndarray:
@@ -155,14 +167,14 @@ def test_zero_loss_and_no_plans_stay_finite():
     assert feature_rows([]).shape == (0, len(FEATURE_NAMES))
 
 
-def _probe_rows() -> np.ndarray:
+def _probe_rows(features: FeatureDefinition = CURRENT) -> np.ndarray:
     """Feature rows of fixed incidents and every candidate plan (the definition's fingerprint)."""
     rows = []
-    for severity, fault, category, channel in (
-        (1, FaultType.COMPANY, "delivery", "email"),
-        (3, FaultType.PARTNER, "billing", "chat"),
-        (5, FaultType.CUSTOMER, "outage", "social"),
-        (4, FaultType.UNKNOWN, "service_rudeness", "phone"),
+    for severity, fault, category, channel, extra in (
+        (1, FaultType.COMPANY, "delivery", "email", {}),
+        (3, FaultType.PARTNER, "billing", "chat", {"prior_incidents": 2}),
+        (5, FaultType.CUSTOMER, "outage", "social", {"reach": 25_000}),
+        (4, FaultType.UNKNOWN, "service_rudeness", "phone", {"customer_status": "left"}),
     ):
         incident = make_incident(
             severity=severity,
@@ -172,27 +184,75 @@ def _probe_rows() -> np.ndarray:
             customer_value=Decimal("2400.00"),
             loss_amount=Decimal("80.00"),
             churn_threat=severity >= 4,
+            **extra,
         )
-        rows.append(feature_matrix(incident, candidate_plans(incident)))
+        rows.append(features.matrix(incident, candidate_plans(incident)))
     return np.vstack(rows)
 
 
-# What FEATURE_VERSION 1 gives on the probe. Changing what a column holds changes this: bump
+# What each FEATURE_VERSION gives on the probe. Changing what a column holds changes this: bump
 # FEATURE_VERSION (stored outcome rows of the old definition are then rebuilt by training, not
-# reused) and record the new fingerprint here.
-FINGERPRINTS = {1: "6ca4b7e3ff33ba00"}
+# reused), keep the old definition for the artifacts trained on it, and record the new
+# fingerprint here. Version 1's must never change: sim-1 to sim-3 score with it.
+FINGERPRINTS = {1: "6ca4b7e3ff33ba00", 2: "80e7f3142c7136bc"}
 
 
-def test_stored_rows_round_trip_exactly_and_the_version_pins_the_definition():
-    rows = _probe_rows()
-    back = rows_from_bytes([row_to_bytes(r) for r in rows])
-    np.testing.assert_array_equal(back, rows)
-    with pytest.raises(ValueError, match="columns"):
-        row_to_bytes(rows[0][:-1])
+@pytest.mark.parametrize("version", sorted(DEFINITIONS))
+def test_stored_rows_round_trip_exactly_and_the_version_pins_the_definition(version):
+    features = DEFINITIONS[version]
+    rows = _probe_rows(features)
+    if features is CURRENT:
+        back = rows_from_bytes([row_to_bytes(r) for r in rows])
+        np.testing.assert_array_equal(back, rows)
+        with pytest.raises(ValueError, match="columns"):
+            row_to_bytes(rows[0][:-1])
     # rounded, so that a last-bit difference of another platform's log() is not a new definition
     rounded = np.ascontiguousarray(np.round(rows, 9), dtype="<f8")
     digest = hashlib.sha256(rounded.tobytes()).hexdigest()
-    assert FINGERPRINTS[FEATURE_VERSION] == digest[:16], (
+    assert FINGERPRINTS[version] == digest[:16], (
         "the feature rows changed: bump FEATURE_VERSION in models/features.py and record "
         f"{digest[:16]} as its fingerprint"
     )
+    assert max(DEFINITIONS) == FEATURE_VERSION and CURRENT is DEFINITIONS[FEATURE_VERSION]
+
+
+def test_version_2_knows_the_whole_vocabulary_the_service_takes():
+    """Every channel the API takes and every category of the bundled catalog has its own code."""
+    assert set(CHANNELS) <= set(VOCABULARIES["channel"])
+    assert set(default_vocabulary().names) <= set(VOCABULARIES["category"])
+    assert VOCABULARIES["customer_status"] == CUSTOMER_STATUSES
+    # version 1's codes never move: its vocabularies are a prefix of version 2's
+    for name, vocab in V1.vocabularies.items():
+        assert VOCABULARIES[name][: len(vocab)] == vocab
+
+
+def test_version_2_sees_what_the_rules_see():
+    """Public and its audience, a repeat victim, the customer's status and a no-loss incident."""
+    base = make_incident(loss_amount="80.00", customer_value="2400.00")
+    p = [plan()]
+
+    def row(incident) -> dict[str, float]:
+        return dict(zip(FEATURE_NAMES, feature_matrix(incident, p)[0], strict=True))
+
+    quiet = row(base)
+    assert (quiet["public"], quiet["log_reach"], quiet["prior_incidents"], quiet["no_loss"]) == (
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+    )
+    assert quiet["customer_status"] == 0.0  # active
+    loud = row(replace(base, channel="review", reach=9_999))
+    assert loud["public"] == 1.0 and loud["log_reach"] == pytest.approx(4.0)
+    assert loud["channel"] == VOCABULARIES["channel"].index("review")
+    assert row(replace(base, public=True))["log_reach"] == pytest.approx(math.log10(101))
+    assert row(replace(base, reach=50_000))["log_reach"] == 0.0  # private: nobody hears it
+    assert row(replace(base, prior_incidents=3))["prior_incidents"] == 3.0
+    assert row(replace(base, prior_incidents=40))["prior_incidents"] == 10.0
+    assert row(replace(base, customer_status="left"))["customer_status"] == 2.0
+    assert row(replace(base, loss_amount=Decimal(0)))["no_loss"] == 1.0
+    assert row(replace(base, category="subscription"))["category"] == CATEGORIES.index(
+        "subscription"
+    )
+    # version 1 sees none of it: its rows are the first six incident columns and the plan's
+    assert V1.matrix(replace(base, channel="review", reach=9_999), p).shape == (1, 17)

@@ -9,7 +9,14 @@ from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostin
 from sklearn.pipeline import Pipeline
 
 from models.artifact import Artifact, load_artifact, save_artifact
-from models.features import CATEGORICAL_COLUMNS, categories, feature_matrix, one_hot
+from models.features import (
+    CATEGORICAL_COLUMNS,
+    CURRENT,
+    V1,
+    FeatureDefinition,
+    categories,
+    feature_matrix,
+)
 from models.pipeline import BOOSTING, retention_pipeline
 from models.scorer import P_MAX, P_MIN, ModelScorer
 from remedy.decisions.ranker import PlanRanker, PlanScorer
@@ -89,7 +96,7 @@ def _one_hot_pipeline(**params: object) -> Pipeline:
     return Pipeline([("encode", one_hot_encoder()), ("model", model)])
 
 
-def _awkward_rows(incident_count: int = 30) -> np.ndarray:
+def _awkward_rows(incident_count: int = 30, features: FeatureDefinition = CURRENT) -> np.ndarray:
     """Return feature rows of many incidents, some with unknown or out-of-vocabulary codes."""
     rng = np.random.default_rng(8)
     blocks = []
@@ -100,10 +107,10 @@ def _awkward_rows(incident_count: int = 30) -> np.ndarray:
             severity=1 + k % 5,
             churn_threat=bool(k % 3),
         )
-        blocks.append(feature_matrix(incident, candidate_plans(incident)))
+        blocks.append(features.matrix(incident, candidate_plans(incident)))
     x = np.vstack(blocks)
     odd = rng.random(len(x)) < 0.1
-    x[odd, CATEGORICAL_COLUMNS[0]] = 7.0  # past the vocabulary: unknown as well
+    x[odd, features.categorical_columns[0]] = 7.0  # past the vocabulary: unknown as well
     return x
 
 
@@ -148,8 +155,8 @@ def test_bundled_sim_1_keeps_scoring_through_the_one_hot_twin():
     folder = BUNDLED / "sim-1"
     scorer = ModelScorer(load_artifact(folder))
     assert scorer.path == "flat-forest"
-    assert scorer._encode is one_hot
-    x = _awkward_rows(8)
+    assert scorer.features is V1 and scorer._encode == V1.one_hot
+    x = _awkward_rows(8, V1)
     models = scorer.artifact.models
     expected_p = np.clip(models["retention"].predict_proba(x)[:, 1], P_MIN, P_MAX)
     np.testing.assert_allclose(scorer._predict_matrix(x)[0], expected_p, rtol=1e-12, atol=0)
@@ -199,4 +206,4 @@ def test_bundled_versions_sort_by_number_not_text():
     """The newest bundled model is the highest number: sim-10 comes after sim-2."""
     names = ["sim-10", "sim-2", "sim-1", "sim-2b"]
     assert sorted(names, key=version_order) == ["sim-1", "sim-2", "sim-2b", "sim-10"]
-    assert [p.name for p in bundled_folders()][-1] == "sim-3"
+    assert [p.name for p in bundled_folders()][-1] == "sim-4"

@@ -10,6 +10,7 @@ import pytest
 from remedy.decisions.record import DecisionStatus
 from remedy.errors import Conflict, InvalidInput, LimitsExceeded
 from remedy.extensions import db
+from remedy.facts import Money
 from remedy.services import app_services
 from remedy.services.lifecycle import LifecycleService
 from remedy.store.tables import Decision, LedgerEntry
@@ -54,9 +55,10 @@ def test_a_plan_over_the_pool_names_the_pool_and_changes_nothing(app):
     (decision,) = store(app, decision_row({"apology+gift_1x": ("40.00", False)}))
     with pytest.raises(LimitsExceeded) as refused:
         _step(app, "accept", decision, "apology+gift_1x")
-    assert len(refused.value.limits) == 1
-    assert refused.value.limits[0].startswith("pool emea/")
-    assert "40.00 EUR more would exceed the limit of 30.00 EUR" in refused.value.limits[0]
+    (limit,) = refused.value.limits
+    assert limit.code == "limit_pool" and str(limit.param("pool")).startswith("emea/")
+    assert limit.param("more") == Money(Decimal("40.00"), "EUR")
+    assert limit.param("limit") == Money(Decimal("30.00"), "EUR")
     assert row_count(app, LedgerEntry) == 0
     with db.database(app).unit_of_work() as session:
         assert session.get(Decision, decision).status == DecisionStatus.PROPOSED

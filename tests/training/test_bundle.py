@@ -46,14 +46,26 @@ def test_bundle_writes_a_loadable_artifact_with_card_and_plots(tmp_path):
     assert values["gate_verdict"]
     # calibrated like `remedy train`, and the card says how, on what, and to what effect
     calibration = card["calibration"]
-    assert calibration["method"] == "sigmoid" and calibration["slice_rows"] == 240
-    assert calibration["booster_rows"] == 960
     retention = card["metrics"]["holdout"]["retention"]
-    assert calibration["holdout_calibration_error"] == {
-        "before": retention["calibration_error_before"],
-        "after": retention["calibration_error"],
-    }
-    assert retention["calibration_before"] and calibration["net_value_ratio"] > 0
+    verdict = calibration["kept"]  # measured on the holdout either way (keep_if_better)
+    error, loss = verdict["holdout_calibration_error"], verdict["holdout_log_loss"]
+    assert verdict["kept"] == (error["after"] < error["before"] and loss["after"] <= loss["before"])
+    if verdict["kept"]:
+        assert calibration["method"] == "sigmoid" and calibration["slice_rows"] == 240
+        assert calibration["booster_rows"] == 960
+        assert calibration["holdout_calibration_error"] == {
+            "before": retention["calibration_error_before"],
+            "after": retention["calibration_error"],
+        }
+        assert retention["calibration_before"]
+    else:  # dropped: the card's holdout metrics are the booster's own, as served
+        assert calibration["method"] is None and "dropped" in calibration["skipped"]
+        assert retention["calibration_error"] == error["before"]
+        assert "calibration_before" not in retention
+    assert calibration["net_value_ratio"] > 0
+    segments = card["metrics"]["holdout"]["net_value"]["segments"]
+    assert set(segments) == {"audience", "history", "fault"}
+    assert sum(c["rows"] for c in segments["audience"].values()) == 300
     assert card["boosting"]["max_iter"] == 15
     scorer = ModelScorer(load_artifact(out))
     incident = make_incident()

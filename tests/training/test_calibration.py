@@ -141,3 +141,37 @@ def test_an_uncalibrated_model_has_no_section_numbers(split, trained_models):
     assert "calibration_error_before" not in metrics["retention"]
     section = calibration_section(trained_models, train, 0.0, metrics)
     assert section["method"] is None and "not asked" in section["skipped"]
+
+
+def _metrics(before_error, after_error, before_loss, after_loss) -> dict:
+    """Holdout metrics of a calibrated model as training.fit.evaluate_holdout gives them."""
+    return {
+        "retention": {
+            "calibration_error_before": before_error,
+            "calibration_error": after_error,
+            "log_loss_before": before_loss,
+            "log_loss": after_loss,
+        }
+    }
+
+
+def test_the_step_is_kept_only_where_it_helps_on_the_holdout(trained_models, logged_rows):
+    """Issue 25: the step worsened holdout calibration in 3 of 7 trainings. It stays when it
+    lowers the calibration error without raising the log loss, and is dropped otherwise (the
+    booster it wraps serves alone), the figures on the card either way."""
+    from models.calibration import is_calibrated
+    from training.calibration import keep_if_better
+    from training.fit import fit_models
+
+    models = fit_models(logged_rows, seed=7, progress=False, max_iter=20, calibration_fraction=0.1)
+    assert is_calibrated(models["retention"])
+    kept, verdict = keep_if_better(models, _metrics(0.03, 0.01, 0.45, 0.44))
+    assert verdict["kept"] and kept["retention"] is models["retention"]
+    for worse in (_metrics(0.005, 0.026, 0.45, 0.44), _metrics(0.03, 0.01, 0.44, 0.45)):
+        dropped, verdict = keep_if_better(models, worse)
+        assert not verdict["kept"] and not is_calibrated(dropped["retention"])
+        inner = dropped["retention"][-1]
+        assert inner is booster(models["retention"][-1])  # the frozen booster
+        assert dropped["referrals"] is models["referrals"]
+    # a model without a step is left as it is, with no verdict
+    assert keep_if_better(trained_models, {}) == (dict(trained_models), None)

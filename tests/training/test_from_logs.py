@@ -126,5 +126,5 @@ def test_cli_simulate_train_and_models(tmp_path):
     yen = card["source"]["currencies_without_rate"]["JPY"]
     assert yen > 0 and "without an exchange rate trained the model" in trained.output
     assert f"JPY ({yen})" in trained.output
-    assert card["source"]["prior"]["model"] == "sim-3"
-    assert card["metrics"]["gate"]["retention_log_loss"]["current_model"] == "sim-3"
+    assert card["source"]["prior"]["model"] == "sim-4"
+    assert card["metrics"]["gate"]["retention_log_loss"]["current_model"] == "sim-4"

@@ -132,6 +132,8 @@ def balanced_log(toys: Sequence[Toy]) -> list[LoggedDecision]:
 class Picks:
     """A scorer whose greedy policy picks a fixed plan per incident."""
 
+    sees_word_of_mouth = True  # its opinion is the whole value: nothing assumed on top
+
     def __init__(self, picks: dict[str, int], version: str) -> None:
         self.picks, self.version = picks, version
 
@@ -149,6 +151,7 @@ class Flat:
     """A reward model with one opinion of every plan: its DR terms stay exact on balanced logs."""
 
     version = "flat"
+    sees_word_of_mouth = True  # its opinion is the whole value: nothing assumed on top
 
     def predict(self, incident: Incident, plans: Sequence[Plan]) -> tuple[np.ndarray, np.ndarray]:
         """P(stay) such that a free plan is worth FLAT_Q (costs are added back below)."""

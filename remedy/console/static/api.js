@@ -12,6 +12,10 @@ export const PAGES = {
     what: "enter an incident, see ranked plans, accept one" },
   approvals: { label: "Approvals", path: "/console/approvals", roles: ["lead", "finance", "admin"],
     what: "plans waiting for your approval, oldest first: approve or reject with a reason" },
+  lead: { label: "Lead desk", path: "/console/lead", roles: ["lead", "finance", "admin"],
+    what: "incidents at risk, repeat victims and the approvals waiting, live" },
+  reports: { label: "Reports", path: "/console/reports", roles: ["lead", "finance", "admin"],
+    what: "spend, failures by cost, promises kept and the honesty audit; CSV exports" },
   finance: { label: "Finance", path: "/console/finance", roles: ["finance", "admin"],
     what: "pools, caps and their history, what-if replays" },
   models: { label: "Models", path: "/console/models", roles: ["finance", "admin"],
@@ -107,6 +111,29 @@ export async function api(method, path, body, key, extraHeaders = {}) {
   }
   if (!response.ok) throw new ApiError(response.status, data);
   return data;
+}
+
+// Fetch `path` (a report with format=csv) with the stored key and save the answer as
+// `filename`: a key travels only in a header, so a plain link cannot download it.
+export async function download(path, filename) {
+  let response;
+  try {
+    response = await fetch(root + path, { headers: { Accept: "text/csv", Authorization: `Bearer ${getKey()}` } });
+  } catch (error) {
+    throw new ApiError(0, { message: `The service did not answer (${error.message}).` });
+  }
+  if (!response.ok) {
+    const text = await response.text();
+    let body = null;
+    try { body = JSON.parse(text); } catch { body = { message: summariseNonJson(response) }; }
+    throw new ApiError(response.status, body);
+  }
+  const url = URL.createObjectURL(await response.blob());
+  const link = el("a", { href: url, download: filename, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
 // Check a key: resolve to {prefix, role, team} and remember both, or reject with ApiError.

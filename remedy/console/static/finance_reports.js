@@ -1,7 +1,9 @@
-// Finance cockpit, reports: spend (GET /v1/reports/spend, grouped by team, category, fault or
-// month), failures by cost (GET /v1/reports/diagnose) and the promises kept (GET
-// /v1/reports/promises), each as a table and a bar chart, money in the reader's locale.
-import { api, clearError, clearFieldErrors, el, showError, showFieldErrors, table } from "./api.js";
+// Reports (the finance cockpit's section and the reports page a lead uses): spend (GET
+// /v1/reports/spend, grouped by team, category, fault or month), failures by cost (GET
+// /v1/reports/diagnose, counted by ticket), the promises kept (GET /v1/reports/promises) and
+// the honesty audit (GET /v1/reports/audit: touchpoints by cost), each as a table with a CSV
+// export button and a bar chart, money in the reader's locale.
+import { api, clearError, clearFieldErrors, download, el, showError, showFieldErrors, table } from "./api.js";
 import { barChart } from "./charts.js";
 import { addDecimals, formatMoney, formatNumber, formatShare } from "./format.js";
 
@@ -13,10 +15,27 @@ function byCurrency(rows) {
   return [...groups.entries()].sort(([a], [b]) => a.localeCompare(b));
 }
 
-function spendSection(report, groupBy) {
+// A button that saves the report's rows as CSV (the same query with format=csv).
+function exportButton(what, path, errorBox) {
+  return el("div", { class: "actions" }, el("button", { type: "button", class: "secondary",
+    onclick: async (event) => {
+      const button = event.currentTarget;
+      button.disabled = true;
+      clearError(errorBox);
+      try {
+        await download(`${path}&format=csv`, `${what.replace(/\W+/g, "-")}.csv`);
+      } catch (error) {
+        showError(errorBox, error, "The export failed");
+      } finally {
+        button.disabled = false;
+      }
+    } }, `Export ${what} as CSV`));
+}
+
+function spendSection(report, groupBy, exportRows) {
   const name = GROUP_NAMES[groupBy];
   if (!report.rows.length) return [el("p", {}, "No plan was accepted in this range.")];
-  const parts = [table([name, "Currency", "Committed", "Reserved", "Plans"],
+  const parts = [exportRows, table([name, "Currency", "Committed", "Reserved", "Plans"],
     report.rows.map((r) => el("tr", {},
       el("th", { scope: "row", text: r.group }),
       el("td", { text: r.currency }),
@@ -34,14 +53,15 @@ function spendSection(report, groupBy) {
   return parts;
 }
 
-function diagnoseSection(report) {
+function diagnoseSection(report, exportRows) {
   if (!report.rows.length) return [el("p", {}, "No incident was decided in this range.")];
-  const parts = [table(["Month", "Category", "Fault", "Incidents", "Remedy cost", "Retention", "Lost customer value", "Cost to the company"],
+  const parts = [exportRows, table(["Month", "Category", "Fault", "Tickets", "Decisions", "Remedy cost", "Retention", "Lost customer value", "Cost to the company"],
     report.rows.map((r) => el("tr", {},
       el("th", { scope: "row", text: r.month }),
       el("td", { text: r.category }),
       el("td", { text: r.fault_type }),
       el("td", { class: "num", text: formatNumber(r.incidents) }),
+      el("td", { class: "num", text: formatNumber(r.decisions) }),
       el("td", { class: "num", text: formatMoney(r.remedy_cost, r.currency) }),
       el("td", { class: "num", text: r.retention === null ? "no outcomes" : formatShare(r.retention) }),
       el("td", { class: "num", text: formatMoney(r.lost_customer_value, r.currency) }),
@@ -63,11 +83,11 @@ function minutes(value) {
   return value === null ? "–" : `${formatNumber(value)} min`;
 }
 
-function promisesSection(report, promises) {
+function promisesSection(report, promises, exportRows) {
   const said = promises ? `The promises: answer within ${promises.respond_within} (${promises.respond_within_severe} ` +
     `when severe), fix within ${promises.fix_within} when we or a partner are at fault.` : "";
   if (!report.rows.length) return [el("p", {}, said), el("p", {}, "No outcome in this range records when the agent answered or fixed.")];
-  return [el("p", {}, said),
+  return [el("p", {}, said), exportRows,
     table(["Category", "Team", "Answered in time", "Answer p50", "Answer p90", "Fixed in time", "Fix p50", "Fix p90"],
       report.rows.map((r) => el("tr", {},
         el("th", { scope: "row", text: r.category }),
@@ -83,6 +103,44 @@ function promisesSection(report, promises) {
       { label: `${r.category} · ${r.team} · answer`, value: Number(r.respond.kept_share || 0), text: keptText(r.respond) },
       { label: `${r.category} · ${r.team} · fix`, value: Number(r.fix.kept_share || 0), text: keptText(r.fix), marker: "second" },
     ]).filter((bar) => bar.text !== "–"), "The table above has the figures.")];
+}
+
+function touchpointName(row) {
+  return row.touchpoint === null ? "not said" : row.touchpoint;
+}
+
+function changeText(row) {
+  const sign = row.cost_change.startsWith("-") ? "" : "+";
+  const share = row.cost_change_share === null ? "new" : `${sign}${formatShare(row.cost_change_share)}`;
+  return `${sign}${formatMoney(row.cost_change, row.currency)} (${share})`;
+}
+
+function auditSection(report, exportRows) {
+  if (!report.rows.length) return [el("p", {}, "No ticket was first asked in this range.")];
+  const previous = `${report.previous_from.slice(0, 10)} to ${report.from.slice(0, 10)}`;
+  const parts = [exportRows, table(["Touchpoint", "Currency", "Cost", "Remedies given", "Customer value lost",
+    "Customers lost", "Promises broken", "Tickets", "Repeat victims", "Previous period's cost", "Change"],
+  report.rows.map((r) => el("tr", {},
+    el("th", { scope: "row", text: touchpointName(r) }),
+    el("td", { text: r.currency }),
+    el("td", { class: "num", text: formatMoney(r.cost, r.currency) }),
+    el("td", { class: "num", text: formatMoney(r.remedies, r.currency) }),
+    el("td", { class: "num", text: formatMoney(r.lost_customer_value, r.currency) }),
+    el("td", { class: "num", text: formatNumber(r.lost_customers) }),
+    el("td", { class: "num", text: `${formatNumber(r.promises_broken)} (answer ${formatNumber(r.respond_broken)}, fix ${formatNumber(r.fix_broken)})` }),
+    el("td", { class: "num", text: formatNumber(r.tickets) }),
+    el("td", { class: "num", text: formatNumber(r.repeat_victims) }),
+    el("td", { class: "num", text: formatMoney(r.previous_cost, r.currency) }),
+    el("td", { class: "num", text: changeText(r) }))),
+  `Touchpoints by cost, costliest first (previous period: ${previous})`)];
+  for (const [currency, rows] of byCurrency(report.rows)) {
+    parts.push(barChart(`What each touchpoint's failures cost in ${currency} (this period, then the previous)`,
+      rows.flatMap((r) => [
+        { label: `${touchpointName(r)} · now`, value: Number(r.cost), text: formatMoney(r.cost, currency) },
+        { label: `${touchpointName(r)} · before`, value: Number(r.previous_cost), text: formatMoney(r.previous_cost, currency), marker: "second" },
+      ]), "The table above has the figures."));
+  }
+  return parts;
 }
 
 function fieldFor(path) {
@@ -105,17 +163,22 @@ export function setupReports(promisesOf) {
     const range = `from=${encodeURIComponent(value("reports-from"))}&to=${encodeURIComponent(value("reports-to"))}`;
     const button = form.querySelector("button[type=submit]");
     button.disabled = true;
-    const parts = ["spend", "diagnose", "promises"].map((name) => document.getElementById(`report-${name}`));
+    const parts = ["spend", "diagnose", "promises", "audit"].map((name) => document.getElementById(`report-${name}`));
     for (const part of parts) part.replaceChildren(el("p", {}, "Loading…"));
+    const paths = {
+      spend: `/v1/reports/spend?${range}&group_by=${groupBy}&period=month`,
+      diagnose: `/v1/reports/diagnose?${range}`,
+      promises: `/v1/reports/promises?${range}`,
+      audit: `/v1/reports/audit?${range}`,
+    };
+    const exportOf = (what, name) => exportButton(what, paths[name], errorBox);
     try {
-      const [spend, diagnose, promises] = await Promise.all([
-        api("GET", `/v1/reports/spend?${range}&group_by=${groupBy}&period=month`),
-        api("GET", `/v1/reports/diagnose?${range}`),
-        api("GET", `/v1/reports/promises?${range}`),
-      ]);
-      parts[0].replaceChildren(...spendSection(spend, groupBy));
-      parts[1].replaceChildren(...diagnoseSection(diagnose));
-      parts[2].replaceChildren(...promisesSection(promises, promisesOf()));
+      const [spend, diagnose, promises, audit] = await Promise.all(
+        ["spend", "diagnose", "promises", "audit"].map((name) => api("GET", paths[name])));
+      parts[0].replaceChildren(...spendSection(spend, groupBy, exportOf(`spend by ${GROUP_NAMES[groupBy].toLowerCase()}`, "spend")));
+      parts[1].replaceChildren(...diagnoseSection(diagnose, exportOf("failures by cost", "diagnose")));
+      parts[2].replaceChildren(...promisesSection(promises, promisesOf(), exportOf("promises kept", "promises")));
+      parts[3].replaceChildren(...auditSection(audit, exportOf("honesty audit", "audit")));
       document.getElementById("reports-result").hidden = false;
     } catch (error) {
       for (const part of parts) part.replaceChildren();

@@ -22,6 +22,7 @@
 // `text` is what the customer may read (the talking points); `note` is for an internal note,
 // never the public reply (it names the decision).
 import { api, describeError, el, getKey, keepKeyInMemory, signIn, signOut } from "./api.js";
+import { showHistory } from "./customer_history.js";
 import { moneyIn } from "./format.js";
 import { FIELDS, clearIncidentError, fillIncident, incidentRequest, showIncidentError } from "./incident.js";
 import { loadLabels, renderPlans, showLoading } from "./plans.js";
@@ -176,6 +177,17 @@ function showPanel(who) {
   const missing = summarise();
   if (missing.length) setEditing(true, false);
   byId("incident-heading").focus(); // signed in: the ticket is what to read next
+  loadHistory();
+}
+
+// ---- the customer's earlier incidents, beside the plans --------------------------------------
+
+const historyBox = { section: byId("history"), summary: byId("history-summary"), list: byId("history-list") };
+
+function loadHistory(exclude = null) {
+  const incident = incidentNow();
+  return showHistory(historyBox, incident.customer_id, moneyIn(incident.locale || navigator.language),
+    { exclude });
 }
 
 async function useKey(key) {
@@ -241,6 +253,7 @@ window.addEventListener("message", (event) => {
   if (data.type === "remedy.incident" && data.incident && typeof data.incident === "object") {
     fillIncident(data.incident, data.team);
     summarise();
+    if (!byId("page-body").hidden) loadHistory(); // signed in: this ticket's customer
   } else if (data.type === "remedy.token" && typeof data.token === "string") {
     exchange(data.token);
   } else if (data.type === "remedy.session" && typeof data.key === "string") {
@@ -306,6 +319,7 @@ form.addEventListener("submit", async (event) => {
     const first = plans.querySelector("article.plan") || plans.querySelector(".blocker") || plans;
     if (!first.hasAttribute("tabindex")) first.setAttribute("tabindex", "-1");
     first.focus(); // the plans, best first, are the answer to "Get plans"
+    loadHistory(decision.decision_id);
   } catch (error) {
     section.hidden = true;
     plans.replaceChildren();

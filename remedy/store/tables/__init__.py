@@ -3,7 +3,9 @@ commits.
 
 base.py (the declarative base, ids, the UTC timestamp column), decisions.py (decisions,
 approval requests, outcomes), ledger.py (pools, counters, reservations, ledger entries),
-operations.py (keys, documents, audit, idempotency, models, jobs, the cache generation).
+operations.py (keys, documents, audit, idempotency, models, jobs, the cache generation),
+mass.py (mass incidents, their customers and chunks), webhooks.py (subscriptions and their
+outbox), reports.py (the reports' rollup: one row per ticket).
 Import tables from here: `from remedy.store.tables import Decision`.
 """
 
@@ -19,6 +21,11 @@ from remedy.store.tables.ledger import (
     PoolCounter,
     Reservation,
 )
+from remedy.store.tables.mass import (
+    MassIncident,
+    MassIncidentChunk,
+    MassIncidentCustomer,
+)
 from remedy.store.tables.operations import (
     ApiKey,
     AuditEntry,
@@ -31,6 +38,8 @@ from remedy.store.tables.operations import (
     ModelPromotion,
     ModelVersion,
 )
+from remedy.store.tables.reports import ReportTicket
+from remedy.store.tables.webhooks import Webhook, WebhookDelivery
 
 __all__ = [
     "ApiKey",
@@ -49,13 +58,19 @@ __all__ = [
     "Job",
     "JobWorker",
     "LedgerEntry",
+    "MassIncident",
+    "MassIncidentChunk",
+    "MassIncidentCustomer",
     "ModelPromotion",
     "ModelVersion",
     "Outcome",
     "PoolCounter",
+    "ReportTicket",
     "Reservation",
     "Timestamp",
     "UtcDateTime",
+    "Webhook",
+    "WebhookDelivery",
     "new_id",
     "utcnow",
 ]

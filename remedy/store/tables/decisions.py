@@ -58,6 +58,10 @@ class Decision(Base):
     generous_plan_id: Mapped[str | None] = mapped_column(sa.String(255))
     # The language of its labels, reasons, notes and talking points (None: logged before 0006).
     language: Mapped[str | None] = mapped_column(sa.String(16))
+    # The incident's canonical category and touchpoint, copied from `incident` when the row is
+    # written (remedy/services/rollups.py) so reports group by them without reading the JSON.
+    category: Mapped[str | None] = mapped_column(sa.String(64))
+    touchpoint: Mapped[str | None] = mapped_column(sa.String(64))
 
 
 class ApprovalRequest(Base):
@@ -105,13 +109,22 @@ class Outcome(Base):
     features: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
     features_version: Mapped[int | None] = mapped_column()
     plan_cost_minor: Mapped[int | None] = mapped_column(sa.BigInteger)
-    retained: Mapped[bool] = mapped_column()
+    # active_history (here and on the two times): a change knows the value it replaces, for the
+    # reports' rollup (remedy/services/rollups.py).
+    retained: Mapped[bool] = mapped_column(active_history=True)
     observed_at: Mapped[datetime] = mapped_column(Timestamp)
     referrals: Mapped[int | None] = mapped_column()
     revenue_after_minor: Mapped[int | None] = mapped_column(sa.BigInteger)
     csat: Mapped[int | None] = mapped_column()
     # When the agent first answered and when the fix was done: measured against the promises.
-    responded_at: Mapped[datetime | None] = mapped_column(Timestamp)
-    fixed_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    responded_at: Mapped[datetime | None] = mapped_column(Timestamp, active_history=True)
+    fixed_at: Mapped[datetime | None] = mapped_column(Timestamp, active_history=True)
+    # Seconds from the complaint (`reported_at`) to responded_at and fixed_at, and the promises
+    # they are held to, copied when written (remedy/services/rollups.py): the promises report
+    # reads these numbers, never the decision's JSON. None: no time or no promise to keep.
+    respond_seconds: Mapped[float | None] = mapped_column(sa.Float)
+    respond_within_seconds: Mapped[float | None] = mapped_column(sa.Float)
+    fix_seconds: Mapped[float | None] = mapped_column(sa.Float)
+    fix_within_seconds: Mapped[float | None] = mapped_column(sa.Float)
     recorded_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     recorded_by: Mapped[str] = mapped_column(sa.String(64))

@@ -59,10 +59,12 @@ class CustomerCounter(Base):
 
 
 class CapacityCounter(Base):
-    """Personal contacts of one level held on one UTC day; locked by writers of that day."""
+    """One team's personal contacts of one level held on one UTC day; locked by writers of that
+    team's day (teams never share a day's capacity)."""
 
     __tablename__ = "capacity_counters"
 
+    team: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     level: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
     day: Mapped[str] = mapped_column(sa.String(10), primary_key=True)
     used: Mapped[int] = mapped_column(default=0)
@@ -80,14 +82,18 @@ class Reservation(Base):
     id: Mapped[str] = mapped_column(sa.String(32), primary_key=True, default=new_id)
     decision_id: Mapped[str] = mapped_column(sa.ForeignKey("decisions.id"), unique=True)
     plan_id: Mapped[str] = mapped_column(sa.String(255))
-    state: Mapped[str] = mapped_column(sa.String(16), default="open")
+    # active_history: a change knows the value it replaces even when it was not loaded (the
+    # reports' rollup adds the difference: remedy/services/rollups.py).
+    state: Mapped[str] = mapped_column(sa.String(16), default="open", active_history=True)
     currency: Mapped[str] = mapped_column(sa.String(3))
     pool_team: Mapped[str] = mapped_column(sa.String(64))
     period_key: Mapped[str] = mapped_column(sa.String(16))
     customer_id: Mapped[str] = mapped_column(sa.String(128))
     contact_level: Mapped[str | None] = mapped_column(sa.String(16))
-    reserved_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0)
-    committed_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    # The team whose day of contacts its personal contact counts in ('' before per-team counts).
+    contact_team: Mapped[str] = mapped_column(sa.String(64), default="", server_default="")
+    reserved_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0, active_history=True)
+    committed_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0, active_history=True)
     # The fix's part of the two above: it spends from the pool's fix line.
     fix_reserved_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     fix_committed_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0)
