@@ -15,8 +15,9 @@ Events (`EVENTS`) and who emits them:
   (services/outcomes.py);
 - `mass_incident.ready`: every customer of a mass incident was decided and its total waits
   for approval (services/mass_incidents.py);
-- `incident.at_risk`: for the at-risk pass (accepted, unfulfilled, past or near fix-by); any
-  module that finds one calls `emit` with it.
+- `incident.at_risk`: an incident newly at risk (a fix overdue or near, an apology-only answer,
+  an approval waiting against the promise), found by the worker's pass every minute over each
+  subscribed team (services/at_risk_notices.py), told once per decision and reason.
 
 The payload is data, never sentences (codes, ids, money as decimal strings with their
 currency): a receiver renders it for its readers (docs/webhooks.md has a chat relay).
@@ -49,10 +50,17 @@ PENDING = "pending"
 
 
 def emit(
-    session: Session, event: str, team: str, data: dict[str, Any], at: datetime | None = None
+    session: Session,
+    event: str,
+    team: str,
+    data: dict[str, Any],
+    at: datetime | None = None,
+    event_id: str | None = None,
 ) -> int:
     """Queue `event` about `team` for every active subscription of the team to it; return how
-    many deliveries were queued. Written in the caller's transaction; sent by the worker."""
+    many deliveries were queued. Written in the caller's transaction; sent by the worker.
+    `event_id` names an event a periodic pass finds again and again (one id per finding), so
+    a receiver can tell a repeat; by default each event gets a new id."""
     if event not in EVENTS:
         raise ValueError(f"unknown event {event!r}; events: {EVENTS}")
     hooks = session.scalars(
@@ -64,7 +72,7 @@ def emit(
     if not subscribed:
         return 0
     now = at or utcnow()
-    event_id = new_id()
+    event_id = event_id or new_id()
     payload = {
         "id": event_id,
         "type": event,

@@ -205,7 +205,11 @@ def test_stopping_puts_the_running_job_back_in_the_queue(app):
     assert (row.status, row.worker, row.attempts, row.result) == ("queued", None, 0, None)
     registry = app_services.jobs(app)  # the app's registry: each domain registered its own
     assert {"whatif.simulate", "whatif.suggest_caps", "mass_incident.decide"} <= set(registry.kinds)
-    assert [task.name for task in registry.tasks] == ["approvals.escalate", "webhooks.deliver"]
+    assert [task.name for task in registry.tasks] == [
+        "approvals.escalate",
+        "webhooks.deliver",
+        "at_risk.notify",
+    ]
 
 
 def test_suggested_caps_are_searched_by_a_job_for_the_pool_asked(logged, client, auth):

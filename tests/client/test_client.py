@@ -129,7 +129,7 @@ def test_whoami_recommend_accept_fulfil_and_outcome(service):
 def test_an_approval_is_seen_by_the_agent_and_cancel_releases(service):
     agent = RemedyClient(service["url"], service["agent"])
     finance = RemedyClient(service["url"], service["finance"])
-    decision = agent.recommend(APPROVAL)
+    decision = agent.recommend(APPROVAL, limit=10)  # the plans finance must approve rank lower
     plan = next(p for p in decision["plans"] if p["requires_approval"])
     assert agent.accept(decision["decision_id"], plan["plan_id"])["status"] == "pending_approval"
     assert agent.get_decision(decision["decision_id"])["status"] == "pending_approval"
@@ -143,7 +143,7 @@ def test_an_approval_is_seen_by_the_agent_and_cancel_releases(service):
         "ok by finance",
     )
     assert agent.cancel(decision["decision_id"])["status"] == "cancelled"
-    other = agent.recommend({**APPROVAL, "customer_id": "c-vip-2"})
+    other = agent.recommend({**APPROVAL, "customer_id": "c-vip-2"}, limit=10)
     plan = next(p for p in other["plans"] if p["requires_approval"])
     agent.accept(other["decision_id"], plan["plan_id"])
     rejected = finance.reject(other["decision_id"], "offer the credit instead")
