@@ -4,6 +4,7 @@ actions and plans by hand, pools and caps."""
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -35,6 +36,7 @@ from remedy.ledger.budgets import BudgetService
 from remedy.ledger.verify import Report
 from remedy.services import app_services
 from remedy.services.configs import ConfigService
+from remedy.services.keys import KeyService
 from remedy.store.tables import Decision
 
 
@@ -295,3 +297,29 @@ def said(facts, locale: str = "en", finance: bool = True, labels=None):  # type:
     if isinstance(facts, dict):
         return {k: say.say(v) for k, v in facts.items()}
     return say.say_all(facts)
+
+
+# -- keys by name ---------------------------------------------------------------------------
+
+# The people of two teams most API tests need: emea's and apac's agent and lead, unscoped
+# finance and an admin.
+TWO_TEAMS = (
+    ("agent", "agent", "emea"),
+    ("lead", "lead", "emea"),
+    ("apac agent", "agent", "apac"),
+    ("apac lead", "lead", "apac"),
+    ("finance", "finance", None),
+    ("admin", "admin", None),
+)
+
+
+def key_headers(
+    app: Flask, people: Iterable[tuple[str, str, str | None]] = TWO_TEAMS
+) -> Callable[[str], dict[str, str]]:
+    """Create a key for each (name, role, team) and return the request headers by name."""
+    tokens = {}
+    with db.database(app).unit_of_work() as session:
+        keys = KeyService(session)
+        for name, role, team in people:
+            tokens[name], _ = keys.create(role, team, name)
+    return lambda name: {"Authorization": f"Bearer {tokens[name]}"}

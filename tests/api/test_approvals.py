@@ -12,7 +12,7 @@ from remedy.extensions import db
 from remedy.services.keys import KeyService
 from remedy.store.tables import ApprovalRequest, AuditEntry, LedgerEntry, utcnow
 from tests.conftest import incident_payload, row_count
-from tests.factories import decision_row, run_jobs, set_pool, store, verify
+from tests.factories import decision_row, key_headers, run_jobs, set_pool, store, verify
 
 GIFT = "apology+gift_1x"
 LEAD_TIER = "1500.00"  # default tiers: the agent decides up to 1000.00 EUR, a lead up to 5000.00
@@ -24,19 +24,7 @@ def people(app):
     """Headers by name: agents, leads and finance of emea and apac, unscoped finance, admin."""
     set_pool(app, "emea", "20000.00")
     set_pool(app, "apac", "20000.00")
-    tokens = {}
-    with db.database(app).unit_of_work() as session:
-        keys = KeyService(session)
-        for name, role, team in (
-            ("agent", "agent", "emea"),
-            ("lead", "lead", "emea"),
-            ("apac lead", "lead", "apac"),
-            ("apac agent", "agent", "apac"),
-            ("finance", "finance", None),
-            ("admin", "admin", None),
-        ):
-            tokens[name], _ = keys.create(role, team, name)
-    return lambda name: {"Authorization": f"Bearer {tokens[name]}"}
+    return key_headers(app)
 
 
 def pending(app, people, client, cost: str, team: str = "emea") -> str:

@@ -11,10 +11,9 @@ import sqlalchemy as sa
 
 from remedy.extensions import db
 from remedy.services.at_risk import AtRiskSettings
-from remedy.services.keys import KeyService
 from remedy.store.tables import ApprovalRequest, utcnow
 from tests.conftest import incident_payload
-from tests.factories import set_pool
+from tests.factories import key_headers, set_pool
 
 
 @pytest.fixture
@@ -22,18 +21,7 @@ def people(app):
     """Headers by name: agents and leads of emea and apac, unscoped finance."""
     set_pool(app, "emea", "20000.00")
     set_pool(app, "apac", "20000.00")
-    tokens = {}
-    with db.database(app).unit_of_work() as session:
-        keys = KeyService(session)
-        for name, role, team in (
-            ("agent", "agent", "emea"),
-            ("lead", "lead", "emea"),
-            ("apac agent", "agent", "apac"),
-            ("apac lead", "lead", "apac"),
-            ("finance", "finance", None),
-        ):
-            tokens[name], _ = keys.create(role, team, name)
-    return lambda name: {"Authorization": f"Bearer {tokens[name]}"}
+    return key_headers(app)
 
 
 def decide(client, headers, team, minutes_ago, accept="agent", **incident):

@@ -7,12 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from remedy.extensions import db
 from remedy.services.customers import BROKEN, KEPT, OPEN, UNRECORDED, promise_state
-from remedy.services.keys import KeyService
 from remedy.store.tables import utcnow
 from tests.api.test_at_risk import decide
-from tests.factories import set_pool
+from tests.factories import key_headers, set_pool
 
 
 @pytest.fixture
@@ -20,18 +18,7 @@ def people(app):
     """Headers by name: agents and leads of emea and apac, unscoped finance."""
     set_pool(app, "emea", "20000.00")
     set_pool(app, "apac", "20000.00")
-    tokens = {}
-    with db.database(app).unit_of_work() as session:
-        keys = KeyService(session)
-        for name, role, team in (
-            ("agent", "agent", "emea"),
-            ("lead", "lead", "emea"),
-            ("apac agent", "agent", "apac"),
-            ("apac lead", "lead", "apac"),
-            ("finance", "finance", None),
-        ):
-            tokens[name], _ = keys.create(role, team, name)
-    return lambda name: {"Authorization": f"Bearer {tokens[name]}"}
+    return key_headers(app)
 
 
 def get(client, headers, path, **query):

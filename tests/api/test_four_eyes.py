@@ -8,29 +8,26 @@ import pytest
 
 from remedy import create_app
 from remedy.extensions import db
-from remedy.services.keys import KeyService
 from remedy.store.tables import Decision, LedgerEntry
 from tests.api.test_approvals import FINANCE_TIER, GIFT, LEAD_TIER, step
 from tests.conftest import row_count
-from tests.factories import decision_row, set_pool, store, verify
+from tests.factories import decision_row, key_headers, set_pool, store, verify
 
 
 @pytest.fixture
 def people(app):
     """Headers by name: two agents, two leads and two finance keys, and an admin."""
     set_pool(app, "emea", "20000.00")
-    tokens = {}
-    with db.database(app).unit_of_work() as session:
-        keys = KeyService(session)
-        for name, role, team in (
+    return key_headers(
+        app,
+        (
             ("agent", "agent", "emea"),
             ("lead", "lead", "emea"),
             ("other lead", "lead", "emea"),
             ("finance", "finance", None),
             ("admin", "admin", None),
-        ):
-            tokens[name], _ = keys.create(role, team, name)
-    return lambda name: {"Authorization": f"Bearer {tokens[name]}"}
+        ),
+    )
 
 
 def accepted_by(app, client, people, who: str, cost: str) -> str:

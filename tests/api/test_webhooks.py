@@ -14,10 +14,9 @@ import pytest
 import sqlalchemy as sa
 
 from remedy.extensions import db
-from remedy.services.keys import KeyService
 from remedy.services.webhooks import DeliverySettings, deliver_due, verify
 from remedy.store.tables import ApprovalRequest, AuditEntry, WebhookDelivery, utcnow
-from tests.factories import decision_row, run_jobs, set_pool, store
+from tests.factories import decision_row, key_headers, run_jobs, set_pool, store
 
 GIFT = "apology+gift_1x"
 
@@ -61,17 +60,7 @@ class Receiver:
 def people(app):
     """Headers by name: emea's agent and lead, apac's lead, finance."""
     set_pool(app, "emea", "20000.00")
-    tokens = {}
-    with db.database(app).unit_of_work() as session:
-        keys = KeyService(session)
-        for name, role, team in (
-            ("agent", "agent", "emea"),
-            ("lead", "lead", "emea"),
-            ("apac lead", "lead", "apac"),
-            ("finance", "finance", None),
-        ):
-            tokens[name], _ = keys.create(role, team, name)
-    return lambda name: {"Authorization": f"Bearer {tokens[name]}"}
+    return key_headers(app)
 
 
 def subscribe(client, headers, url, events=("approval.requested",)):
