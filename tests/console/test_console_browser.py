@@ -529,7 +529,7 @@ def test_agent_sees_which_budget_limit_a_refused_accept_would_break(page, server
     page.get_by_role("button", name="Recommend plans").click()
     first = page.locator("article.plan").first
     expect(first.locator("dd.cost")).to_have_text(
-        "103.33 EUR"
+        "83.33 EUR"
     )  # fits the 120.00 EUR pool, twice it does not
 
     # Meanwhile another agent spends most of the pool.
@@ -849,8 +849,10 @@ def test_a_lead_reads_its_teams_reports_and_exports_each_table(page, server):
     page.goto("/console/reports")
     page.get_by_role("button", name="Show reports").click()
     audit = page.get_by_role("table", name=re.compile("^Touchpoints by cost, costliest first"))
-    expect(audit.locator("tbody tr")).to_have_count(2)
-    names = sorted(audit.locator("tbody tr th").all_inner_texts())
+    # The seeded touchpoints; other tests' incidents of the team (none said) add "not said".
+    named = audit.locator("tbody tr").filter(has_not_text="not said")
+    expect(named).to_have_count(2)
+    names = sorted(named.locator("th").all_inner_texts())
     assert names == ["billing_run", "courier"], names
     expect(
         page.get_by_role("img", name=re.compile("What each touchpoint's failures cost in EUR"))
@@ -864,7 +866,8 @@ def test_a_lead_reads_its_teams_reports_and_exports_each_table(page, server):
     assert download.suggested_filename == "honesty-audit.csv"
     lines = Path(download.path()).read_text().splitlines()
     assert lines[0].startswith("touchpoint,currency,cost,remedies,")
-    assert sorted(line.split(",")[0] for line in lines[1:]) == ["billing_run", "courier"]
+    said = sorted(line.split(",")[0] for line in lines[1:] if line.split(",")[0])
+    assert said == ["billing_run", "courier"]
     with page.expect_download() as waiting:
         page.get_by_role("button", name="Export failures by cost as CSV").click()
     assert Path(waiting.value.path()).read_text().startswith("month,category,fault_type,")
@@ -1045,9 +1048,14 @@ def test_the_panel_on_another_site_signs_in_through_the_host_inserts_and_accepts
     assert reply.splitlines() == points
     assert decision_id not in reply and "remedy" not in reply.lower()
 
-    first.click(position={"x": 5, "y": 5})  # the agent works in the panel again
+    # The agent works in the panel again, on the best plan an agent may give alone.
+    alone = next(
+        i for i in range(cards.count()) if cards.nth(i).locator(".badge.warn").count() == 0
+    )
+    chosen = cards.nth(alone)
+    chosen.click(position={"x": 5, "y": 5})
     page.keyboard.press("Alt+A")
-    expect(first.locator(".card-result")).to_contain_text("Plan 1 accepted")
+    expect(chosen.locator(".card-result")).to_contain_text(f"Plan {alone + 1} accepted")
     assert _active(frame).startswith("div#.card-result")
     note = page.locator("#notes li").first
     expect(note).to_contain_text(f"decision {decision_id}")
