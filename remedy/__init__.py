@@ -41,8 +41,6 @@ def create_app(config: dict[str, Any] | None = None, *, instance_path: str | Non
 
 def register_extensions(app: Flask) -> None:
     """Bind the database, the API and the decision engine provider."""
-    from decimal import Decimal
-
     from remedy import observability
     from remedy.api import ratelimit
     from remedy.api.errors import RemedyApi
@@ -94,11 +92,7 @@ def register_extensions(app: Flask) -> None:
         app.config["FOUR_EYES_TIERS"].split(","), app.config["ADMIN_APPROVAL_TIERS"].split(",")
     )
     # The thresholds of the incidents at risk (checked once here: a bad share stops the start).
-    app.extensions["remedy.at_risk"] = AtRiskSettings(
-        Decimal(str(app.config["AT_RISK_NEAR_SHARE"])),
-        Decimal(str(app.config["AT_RISK_APPROVAL_SHARE"])),
-        int(app.config["AT_RISK_DAYS"]),
-    )
+    app.extensions["remedy.at_risk"] = AtRiskSettings.from_config(app.config)
 
 
 def register_jobs() -> JobRegistry:

@@ -43,7 +43,7 @@ from decimal import Decimal
 import numpy as np
 
 from remedy.decisions.ranker import ValueSettings
-from remedy.decisions.value import net_value
+from remedy.decisions.value import gain
 from remedy.domain import (
     CHANNELS,
     CONTACT_LEVELS,
@@ -351,7 +351,7 @@ def true_net_value(incident: Incident, plan: Plan, values: ValueSettings | None 
     """Return the plan's true expected net value in US dollars (the ranker's formula)."""
     values = values or ValueSettings()
     p_stay, referrals = true_response(incident, plan)
-    value = net_value(p_stay, referrals, float(incident.customer_value), 0.0, values)
+    value = gain(p_stay, referrals, float(incident.customer_value), values)
     return to_usd(value - float(plan.total_cost), incident.currency)
 
 
@@ -364,7 +364,7 @@ def realized_net_value(
 ) -> float:
     """Return the net value an observed outcome realised, in US dollars (the OPE reward)."""
     values = values or ValueSettings()
-    value = net_value(float(retained), referrals, float(incident.customer_value), 0.0, values)
+    value = gain(float(retained), referrals, float(incident.customer_value), values)
     return to_usd(value - float(plan.total_cost), incident.currency)
 
 

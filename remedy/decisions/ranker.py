@@ -33,7 +33,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from remedy.decisions.value import PlanScorer, ValueSettings, net_value, valued
+from remedy.decisions.value import PlanScorer, ValueSettings, gain, valued
 from remedy.domain import FIX_KINDS, FaultType, Incident, Kind, Plan, contact_rank
 from remedy.ledger.pacing import paced_minor
 from remedy.money import minor_exponent, to_minor
@@ -88,8 +88,8 @@ class PlanRanker:
                 paced_minor(cost, to_minor(p.fix_cost, currency), cost_price)
                 for cost, p in zip(cost_minor, plans, strict=True)
             ]
-        gain = net_value(p_stay, referrals, value_minor, 0.0, self.values)
-        env_minor = np.rint(gain).astype(np.int64) - np.array(cost_minor, dtype=np.int64)
+        estimate = gain(p_stay, referrals, value_minor, self.values)
+        env_minor = np.rint(estimate).astype(np.int64) - np.array(cost_minor, dtype=np.int64)
         unit = Decimal(1).scaleb(-exponent)
         # Python floats and ints (`tolist`) format and convert faster than NumPy scalars, to
         # the same text and the same Decimals.

@@ -61,15 +61,25 @@ class ValueSettings:
         return float(self.word_of_mouth_share) * math.log10(1 + max(0, reach))
 
 
+def gain(stay: Any, referrals: Any, customer_value: float, values: ValueSettings) -> Any:
+    """Return retention value + referral value: an *estimate* (a probability or a count times
+    a customer's worth), not an amount of money anyone is paid, so it is a float (or an array
+    of them, for training's millions of rows). Money stays exact: the ranker rounds this once
+    to the currency's minor units and subtracts the plan's cost in integer minor units."""
+    return (
+        stay * float(values.horizon_years) + referrals * float(values.referral_share)
+    ) * customer_value
+
+
 def net_value(
     stay: Any, referrals: Any, customer_value: float, cost: Any, values: ValueSettings
 ) -> Any:
-    """Return retention value + referral value - cost (floats or arrays, in the value's unit).
+    """Return retention value + referral value - cost, as training's statistics use it (floats
+    or arrays, in the value's unit; off-policy averages, not bookkeeping).
 
     Expected when `stay` and `referrals` are predictions, realised when they are outcomes.
     """
-    gain = stay * float(values.horizon_years) + referrals * float(values.referral_share)
-    return gain * customer_value - cost
+    return gain(stay, referrals, customer_value, values) - cost
 
 
 def sees_word_of_mouth(scorer: object) -> bool:

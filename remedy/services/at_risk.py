@@ -26,7 +26,7 @@ candidates, is read only for the rows returned. A team-scoped key sees its own t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -68,6 +68,16 @@ class AtRiskSettings:
     approval_share: Decimal = Decimal("0.5")
     days: int = 7
     scan: int = 2000  # the most rows each source reads
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> AtRiskSettings:
+        """Read REMEDY_AT_RISK_* from the app's configuration (the app at start-up and the
+        worker's at-risk pass read them alike)."""
+        return cls(
+            Decimal(str(config["AT_RISK_NEAR_SHARE"])),
+            Decimal(str(config["AT_RISK_APPROVAL_SHARE"])),
+            int(config["AT_RISK_DAYS"]),
+        )
 
     def __post_init__(self) -> None:
         """Refuse shares outside (0, 1] and a look-back under a day (a start-up error)."""

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -88,19 +87,8 @@ def notify(context: TaskContext) -> str:
     if context.services is None:
         raise RuntimeError("the at-risk pass needs the app's services (the active caps)")
     tiers = context.services.engines.engine(context.session).caps.approvals
-    config = context.config
-    settings = AtRiskSettings(
-        near_share=_decimal(config.get("AT_RISK_NEAR_SHARE", "0.25")),
-        approval_share=_decimal(config.get("AT_RISK_APPROVAL_SHARE", "0.5")),
-        days=int(config.get("AT_RISK_DAYS", 7)),
-    )
-    told = notify_at_risk(context.session, tiers, settings)
+    told = notify_at_risk(context.session, tiers, AtRiskSettings.from_config(context.config))
     return f"told {told} incident(s) at risk" if told else ""  # quiet when nothing is new
-
-
-def _decimal(value: object) -> Decimal:
-    """A share from the configuration, exactly."""
-    return Decimal(str(value))
 
 
 def register_jobs(registry: JobRegistry) -> None:

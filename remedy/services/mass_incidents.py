@@ -654,8 +654,9 @@ def _reserve_chunk(
             by_decision = {row.decision_id: row for row in rows}
             for outcome in outcomes:
                 row = by_decision[outcome.plan.decision_id]
-                row.state, row.reason = outcome.state, (
-                    dump_facts(outcome.reason) if outcome.reason else None
+                row.state, row.reason = (
+                    outcome.state,
+                    (dump_facts(outcome.reason) if outcome.reason else None),
                 )
             state.state = RESERVED
             state.reserved = sum(1 for o in outcomes if o.state == RESERVED)
