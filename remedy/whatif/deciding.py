@@ -20,6 +20,7 @@ from typing import TypeVar
 from remedy.decisions.approvals import make_whole_cost
 from remedy.decisions.engine import CurrencyNotConfigured, DecisionEngine, Ranked
 from remedy.decisions.ranker import ScoredPlan
+from remedy.decisions.substitution import changes_requirements, contact_floors, offered_levels
 from remedy.domain import Incident
 from remedy.money import to_minor
 
@@ -53,6 +54,21 @@ class Decided:
     configured: bool
     capped: bool
     kept: tuple[Choice, ...]
+    # The ranking's personal-contact requirements (their minimum levels) and the levels on
+    # offer, for `may_substitute`; None: not known, so spending decides again when one runs out.
+    contacts: tuple[tuple[str, ...], frozenset[str]] | None = None
+
+    def may_substitute(self, used_up: frozenset[str]) -> bool:
+        """Whether deciding again without the `used_up` levels can offer a plan not in `kept`.
+
+        Only when it lowers or drops a requirement (remedy/decisions/substitution.py): else the
+        substitution keeps the same plans less those holding a used-up level, which spending
+        has already found do not fit.
+        """
+        if self.contacts is None:
+            return True
+        floors, offered = self.contacts
+        return bool(floors) and changes_requirements(floors, offered, used_up)
 
 
 def undominated(
@@ -151,4 +167,7 @@ def decide(
                 tuple(kinds.items()),
             )
         )
-    return Decided(True, capped, tuple(chain))
+    outcome = ranked.outcome
+    floors = contact_floors(outcome)
+    offered = offered_levels(outcome, engine.catalog) if floors else frozenset()
+    return Decided(True, capped, tuple(chain), (floors, offered))

@@ -239,7 +239,9 @@ def spend(
 
     The limits are the pools in `limits` and, from `caps` (None: neither), the customer
     window and the daily contact capacity. When no plan fits and a contact level is used up
-    that day, `redecide` decides again without that level, as the service substitutes.
+    that day, `redecide` decides again without that level, as the service substitutes, but
+    only when that lowers a requirement (`Decided.may_substitute`): otherwise the substitution
+    offers none of the plans that did not fit, and deciding again would find nothing.
     """
     report = ReplayReport()
     balances = SimulatedBalances(None if caps is None else caps.limits)
@@ -266,7 +268,7 @@ def spend(
                 for level in caps.limits.capacities_for(team)
                 if not capacity_fits(balances.capacity(level, at, team))
             )
-            if used_up:
+            if used_up and decision.may_substitute(used_up):
                 chosen = balances.first_fit(
                     redecide(incident, used_up).kept, pool_state, window, at, team
                 )
