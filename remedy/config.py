@@ -49,6 +49,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # incidents/s per worker, 5,000 with a sweep stays well inside it. `remedy whatif` has
         # no limit.
         "WHATIF_MAX_INCIDENTS": int(env("REMEDY_WHATIF_MAX_INCIDENTS", "200000")),
+        "WHATIF_PARTITION_INCIDENTS": int(env("REMEDY_WHATIF_PARTITION_INCIDENTS", "25000")),
         # The most candidate plans one decision may enumerate: a catalog or caps document
         # allowing more is refused (services/config_trial.py).
         "MAX_PLANS": int(env("REMEDY_MAX_PLANS", "2000")),

@@ -39,6 +39,10 @@ class JobContext:
     config: Mapping[str, Any]  # the app's settings
     services: Services | None  # the app's providers (the scorer, the engines)
     processes: int = 1  # how many processes the function may fork to decide in
+    job_id: str | None = None  # the job being run (a parent queues its children under it)
+    # Claim and run one child of the given job in this worker (False: none left to claim), so a
+    # job split into partitions is finished by its own worker when no other is free.
+    run_child: Callable[[str], bool] | None = None
 
 
 @dataclass(frozen=True)

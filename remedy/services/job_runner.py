@@ -146,10 +146,11 @@ class JobRunner:
                 log.info("worker %s: %s: %s", self.name, task.name, said)
         return ran
 
-    def run_one(self) -> bool:
-        """Claim one job and run it to its end; False when there was nothing to claim."""
+    def run_one(self, parent: str | None = None) -> bool:
+        """Claim one job (with `parent`: one of that job's children) and run it to its end;
+        False when there was nothing to claim."""
         with self.database.unit_of_work() as session:
-            job = JobQueue(session).claim(self.name, self.lease)
+            job = JobQueue(session).claim(self.name, self.lease, parent)
             if job is None:
                 return False
             job_id, kind, params, team = job.id, job.kind, job.params, job.team
@@ -161,7 +162,7 @@ class JobRunner:
         )
         beat.start()
         try:
-            outcome = self._call(kind, params, team, progress)
+            outcome = self._call(kind, params, team, progress, job_id)
         finally:
             beating.set()
             beat.join()
@@ -169,7 +170,12 @@ class JobRunner:
         return True
 
     def _call(
-        self, kind: str, params: dict[str, Any], team: str | None, progress: _Progress
+        self,
+        kind: str,
+        params: dict[str, Any],
+        team: str | None,
+        progress: _Progress,
+        job_id: str | None = None,
     ) -> tuple[str, Any]:
         """Run the kind's function; return ('succeeded', result), ('failed', error) or
         ('interrupted', None)."""
@@ -184,6 +190,8 @@ class JobRunner:
             self.config,
             self.services,
             self.processes,
+            job_id,
+            lambda parent: self.run_one(parent),
         )
         try:
             return "succeeded", function(context, params)

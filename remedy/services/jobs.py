@@ -131,7 +131,11 @@ class JobQueue:
         """
         if lock:
             begin_write(self.session)
-        active = sa.select(sa.func.count()).select_from(Job).where(Job.status.in_(ACTIVE))
+        active = (
+            sa.select(sa.func.count())
+            .select_from(Job)
+            .where(Job.status.in_(ACTIVE), Job.parent_id.is_(None))
+        )
         mine = self.session.scalar(active.where(Job.requested_by == by.prefix)) or 0
         if mine >= quota.per_key:
             message = (
@@ -153,7 +157,7 @@ class JobQueue:
         job = self.get(job_id, by)
         cancelled = self.session.execute(
             sa.update(Job)
-            .where(Job.id == job.id, Job.status.in_(ACTIVE))
+            .where(sa.or_(Job.id == job.id, Job.parent_id == job.id), Job.status.in_(ACTIVE))
             .values(
                 status=CANCELLED,
                 finished_at=utcnow(),
@@ -163,7 +167,7 @@ class JobQueue:
             .execution_options(synchronize_session=False)
         )
         self.session.refresh(job)
-        if cancelled.rowcount != 1:
+        if cancelled.rowcount < 1 or job.status != CANCELLED:
             message = f"job {job.id} is {job.status}: only a queued or running job can be cancelled"
             raise Conflict(message, {"status": [message]})
         return job
@@ -222,15 +226,20 @@ class JobQueue:
         """Forget `worker` (it stopped cleanly)."""
         self.session.execute(sa.delete(JobWorker).where(JobWorker.name == worker))
 
-    def claim(self, worker: str, lease: timedelta = DEFAULT_LEASE) -> Job | None:
+    def claim(
+        self, worker: str, lease: timedelta = DEFAULT_LEASE, parent: str | None = None
+    ) -> Job | None:
         """Claim the oldest queued job, or one whose worker's lease has passed; None if none.
 
         Fails jobs whose workers died `MAX_ATTEMPTS` times first, so they are not run again.
+        With `parent`, only that job's children (a parent working through its own partitions).
         """
         now = utcnow()
         waiting = sa.or_(
             Job.status == QUEUED, sa.and_(Job.status == RUNNING, Job.lease_until < now)
         )
+        if parent is not None:
+            waiting = sa.and_(waiting, Job.parent_id == parent)
         # An idle worker looks every second: with a plain read, so that it never takes SQLite's
         # write lock (which web requests need) unless there is something to claim.
         if self.session.scalar(sa.select(Job.id).where(waiting).limit(1)) is None:
@@ -241,6 +250,8 @@ class JobQueue:
             Job.status == QUEUED,
             sa.and_(Job.status == RUNNING, Job.lease_until < now, Job.attempts < MAX_ATTEMPTS),
         )
+        if parent is not None:
+            claimable = sa.and_(claimable, Job.parent_id == parent)
         order = (_team_running(now), Job.created_at, Job.id)
         if self.session.get_bind().dialect.name == "postgresql":
             job_id = self.session.scalar(

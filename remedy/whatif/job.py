@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from remedy.services.job_kinds import JobContext, JobRegistry
+from remedy.whatif.partitions import PARTITION_KIND, partition_job, simulate_partitioned
 from remedy.whatif.service import WhatIfService
 from remedy.whatif.suggest import suggest_caps
 
@@ -60,8 +61,13 @@ def simulate_job(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     """Replay as `params` says, for the starter's team only when its key was scoped.
 
     The current settings are read when the job runs; a range over `WHATIF_MAX_INCIDENTS`
-    logged incidents fails the job with the limit in its error.
+    logged incidents fails the job with the limit in its error. A range of more than
+    `WHATIF_PARTITION_INCIDENTS` decisions is split into partitions any worker may decide
+    (remedy/whatif/partitions.py), merged here into the same report.
     """
+    size = context.config.get("WHATIF_PARTITION_INCIDENTS")
+    if size and context.job_id is not None and context.run_child is not None:
+        return simulate_partitioned(_service(context), context, params, int(size))
     return _service(context).simulate(
         datetime.fromisoformat(params["from"]),
         datetime.fromisoformat(params["to"]),
@@ -89,7 +95,13 @@ def suggest_job(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     )
 
 
+def decide_partition_job(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Decide one partition of a large replay (queued by its `whatif.simulate` job)."""
+    return partition_job(_service(context), context, params)
+
+
 def register_jobs(registry: JobRegistry) -> None:
-    """Register the what-if's long work: replays and caps suggestions."""
+    """Register the what-if's long work: replays, their partitions and caps suggestions."""
     registry.kind(KIND, simulate_job)
+    registry.kind(PARTITION_KIND, decide_partition_job)
     registry.kind(SUGGEST_KIND, suggest_job)

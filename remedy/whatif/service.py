@@ -31,6 +31,7 @@ from remedy.services.derived_currencies import derive_currencies
 from remedy.store.scoping import in_team
 from remedy.store.tables import BudgetPool, Decision, utcnow
 from remedy.whatif.explain import curve_point, notes_for
+from remedy.whatif.keys import KeyRange, Prepared
 from remedy.whatif.parallel import decide_many, spend_many
 from remedy.whatif.paths import get_path, set_path
 from remedy.whatif.replay import (
@@ -135,16 +136,55 @@ class WhatIfService:
         sweep: dict[str, Any] | None,
         progress: Callable[[int], Callable[[int], None]] | None,
     ) -> dict[str, Any]:
+        replay = self.prepare(start, end, proposed, pools, sweep)
+        self._check_size(start, end)
+        logged = self.incidents(replay, start, end)
+        return self.report(replay, logged, self.decide(replay, logged, progress))
+
+    def prepare(
+        self,
+        start: datetime,
+        end: datetime,
+        proposed: dict[str, Any],
+        pools: list[dict[str, Any]] | None,
+        sweep: dict[str, Any] | None,
+    ) -> Prepared:
+        """Validate the request and build every settings set's engine and pool limits."""
+        if self.scorer is None:
+            raise RuntimeError("a WhatIfService without a scorer only checks")
         sets, values = self._settings(start, end, proposed, sweep)
-        current_docs, proposed_docs = sets[0][0], sets[1][0]
         current_limits = self._current_limits()
         proposed_limits = {**current_limits, **self._proposed_limits(pools or [])}
         engines = [self._engine(documents, label) for documents, label in sets]
         limits = [current_limits] + [proposed_limits] * (len(sets) - 1)
-        self._check_size(start, end)
-        logged = self._incidents(start, end, engines[0].catalog.vocabulary)
-        decided = self._decide(logged, engines, progress)
-        reports = spend_many(logged, decided, limits, engines, self.workers)
+        return Prepared(start, end, sets, values, engines, limits, sweep, bool(pools))
+
+    def incidents(
+        self, replay: Prepared, start: datetime, end: datetime, keys: KeyRange | None = None
+    ) -> list[LoggedIncident]:
+        """The logged incidents of [start, end) (within `keys` when given), oldest first."""
+        return self._incidents(start, end, replay.engines[0].catalog.vocabulary, keys)
+
+    def decide(
+        self,
+        replay: Prepared,
+        logged: list[LoggedIncident],
+        progress: Callable[[int], Callable[[int], None]] | None = None,
+    ) -> list[Any]:
+        """Decide `logged` under every settings set (one list per set, in order)."""
+        try:
+            return self._decide(logged, replay.engines, progress)
+        finally:
+            self.scorer.forget()  # type: ignore[union-attr]
+
+    def report(
+        self, replay: Prepared, logged: list[LoggedIncident], decided: list[Any]
+    ) -> dict[str, Any]:
+        """Spend every settings set in time order and return the what-if's result."""
+        start, end, sweep, values = replay.start, replay.end, replay.sweep, replay.values
+        current_docs, proposed_docs = replay.sets[0][0], replay.sets[1][0]
+        engines = replay.engines
+        reports = spend_many(logged, decided, replay.limits, engines, self.workers)
         result = {
             "from": start.isoformat(),
             "to": end.isoformat(),
@@ -165,7 +205,7 @@ class WhatIfService:
             engines[1].caps,
             current_docs["caps"],
             [entry.incident for entry in logged],
-            pools_proposed=bool(pools),
+            pools_proposed=replay.pools_proposed,
         )
         return result
 
@@ -328,17 +368,24 @@ class WhatIfService:
         }
 
     def _incidents(
-        self, start: datetime, end: datetime, vocabulary: Vocabulary
+        self,
+        start: datetime,
+        end: datetime,
+        vocabulary: Vocabulary,
+        keys: KeyRange | None = None,
     ) -> list[LoggedIncident]:
         """Load the logged incidents decided in [start, end), oldest first, each category in
         its canonical name (one logged before the vocabulary as a synonym is replayed as what
-        it means; an unknown one as it was decided)."""
-        rows = self.session.execute(
+        it means; an unknown one as it was decided); within `keys` (a partition) when given."""
+        query = (
             sa.select(Decision.created_at, Decision.incident)
             .where(Decision.created_at >= start, Decision.created_at < end)
             .where(in_team(self.team))
-            .order_by(Decision.created_at, Decision.id)
-            .execution_options(yield_per=1000)
+        )
+        if keys is not None:
+            query = query.where(keys.clause())
+        rows = self.session.execute(
+            query.order_by(Decision.created_at, Decision.id).execution_options(yield_per=1000)
         )
         return list(_logged(rows, vocabulary))
 

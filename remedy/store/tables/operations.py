@@ -133,7 +133,10 @@ class Job(Base):
     """
 
     __tablename__ = "jobs"
-    __table_args__ = (sa.Index("ix_jobs_status_created_at", "status", "created_at"),)
+    __table_args__ = (
+        sa.Index("ix_jobs_status_created_at", "status", "created_at"),
+        sa.Index("ix_jobs_parent_id", "parent_id"),
+    )
 
     id: Mapped[str] = mapped_column(sa.String(32), primary_key=True, default=new_id)
     kind: Mapped[str] = mapped_column(sa.String(64))
@@ -153,6 +156,9 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(Timestamp)
     finished_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    # A partition of a larger job (a what-if's range split across workers): the job it belongs
+    # to, which merges the partitions' results (remedy/whatif/partitions.py).
+    parent_id: Mapped[str | None] = mapped_column(sa.String(32))
 
 
 class CacheGeneration(Base):
