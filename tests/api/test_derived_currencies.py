@@ -52,7 +52,12 @@ def test_derivation_fills_gaps_only_and_rounds_to_the_minor_unit():
         "caps": {"fix_ceiling": {"USD": "10.05", "EUR": "9.00"}, "contact_capacity": {"agent": 1}},
         "catalog": {"items": [{"min_value": {"USD": "10.00"}}]},
     }
-    rates = {"USD": Decimal(1), "EUR": Decimal("0.92"), "BHD": Decimal("0.3765"), "JPY": Decimal(150)}
+    rates = {
+        "USD": Decimal(1),
+        "EUR": Decimal("0.92"),
+        "BHD": Decimal("0.3765"),
+        "JPY": Decimal(150),
+    }
     derived = derive_currencies(documents, rates)
     ceiling = derived["caps"]["fix_ceiling"]
     assert ceiling["EUR"] == "9.00"  # finance's own amount stays
