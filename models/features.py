@@ -23,6 +23,7 @@ from remedy.domain import (
     CUSTOMER_STATUSES,
     DEFAULT_REACH,
     FIX_KINDS,
+    Action,
     FaultType,
     Incident,
     Kind,
@@ -171,7 +172,11 @@ class FeatureDefinition:
         out[:, : self.n_incident] = self.incident_features(incident)
         if plans:
             scale = _scale(incident)
-            out[:, self.n_incident :] = [plan_features(plan, scale) for plan in plans]
+            positions = getattr(plans, "positions", None)
+            if positions is not None:  # the planner's list (remedy/decisions/planner.py)
+                out[:, self.n_incident :] = plan_columns(plans.actions, positions, scale)  # type: ignore[attr-defined]
+            else:
+                out[:, self.n_incident :] = [plan_features(plan, scale) for plan in plans]
         return out
 
     def rows(self, records: Iterable[tuple[Incident, Plan]]) -> np.ndarray:
@@ -324,6 +329,58 @@ def plan_features(plan: Plan, scale: float) -> list[float]:
         companions,
         float(len(plan.actions)),
     ]
+
+
+def plan_columns(actions: Sequence[Action], positions: np.ndarray, scale: float) -> np.ndarray:
+    """Return `plan_features` for many plans at once: the same numbers to the last bit.
+
+    `actions` are an incident's eligible actions and `positions` (plans x width) the positions
+    of each plan's actions among them, in the plan's order, padded with `len(actions)`. Each
+    action's contribution is read once; every sum adds the plan's actions in its order starting
+    from 0.0, as `plan_features` does (the padding adds 0.0, which changes no float), so the
+    rows are bitwise those of the loop (tests/models/test_plan_columns.py). This is the what-if's
+    and the service's path: a feature row per plan in Python cost more than the model's walk.
+    """
+    n = len(actions) + 1  # the last entry is the padding: contributes nothing
+    value, cost, fix_code, fix_value, gift_value = (np.zeros(n) for _ in range(5))
+    flags = np.zeros((n, 5))  # apology, contact rank, upgrade, expedite, companions
+    for index, action in enumerate(actions):
+        kind = action.kind
+        value[index] = amount = float(action.value)
+        cost[index] = float(action.cost)
+        if kind in _FIX_CODE:
+            fix_code[index] = _FIX_CODE[kind]
+            fix_value[index] = amount
+        elif kind == Kind.GIFT:
+            if action.audience == "companions":
+                flags[index, 4] = 1.0
+            else:
+                gift_value[index] = amount
+        elif kind == Kind.APOLOGY:
+            flags[index, 0] = 1.0
+        elif kind == Kind.PERSONAL_CONTACT:
+            level = action.level
+            flags[index, 1] = CONTACT_LEVELS.index(level) + 1 if level in CONTACT_LEVELS else 0
+        elif kind == Kind.UPGRADE:
+            flags[index, 2] = 1.0
+        elif kind == Kind.EXPEDITE:
+            flags[index, 3] = 1.0
+    rows = len(positions)
+    sums = np.zeros((4, rows))  # fix value, gift value, total value, cost
+    code = np.zeros(rows)
+    most = np.zeros((rows, 5))
+    contributions = np.stack([fix_value, gift_value, value, cost])
+    for column in positions.T:  # the plans' k-th actions
+        sums += contributions[:, column]
+        step = fix_code[column]
+        code = np.where(step != 0.0, step, code)  # the last fix's code, as the loop assigns
+        np.maximum(most, flags[column], out=most)
+    out = np.empty((rows, len(PLAN_FEATURES)))
+    out[:, 0] = code
+    out[:, 1:5] = np.minimum(sums / scale, _RATIO_MAX).T
+    out[:, 5:10] = most
+    out[:, 10] = (positions < len(actions)).sum(axis=1)
+    return out
 
 
 def categories() -> list[np.ndarray]:

@@ -28,7 +28,13 @@ from decimal import Decimal
 from typing import Any
 
 import rule_engine
-from rule_engine.ast import ExpressionBase, FloatExpression, SymbolExpression
+from rule_engine.ast import (
+    ArithmeticComparisonExpression,
+    ComparisonExpression,
+    ExpressionBase,
+    FloatExpression,
+    SymbolExpression,
+)
 
 MAX_TOKENS = 200
 MAX_NODES = 200
@@ -136,6 +142,50 @@ def symbols(expression: ExpressionBase) -> set[str]:
                 if isinstance(child, ExpressionBase):
                     pending.append(child)
     return found
+
+
+def _children(node: Any) -> Iterator[ExpressionBase]:
+    """Yield a node's child expressions (slotted attributes too, as `symbols` reads them)."""
+    names = set(getattr(node, "__dict__", {}))
+    for cls in type(node).__mro__:
+        slots = cls.__dict__.get("__slots__", ())
+        names.update((slots,) if isinstance(slots, str) else slots)
+    for name in names:
+        value = getattr(node, name, None)
+        for child in value if isinstance(value, list | tuple) else (value,):
+            if isinstance(child, ExpressionBase):
+                yield child
+
+
+def thresholds(expression: ExpressionBase, names: set[str]) -> dict[str, tuple[Any, ...]] | None:
+    """Return, per symbol of `names`, the literals a condition compares it with, when each of
+    its uses is a comparison with a number literal (`customer_value >= 5000`); else None.
+
+    The condition's answer then depends on those symbols only through which side of each
+    literal their values fall, so `Rule.fires` can remember it per those sides: a what-if's
+    thousands of incidents with different amounts but the same few sides walk it once each.
+    """
+    found: dict[str, set[Any]] = {name: set() for name in names}
+    compared: set[int] = set()
+    uses = 0
+    pending: list[Any] = [expression]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, SymbolExpression) and node.name in names:
+            uses += 1
+        if isinstance(node, ComparisonExpression | ArithmeticComparisonExpression):
+            for symbol, other in ((node.left, node.right), (node.right, node.left)):
+                if (
+                    isinstance(symbol, SymbolExpression)
+                    and symbol.name in names
+                    and isinstance(other, FloatExpression)
+                ):
+                    found[symbol.name].add(other.value)
+                    compared.add(id(symbol))
+        pending.extend(_children(node))
+    if uses != len(compared):  # some use is not a comparison with a literal
+        return None
+    return {name: tuple(sorted(values)) for name, values in found.items()}
 
 
 def _walk(node: Any, depth: int) -> Iterator[tuple[ExpressionBase, int]]:

@@ -18,6 +18,8 @@ from functools import lru_cache
 from itertools import combinations
 from math import comb
 
+import numpy as np
+
 from catalog.items import Catalog, NotPriceable
 from remedy.decisions.rules import Requirement, RuleOutcome
 from remedy.decisions.substitution import USED_UP
@@ -139,6 +141,33 @@ def _combinations(
     return tuple(found)
 
 
+@lru_cache(maxsize=4096)
+def _positions(
+    slots: tuple[tuple[str, str, str | None, str], ...],
+    requirements: tuple[Requirement, ...],
+    max_extras: int,
+) -> np.ndarray:
+    """Per plan of `_combinations`, its actions' positions among the eligible ones, padded with
+    `len(slots)` (a position past the end): the plans' layout, for features built as arrays."""
+    combos = _combinations(slots, requirements, max_extras)
+    width = max((len(chosen) for chosen, _ in combos), default=0)
+    positions = np.full((len(combos), width), len(slots), dtype=np.intp)
+    for row, (chosen, _) in enumerate(combos):
+        positions[row, : len(chosen)] = chosen
+    positions.flags.writeable = False
+    return positions
+
+
+class PlanList(list[Plan]):
+    """The plans of one incident as the planner built them, with their layout: the eligible
+    `actions` and, per plan, the `positions` of its actions among them. A scorer given this
+    very list builds the plans' feature columns as arrays (models/features.py
+    `plan_columns`); any other list of plans is built plan by plan, to the same numbers."""
+
+    actions: list[Action]
+    positions: np.ndarray
+
+
 @dataclass(frozen=True)
 class _Probe:
     """The parts of an action that requirements look at."""
@@ -159,10 +188,13 @@ def enumerate_plans(
     """Enumerate every plan that meets all requirements, in a stable order."""
     slots = tuple((a.item_id, a.kind, a.level, a.audience) for a in actions)
     combos = _combinations(slots, tuple(requirements), max_extras)
-    return [
+    plans = PlanList(
         Plan(tuple(actions[i] for i in combo), incident.currency, fired_rules, shape)
         for combo, shape in combos
-    ]
+    )
+    plans.actions = actions
+    plans.positions = _positions(slots, tuple(requirements), max_extras)
+    return plans
 
 
 @lru_cache(maxsize=1024)

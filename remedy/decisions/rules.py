@@ -176,6 +176,11 @@ class Rule:
     # then remembered per their values, so thousands of incidents (a what-if replay) with the
     # same few severities and fault types walk the condition once per combination.
     memo_keys: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
+    # Amounts the condition only compares with literals (`customer_value >= 5000`): remembered
+    # by which side of each literal the value falls (conditions.thresholds), with memo_keys.
+    memo_sides: tuple[tuple[str, tuple[Any, ...]], ...] = field(
+        default=(), compare=False, repr=False
+    )
     _memo: dict[tuple[Any, ...], bool] = field(default_factory=dict, compare=False, repr=False)
 
     def fires(self, context: dict[str, Any]) -> bool:
@@ -183,6 +188,13 @@ class Rule:
         if self.memo_keys is None:
             return bool(self.condition.matches(context))
         key = tuple(context[name] for name in self.memo_keys)
+        if self.memo_sides:
+            key += tuple(
+                (value > limit) - (value < limit)
+                for name, limits in self.memo_sides
+                for value in (context[name],)
+                for limit in limits
+            )
         fired = self._memo.get(key)
         if fired is None:
             fired = bool(self.condition.matches(context))
@@ -286,11 +298,20 @@ def load_rules(document: dict[str, Any], item_ids: set[str] | None = None) -> Ru
         if item_ids is not None and named - item_ids:
             unknown = ", ".join(sorted(named - item_ids))
             raise DataFileError(f"rule {name!r}: {effect}: unknown catalog item(s) {unknown}")
-        symbols = conditions.symbols(condition.statement.expression)
-        memo_keys = tuple(sorted(symbols)) if symbols <= _DISCRETE else None
+        expression = condition.statement.expression
+        symbols = conditions.symbols(expression)
+        sides = conditions.thresholds(expression, symbols - _DISCRETE)
+        memo_keys = tuple(sorted(symbols & _DISCRETE)) if sides is not None else None
         rules.append(
             Rule(
-                data["id"], data["description"], data["when"], effect, params, condition, memo_keys
+                data["id"],
+                data["description"],
+                data["when"],
+                effect,
+                params,
+                condition,
+                memo_keys,
+                tuple(sorted((sides or {}).items())),
             )
         )
     return RuleSet(version=top["version"], rules=tuple(rules), document=document)

@@ -45,6 +45,8 @@ class CachingScorer:
         """Return P(stay) and expected referrals per plan, predicting the unseen ones."""
         rows = self._rows.setdefault((pricing, incident), {})
         missing = [plan for plan in plans if plan.plan_id not in rows]
+        if len(missing) == len(plans):
+            missing = plans  # the planner's own list: its layout builds features as arrays
         if missing:
             p_stay, referrals = self.scorer.predict(incident, missing)
             for plan, p, r in zip(missing, p_stay.tolist(), referrals.tolist(), strict=True):

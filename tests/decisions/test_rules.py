@@ -110,8 +110,9 @@ def test_default_rules_have_ids_descriptions_and_a_version():
 
 
 def test_remembered_conditions_fire_as_the_conditions_themselves():
-    """Conditions over discrete symbols only are remembered per their values; `in` operands
-    (kept in slots) count as read, and any money symbol turns remembering off."""
+    """Conditions over discrete symbols are remembered per their values; `in` operands
+    (kept in slots) count as read, and a money symbol compared with a literal adds the side of
+    the literal it falls on (tests/decisions/test_rule_sides.py)."""
     import numpy as np
 
     from training.simulator import random_incident
@@ -120,7 +121,7 @@ def test_remembered_conditions_fire_as_the_conditions_themselves():
     keys = {rule.id: rule.memo_keys for rule in rules.rules}
     assert keys["apology-when-at-fault"] == ("fault_type",)
     assert keys["a-person-for-public-haters"] == ("churn_threat", "public", "severity")
-    assert keys["make-whole-when-ours"] is None  # reads loss_amount
+    assert keys["make-whole-when-ours"] == ("fault_type",)  # and loss_amount's side of 0
     rng = np.random.default_rng(3)
     for index in range(300):
         context = random_incident(rng, index).rule_context()
