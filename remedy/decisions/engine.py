@@ -229,7 +229,10 @@ class DecisionEngine:
         )
         scored = self.ranker.rank(incident, plans, cost_price)
         beyond_fix = [r for r in outcome.requirements if r.part is None]
-        required = [required_cost(s.plan, beyond_fix) for s in scored]
+        if beyond_fix:
+            required = [required_cost(s.plan, beyond_fix) for s in scored]
+        else:  # nothing required beyond the fix: what `required_cost` gives every plan
+            required = [Decimal(0)] * len(scored)
         return Ranked(outcome, eligibility.excluded, scored, required, substituted)
 
     def guard(self, incident: Incident, ranked: Ranked) -> DecisionResult:

@@ -91,10 +91,45 @@ def undominated(
         yield plan
 
 
-def _shape(kept: tuple[ScoredPlan, bool]) -> tuple[Decimal, str | None]:
+def _shape(scored: ScoredPlan) -> tuple[Decimal, str | None]:
     """A kept plan's cost and contact level."""
-    plan = kept[0].plan
+    plan = scored.plan
     return plan.total_cost, plan.contact_level
+
+
+def _guarded(
+    engine: DecisionEngine, incident: Incident, ranked: Ranked
+) -> tuple[bool, list[ScoredPlan], Callable[[ScoredPlan], bool]]:
+    """The guardrails' cap and ceiling on a ranking: whether the best-scored plan was dropped,
+    the kept plans best first, and the test of whether a kept plan needs approval (asked only
+    for the plans spending may choose: most kept plans are dominated)."""
+    caps = engine.caps
+    if not caps.supports(incident.currency):
+        raise CurrencyNotConfigured(incident.currency)
+    # as `guard` does: a no-loss incident's cap is sized on the caps' no-loss basis
+    incident = caps.sized(incident)
+    cap = caps.incident_cap(incident, ranked.outcome.cap_factor)
+    ceiling = caps.fix_ceiling.get(cap.currency)
+    limit, tiers, currency, loss = cap.amount, caps.approvals, cap.currency, incident.loss_amount
+    kept: list[ScoredPlan] = []
+    capped = False
+    for index, (scored, required) in enumerate(zip(ranked.scored, ranked.required, strict=True)):
+        plan = scored.plan
+        cost, fix_cost = plan.total_cost, plan.fix_cost
+        if (ceiling is not None and fix_cost > ceiling) or cost - fix_cost - required > limit:
+            capped = capped or index == 0
+            continue
+        kept.append(scored)
+
+    def approval(scored: ScoredPlan) -> bool:
+        plan = scored.plan
+        always = any(a.requires_approval for a in plan.actions)
+        # The engine's rule, not a copy: a make-whole fix within fix_without_approval is not
+        # counted (approvals.py).
+        counted = tiers.counted(plan.total_cost, currency, make_whole_cost(plan.fix_cost, loss))
+        return tiers.needs_approval(counted, currency, always)
+
+    return capped, kept, approval
 
 
 def kept_plans(
@@ -105,29 +140,8 @@ def kept_plans(
     Return whether the best-scored plan was dropped, and the kept plans best first, each with
     whether it needs approval. Raises CurrencyNotConfigured as `guard` does.
     """
-    caps = engine.caps
-    if not caps.supports(incident.currency):
-        raise CurrencyNotConfigured(incident.currency)
-    # as `guard` does: a no-loss incident's cap is sized on the caps' no-loss basis
-    incident = caps.sized(incident)
-    cap = caps.incident_cap(incident, ranked.outcome.cap_factor)
-    ceiling = caps.fix_ceiling.get(cap.currency)
-    limit, tiers, currency = cap.amount, caps.approvals, cap.currency
-    kept: list[tuple[ScoredPlan, bool]] = []
-    capped = False
-    for index, (scored, required) in enumerate(zip(ranked.scored, ranked.required, strict=True)):
-        plan = scored.plan
-        cost, fix_cost = plan.total_cost, plan.fix_cost
-        if (ceiling is not None and fix_cost > ceiling) or cost - fix_cost - required > limit:
-            capped = capped or index == 0
-            continue
-        always = any(a.requires_approval for a in plan.actions)
-        # The engine's rule, not a copy: a make-whole fix within fix_without_approval is not
-        # counted (approvals.py).
-        counted = tiers.counted(cost, currency, make_whole_cost(fix_cost, incident.loss_amount))
-        approval = tiers.needs_approval(counted, currency, always)
-        kept.append((scored, approval))
-    return capped, kept
+    capped, kept, approval = _guarded(engine, incident, ranked)
+    return capped, [(scored, approval(scored)) for scored in kept]
 
 
 def decide(
@@ -147,12 +161,13 @@ def decide(
             ranked = engine.rank(incident, used_up=used_up)
         else:
             ranked = rank(engine, incident)
-        capped, kept = kept_plans(engine, incident, ranked)
+        capped, kept, needs_approval = _guarded(engine, incident, ranked)
     except CurrencyNotConfigured:
         return Decided(False, False, ())
     chain: list[Choice] = []
-    for scored, approval in undominated(kept, _shape):
+    for scored in undominated(kept, _shape):
         plan = scored.plan
+        approval = needs_approval(scored)
         kinds: defaultdict[str, Decimal] = defaultdict(Decimal)
         for action in plan.actions:
             kinds[str(action.kind)] += action.cost
