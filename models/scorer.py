@@ -80,6 +80,7 @@ def _flat_forest(
     except NotFlattenable:
         return None
     encoded = encode(probe)
+    forest.check_compiled(encoded)  # large batches: scikit-learn's walk, if it finds these leaves
     flat_p_stay, flat_referrals = _flat_predict(forest, calibration, encoded)
     same = np.allclose(
         flat_p_stay, retention[-1].predict_proba(encoded)[:, 1], rtol=1e-9, atol=1e-12
@@ -190,13 +191,21 @@ class ModelScorer:
     def predict_many(
         self, decisions: Sequence[tuple[Incident, Sequence[Plan]]]
     ) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Return `predict` for many decisions at once (one model call: offline evaluation)."""
-        blocks = [self.features.matrix(incident, plans) for incident, plans in decisions]
-        if not blocks:
-            return []
-        p_stay, referrals = self._predict_matrix(np.vstack(blocks))
-        bounds = np.cumsum([0] + [len(b) for b in blocks])
-        return [
-            (p_stay[lo:hi], referrals[lo:hi])
-            for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)
-        ]
+        """Return `predict` for many decisions at once (one model call: offline evaluation, a
+        what-if's chunk of incidents).
+
+        Each decision's predictions are the bits `predict` gives it alone: its rows are
+        predicted row by row alike, and a decision of one plan (whose sum numpy takes pairwise
+        when it is alone) is predicted alone (tests/models/test_predict_many.py)."""
+        results: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(decisions)
+        batched = [n for n, (_, plans) in enumerate(decisions) if len(plans) >= 2]
+        for n, (incident, plans) in enumerate(decisions):
+            if len(plans) < 2:
+                results[n] = self.predict(incident, plans)
+        if batched:
+            blocks = [self.features.matrix(*decisions[n]) for n in batched]
+            p_stay, referrals = self._predict_matrix(np.vstack(blocks))
+            bounds = np.cumsum([0] + [len(b) for b in blocks])
+            for n, lo, hi in zip(batched, bounds[:-1], bounds[1:], strict=True):
+                results[n] = (p_stay[lo:hi], referrals[lo:hi])
+        return results  # type: ignore[return-value]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -176,6 +177,11 @@ class Ranked:
     substituted: list[Fact] = field(default_factory=list)  # what ran out and what replaced it
 
 
+# One incident's rules, eligibility and plans, before scoring: (sized incident, outcome,
+# excluded items, substitution notes, plans).
+_Planned = tuple[Incident, RuleOutcome, dict[str, Fact], list[Fact], list[Plan]]
+
+
 @dataclass(frozen=True)
 class DecisionEngine:
     """Holds one version each of catalog, rules and caps plus a ranker, and decides."""
@@ -216,6 +222,30 @@ class DecisionEngine:
         Engines with the same catalog, rules, ranker and `caps.max_extras` rank alike, so a
         what-if replay ranks an incident once and guards it under every caps document.
         """
+        planned = self._planned(incident, used_up)
+        return self._ranked(planned, self.ranker.rank(planned[0], planned[4], cost_price))
+
+    def rank_many(
+        self, incidents: Sequence[Incident], used_up: frozenset[str] = frozenset()
+    ) -> list[Ranked | CurrencyNotConfigured]:
+        """`rank` (unpaced) for many incidents, the model called once for all their plans (a
+        what-if's chunk); an incident whose currency the caps lack gets the error `rank`
+        raises, in its place."""
+        planned: list[_Planned | CurrencyNotConfigured] = []
+        for incident in incidents:
+            try:
+                planned.append(self._planned(incident, used_up))
+            except CurrencyNotConfigured as error:
+                planned.append(error)
+        ok = [p for p in planned if not isinstance(p, CurrencyNotConfigured)]
+        scored = iter(self.ranker.rank_many([(p[0], p[4]) for p in ok]))
+        return [
+            p if isinstance(p, CurrencyNotConfigured) else self._ranked(p, next(scored))
+            for p in planned
+        ]
+
+    def _planned(self, incident: Incident, used_up: frozenset[str]) -> _Planned:
+        """Rules, eligibility and the plans of one incident (sized as the caps say)."""
         if not self.caps.supports(incident.currency):
             raise CurrencyNotConfigured(incident.currency)
         incident = self.caps.sized(incident)
@@ -227,13 +257,18 @@ class DecisionEngine:
         plans = enumerate_plans(
             incident, eligibility.actions, outcome.requirements, self.caps.max_extras, fired
         )
-        scored = self.ranker.rank(incident, plans, cost_price)
+        return incident, outcome, eligibility.excluded, substituted, plans
+
+    @staticmethod
+    def _ranked(planned: _Planned, scored: list[ScoredPlan]) -> Ranked:
+        """The ranking of planned plans, with what each owes the rules beyond the fix."""
+        _, outcome, excluded, substituted, _ = planned
         beyond_fix = [r for r in outcome.requirements if r.part is None]
         if beyond_fix:
             required = [required_cost(s.plan, beyond_fix) for s in scored]
         else:  # nothing required beyond the fix: what `required_cost` gives every plan
             required = [Decimal(0)] * len(scored)
-        return Ranked(outcome, eligibility.excluded, scored, required, substituted)
+        return Ranked(outcome, excluded, scored, required, substituted)
 
     def guard(self, incident: Incident, ranked: Ranked) -> DecisionResult:
         """Apply this engine's caps to a ranking (this engine's or an alike engine's)."""

@@ -73,7 +73,36 @@ class PlanRanker:
         """Score every plan; `cost_price` > 1 makes cost dearer (budget pacing's shadow price)."""
         if not plans:
             return []
-        p_stay, referrals = self._valued.predict(incident, plans)
+        return self._scored(incident, plans, *self._valued.predict(incident, plans), cost_price)
+
+    def rank_many(
+        self,
+        decisions: Sequence[tuple[Incident, Sequence[Plan]]],
+        cost_price: Decimal = Decimal(1),
+    ) -> list[list[ScoredPlan]]:
+        """`rank` for many incidents with one call to the scorer (a what-if's chunk): the
+        same numbers, since a scorer's `predict_many` gives each incident what `predict`
+        does (models/scorer.py)."""
+        batch = getattr(self._valued, "predict_many", None)
+        wanted = [(incident, plans) for incident, plans in decisions if plans]
+        found = batch(wanted) if batch else [self._valued.predict(i, p) for i, p in wanted]
+        predicted = iter(found)
+        return [
+            self._sorted(self._scored(incident, plans, *next(predicted), cost_price))
+            if plans
+            else []
+            for incident, plans in decisions
+        ]
+
+    def _scored(
+        self,
+        incident: Incident,
+        plans: Sequence[Plan],
+        p_stay: np.ndarray,
+        referrals: np.ndarray,
+        cost_price: Decimal,
+    ) -> list[ScoredPlan]:
+        """Value every plan from its predicted P(stay) and referrals."""
         p_stay = np.round(np.asarray(p_stay, dtype=float), 6)
         referrals = np.round(np.asarray(referrals, dtype=float), 6)
         exponent = minor_exponent(incident.currency)
@@ -104,7 +133,11 @@ class PlanRanker:
         self, incident: Incident, plans: Sequence[Plan], cost_price: Decimal = Decimal(1)
     ) -> list[ScoredPlan]:
         """Score and sort best first; ties go to the cheaper, then the shorter plan."""
-        scored = self.score(incident, plans, cost_price)
+        return self._sorted(self.score(incident, plans, cost_price))
+
+    @staticmethod
+    def _sorted(scored: list[ScoredPlan]) -> list[ScoredPlan]:
+        """Best first; ties go to the cheaper, then the shorter plan."""
         return sorted(
             scored,
             key=lambda s: (-s.expected_net_value, s.plan.total_cost, len(s.plan.actions)),

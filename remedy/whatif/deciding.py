@@ -161,6 +161,18 @@ def decide(
             ranked = engine.rank(incident, used_up=used_up)
         else:
             ranked = rank(engine, incident)
+    except CurrencyNotConfigured:
+        return Decided(False, False, ())
+    return decided_from(engine, incident, ranked)
+
+
+def decided_from(
+    engine: DecisionEngine, incident: Incident, ranked: Ranked | CurrencyNotConfigured
+) -> Decided:
+    """`decide` from a ranking already made (`DecisionEngine.rank_many`'s, error included)."""
+    if isinstance(ranked, CurrencyNotConfigured):
+        return Decided(False, False, ())
+    try:
         capped, kept, needs_approval = _guarded(engine, incident, ranked)
     except CurrencyNotConfigured:
         return Decided(False, False, ())

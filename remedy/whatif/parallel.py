@@ -13,15 +13,20 @@ import multiprocessing
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from remedy.decisions.engine import DecisionEngine, Ranked
+from remedy.decisions.engine import CurrencyNotConfigured, DecisionEngine, Ranked
 from remedy.domain import Incident
-from remedy.whatif.deciding import Decided, decide
+from remedy.whatif.deciding import Decided, decide, decided_from
 from remedy.whatif.replay import LoggedIncident, PoolLimits, spend, substitute_with
 
 # What forked workers read: set just before the pool starts, cleared after (fork copies it).
 # How an engine ranks an incident: `engine.rank` by default, or a memo shared by alike engines.
 Rank = Callable[[DecisionEngine, Incident], Ranked]
-Job = tuple[Sequence[DecisionEngine], Sequence[Incident], Callable[[], None], Rank | None]
+# How an engine ranks a chunk of incidents at once (`CachingScorer.ranked_many`): one model
+# call for the chunk's plans, each incident ranked as `Rank` ranks it alone.
+RankMany = Callable[[DecisionEngine, Sequence[Incident]], list[Ranked | CurrencyNotConfigured]]
+Job = tuple[
+    Sequence[DecisionEngine], Sequence[Incident], Callable[[], None], Rank | None, RankMany | None
+]
 _JOB: Job | None = None
 CHUNK = 250
 
@@ -31,9 +36,23 @@ def _decide_range(
     incidents: Sequence[Incident],
     forget: Callable[[], None],
     rank: Rank | None = None,
+    rank_many: RankMany | None = None,
 ) -> list[list[Decided]]:
-    """Decide `incidents` under every engine; return one list per engine."""
+    """Decide `incidents` under every engine; return one list per engine.
+
+    With `rank_many`, chunk-major: each engine ranks the whole chunk at once (alike engines
+    share it), then the scorer's memory of the chunk is dropped.
+    """
     decided: list[list[Decided]] = [[] for _ in engines]
+    if rank_many is not None:
+        for results, engine in zip(decided, engines, strict=True):
+            ranked = rank_many(engine, incidents)
+            results.extend(
+                decided_from(engine, incident, one)
+                for incident, one in zip(incidents, ranked, strict=True)
+            )
+        forget()
+        return decided
     for incident in incidents:
         for results, engine in zip(decided, engines, strict=True):
             results.append(decide(engine, incident, rank))
@@ -45,8 +64,8 @@ def _decide_chunk(bounds: tuple[int, int]) -> list[list[Decided]]:
     """Run in a worker: decide one chunk of the job."""
     if _JOB is None:  # not an assert: stripped under -O
         raise RuntimeError("no job: workers are forked from decide_many")
-    engines, incidents, forget, rank = _JOB
-    return _decide_range(engines, incidents[bounds[0] : bounds[1]], forget, rank)
+    engines, incidents, forget, rank, rank_many = _JOB
+    return _decide_range(engines, incidents[bounds[0] : bounds[1]], forget, rank, rank_many)
 
 
 def decide_many(
@@ -57,12 +76,14 @@ def decide_many(
     advance: Callable[[int], None] | None = None,
     chunk: int = CHUNK,
     rank: Rank | None = None,
+    rank_many: RankMany | None = None,
 ) -> list[list[Decided]]:
     """Decide every incident under every engine; return one list per engine, in order.
 
     The same engine object given twice (settings that did not change) is decided once;
     `rank` (e.g. `CachingScorer.ranked`) lets engines that differ only in caps share one
-    ranking per incident, so each of them only applies its incident cap.
+    ranking per incident, so each of them only applies its incident cap; `rank_many`
+    (`CachingScorer.ranked_many`) does the same a chunk at a time, one model call per chunk.
     """
     index: dict[int, int] = {}
     unique: list[DecisionEngine] = []
@@ -76,7 +97,9 @@ def decide_many(
         if advance is not None:
             advance(round(steps * scale))
 
-    results = _decide_unique(incidents, unique, forget, workers, advance_scaled, chunk, rank)
+    results = _decide_unique(
+        incidents, unique, forget, workers, advance_scaled, chunk, rank, rank_many
+    )
     return [results[index[id(engine)]] for engine in engines]
 
 
@@ -88,15 +111,18 @@ def _decide_unique(
     advance: Callable[[int], None],
     chunk: int,
     rank: Rank | None,
+    rank_many: RankMany | None = None,
 ) -> list[list[Decided]]:
     """Decide every incident under each of `engines` (all distinct)."""
     global _JOB
     decided: list[list[Decided]] = [[] for _ in engines]
     bounds = [(lo, min(lo + chunk, len(incidents))) for lo in range(0, len(incidents), chunk)]
     if workers <= 1 or len(bounds) < 2:
-        parts = (_decide_range(engines, incidents[lo:hi], forget, rank) for lo, hi in bounds)
+        parts = (
+            _decide_range(engines, incidents[lo:hi], forget, rank, rank_many) for lo, hi in bounds
+        )
         return _gather(parts, decided, engines, bounds, advance)
-    _JOB = (engines, incidents, forget, rank)
+    _JOB = (engines, incidents, forget, rank, rank_many)
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             return _gather(pool.imap(_decide_chunk, bounds), decided, engines, bounds, advance)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from remedy.decisions.engine import DecisionEngine, Ranked
+from remedy.decisions.engine import CurrencyNotConfigured, DecisionEngine, Ranked
 from remedy.decisions.ranker import PlanScorer
 from remedy.decisions.value import sees_word_of_mouth
 from remedy.domain import Incident, Plan
@@ -56,6 +56,38 @@ class CachingScorer:
         table = np.array([rows[plan.plan_id] for plan in plans], dtype=float)
         return table[:, 0], table[:, 1]
 
+    def predict_priced_many(
+        self, pricing: str, decisions: Sequence[tuple[Incident, Sequence[Plan]]]
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """`predict_priced` for many incidents, predicting every unseen row in one call."""
+        wanted: list[tuple[Incident, Sequence[Plan]]] = []
+        for incident, plans in decisions:
+            rows = self._rows.setdefault((pricing, incident), {})
+            missing = [plan for plan in plans if plan.plan_id not in rows]
+            if missing:
+                wanted.append((incident, plans if len(missing) == len(plans) else missing))
+        batch = getattr(self.scorer, "predict_many", None)
+        found = batch(wanted) if batch else [self.scorer.predict(i, p) for i, p in wanted]
+        for (incident, plans), (p_stay, referrals) in zip(wanted, found, strict=True):
+            rows = self._rows[(pricing, incident)]
+            for plan, p, r in zip(plans, p_stay.tolist(), referrals.tolist(), strict=True):
+                rows[plan.plan_id] = (p, r)
+        return [self.predict_priced(pricing, incident, plans) for incident, plans in decisions]
+
+    def ranked_many(
+        self, engine: DecisionEngine, incidents: Sequence[Incident]
+    ) -> list[Ranked | CurrencyNotConfigured]:
+        """`ranked` for a chunk of incidents: those an alike engine ranked are looked up, the
+        rest ranked together (`DecisionEngine.rank_many`: one model call)."""
+        view = engine.ranker.scorer
+        if not isinstance(view, _PricedView) or view.cache is not self:
+            return engine.rank_many(incidents)
+        keys = [(view.pricing, engine.caps.max_extras, incident) for incident in incidents]
+        todo = [n for n, key in enumerate(keys) if key not in self._ranked]
+        for n, ranked in zip(todo, engine.rank_many([incidents[n] for n in todo]), strict=True):
+            self._ranked[keys[n]] = ranked  # type: ignore[assignment]
+        return [self._ranked[key] for key in keys]
+
     def ranked(self, engine: DecisionEngine, incident: Incident) -> Ranked:
         """Return `engine.rank(incident)`, shared by engines that rank alike.
 
@@ -89,3 +121,9 @@ class _PricedView:
     def predict(self, incident: Incident, plans: Sequence[Plan]) -> tuple[np.ndarray, np.ndarray]:
         """Return P(stay) and expected referrals per plan."""
         return self.cache.predict_priced(self.pricing, incident, plans)
+
+    def predict_many(
+        self, decisions: Sequence[tuple[Incident, Sequence[Plan]]]
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """`predict` for many incidents (one call to the wrapped scorer)."""
+        return self.cache.predict_priced_many(self.pricing, decisions)

@@ -254,6 +254,7 @@ class WhatIfService:
             self.workers,
             advance,
             rank=self.scorer.ranked,
+            rank_many=self.scorer.ranked_many,
         )
 
     def current_caps(self) -> dict[str, Any]:
