@@ -70,3 +70,25 @@ def test_split_covers_every_key_once():
         KeyRange(keys[8], keys[9]),
     ]
     assert KeyRange.from_json(ranges[1].to_json()) == ranges[1]
+
+
+def test_partitions_count_in_no_quota_and_go_with_a_cancel(app):
+    """A key's what-if is one job however many partitions it has; cancelling it cancels them."""
+    from remedy.services.job_children import JobChildren
+    from remedy.services.jobs import JobQueue, JobQuota
+    from remedy.services.keys import Principal
+
+    finance = Principal("fin", "finance", None)
+    with db.database(app).unit_of_work() as session:
+        queue = JobQueue(session)
+        parent = queue.enqueue("whatif.simulate", {}, "finance", finance)
+        JobChildren(session).enqueue_children(
+            parent, PARTITION_KIND, [{"index": n} for n in range(6)]
+        )
+        queue.check_quota(finance, JobQuota(per_key=2))  # one job of two: room for another
+        parent_id = parent.id
+    with db.database(app).unit_of_work() as session:
+        JobQueue(session).cancel(parent_id, finance)
+    with db.database(app).unit_of_work() as session:
+        statuses = session.scalars(sa.select(Job.status)).all()
+        assert statuses == ["cancelled"] * 7
