@@ -51,6 +51,7 @@ def register_extensions(app: Flask) -> None:
     from remedy.services.approvals import FourEyes
     from remedy.services.at_risk import AtRiskSettings
     from remedy.services.engines import EngineProvider
+    from remedy.services.experiments import RunningExperiment
     from remedy.services.keys import PrincipalCache
     from remedy.services.model_registry import ScorerProvider
     from remedy.services.rollups import register_rollup
@@ -86,7 +87,9 @@ def register_extensions(app: Flask) -> None:
     # request (remedy/store/generation.py).
     scorer = ScorerProvider(Path(app.config["MODEL_DIR"]) / "cache")
     engines = EngineProvider(scorer, values)
-    Services(engines, scorer, PrincipalCache(), exploration, register_jobs()).install(app)
+    Services(
+        engines, scorer, PrincipalCache(), exploration, register_jobs(), RunningExperiment()
+    ).install(app)
     # Who may not approve (checked once here: an unknown tier stops the start).
     app.extensions["remedy.four_eyes"] = FourEyes.from_names(
         app.config["FOUR_EYES_TIERS"].split(","), app.config["ADMIN_APPROVAL_TIERS"].split(",")
@@ -98,12 +101,12 @@ def register_extensions(app: Flask) -> None:
 def register_jobs() -> JobRegistry:
     """Collect the long work of every domain: job kinds and periodic tasks (the worker runs
     what this registry holds)."""
-    from remedy.services import approvals, at_risk_notices, mass_incidents, webhooks
+    from remedy.services import approvals, at_risk_notices, experiments, mass_incidents, webhooks
     from remedy.services.job_kinds import JobRegistry
     from remedy.whatif import job as whatif
 
     registry = JobRegistry()
-    for domain in (whatif, approvals, mass_incidents, webhooks, at_risk_notices):
+    for domain in (whatif, approvals, mass_incidents, webhooks, at_risk_notices, experiments):
         domain.register_jobs(registry)
     return registry
 
@@ -120,6 +123,7 @@ def register_blueprints(app: Flask) -> None:
         budgets,
         configs,
         customers,
+        experiments,
         health,
         integrations,
         jobs,
@@ -149,6 +153,7 @@ def register_blueprints(app: Flask) -> None:
         outcomes,
         configs,
         budgets,
+        experiments,
         model_versions,
         keys,
         integrations,

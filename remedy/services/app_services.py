@@ -3,8 +3,8 @@
 Views, commands and jobs used to find providers by string keys in `app.extensions`; a typo
 there fails only at run time, and nothing says what type comes back. `create_app` builds one
 `Services` and `install`s it; code reads it with `services()` or the accessors below
-(`engines()`, `scorer()`, `exploration()`, `principals()`, `jobs()`), in a request or app
-context, or with an explicit `app` outside one.
+(`engines()`, `scorer()`, `exploration()`, `principals()`, `jobs()`, `experiments()`), in a
+request or app context, or with an explicit `app` outside one.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from flask import Flask, current_app
 
 from remedy.decisions.exploration import ExplorationPolicy
 from remedy.services.engines import EngineProvider
+from remedy.services.experiments import RunningExperiment
 from remedy.services.job_kinds import JobRegistry
 from remedy.services.keys import PrincipalCache
 from remedy.services.model_registry import ScorerProvider
@@ -40,6 +41,7 @@ class Services:
     principals: PrincipalCache
     exploration: Exploration
     jobs: JobRegistry
+    experiments: RunningExperiment
 
     def install(self, app: Flask) -> None:
         """Store these services on `app`."""
@@ -74,3 +76,8 @@ def principals(app: Flask | None = None) -> PrincipalCache:
 def jobs(app: Flask | None = None) -> JobRegistry:
     """The registry of job kinds and periodic tasks the worker runs."""
     return services(app).jobs
+
+
+def experiments(app: Flask | None = None) -> RunningExperiment:
+    """The running champion/challenger experiment, cached per generation (which arm decides)."""
+    return services(app).experiments
