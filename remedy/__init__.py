@@ -80,7 +80,11 @@ def register_extensions(app: Flask) -> None:
         app.config["HORIZON_YEARS"], app.config["REFERRAL_SHARE"], app.config["WORD_OF_MOUTH_SHARE"]
     )
     exploration = Exploration(
-        ExplorationPolicy(app.config["EXPLORATION_RATE"], app.config["EXPLORATION_TOP_K"]),
+        ExplorationPolicy(
+            app.config["EXPLORATION_RATE"],
+            app.config["EXPLORATION_TOP_K"],
+            app.config["EXPLORATION_CLOSENESS"] or None,
+        ),
         random.Random(app.config["EXPLORATION_SEED"]),
     )
     # Per-worker caches of what changes rarely, checked against the cache generation on every

@@ -39,6 +39,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # top plan first, how many top plans it draws from, and a seed for reproducible runs.
         "EXPLORATION_RATE": Decimal(env("REMEDY_EXPLORATION_RATE", "0.10")),
         "EXPLORATION_TOP_K": int(env("REMEDY_EXPLORATION_TOP_K", "5")),
+        # Adaptive exploration (remedy/decisions/exploration.py): more where the top plans'
+        # values are close; "0" or empty: the uniform rule.
+        "EXPLORATION_CLOSENESS": Decimal(env("REMEDY_EXPLORATION_CLOSENESS", "0.05") or "0"),
         "EXPLORATION_SEED": int(env("REMEDY_EXPLORATION_SEED"))
         if env("REMEDY_EXPLORATION_SEED")
         else None,

@@ -15,7 +15,7 @@ alpha. The interval here is an always-valid *confidence sequence*: with probabil
 confidence sequences", Ann. Statist. 49(2), eq. (14): the two-sided normal-mixture boundary; used
 with an estimated variance as the asymptotic confidence sequence of Waudby-Smith, Arbour, Sinha,
 Kennedy and Ramdas 2024, "Time-uniform central limit theory and asymptotic confidence
-sequences", Ann. Statist., Theorem 2.2; docs/research.md #31, #32).
+sequences", Ann. Statist., Theorem 2.2; docs/research.md #27, #28).
 
 Each decision with an outcome gives one number whose mean is the difference of mean realised
 net value per decision (challenger minus champion), whatever the share pi:

@@ -72,9 +72,7 @@ def test_pacing_prices_up_the_overdelivery_never_the_fix():
     ranker = PlanRanker(FixedScorer([0.5], [0.0]), ValueSettings(Decimal("1"), Decimal("0")))
     whole = plan(refund, gift(Decimal(1)))  # the fix 300.00 and a gift costing 40.00
     # at price 2: 500.00 - (300.00 + 2 x 40.00) = 120.00, not 500.00 - 2 x 340.00
-    assert ranker.score(incident, [whole], Decimal("2"))[0].expected_net_value == Decimal(
-        "120.00"
-    )
+    assert ranker.score(incident, [whole], Decimal("2"))[0].expected_net_value == Decimal("120.00")
     assert ranker.score(incident, [whole])[0].expected_net_value == Decimal("160.00")
 
 
