@@ -14,8 +14,10 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from remedy.api.auth import current_principal, roles
+from remedy.api.reading import reader_locale
 from remedy.extensions import session
-from remedy.services.experiments import ExperimentService, series
+from remedy.presenting.presenter import Presenter
+from remedy.services.experiments import ExperimentService, comparison_facts, series
 from remedy.store.tables import ModelExperiment
 
 blp = Blueprint(
@@ -91,6 +93,14 @@ class ExperimentSchema(Schema):
     ended_by = fields.String(allow_none=True)
     end_reason = fields.String(allow_none=True)
     latest = fields.Nested(ComparisonSchema, allow_none=True)
+    said = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={
+            "description": "in the reader's language (Accept-Language): the chart's title "
+            "(`chart`) and axis (`axis`), and the decision so far (`decision`)"
+        },
+    )
 
 
 class ExperimentDetailSchema(ExperimentSchema):
@@ -109,9 +119,15 @@ class ExperimentListSchema(Schema):
 def _with_latest(service: ExperimentService, row: ModelExperiment) -> dict[str, Any]:
     """The experiment's fields and its latest check."""
     latest = service.checks(row.id, limit=1)
+    found = series(latest)[0] if latest else None
+    presenter = Presenter(reader_locale() or "en", finance=True)
+    said = {
+        key: presenter.say(one) or "" for key, one in comparison_facts(found or {}, row).items()
+    }
     return {
         **{c.key: getattr(row, c.key) for c in ModelExperiment.__table__.columns},
-        "latest": series(latest)[0] if latest else None,
+        "latest": found,
+        "said": said,
     }
 
 

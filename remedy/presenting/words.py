@@ -322,6 +322,29 @@ WORDS: dict[str, Words] = {
             "the best-ranked plan follows"
         ),
     ),
+    # -- champion/challenger experiments (GET /v1/models/experiments; the models page) -------
+    "experiment_chart": _same(
+        N_(
+            "Challenger minus champion: realised net value per decision (USD), "
+            "with its always-valid {confidence} interval"
+        )
+    ),
+    "experiment_axis": _same(N_("outcomes compared")),
+    "experiment_too_few": _same(
+        N_("no decision yet: {n} outcomes on the smaller arm, {needed} needed on each")
+    ),
+    "experiment_undecided": _same(
+        N_("no decision yet: the interval [{low}, {high}] still holds zero")
+    ),
+    "experiment_shown_better": _same(
+        N_("the challenger is shown better: the interval [{low}, {high}] is above zero")
+    ),
+    "experiment_shown_worse": _same(
+        N_("the challenger is shown worse: the interval [{low}, {high}] is below zero")
+    ),
+    "experiment_max_sample": _same(
+        N_("the sample is complete and the challenger is not shown better: the champion stays")
+    ),
     # Translators: only ever shown in English; translate it like the others.
     "no_catalog": _same(N_("No catalog for '{language}': talking points are in English.")),
     # -- talking points (said to the customer's agent, in the customer's language) -----------

@@ -41,6 +41,7 @@ from remedy.decisions.experiments import (
 from remedy.decisions.ranker import HeuristicPrior
 from remedy.decisions.value import ValueSettings, net_value
 from remedy.errors import Conflict, InvalidInput, NotFound
+from remedy.facts import Fact, Number, Share, fact
 from remedy.money import from_minor
 from remedy.services.configs import ConfigService
 from remedy.services.job_kinds import JobRegistry, TaskContext
@@ -342,6 +343,31 @@ class RunningExperiment:
         experiment_id, share, challenger, champion = found
         arm = arm_for(team, customer_id, experiment_id, Decimal(share))
         return Assignment(experiment_id, arm, challenger if arm == CHALLENGER else champion)
+
+
+def comparison_facts(found: dict[str, Any], experiment: ModelExperiment) -> dict[str, Fact]:
+    """What the models page says about a comparison, as facts (said in the reader's language
+    at the edge): the chart's title and axis, and the decision so far."""
+    confidence = Share(Decimal(1) - Decimal(str(experiment.alpha)))
+    said = {
+        "chart": fact("experiment_chart", confidence=confidence),
+        "axis": fact("experiment_axis"),
+    }
+    reason = found.get("reason")
+    if reason == "too_few":
+        smaller = min(found.get("n", {}).values(), default=0)
+        said["decision"] = fact("experiment_too_few", n=smaller, needed=experiment.min_per_arm)
+    elif reason in ("undecided", "shown_better", "shown_worse"):
+        low, high = (Number(Decimal(str(round(found[side], 2)))) for side in ("low", "high"))
+        if reason == "shown_better":
+            said["decision"] = fact("experiment_shown_better", low=low, high=high)
+        elif reason == "shown_worse":
+            said["decision"] = fact("experiment_shown_worse", low=low, high=high)
+        else:
+            said["decision"] = fact("experiment_undecided", low=low, high=high)
+    elif reason == "max_sample":
+        said["decision"] = fact("experiment_max_sample")
+    return said
 
 
 def series(checks: list[ExperimentCheck]) -> list[dict[str, Any]]:

@@ -179,6 +179,14 @@ def test_a_better_challenger_is_promoted_by_the_check_and_audited(app, client, a
     assert latest["mean"]["challenger"] > latest["mean"]["champion"]
     assert 0 < latest["low"] < latest["difference"] < latest["high"]
     assert len(detail["checks"]) == 1 and detail["checks"][0]["at"]
+    assert detail["said"]["decision"].startswith("the challenger is shown better")
+    assert detail["said"]["chart"].endswith("always-valid 95% interval")
+    german = client.get(
+        f"/v1/models/experiments/{experiment_id}",
+        headers={**auth("finance"), "Accept-Language": "de-DE"},
+    ).json["said"]
+    assert german["decision"].startswith("der Herausforderer ist nachweislich besser")
+    assert german["axis"] == "verglichene Ergebnisse"
     models = client.get("/v1/models", headers=auth("finance")).json
     assert models["current"] == challenger
     assert models["promotions"][0]["by"] == "test-worker"
@@ -201,6 +209,7 @@ def test_a_worse_challenger_is_retired_and_the_champion_stays(app, client, auth,
     detail = client.get(f"/v1/models/experiments/{experiment_id}", headers=auth("finance")).json
     assert detail["state"] == "retired" and detail["latest"]["reason"] == "shown_worse"
     assert detail["latest"]["high"] < 0
+    assert detail["said"]["decision"].startswith("the challenger is shown worse")
     assert client.get("/v1/models", headers=auth("finance")).json["current"] is None
 
 
