@@ -7,6 +7,7 @@ stored (remedy/services/experiments.py): a GET never reads the outcomes nor prom
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from flask.views import MethodView
@@ -32,10 +33,13 @@ class StartSchema(Schema):
     """What an experiment tests and how."""
 
     challenger = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    share = fields.Decimal(
+    # A decimal string, as money travels: exact, and its bounds stay plain numbers in the
+    # OpenAPI document (the service refuses 0 itself, naming `share`).
+    share = fields.String(
         required=True,
-        as_string=True,
-        validate=validate.Range(min=0, max=1, min_inclusive=False, max_inclusive=False),
+        validate=validate.Regexp(
+            r"^0?\.[0-9]{1,12}$", error='a decimal string above 0 and below 1, e.g. "0.2"'
+        ),
         metadata={"description": 'the challenger\'s share of customers, e.g. "0.2"'},
     )
     alpha = fields.Float(
@@ -157,7 +161,7 @@ class Experiments(MethodView):
         service = ExperimentService(session())
         row = service.start(
             data["challenger"],
-            data["share"],
+            Decimal(data["share"]),
             current_principal().prefix,
             alpha=data["alpha"],
             max_per_arm=data["max_per_arm"],

@@ -57,7 +57,7 @@ def test_start_refuses_what_is_not_ready_and_allows_one_at_a_time(app, client, a
         refused = start({"challenger": name, "share": "0.2"})
         assert refused.status_code == 409 and "challenger" in refused.json["errors"], refused.json
         assert "offline gate" in refused.json["errors"]["challenger"][0]
-    for share in ("0", "1", "1.5", "-0.1", "abc"):
+    for share in ("0", "0.0", "1", "1.5", "-0.1", "abc", 0.2):
         bad = start({"challenger": challenger, "share": share})
         assert bad.status_code == 422 and "share" in json.dumps(bad.json), (share, bad.json)
     assert start({"challenger": challenger, "share": "0.2"}, auth("agent")).status_code == 403
