@@ -37,13 +37,22 @@ BODY = json.dumps(
 ).encode()
 
 
-@pytest.fixture(scope="module")
-def gunicorn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, str]]:
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
+)
+def gunicorn(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[int, str]]:
     """gunicorn started directly (docs/deployment.md, "gunicorn"): one worker of 3 threads."""
     folder = tmp_path_factory.mktemp("deadline")
     (folder / "metrics").mkdir()
+    url = (
+        f"sqlite:///{folder / 'serve.sqlite'}"
+        if request.param == "sqlite"
+        else request.getfixturevalue("postgres_url")
+    )
     env = {
-        "REMEDY_DATABASE_URL": f"sqlite:///{folder / 'serve.sqlite'}",
+        "REMEDY_DATABASE_URL": url,
         "REMEDY_INSTANCE_PATH": str(folder / "instance"),
         "REMEDY_BODY_DEADLINE": str(DEADLINE),
         "REMEDY_RATE_LIMIT": "",
