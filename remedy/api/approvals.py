@@ -218,7 +218,8 @@ def approval_status(decision: Decision) -> dict[str, Any] | None:
     standing = service.standing(request)
     now = service.clock()
     reader = current_reader()
-    m = messages_for(reader.locale or DecisionRecord.of(decision).language)
+    # the customer's full locale, as the decision's own words: 'pt-PT' and 'pt-BR' differ
+    m = messages_for(reader.locale or DecisionRecord.of(decision).incident.locale)
     return {
         "state": request.state,
         "kind": request.kind,
