@@ -71,9 +71,7 @@ def _strings(name: str) -> list[str]:
     return said
 
 
-@pytest.mark.parametrize(
-    ("name", "foreign"), [("pt_PT", BRAZILIAN_ONLY), ("pt_BR", EUROPEAN_ONLY)]
-)
+@pytest.mark.parametrize(("name", "foreign"), [("pt_PT", BRAZILIAN_ONLY), ("pt_BR", EUROPEAN_ONLY)])
 def test_each_catalog_keeps_to_its_variant(name, foreign):
     strings = _strings(name)
     assert len(strings) > 100

@@ -27,6 +27,7 @@ from remedy.ledger.limits import (
     CapacityState,
     broken_limits,
     capacity_breach,
+    fix_share,
     pool_breach,
     window_breach,
 )
@@ -451,8 +452,9 @@ def fix_part(record: DecisionRecord, candidate: StoredCandidate, amount_minor: i
 
     The fix is what its priced items of a fix kind cost, never more than the plan's whole cost.
     """
-    fix = to_minor(record.plan(candidate).fix_cost, record.incident.currency)
-    return max(0, min(fix, amount_minor))
+    return fix_share(
+        amount_minor, to_minor(record.plan(candidate).fix_cost, record.incident.currency)
+    )
 
 
 def acceptable(decision: Decision, plan_id: str) -> StoredCandidate:
