@@ -37,8 +37,7 @@ from remedy.decisions.approvals import ApprovalTiers, Approver
 from remedy.decisions.durations import duration_seconds
 from remedy.decisions.record import DecisionRecord
 from remedy.errors import Forbidden, InvalidInput
-from remedy.facts import Fact, Money, fact
-from remedy.i18n import Messages
+from remedy.facts import Fact, Money, Seconds, fact
 from remedy.moments import as_utc
 from remedy.money import from_minor
 from remedy.services.job_kinds import JobRegistry, TaskContext
@@ -459,34 +458,34 @@ def end_pending(session: Session, decision_id: str, state: str, actor: str, now:
     )
 
 
-def describe(request: ApprovalRequest, standing: Standing, m: Messages, after: str) -> str:
-    """Where a request stands, in the agent's (the decision's) language."""
+def standing_fact(request: ApprovalRequest, standing: Standing, after: str) -> Fact:
+    """Where a request stands, as a fact (said in the reader's language at the edge)."""
     if request.state == PENDING:
         seconds = standing.waiting_seconds or 0
-        waited = m.duration(max(60, seconds // 60 * 60))  # whole minutes
+        waited = Seconds(max(60, seconds // 60 * 60))  # whole minutes
         if standing.escalated:
-            return m(
-                "escalated to finance: no team lead answered within {after}; waiting {waited}",
-                after=m.duration(duration_seconds(after)),
-                waited=waited,
-            )
+            return fact("approval_escalated", after=Seconds(duration_seconds(after)), waited=waited)
         if request.tier == Approver.LEAD:
-            return m("waiting for a team lead's approval ({waited} so far)", waited=waited)
-        return m("waiting for finance's approval ({waited} so far)", waited=waited)
-    who = {
-        Approver.LEAD.value: m("a team lead"),
-        Approver.FINANCE.value: m("finance"),
-        "admin": m("an admin"),
-    }.get(request.decided_role or "", m("the operator"))
+            return fact("approval_waiting_lead", waited=waited)
+        return fact("approval_waiting_finance", waited=waited)
+    who = fact(_DECIDED_BY.get(request.decided_role or "", "approver_operator"))
     if request.state == "approved":
         if request.reason:
-            return m("approved by {who}: {reason}", who=who, reason=request.reason)
-        return m("approved by {who}", who=who)
+            return fact("approval_approved_because", who=who, reason=request.reason)
+        return fact("approval_approved", who=who)
     if request.state == "rejected":
-        return m("rejected by {who}: {reason}", who=who, reason=request.reason or "")
+        return fact("approval_rejected", who=who, reason=request.reason or "")
     if request.state == "expired":
-        return m("the request ended: the reservation expired before anyone decided")
-    return m("the request was cancelled")
+        return fact("approval_expired")
+    return fact("approval_cancelled")
+
+
+# Who decided a request, by the role that decided it.
+_DECIDED_BY = {
+    Approver.LEAD.value: "approver_lead",
+    Approver.FINANCE.value: "approver_finance",
+    "admin": "approver_admin",
+}
 
 
 def escalate_overdue(context: TaskContext) -> str:
