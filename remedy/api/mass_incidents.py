@@ -359,7 +359,7 @@ class MassIncidentApprove(MethodView):
         the job that reserves its customers one chunk (one transaction) at a time; a chunk
         that would break the pool is refused whole, and the chunks after it too. A partly
         reserved one may be approved again (after finance raised the pool) to retry those."""
-        four_eyes = current_app.extensions["remedy.four_eyes"]
+        four_eyes = app_services.four_eyes()
         mass, job = MassIncidentService(session()).approve(
             mass_incident_id, current_principal(), four_eyes, data["reason"]
         )
