@@ -38,7 +38,9 @@ from remedy.services import app_services
 from remedy.services.incidents import canonical_incident
 from remedy.services.mass_incidents import (
     CUSTOMER_STATES,
+    FAILED,
     MAX_LISTED,
+    STATUSES,
     MassIncidentService,
 )
 from remedy.store.tables import MassIncident, MassIncidentCustomer, utcnow
@@ -185,7 +187,10 @@ class MassIncidentSchema(Schema):
     id = fields.String()
     team = fields.String()
     status = fields.String(
-        metadata={"enum": ["deciding", "ready", "reserving", "reserved", "partly_reserved"]}
+        metadata={
+            "enum": list(STATUSES),
+            "description": "failed: the job working on it failed (see `job`); retry it",
+        }
     )
     incident = fields.Dict(metadata={"description": "the fields every customer shares"})
     customers = fields.Integer()
@@ -253,15 +258,19 @@ MASS_PATH = {"in": "path", "name": "mass_incident_id", "schema": {"type": "strin
 
 
 def view(mass: MassIncident, job: Any = None) -> dict[str, Any]:
-    """A mass incident as `MassIncidentSchema` shows it."""
+    """A mass incident as `MassIncidentSchema` shows it (a failed one with its failed job)."""
+    service = MassIncidentService(session())
+    status = service.status(mass)
+    if job is None and status == FAILED:
+        job = service.active_job(mass)
     return {
         "id": mass.id,
         "team": mass.team,
-        "status": mass.status,
+        "status": status,
         "incident": mass.incident,
         "customers": mass.customers,
         "tier": mass.tier,
-        **_said_refusal(MassIncidentService(session()).summary(mass)),
+        **_said_refusal(service.summary(mass)),
         "created_by": mass.created_by,
         "created_at": mass.created_at,
         "decided_at": mass.decided_at,
@@ -363,6 +372,23 @@ class MassIncidentApprove(MethodView):
         mass, job = MassIncidentService(session()).approve(
             mass_incident_id, current_principal(), four_eyes, data["reason"]
         )
+        location = url_for("mass_incidents.MassIncidentOne", mass_incident_id=mass.id)
+        return view(mass, job), 202, {"Location": location}
+
+
+@blp.route("/mass-incidents/<mass_incident_id>/retry", parameters=[MASS_PATH])
+class MassIncidentRetry(MethodView):
+    """Retry a failed mass incident."""
+
+    @roles("lead", "finance")
+    @blp.response(202, MassIncidentSchema, headers={"Location": {"description": "poll it"}})
+    def post(self, mass_incident_id: str) -> tuple[Any, int, dict[str, str]]:
+        """Queue the failed job of a mass incident again (status `failed`: its deciding or
+        reserving job failed). The job resumes: customers already decided and chunks already
+        reserved are not done twice. 409 when it has not failed."""
+        service = MassIncidentService(session())
+        job = service.retry(mass_incident_id, current_principal(), job_quota())
+        mass = service.get(mass_incident_id, current_principal())
         location = url_for("mass_incidents.MassIncidentOne", mass_incident_id=mass.id)
         return view(mass, job), 202, {"Location": location}
 

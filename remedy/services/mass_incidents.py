@@ -55,6 +55,7 @@ from remedy.ledger.periods import period_at
 from remedy.money import from_minor, to_minor
 from remedy.services.approvals import FourEyes
 from remedy.services.job_kinds import JobContext, JobRegistry
+from remedy.services.jobs import FAILED as JOB_FAILED
 from remedy.services.jobs import JobQueue, JobQuota
 from remedy.services.keys import Principal
 from remedy.services.notifications import MASS_INCIDENT_READY, emit
@@ -350,6 +351,46 @@ class MassIncidentService:
             {"status": RESERVING, "tier": mass.tier, "reason": reason or None},
         )
         return mass, job
+
+    def active_job(self, mass: MassIncident) -> Job | None:
+        """The job working on `mass` now: the deciding one while it decides, the reserving
+        one while it reserves (None otherwise)."""
+        job_id = {DECIDING: mass.decide_job_id, RESERVING: mass.reserve_job_id}.get(mass.status)
+        return self.session.get(Job, job_id) if job_id else None
+
+    def status(self, mass: MassIncident) -> str:
+        """Where `mass` stands: its stored status, or `failed` while the job working on it has
+        failed (computed on read: a GET never writes; `retry` queues the job again)."""
+        job = self.active_job(mass)
+        return FAILED if job is not None and job.status == JOB_FAILED else mass.status
+
+    def retry(self, mass_id: str, principal: Principal, quota: JobQuota | None = None) -> Job:
+        """Queue the failed job of a mass incident again (both jobs resume where they
+        stopped: decided customers and reserved chunks are not done twice)."""
+        mass = self.get(mass_id, principal)
+        if self.status(mass) != FAILED:
+            message = f"mass incident {mass.id} is {mass.status}: only a failed one is retried"
+            raise Conflict(message, {"status": [message]})
+        queue = JobQueue(self.session)
+        if quota is not None:
+            queue.check_quota(principal, quota)
+        kind = DECIDE_KIND if mass.status == DECIDING else RESERVE_KIND
+        job = queue.enqueue(kind, {"mass_incident_id": mass.id}, JOB_ROLE, principal)
+        before = {"job": mass.decide_job_id if kind == DECIDE_KIND else mass.reserve_job_id}
+        if kind == DECIDE_KIND:
+            mass.decide_job_id = job.id
+        else:
+            mass.reserve_job_id = job.id
+        audit.record(
+            self.session,
+            principal.prefix,
+            "retry",
+            "mass_incident",
+            mass.id,
+            before,
+            {"job": job.id},
+        )
+        return job
 
     def _retry_refused(self, mass: MassIncident) -> None:
         """Put the chunks the pool refused back in the queue, their customers decided again."""
