@@ -358,7 +358,12 @@ def deliver_due(session: Session, settings: DeliverySettings, now: datetime | No
     now = now or utcnow()
     due = session.execute(
         sa.select(WebhookDelivery.id, WebhookDelivery.next_attempt_at)
-        .where(WebhookDelivery.state == PENDING, WebhookDelivery.next_attempt_at <= now)
+        .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
+        .where(
+            WebhookDelivery.state == PENDING,
+            WebhookDelivery.next_attempt_at <= now,
+            Webhook.active.is_(True),  # a paused webhook's deliveries wait for its resumption
+        )
         .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
         .limit(BATCH)
     ).all()

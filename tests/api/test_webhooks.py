@@ -323,3 +323,29 @@ def test_escalation_broken_promises_and_ready_mass_incidents_are_emitted(app, cl
     assert ready["event"] == "mass_incident.ready"
     assert ready["payload"]["data"]["mass_incident_id"] == declared.json["id"]
     assert ready["payload"]["data"]["totals"][0]["currency"] == "EUR"
+
+
+def test_a_paused_webhook_holds_what_was_queued_until_it_resumes(app, client, people):
+    receiver = Receiver()
+    try:
+        hook = subscribe(client, people("lead"), receiver.url)
+        ask_approval(app, client, people)  # queued while active
+        paused = client.patch(
+            f"/v1/webhooks/{hook['id']}", json={"active": False}, headers=people("lead")
+        )
+        assert paused.status_code == 200 and paused.json["active"] is False
+        settings = DeliverySettings(timeout=2, retry_seconds=0.2, max_attempts=5)
+        with db.database(app).unit_of_work() as session:
+            assert deliver_due(session, settings) == 0  # nothing sent while paused
+        assert receiver.got == []
+        (held,) = deliveries(client, people("lead"), hook["id"])
+        assert held["state"] == "pending" and held["attempts"] == 0
+
+        resumed = client.patch(
+            f"/v1/webhooks/{hook['id']}", json={"active": True}, headers=people("lead")
+        )
+        assert resumed.status_code == 200
+        deliver_until(app, lambda: len(receiver.got) == 1, settings)
+        assert json.loads(receiver.got[0][1])["type"] == "approval.requested"
+    finally:
+        receiver.close()
