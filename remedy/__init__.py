@@ -100,12 +100,18 @@ def register_extensions(app: Flask) -> None:
 def register_jobs() -> JobRegistry:
     """Collect the long work of every domain: job kinds and periodic tasks (the worker runs
     what this registry holds)."""
-    from remedy.services import approvals, at_risk_notices, mass_incidents, webhooks
+    from remedy.services import (
+        approvals,
+        at_risk_notices,
+        integrations,
+        mass_incidents,
+        webhooks,
+    )
     from remedy.services.job_kinds import JobRegistry
     from remedy.whatif import job as whatif
 
     registry = JobRegistry()
-    for domain in (whatif, approvals, mass_incidents, webhooks, at_risk_notices):
+    for domain in (whatif, approvals, mass_incidents, webhooks, at_risk_notices, integrations):
         domain.register_jobs(registry)
     return registry
 
