@@ -104,14 +104,14 @@ def register_jobs() -> JobRegistry:
         approvals,
         at_risk_notices,
         integrations,
-        mass_incidents,
+        mass_jobs,
         webhooks,
     )
     from remedy.services.job_kinds import JobRegistry
     from remedy.whatif import job as whatif
 
     registry = JobRegistry()
-    for domain in (whatif, approvals, mass_incidents, webhooks, at_risk_notices, integrations):
+    for domain in (whatif, approvals, mass_jobs, webhooks, at_risk_notices, integrations):
         domain.register_jobs(registry)
     return registry
 

@@ -36,13 +36,8 @@ from remedy.money import MoneyError, check_amount, from_minor
 from remedy.presenting import Presenter
 from remedy.services import app_services
 from remedy.services.incidents import canonical_incident
-from remedy.services.mass_incidents import (
-    CUSTOMER_STATES,
-    FAILED,
-    MAX_LISTED,
-    STATUSES,
-    MassIncidentService,
-)
+from remedy.services.mass_incidents import MassIncidentService
+from remedy.services.mass_states import CUSTOMER_STATES, FAILED, MAX_LISTED, STATUSES
 from remedy.store.tables import MassIncident, MassIncidentCustomer, utcnow
 
 blp = Blueprint(

@@ -323,7 +323,7 @@ def test_customers_alike_share_a_ranking_and_get_the_very_same_decision(app):
     decision the plain engine makes for it (candidates, plans shown, notes, talking points)."""
     from remedy.decisions.stored import incident_from_json
     from remedy.services import app_services
-    from remedy.services.mass_incidents import RankOnce
+    from remedy.services.mass_jobs import RankOnce
     from remedy.services.recommendations import RecommendationService
 
     set_pool(app, "emea", "1000.00")
