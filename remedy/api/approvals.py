@@ -23,7 +23,8 @@ from remedy.moments import as_utc, iso_utc
 from remedy.money import from_minor
 from remedy.presenting import presenters
 from remedy.services import app_services
-from remedy.services.approvals import PENDING, SCOPES, ApprovalService, QueueEntry, standing_fact
+from remedy.services.approval_standing import PENDING, QueueEntry, standing_fact
+from remedy.services.approvals import SCOPES, ApprovalService
 from remedy.store.tables import Decision
 
 blp = Blueprint(

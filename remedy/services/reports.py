@@ -5,9 +5,9 @@ Amounts are summed in minor units per currency; each report is a list of typed r
 API's schemas write them, as JSON or CSV). Diagnose and the audit count tickets, not decisions
 (a ticket asked twice counts once), and read the ticket rollup (remedy/services/rollups.py)
 with one grouped SQL statement each, so their time grows with the groups, not the decisions;
-`diagnose_of` and `audit_of` (report_reference.py) compute the same rows from the raw tables' tickets
-(the reference the rollup is tested against). Spend and promises read the range's rows, their
-columns only (never a decision's JSON): spend grouped in SQL, promises in Python.
+`diagnose_of` and `audit_of` (report_reference.py) compute the same rows from the raw tables'
+tickets (the reference the rollup is tested against). Spend and promises read the range's
+rows, their columns only (never a decision's JSON): spend grouped in SQL, promises in Python.
 """
 
 from __future__ import annotations
