@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
 import secrets
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -65,11 +67,13 @@ MAX_BACKOFF_SECONDS = 3600
 @dataclass(frozen=True)
 class DeliverySettings:
     """How deliveries are sent: the timeout of one POST, the first retry's delay (doubling),
-    and how many attempts before a delivery is failed (REMEDY_WEBHOOK_*)."""
+    how many attempts before a delivery is failed, and whether receivers on private addresses
+    are allowed (REMEDY_WEBHOOK_*)."""
 
     timeout: float = 5.0
     retry_seconds: float = 30.0
     max_attempts: int = 8
+    allow_private: bool = False
 
     @classmethod
     def of(cls, config: Mapping[str, Any]) -> DeliverySettings:
@@ -78,6 +82,7 @@ class DeliverySettings:
             float(config.get("WEBHOOK_TIMEOUT_SECONDS", 5)),
             float(config.get("WEBHOOK_RETRY_SECONDS", 30)),
             int(config.get("WEBHOOK_MAX_ATTEMPTS", 8)),
+            bool(config.get("WEBHOOK_ALLOW_PRIVATE", False)),
         )
 
     def backoff(self, attempts: int) -> timedelta:
@@ -320,10 +325,48 @@ class Sent:
         return self.status is not None and 200 <= self.status < 300
 
 
-def send(url: str, secret: str, delivery_id: int, event: str, body: bytes, timeout: float) -> Sent:
-    """POST one signed delivery; never raises."""
+def private_address(url: str) -> str | None:
+    """The first address `url`'s host resolves to that is not a public one (loopback,
+    private, link-local, shared, reserved, multicast), else None.
+
+    A team's key chooses the URL, and the worker sends from inside the network: without this a
+    lead could make the worker POST to the database's host, a cloud metadata address or an
+    admin port (server-side request forgery). A host that does not resolve is left to the send,
+    which fails with its own error. The check resolves once before the send; a name that
+    resolves differently a moment later (DNS rebinding) is outside it, so deployments that need
+    more put the worker behind an egress proxy or firewall.
+    """
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError, ValueError):
+        return None
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        if not address.is_global or address.is_multicast:
+            return str(address)
+    return None
+
+
+def send(
+    url: str,
+    secret: str,
+    delivery_id: int,
+    event: str,
+    body: bytes,
+    timeout: float,
+    allow_private: bool = False,
+) -> Sent:
+    """POST one signed delivery; never raises. A receiver on a private address is refused
+    unless `allow_private` (REMEDY_WEBHOOK_ALLOW_PRIVATE)."""
     if urlsplit(url).scheme not in ("http", "https"):  # checked when stored; never file: here
         return Sent(None, "not an http or https URL")
+    if not allow_private:
+        address = private_address(url)
+        if address is not None:
+            why = f"refused: the host resolves to {address}, not a public address"
+            return Sent(None, why + " (REMEDY_WEBHOOK_ALLOW_PRIVATE=1 allows it)")
     request = urllib.request.Request(  # noqa: S310 - http(s) only, checked just above
         url,
         data=body,
@@ -358,7 +401,12 @@ def deliver_due(session: Session, settings: DeliverySettings, now: datetime | No
     now = now or utcnow()
     due = session.execute(
         sa.select(WebhookDelivery.id, WebhookDelivery.next_attempt_at)
-        .where(WebhookDelivery.state == PENDING, WebhookDelivery.next_attempt_at <= now)
+        .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
+        .where(
+            WebhookDelivery.state == PENDING,
+            WebhookDelivery.next_attempt_at <= now,
+            Webhook.active.is_(True),  # a paused webhook's deliveries wait for its resumption
+        )
         .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
         .limit(BATCH)
     ).all()
@@ -400,7 +448,10 @@ def deliver_due(session: Session, settings: DeliverySettings, now: datetime | No
     with ThreadPoolExecutor(max_workers=min(SENDERS, len(claimed))) as pool:
         results = list(
             pool.map(
-                lambda c: send(c[1], c[2], c[0], c[3], body_of(c[4]), settings.timeout), claimed
+                lambda c: send(
+                    c[1], c[2], c[0], c[3], body_of(c[4]), settings.timeout, settings.allow_private
+                ),
+                claimed,
             )
         )
     begin_write(session)
