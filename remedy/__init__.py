@@ -105,13 +105,13 @@ def register_jobs() -> JobRegistry:
         at_risk_notices,
         integrations,
         mass_jobs,
-        webhooks,
+        webhook_delivery,
     )
     from remedy.services.job_kinds import JobRegistry
     from remedy.whatif import job as whatif
 
     registry = JobRegistry()
-    for domain in (whatif, approvals, mass_jobs, webhooks, at_risk_notices, integrations):
+    for domain in (whatif, approvals, mass_jobs, webhook_delivery, at_risk_notices, integrations):
         domain.register_jobs(registry)
     return registry
 

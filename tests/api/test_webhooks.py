@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from remedy.extensions import db
-from remedy.services.webhooks import DeliverySettings, deliver_due, verify
+from remedy.services.webhook_delivery import DeliverySettings, deliver_due, verify
 from remedy.store.tables import ApprovalRequest, AuditEntry, WebhookDelivery, utcnow
 from tests.factories import decision_row, key_headers, run_jobs, set_pool, store
 
