@@ -40,7 +40,8 @@ from remedy.services.mass_states import (
 )
 from remedy.services.notifications import MASS_INCIDENT_READY, emit
 from remedy.services.recommendations import RecommendationService
-from remedy.services.reserving import Planned, PoolRanOut, ReservingService, fix_part
+from remedy.services.reserving import ReservingService
+from remedy.services.reserving_steps import Planned, PoolRanOut, fix_part
 from remedy.store import audit
 from remedy.store.session import begin_write
 from remedy.store.tables import (
