@@ -98,8 +98,10 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         ),
         "MASS_INCIDENT_CHUNK_SIZE": int(env("REMEDY_MASS_INCIDENT_CHUNK_SIZE", "200")),
         # Webhooks (services/webhooks.py): seconds one delivery may take, the first retry's
-        # delay (doubling each time, at most an hour) and the attempts before it is failed.
+        # delay (doubling each time, at most an hour), the attempts before it is failed, and
+        # whether receivers on private addresses are allowed (off: no request forgery inside).
         "WEBHOOK_TIMEOUT_SECONDS": float(env("REMEDY_WEBHOOK_TIMEOUT_SECONDS", "5")),
         "WEBHOOK_RETRY_SECONDS": float(env("REMEDY_WEBHOOK_RETRY_SECONDS", "30")),
         "WEBHOOK_MAX_ATTEMPTS": int(env("REMEDY_WEBHOOK_MAX_ATTEMPTS", "8")),
+        "WEBHOOK_ALLOW_PRIVATE": env("REMEDY_WEBHOOK_ALLOW_PRIVATE", "0") == "1",
     }
