@@ -91,26 +91,48 @@ def register_extensions(app: Flask) -> None:
     # request (remedy/store/generation.py).
     scorer = ScorerProvider(Path(app.config["MODEL_DIR"]) / "cache")
     engines = EngineProvider(scorer, values)
-    Services(
-        engines, scorer, PrincipalCache(), exploration, register_jobs(), RunningExperiment()
-    ).install(app)
-    # Who may not approve (checked once here: an unknown tier stops the start).
-    app.extensions["remedy.four_eyes"] = FourEyes.from_names(
+    # Who may not approve, and the at-risk thresholds: checked once here (an unknown tier or a
+    # bad share stops the start).
+    four_eyes = FourEyes.from_names(
         app.config["FOUR_EYES_TIERS"].split(","), app.config["ADMIN_APPROVAL_TIERS"].split(",")
     )
-    # The thresholds of the incidents at risk (checked once here: a bad share stops the start).
-    app.extensions["remedy.at_risk"] = AtRiskSettings.from_config(app.config)
+    at_risk = AtRiskSettings.from_config(app.config)
+    Services(
+        engines,
+        scorer,
+        PrincipalCache(),
+        exploration,
+        register_jobs(),
+        four_eyes,
+        at_risk,
+        RunningExperiment(),
+    ).install(app)
 
 
 def register_jobs() -> JobRegistry:
     """Collect the long work of every domain: job kinds and periodic tasks (the worker runs
     what this registry holds)."""
-    from remedy.services import approvals, at_risk_notices, experiments, mass_incidents, webhooks
+    from remedy.services import (
+        approvals,
+        at_risk_notices,
+        experiments,
+        integrations,
+        mass_jobs,
+        webhook_delivery,
+    )
     from remedy.services.job_kinds import JobRegistry
     from remedy.whatif import job as whatif
 
     registry = JobRegistry()
-    for domain in (whatif, approvals, mass_incidents, webhooks, at_risk_notices, experiments):
+    for domain in (
+        whatif,
+        approvals,
+        mass_jobs,
+        webhook_delivery,
+        at_risk_notices,
+        integrations,
+        experiments,
+    ):
         domain.register_jobs(registry)
     return registry
 

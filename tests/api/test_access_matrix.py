@@ -100,6 +100,7 @@ POLICY: dict[str, tuple[tuple[str, ...], str]] = {
     "GET /v1/mass-incidents/{mass_incident_id}": (LEAD_OR_FINANCE, "team"),
     "GET /v1/mass-incidents/{mass_incident_id}/customers": (LEAD_OR_FINANCE, "team"),
     "POST /v1/mass-incidents/{mass_incident_id}/approve": (LEAD_OR_FINANCE, "team"),
+    "POST /v1/mass-incidents/{mass_incident_id}/retry": (LEAD_OR_FINANCE, "team"),
     "GET /v1/webhooks": (LEAD_OR_FINANCE, "filtered"),
     "POST /v1/webhooks": (LEAD_OR_FINANCE, "team"),
     "GET /v1/webhooks/{webhook_id}": (LEAD_OR_FINANCE, "team"),
