@@ -1,7 +1,7 @@
 """champion/challenger experiments: the experiment, its checks, and each decision's arm
 
 Revision ID: 0014c_experiments
-Revises: 0013n_webhooks
+Revises: 0013w_delivery_event_index
 Create Date: 2026-12-07 06:30:00
 
 `model_experiments` holds a challenger model on a share of customers (one running at a time:
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014c_experiments"
-down_revision = "0013n_webhooks"
+down_revision = "0013w_delivery_event_index"
 branch_labels = None
 depends_on = None
 
