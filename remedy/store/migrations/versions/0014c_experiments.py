@@ -74,9 +74,10 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Revert this revision."""
     op.drop_index("ix_decisions_experiment_id", table_name="decisions")
-    with op.batch_alter_table("decisions") as batch:
-        batch.drop_column("arm")
-        batch.drop_column("experiment_id")
+    # Dropped in place, as 0013d drops `touchpoint` (SQLite >= 3.35): a batch copy of
+    # `decisions` would drop the table the other tables' foreign keys point at.
+    op.drop_column("decisions", "arm")
+    op.drop_column("decisions", "experiment_id")
     op.drop_index(
         "ix_model_experiment_checks_experiment_id", table_name="model_experiment_checks"
     )
