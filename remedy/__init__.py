@@ -51,6 +51,7 @@ def register_extensions(app: Flask) -> None:
     from remedy.services.approvals import FourEyes
     from remedy.services.at_risk import AtRiskSettings
     from remedy.services.engines import EngineProvider
+    from remedy.services.experiments import RunningExperiment
     from remedy.services.keys import PrincipalCache
     from remedy.services.model_registry import ScorerProvider
     from remedy.services.rollups import register_rollup
@@ -79,31 +80,59 @@ def register_extensions(app: Flask) -> None:
         app.config["HORIZON_YEARS"], app.config["REFERRAL_SHARE"], app.config["WORD_OF_MOUTH_SHARE"]
     )
     exploration = Exploration(
-        ExplorationPolicy(app.config["EXPLORATION_RATE"], app.config["EXPLORATION_TOP_K"]),
+        ExplorationPolicy(
+            app.config["EXPLORATION_RATE"],
+            app.config["EXPLORATION_TOP_K"],
+            app.config["EXPLORATION_CLOSENESS"] or None,
+        ),
         random.Random(app.config["EXPLORATION_SEED"]),
     )
     # Per-worker caches of what changes rarely, checked against the cache generation on every
     # request (remedy/store/generation.py).
     scorer = ScorerProvider(Path(app.config["MODEL_DIR"]) / "cache")
     engines = EngineProvider(scorer, values)
-    Services(engines, scorer, PrincipalCache(), exploration, register_jobs()).install(app)
-    # Who may not approve (checked once here: an unknown tier stops the start).
-    app.extensions["remedy.four_eyes"] = FourEyes.from_names(
+    # Who may not approve, and the at-risk thresholds: checked once here (an unknown tier or a
+    # bad share stops the start).
+    four_eyes = FourEyes.from_names(
         app.config["FOUR_EYES_TIERS"].split(","), app.config["ADMIN_APPROVAL_TIERS"].split(",")
     )
-    # The thresholds of the incidents at risk (checked once here: a bad share stops the start).
-    app.extensions["remedy.at_risk"] = AtRiskSettings.from_config(app.config)
+    at_risk = AtRiskSettings.from_config(app.config)
+    Services(
+        engines,
+        scorer,
+        PrincipalCache(),
+        exploration,
+        register_jobs(),
+        four_eyes,
+        at_risk,
+        RunningExperiment(),
+    ).install(app)
 
 
 def register_jobs() -> JobRegistry:
     """Collect the long work of every domain: job kinds and periodic tasks (the worker runs
     what this registry holds)."""
-    from remedy.services import approvals, at_risk_notices, mass_incidents, webhooks
+    from remedy.services import (
+        approvals,
+        at_risk_notices,
+        experiments,
+        integrations,
+        mass_jobs,
+        webhook_delivery,
+    )
     from remedy.services.job_kinds import JobRegistry
     from remedy.whatif import job as whatif
 
     registry = JobRegistry()
-    for domain in (whatif, approvals, mass_incidents, webhooks, at_risk_notices):
+    for domain in (
+        whatif,
+        approvals,
+        mass_jobs,
+        webhook_delivery,
+        at_risk_notices,
+        integrations,
+        experiments,
+    ):
         domain.register_jobs(registry)
     return registry
 
@@ -120,6 +149,7 @@ def register_blueprints(app: Flask) -> None:
         budgets,
         configs,
         customers,
+        experiments,
         health,
         integrations,
         jobs,
@@ -149,6 +179,7 @@ def register_blueprints(app: Flask) -> None:
         outcomes,
         configs,
         budgets,
+        experiments,
         model_versions,
         keys,
         integrations,

@@ -27,6 +27,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "DATABASE_CONNECT_TIMEOUT": float(env("REMEDY_DATABASE_CONNECT_TIMEOUT", "3")),
         "DATABASE_STATEMENT_TIMEOUT_MS": int(env("REMEDY_DATABASE_STATEMENT_TIMEOUT_MS", "15000")),
         "DATABASE_POOL_TIMEOUT": float(env("REMEDY_DATABASE_POOL_TIMEOUT", "3")),
+        # Seconds a request's body has to arrive whole under gunicorn, front or not (408 and
+        # the connection closed after; 0 is no limit): remedy/api/body_deadline.py.
+        "BODY_DEADLINE_SECONDS": float(env("REMEDY_BODY_DEADLINE", "5")),
         # Request bodies above this many bytes get 413 before they are parsed.
         "MAX_CONTENT_LENGTH": int(env("REMEDY_MAX_BODY_BYTES", str(64 * 1024))),
         # How a retained customer and a referral are valued (see decisions/ranker.py).
@@ -39,6 +42,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # top plan first, how many top plans it draws from, and a seed for reproducible runs.
         "EXPLORATION_RATE": Decimal(env("REMEDY_EXPLORATION_RATE", "0.10")),
         "EXPLORATION_TOP_K": int(env("REMEDY_EXPLORATION_TOP_K", "5")),
+        # Adaptive exploration (remedy/decisions/exploration.py): more where the top plans'
+        # values are close; "0" or empty: the uniform rule.
+        "EXPLORATION_CLOSENESS": Decimal(env("REMEDY_EXPLORATION_CLOSENESS", "0.05") or "0"),
         "EXPLORATION_SEED": int(env("REMEDY_EXPLORATION_SEED"))
         if env("REMEDY_EXPLORATION_SEED")
         else None,
@@ -96,8 +102,10 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         ),
         "MASS_INCIDENT_CHUNK_SIZE": int(env("REMEDY_MASS_INCIDENT_CHUNK_SIZE", "200")),
         # Webhooks (services/webhooks.py): seconds one delivery may take, the first retry's
-        # delay (doubling each time, at most an hour) and the attempts before it is failed.
+        # delay (doubling each time, at most an hour), the attempts before it is failed, and
+        # whether receivers on private addresses are allowed (off: no request forgery inside).
         "WEBHOOK_TIMEOUT_SECONDS": float(env("REMEDY_WEBHOOK_TIMEOUT_SECONDS", "5")),
         "WEBHOOK_RETRY_SECONDS": float(env("REMEDY_WEBHOOK_RETRY_SECONDS", "30")),
         "WEBHOOK_MAX_ATTEMPTS": int(env("REMEDY_WEBHOOK_MAX_ATTEMPTS", "8")),
+        "WEBHOOK_ALLOW_PRIVATE": env("REMEDY_WEBHOOK_ALLOW_PRIVATE", "0") == "1",
     }

@@ -34,9 +34,16 @@ from babel.numbers import (
 )
 from babel.units import format_unit
 
-# The languages with a complete catalog (tests/test_i18n.py checks every message id in each).
-LANGUAGES = ("en", "fr", "de", "es", "it", "nl", "pt", "ja")
+# The catalogs, each complete (tests/test_i18n.py checks every message id in each), by Babel's
+# folder name under remedy/translations. Portuguese has two: European and Brazilian.
+LANGUAGES = ("en", "fr", "de", "es", "it", "nl", "pt_PT", "pt_BR", "ja")
 DEFAULT_LANGUAGE = "en"
+# A language written differently by region: its catalogs by region, and the one a locale
+# without a region (or with one not listed) reads. Brazil writes pt_BR; Portugal, Angola,
+# Mozambique, Cape Verde, Guinea-Bissau, Sao Tome, Timor-Leste, Macao and Equatorial Guinea
+# write European Portuguese. A bare 'pt' reads pt_BR, as CLDR's own 'pt' is Brazil's (so the
+# words and Babel's money and numbers for 'pt' agree); README "Languages" says so.
+REGIONAL = {"pt": ({"BR": "pt_BR"}, "pt_PT", "pt_BR")}
 
 
 def N_(msgid: str) -> str:
@@ -47,11 +54,18 @@ def N_(msgid: str) -> str:
 class Messages:
     """Translate and format the messages of one language."""
 
-    def __init__(self, locale: str, language: str, catalog: gettext.NullTranslations) -> None:
-        """Use `catalog` for `language`; `locale` formats money (e.g. 'fr-CA')."""
+    def __init__(self, locale: str, catalog_name: str, catalog: gettext.NullTranslations) -> None:
+        """Use `catalog` (the one called `catalog_name`, e.g. 'pt_PT'); `locale` formats money
+        (e.g. 'fr-CA')."""
         self.locale = locale
-        self.language = language
+        self.catalog_name = catalog_name
         self._catalog = catalog
+
+    @property
+    def language(self) -> str:
+        """The language spoken, as a BCP 47 tag: 'fr', or 'pt-PT' / 'pt-BR' where a language
+        has a catalog per region (what `lang` attributes and the API's `language` carry)."""
+        return self.catalog_name.replace("_", "-")
 
     @property
     def requested(self) -> str:
@@ -61,7 +75,7 @@ class Messages:
     @property
     def fallback(self) -> bool:
         """Whether the requested language has no catalog, so English is used."""
-        return self.language != self.requested
+        return self.catalog_name == DEFAULT_LANGUAGE and self.requested != DEFAULT_LANGUAGE
 
     def __call__(self, msgid: str, **params: object) -> str:
         """Translate `msgid`, then fill its `{placeholders}` from `params`."""
@@ -95,16 +109,36 @@ class Messages:
 
 
 def messages_for(locale: str) -> Messages:
-    """Return the messages for a customer's locale ('fr-CA' -> French), English if unknown."""
+    """Return the messages for a customer's locale ('fr-CA' -> French, 'pt-AO' -> European
+    Portuguese), English if unknown."""
+    name = catalog_for(locale) or DEFAULT_LANGUAGE
+    return Messages(locale, name, _catalog(name))
+
+
+def catalog_for(locale: str) -> str | None:
+    """The catalog a locale reads ('fr' for 'fr-CA', 'pt_PT' for 'pt-MZ', 'pt_BR' for 'pt-BR'
+    and 'pt'), or None when its language has none."""
     language = _language_of(locale)
-    if language not in LANGUAGES:
-        language = DEFAULT_LANGUAGE
-    return Messages(locale, language, _catalog(language))
+    regional = REGIONAL.get(language)
+    if regional is not None:
+        by_region, other_regions, no_region = regional
+        region = _region_of(locale)
+        return no_region if region is None else by_region.get(region, other_regions)
+    return language if language in LANGUAGES else None
 
 
 def _language_of(locale: str) -> str:
     """The language part of a locale ('fr' for 'fr_CA' or 'fr-CA')."""
     return locale.replace("_", "-").split("-")[0].lower()
+
+
+def _region_of(locale: str) -> str | None:
+    """The region of a locale ('BR' for 'pt-BR', 'pt_br' or 'pt-Latn-BR'), None without one:
+    BCP 47's region subtag is two letters or three digits, after the language (and script)."""
+    for part in locale.replace("_", "-").split("-")[1:]:
+        if (len(part) == 2 and part.isalpha()) or (len(part) == 3 and part.isdigit()):
+            return part.upper()
+    return None
 
 
 @cache
@@ -197,13 +231,13 @@ def _letter_like(char: str) -> bool:
 
 
 @cache
-def _catalog(language: str) -> gettext.NullTranslations:
-    """Read a language's .po catalog once (English ids translate to themselves)."""
-    path = resources.files("remedy") / "translations" / language / "LC_MESSAGES" / "messages.po"
+def _catalog(name: str) -> gettext.NullTranslations:
+    """Read a catalog's .po file once (English ids translate to themselves)."""
+    path = resources.files("remedy") / "translations" / name / "LC_MESSAGES" / "messages.po"
     if not path.is_file():
         return gettext.NullTranslations()
     with path.open("rb") as source:
-        catalog = read_po(source, locale=language)
+        catalog = read_po(source, locale=name)
     compiled = io.BytesIO()
     write_mo(compiled, catalog)
     compiled.seek(0)

@@ -102,6 +102,9 @@ def app(request: pytest.FixtureRequest, database_url: str, tmp_path: Path) -> It
             "EXPLORATION_SEED": 1234,
             "RATE_LIMIT": "",  # off unless a test asks for it
             "LOG_LEVEL": "WARNING",  # access lines are tested where they matter
+            # Webhook receivers in tests listen on 127.0.0.1 (refused by default: tested in
+            # tests/api/test_webhooks.py).
+            "WEBHOOK_ALLOW_PRIVATE": True,
             **overrides,
         },
         instance_path=str(tmp_path / "instance"),  # never the checkout's instance/ folder

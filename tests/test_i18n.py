@@ -71,7 +71,7 @@ def test_the_template_is_up_to_date():
 def test_every_language_has_a_catalog():
     on_disk = {p.parent.parent.name for p in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po")}
     assert on_disk == set(LANGUAGES)
-    assert {"en", "fr", "de", "es", "it", "nl", "pt", "ja"} <= on_disk
+    assert {"en", "fr", "de", "es", "it", "nl", "pt_PT", "pt_BR", "ja"} <= on_disk
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -101,7 +101,7 @@ def test_every_message_is_translated_with_the_same_placeholders(language):
 
 def test_a_locale_chooses_its_language_and_an_unknown_one_falls_back_to_english():
     assert (messages_for("fr-CA").language, messages_for("fr-CA").fallback) == ("fr", False)
-    assert messages_for("pt_BR").language == "pt"
+    assert messages_for("pt_BR").language == "pt-BR"
     assert messages_for("en-GB").fallback is False
     korean = messages_for("ko-KR")
     assert (korean.language, korean.requested, korean.fallback) == ("en", "ko", True)
@@ -304,13 +304,22 @@ def test_every_fact_code_the_code_records_has_words_and_every_word_is_used():
             + (ROOT / "remedy" / "decisions" / "deciding.py").read_text(),
         )
     )
+    used |= set(  # who decided an approval request, from its table
+        re.findall(r'"(approver_[a-z]+)"', (ROOT / "remedy/services/approval_standing.py").read_text())
+    )
     assert used - set(WORDS) == set(), sorted(used - set(WORDS))
     assert set(WORDS) - used == set(), sorted(set(WORDS) - used)
 
 
 # Words that mean "apology" in these languages: "no excuses" must not read "without apologies"
 # (French and Dutch "excuses", Italian "scuse", Portuguese "desculpas" are apologies).
-APOLOGY_WORDS = {"fr": "excuse", "nl": "excuses", "it": "scuse", "pt": "desculpa"}
+APOLOGY_WORDS = {
+    "fr": "excuse",
+    "nl": "excuses",
+    "it": "scuse",
+    "pt-PT": "desculpa",
+    "pt-BR": "desculpa",
+}
 
 
 @pytest.mark.parametrize(("language", "word"), APOLOGY_WORDS.items())

@@ -35,6 +35,7 @@ from remedy.decisions.record import DecisionRecord
 from remedy.store.tables import Decision, Outcome
 from training.calibration import CALIBRATION_FRACTION, calibration_section, keep_if_better
 from training.fit import evaluate_holdout, fit_models, plot_calibration, plot_policy_values
+from training.gate import promotion_verdict
 from training.holdout import (  # re-exported: the holdout's judges, for callers and tests
     OffPolicyReport,
     _gate_section,
@@ -195,6 +196,11 @@ def train_from_logs(
     }
     log_loss = retention_log_loss(evaluation, candidate, current)
     card["metrics"]["gate"] = _gate_section(report, log_loss)
+    if card["metrics"]["gate"] is not None:
+        # The verdict travels with the card: a champion/challenger experiment starts only for a
+        # version that passed (remedy/services/experiments.py), without importing training.
+        passed, why = promotion_verdict(card)
+        card["metrics"]["gate"]["verdict"] = {"passed": passed, "reason": why}
     card["metrics"]["holdout"]["net_value"] = net_value_calibration(
         evaluation, candidate, values, rates
     )

@@ -19,12 +19,12 @@ from remedy.api.reading import current_reader
 from remedy.decisions.deadlines import deadlines
 from remedy.decisions.record import DecisionRecord, DecisionStatus
 from remedy.extensions import session
-from remedy.i18n import messages_for
 from remedy.moments import as_utc, iso_utc
 from remedy.money import from_minor
 from remedy.presenting import presenters
 from remedy.services import app_services
-from remedy.services.approvals import PENDING, SCOPES, ApprovalService, QueueEntry, describe
+from remedy.services.approval_standing import PENDING, QueueEntry, standing_fact
+from remedy.services.approvals import SCOPES, ApprovalService
 from remedy.store.tables import Decision
 
 blp = Blueprint(
@@ -218,7 +218,7 @@ def approval_status(decision: Decision) -> dict[str, Any] | None:
     standing = service.standing(request)
     now = service.clock()
     reader = current_reader()
-    m = messages_for(reader.locale or DecisionRecord.of(decision).language)
+    say, _ = presenters(DecisionRecord.of(decision), reader)
     return {
         "state": request.state,
         "kind": request.kind,
@@ -239,5 +239,5 @@ def approval_status(decision: Decision) -> dict[str, Any] | None:
         "reason": request.reason,
         "amount": str(from_minor(request.amount_minor, request.currency)),
         "currency": request.currency,
-        "message": describe(request, standing, m, tiers.escalate_after),
+        "message": say.say(standing_fact(request, standing, tiers.escalate_after)),
     }

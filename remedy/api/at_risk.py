@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -104,7 +103,7 @@ class AtRiskListSchema(Schema):
 
 def settings() -> AtRiskSettings:
     """The configured thresholds (REMEDY_AT_RISK_*, checked when the app was made)."""
-    return current_app.extensions["remedy.at_risk"]
+    return app_services.at_risk()
 
 
 def _row(row: AtRisk, now: Any) -> dict[str, Any]:

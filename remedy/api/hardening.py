@@ -19,6 +19,8 @@
   /docs/static/ only the files /docs loads are served (DOCS_ASSETS), with the same headers
   (nothing runs from them but under /docs's policy); the bundle's stock pages are 404.
 - `no_store` marks answers that carry a secret (a new API key): no cache may keep them.
+- A body must arrive within BODY_DEADLINE_SECONDS (REMEDY_BODY_DEADLINE) under gunicorn,
+  front or not, else 408 and the connection closes (remedy/api/body_deadline.py).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from flask_smorest import abort
 from gunicorn.http.errors import ParseException
 from werkzeug.exceptions import BadRequest
 
+from remedy.api.body_deadline import with_body_deadline
 from remedy.extensions import bulk_limit
 
 MAX_JSON_DEPTH = 32
@@ -44,7 +47,7 @@ MAX_JSON_DEPTH = 32
 MAX_INTEGER_DIGITS = 100
 MAX_URL_BYTES = 4096
 # Answers given before the body was read whole: the connection closes after them.
-CLOSING_STATUSES = frozenset({413})
+CLOSING_STATUSES = frozenset({408, 413})
 DOCS_ENDPOINTS = frozenset(
     {"api-docs.openapi_swagger_ui", "api-docs.openapi_json", "swagger_static"}
 )
@@ -267,14 +270,16 @@ class GuardInput:
     `start_response` is its bound method) is told to close, so it says so and closes cleanly.
     """
 
-    def __init__(self, wsgi_app: Callable[..., Any]) -> None:
-        """Wrap `wsgi_app`."""
+    def __init__(self, wsgi_app: Callable[..., Any], body_deadline: float = 0) -> None:
+        """Wrap `wsgi_app`; bodies must arrive within `body_deadline` seconds (0: no limit)."""
         self.wsgi_app = wsgi_app
+        self.body_deadline = body_deadline
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        """Serve the request with the guarded input stream."""
-        if "wsgi.input" in environ:
-            environ["wsgi.input"] = FramedInput(environ["wsgi.input"])
+        """Serve the request with the guarded input stream, its body under the deadline."""
+        server_input = environ.get("wsgi.input")
+        if server_input is not None:
+            environ["wsgi.input"] = FramedInput(server_input)
 
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             if any(n.lower() == "connection" and v.lower() == "close" for n, v in headers):
@@ -283,7 +288,9 @@ class GuardInput:
                     server_response.force_close()  # type: ignore[union-attr]
             return start_response(status, headers, exc_info)
 
-        return self.wsgi_app(environ, start)
+        return with_body_deadline(
+            server_input, environ, self.body_deadline, lambda: self.wsgi_app(environ, start)
+        )
 
 
 def refuse_long_url() -> None:
@@ -346,7 +353,9 @@ def widen_bulk_body() -> None:
 
 def register_guards(app: Flask) -> None:
     """Install the request guards and the response headers."""
-    app.wsgi_app = GuardInput(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = GuardInput(  # type: ignore[method-assign]
+        app.wsgi_app, body_deadline=app.config.get("BODY_DEADLINE_SECONDS", 0)
+    )
     app.before_request(widen_bulk_body)  # first: the guards below read the body
     app.before_request(refuse_long_url)
     app.before_request(refuse_long_stream)

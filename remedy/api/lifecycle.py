@@ -164,7 +164,7 @@ def _perform(
     db = session()
     caps = app_services.engines().engine(db).caps
     ttl = timedelta(seconds=current_app.config["RESERVATION_TTL_SECONDS"])
-    four_eyes = current_app.extensions["remedy.four_eyes"]
+    four_eyes = app_services.four_eyes()
     service = LifecycleService(db, caps, ttl, note=note, four_eyes=four_eyes)
     service.begin()
     actor = current_principal().prefix

@@ -2,8 +2,10 @@
 
 `Accept-Language` names the reader's language (the console and the panel send their own
 setting); the first tag, by quality, whose language has a catalog wins, with its region kept
-for money formats ('de-CH'). A request that names none reads in the customer's language, as
-the API always has; one that names only languages without a catalog reads English. Finance and
+for money formats ('de-CH') and for the catalog where a language has one per region ('pt-BR'
+reads Brazilian Portuguese, 'pt-PT' European). A request that names none reads in the
+customer's language, as the API always has; one that names only languages without a catalog
+reads English. Finance and
 admins read the internal numbers (pacing's shadow price, P(stay), exploration's probability);
 agents and leads read plain words.
 """
@@ -13,7 +15,7 @@ from __future__ import annotations
 from flask import request
 
 from remedy.api.auth import current_principal
-from remedy.presenting import LANGUAGES, Reader
+from remedy.presenting import Reader, catalog_for
 
 FINANCE_READERS = frozenset({"finance", "admin"})
 
@@ -24,8 +26,7 @@ def reader_locale() -> str | None:
     if not header:
         return None
     for tag, _quality in header:
-        language = tag.replace("_", "-").split("-")[0].lower()
-        if language in LANGUAGES:
+        if catalog_for(tag) is not None:
             return tag
     return "en"
 

@@ -63,11 +63,15 @@ class Recommendations(MethodView):
         principal = current_principal()
         team = principal.team_for(data["team"])
         incident = incident_from_request(data, team)
-        engine = app_services.engines().engine(db)
+        # A running champion/challenger experiment decides which model ranks for this customer
+        # (the same one for every incident of theirs); the guardrails are the same either way.
+        arm = app_services.experiments().assignment(db, team, incident.customer_id)
+        scorer = app_services.scorer().of_version(db, arm.version) if arm else None
+        engine = app_services.engines().engine(db, scorer)
         limit = data["limit"] or current_app.config["DEFAULT_LIMIT"]
         exploration, rng = app_services.exploration()
         decision = RecommendationService(db, engine, exploration, rng).recommend(
-            incident, limit, current_principal().prefix
+            incident, limit, current_principal().prefix, arm=arm
         )
         explored = DecisionRecord.of(decision).explored
         DECISIONS.labels("yes" if explored else "no").inc()

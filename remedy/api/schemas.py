@@ -135,7 +135,9 @@ class ActionSchema(Schema):
 class TalkingPointsSchema(Schema):
     """Prompts for the agent, in the customer's language."""
 
-    language = fields.String(metadata={"description": "the customer's language"})
+    language = fields.String(
+        metadata={"description": "the customer's language (a BCP 47 tag: 'de', 'pt-PT', 'pt-BR')"}
+    )
     respond_within = fields.String(metadata={"description": "ISO 8601 duration"})
     fix_within = fields.String(
         allow_none=True,
@@ -284,7 +286,8 @@ class DecisionSchema(Schema):
         metadata={
             "description": "The reader's language, of labels, reasons and notes "
             "(Accept-Language; the customer's when the request names none); talking points "
-            "are in the customer's (talking_points.language)"
+            "are in the customer's (talking_points.language). A BCP 47 tag: 'fr', or 'pt-PT' / "
+            "'pt-BR' where a language has a catalog per region"
         }
     )
     plans = fields.List(fields.Nested(PlanSchema))

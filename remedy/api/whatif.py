@@ -42,17 +42,30 @@ blp = Blueprint(
 
 
 class ProposedPoolSchema(Schema):
-    """A proposed pool limit for one team in one currency."""
+    """A proposed pool for one team in one currency, as `PUT /v1/budgets/<team>` takes it: one
+    `limit` for fix and overdelivery money together, or a fix line and an overdelivery line
+    (`fix_limit`, `overdelivery_limit`; the pool's limit is their sum)."""
 
     team = fields.String(required=True, validate=SLUG)
     currency = currency_field(required=True)
     period = fields.String(required=True, validate=validate.OneOf(PERIODS))
-    limit = Amount(required=True)
+    limit = Amount(
+        load_default=None,
+        metadata={"description": "one line for both; with the two lines, their sum or absent"},
+    )
+    fix_limit = Amount(
+        load_default=None,
+        metadata={"description": "the fix line: refunds, credits, redos (with overdelivery_limit)"},
+    )
+    overdelivery_limit = Amount(
+        load_default=None,
+        metadata={"description": "the overdelivery line: gifts, upgrades, contact"},
+    )
 
     @validates_schema
     def check_limit(self, data: dict[str, Any], **kwargs: Any) -> None:
         """Refuse a limit finer than the currency's minor unit or above its ceiling."""
-        check_amounts(data, "limit")
+        check_amounts(data, "limit", "fix_limit", "overdelivery_limit")
 
 
 class SweepSchema(Schema):
@@ -89,6 +102,14 @@ class ReplayReportSchema(Schema):
     skipped_for_pool = fields.Integer(
         metadata={"description": "... of which the best plan broke the team's pool"}
     )
+    skipped_for_fix_line = fields.Integer(
+        metadata={"description": "... of which the best plan's fix part broke a pool's fix line"}
+    )
+    skipped_for_overdelivery_line = fields.Integer(
+        metadata={
+            "description": "... of which the rest of the best plan broke a pool's overdelivery line"
+        }
+    )
     skipped_for_customer_window = fields.Integer(
         metadata={"description": "... of which the best plan broke the customer's window"}
     )
@@ -99,6 +120,11 @@ class ReplayReportSchema(Schema):
     spend_by_team = fields.Dict()
     spend_by_fault_type = fields.Dict()
     spend_by_kind = fields.Dict()
+    spend_by_line = fields.Dict(
+        metadata={
+            "description": "what chosen plans spent on each line (fix, overdelivery), per currency"
+        }
+    )
     expected_net_value = fields.Dict(keys=fields.String(), values=fields.String())
     expected_retention = fields.String(metadata={"description": "mean P(stay) of chosen plans"})
     capped_share = fields.String(
@@ -120,6 +146,8 @@ class CurvePointSchema(Schema):
     approvals_needed = fields.Integer()
     skipped_for_budget = fields.Integer()
     skipped_for_pool = fields.Integer()
+    skipped_for_fix_line = fields.Integer()
+    skipped_for_overdelivery_line = fields.Integer()
     skipped_for_customer_window = fields.Integer()
     skipped_for_contact_capacity = fields.Integer()
 

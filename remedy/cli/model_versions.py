@@ -1,7 +1,9 @@
-"""`remedy models`: list, promote and roll back ranking model versions."""
+"""`remedy models`: list, promote and roll back ranking model versions; champion/challenger
+experiments (`remedy models experiment ...`)."""
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
 import click
@@ -72,3 +74,86 @@ def models_rollback() -> None:
     except DomainError as error:
         raise click.ClickException(error.message) from None
     click.echo(f"rolled back to {promotion.version}")
+
+
+@models.group("experiment")
+def experiment() -> None:
+    """Champion/challenger experiments: start, stop, status, check (promote or retire)."""
+
+
+@experiment.command("start")
+@click.argument("challenger")
+@click.option("--share", required=True, help="The challenger's share of customers, e.g. 0.2.")
+@click.option("--alpha", default=0.05, show_default=True, help="Chance of a false promotion.")
+@click.option("--max-per-arm", default=20000, show_default=True, help="Outcomes per arm at most.")
+@click.option("--reason", default="", help="Why (kept in the audit log).")
+def experiment_start(
+    challenger: str, share: str, alpha: float, max_per_arm: int, reason: str
+) -> None:
+    """Put CHALLENGER (a version that passed the offline gate) on a share of customers."""
+    from remedy.services.experiments import ExperimentService
+
+    app = current_or_new_app()
+    try:
+        amount = Decimal(share)
+    except InvalidOperation:
+        raise click.BadParameter(f"{share!r} is not a decimal", param_hint="--share") from None
+    try:
+        with app.app_context(), db.database(app).unit_of_work() as session:
+            row = ExperimentService(session).start(
+                challenger, amount, "cli", alpha=alpha, max_per_arm=max_per_arm, reason=reason
+            )
+            click.echo(f"started experiment {row.id}: {challenger} on {share} of customers")
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+
+
+@experiment.command("stop")
+@click.argument("experiment_id")
+@click.option("--reason", default="", help="Why (kept in the audit log).")
+def experiment_stop(experiment_id: str, reason: str) -> None:
+    """End an experiment without promoting anything."""
+    from remedy.services.experiments import ExperimentService
+
+    app = current_or_new_app()
+    try:
+        with app.app_context(), db.database(app).unit_of_work() as session:
+            ExperimentService(session).stop(experiment_id, "cli", reason)
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"stopped {experiment_id}")
+
+
+@experiment.command("status")
+def experiment_status() -> None:
+    """The latest experiments and each one's latest comparison."""
+    from remedy.services.experiments import ExperimentService
+
+    app = current_or_new_app()
+    with app.app_context(), db.database(app).unit_of_work() as session:
+        service = ExperimentService(session)
+        for row in service.list():
+            latest = service.checks(row.id, limit=1)
+            found = latest[0].comparison if latest else {}
+            interval = (
+                f"difference {found['difference']:+.2f} [{found['low']:+.2f}, {found['high']:+.2f}]"
+                if found.get("difference") is not None
+                else "no interval yet"
+            )
+            click.echo(
+                f"{row.id} {row.state:<9} {row.challenger} vs {row.champion} share {row.share} "
+                f"n {found.get('n', {})} {interval} {row.end_reason or ''}".rstrip()
+            )
+
+
+@experiment.command("check")
+def experiment_check() -> None:
+    """Check the running experiment now (what the worker does every 5 minutes): store the
+    comparison, and promote or retire when the interval excludes zero or the sample is done."""
+    from remedy.services.app_services import engines
+    from remedy.services.experiments import ExperimentService
+
+    app = current_or_new_app()
+    with app.app_context(), db.database(app).unit_of_work() as session:
+        line = ExperimentService(session).check(engines(app).values, "cli", model_cache_dir(app))
+    click.echo(line or "no experiment is running")

@@ -70,6 +70,16 @@ def _comparison(result: dict[str, Any]) -> str:
         ("skipped for budget", current["skipped_for_budget"], proposed["skipped_for_budget"]),
         ("  broke the pool", current["skipped_for_pool"], proposed["skipped_for_pool"]),
         (
+            "    its fix line",
+            current.get("skipped_for_fix_line", 0),
+            proposed.get("skipped_for_fix_line", 0),
+        ),
+        (
+            "    its overdelivery line",
+            current.get("skipped_for_overdelivery_line", 0),
+            proposed.get("skipped_for_overdelivery_line", 0),
+        ),
+        (
             "  broke customer window",
             current["skipped_for_customer_window"],
             proposed["skipped_for_customer_window"],
@@ -80,6 +90,16 @@ def _comparison(result: dict[str, Any]) -> str:
             proposed["skipped_for_contact_capacity"],
         ),
         ("spend", money(current["spend"]), money(proposed["spend"])),
+        (
+            "  of it fixes",
+            money(current.get("spend_by_line", {}).get("fix", {})),
+            money(proposed.get("spend_by_line", {}).get("fix", {})),
+        ),
+        (
+            "  of it overdelivery",
+            money(current.get("spend_by_line", {}).get("overdelivery", {})),
+            money(proposed.get("spend_by_line", {}).get("overdelivery", {})),
+        ),
         (
             "expected net value",
             money(current["expected_net_value"]),

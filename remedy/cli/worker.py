@@ -37,8 +37,10 @@ from remedy.services.job_runner import JobRunner
     "--lease",
     default=60,
     show_default=True,
+    envvar="REMEDY_JOB_LEASE",
     type=click.IntRange(5, 3600),
-    help="Seconds a job stays claimed without a heartbeat before another worker may take it.",
+    help="Seconds a job stays claimed without a heartbeat before another worker may take it "
+    "(REMEDY_JOB_LEASE; `remedy serve`'s worker takes it from there).",
 )
 @click.option("--poll", default=1.0, show_default=True, type=float, help="Seconds between looks.")
 @click.option(

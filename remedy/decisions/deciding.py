@@ -104,7 +104,10 @@ def decide(
             notes.append(fact("fallback_offered", how=blocked.how))
     kept = [c.plan_id for c in result.kept]
     eligible = explorable(incident, [c.requires_approval for c in result.kept])
-    first, propensity = exploration.choose_first(len(kept), rng or random.Random(), eligible)
+    values = [c.scored.expected_net_value for c in result.kept]
+    first, propensity = exploration.choose_first(
+        len(kept), rng or random.Random(), eligible, values
+    )
     if first:
         notes.append(fact("exploring", rank=first + 1, probability=str(propensity)))
     shown = shown_order(kept, first, limit)

@@ -188,7 +188,7 @@ class BudgetService:
         `overdelivery_limit` split the pool into two lines (the limit is then their sum, and a
         `limit` given beside them must equal it).
         """
-        errors = _pool_errors(period, limit, currency, fix_limit, overdelivery_limit)
+        errors = pool_errors(period, limit, currency, fix_limit, overdelivery_limit)
         now = utcnow()
         if effective_at is not None and as_utc(effective_at) < now - EFFECTIVE_AT_GRACE:
             errors["effective_at"] = ["must not be in the past"]
@@ -357,7 +357,7 @@ class BudgetService:
         )
 
 
-def _pool_errors(
+def pool_errors(
     period: str,
     limit: Decimal | None,
     currency: str,

@@ -229,6 +229,13 @@ def pool_fits(amount_minor: int, pool: PoolState, fix_minor: int = 0) -> bool:
     )
 
 
+def fix_share(amount_minor: int, fix_minor: int) -> int:
+    """The part of a plan's cost (`amount_minor`) the fix line carries: what its fix items
+    cost (`fix_minor`), never below zero nor above the plan's whole cost. The ledger reserves
+    with it and the what-if replay counts with it."""
+    return max(0, min(fix_minor, amount_minor))
+
+
 def line_parts(amount_minor: int, fix_minor: int) -> dict[str, int]:
     """Split an amount into what each line carries: {'fix': ..., 'overdelivery': ...}."""
     return {"fix": fix_minor, "overdelivery": amount_minor - fix_minor}

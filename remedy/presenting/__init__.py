@@ -5,8 +5,8 @@
 package (the pipeline, the ledger, the services that decide) makes text for people.
 """
 
-from remedy.i18n import LANGUAGES
+from remedy.i18n import LANGUAGES, catalog_for
 from remedy.presenting.decisions import Reader, present_decision, presenters
 from remedy.presenting.presenter import Presenter
 
-__all__ = ["LANGUAGES", "Presenter", "Reader", "present_decision", "presenters"]
+__all__ = ["LANGUAGES", "Presenter", "catalog_for", "Reader", "present_decision", "presenters"]

@@ -111,7 +111,9 @@ class Presenter:
         labels = self.labels.get(item_id)
         if not labels:
             return item_id
-        own = labels.get(self.m.language)
+        own = labels.get(self.m.language)  # 'pt-BR'; else one for the whole language ('pt')
+        if not own and not self.m.fallback:
+            own = labels.get(self.m.requested)
         if own:
             return own
         english = labels.get("en")

@@ -308,6 +308,23 @@ WORDS: dict[str, Words] = {
         N_("waiting for approval for {waited}: the promised fix is already overdue")
     ),
     "risk_approval_escalated": _same(N_("waiting for approval for {waited}: escalated to finance")),
+    # -- where an approval request stands (services/approvals.py standing_fact) --------------
+    "approval_escalated": _same(
+        N_("escalated to finance: no team lead answered within {after}; waiting {waited}")
+    ),
+    "approval_waiting_lead": _same(N_("waiting for a team lead's approval ({waited} so far)")),
+    "approval_waiting_finance": _same(N_("waiting for finance's approval ({waited} so far)")),
+    "approval_approved_because": _same(N_("approved by {who}: {reason}")),
+    "approval_approved": _same(N_("approved by {who}")),
+    "approval_rejected": _same(N_("rejected by {who}: {reason}")),
+    "approval_expired": _same(
+        N_("the request ended: the reservation expired before anyone decided")
+    ),
+    "approval_cancelled": _same(N_("the request was cancelled")),
+    "approver_lead": _same(N_("a team lead")),
+    "approver_finance": _same(N_("finance")),
+    "approver_admin": _same(N_("an admin")),
+    "approver_operator": _same(N_("the operator")),
     # -- why an approval card waits (GET /v1/approvals) --------------------------------------
     "needs_approval_overage": _same(
         N_("the actual cost {actual} is above what was reserved for the plan")
@@ -321,6 +338,29 @@ WORDS: dict[str, Words] = {
             "exploring: plan ranked {rank} is shown first (probability {probability}); "
             "the best-ranked plan follows"
         ),
+    ),
+    # -- champion/challenger experiments (GET /v1/models/experiments; the models page) -------
+    "experiment_chart": _same(
+        N_(
+            "Challenger minus champion: realised net value per decision (USD), "
+            "with its always-valid {confidence} interval"
+        )
+    ),
+    "experiment_axis": _same(N_("outcomes compared")),
+    "experiment_too_few": _same(
+        N_("no decision yet: {n} outcomes on the smaller arm, {needed} needed on each")
+    ),
+    "experiment_undecided": _same(
+        N_("no decision yet: the interval [{low}, {high}] still holds zero")
+    ),
+    "experiment_shown_better": _same(
+        N_("the challenger is shown better: the interval [{low}, {high}] is above zero")
+    ),
+    "experiment_shown_worse": _same(
+        N_("the challenger is shown worse: the interval [{low}, {high}] is below zero")
+    ),
+    "experiment_max_sample": _same(
+        N_("the sample is complete and the challenger is not shown better: the champion stays")
     ),
     # Translators: only ever shown in English; translate it like the others.
     "no_catalog": _same(N_("No catalog for '{language}': talking points are in English.")),

@@ -3,8 +3,9 @@
 Views, commands and jobs used to find providers by string keys in `app.extensions`; a typo
 there fails only at run time, and nothing says what type comes back. `create_app` builds one
 `Services` and `install`s it; code reads it with `services()` or the accessors below
-(`engines()`, `scorer()`, `exploration()`, `principals()`, `jobs()`), in a request or app
-context, or with an explicit `app` outside one.
+(`engines()`, `scorer()`, `exploration()`, `principals()`, `jobs()`, `four_eyes()`,
+`at_risk()`, `experiments()`), in a request or app context, or with an explicit `app` outside
+one.
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ from typing import NamedTuple
 from flask import Flask, current_app
 
 from remedy.decisions.exploration import ExplorationPolicy
+from remedy.services.approvals import FourEyes
+from remedy.services.at_risk import AtRiskSettings
 from remedy.services.engines import EngineProvider
+from remedy.services.experiments import RunningExperiment
 from remedy.services.job_kinds import JobRegistry
 from remedy.services.keys import PrincipalCache
 from remedy.services.model_registry import ScorerProvider
@@ -40,6 +44,9 @@ class Services:
     principals: PrincipalCache
     exploration: Exploration
     jobs: JobRegistry
+    four_eyes: FourEyes  # who may not approve (checked once at start: an unknown tier stops it)
+    at_risk: AtRiskSettings  # the thresholds of the incidents at risk (checked once at start)
+    experiments: RunningExperiment
 
     def install(self, app: Flask) -> None:
         """Store these services on `app`."""
@@ -74,3 +81,18 @@ def principals(app: Flask | None = None) -> PrincipalCache:
 def jobs(app: Flask | None = None) -> JobRegistry:
     """The registry of job kinds and periodic tasks the worker runs."""
     return services(app).jobs
+
+
+def four_eyes(app: Flask | None = None) -> FourEyes:
+    """Who may not approve a plan they accepted or requested, by tier."""
+    return services(app).four_eyes
+
+
+def at_risk(app: Flask | None = None) -> AtRiskSettings:
+    """When an incident counts as at risk (near its fix-by, an approval waiting too long)."""
+    return services(app).at_risk
+
+
+def experiments(app: Flask | None = None) -> RunningExperiment:
+    """The running champion/challenger experiment, cached per generation (which arm decides)."""
+    return services(app).experiments

@@ -34,13 +34,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from remedy.decisions.approvals import ApprovalTiers, Approver
-from remedy.decisions.durations import duration_seconds
-from remedy.decisions.record import DecisionRecord
 from remedy.errors import Forbidden, InvalidInput
-from remedy.facts import Fact, Money, fact
-from remedy.i18n import Messages
 from remedy.moments import as_utc
 from remedy.money import from_minor
+from remedy.services.approval_standing import (
+    PENDING,
+    QueueEntry,
+    Standing,
+)
 from remedy.services.job_kinds import JobRegistry, TaskContext
 from remedy.services.keys import Principal
 from remedy.services.notifications import APPROVAL_ESCALATED, APPROVAL_REQUESTED, emit
@@ -48,39 +49,12 @@ from remedy.store import audit
 from remedy.store.scoping import in_team
 from remedy.store.tables import ApprovalRequest, AuditEntry, Decision, utcnow
 
-PENDING = "pending"
-# The reasons beside a plan that say why it needs approval (remedy/decisions/approvals.py).
-APPROVAL_REASONS = frozenset(
-    {
-        "needs_lead",
-        "needs_finance",
-        "needs_approval",
-        "needs_approval_always",
-        "fix_without_approval",
-    }
-)
 # Queue scopes: what the caller's tier decides now, or everything it may decide.
 SCOPES = ("mine", "all")
 ESCALATION_ACTOR = "escalation"
 # How often each worker records overdue escalations: well under escalate_after (PT15M by
 # default), so the audit trail lags the computed view by a minute at most.
 ESCALATION_EVERY = timedelta(minutes=1)
-
-
-@dataclass(frozen=True)
-class Standing:
-    """Where a request stands at one moment, escalation due included (computed, not written).
-
-    `tier` is the highest tier that decides it now; `escalated` is true once it is overdue,
-    recorded or not (`escalation_due`: overdue, not yet recorded by `escalate_due`), so a
-    reader sees the same whether or not the escalation has run yet.
-    """
-
-    tier: str
-    escalated: bool
-    escalated_at: datetime | None
-    escalation_due: bool
-    waiting_seconds: int | None  # None once decided
 
 
 TIERS = (Approver.LEAD.value, Approver.FINANCE.value)
@@ -111,59 +85,6 @@ class FourEyes:
             if unknown:
                 raise ValueError(f"unknown approval tier(s) {sorted(unknown)}: use {TIERS}")
         return cls(chosen[0], chosen[1])
-
-
-@dataclass(frozen=True)
-class QueueEntry:
-    """A pending request as an approver sees it, with its decision and where it stands."""
-
-    request: ApprovalRequest
-    decision: Decision
-    standing: Standing
-
-    @property
-    def currency(self) -> str:
-        """The currency of the amount waiting."""
-        return self.request.currency
-
-    @property
-    def tier(self) -> str:
-        """Who decides it now (the highest tier)."""
-        return self.standing.tier
-
-    @property
-    def escalated(self) -> bool:
-        """It waited too long: the next tier was added (recorded or due)."""
-        return self.standing.escalated
-
-    @property
-    def escalated_at(self) -> datetime | None:
-        """When it was (or became due to be) escalated."""
-        return self.standing.escalated_at
-
-    @property
-    def escalation_due(self) -> bool:
-        """Overdue but not yet recorded (the worker or `remedy approvals escalate` will)."""
-        return self.standing.escalation_due
-
-    @property
-    def waiting_seconds(self) -> int:
-        """How long it has waited."""
-        return self.standing.waiting_seconds or 0
-
-    @property
-    def why(self) -> list[Fact]:
-        """Why it needs approval, as facts: the accepted plan's approval reasons (its cost over
-        a tier's limit, an item that always needs approval, the fix's part that needed none), or,
-        for an overage, its actual cost above the reservation."""
-        request = self.request
-        if request.kind == "overage":
-            amount = from_minor(request.amount_minor, request.currency)
-            return [fact("needs_approval_overage", actual=Money(amount, request.currency))]
-        record = DecisionRecord.of(self.decision)
-        shown = record.presentation.get(self.decision.accepted_plan_id or "")
-        reasons = shown.reasons if shown is not None else []
-        return [reason for reason in reasons if reason.code in APPROVAL_REASONS]
 
 
 class ApprovalService:
@@ -457,36 +378,6 @@ def end_pending(session: Session, decision_id: str, state: str, actor: str, now:
         .values(state=state, decided_at=now, decided_by=actor)
         .execution_options(synchronize_session="fetch")
     )
-
-
-def describe(request: ApprovalRequest, standing: Standing, m: Messages, after: str) -> str:
-    """Where a request stands, in the agent's (the decision's) language."""
-    if request.state == PENDING:
-        seconds = standing.waiting_seconds or 0
-        waited = m.duration(max(60, seconds // 60 * 60))  # whole minutes
-        if standing.escalated:
-            return m(
-                "escalated to finance: no team lead answered within {after}; waiting {waited}",
-                after=m.duration(duration_seconds(after)),
-                waited=waited,
-            )
-        if request.tier == Approver.LEAD:
-            return m("waiting for a team lead's approval ({waited} so far)", waited=waited)
-        return m("waiting for finance's approval ({waited} so far)", waited=waited)
-    who = {
-        Approver.LEAD.value: m("a team lead"),
-        Approver.FINANCE.value: m("finance"),
-        "admin": m("an admin"),
-    }.get(request.decided_role or "", m("the operator"))
-    if request.state == "approved":
-        if request.reason:
-            return m("approved by {who}: {reason}", who=who, reason=request.reason)
-        return m("approved by {who}", who=who)
-    if request.state == "rejected":
-        return m("rejected by {who}: {reason}", who=who, reason=request.reason or "")
-    if request.state == "expired":
-        return m("the request ended: the reservation expired before anyone decided")
-    return m("the request was cancelled")
 
 
 def escalate_overdue(context: TaskContext) -> str:

@@ -40,7 +40,8 @@ from remedy.decisions.deadlines import Deadlines, deadlines_from_columns
 from remedy.decisions.record import DecisionRecord, DecisionStatus, StoredCandidate
 from remedy.facts import Fact, Seconds, Share, fact
 from remedy.moments import as_utc
-from remedy.services.approvals import PENDING, ApprovalService, Standing
+from remedy.services.approval_standing import PENDING, Standing
+from remedy.services.approvals import ApprovalService
 from remedy.services.keys import Principal
 from remedy.store.scoping import in_team
 from remedy.store.tables import ApprovalRequest, Decision, Outcome, utcnow

@@ -51,10 +51,11 @@ class EngineProvider:
         self._versions.put(current, "versions", (versions, configs.next_change(now)))
         return versions
 
-    def engine(self, session: Session) -> DecisionEngine:
-        """Return the engine for what is active now."""
+    def engine(self, session: Session, scorer: PlanScorer | None = None) -> DecisionEngine:
+        """Return the engine for what is active now, ranking with the promoted model or with
+        `scorer` (a challenger's, for a customer on its arm: the same catalog, rules and caps)."""
         versions = self.active_versions(session)
-        scorer = self._scorer_for(session)
+        scorer = scorer or self._scorer_for(session)
         key = (tuple(sorted(versions.items())), scorer.version)
         cached = self._cache.get(key)
         if cached is not None:
@@ -64,8 +65,10 @@ class EngineProvider:
             active.catalog, active.rules, active.caps, PlanRanker(scorer, self._values)
         )
         with self._lock:
-            # Keep only the newest: old versions are not asked for again.
-            self._cache = {key: (active, engine)}
+            # Keep the newest per model (a champion and a challenger): old versions are not
+            # asked for again.
+            kept = {k: v for k, v in self._cache.items() if k[0] == key[0]}
+            self._cache = {**dict(list(kept.items())[-2:]), key: (active, engine)}
         return engine
 
     def trial_engine(self, session: Session, proposed: ActiveConfig) -> DecisionEngine:

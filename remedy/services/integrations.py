@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from remedy.errors import InvalidInput, NotFound, Unauthorized
 from remedy.origins import BadPattern, allowed, parse_patterns
+from remedy.services.job_kinds import JobRegistry, TaskContext
 from remedy.services.keys import hash_key
 from remedy.store import audit
 from remedy.store.tables import ApiKey, Integration, utcnow
@@ -39,6 +40,11 @@ LEEWAY_SECONDS = 30  # clocks of the host's backend and remedy's may differ a li
 REQUIRED_CLAIMS = ["iss", "aud", "sub", "team", "exp"]
 _ID = re.compile(r"^[0-9a-f]{32}$")
 MAX_ORIGINS = 20
+# Panel session keys are minted at every sign-in: expired ones are deleted by the worker a day
+# after they expire (the access log's prefixes stay explainable for that day), in batches.
+PURGE_EVERY = timedelta(hours=1)
+PURGE_AFTER = timedelta(days=1)
+PURGE_BATCH = 10_000
 
 
 class IntegrationService:
@@ -221,3 +227,34 @@ def _claimed_issuer(token: str) -> str | None:
         return None
     issuer = claims.get("iss") if isinstance(claims, dict) else None
     return issuer if isinstance(issuer, str) and _ID.match(issuer) else None
+
+
+def purge_expired_sessions(session: Session, now: datetime | None = None) -> int:
+    """Delete up to `PURGE_BATCH` panel session keys expired more than `PURGE_AFTER` ago;
+    return how many. Only keys minted for integrations: an admin's own keys are revoked, never
+    deleted. An expired key is refused whether or not it is still stored (the key cache checks
+    expiry), so deleting one needs no cache invalidation."""
+    cutoff = (now or utcnow()) - PURGE_AFTER
+    expired = (
+        sa.select(ApiKey.id)
+        .where(ApiKey.integration_id.is_not(None), ApiKey.expires_at < cutoff)
+        .limit(PURGE_BATCH)
+    )
+    ids = list(session.scalars(expired))
+    if not ids:
+        return 0
+    session.execute(
+        sa.delete(ApiKey).where(ApiKey.id.in_(ids)).execution_options(synchronize_session=False)
+    )
+    return len(ids)
+
+
+def purge_sessions(context: TaskContext) -> str:
+    """The worker's periodic task: delete long-expired panel session keys."""
+    purged = purge_expired_sessions(context.session)
+    return f"deleted {purged} expired panel session key(s)" if purged else ""
+
+
+def register_jobs(registry: JobRegistry) -> None:
+    """Register the integrations' upkeep: every worker purges expired panel session keys."""
+    registry.periodic("integrations.purge_sessions", PURGE_EVERY, purge_sessions)

@@ -36,13 +36,8 @@ from remedy.ledger.periods import period_at
 from remedy.money import MoneyError, check_amount, to_minor
 from remedy.services.approvals import ApprovalService, FourEyes
 from remedy.services.keys import Principal
-from remedy.services.reserving import (
-    EXPIRY_BATCH,
-    ReservingService,
-    StepResult,
-    acceptable,
-    expect_status,
-)
+from remedy.services.reserving import EXPIRY_BATCH, ReservingService
+from remedy.services.reserving_steps import StepResult, acceptable, expect_status
 from remedy.store.tables import ApprovalRequest, Decision, utcnow
 
 __all__ = ["EXPIRY_BATCH", "LifecycleService", "StepResult"]

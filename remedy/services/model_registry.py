@@ -29,6 +29,7 @@ from remedy.store.tables import ModelPromotion, ModelVersion
 
 log = logging.getLogger(__name__)
 _UNKNOWN = object()
+KEPT_SCORERS = 3  # the promoted model, a challenger, and the one just promoted or retired
 
 
 class ModelRegistry:
@@ -218,25 +219,47 @@ class ScorerProvider:
         version = self.promoted(session)
         if version is None:
             return self._prior
+        return self._load(session, version, promoted=True)
+
+    def of_version(self, session: Session, version: str) -> PlanScorer:
+        """Return the scorer of any registered version (a challenger's), loaded once per worker;
+        the heuristic prior for its own version name. A version that fails to load falls back to
+        the promoted scorer (logged), so a decision is never refused for it."""
+        if version == self._prior.version:
+            return self._prior
+        return self._load(session, version, promoted=False)
+
+    def _load(self, session: Session, version: str, promoted: bool) -> PlanScorer:
+        """Return the loaded scorer of `version` (loading it once); `promoted` makes it the
+        one in use (the fallback when another version fails to load)."""
         scorer = self._scorers.get(version)
-        if scorer is not None:
-            return scorer
-        if version in self._failed:
-            return self._current
-        with self._lock:
-            try:
-                row = ModelRegistry(session).get(version)
-                scorer = ModelScorer(load_artifact(materialise(row, self.cache_dir)))
-            except (ModelLoadError, NotFound, OSError) as error:
-                log.error(
-                    "cannot load model %s, keeping %s: %s", version, self._current.version, error
-                )
-                self._failed.add(version)
+        if scorer is None:
+            if version in self._failed:
                 return self._current
-            self._scorers = {version: scorer}  # keep one: old versions are not asked for again
+            with self._lock:
+                try:
+                    row = ModelRegistry(session).get(version)
+                    scorer = ModelScorer(load_artifact(materialise(row, self.cache_dir)))
+                except (ModelLoadError, NotFound, OSError) as error:
+                    log.error(
+                        "cannot load model %s, keeping %s: %s",
+                        version,
+                        self._current.version,
+                        error,
+                    )
+                    self._failed.add(version)
+                    return self._current
+                # The promoted model and a challenger or two: older versions are not asked for
+                # again, so at most KEPT_SCORERS stay loaded (the oldest others dropped first).
+                kept = dict(self._scorers)
+                while len(kept) >= KEPT_SCORERS:
+                    oldest = next(v for v, s in kept.items() if s is not self._current)
+                    del kept[oldest]
+                self._scorers = {**kept, version: scorer}
+        if promoted and scorer is not self._current:
             self._current = scorer
-        MODEL_IN_USE.clear()
-        MODEL_IN_USE.labels(version).set(1)
+            MODEL_IN_USE.clear()
+            MODEL_IN_USE.labels(version).set(1)
         return scorer
 
 

@@ -26,6 +26,7 @@ from remedy.domain import REPORTED_AT_MAX_AGE, REPORTED_AT_SKEW, Incident
 from remedy.errors import InvalidInput, NotFound
 from remedy.ledger.budgets import BudgetService
 from remedy.ledger.headroom import PriorIncidents
+from remedy.services.experiments import Assignment
 from remedy.services.incidents import canonical_incident
 from remedy.store.tables import Decision, new_id, utcnow
 
@@ -50,9 +51,15 @@ class RecommendationService:
         self.rng = rng or random.Random()
 
     def recommend(
-        self, incident: Incident, limit: int, requested_by: str, at: datetime | None = None
+        self,
+        incident: Incident,
+        limit: int,
+        requested_by: str,
+        at: datetime | None = None,
+        arm: Assignment | None = None,
     ) -> Decision:
-        """Decide within what is left of the budget, store the decision, and return it."""
+        """Decide within what is left of the budget, store the decision, and return it; `arm`:
+        the experiment and arm the customer is on (the engine ranks with that arm's model)."""
         caps = self.engine.caps
         if not caps.supports(incident.currency):
             raise InvalidInput(
@@ -73,9 +80,11 @@ class RecommendationService:
         decided = decide(self.engine, incident, headroom, limit, self.exploration, self.rng, at=now)
         # Not flushed here: the row is inserted when the unit of work commits, so on SQLite the
         # write lock is held for the insert and the commit only, not while the answer is built.
-        return self._store(decided, requested_by, now)
+        return self._store(decided, requested_by, now, arm)
 
-    def _store(self, decided: Decided, requested_by: str, now: datetime) -> Decision:
+    def _store(
+        self, decided: Decided, requested_by: str, now: datetime, arm: Assignment | None = None
+    ) -> Decision:
         """Build the decision row with its record (id and defaults set now, so the answer can
         be written before the row is inserted)."""
         incident = decided.record.incident
@@ -97,6 +106,8 @@ class RecommendationService:
             requested_by=requested_by,
             propensity=str(decided.propensity),
             cost_price=str(decided.cost_price),
+            experiment_id=arm.experiment_id if arm else None,
+            arm=arm.arm if arm else None,
         )
         decided.record.attach(decision)
         self.session.add(decision)

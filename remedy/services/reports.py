@@ -5,17 +5,15 @@ Amounts are summed in minor units per currency; each report is a list of typed r
 API's schemas write them, as JSON or CSV). Diagnose and the audit count tickets, not decisions
 (a ticket asked twice counts once), and read the ticket rollup (remedy/services/rollups.py)
 with one grouped SQL statement each, so their time grows with the groups, not the decisions;
-`diagnose_of` and `audit_of` compute the same rows from tickets computed from the raw tables
-(the reference the rollup is tested against). Spend and promises read the range's rows, their
-columns only (never a decision's JSON): spend grouped in SQL, promises in Python.
+`diagnose_of` and `audit_of` (report_reference.py) compute the same rows from the raw tables'
+tickets (the reference the rollup is tested against). Spend and promises read the range's
+rows, their columns only (never a decision's JSON): spend grouped in SQL, promises in Python.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -29,160 +27,22 @@ from remedy.errors import InvalidInput
 from remedy.ledger.periods import period_at
 from remedy.moments import as_utc
 from remedy.money import to_minor
-from remedy.services.rollups import Tally
+from remedy.services.report_reference import NO_FIGURES, cost_of, ranked_audit, ranked_diagnose
+from remedy.services.report_rows import (
+    MINUTES,
+    SHARE,
+    AuditReport,
+    AuditRow,
+    DiagnoseRow,
+    Kept,
+    PromisesRow,
+    SpendRow,
+)
 from remedy.store.scoping import in_team
 from remedy.store.tables import Decision, Outcome, ReportTicket, Reservation
 
 GROUPS = ("period", "team", "fault_type", "category", "kind")
 PERIOD_KINDS = ("day", "week", "month")
-SHARE = Decimal("0.0001")  # shares are reported to four places
-MINUTES = Decimal("0.1")  # durations to a tenth of a minute
-
-
-@dataclass(frozen=True)
-class SpendLine:
-    """What one line of the pools (fix or overdelivery money) spent for a group."""
-
-    currency: str
-    committed_minor: int
-    reserved_minor: int
-
-
-@dataclass(frozen=True)
-class SpendRow:
-    """Spend of one group in one currency, and its fix part (the rest is overdelivery)."""
-
-    group: str
-    currency: str
-    committed_minor: int
-    reserved_minor: int
-    plans: int
-    fix_committed_minor: int = 0
-    fix_reserved_minor: int = 0
-
-    @property
-    def fix(self) -> SpendLine:
-        """What fixes (refunds, credits, redos) spent: the pools' fix lines."""
-        return SpendLine(self.currency, self.fix_committed_minor, self.fix_reserved_minor)
-
-    @property
-    def overdelivery(self) -> SpendLine:
-        """What overdelivery (gifts, upgrades, contact) spent: the pools' overdelivery lines."""
-        return SpendLine(
-            self.currency,
-            self.committed_minor - self.fix_committed_minor,
-            self.reserved_minor - self.fix_reserved_minor,
-        )
-
-
-@dataclass(frozen=True)
-class DiagnoseRow:
-    """Tickets, remedy cost and retention of one month, category and fault in one currency.
-
-    `incidents` counts tickets (a ticket asked twice is one incident, in the month and category
-    of its first decision), `decisions` the decisions they took; a ticket has an outcome when any
-    of its decisions has one, and is lost (its customer's annual value counted once) when any
-    outcome says the customer left."""
-
-    month: str
-    category: str
-    fault_type: str
-    currency: str
-    incidents: int
-    remedy_cost_minor: int
-    outcomes: int
-    retained: int
-    lost_customer_value_minor: int
-    decisions: int = 0
-
-    @property
-    def retention(self) -> Decimal | None:
-        """Share of recorded outcomes that stayed (None without outcomes)."""
-        if not self.outcomes:
-            return None
-        return (Decimal(self.retained) / self.outcomes).quantize(SHARE)
-
-    @property
-    def cost_to_company_minor(self) -> int:
-        """What the remedies cost plus the annual value of the customers who left."""
-        return self.remedy_cost_minor + self.lost_customer_value_minor
-
-
-@dataclass(frozen=True)
-class AuditRow:
-    """What one touchpoint's failures cost in one currency over the range, and the trend.
-
-    Counted by ticket: remedies given (committed money plus what open reservations hold), the
-    annual value of customers lost (tickets whose outcome says the customer left), promises
-    broken (per ticket, the answer promise and the fix promise each count once when any of its
-    outcomes records a time later than promised: 0 to 2 a ticket), and repeat victims
-    (customers with two or more tickets at this touchpoint in the range). `previous_*` is the
-    period of equal length just before."""
-
-    touchpoint: str | None
-    currency: str
-    tickets: int
-    decisions: int
-    remedies_minor: int
-    lost_customers: int
-    lost_customer_value_minor: int
-    respond_broken: int
-    fix_broken: int
-    repeat_victims: int
-    previous_tickets: int
-    previous_cost_minor: int
-
-    @property
-    def promises_broken(self) -> int:
-        """Answer and fix promises broken, each counted once a ticket."""
-        return self.respond_broken + self.fix_broken
-
-    @property
-    def cost_minor(self) -> int:
-        """What the touchpoint's failures cost: remedies given plus customer value lost."""
-        return self.remedies_minor + self.lost_customer_value_minor
-
-    @property
-    def cost_change_minor(self) -> int:
-        """The cost against the previous period (positive: it got worse)."""
-        return self.cost_minor - self.previous_cost_minor
-
-    @property
-    def cost_change_share(self) -> Decimal | None:
-        """The change as a share of the previous period's cost (None when it cost nothing)."""
-        if not self.previous_cost_minor:
-            return None
-        return (Decimal(self.cost_change_minor) / self.previous_cost_minor).quantize(SHARE)
-
-
-@dataclass(frozen=True)
-class AuditReport:
-    """The touchpoints, costliest first, and the two periods compared."""
-
-    start: datetime
-    end: datetime
-    previous_start: datetime
-    rows: list[AuditRow]
-
-
-@dataclass(frozen=True)
-class Kept:
-    """How one promise was kept: how many, the share kept, p50 and p90 in minutes."""
-
-    count: int
-    kept_share: Decimal | None
-    p50_minutes: Decimal | None
-    p90_minutes: Decimal | None
-
-
-@dataclass(frozen=True)
-class PromisesRow:
-    """Time to respond and to fix for one category and team."""
-
-    category: str
-    team: str
-    respond: Kept
-    fix: Kept
 
 
 # The longest range a report reads inside a request (REMEDY_REPORT_MAX_DAYS): its work grows
@@ -408,7 +268,7 @@ class ReportService:
             .where(t.first_at >= start, t.first_at < end, in_team(team, t.team))
             .group_by(t.month, t.category, t.fault_type, t.currency)
         )
-        return _ranked_diagnose(
+        return ranked_diagnose(
             DiagnoseRow(
                 *key,
                 incidents=int(tickets),
@@ -436,12 +296,12 @@ class ReportService:
                 currency,
                 *figures,
                 repeat_victims=repeats.get((touchpoint, currency), 0),
-                previous_tickets=before.get((touchpoint, currency), _NONE)[0],
-                previous_cost_minor=_cost(before.get((touchpoint, currency), _NONE)),
+                previous_tickets=before.get((touchpoint, currency), NO_FIGURES)[0],
+                previous_cost_minor=cost_of(before.get((touchpoint, currency), NO_FIGURES)),
             )
             for (touchpoint, currency), figures in now.items()
         ]
-        return AuditReport(start, end, previous_start, _ranked_audit(rows))
+        return AuditReport(start, end, previous_start, ranked_audit(rows))
 
     def _audit_groups(
         self, start: datetime, end: datetime, team: str | None
@@ -489,123 +349,9 @@ class ReportService:
         return {(touchpoint, currency): int(n) for touchpoint, currency, n in rows}
 
 
-# tickets, decisions, remedies, lost customers, lost value, answers late, fixes late
-_NONE = (0, 0, 0, 0, 0, 0, 0)
-
-
 def _count(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
     """SUM(CASE WHEN condition THEN 1 ELSE 0 END): the rows of a group that meet it."""
     return sa.func.sum(sa.case((condition, 1), else_=0))
-
-
-def _cost(figures: tuple[int, ...]) -> int:
-    """Remedies plus lost customer value, from a group's figures."""
-    return figures[2] + figures[4]
-
-
-def _ranked_diagnose(rows: Iterable[DiagnoseRow]) -> list[DiagnoseRow]:
-    """Costliest first; ties by month, category and fault."""
-    return sorted(
-        rows,
-        key=lambda r: (-r.cost_to_company_minor, r.month, r.category, r.fault_type, r.currency),
-    )
-
-
-def _ranked_audit(rows: Iterable[AuditRow]) -> list[AuditRow]:
-    """Costliest first, then most promises broken, then most tickets; ties by name."""
-    return sorted(
-        rows,
-        key=lambda r: (
-            -r.cost_minor,
-            -r.promises_broken,
-            -r.tickets,
-            r.touchpoint or "",
-            r.currency,
-        ),
-    )
-
-
-def _in(tally: Tally, start: datetime, end: datetime, team: str | None) -> bool:
-    """Whether a ticket was first asked in [start, end) (and is `team`'s, when given)."""
-    return start <= tally.first_at < end and (team is None or tally.team == team)
-
-
-def diagnose_of(
-    tallies: Iterable[Tally], start: datetime, end: datetime, team: str | None = None
-) -> list[DiagnoseRow]:
-    """The diagnose report computed in Python from tickets (rollups.raw_tickets: the raw rows)."""
-    groups: dict[tuple[str, str, str, str], list[int]] = defaultdict(lambda: [0] * 6)
-    for tally in tallies:
-        if not _in(tally, start, end, team):
-            continue
-        group = groups[(tally.month, tally.category, tally.fault_type, tally.currency)]
-        group[0] += 1
-        group[1] += tally.decisions
-        group[2] += tally.committed_minor + tally.reserved_minor
-        group[3] += tally.outcomes > 0
-        group[4] += tally.outcomes > 0 and tally.lost == 0
-        group[5] += tally.customer_value_minor if tally.lost else 0
-    return _ranked_diagnose(
-        DiagnoseRow(
-            *key,
-            incidents=g[0],
-            remedy_cost_minor=g[2],
-            outcomes=g[3],
-            retained=g[4],
-            lost_customer_value_minor=g[5],
-            decisions=g[1],
-        )
-        for key, g in groups.items()
-    )
-
-
-def audit_of(
-    tallies: Iterable[Tally], start: datetime, end: datetime, team: str | None = None
-) -> AuditReport:
-    """The audit computed in Python from tickets (rollups.raw_tickets: the raw rows)."""
-    tallies = list(tallies)
-    previous_start = start - (end - start)
-
-    def groups(low: datetime, high: datetime) -> dict[tuple[str | None, str], list[int]]:
-        found: dict[tuple[str | None, str], list[int]] = defaultdict(lambda: [0] * 7)
-        for tally in tallies:
-            if not _in(tally, low, high, team):
-                continue
-            group = found[(tally.touchpoint, tally.currency)]
-            for index, value in enumerate(
-                (
-                    1,
-                    tally.decisions,
-                    tally.committed_minor + tally.reserved_minor,
-                    tally.lost > 0,
-                    tally.customer_value_minor if tally.lost else 0,
-                    tally.respond_late > 0,
-                    tally.fix_late > 0,
-                )
-            ):
-                group[index] += value
-        return found
-
-    now, before = groups(start, end), groups(previous_start, start)
-    customers: dict[tuple[str | None, str, str], int] = defaultdict(int)
-    for tally in tallies:
-        if _in(tally, start, end, team):
-            customers[(tally.touchpoint, tally.currency, tally.customer_id)] += 1
-    repeats: dict[tuple[str | None, str], int] = defaultdict(int)
-    for (touchpoint, currency, _customer), tickets in customers.items():
-        repeats[(touchpoint, currency)] += tickets >= 2
-    rows = [
-        AuditRow(
-            touchpoint,
-            currency,
-            *figures,
-            repeat_victims=repeats[(touchpoint, currency)],
-            previous_tickets=tuple(before.get((touchpoint, currency), _NONE))[0],
-            previous_cost_minor=_cost(tuple(before.get((touchpoint, currency), _NONE))),
-        )
-        for (touchpoint, currency), figures in now.items()
-    ]
-    return AuditReport(start, end, previous_start, _ranked_audit(rows))
 
 
 def _percentile(values: list[float], share: float) -> float:

@@ -9,7 +9,6 @@ pool are released by the next write that locks that pool (and by `remedy ledger 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,10 +16,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, load_only
 
 from remedy.decisions.caps import CapSettings
-from remedy.decisions.record import DecisionRecord, StoredCandidate
+from remedy.decisions.record import DecisionRecord
 from remedy.decisions.record import DecisionStatus as S
-from remedy.errors import Conflict, InvalidInput, LimitsExceeded, NotFound
-from remedy.facts import Fact, fact
+from remedy.errors import Conflict, LimitsExceeded, NotFound
+from remedy.facts import fact
 from remedy.ledger.book import Ledger, Locks, overdue
 from remedy.ledger.budgets import BudgetService, pool_state
 from remedy.ledger.limits import (
@@ -34,55 +33,20 @@ from remedy.ledger.periods import Period, day_key, period_at
 from remedy.moments import as_utc
 from remedy.money import to_minor
 from remedy.services.approvals import end_pending
+from remedy.services.reserving_steps import (
+    Planned,
+    PoolRanOut,
+    Reserved,
+    StepResult,
+    acceptable,
+    expect_status,
+    fix_part,
+)
 from remedy.store import audit
 from remedy.store.tables import BudgetPool, Decision, Reservation, new_id, utcnow
 
 # Overdue reservations a write releases on its way (the rest wait for the next write or the CLI).
 EXPIRY_BATCH = 50
-
-
-@dataclass(frozen=True)
-class Planned:
-    """A proposed plan to reserve, with what it costs as computed when it was decided: its
-    cost and fix part in minor units and its contact level (remedy/services/mass_incidents.py
-    stores them, so a batch need not read every decision's candidates again)."""
-
-    decision_id: str
-    plan_id: str
-    customer_id: str
-    currency: str
-    amount_minor: int
-    fix_minor: int
-    contact_level: str | None
-    team: str = ""
-
-
-@dataclass(frozen=True)
-class Reserved:
-    """What `reserve_many` did with one plan: `reserved`, `refused` (the limit named in
-    `reason`) or `skipped` (its decision is no longer proposed)."""
-
-    plan: Planned
-    state: str
-    reason: list[Fact]  # the limits that refused it, as facts (empty: reserved or skipped)
-
-
-class PoolRanOut(Exception):
-    """A batch would break its pool (or its team has none): nothing of it may be reserved.
-    `limits` says which pool and by how much, as facts."""
-
-    def __init__(self, limits: list[Fact]) -> None:
-        """Keep the facts of the pool that ran out."""
-        super().__init__(", ".join(limit.code for limit in limits))
-        self.limits = limits
-
-
-@dataclass(frozen=True)
-class StepResult:
-    """A decision after a lifecycle step, with its reservation (if it holds one)."""
-
-    decision: Decision
-    reservation: Reservation | None
 
 
 class ReservingService:
@@ -434,39 +398,3 @@ class ReservingService:
         if self.note:
             after["note"] = self.note
         audit.record(self.session, actor, "transition", "decision", decision.id, before, after)
-
-
-def expect_status(decision: Decision, action: str, statuses: tuple[str, ...]) -> None:
-    """Refuse a step the decision's status does not allow."""
-    if decision.status not in statuses:
-        message = (
-            f"decision {decision.id} is {decision.status}; {action} needs it to be "
-            f"{' or '.join(statuses)}"
-        )
-        raise Conflict(message, {"status": [message]})
-
-
-def fix_part(record: DecisionRecord, candidate: StoredCandidate, amount_minor: int) -> int:
-    """The part of a plan's cost (`amount_minor`) that is its fix, spent from the fix line.
-
-    The fix is what its priced items of a fix kind cost, never more than the plan's whole cost.
-    """
-    fix = to_minor(record.plan(candidate).fix_cost, record.incident.currency)
-    return max(0, min(fix, amount_minor))
-
-
-def acceptable(decision: Decision, plan_id: str) -> StoredCandidate:
-    """Return the decision's candidate `plan_id` if it may be accepted, else refuse (422)."""
-    candidate = DecisionRecord.of(decision).candidate(plan_id)
-    if candidate is None:
-        raise InvalidInput(
-            f"plan {plan_id!r} is not a plan of decision {decision.id}",
-            {"plan_id": [f"not a plan of decision {decision.id}"]},
-        )
-    if candidate.ruled_out:
-        code = candidate.dropped_reason.code if candidate.dropped_reason else "cap"
-        raise InvalidInput(
-            f"plan {plan_id!r} was ruled out by the guardrails ({code})",
-            {"plan_id": [f"ruled out by the guardrails ({code})"]},
-        )
-    return candidate

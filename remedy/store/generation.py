@@ -33,10 +33,16 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, SessionTransaction
 
-from remedy.store.tables import ApiKey, CacheGeneration, ConfigVersion, ModelPromotion
+from remedy.store.tables import (
+    ApiKey,
+    CacheGeneration,
+    ConfigVersion,
+    ModelExperiment,
+    ModelPromotion,
+)
 
 # Changes to rows of these classes invalidate what workers cache.
-WATCHED = (ApiKey, ConfigVersion, ModelPromotion)
+WATCHED = (ApiKey, ConfigVersion, ModelPromotion, ModelExperiment)
 ROW_ID = 1
 _INFO_KEY = "remedy.cache_generation"
 _MISSING = object()

@@ -22,6 +22,7 @@ from remedy.decisions.engine import CurrencyNotConfigured, DecisionEngine, Ranke
 from remedy.decisions.ranker import ScoredPlan
 from remedy.decisions.substitution import changes_requirements, contact_floors, offered_levels
 from remedy.domain import Incident
+from remedy.ledger.limits import fix_share
 from remedy.money import to_minor
 
 T = TypeVar("T")
@@ -38,6 +39,8 @@ class Choice:
     p_stay: Decimal
     requires_approval: bool
     kind_costs: tuple[tuple[str, Decimal], ...]
+    # the part of cost_minor a pool's fix line carries (remedy.ledger.limits.fix_share)
+    fix_minor: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,10 +48,11 @@ class Decided:
     """What an engine decided for one incident, compactly.
 
     `kept` holds, best first, only the kept plans no better plan dominates. A better plan
-    dominates when it costs no more and takes no contact the worse one does not (none, or one
-    of the same level): whatever is left of the pool, the window and each level's capacity,
-    it fits whenever the worse plan does, so spending would take it first. Money and contact
-    levels are the only things the limits look at, so spending may choose only these plans.
+    dominates when it costs no more, in its fix part and in the rest (a pool may hold them on
+    two lines), and takes no contact the worse one does not (none, or one of the same level):
+    whatever is left of the pool's lines, the window and each level's capacity, it fits
+    whenever the worse plan does, so spending would take it first. Money and contact levels
+    are the only things the limits look at, so spending may choose only these plans.
     """
 
     configured: bool
@@ -72,13 +76,19 @@ class Decided:
 
 
 def undominated(
-    plans: Iterable[T], shape: Callable[[T], tuple[Decimal, str | None]]
+    plans: Iterable[T],
+    shape: Callable[[T], tuple[Decimal, str | None]],
+    fix: Callable[[T], Decimal] | None = None,
 ) -> Iterator[T]:
     """Yield, in order, the plans (best first) no earlier plan dominates.
 
     `shape` gives a plan's cost and contact level. An earlier plan dominates when it costs no
-    more and has no contact or one of the same level.
+    more and has no contact or one of the same level; with `fix` (a plan's fix part), when
+    its fix part and the rest each cost no more.
     """
+    if fix is not None:
+        yield from _undominated_by_line(plans, shape, fix)
+        return
     cheapest: dict[str | None, Decimal] = {}  # contact level -> least cost so far
     for plan in plans:
         cost, level = shape(plan)
@@ -89,6 +99,31 @@ def undominated(
             continue
         cheapest[level] = cost  # below every earlier plan of its level, or it was dominated
         yield plan
+
+
+def _undominated_by_line(
+    plans: Iterable[T],
+    shape: Callable[[T], tuple[Decimal, str | None]],
+    fix: Callable[[T], Decimal],
+) -> Iterator[T]:
+    """`undominated` on two money parts: a plan is dominated by an earlier one of its level (or
+    without contact) whose fix part and rest each cost no more (a short frontier per level)."""
+    frontier: dict[str | None, list[tuple[Decimal, Decimal]]] = {}
+    for plan in plans:
+        cost, level = shape(plan)
+        fixed = fix(plan)
+        rest = cost - fixed
+        earlier = frontier.get(level, []) + (frontier.get(None, []) if level is not None else [])
+        if any(f <= fixed and r <= rest for f, r in earlier):
+            continue
+        frontier.setdefault(level, []).append((fixed, rest))
+        yield plan
+
+
+def _fix(scored: ScoredPlan) -> Decimal:
+    """A kept plan's fix part: what its fix items cost, never more than the plan."""
+    plan = scored.plan
+    return max(Decimal(0), min(plan.fix_cost, plan.total_cost))
 
 
 def _shape(scored: ScoredPlan) -> tuple[Decimal, str | None]:
@@ -177,21 +212,23 @@ def decided_from(
     except CurrencyNotConfigured:
         return Decided(False, False, ())
     chain: list[Choice] = []
-    for scored in undominated(kept, _shape):
+    for scored in undominated(kept, _shape, _fix):
         plan = scored.plan
         approval = needs_approval(scored)
         kinds: defaultdict[str, Decimal] = defaultdict(Decimal)
         for action in plan.actions:
             kinds[str(action.kind)] += action.cost
+        cost_minor = to_minor(plan.total_cost, incident.currency)
         chain.append(
             Choice(
                 plan.total_cost,
-                to_minor(plan.total_cost, incident.currency),
+                cost_minor,
                 plan.contact_level,
                 scored.expected_net_value,
                 scored.p_stay,
                 approval,
                 tuple(kinds.items()),
+                fix_share(cost_minor, to_minor(plan.fix_cost, incident.currency)),
             )
         )
     outcome = ranked.outcome

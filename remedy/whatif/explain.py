@@ -25,6 +25,8 @@ POINT_FIELDS = (
     "approvals_needed",
     "skipped_for_budget",
     "skipped_for_pool",
+    "skipped_for_fix_line",
+    "skipped_for_overdelivery_line",
     "skipped_for_customer_window",
     "skipped_for_contact_capacity",
 )

@@ -15,7 +15,7 @@ from typing import Any
 
 from remedy.services.job_kinds import JobContext, JobRegistry
 from remedy.whatif.partitions import PARTITION_KIND, partition_job, simulate_partitioned
-from remedy.whatif.service import WhatIfService
+from remedy.whatif.service import AMOUNTS, WhatIfService
 from remedy.whatif.suggest import suggest_caps
 
 KIND = "whatif.simulate"
@@ -36,7 +36,10 @@ def simulate_params(
         "from": start.isoformat(),
         "to": end.isoformat(),
         "proposed": {k: v for k, v in proposed.items() if v is not None},
-        "pools": [{**pool, "limit": str(pool["limit"])} for pool in pools or []],
+        "pools": [
+            {k: str(v) if k in AMOUNTS and v is not None else v for k, v in pool.items()}
+            for pool in pools or []
+        ],
         "sweep": sweep,
     }
 

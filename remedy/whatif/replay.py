@@ -6,8 +6,11 @@ here reads or writes a database. Spending is simulated in time order: each incid
 best plan the guardrails keep that still fits every limit the ledger checks when a plan is
 reserved (remedy/ledger/limits.py, the same predicates): what is left of its pool in the
 incident's period, what its customer may still receive in the rolling window, and the day's
-personal-contact capacity at the plan's contact level; or none. Balances start empty at the
-start of the range: what was reserved before it is not counted.
+personal-contact capacity at the plan's contact level; or none. A pool may have a fix line and
+an overdelivery line (`PoolLimit.fix_limit`): a plan's fix part (`fix_share`, as the ledger
+reserves it) then counts on the fix line and the rest on the overdelivery line, each within its
+own limit (`pool_fits`), so a large make-whole does not take the room of everyone's gifts.
+Balances start empty at the start of the range: what was reserved before it is not counted.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from remedy.decisions.caps import CapSettings
 from remedy.decisions.engine import DecisionEngine
 from remedy.domain import Incident
 from remedy.ledger.limits import (
+    LINES,
     CapacityState,
     PoolState,
     WindowState,
@@ -30,11 +34,12 @@ from remedy.ledger.limits import (
     money_room,
     pool_fits,
     window_fits,
+    window_room,
 )
 from remedy.ledger.periods import day_key, period_at
 from remedy.ledger.settings import LimitSettings
 from remedy.moments import as_utc
-from remedy.money import to_minor
+from remedy.money import from_minor, to_minor
 from remedy.whatif.deciding import Choice, Decided, decide
 
 DEFAULT_TEAM = "default"
@@ -43,10 +48,18 @@ MAX_SWEEP_POINTS = 50
 
 @dataclass(frozen=True)
 class PoolLimit:
-    """A simulated pool: its period kind ('week' or 'month') and limit per period."""
+    """A simulated pool: its period kind ('week' or 'month') and limit per period; with
+    `fix_limit`, split as the ledger's pools are: a fix line of `fix_limit` and an
+    overdelivery line of the rest (`limit` is their sum)."""
 
     period: str
     limit: Decimal
+    fix_limit: Decimal | None = None  # None: one line for fix and overdelivery money
+
+    @property
+    def overdelivery_limit(self) -> Decimal | None:
+        """The overdelivery line's limit (None: one line)."""
+        return None if self.fix_limit is None else self.limit - self.fix_limit
 
 
 # (team, currency) -> limit; a team without its own pool spends from the default team's.
@@ -76,6 +89,10 @@ class ReplayReport:
     skipped_for_budget: int = 0  # incidents whose best kept plan broke a limit (any of them)
     # ... and which limits it broke (an incident may count under several):
     skipped_for_pool: int = 0
+    # ... of which, on a pool with two lines, the fix part broke the fix line, the rest the
+    # overdelivery line (a plan may break both):
+    skipped_for_fix_line: int = 0
+    skipped_for_overdelivery_line: int = 0
     skipped_for_customer_window: int = 0
     skipped_for_contact_capacity: int = 0
     capped: int = 0  # incidents whose best-scored plan the incident cap dropped
@@ -90,6 +107,10 @@ class ReplayReport:
         default_factory=lambda: defaultdict(_money_map)
     )
     by_kind: defaultdict[str, defaultdict[str, Decimal]] = field(
+        default_factory=lambda: defaultdict(_money_map)
+    )
+    # what chosen plans spent per line ('fix', 'overdelivery'), split or not
+    by_line: defaultdict[str, defaultdict[str, Decimal]] = field(
         default_factory=lambda: defaultdict(_money_map)
     )
 
@@ -110,12 +131,15 @@ class ReplayReport:
             "no_plan": self.no_plan,
             "skipped_for_budget": self.skipped_for_budget,
             "skipped_for_pool": self.skipped_for_pool,
+            "skipped_for_fix_line": self.skipped_for_fix_line,
+            "skipped_for_overdelivery_line": self.skipped_for_overdelivery_line,
             "skipped_for_customer_window": self.skipped_for_customer_window,
             "skipped_for_contact_capacity": self.skipped_for_contact_capacity,
             "spend": money(self.spend),
             "spend_by_team": grouped(self.by_team),
             "spend_by_fault_type": grouped(self.by_fault_type),
             "spend_by_kind": grouped(self.by_kind),
+            "spend_by_line": {line: money(self.by_line[line]) for line in LINES},
             "expected_net_value": money(self.expected_net_value),
             "expected_retention": str(retention.quantize(Decimal("0.000001"))),
             "capped_share": str(share.quantize(Decimal("0.000001"))),
@@ -144,21 +168,24 @@ class SimulatedBalances:
     def __init__(self, limits: LimitSettings | None) -> None:
         """Start empty; `limits` None: no customer window and no contact capacity."""
         self.limits = limits
-        self._pool_limits: dict[tuple[str, str], int] = {}
+        self._pool_limits: dict[tuple[str, str], tuple[int, int | None]] = {}
         self._window_limits: dict[str, int | None] = {}
         self._spent: defaultdict[tuple[str, str, str], int] = defaultdict(int)
+        self._fix_spent: defaultdict[tuple[str, str, str], int] = defaultdict(int)
         self._received: dict[tuple[str, str], deque[tuple[datetime, int]]] = {}
         self._received_sum: defaultdict[tuple[str, str], int] = defaultdict(int)
         self._contacts: defaultdict[tuple[str, str, str], int] = defaultdict(int)
 
     def pool(self, owner: str, limit: PoolLimit, currency: str, at: datetime) -> PoolState:
-        """Return the pool period holding `at` as the ledger would see it."""
-        limit_minor = self._pool_limits.get((owner, currency))
-        if limit_minor is None:
-            limit_minor = self._pool_limits[(owner, currency)] = to_minor(limit.limit, currency)
+        """Return the pool period holding `at` as the ledger would see it (with its lines)."""
+        limits = self._pool_limits.get((owner, currency))
+        if limits is None:
+            fix = None if limit.fix_limit is None else to_minor(limit.fix_limit, currency)
+            limits = self._pool_limits[(owner, currency)] = (to_minor(limit.limit, currency), fix)
         key = period_at(limit.period, at).key
         spent = self._spent[(owner, currency, key)]
-        return PoolState(owner, currency, key, limit_minor, 0, spent)
+        fix_spent = self._fix_spent[(owner, currency, key)]
+        return PoolState(owner, currency, key, limits[0], 0, spent, limits[1], 0, fix_spent)
 
     def window(self, customer_id: str, currency: str, at: datetime) -> WindowState:
         """Return what the customer received in the rolling window ending at `at`."""
@@ -195,14 +222,27 @@ class SimulatedBalances:
     ) -> Choice | None:
         """Return the first of `kept` that breaks no limit (`broken_limits` is empty), or None.
 
-        The money test is one comparison with `money_room`, and each contact level's capacity
-        is read once: most plans of a tight replay fail on money, and this loop runs for
-        every incident of every setting replayed.
+        On a pool of one line the money test is one comparison with `money_room`, and each
+        contact level's capacity is read once: most plans of a tight replay fail on money, and
+        this loop runs for every incident of every setting replayed. A pool of two lines
+        tests each part on its line (`pool_fits`) and the whole in the customer's window.
         """
-        room = money_room(pool, window)
+        split = pool.split
+        if split:
+            room = window_room(window)
+            fix_room = pool.fix_line.room_minor
+            rest_room = pool.overdelivery_line.room_minor
+        else:
+            room = money_room(pool, window)
         capacities: dict[str, bool] = {}
         for choice in kept:
-            if choice.cost_minor > room:
+            if split:
+                fix = choice.fix_minor
+                if fix > fix_room or choice.cost_minor - fix > rest_room:
+                    continue
+                if room is not None and choice.cost_minor > room:
+                    continue
+            elif choice.cost_minor > room:  # type: ignore[operator]
                 continue
             level = choice.contact_level
             if level is not None:
@@ -220,6 +260,7 @@ class SimulatedBalances:
         """Count a chosen plan in its pool period, its customer's window and its contact (in
         `team`'s day)."""
         self._spent[(pool.team, pool.currency, pool.period_key)] += choice.cost_minor
+        self._fix_spent[(pool.team, pool.currency, pool.period_key)] += choice.fix_minor
         if window.limit_minor is not None:
             key = (window.customer_id, window.currency)
             self._received.setdefault(key, deque()).append((at, choice.cost_minor))
@@ -275,7 +316,12 @@ def spend(
         best = decision.kept[0]
         if chosen is not best:
             report.skipped_for_budget += 1
-            report.skipped_for_pool += not pool_fits(best.cost_minor, pool_state)
+            report.skipped_for_pool += not pool_fits(best.cost_minor, pool_state, best.fix_minor)
+            if pool_state.split:
+                report.skipped_for_fix_line += best.fix_minor > pool_state.fix_line.room_minor
+                report.skipped_for_overdelivery_line += (
+                    best.cost_minor - best.fix_minor > pool_state.overdelivery_line.room_minor
+                )
             report.skipped_for_customer_window += not window_fits(best.cost_minor, window)
             report.skipped_for_contact_capacity += best.contact_level is not None and not (
                 capacity_fits(balances.capacity(best.contact_level, at, team))
@@ -290,6 +336,9 @@ def spend(
         report.by_fault_type[str(incident.fault_type)][currency] += chosen.cost
         for kind, cost in chosen.kind_costs:
             report.by_kind[kind][currency] += cost
+        fix = from_minor(chosen.fix_minor, currency)
+        report.by_line["fix"][currency] += fix
+        report.by_line["overdelivery"][currency] += chosen.cost - fix
         report.expected_net_value[currency] += chosen.net_value
         report.p_stay_sum += chosen.p_stay
         report.approvals_needed += chosen.requires_approval

@@ -25,7 +25,8 @@ from remedy.decisions.engine import DecisionEngine
 from remedy.decisions.ranker import PlanRanker, PlanScorer, ValueSettings
 from remedy.decisions.record import incident_from_json
 from remedy.errors import InvalidInput
-from remedy.money import MoneyError, from_minor, to_minor
+from remedy.ledger.budgets import pool_errors
+from remedy.money import from_minor
 from remedy.services.configs import KINDS, ActiveConfig, ConfigService, validate_set
 from remedy.services.derived_currencies import derive_currencies
 from remedy.store.scoping import in_team
@@ -341,7 +342,11 @@ class WhatIfService:
             .order_by(BudgetPool.version)
         )
         return {
-            (p.team, p.currency): PoolLimit(p.period, from_minor(p.limit_minor, p.currency))
+            (p.team, p.currency): PoolLimit(
+                p.period,
+                from_minor(p.limit_minor, p.currency),
+                None if p.fix_limit_minor is None else from_minor(p.fix_limit_minor, p.currency),
+            )
             for p in rows
         }
 
@@ -356,17 +361,34 @@ class WhatIfService:
                 f"unknown team(s): {', '.join(unknown)}",
                 {"pools.team": [f"no decisions and no pool for {t}" for t in unknown]},
             )
-        precise = []
-        for pool in pools:
-            try:
-                to_minor(Decimal(pool["limit"]), pool["currency"])
-            except MoneyError as error:
-                precise.append(str(error))
-        if precise:
-            raise InvalidInput("; ".join(precise), {"pools.limit": precise})
-        return {
-            (p["team"], p["currency"]): PoolLimit(p["period"], Decimal(p["limit"])) for p in pools
-        }
+        # The pools API's own validation (one limit, or a fix and an overdelivery line whose
+        # sum a limit given beside them must equal), each error named pools.<index>.<field>.
+        errors: dict[str, list[str]] = {}
+        limits: PoolLimits = {}
+        for index, pool in enumerate(pools):
+            amounts = {name: _amount(pool.get(name)) for name in AMOUNTS}
+            found = pool_errors(
+                pool["period"],
+                amounts["limit"],
+                pool["currency"],
+                amounts["fix_limit"],
+                amounts["overdelivery_limit"],
+            )
+            for name, messages in found.items():
+                errors[f"pools.{index}.{name}"] = messages
+            if found:
+                continue
+            fix, rest = amounts["fix_limit"], amounts["overdelivery_limit"]
+            split = fix is not None and rest is not None
+            limit = fix + rest if split else amounts["limit"]  # type: ignore[operator]
+            limits[(pool["team"], pool["currency"])] = PoolLimit(
+                pool["period"],
+                limit,
+                fix if split else None,  # type: ignore[arg-type]
+            )
+        if errors:
+            raise InvalidInput("Invalid fields: " + ", ".join(sorted(errors)), errors)
+        return limits
 
     def _incidents(
         self,
@@ -389,6 +411,15 @@ class WhatIfService:
             query.order_by(Decision.created_at, Decision.id).execution_options(yield_per=1000)
         )
         return list(_logged(rows, vocabulary))
+
+
+# A proposed pool's amounts, as the pools API names them.
+AMOUNTS = ("limit", "fix_limit", "overdelivery_limit")
+
+
+def _amount(value: Any) -> Decimal | None:
+    """A proposed pool's amount (a Decimal from the API, a string from a job's parameters)."""
+    return None if value is None else Decimal(str(value))
 
 
 def _logged(rows: Any, vocabulary: Vocabulary) -> Iterator[LoggedIncident]:

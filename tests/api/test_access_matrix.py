@@ -72,6 +72,10 @@ POLICY: dict[str, tuple[tuple[str, ...], str]] = {
     "GET /v1/models/{version}": (FINANCE, "shared"),
     "POST /v1/models/{version}/promote": (ADMIN, "unscoped"),
     "POST /v1/models/rollback": (ADMIN, "unscoped"),
+    "GET /v1/models/experiments": (FINANCE, "shared"),
+    "POST /v1/models/experiments": (FINANCE, "unscoped"),
+    "GET /v1/models/experiments/{experiment_id}": (FINANCE, "shared"),
+    "POST /v1/models/experiments/{experiment_id}/stop": (FINANCE, "unscoped"),
     "GET /v1/keys": (ADMIN, "filtered"),
     "POST /v1/keys": (ADMIN, "team"),
     "POST /v1/keys/{prefix}/revoke": (ADMIN, "team"),
@@ -96,6 +100,7 @@ POLICY: dict[str, tuple[tuple[str, ...], str]] = {
     "GET /v1/mass-incidents/{mass_incident_id}": (LEAD_OR_FINANCE, "team"),
     "GET /v1/mass-incidents/{mass_incident_id}/customers": (LEAD_OR_FINANCE, "team"),
     "POST /v1/mass-incidents/{mass_incident_id}/approve": (LEAD_OR_FINANCE, "team"),
+    "POST /v1/mass-incidents/{mass_incident_id}/retry": (LEAD_OR_FINANCE, "team"),
     "GET /v1/webhooks": (LEAD_OR_FINANCE, "filtered"),
     "POST /v1/webhooks": (LEAD_OR_FINANCE, "team"),
     "GET /v1/webhooks/{webhook_id}": (LEAD_OR_FINANCE, "team"),
@@ -152,6 +157,8 @@ def _requests(decision_id: str, plan_id: str, panel_token: str = "") -> dict[str
         "PUT /v1/exchange-rates": {"json": default_document("exchange_rates")},
         "PUT /v1/budgets/{team}": {"json": pool},
         "POST /v1/models/{version}/promote": {"json": {}},
+        "POST /v1/models/experiments": {"json": {"challenger": "sim-3", "share": "0.2"}},
+        "POST /v1/models/experiments/{experiment_id}/stop": {"json": {}},
         "POST /v1/keys": {"json": {"role": "agent", "team": OWN}},
         "POST /v1/budgets/{team}/suggest-caps": {"json": {"currency": "EUR", **_window()}},
         "POST /v1/budgets/simulate": {
@@ -302,6 +309,7 @@ def test_role_by_team_by_operation(app, client, keys):
             .replace("{webhook_id}", hook_id)
             .replace("{delivery_id}", str(delivery_id))
             .replace("{customer_id}", "cust-1")
+            .replace("{experiment_id}", "no-such-experiment")
         )
         for role in ROLES:
             for team in (None, OWN, OTHER):

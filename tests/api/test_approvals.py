@@ -87,6 +87,9 @@ def test_a_lead_approves_its_team_plan_and_the_agent_sees_who_and_why(app, clien
         "loyal customer",
     )
     assert seen["message"] == "approved by a team lead: loyal customer"
+    german = {**people("agent"), "Accept-Language": "de"}  # said in the reader's language
+    seen_de = client.get(f"/v1/decisions/{decision_id}", headers=german).json["approval"]
+    assert seen_de["message"] == "freigegeben durch eine Teamleitung: loyal customer"
     assert seen["waiting_seconds"] is None and seen["decided_at"]
     assert queue(client, people("lead")) == []
     budget = client.get("/v1/budgets", headers=people("finance")).json["pools"]

@@ -15,7 +15,9 @@ from remedy.decisions.durations import duration_seconds
 from remedy.decisions.record import DecisionRecord
 from remedy.extensions import db
 from remedy.services.keys import KeyService
-from remedy.services.reports import PromisesRow, ReportService, _kept, audit_of, diagnose_of
+from remedy.services.report_reference import audit_of, diagnose_of
+from remedy.services.report_rows import PromisesRow
+from remedy.services.reports import ReportService, _kept
 from remedy.services.rollups import raw_tickets, rebuild
 from remedy.store.tables import Decision, Outcome, ReportTicket, Reservation
 from tests.conftest import incident_payload

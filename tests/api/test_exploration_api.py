@@ -7,7 +7,9 @@ import pytest
 from tests.conftest import incident_payload
 from tests.factories import default_document, set_caps, set_pool
 
-ALWAYS = {"EXPLORATION_RATE": Decimal("1"), "EXPLORATION_TOP_K": 3}
+# The uniform rule (closeness 0); the adaptive rule has its own test below.
+ALWAYS = {"EXPLORATION_RATE": Decimal("1"), "EXPLORATION_TOP_K": 3, "EXPLORATION_CLOSENESS": 0}
+ADAPTIVE = {"EXPLORATION_RATE": Decimal("0.5"), "EXPLORATION_TOP_K": 5}  # closeness: default
 
 
 def post(client, auth):
@@ -102,3 +104,34 @@ def test_exploration_never_puts_an_approval_first_when_the_best_needs_none(app, 
         if not best["requires_approval"]:
             assert not plans[0]["requires_approval"]
     assert seen_waiting_in_top  # the case was exercised
+
+
+@pytest.mark.parametrize("app", [ADAPTIVE], indirect=True)
+def test_adaptive_exploration_logs_the_exact_probability_it_drew_with(app, client, auth):
+    """By default exploration adapts to how close the top plans' values are (0.05); the logged
+    propensity is the policy's figure over the stored candidates' values, to the last digit."""
+    from remedy.decisions.exploration import ExplorationPolicy, explorable
+    from remedy.decisions.record import DecisionRecord
+    from remedy.extensions import db
+    from remedy.services.recommendations import get_decision
+
+    assert app.config["EXPLORATION_CLOSENESS"] == Decimal("0.05")
+    policy = ExplorationPolicy(Decimal("0.5"), 5, Decimal("0.05"))
+    explored = 0
+    for i in range(20):
+        body = client.post(
+            "/v1/recommendations",
+            json={"incident": incident_payload(customer_id=f"a-{i}"), "limit": 5},
+            headers=auth(),
+        ).json
+        with db.database(app).unit_of_work() as session:
+            record = DecisionRecord.of(get_decision(session, body["decision_id"]))
+            offered = record.offered
+            eligible = explorable(record.incident, [c.requires_approval for c in offered])
+            values = [c.expected_net_value for c in offered]
+            p = policy.propensities(len(offered), eligible, values)
+            shown = [c.plan_id for c in offered].index(record.shown[0])
+        assert Decimal(body["propensity"]) == p[shown]
+        assert sum(p) == 1
+        explored += shown != 0
+    assert explored  # the case was exercised

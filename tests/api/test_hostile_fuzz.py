@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -171,3 +172,41 @@ def test_simulate(send, start, end, limit, values, depth):
     calm = {"from": str(today), "to": str(today + timedelta(days=1))}
     send("POST", "/v1/budgets/simulate", "finance", {**calm, "pools": pools, "sweep": sweep})
     send("POST", "/v1/budgets/simulate", "finance", raw=nested(depth))
+
+
+# Text with lone surrogates among other characters (JSON escapes them as "\ud800"; two that
+# happen to pair up decode as one character), and integers longer than Python converts.
+SURROGATES = st.lists(
+    st.one_of(st.characters(), st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)),
+    max_size=20,
+).map("".join)
+
+
+def _unencodable(text: str) -> bool:
+    try:
+        json.loads(json.dumps(text)).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+@FUZZ
+@given(customer=SURROGATES, category=SURROGATES, digits=st.integers(min_value=1, max_value=6000))
+def test_recommendations_with_surrogates_and_long_integers(send, customer, category, digits):
+    """The hardening issue, finding 6: never a 500 (UnicodeEncodeError, int conversion), but
+    422 naming each field that holds one."""
+    incident = incident_payload(customer_id=customer, category=category)
+    raw = json.dumps({"incident": incident, "limit": "LIMIT"}).replace('"LIMIT"', "7" * digits)
+    response = send("POST", "/v1/recommendations", "agent", raw=raw)
+    expected = {
+        name
+        for name, bad in (
+            ("incident.customer_id", _unencodable(customer)),
+            ("incident.category", _unencodable(category)),
+            ("limit", digits > 100),
+        )
+        if bad
+    }
+    if expected:
+        assert response.status_code == 422, response.json
+        assert expected <= set(response.json["errors"]), response.json

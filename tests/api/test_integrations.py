@@ -254,3 +254,35 @@ def test_revoking_an_integration_stops_its_tokens_and_its_sessions_keys(app, cli
     with db.database(app).unit_of_work() as session:
         assert session.get(Integration, made["id"]).revoked_at is not None
     assert client.post("/v1/integrations/nope/revoke", headers=auth("admin")).status_code == 404
+
+
+def test_the_worker_deletes_panel_session_keys_a_day_after_they_expire(app, client, auth):
+    """Every panel sign-in mints a key: long-expired ones are deleted by the worker's upkeep;
+    live ones, ones expired less than a day ago and the admins' own keys stay."""
+    from remedy.services.integrations import purge_expired_sessions
+    from tests.factories import run_jobs
+
+    made = _integration(client, auth)
+    opened = [
+        client.post("/v1/panel/sessions", json={"token": _token(made), "origin": HOST}).json
+        for _ in range(3)
+    ]
+    old, recent, live = (s["prefix"] for s in opened)
+    with db.database(app).unit_of_work() as session:
+        for prefix, ago in ((old, timedelta(days=2)), (recent, timedelta(hours=2))):
+            session.execute(
+                sa.update(ApiKey).where(ApiKey.prefix == prefix).values(expires_at=utcnow() - ago)
+            )
+        own = KeyService(session).create("agent", "emea")[1].prefix
+        session.execute(
+            sa.update(ApiKey)
+            .where(ApiKey.prefix == own)
+            .values(expires_at=utcnow() - timedelta(days=3))
+        )
+    run_jobs(app)  # the periodic upkeep runs once
+    with db.database(app).unit_of_work() as session:
+        left = set(session.scalars(sa.select(ApiKey.prefix)))
+        assert old not in left and {recent, live, own} <= left
+        assert purge_expired_sessions(session) == 0  # nothing more to do
+    answer = client.get("/v1/whoami", headers={"Authorization": f"Bearer {opened[2]['key']}"})
+    assert answer.status_code == 200

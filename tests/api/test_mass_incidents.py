@@ -323,7 +323,7 @@ def test_customers_alike_share_a_ranking_and_get_the_very_same_decision(app):
     decision the plain engine makes for it (candidates, plans shown, notes, talking points)."""
     from remedy.decisions.stored import incident_from_json
     from remedy.services import app_services
-    from remedy.services.mass_incidents import RankOnce
+    from remedy.services.mass_jobs import RankOnce
     from remedy.services.recommendations import RecommendationService
 
     set_pool(app, "emea", "1000.00")
@@ -356,3 +356,42 @@ def test_customers_alike_share_a_ranking_and_get_the_very_same_decision(app):
         assert len(shared._ranked) == 1  # ranked once for the three
         assert {d.customer_id for d in made} == {"alike-1", "alike-2", "alike-3"}
         session.rollback()
+
+
+def test_a_failed_job_shows_failed_and_a_retry_resumes_it(app, client, leads):
+    """A deciding job that fails leaves the mass incident `failed` on read (not `deciding`
+    forever), with the failed job; a retry queues it again and it resumes where it stopped."""
+    set_pool(app, "emea", "100000.00")
+    queued = declare(client, leads["declarer"], customers(6))
+    mass_url = queued.headers["Location"]
+    with db.database(app).unit_of_work() as session:  # one customer's stored fields broken
+        row = session.scalar(sa.select(MassIncidentCustomer).where(MassIncidentCustomer.row == 4))
+        good, row.fields = row.fields, {"broken": True}
+    # Retrying what has not failed is refused.
+    early = client.post(f"{mass_url}/retry", headers=leads["declarer"])
+    assert early.status_code == 409 and "status" in early.json["errors"], early.json
+    run_jobs(app)
+    failed = client.get(mass_url, headers=leads["declarer"]).json
+    assert failed["status"] == "failed", failed
+    assert failed["job"]["status"] == "failed" and failed["job"]["error"], failed["job"]
+    assert client.get(mass_url, headers=leads["other"]).status_code == 404
+    assert client.post(f"{mass_url}/retry", headers=leads["other"]).status_code == 404
+
+    with db.database(app).unit_of_work() as session:  # mended, then retried
+        row = session.scalar(sa.select(MassIncidentCustomer).where(MassIncidentCustomer.row == 4))
+        row.fields = good
+    retried = client.post(f"{mass_url}/retry", headers=leads["declarer"])
+    assert retried.status_code == 202, retried.json
+    assert retried.json["status"] == "deciding" and retried.json["job"]["status"] == "queued"
+    assert retried.json["decide_job_id"] != failed["decide_job_id"]
+    run_jobs(app)
+    ready = client.get(mass_url, headers=leads["declarer"]).json
+    assert ready["status"] == "ready" and ready["counts"]["decided"] == 6, ready
+    with db.database(app).unit_of_work() as session:  # each customer decided once
+        decided = session.scalars(
+            sa.select(MassIncidentCustomer.decision_id).where(
+                MassIncidentCustomer.mass_incident_id == queued.json["id"]
+            )
+        ).all()
+        assert len(set(decided)) == 6 and None not in decided
+        assert session.scalar(sa.select(sa.func.count()).select_from(Decision)) == 6

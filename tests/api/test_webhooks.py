@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from remedy.extensions import db
-from remedy.services.webhooks import DeliverySettings, deliver_due, verify
+from remedy.services.webhook_delivery import DeliverySettings, deliver_due, verify
 from remedy.store.tables import ApprovalRequest, AuditEntry, WebhookDelivery, utcnow
 from tests.factories import decision_row, key_headers, run_jobs, set_pool, store
 
@@ -109,7 +109,7 @@ def test_delivered_signed_retried_after_a_500_logged_and_redelivered(app, client
         assert client.get("/v1/webhooks", headers=people("apac lead")).json["webhooks"] == []
         decision_id, _ = ask_approval(app, client, people)
 
-        settings = DeliverySettings(timeout=2, retry_seconds=0.2, max_attempts=5)
+        settings = DeliverySettings(timeout=2, retry_seconds=0.2, max_attempts=5, allow_private=True)
         deliver_until(app, lambda: len(receiver.got) >= 2, settings)
         (first_headers, first_body), (headers, body) = receiver.got[:2]
         assert first_body == body  # the same event, sent again after the 500
@@ -181,7 +181,7 @@ def test_a_receiver_that_hangs_or_is_down_never_slows_a_request(app, client, peo
             queued = session.scalars(sa.select(WebhookDelivery)).all()
             assert [d.state for d in queued] == ["pending", "pending"]
         # The worker's pass is bounded by its timeout, and records each failure for a retry.
-        settings = DeliverySettings(timeout=0.5, retry_seconds=60, max_attempts=3)
+        settings = DeliverySettings(timeout=0.5, retry_seconds=60, max_attempts=3, allow_private=True)
         started = time.perf_counter()
         with db.database(app).unit_of_work() as session:
             assert deliver_due(session, settings) == 2
@@ -200,7 +200,7 @@ def test_a_redirect_is_never_followed_and_attempts_end_in_failed(app, client, pe
     try:
         hook = subscribe(client, people("lead"), receiver.url)
         ask_approval(app, client, people)
-        settings = DeliverySettings(timeout=2, retry_seconds=0.05, max_attempts=2)
+        settings = DeliverySettings(timeout=2, retry_seconds=0.05, max_attempts=2, allow_private=True)
         deliver_until(
             app,
             lambda: deliveries(client, people("lead"), hook["id"])[0]["state"] == "failed",
@@ -323,3 +323,54 @@ def test_escalation_broken_promises_and_ready_mass_incidents_are_emitted(app, cl
     assert ready["event"] == "mass_incident.ready"
     assert ready["payload"]["data"]["mass_incident_id"] == declared.json["id"]
     assert ready["payload"]["data"]["totals"][0]["currency"] == "EUR"
+
+
+def test_a_paused_webhook_holds_what_was_queued_until_it_resumes(app, client, people):
+    receiver = Receiver()
+    try:
+        hook = subscribe(client, people("lead"), receiver.url)
+        ask_approval(app, client, people)  # queued while active
+        paused = client.patch(
+            f"/v1/webhooks/{hook['id']}", json={"active": False}, headers=people("lead")
+        )
+        assert paused.status_code == 200 and paused.json["active"] is False
+        settings = DeliverySettings(timeout=2, retry_seconds=0.2, max_attempts=5, allow_private=True)
+        with db.database(app).unit_of_work() as session:
+            assert deliver_due(session, settings) == 0  # nothing sent while paused
+        assert receiver.got == []
+        (held,) = deliveries(client, people("lead"), hook["id"])
+        assert held["state"] == "pending" and held["attempts"] == 0
+
+        resumed = client.patch(
+            f"/v1/webhooks/{hook['id']}", json={"active": True}, headers=people("lead")
+        )
+        assert resumed.status_code == 200
+        deliver_until(app, lambda: len(receiver.got) == 1, settings)
+        assert json.loads(receiver.got[0][1])["type"] == "approval.requested"
+    finally:
+        receiver.close()
+
+
+@pytest.mark.parametrize("app", [{"WEBHOOK_ALLOW_PRIVATE": False}], indirect=True)
+def test_a_receiver_on_a_private_address_is_refused_by_default(app, client, people):
+    """A lead's URL must not make the worker POST inside the network (request forgery): a
+    host resolving to loopback is refused and logged as failed, nothing is sent."""
+    receiver = Receiver()
+    try:
+        hook = subscribe(client, people("lead"), receiver.url.replace("127.0.0.1", "localhost"))
+        ask_approval(app, client, people)
+        run_jobs(app)  # the worker's pass with the app's settings
+        settings = DeliverySettings.of(app.config)
+        assert settings.allow_private is False
+        for _ in range(3):
+            with db.database(app).unit_of_work() as session:
+                session.execute(sa.update(WebhookDelivery).values(next_attempt_at=utcnow()))
+            with db.database(app).unit_of_work() as session:
+                deliver_due(session, DeliverySettings(timeout=2, retry_seconds=0, max_attempts=3))
+        assert receiver.got == []
+        (logged,) = deliveries(client, people("lead"), hook["id"])
+        assert logged["state"] == "failed" and logged["last_status"] is None
+        assert "not a public address" in logged["last_error"], logged
+        assert "127.0.0.1" in logged["last_error"] or "::1" in logged["last_error"]
+    finally:
+        receiver.close()

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import socket
 import time
 from pathlib import Path
 
 import pytest
 
+from remedy.cli.front import nginx_binary
 from remedy.cli.serve import KEEP_ALIVE_SECONDS, gunicorn_options, serving_defaults
 from tests.cli.test_commands import server_log, start_serve, wait_for, wait_until
 
@@ -124,21 +127,71 @@ def test_remedy_serve_restarts_a_killed_job_worker_and_stops_everything_on_sigte
         )
 
 
-def test_the_services_processes_never_outlive_a_killed_remedy_serve(tmp_path: Path):
-    """Killed with -9, `remedy serve` cannot stop its children itself: Linux tells them."""
+def descendants(pid: int) -> dict[int, list[str]]:
+    """Every process under `pid` (children, theirs, ...) and its command line."""
+    found = {}
+    for child, cmdline in children(pid).items():
+        found[child] = cmdline
+        with contextlib.suppress(FileNotFoundError):  # gone while we looked
+            found.update(descendants(child))
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Whether `pid` still runs (a zombie waiting for its reaper does not)."""
+    try:
+        return "\nState:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+
+
+# "Within a few seconds": gunicorn and its job worker are told with SIGTERM (Linux's parent-death
+# signal) and have no request or job to finish; nginx is told with SIGTERM too (a fast stop).
+ORPHAN_SECONDS = 10
+
+
+@pytest.mark.parametrize("front", ["nginx", "none"])
+def test_the_services_processes_never_outlive_a_killed_remedy_serve(tmp_path: Path, front: str):
+    """Killed with -9, `remedy serve` cannot stop its children itself: Linux tells them, and
+    every process under it (gunicorn's master and workers, nginx's master and worker, the job
+    worker) is gone within a few seconds; the port is free for the restarted service."""
+    if front == "nginx" and nginx_binary() is None:
+        pytest.skip("nginx is not installed")
     env = {
         "REMEDY_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite'}",
         "REMEDY_INSTANCE_PATH": str(tmp_path / "instance"),
     }
-    process, port = start_serve(env, workers=1)
+    process, port = start_serve(env, 2, "--front", front)
     try:
         wait_for(f"http://127.0.0.1:{port}/healthz", process)
-        started = set(children(process.pid))
+        wait_until(
+            lambda: (
+                len([c for c in descendants(process.pid).values() if "worker" in c]) == 1
+                and sum("gunicorn" in " ".join(c) for c in descendants(process.pid).values()) >= 3
+            ),
+            process,
+            "gunicorn's two workers and the job worker",
+        )
+        started = descendants(process.pid)
+        kinds = {
+            "gunicorn": sum("gunicorn" in " ".join(c) for c in started.values()),
+            "nginx": sum(c[0].startswith("nginx") for c in started.values()),
+            "job worker": sum("worker" in c for c in started.values()),
+        }
+        assert kinds["gunicorn"] == 3 and kinds["job worker"] == 1, started
+        assert kinds["nginx"] == (2 if front == "nginx" else 0), started  # master and worker
         process.kill()
         process.wait()
-        deadline = time.monotonic() + 40
-        while any(Path(f"/proc/{pid}").exists() for pid in started):
-            assert time.monotonic() < deadline, "children outlived a killed remedy serve"
+        killed = time.monotonic()
+        gone: dict[int, float] = {}
+        while any(alive(pid) for pid in started):
+            left = {pid: started[pid] for pid in started if alive(pid)}
+            for pid in set(started) - set(left) - set(gone):
+                gone[pid] = time.monotonic() - killed
+            assert time.monotonic() - killed < ORPHAN_SECONDS, f"orphans: {left}; gone: {gone}"
             time.sleep(0.1)  # polling for an outcome, bounded by the deadline
+        with socket.socket() as probe:  # nothing holds the service's port any more
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(("127.0.0.1", port))
     finally:
         server_log(process)

@@ -701,6 +701,109 @@ def test_finance_edits_a_pool_sees_its_field_errors_and_its_what_if(page, server
     )
 
 
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_finance_sets_a_pool_with_a_fix_line_and_an_overdelivery_line(
+    browser, server, viewport, request
+):
+    """The pool form's two optional lines: one without the other is refused next to the
+    missing field (nothing sent), the API's own errors land next to their field, a limit
+    beside the lines must be their sum; saved, the table shows both lines and **Edit** reads
+    them back. The page passes axe with the errors shown and fits the width."""
+    width = request.node.callspec.id
+    team = f"lines-{width}"
+    context = _context(browser, server, viewport)
+    page = context.new_page()
+    errors = _watch(page)
+    sign_in(page, server["finance"])
+    page.goto("/console/finance")
+    expect(page.locator("#pools table")).to_be_visible()
+    fix = page.get_by_label("Fix line per period (optional)")
+    overdelivery = page.get_by_label("Overdelivery line per period (optional)")
+    limit = page.get_by_label("Limit per period")
+    save = page.get_by_role("button", name="Save pool")
+    page.locator("#pool-team").fill(team)
+    page.locator("#pool-currency").fill("EUR")
+    expect(fix).to_have_accessible_description(re.compile("a fix line \\(refunds"))
+
+    fix.fill("600.00")  # without its overdelivery line: refused in the page
+    save.click()
+    expect(overdelivery).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#pool-overdelivery-limit-error")).to_contain_text(
+        "required with a fix line"
+    )
+    expect(overdelivery).to_be_focused()
+    expect(page.locator("#pool-result")).to_be_empty()
+
+    overdelivery.fill("400.001")  # finer than a cent: the API refuses it, next to the field
+    save.click()
+    expect(page.locator("#pool-overdelivery-limit-error")).to_contain_text(
+        "more decimals than EUR allows"
+    )
+    expect(overdelivery).to_be_focused()
+    overdelivery.fill("400.00")
+    limit.fill("999.00")  # beside the lines, a limit must be their sum
+    save.click()
+    expect(page.locator("#pool-limit-error")).to_contain_text(
+        "must equal fix_limit + overdelivery_limit"
+    )
+    expect(limit).to_have_attribute("aria-invalid", "true")
+    results = Axe().run(page)  # with the field errors on screen
+    violations = [
+        (v["id"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]
+    ]
+    assert violations == [], violations
+
+    limit.fill("")
+    save.click()
+    said = page.locator("#pool-result")
+    expect(said).to_contain_text(f"Pool {team} EUR saved")
+    expect(said).to_contain_text(
+        "€1,000.00 per month (fix line €600.00, overdelivery line €400.00)"
+    )
+    expect(limit).not_to_have_attribute("aria-invalid", "true")
+    row = page.locator("#pools tbody tr").filter(has=page.get_by_role("rowheader", name=team))
+    expect(row.locator("td[data-label=Limit]")).to_contain_text("€1,000.00")
+    expect(row.locator("td[data-label=Limit]")).to_contain_text(
+        "fix €600.00 · overdelivery €400.00"
+    )
+    expect(row.locator("td[data-label=Remaining]")).to_contain_text(
+        "fix €600.00 · overdelivery €400.00"
+    )
+    expect(row.locator("td[data-label=Committed]")).to_contain_text(
+        "fix €0.00 · overdelivery €0.00"
+    )
+
+    # Read back: the API holds two lines, and Edit fills them (the limit, their sum, empty).
+    finance = {"Authorization": f"Bearer {server['finance']}"}
+    pools = server["app"].test_client().get("/v1/budgets", headers=finance).json["pools"]
+    (stored,) = [p for p in pools if (p["team"], p["currency"]) == (team, "EUR")]
+    assert stored["split"] is True
+    assert (stored["lines"]["fix"]["limit"], stored["lines"]["overdelivery"]["limit"]) == (
+        "600.00",
+        "400.00",
+    )
+    fix.fill("")
+    overdelivery.fill("")
+    row.get_by_role("button", name=f"Edit {team} EUR").click()
+    expect(fix).to_be_focused()
+    expect(fix).to_have_value("600.00")
+    expect(overdelivery).to_have_value("400.00")
+    expect(limit).to_have_value("")
+    if width == "desktop":  # the what-if of the two-line pool, through the job worker
+        page.get_by_role("button", name="What-if of this pool").click()
+        comparison = page.get_by_role("table", name=re.compile(f"Today against the pool of {team}"))
+        expect(comparison).to_be_visible()
+    results = Axe().run(page)
+    violations = [
+        (v["id"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]
+    ]
+    assert violations == [], violations
+    assert _horizontal_overflow(page) <= 0
+    screenshot(page, f"finance-pool-lines-{width}")
+    context.close()
+    assert errors == [], errors
+
+
 def test_finance_asks_for_suggested_caps_for_a_pool(page, server):
     """The pool form's **Suggest caps for this pool** queues the search as a job; the worker
     runs it and the page shows the suggestion beside today's caps; a pool without a currency

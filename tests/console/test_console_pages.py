@@ -32,6 +32,7 @@ ASSETS = [
     "charts.js",
     "model_card.js",
     "models.js",
+    "experiments.js",
     "panel.js",
     "lead.js",
     "approvals.js",

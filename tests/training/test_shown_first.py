@@ -360,7 +360,11 @@ def test_every_logged_decision_keeps_the_plan_shown_first_and_its_propensity(app
             # exactly the rule's propensity, over the plans it may show first (never a
             # reordering of a severe, public, repeat or churn-threat incident: propensity 1)
             eligible = explorable(record.incident, [c.requires_approval for c in record.offered])
-            expected = exploration.propensities(len(ids), eligible)[ids.index(record.shown[0])]
+            # (adaptive by default: over the offered plans' expected net values)
+            values = [c.expected_net_value for c in record.offered]
+            expected = exploration.propensities(len(ids), eligible, values)[
+                ids.index(record.shown[0])
+            ]
             assert Decimal(decision.propensity) == expected
             propensities.append(expected)
             protected |= {bool(protected_by(record.incident))}

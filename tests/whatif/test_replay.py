@@ -200,12 +200,15 @@ def test_the_report_keeps_its_keys_and_adds_the_reasons():
         "no_plan",
         "skipped_for_budget",
         "skipped_for_pool",
+        "skipped_for_fix_line",
+        "skipped_for_overdelivery_line",
         "skipped_for_customer_window",
         "skipped_for_contact_capacity",
         "spend",
         "spend_by_team",
         "spend_by_fault_type",
         "spend_by_kind",
+        "spend_by_line",
         "expected_net_value",
         "expected_retention",
         "capped_share",
@@ -289,3 +292,27 @@ def test_spending_matches_a_brute_force_over_unpruned_plans(
         report.skipped_for_customer_window,
         report.skipped_for_contact_capacity,
     ) == (reasons["pool"], reasons["window"], reasons["capacity"])
+
+
+def test_two_lines_keep_a_dearer_plan_with_a_smaller_fix():
+    """On two lines a plan costing more in all may still be the one that fits (its fix is
+    smaller), so pruning compares the fix part and the rest apart; spending then takes it."""
+    refund = dataclasses.replace(_choice(100), fix_minor=to_minor(Decimal(90), "EUR"))
+    redo_and_gift = dataclasses.replace(_choice(120), fix_minor=to_minor(Decimal(54), "EUR"))
+    plans = [refund, redo_and_gift]
+    assert list(undominated(plans, lambda c: (c.cost, c.contact_level))) == [refund]
+    kept = tuple(
+        undominated(
+            plans,
+            lambda c: (c.cost, c.contact_level),
+            lambda c: Decimal(c.fix_minor) / 100,
+        )
+    )
+    assert kept == (refund, redo_and_gift)
+    pools = {("default", "EUR"): PoolLimit("month", Decimal(150), fix_limit=Decimal(60))}
+    report = spend([LoggedIncident(T0, _incident("a"))], [Decided(True, False, kept)], pools, None)
+    assert (report.skipped_for_fix_line, report.skipped_for_overdelivery_line) == (1, 0)
+    assert report.as_dict()["spend_by_line"] == {
+        "fix": {"EUR": "54.00"},
+        "overdelivery": {"EUR": "66.00"},
+    }

@@ -5,7 +5,9 @@ import { api, clearError, clearFieldErrors, el, showError, showFieldErrors, tabl
 import { addDecimals, formatMoney, formatShare } from "./format.js";
 
 const POOL_FIELDS = { team: "pool-team", currency: "pool-currency", period: "pool-period",
-  limit: "pool-limit", effective_at: "pool-effective" };
+  limit: "pool-limit", fix_limit: "pool-fix-limit", overdelivery_limit: "pool-overdelivery-limit",
+  effective_at: "pool-effective" };
+const AMOUNT = /^\d+(\.\d+)?$/;
 
 // How far spending runs ahead of the calendar: the higher, the sooner the pool runs dry.
 export function risk(pool) {
@@ -74,8 +76,10 @@ export async function loadPools(onEdit) {
             `v${p.scheduled.version}: ${formatMoney(p.scheduled.limit, p.scheduled.currency)} from ${p.scheduled.effective_at}`) : null)),
         el("td", { class: "num", "data-label": "Limit" }, el("span", {}, formatMoney(p.limit, p.currency),
           lines(p, "limit"))),
-        el("td", { class: "num", "data-label": "Reserved", text: formatMoney(p.reserved, p.currency) }),
-        el("td", { class: "num", "data-label": "Committed", text: formatMoney(p.committed, p.currency) }),
+        el("td", { class: "num", "data-label": "Reserved" }, el("span", {}, formatMoney(p.reserved, p.currency),
+          lines(p, "reserved"))),
+        el("td", { class: "num", "data-label": "Committed" }, el("span", {}, formatMoney(p.committed, p.currency),
+          lines(p, "committed"))),
         el("td", { class: "num remaining", "data-label": "Remaining" }, el("span", {}, formatMoney(p.remaining, p.currency),
           lines(p, "remaining"))),
         el("td", { "data-label": "Pace" }, paceBar(p)),
@@ -109,31 +113,55 @@ function fieldFor(path) {
   return POOL_FIELDS[name] || null;
 }
 
-// Read the pool form: the request body, or null after showing what is missing.
+// Read the pool form: the request body, or null after showing what is missing. One limit, or
+// both lines (a limit beside them is checked by the API: it must be their sum).
 function readPool(form) {
   const value = (id) => document.getElementById(id).value.trim();
   const local = {};
   if (!/^[a-z0-9][a-z0-9_-]*$/i.test(value("pool-team"))) local["pool-team"] = ["a team name such as emea or default"];
   if (!/^[A-Za-z]{3}$/.test(value("pool-currency"))) local["pool-currency"] = ["a currency code such as EUR"];
-  if (!value("pool-limit")) local["pool-limit"] = ["an amount such as 5000.00"];
+  const fix = value("pool-fix-limit");
+  const overdelivery = value("pool-overdelivery-limit");
+  if (fix && !overdelivery) local["pool-overdelivery-limit"] = ["required with a fix line: a split pool names both lines"];
+  if (overdelivery && !fix) local["pool-fix-limit"] = ["required with an overdelivery line: a split pool names both lines"];
+  for (const [id, amount] of [["pool-limit", value("pool-limit")], ["pool-fix-limit", fix], ["pool-overdelivery-limit", overdelivery]]) {
+    if (amount && !AMOUNT.test(amount) && !local[id]) local[id] = ["an amount such as 5000.00"];
+  }
+  if (!value("pool-limit") && !fix && !overdelivery) local["pool-limit"] = ["an amount such as 5000.00, or a fix line and an overdelivery line"];
   if (Object.keys(local).length) {
     showFieldErrors(form, local, (id) => id);
+    const first = form.querySelector("[aria-invalid=true]");
+    if (first) first.focus();
     return null;
   }
   const effective = value("pool-effective");
-  return { team: value("pool-team"), currency: value("pool-currency").toUpperCase(),
-    period: value("pool-period"), limit: value("pool-limit"),
-    effective_at: effective ? `${effective}T00:00:00+00:00` : null };
+  const pool = { team: value("pool-team"), currency: value("pool-currency").toUpperCase(),
+    period: value("pool-period"), effective_at: effective ? `${effective}T00:00:00+00:00` : null };
+  if (value("pool-limit")) pool.limit = value("pool-limit");
+  if (fix) Object.assign(pool, { fix_limit: fix, overdelivery_limit: overdelivery });
+  return pool;
+}
+
+// "5,000.00 € per month", or with two lines "… (fix line …, overdelivery line …)".
+function poolWords(pool, total) {
+  const each = `${formatMoney(total, pool.currency)} per ${pool.period}`;
+  if (pool.fix_limit == null) return each;
+  return `${each} (fix line ${formatMoney(pool.fix_limit, pool.currency)}, ` +
+    `overdelivery line ${formatMoney(pool.overdelivery_limit, pool.currency)})`;
 }
 
 export function editPool(pool) {
   document.getElementById("pool-team").value = pool.team;
   document.getElementById("pool-currency").value = pool.currency;
   document.getElementById("pool-period").value = pool.period;
-  document.getElementById("pool-limit").value = pool.limit;
+  // A split pool fills its two lines and leaves the limit (their sum) empty.
+  const split = Boolean(pool.split && pool.lines);
+  document.getElementById("pool-limit").value = split ? "" : pool.limit;
+  document.getElementById("pool-fix-limit").value = split ? pool.lines.fix.limit : "";
+  document.getElementById("pool-overdelivery-limit").value = split ? pool.lines.overdelivery.limit : "";
   document.getElementById("pool-effective").value = "";
   document.getElementById("pool-form-heading").textContent = `Set the pool of ${pool.team} in ${pool.currency}`;
-  document.getElementById("pool-limit").focus();
+  document.getElementById(split ? "pool-fix-limit" : "pool-limit").focus();
 }
 
 // `whatIf({pools}, fieldFor)` runs the what-if of the proposed pool (finance_whatif.js);
@@ -155,9 +183,12 @@ export function setupPoolForm(whatIf, reload, suggest) {
     result.replaceChildren(el("p", {}, `Saving the pool of ${team}…`));
     try {
       const saved = await api("PUT", `/v1/budgets/${encodeURIComponent(team)}`, body);
+      const said = saved.split && saved.lines
+        ? { ...saved, fix_limit: saved.lines.fix.limit, overdelivery_limit: saved.lines.overdelivery.limit }
+        : saved;
       result.replaceChildren(el("div", { class: "ok" }, el("p", {},
         el("strong", {}, `Pool ${saved.team} ${saved.currency} saved`),
-        ` (version ${saved.version}): ${formatMoney(saved.limit, saved.currency)} per ${saved.period}.`)));
+        ` (version ${saved.version}): ${poolWords(said, saved.limit)}.`)));
       await reload();
     } catch (error) {
       result.replaceChildren();
@@ -188,8 +219,9 @@ export function setupPoolForm(whatIf, reload, suggest) {
     clearError(errorBox);
     const pool = readPool(form);
     if (!pool) return;
-    whatIf({ pools: [{ team: pool.team, currency: pool.currency, period: pool.period, limit: pool.limit }] },
-      `the pool of ${pool.team} at ${formatMoney(pool.limit, pool.currency)} per ${pool.period}`,
+    const { effective_at: _when, ...proposed } = pool;
+    const total = pool.limit ?? addDecimals(pool.fix_limit, pool.overdelivery_limit);
+    whatIf({ pools: [proposed] }, `the pool of ${pool.team} at ${poolWords(pool, total)}`,
       (errors) => showFieldErrors(form, errors, fieldFor));
   });
 }

@@ -1,8 +1,9 @@
 // Models page: versions (GET /v1/models) with when and why each was last promoted, a version's
 // card (GET /v1/models/<version>, drawn by model_card.js), and, for admin keys, promotion
 // (POST /v1/models/<version>/promote) and rollback (POST /v1/models/rollback), each with a
-// reason and after a confirmation.
+// reason and after a confirmation; the champion/challenger experiment (experiments.js).
 import { api, el, showError, startPage, table } from "./api.js";
+import { loadExperiment } from "./experiments.js";
 import { cardParts, metric } from "./model_card.js";
 
 const status = document.getElementById("models-result");
@@ -123,6 +124,12 @@ async function loadModels() {
       : el("p", {}, "No promotion yet."));
   } catch (error) {
     versions.replaceChildren(failure(error, "Model versions could not be loaded"));
+  }
+  const experiment = document.getElementById("experiment");
+  try {
+    await loadExperiment(experiment);
+  } catch (error) {
+    experiment.replaceChildren(failure(error, "The experiment could not be loaded"));
   }
 }
 

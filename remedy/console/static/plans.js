@@ -70,7 +70,9 @@ export function labeller(decision, labels) {
   for (const plan of decision.plans) for (const a of plan.actions) fromPlans[a.item_id] = a.label;
   const item = (id) => {
     const known = (labels.items || {})[id] || {};
-    return fromPlans[id] || known[language] || known.en || id.replaceAll("_", " ");
+    // "pt-BR" reads a label given for "pt-BR", else one given for the whole language ("pt")
+    return fromPlans[id] || known[language] || known[language.split("-")[0]] || known.en
+      || id.replaceAll("_", " ");
   };
   return {
     item,

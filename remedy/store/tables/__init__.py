@@ -4,6 +4,7 @@ commits.
 base.py (the declarative base, ids, the UTC timestamp column), decisions.py (decisions,
 approval requests, outcomes), ledger.py (pools, counters, reservations, ledger entries),
 operations.py (keys, documents, audit, idempotency, models, jobs, the cache generation),
+experiments.py (champion/challenger experiments and their checks),
 mass.py (mass incidents, their customers and chunks), webhooks.py (subscriptions and their
 outbox), reports.py (the reports' rollup: one row per ticket).
 Import tables from here: `from remedy.store.tables import Decision`.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 from remedy.store.tables.base import Base, BigId, Timestamp, UtcDateTime, new_id, utcnow
 from remedy.store.tables.decisions import ApprovalRequest, Decision, Outcome
+from remedy.store.tables.experiments import ExperimentCheck, ModelExperiment
 from remedy.store.tables.ledger import (
     BudgetPool,
     CapacityCounter,
@@ -53,6 +55,7 @@ __all__ = [
     "ConfigVersion",
     "CustomerCounter",
     "Decision",
+    "ExperimentCheck",
     "IdempotencyKey",
     "Integration",
     "Job",
@@ -61,6 +64,7 @@ __all__ = [
     "MassIncident",
     "MassIncidentChunk",
     "MassIncidentCustomer",
+    "ModelExperiment",
     "ModelPromotion",
     "ModelVersion",
     "Outcome",

@@ -62,6 +62,10 @@ class Decision(Base):
     # written (remedy/services/rollups.py) so reports group by them without reading the JSON.
     category: Mapped[str | None] = mapped_column(sa.String(64))
     touchpoint: Mapped[str | None] = mapped_column(sa.String(64))
+    # The champion/challenger experiment this decision was in, and its arm (champion or
+    # challenger; remedy/decisions/experiments.py); null outside an experiment.
+    experiment_id: Mapped[str | None] = mapped_column(sa.String(32), index=True)
+    arm: Mapped[str | None] = mapped_column(sa.String(16))
 
 
 class ApprovalRequest(Base):

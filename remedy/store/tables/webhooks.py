@@ -48,6 +48,8 @@ class WebhookDelivery(Base):
     __table_args__ = (
         sa.Index("ix_webhook_deliveries_due", "state", "next_attempt_at"),
         sa.Index("ix_webhook_deliveries_webhook", "webhook_id", "id"),
+        # The at-risk pass looks its events up by id (told once per decision and reason).
+        sa.Index("ix_webhook_deliveries_event", "event_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

@@ -1,7 +1,7 @@
 """job partitions
 
 Revision ID: 0014w_job_partitions
-Revises: 0013n_webhooks
+Revises: 0014c_experiments
 Create Date: 2026-12-07 06:40:00
 
 A large what-if is split into partition jobs that any worker claims (remedy/whatif/
@@ -16,7 +16,7 @@ from alembic import op
 
 
 revision = "0014w_job_partitions"
-down_revision = "0013n_webhooks"
+down_revision = "0014c_experiments"
 branch_labels = None
 depends_on = None
 
