@@ -234,6 +234,7 @@ def _decided(decided: Decided) -> list[Any]:
             str(c.p_stay),
             c.requires_approval,
             [[kind, str(cost)] for kind, cost in c.kind_costs],
+            c.fix_minor,
         ]
         for c in decided.kept
     ]
@@ -251,8 +252,9 @@ def _decided_from(data: list[Any]) -> Decided:
             Decimal(p_stay),
             approval,
             tuple((kind, Decimal(amount)) for kind, amount in kinds),
+            fix_minor,
         )
-        for cost, minor, level, net, p_stay, approval, kinds in kept
+        for cost, minor, level, net, p_stay, approval, kinds, fix_minor in kept
     )
     known = None if contacts is None else (tuple(contacts[0]), frozenset(contacts[1]))
     return Decided(configured, capped, choices, known)

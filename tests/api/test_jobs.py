@@ -209,6 +209,8 @@ def test_stopping_puts_the_running_job_back_in_the_queue(app):
         "approvals.escalate",
         "webhooks.deliver",
         "at_risk.notify",
+        "integrations.purge_sessions",
+        "experiments.check",
     ]
 
 

@@ -49,6 +49,7 @@ def test_decided_survive_encoding_and_merge_in_order():
         Decimal("0.912345"),
         True,
         (("refund", Decimal("12.50")),),
+        1000,  # the part a pool's fix line carries
     )
     one = Decided(True, False, (choice,), (("manager",), frozenset({"agent", "manager"})))
     two = Decided(False, False, ())
