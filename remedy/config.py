@@ -59,6 +59,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # The most candidate plans one decision may enumerate: a catalog or caps document
         # allowing more is refused (services/config_trial.py).
         "MAX_PLANS": int(env("REMEDY_MAX_PLANS", "2000")),
+        # The CPU a configuration's trial decisions may average (services/config_trial.py).
+        "TRIAL_MS_PER_DECISION": float(env("REMEDY_TRIAL_MS_PER_DECISION", "100")),
         # The longest range (days) a report reads in a request (services/reports.py).
         "REPORT_MAX_DAYS": int(env("REMEDY_REPORT_MAX_DAYS", "366")),
         # Jobs one API key, and one team, may have queued or running at once (429 beyond).

@@ -72,6 +72,7 @@ def _document_view(kind: str, write_roles: tuple[str, ...]) -> type[MethodView]:
                 current_principal().prefix,
                 engine_for=lambda proposed: engines.trial_engine(db, proposed),
                 max_plans=current_app.config["MAX_PLANS"],
+                max_ms_per_decision=current_app.config["TRIAL_MS_PER_DECISION"],
             )
 
     class HistoryView(MethodView):

@@ -17,11 +17,19 @@ model in use:
 and refuse the change (422) naming the first incident whose decision raised and the error.
 It runs inside the request: a few hundred decisions of a few milliseconds each, bounded by
 `RECENT` and the size of the synthetic set (at most `MAX_SYNTHETIC`).
+
+A document can also be valid and slow: a catalog within `REMEDY_MAX_PLANS` whose rules and
+items make every decision cost many times today's would slow every recommendation after it.
+The trial counts the CPU time of its own thread per decision (not the wall clock: a loaded
+machine does not refuse a document) and refuses a document whose decisions average more than
+`REMEDY_TRIAL_MS_PER_DECISION` (default 100 ms; the default documents take a few), stopping as
+soon as the trial as a whole has spent what that average allows, so the request stays bounded.
 """
 
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -50,6 +58,7 @@ from remedy.store.tables import Decision
 
 RECENT = 200
 MAX_SYNTHETIC = 240
+MAX_MS_PER_DECISION = 100.0  # CPU per trial decision (REMEDY_TRIAL_MS_PER_DECISION)
 SEVERITIES = range(1, 6)
 
 
@@ -94,11 +103,18 @@ class ConfigTrial:
     """Decides recent and synthetic incidents with a proposed engine; refuses one that raises
     or whose plan space is larger than `max_plans`."""
 
-    def __init__(self, session: Session, recent: int = RECENT, max_plans: int = MAX_PLANS) -> None:
+    def __init__(
+        self,
+        session: Session,
+        recent: int = RECENT,
+        max_plans: int = MAX_PLANS,
+        max_ms_per_decision: float = MAX_MS_PER_DECISION,
+    ) -> None:
         """Read the recent incidents from `session` (the last `recent` decisions)."""
         self.session = session
         self.recent = recent
         self.max_plans = max_plans
+        self.max_ms_per_decision = max_ms_per_decision
 
     def check_plan_space(self, engine: DecisionEngine, kind: str) -> None:
         """Refuse (naming `kind`) a configuration whose decisions could enumerate more than
@@ -118,8 +134,11 @@ class ConfigTrial:
         Raises InvalidInput naming `kind` (the document being replaced), the first incident
         whose decision raised and the error."""
         self.check_plan_space(engine, kind)
-        decided = 0
+        decided = tried = 0
+        spent = 0.0  # CPU seconds of this thread
+        allowed = self.max_ms_per_decision / 1000 * (self.recent + MAX_SYNTHETIC)
         for trial in itertools.chain(self.logged(), synthetic(engine)):
+            started = time.thread_time()
             try:
                 decided += _decide(engine, trial)
             except Exception as error:  # noqa: BLE001 - any error here would be a 500 later
@@ -128,7 +147,25 @@ class ConfigTrial:
                     f"{type(error).__name__}: {error}"
                 )
                 raise InvalidInput(message, {kind: [message]}) from None
+            spent += time.thread_time() - started
+            tried += 1
+            if spent > allowed:
+                break
+        self.check_cost(kind, spent, tried)
         return decided
+
+    def check_cost(self, kind: str, spent: float, tried: int) -> None:
+        """Refuse (naming `kind`) a document whose trial decisions averaged more CPU than the
+        budget per decision."""
+        each_ms = spent * 1000 / max(tried, 1)
+        if each_ms > self.max_ms_per_decision:
+            message = (
+                f"the proposed {kind} document makes each decision cost {each_ms:.1f} ms of CPU "
+                f"in the trial, more than {self.max_ms_per_decision:g} ms "
+                "(REMEDY_TRIAL_MS_PER_DECISION): every recommendation would slow down as much; "
+                "use fewer items or rules, or a lower caps max_extras"
+            )
+            raise InvalidInput(message, {kind: [message]})
 
     def logged(self) -> Iterator[TrialIncident]:
         """The incidents of the most recent decisions, newest first."""

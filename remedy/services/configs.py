@@ -28,7 +28,7 @@ from remedy.decisions.engine import DecisionEngine
 from remedy.decisions.rules import RuleSet, load_rules
 from remedy.errors import InvalidInput, NotFound
 from remedy.ledger.periods import EFFECTIVE_AT_GRACE
-from remedy.services.config_trial import MAX_PLANS, ConfigTrial
+from remedy.services.config_trial import MAX_MS_PER_DECISION, MAX_PLANS, ConfigTrial
 from remedy.services.derived_currencies import derive_currencies
 from remedy.services.exchange_rates import EXCHANGE_RATES, ExchangeRates, load_exchange_rates
 from remedy.store import audit
@@ -147,6 +147,7 @@ class ConfigService:
         actor: str,
         engine_for: Callable[[ActiveConfig], DecisionEngine] | None = None,
         max_plans: int = MAX_PLANS,
+        max_ms_per_decision: float = MAX_MS_PER_DECISION,
     ) -> ConfigVersion:
         """Validate and store a new version of `kind`; audit old and new.
 
@@ -176,7 +177,10 @@ class ConfigService:
             fields = {f"{kind}.{path}": messages for path, messages in error.fields.items()}
             raise InvalidInput(str(error), {kind: [str(error)], **fields}) from None
         if proposed is not None and engine_for is not None:
-            ConfigTrial(self.session, max_plans=max_plans).run(engine_for(proposed), kind)
+            trial = ConfigTrial(
+                self.session, max_plans=max_plans, max_ms_per_decision=max_ms_per_decision
+            )
+            trial.run(engine_for(proposed), kind)
         now = utcnow()
         effective_at = load_caps(document).effective_at if kind == "caps" else None
         # A scheduled change may not take effect in the past: history is never rewritten.

@@ -136,3 +136,37 @@ def test_the_bound_is_configured_and_names_the_document_that_crosses_it(app, cli
     caps = default_document("caps")
     answer = client.put("/v1/caps", json=caps, headers=auth("finance"))
     assert answer.status_code == 422 and "more than 100" in answer.json["errors"]["caps"][0]
+
+
+@pytest.mark.parametrize("app", [{"TRIAL_MS_PER_DECISION": 0.001}], indirect=True)
+def test_a_document_whose_decisions_cost_more_than_the_budget_is_refused(app, client, auth):
+    """The trial checks cost as well as errors (hardening finding 3): decisions averaging more
+    CPU than REMEDY_TRIAL_MS_PER_DECISION refuse the document, naming it and the figure, and
+    nothing is stored. (A budget of 1 microsecond: any real decision costs more.)"""
+    before = row_count(app, ConfigVersion)
+    answer = client.put("/v1/caps", json=default_document("caps"), headers=auth("finance"))
+    assert answer.status_code == 422, answer.json
+    message = answer.json["errors"]["caps"][0]
+    assert "ms of CPU" in message and "more than 0.001 ms" in message, message
+    assert "REMEDY_TRIAL_MS_PER_DECISION" in message
+    assert row_count(app, ConfigVersion) == before
+
+
+def test_the_trial_stops_once_it_has_spent_what_the_budget_allows(app):
+    """A slow document cannot hold the request: the trial stops as soon as its CPU passes the
+    budget for the whole trial (here after one decision)."""
+    from remedy.services import app_services
+    from remedy.services.config_trial import ConfigTrial
+
+    with app.app_context(), db.database(app).unit_of_work() as session:
+        engine = app_services.engines(app).engine(session)
+        trial = ConfigTrial(session, recent=0, max_ms_per_decision=1e-9)
+        with pytest.raises(Exception) as refused:
+            trial.run(engine, "catalog")
+        assert "ms of CPU" in str(refused.value)
+        tried = []
+        original = trial.check_cost
+        trial.check_cost = lambda kind, spent, n: tried.append(n) or original(kind, spent, n)
+        with pytest.raises(Exception):
+            trial.run(engine, "catalog")
+        assert tried == [1]  # one decision, then the budget was spent
