@@ -155,8 +155,8 @@ def test_a_document_whose_decisions_cost_more_than_the_budget_is_refused(app, cl
 def test_the_trial_stops_once_it_has_spent_what_the_budget_allows(app):
     """A slow document cannot hold the request: the trial stops as soon as its CPU passes the
     budget for the whole trial (here after one decision)."""
-    from remedy.services import app_services
     from remedy.errors import InvalidInput
+    from remedy.services import app_services
     from remedy.services.config_trial import ConfigTrial
 
     with app.app_context(), db.database(app).unit_of_work() as session:
