@@ -19,7 +19,7 @@ from remedy.services.report_reference import audit_of, diagnose_of
 from remedy.services.report_rows import PromisesRow
 from remedy.services.reports import ReportService, _kept
 from remedy.services.rollups import raw_tickets, rebuild
-from remedy.store.tables import Decision, Outcome, ReportTicket, Reservation
+from remedy.store.tables import Decision, Outcome, ReportTicket, Reservation, utcnow
 from tests.conftest import incident_payload
 from tests.factories import decision_row, set_pool
 
@@ -348,12 +348,9 @@ def test_touchpoints_are_a_closed_vocabulary(app, client, auth):
     ]
 
 
-@pytest.mark.parametrize("app", [{"RESERVATION_TTL_SECONDS": 1}], indirect=True)
 def test_the_rollup_follows_cancels_overages_and_expiries(app, client, auth):
     """Cancelled, expired and over-cost plans (steps drive() never takes) keep the rollup equal
     to the tickets computed from the raw rows."""
-    import time
-
     from click.testing import CliRunner
 
     from remedy.cli import cli
@@ -379,7 +376,7 @@ def test_the_rollup_follows_cancels_overages_and_expiries(app, client, auth):
         )
         assert accepted.status_code == 200, accepted.json
         made.append((body["decision_id"], plan))
-    cancelled, over, _expiring = made
+    cancelled, over, expiring = made
     assert client.post(f"/v1/decisions/{cancelled[0]}/cancel", headers=auth()).status_code == 200
     more = f"{float(over[1]['total_cost']) + 50:.2f}"
     fulfilled = client.post(
@@ -392,8 +389,15 @@ def test_the_rollup_follows_cancels_overages_and_expiries(app, client, auth):
         f"/v1/decisions/{over[0]}/approve", json={"reason": "ok"}, headers=auth("finance")
     )
     assert approved.status_code == 200, approved.json
-    time.sleep(1.2)  # the third reservation's TTL passes
-    env = {"REMEDY_DATABASE_URL": app.config["DATABASE_URL"], "REMEDY_RESERVATION_TTL_SECONDS": "1"}
+    # The third reservation's time passes (moved back in the table: a 1 s TTL made the first
+    # one expire before its cancel on a loaded machine).
+    with db.database(app).unit_of_work() as session:
+        session.execute(
+            sa.update(Reservation)
+            .where(Reservation.decision_id == expiring[0])
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+    env = {"REMEDY_DATABASE_URL": app.config["DATABASE_URL"]}
     expired = CliRunner().invoke(cli, ["ledger", "expire"], env=env, catch_exceptions=False)
     assert "released 1 expired" in expired.output
     with db.database(app).unit_of_work() as session:
