@@ -7,7 +7,7 @@ Seeds `--decisions` decisions (bulk inserts, as fast as the database takes them)
 365 days, two teams, the bundled categories and touchpoints, one ticket in five asked twice;
 60% with a reservation (committed, or still open), 30% with an outcome saying when the agent
 answered and fixed. Bulk inserts bypass the ORM, so it then rolls them up with
-`remedy.services.rollups.rebuild` (the `remedy reports rebuild` command; timed). Then, in
+`remedy.services.rollup_rebuild.rebuild` (the `remedy reports rebuild` command; timed). Then, in
 process (Flask's test client, no HTTP), it reads each report over the whole year `--reads`
 times as finance (every team) and as a lead (one team) and prints the median and the slowest
 read and the median CPU time of this process, in milliseconds. A SQLite database is a
@@ -34,7 +34,7 @@ from remedy import create_app  # noqa: E402
 from remedy.extensions import db  # noqa: E402
 from remedy.services.configs import ConfigService  # noqa: E402
 from remedy.services.keys import KeyService  # noqa: E402
-from remedy.services.rollups import rebuild  # noqa: E402
+from remedy.services.rollup_rebuild import rebuild  # noqa: E402
 from remedy.store.migrate import upgrade  # noqa: E402
 from remedy.store.tables import Decision, Outcome, Reservation  # noqa: E402
 from tests.factories import decision_row  # noqa: E402

@@ -12,7 +12,7 @@ from remedy.extensions import db
 from remedy.ledger.budgets import BudgetService
 from remedy.services.configs import ConfigService
 from remedy.services.keys import KeyService
-from remedy.services.rollups import rebuild
+from remedy.services.rollup_rebuild import rebuild
 from remedy.store.migrate import upgrade
 from remedy.store.tables import ApiKey, BudgetPool, Decision, ReportTicket
 

@@ -8,7 +8,7 @@ import click
 
 from remedy.cli.common import current_or_new_app
 from remedy.extensions import db
-from remedy.services.rollups import rebuild
+from remedy.services.rollup_rebuild import rebuild
 
 
 @click.group()

@@ -1,5 +1,6 @@
-"""The diagnose and audit reports computed in Python from tickets (rollups.raw_tickets: the raw
-rows): the reference the rollup-read reports are tested against, and the ranking both share."""
+"""The diagnose and audit reports computed in Python from tickets (rollup_rebuild.raw_tickets:
+the raw rows): the reference the rollup-read reports are tested against, and the ranking both
+share."""
 
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ def _in(tally: Tally, start: datetime, end: datetime, team: str | None) -> bool:
 def diagnose_of(
     tallies: Iterable[Tally], start: datetime, end: datetime, team: str | None = None
 ) -> list[DiagnoseRow]:
-    """The diagnose report computed in Python from tickets (rollups.raw_tickets: the raw rows)."""
+    """The diagnose report computed in Python from tickets (rollup_rebuild.raw_tickets)."""
     groups: dict[tuple[str, str, str, str], list[int]] = defaultdict(lambda: [0] * 6)
     for tally in tallies:
         if not _in(tally, start, end, team):
@@ -78,7 +79,7 @@ def diagnose_of(
 def audit_of(
     tallies: Iterable[Tally], start: datetime, end: datetime, team: str | None = None
 ) -> AuditReport:
-    """The audit computed in Python from tickets (rollups.raw_tickets: the raw rows)."""
+    """The audit computed in Python from tickets (rollup_rebuild.raw_tickets: the raw rows)."""
     tallies = list(tallies)
     previous_start = start - (end - start)
 

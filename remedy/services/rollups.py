@@ -14,9 +14,9 @@ what open reservations hold), outcomes, outcomes where the customer left, and ou
 answered or fixed after the decision's promise (a promise is broken when the outcome records
 the time and it is later than promised; an outcome without the time breaks nothing).
 
-`raw_tickets` computes the same rows from the raw tables (the reference the rollup is tested
-against, and what `rebuild` writes for rows stored before the rollup existed). Writes that
-bypass the ORM (bulk inserts) must call `rebuild` afterwards.
+`raw_tickets` (rollup_rebuild.py) computes the same rows from the raw tables (the reference
+the rollup is tested against, and what `rebuild` writes for rows stored before the rollup
+existed). Writes that bypass the ORM (bulk inserts) must call `rebuild` afterwards.
 """
 
 from __future__ import annotations
@@ -229,7 +229,7 @@ def _add(session: Session, decision: Decision, counts: dict[str, int]) -> None:
     )
 
 
-def _held(state: str | None, reserved: int | None) -> int:
+def held_minor(state: str | None, reserved: int | None) -> int:
     """What a reservation holds while open (counted as given until it is committed or freed)."""
     return (reserved or 0) if state == "open" else 0
 
@@ -242,10 +242,10 @@ def _reservation_delta(session: Session, reservation: Reservation, new: bool) ->
     if decision is None:
         return
     committed = reservation.committed_minor or 0
-    held = _held(reservation.state, reservation.reserved_minor)
+    held = held_minor(reservation.state, reservation.reserved_minor)
     if not new:
         committed -= _before(reservation, "committed_minor") or 0
-        held -= _held(_before(reservation, "state"), _before(reservation, "reserved_minor"))
+        held -= held_minor(_before(reservation, "state"), _before(reservation, "reserved_minor"))
     _add(session, decision, {"committed_minor": committed, "reserved_minor": held})
 
 
@@ -328,84 +328,3 @@ def register_rollup() -> None:
 
 
 # -- from the raw rows --------------------------------------------------------------------------
-
-
-def raw_tickets(session: Session, team: str | None = None) -> dict[tuple[str, str, str], Tally]:
-    """Every ticket's row computed from the decisions, reservations and outcomes themselves
-    (one team's when `team` is given), keyed by (team, ticket, currency)."""
-    d, r, o = Decision, Reservation, Outcome
-    query = (  # the columns a ticket needs, never the candidates' JSON
-        sa.select(
-            d.id,
-            d.team,
-            d.external_id,
-            d.currency,
-            d.created_at,
-            d.fault_type,
-            d.customer_id,
-            d.incident,
-            d.presentation,
-            r.state,
-            r.committed_minor,
-            r.reserved_minor,
-            o.retained,
-            o.responded_at,
-            o.fixed_at,
-            o.decision_id.label("outcome"),
-        )  # fmt: skip
-        .outerjoin(r, r.decision_id == d.id)
-        .outerjoin(o, o.decision_id == d.id)
-        .order_by(d.created_at, d.id)
-    )
-    if team is not None:
-        query = query.where(Decision.team == team)
-    tallies: dict[tuple[str, str, str], Tally] = {}
-    for row in session.execute(query):
-        key = (row.team, ticket_of(row), row.currency)
-        tally = tallies.get(key)
-        if tally is None:
-            tally = tallies[key] = first_tally(row)
-        tally.add({"decisions": 1})
-        if row.state is not None:
-            tally.add(
-                {
-                    "committed_minor": row.committed_minor,
-                    "reserved_minor": _held(row.state, row.reserved_minor),
-                }
-            )
-        if row.outcome is not None:
-            tally.add(outcome_counts(row, row.retained, row.responded_at, row.fixed_at))
-    return tallies
-
-
-def rebuild(session: Session) -> int:
-    """Replace the rollup with the rows computed from the raw tables (rows stored before the
-    rollup, or bulk-inserted), and fill every outcome's timings; return the tickets written.
-    Run it while nothing else writes."""
-    d, o = Decision, Outcome
-    timed = session.execute(
-        sa.select(
-            o.decision_id, o.responded_at, o.fixed_at, d.incident, d.presentation, d.created_at
-        )
-        .join(d, d.id == o.decision_id)
-        .where(sa.or_(o.responded_at.is_not(None), o.fixed_at.is_not(None)))
-    ).all()
-    table = o.__table__
-    update = (
-        sa.update(table)
-        .where(table.c.decision_id == sa.bindparam("outcome"))
-        .values({name: sa.bindparam(name) for name in timings_names()})
-    )
-    for start in range(0, len(timed), 1000):
-        batch = [
-            {"outcome": row.decision_id, **timings(row, row.responded_at, row.fixed_at)}
-            for row in timed[start : start + 1000]
-        ]
-        session.connection().execute(update, batch)
-    session.execute(sa.delete(ReportTicket))
-    tallies = list(raw_tickets(session).values())
-    for start in range(0, len(tallies), 1000):
-        session.execute(
-            sa.insert(ReportTicket), [t.as_row() for t in tallies[start : start + 1000]]
-        )
-    return len(tallies)

@@ -18,7 +18,7 @@ from remedy.services.keys import KeyService
 from remedy.services.report_reference import audit_of, diagnose_of
 from remedy.services.report_rows import PromisesRow
 from remedy.services.reports import ReportService, _kept
-from remedy.services.rollups import raw_tickets, rebuild
+from remedy.services.rollup_rebuild import raw_tickets, rebuild
 from remedy.store.tables import Decision, Outcome, ReportTicket, Reservation, utcnow
 from tests.conftest import incident_payload
 from tests.factories import decision_row, set_pool

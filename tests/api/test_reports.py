@@ -59,7 +59,7 @@ def test_spend_adds_up_whatever_the_grouping(driven, client, auth, group_by):
 def test_the_rollup_follows_every_step_of_the_lifecycle(driven):
     """After drive()'s recommendations, accepts, fulfilments, cancels and outcomes (the real
     write paths), the ticket rollup equals the tickets computed from the raw rows."""
-    from remedy.services.rollups import raw_tickets
+    from remedy.services.rollup_rebuild import raw_tickets
     from remedy.store.tables import ReportTicket
 
     with db.database(driven).unit_of_work() as session:
