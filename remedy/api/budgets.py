@@ -30,10 +30,11 @@ from remedy.store.tables import BudgetPool, utcnow
 blp = Blueprint("budgets", __name__, url_prefix="/v1", description="Budget pools (finance)")
 
 
-class PoolRequestSchema(Schema):
-    """A new version of a team's pool in one currency: one `limit` for fix and overdelivery
-    money together, or a fix line and an overdelivery line (`fix_limit`, `overdelivery_limit`;
-    the pool's limit is their sum)."""
+class PoolLinesSchema(Schema):
+    """A pool's period, currency and money: one `limit` for fix and overdelivery money
+    together, or a fix line and an overdelivery line (`fix_limit`, `overdelivery_limit`; the
+    pool's limit is their sum). What `PUT /v1/budgets/<team>` and a what-if's proposed pools
+    share."""
 
     period = fields.String(required=True, validate=validate.OneOf(PERIODS))
     limit = Amount(
@@ -49,14 +50,20 @@ class PoolRequestSchema(Schema):
         metadata={"description": "the overdelivery line: gifts, upgrades, contact"},
     )
     currency = currency_field(required=True)
-    effective_at = UtcDateTime(
-        load_default=None, metadata={"description": "when it takes effect (default: now)"}
-    )
 
     @validates_schema
     def check_limit(self, data: dict[str, Any], **kwargs: Any) -> None:
         """Refuse a limit finer than the currency's minor unit or above its ceiling."""
         check_amounts(data, "limit", "fix_limit", "overdelivery_limit")
+
+
+class PoolRequestSchema(PoolLinesSchema):
+    """A new version of a team's pool in one currency (its lines as `PoolLinesSchema` says),
+    from now or from `effective_at`."""
+
+    effective_at = UtcDateTime(
+        load_default=None, metadata={"description": "when it takes effect (default: now)"}
+    )
 
 
 class PaceSchema(Schema):

@@ -13,15 +13,13 @@ from typing import Any
 from flask import current_app, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate
 
 from remedy.api.auth import current_principal, roles
-from remedy.api.budgets import TEAM_PATH
+from remedy.api.budgets import TEAM_PATH, PoolLinesSchema
 from remedy.api.fields import (
     PLAIN_DECIMAL_SCHEMA,
-    Amount,
     Moment,
-    check_amounts,
     currency_field,
     plain_decimal,
 )
@@ -29,7 +27,6 @@ from remedy.api.jobs import RESULT_VIEWS, JobSchema, job_view
 from remedy.api.schemas import SLUG
 from remedy.errors import InvalidInput
 from remedy.extensions import session
-from remedy.ledger.periods import PERIODS
 from remedy.services import app_services
 from remedy.services.jobs import JobQueue, JobQuota
 from remedy.whatif.job import KIND, ROLE, SUGGEST_KIND, simulate_params, suggest_params
@@ -41,31 +38,10 @@ blp = Blueprint(
 )
 
 
-class ProposedPoolSchema(Schema):
-    """A proposed pool for one team in one currency, as `PUT /v1/budgets/<team>` takes it: one
-    `limit` for fix and overdelivery money together, or a fix line and an overdelivery line
-    (`fix_limit`, `overdelivery_limit`; the pool's limit is their sum)."""
+class ProposedPoolSchema(PoolLinesSchema):
+    """A proposed pool for one team in one currency, as `PUT /v1/budgets/<team>` takes it."""
 
     team = fields.String(required=True, validate=SLUG)
-    currency = currency_field(required=True)
-    period = fields.String(required=True, validate=validate.OneOf(PERIODS))
-    limit = Amount(
-        load_default=None,
-        metadata={"description": "one line for both; with the two lines, their sum or absent"},
-    )
-    fix_limit = Amount(
-        load_default=None,
-        metadata={"description": "the fix line: refunds, credits, redos (with overdelivery_limit)"},
-    )
-    overdelivery_limit = Amount(
-        load_default=None,
-        metadata={"description": "the overdelivery line: gifts, upgrades, contact"},
-    )
-
-    @validates_schema
-    def check_limit(self, data: dict[str, Any], **kwargs: Any) -> None:
-        """Refuse a limit finer than the currency's minor unit or above its ceiling."""
-        check_amounts(data, "limit", "fix_limit", "overdelivery_limit")
 
 
 class SweepSchema(Schema):
