@@ -20,9 +20,10 @@ from remedy.api.fields import (
 from remedy.api.schemas import SLUG, SLUG_PATTERN
 from remedy.errors import InvalidInput
 from remedy.extensions import session
-from remedy.ledger.budgets import POOL_STATES, BudgetService, PoolStanding, PoolVersion
+from remedy.ledger.budgets import BudgetService
 from remedy.ledger.pacing import PacingSettings
 from remedy.ledger.periods import PERIODS
+from remedy.ledger.pools import POOL_STATES, PoolStanding, PoolVersion
 from remedy.money import from_minor
 from remedy.services import app_services
 from remedy.store.tables import BudgetPool, utcnow

@@ -25,7 +25,7 @@ from remedy.decisions.engine import DecisionEngine
 from remedy.decisions.ranker import PlanRanker, PlanScorer, ValueSettings
 from remedy.decisions.record import incident_from_json
 from remedy.errors import InvalidInput
-from remedy.ledger.budgets import pool_errors
+from remedy.ledger.pools import pool_errors
 from remedy.money import from_minor
 from remedy.services.configs import KINDS, ActiveConfig, ConfigService, validate_set
 from remedy.services.derived_currencies import derive_currencies
