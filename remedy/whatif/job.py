@@ -15,7 +15,8 @@ from typing import Any
 
 from remedy.services.job_kinds import JobContext, JobRegistry
 from remedy.whatif.partitions import PARTITION_KIND, partition_job, simulate_partitioned
-from remedy.whatif.service import AMOUNTS, WhatIfService
+from remedy.whatif.pool_limits import AMOUNTS
+from remedy.whatif.service import WhatIfService
 from remedy.whatif.suggest import suggest_caps
 
 KIND = "whatif.simulate"

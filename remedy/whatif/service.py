@@ -13,7 +13,6 @@ import dataclasses
 import json
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,20 +24,18 @@ from remedy.decisions.engine import DecisionEngine
 from remedy.decisions.ranker import PlanRanker, PlanScorer, ValueSettings
 from remedy.decisions.record import incident_from_json
 from remedy.errors import InvalidInput
-from remedy.ledger.pools import pool_errors
-from remedy.money import from_minor
 from remedy.services.configs import KINDS, ActiveConfig, ConfigService, validate_set
 from remedy.services.derived_currencies import derive_currencies
 from remedy.store.scoping import in_team
-from remedy.store.tables import BudgetPool, Decision, utcnow
+from remedy.store.tables import Decision
 from remedy.whatif.explain import curve_point, notes_for
 from remedy.whatif.keys import KeyRange, Prepared
 from remedy.whatif.parallel import decide_many, spend_many
 from remedy.whatif.paths import get_path, set_path
+from remedy.whatif.pool_limits import current_limits, proposed_limits
 from remedy.whatif.replay import (
     MAX_SWEEP_POINTS,
     LoggedIncident,
-    PoolLimit,
     PoolLimits,
     ReplayReport,
     spend,
@@ -102,7 +99,7 @@ class WhatIfService:
         field), without replaying: the API checks a request this way before queueing its job."""
         for documents, label in self._settings(start, end, proposed or {}, sweep)[0]:
             self._validated(documents, label)
-        self._proposed_limits(pools or [])
+        proposed_limits(self.session, pools or [])
 
     def _settings(
         self,
@@ -154,10 +151,10 @@ class WhatIfService:
         if self.scorer is None:
             raise RuntimeError("a WhatIfService without a scorer only checks")
         sets, values = self._settings(start, end, proposed, sweep)
-        current_limits = self._current_limits()
-        proposed_limits = {**current_limits, **self._proposed_limits(pools or [])}
+        now = current_limits(self.session)
+        proposed_now = {**now, **proposed_limits(self.session, pools or [])}
         engines = [self._engine(documents, label) for documents, label in sets]
-        limits = [current_limits] + [proposed_limits] * (len(sets) - 1)
+        limits = [now] + [proposed_now] * (len(sets) - 1)
         return Prepared(start, end, sets, values, engines, limits, sweep, bool(pools))
 
     def incidents(
@@ -222,7 +219,7 @@ class WhatIfService:
         the incidents `keep` accepts; one report per document, in order. Rolls back."""
         try:
             current_docs = self._current_documents()
-            limits = self._current_limits()
+            limits = current_limits(self.session)
             engines = [
                 self._engine({**current_docs, "caps": {**caps, "version": 1}}, f"caps {n}")
                 for n, caps in enumerate(caps_documents)
@@ -264,7 +261,7 @@ class WhatIfService:
 
     def pool_limits(self) -> PoolLimits:
         """Return the pools in effect now, per team and currency."""
-        return self._current_limits()
+        return current_limits(self.session)
 
     def _current_documents(self) -> dict[str, dict[str, Any]]:
         configs = ConfigService(self.session)
@@ -334,62 +331,6 @@ class WhatIfService:
             )
             raise InvalidInput(message, {"to": [message]})
 
-    def _current_limits(self) -> PoolLimits:
-        """Return the pool versions in effect now, per team and currency."""
-        rows = self.session.scalars(
-            sa.select(BudgetPool)
-            .where(BudgetPool.effective_at <= utcnow())
-            .order_by(BudgetPool.version)
-        )
-        return {
-            (p.team, p.currency): PoolLimit(
-                p.period,
-                from_minor(p.limit_minor, p.currency),
-                None if p.fix_limit_minor is None else from_minor(p.fix_limit_minor, p.currency),
-            )
-            for p in rows
-        }
-
-    def _proposed_limits(self, pools: list[dict[str, Any]]) -> PoolLimits:
-        """Check that every proposed team is known (has decisions or a pool)."""
-        known = set(self.session.scalars(sa.select(Decision.team).distinct()))
-        known |= set(self.session.scalars(sa.select(BudgetPool.team).distinct()))
-        known.add("default")
-        unknown = sorted({p["team"] for p in pools} - known)
-        if unknown:
-            raise InvalidInput(
-                f"unknown team(s): {', '.join(unknown)}",
-                {"pools.team": [f"no decisions and no pool for {t}" for t in unknown]},
-            )
-        # The pools API's own validation (one limit, or a fix and an overdelivery line whose
-        # sum a limit given beside them must equal), each error named pools.<index>.<field>.
-        errors: dict[str, list[str]] = {}
-        limits: PoolLimits = {}
-        for index, pool in enumerate(pools):
-            amounts = {name: _amount(pool.get(name)) for name in AMOUNTS}
-            found = pool_errors(
-                pool["period"],
-                amounts["limit"],
-                pool["currency"],
-                amounts["fix_limit"],
-                amounts["overdelivery_limit"],
-            )
-            for name, messages in found.items():
-                errors[f"pools.{index}.{name}"] = messages
-            if found:
-                continue
-            fix, rest = amounts["fix_limit"], amounts["overdelivery_limit"]
-            split = fix is not None and rest is not None
-            limit = fix + rest if split else amounts["limit"]  # type: ignore[operator]
-            limits[(pool["team"], pool["currency"])] = PoolLimit(
-                pool["period"],
-                limit,
-                fix if split else None,  # type: ignore[arg-type]
-            )
-        if errors:
-            raise InvalidInput("Invalid fields: " + ", ".join(sorted(errors)), errors)
-        return limits
-
     def _incidents(
         self,
         start: datetime,
@@ -411,15 +352,6 @@ class WhatIfService:
             query.order_by(Decision.created_at, Decision.id).execution_options(yield_per=1000)
         )
         return list(_logged(rows, vocabulary))
-
-
-# A proposed pool's amounts, as the pools API names them.
-AMOUNTS = ("limit", "fix_limit", "overdelivery_limit")
-
-
-def _amount(value: Any) -> Decimal | None:
-    """A proposed pool's amount (a Decimal from the API, a string from a job's parameters)."""
-    return None if value is None else Decimal(str(value))
 
 
 def _logged(rows: Any, vocabulary: Vocabulary) -> Iterator[LoggedIncident]:
