@@ -3,6 +3,7 @@ REMEDY_TEST_DATABASE_URL is set), API keys for every role, and incident factorie
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import uuid
@@ -40,9 +41,9 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """Create a throwaway PostgreSQL database for this test session and migrate it."""
+@contextlib.contextmanager
+def throwaway_postgres() -> Iterator[str]:
+    """Create a PostgreSQL database of its own, migrate it, and drop it after."""
     if not PG_URL:
         pytest.skip("REMEDY_TEST_DATABASE_URL is not set")
     admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
@@ -63,6 +64,13 @@ def postgres_url() -> Iterator[str]:
             )
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A throwaway PostgreSQL database for this test session (tests empty it in turn)."""
+    with throwaway_postgres() as url:
+        yield url
 
 
 @pytest.fixture(params=BACKENDS)

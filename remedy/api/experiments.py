@@ -34,11 +34,13 @@ class StartSchema(Schema):
 
     challenger = fields.String(required=True, validate=validate.Length(min=1, max=64))
     # A decimal string, as money travels: exact, and its bounds stay plain numbers in the
-    # OpenAPI document (the service refuses 0 itself, naming `share`).
+    # OpenAPI document; the pattern needs a digit above 0, so the schema admits no zero share
+    # (the service checks the bounds again, naming `share`).
     share = fields.String(
         required=True,
         validate=validate.Regexp(
-            r"^0?\.[0-9]{1,12}$", error='a decimal string above 0 and below 1, e.g. "0.2"'
+            r"^0?\.[0-9]{0,11}[1-9][0-9]{0,11}$",
+            error='a decimal string above 0 and below 1, e.g. "0.2"',
         ),
         metadata={"description": 'the challenger\'s share of customers, e.g. "0.2"'},
     )

@@ -6,6 +6,7 @@ its thread is free again, and /healthz answers meanwhile."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -14,10 +15,12 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.cli.test_commands import Drained, free_port, run, server_log, wait_for
+from tests.conftest import throwaway_postgres
 
 DEADLINE = 2.0
 THREADS = 3
@@ -46,11 +49,19 @@ def gunicorn(
     """gunicorn started directly (docs/deployment.md, "gunicorn"): one worker of 3 threads."""
     folder = tmp_path_factory.mktemp("deadline")
     (folder / "metrics").mkdir()
-    url = (
-        f"sqlite:///{folder / 'serve.sqlite'}"
-        if request.param == "sqlite"
-        else request.getfixturevalue("postgres_url")
-    )
+    with contextlib.ExitStack() as stack:
+        # A database of its own: the session's PostgreSQL database is emptied by other tests
+        # while this module's server runs.
+        url = (
+            f"sqlite:///{folder / 'serve.sqlite'}"
+            if request.param == "sqlite"
+            else stack.enter_context(throwaway_postgres())
+        )
+        yield from _served(url, folder)
+
+
+def _served(url: str, folder: Path) -> Iterator[tuple[int, str]]:
+    """Initialise `url`, serve it with gunicorn alone, and yield its port and an admin key."""
     env = {
         "REMEDY_DATABASE_URL": url,
         "REMEDY_INSTANCE_PATH": str(folder / "instance"),
