@@ -68,10 +68,16 @@ class ComparisonSchema(Schema):
 
     at = fields.DateTime()
     n = fields.Dict(keys=fields.String(), values=fields.Integer())
-    mean = fields.Dict(keys=fields.String(), values=fields.Float(allow_none=True))
-    difference = fields.Float(allow_none=True, metadata={"description": "challenger - champion"})
-    low = fields.Float(allow_none=True)
-    high = fields.Float(allow_none=True)
+    mean = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(allow_none=True),
+        metadata={"description": "each arm's mean realised net value, USD per decision"},
+    )
+    difference = fields.String(
+        allow_none=True, metadata={"description": "challenger - champion, USD per decision"}
+    )
+    low = fields.String(allow_none=True, metadata={"description": "the interval's low end, USD"})
+    high = fields.String(allow_none=True, metadata={"description": "the interval's high end, USD"})
     decision = fields.String(metadata={"description": "promote, retire or continue"})
     reason = fields.String(
         metadata={"description": "shown_better, shown_worse, max_sample, too_few or undecided"}

@@ -136,7 +136,9 @@ def experiment_status() -> None:
             latest = service.checks(row.id, limit=1)
             found = latest[0].comparison if latest else {}
             interval = (
-                f"difference {found['difference']:+.2f} [{found['low']:+.2f}, {found['high']:+.2f}]"
+                "difference {:+.2f} [{:+.2f}, {:+.2f}]".format(
+                    *(Decimal(str(found[side])) for side in ("difference", "low", "high"))
+                )
                 if found.get("difference") is not None
                 else "no interval yet"
             )

@@ -113,27 +113,44 @@ class SequentialPlan:
 
 @dataclass(frozen=True)
 class Comparison:
-    """The running comparison at one moment: per arm n and mean, the interval, the decision."""
+    """The running comparison at one moment: per arm n and mean, the interval, the decision.
+
+    The means and the interval are USD per decision, exact to the cent (`usd`): the test itself
+    runs on floats (means, variances, square roots of realised values: statistics), and only
+    what is stored, shown and audited leaves it, as money does, in Decimal."""
 
     n: dict[str, int]
-    mean: dict[str, float | None]
-    difference: float | None  # challenger minus champion, mean realised net value per decision
-    low: float | None
-    high: float | None
+    mean: dict[str, Decimal | None]
+    difference: Decimal | None  # challenger minus champion, mean realised net value per decision
+    low: Decimal | None
+    high: Decimal | None
     decision: str  # promote | retire | continue
     reason: str  # a code: shown_better | shown_worse | max_sample | too_few | undecided
 
     def as_dict(self) -> dict[str, object]:
-        """The comparison as plain data (stored with each check, returned by the API)."""
+        """The comparison as plain data (stored with each check, returned by the API): amounts
+        as decimal strings, as every amount the API returns."""
         return {
             "n": dict(self.n),
-            "mean": dict(self.mean),
-            "difference": self.difference,
-            "low": self.low,
-            "high": self.high,
+            "mean": {arm: _text(value) for arm, value in self.mean.items()},
+            "difference": _text(self.difference),
+            "low": _text(self.low),
+            "high": _text(self.high),
             "decision": self.decision,
             "reason": self.reason,
         }
+
+
+CENT = Decimal("0.01")
+
+
+def usd(value: float | None) -> Decimal | None:
+    """A statistic in USD per decision as an amount, rounded half-even to the cent."""
+    return None if value is None else Decimal(repr(float(value))).quantize(CENT)
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
 
 
 def pseudo_outcomes(rewards: np.ndarray, challenger: np.ndarray, share: float) -> np.ndarray:
@@ -168,12 +185,13 @@ def compare(rewards: Sequence[float], arms: Sequence[str], plan: SequentialPlan)
     on = np.asarray([a == CHALLENGER for a in arms], dtype=bool)
     n = {CHAMPION: int((~on).sum()), CHALLENGER: int(on.sum())}
     mean = {
-        CHAMPION: float(values[~on].mean()) if n[CHAMPION] else None,
-        CHALLENGER: float(values[on].mean()) if n[CHALLENGER] else None,
+        CHAMPION: usd(values[~on].mean()) if n[CHAMPION] else None,
+        CHALLENGER: usd(values[on].mean()) if n[CHALLENGER] else None,
     }
     if min(n.values()) < plan.min_per_arm:
         return Comparison(n, mean, None, None, None, CONTINUE, "too_few")
     difference, low, high = interval(pseudo_outcomes(values, on, plan.share), plan)
+    # decided on the interval as computed; reported to the cent
     if low > 0:
         decision, reason = PROMOTE, "shown_better"
     elif high < 0:
@@ -182,4 +200,4 @@ def compare(rewards: Sequence[float], arms: Sequence[str], plan: SequentialPlan)
         decision, reason = RETIRE, "max_sample"
     else:
         decision, reason = CONTINUE, "undecided"
-    return Comparison(n, mean, difference, low, high, decision, reason)
+    return Comparison(n, mean, usd(difference), usd(low), usd(high), decision, reason)

@@ -358,7 +358,7 @@ def comparison_facts(found: dict[str, Any], experiment: ModelExperiment) -> dict
         smaller = min(found.get("n", {}).values(), default=0)
         said["decision"] = fact("experiment_too_few", n=smaller, needed=experiment.min_per_arm)
     elif reason in ("undecided", "shown_better", "shown_worse"):
-        low, high = (Number(Decimal(str(round(found[side], 2)))) for side in ("low", "high"))
+        low, high = (Number(Decimal(str(found[side]))) for side in ("low", "high"))
         if reason == "shown_better":
             said["decision"] = fact("experiment_shown_better", low=low, high=high)
         elif reason == "shown_worse":

@@ -176,8 +176,10 @@ def test_a_better_challenger_is_promoted_by_the_check_and_audited(app, client, a
     latest = detail["latest"]
     assert latest["decision"] == "promote" and latest["reason"] == "shown_better"
     assert latest["n"]["champion"] + latest["n"]["challenger"] == 120
-    assert latest["mean"]["challenger"] > latest["mean"]["champion"]
-    assert 0 < latest["low"] < latest["difference"] < latest["high"]
+    mean = {arm: Decimal(value) for arm, value in latest["mean"].items()}
+    assert mean["challenger"] > mean["champion"]
+    low, difference, high = (Decimal(latest[k]) for k in ("low", "difference", "high"))
+    assert 0 < low < difference < high
     assert len(detail["checks"]) == 1 and detail["checks"][0]["at"]
     assert detail["said"]["decision"].startswith("the challenger is shown better")
     assert detail["said"]["chart"].endswith("always-valid 95% interval")
@@ -208,7 +210,7 @@ def test_a_worse_challenger_is_retired_and_the_champion_stays(app, client, auth,
     assert "retire" in line
     detail = client.get(f"/v1/models/experiments/{experiment_id}", headers=auth("finance")).json
     assert detail["state"] == "retired" and detail["latest"]["reason"] == "shown_worse"
-    assert detail["latest"]["high"] < 0
+    assert Decimal(detail["latest"]["high"]) < 0
     assert detail["said"]["decision"].startswith("the challenger is shown worse")
     assert client.get("/v1/models", headers=auth("finance")).json["current"] is None
 

@@ -22,6 +22,7 @@ from remedy.decisions.experiments import (
     interval,
     pseudo_outcomes,
     running_intervals,
+    usd,
 )
 
 
@@ -117,4 +118,4 @@ def test_compare_waits_for_enough_outcomes_and_says_why():
     assert (done.decision, done.reason) == (RETIRE, "max_sample")
     assert done.low < done.difference < done.high
     mean, low, high = interval(pseudo_outcomes(tied, np.array(arms) == CHALLENGER, 0.5), plan)
-    assert (mean, low, high) == (done.difference, done.low, done.high)
+    assert (usd(mean), usd(low), usd(high)) == (done.difference, done.low, done.high)

@@ -13,7 +13,9 @@ function money(value) {
 
 // The interval over time: a band from low to high, the estimate as a line, zero dashed.
 export function intervalOverTime(checks, said) {
-  const points = checks.filter((c) => c.low !== null && c.low !== undefined);
+  // Amounts arrive as decimal strings (USD, exact to the cent); the chart places numbers.
+  const points = checks.filter((c) => c.low !== null && c.low !== undefined).map((c) => ({
+    ...c, low: Number(c.low), high: Number(c.high), difference: Number(c.difference) }));
   const width = 640;
   const height = 260;
   const left = 64;
