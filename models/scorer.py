@@ -188,6 +188,14 @@ class ModelScorer:
             return np.empty(0), np.empty(0)
         return self._predict_matrix(self.features.matrix(incident, plans))
 
+    def predict_rows(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return P(stay) and expected referrals for feature rows built by `features`.
+
+        For offline evaluation, which builds a decision's rows once for several models
+        (training/logged.py `predict_positions`); `predict` builds them itself.
+        """
+        return self._predict_matrix(x)
+
     def predict_many(
         self, decisions: Sequence[tuple[Incident, Sequence[Plan]]]
     ) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -30,7 +30,14 @@ from remedy.decisions.value import valued
 from remedy.domain import Incident, Plan
 from training.fit import calibration_bins, expected_calibration_error, fit_models
 from training.gate import MAX_OUTSIDE_SUPPORT, MIN_AGREEMENT, MIN_ESS
-from training.logged import LoggedDecision, Rates, _reward, as_rows, net_values_many
+from training.logged import (
+    LoggedDecision,
+    Rates,
+    _reward,
+    as_rows,
+    net_values_many,
+    predict_positions,
+)
 from training.logs import greedy_index
 from training.offpolicy import MAX_WEIGHT, Comparison, Estimate, compare, doubly_robust, ips, snips
 from training.simulator import FX_PER_USD
@@ -405,9 +412,7 @@ def _gate_section(
 
 def logged_p_stay(scorer: PlanScorer, decisions: Sequence[LoggedDecision]) -> np.ndarray:
     """Return the scorer's P(stay) of each decision's logged plan (batched when it can)."""
-    pairs = [(d.incident, [d.candidates[d.logged_index]]) for d in decisions]
-    batch = getattr(scorer, "predict_many", None)
-    predictions = batch(pairs) if batch else [scorer.predict(i, p) for i, p in pairs]
+    predictions = predict_positions(scorer, decisions, [(d.logged_index,) for d in decisions])
     return np.array([float(p[0]) for p, _ in predictions], dtype=float)
 
 
