@@ -42,7 +42,6 @@ from training.holdout import (  # re-exported: the holdout's judges, for callers
     cross_fitted_values,
     fit_reward_model,
     fold_of,
-    net_value_calibration,
     policy_values,
     retention_log_loss,
 )
@@ -55,6 +54,7 @@ from training.logged import (  # re-exported: the data set, for callers and test
     currencies_without_rate,
     from_record,
 )
+from training.net_value import net_value_calibration  # re-exported, for callers and tests
 from training.prior import PRIOR_STRENGTH, distil
 from training.read_logs import EVAL_LIMIT, count_logged, read_training_log
 from training.simulator import FX_PER_USD

@@ -26,7 +26,6 @@ from models.artifact import Artifact
 from models.scorer import ModelScorer
 from remedy.decisions.exploration import ExplorationPolicy
 from remedy.decisions.ranker import PlanScorer, ValueSettings
-from remedy.decisions.value import valued
 from remedy.domain import Incident, Plan
 from training.fit import calibration_bins, expected_calibration_error, fit_models
 from training.gate import MAX_OUTSIDE_SUPPORT, MIN_AGREEMENT, MIN_ESS
@@ -35,8 +34,8 @@ from training.logged import (
     Rates,
     _reward,
     as_rows,
+    logged_p_stay,
     net_values_many,
-    predict_positions,
 )
 from training.logs import greedy_index
 from training.offpolicy import MAX_WEIGHT, Comparison, Estimate, compare, doubly_robust, ips, snips
@@ -280,105 +279,6 @@ def policy_values(
     )
 
 
-def net_value_calibration(
-    holdout: Sequence[LoggedDecision],
-    scorer: PlanScorer,
-    values: ValueSettings,
-    rates: Rates = FX_PER_USD,
-) -> dict[str, float | int | None]:
-    """Compare the scorer's predicted net value of the logged plans with what they realised.
-
-    Over holdout decisions with a known rate, in USD per decision; `ratio` is predicted over
-    realised (1 is calibrated; None when the realised mean is 0).
-    """
-    priced = [d for d in holdout if d.incident.currency in rates]
-    if not priced:
-        return {"rows": 0, "predicted_mean": None, "realised_mean": None, "ratio": None}
-    logged = [(d.logged_index,) for d in priced]  # only the accepted plan is scored
-    predicted = float(
-        np.mean(
-            [
-                v[d.logged_index]
-                for v, d in zip(
-                    net_values_many(scorer, priced, values, rates, positions=logged),
-                    priced,
-                    strict=True,
-                )
-            ]
-        )
-    )
-    realised = float(np.mean([_reward(d, values, rates) for d in priced]))
-    return {
-        "rows": len(priced),
-        "predicted_mean": predicted,
-        "realised_mean": realised,
-        "ratio": predicted / realised if realised else None,
-        "segments": segment_calibration(priced, scorer, values, rates),
-    }
-
-
-# The segments issue 25 asks calibration for: who hears the complaint, whether the customer was
-# failed before, and whose fault it was.
-SEGMENTS: dict[str, Callable[[Incident], str]] = {
-    "audience": lambda i: "public" if i.is_public else "private",
-    "history": lambda i: "repeat" if i.prior_incidents > 0 else "first",
-    "fault": lambda i: str(i.fault_type),
-}
-
-
-def segment_calibration(
-    holdout: Sequence[LoggedDecision],
-    scorer: PlanScorer,
-    values: ValueSettings,
-    rates: Rates = FX_PER_USD,
-) -> dict[str, dict[str, dict[str, float | int | None]]]:
-    """Return, per segment of the holdout, how the scorer's predictions of the logged plans
-    compare with what happened: P(stay) (mean, observed rate, calibration error) and net value
-    (USD per decision, predicted over realised: the ratio the ranker's choices rest on).
-
-    Only decisions with a known rate; a segment without rows is left out.
-    """
-    priced = [d for d in holdout if d.incident.currency in rates]
-    if not priced:
-        return {}
-    logged = [(d.logged_index,) for d in priced]
-    predicted = np.array(
-        [
-            v[d.logged_index]
-            for v, d in zip(
-                net_values_many(scorer, priced, values, rates, positions=logged),
-                priced,
-                strict=True,
-            )
-        ]
-    )
-    realised = np.array([_reward(d, values, rates) for d in priced])
-    p_stay = logged_p_stay(valued(scorer, values), priced)
-    stayed = np.array([d.retained for d in priced], dtype=int)
-    out: dict[str, dict[str, dict[str, float | int | None]]] = {}
-    for name, segment_of in SEGMENTS.items():
-        labels = np.array([segment_of(d.incident) for d in priced])
-        found: dict[str, dict[str, float | int | None]] = {}
-        for label in sorted(set(labels.tolist())):
-            rows = labels == label
-            realised_mean = float(realised[rows].mean())
-            found[label] = {
-                "rows": int(rows.sum()),
-                "p_stay_predicted": float(p_stay[rows].mean()),
-                "stay_rate": float(stayed[rows].mean()),
-                "calibration_error": expected_calibration_error(
-                    calibration_bins(p_stay[rows], stayed[rows])
-                ),
-                "net_value_predicted": float(predicted[rows].mean()),
-                "net_value_realised": realised_mean,
-                "net_value_ratio": float(predicted[rows].mean()) / realised_mean
-                if realised_mean
-                else None,
-            }
-        out[name] = found
-    return out
-
-
 def _gate_section(
     report: OffPolicyReport, log_loss: dict[str, Any] | None = None
 ) -> dict[str, Any] | None:
@@ -408,12 +308,6 @@ def _gate_section(
         "accepted_first": report.accepted_first,
         **report.comparison.as_dict(),
     }
-
-
-def logged_p_stay(scorer: PlanScorer, decisions: Sequence[LoggedDecision]) -> np.ndarray:
-    """Return the scorer's P(stay) of each decision's logged plan (batched when it can)."""
-    predictions = predict_positions(scorer, decisions, [(d.logged_index,) for d in decisions])
-    return np.array([float(p[0]) for p, _ in predictions], dtype=float)
 
 
 def retention_log_loss(
