@@ -104,6 +104,20 @@ def range_keys(session: Session, every: int) -> list[tuple[Any, Any]]:
     return [(row.created_at, row.id) for row in session.execute(query)]
 
 
+def key_at(session: Session, position: int) -> tuple[Any, Any] | None:
+    """Return the (created_at, id) of the decision with an outcome at `position`, oldest first
+    (None past the end): OFFSET over the keys alone, never over the decisions' wide rows."""
+    query = (
+        joined()
+        .with_only_columns(Decision.created_at, Decision.id)
+        .order_by(Decision.created_at, Decision.id)
+        .offset(position)
+        .limit(1)
+    )
+    found = session.execute(query).first()
+    return (found.created_at, found.id) if found is not None else None
+
+
 @dataclass(frozen=True)
 class Part:
     """One range of rows as arrays, and its decisions per currency."""
