@@ -97,9 +97,9 @@ def one_openmp_thread() -> threadpool_limits:
     """Limit OpenMP to one thread: for training's batch predictions.
 
     scikit-learn's predictor opens one OpenMP region per tree, and between them the team's
-    other threads spin-wait (counted as CPU while they do nothing): on the 2-core machine the
-    holdout's 200,000 rows took 5.1 CPU-s on two threads and 2.3 on one, about as long
-    (benchmarks/README.md, issue 25).
+    other threads spin-wait (counted as CPU while they do nothing): on the 2-core machine at a
+    load average of 6, the holdout's 200,000 rows took 5.1 CPU-s (7.8 s) on two threads and
+    2.3 CPU-s (2.4 s) on one (benchmarks/README.md, issue 25).
     """
     return threadpool_limits(limits=1, user_api="openmp")
 
@@ -121,10 +121,11 @@ def _fit_side_by_side(
     region per histogram and per split, dozens per tree, and between them the team's other
     threads spin-wait for the next region (libgomp's default wait policy), counted as CPU
     time while they do nothing. On the 2-core machine, at 1M logged rows, both fits took 56
-    CPU-s on two threads each and 23 CPU-s on one, the same models to the bit; two fits side
-    by side on one thread each keep both cores busy without the spinning (benchmarks/README.md,
-    issue 25). The fits hold the GIL only between OpenMP regions. The OpenMP limit is set in
-    each worker thread: it is per thread.
+    CPU-s (73 s) on two threads each and 23.6 CPU-s (35 s) on one at a load average of 5, the
+    same models to the bit; on a quiet machine the spinning was ~6 of `remedy train`'s 69
+    CPU-s. Two fits side by side on one thread each keep both cores busy without the spinning
+    (benchmarks/README.md, issue 25). The fits hold the GIL only between OpenMP regions. The
+    OpenMP limit is set in each worker thread: it is per thread.
     """
     workers = max(1, min(len(fits), cores))
     share = max(1, cores // workers)
