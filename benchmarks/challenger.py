@@ -44,7 +44,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.policy import VALUES, Logged, bundled_scorer, fit_ranker, fit_vw, vw_example  # noqa: E402
+from benchmarks.policy_learners import fit_ranker, fit_vw, vw_example  # noqa: E402
+from benchmarks.policy_log import VALUES, Logged, bundled_scorer  # noqa: E402
 from models.features import feature_matrix  # noqa: E402
 from remedy.decisions.experiments import (  # noqa: E402
     CHALLENGER,
