@@ -1,0 +1,28 @@
+"""Fixtures several modules of the API tests share: a sender bounded in CPU for hostile input
+(test_hostile_input.py, test_hostile_bodies.py; test_hostile_fuzz.py keeps a stricter one of
+its own)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from tests.api.hostile import CPU_BOUND
+
+
+@pytest.fixture
+def send(client, auth):
+    """Send a request as a role; assert it took less than CPU_BOUND of CPU; return it."""
+
+    def call(method: str, path: str, body: Any = None, role: str = "agent", **kwargs: Any):
+        headers = {**auth(role), **kwargs.pop("headers", {})}
+        started = time.process_time()
+        response = client.open(path, method=method, json=body, headers=headers, **kwargs)
+        spent = time.process_time() - started
+        assert spent < CPU_BOUND, f"{method} {path} held the worker for {spent:.2f} s of CPU"
+        return response
+
+    return call
+
