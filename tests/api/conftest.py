@@ -1,6 +1,7 @@
 """Fixtures several modules of the API tests share: a sender bounded in CPU for hostile input
 (test_hostile_input.py, test_hostile_bodies.py; test_hostile_fuzz.py keeps a stricter one of
-its own)."""
+its own) and the 100.00 EUR pool the lifecycle tests spend from (test_lifecycle.py,
+test_lifecycle_requests.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.api.hostile import CPU_BOUND
+from tests.factories import set_pool
 
 
 @pytest.fixture
@@ -25,4 +27,11 @@ def send(client, auth):
         return response
 
     return call
+
+
+@pytest.fixture
+def pooled(app):
+    """A 100.00 EUR monthly pool for emea."""
+    set_pool(app, "emea", "100.00")
+    return app
 
