@@ -1,7 +1,8 @@
 """Fixtures several modules of the API tests share: a sender bounded in CPU for hostile input
 (test_hostile_input.py, test_hostile_bodies.py; test_hostile_fuzz.py keeps a stricter one of
-its own) and the 100.00 EUR pool the lifecycle tests spend from (test_lifecycle.py,
-test_lifecycle_requests.py)."""
+its own), the 100.00 EUR pool the lifecycle tests spend from (test_lifecycle.py,
+test_lifecycle_requests.py), and the seeded month of the report tests (test_audit_report.py,
+test_report_rollup.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.api.hostile import CPU_BOUND
+from tests.api.report_month import seed_month
 from tests.factories import set_pool
 
 
@@ -35,3 +37,8 @@ def pooled(app):
     set_pool(app, "emea", "100.00")
     return app
 
+
+@pytest.fixture
+def month(app):
+    """A seeded November (tests/api/report_month.py); the headers of a lead of emea and apac."""
+    return seed_month(app)
