@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from remedy.client import OPERATIONS, JobFailed, RemedyClient, RemedyError, retry_delay
-from tests.cli.test_commands import run, start_serve, wait_for
+from tests.cli.driving import run, start_serve, wait_for
 
 APPROVAL = {  # severe, ours, a valuable customer who threatens to leave: needs approval
     "customer_id": "c-vip",
