@@ -20,6 +20,12 @@ from remedy.presenting.words_plans import PLAN_WORDS
 from remedy.presenting.words_points import POINT_WORDS
 
 WORDS: dict[str, Words] = {**PLAN_WORDS, **NOTE_WORDS, **POINT_WORDS}
+# One literal would let ruff (F601) catch a code written twice; across the parts, this does.
+if len(WORDS) != len(PLAN_WORDS) + len(NOTE_WORDS) + len(POINT_WORDS):
+    _twice = sorted(
+        set(PLAN_WORDS) & set(NOTE_WORDS) | set(POINT_WORDS) & (set(PLAN_WORDS) | set(NOTE_WORDS))
+    )
+    raise ValueError(f"fact codes with words in two parts: {', '.join(_twice)}")
 
 # Names said inside facts: kinds of remedy and levels of personal contact.
 KIND_NAMES = {
