@@ -11,6 +11,6 @@ GIFT = "apology+gift_1x"
 def refused(response, field: str, status: int = 422) -> None:
     """Assert an error in the envelope that names `field` (and is never retryable)."""
     assert response.status_code == status, response.json
-    assert response.json["code"] == status
+    assert response.json["code"] == status, response.json
     assert field in response.json["errors"], response.json
-    assert "Retry-After" not in response.headers
+    assert "Retry-After" not in response.headers, dict(response.headers)
