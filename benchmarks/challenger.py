@@ -250,13 +250,14 @@ def main() -> None:
         log = draw_log(max(args.sizes), seed, world)
         decisions, truth = evaluation(args.eval, seed, world)
         prior = picks_ranker(bundled_scorer(), decisions, truth)
-        few = slice(0, args.ceiling)
-        ceiling = picks_oracle(decisions[few], truth[few], world)
-        print(
-            f"     seed {seed}: ceiling (knows the world, not the customer) vs prior on "
-            f"{len(ceiling)} incidents: {interval(ceiling - prior[few])}",
-            flush=True,
-        )
+        if args.ceiling:
+            few = slice(0, args.ceiling)
+            ceiling = picks_oracle(decisions[few], truth[few], world)
+            print(
+                f"     seed {seed}: ceiling (knows the world, not the customer) vs prior on "
+                f"{len(ceiling)} incidents: {interval(ceiling - prior[few])}",
+                flush=True,
+            )
         for size in sorted(args.sizes):
             with tempfile.TemporaryDirectory() as folder:
                 candidate = fit_ranker(log[:size], seed, Path(folder), keep_prior=True)
