@@ -16,8 +16,9 @@ bundled prior was trained in; `--world home` runs in the prior's own world inste
    and the simulator draws the outcome. The first 3,000 and 10,000 rows of that one log are the
    two sizes.
 2. **Learn.** The challenger is trained on the log as `remedy train` fits (training/fit.py, the
-   prior kept: benchmarks/policy.py `fit_ranker`). The offline gate is not applied here: every
-   candidate goes to the experiment, so the online test alone decides what is promoted.
+   prior kept: benchmarks/policy_learners.py `fit_ranker`). The offline gate is not applied
+   here: every candidate goes to the experiment, so the online test alone decides what is
+   promoted.
 3. **Champion/challenger.** Fresh customers arrive; each is on an arm by `arm_for` (team,
    customer, experiment; share 0.5); that arm's model ranks with the same exploration and the
    simulator draws the outcome; every 250 outcomes the sequential test
@@ -27,7 +28,7 @@ bundled prior was trained in; `--world home` runs in the prior's own world inste
    after learning is the challenger if promoted, else the champion.
 4. **Truth.** On `--eval` fresh incidents, the simulator's true expected net value of each
    policy's greedy pick: the policy after learning, the bundled prior (the champion), and
-   Vowpal Wabbit's cb_adf fitted on the same log (benchmarks/policy.py `fit_vw`, its tuned
+   Vowpal Wabbit's cb_adf fitted on the same log (benchmarks/policy_learners.py `fit_vw`, its tuned
    setting `mtr x1`). Printed: value per decision and the paired difference against the bundled
    prior with a 90% interval (normal, over the evaluation incidents).
 5. **Ceiling.** On the first `--ceiling` evaluation incidents, the pick of a policy that knows
@@ -51,7 +52,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.policy import VALUES, Logged, bundled_scorer, fit_ranker, fit_vw, vw_example  # noqa: E402
+from benchmarks.policy_learners import fit_ranker, fit_vw, vw_example  # noqa: E402
+from benchmarks.policy_log import VALUES, Logged, bundled_scorer  # noqa: E402
 from models.features import feature_matrix  # noqa: E402
 from remedy.decisions.experiments import (  # noqa: E402
     CHALLENGER,

@@ -26,7 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.challenger import draw_log, evaluation, interval  # noqa: E402
-from benchmarks.policy import ACTION, VALUES, bundled_scorer  # noqa: E402
+from benchmarks.policy_learners import ACTION  # noqa: E402
+from benchmarks.policy_log import VALUES, bundled_scorer  # noqa: E402
 from models.features import FEATURE_NAMES, feature_matrix  # noqa: E402
 from remedy.decisions.value import net_value  # noqa: E402
 from training.logs import greedy_index  # noqa: E402

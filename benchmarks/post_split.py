@@ -26,7 +26,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.recommend import MODEL_DIR, prepare, random_incident, throwaway_postgres  # noqa: E402
+from benchmarks.recommend_data import (  # noqa: E402
+    MODEL_DIR,
+    prepare,
+    random_incident,
+    throwaway_postgres,
+)
 from remedy import create_app  # noqa: E402
 from remedy.extensions import db  # noqa: E402
 

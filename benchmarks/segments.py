@@ -24,7 +24,7 @@ from models.scorer import ModelScorer
 from remedy.decisions.ranker import HeuristicPrior, ValueSettings
 from remedy.services.model_registry import BUNDLED, bundled_folders
 from training.bundle import logged_decisions
-from training.holdout import SEGMENTS, segment_calibration
+from training.holdout_calibration import SEGMENTS, segment_calibration
 from training.logs import EpsilonGreedy, simulate_logs
 from training.service_candidates import service_candidates
 from training.simulator import true_net_value

@@ -39,11 +39,10 @@ from training.gate import promotion_verdict
 from training.holdout import (  # re-exported: the holdout's judges, for callers and tests
     OffPolicyReport,
     _gate_section,
-    cross_fitted_values,
-    fit_reward_model,
-    fold_of,
-    net_value_calibration,
     policy_values,
+)
+from training.holdout_calibration import (  # re-exported: how well the models predict it
+    net_value_calibration,
     retention_log_loss,
 )
 from training.logged import (  # re-exported: the data set, for callers and tests
@@ -57,6 +56,11 @@ from training.logged import (  # re-exported: the data set, for callers and test
 )
 from training.prior import PRIOR_STRENGTH, distil
 from training.read_logs import EVAL_LIMIT, count_logged, read_training_log
+from training.reward_model import (  # re-exported: the cross-fitted reward model
+    cross_fitted_values,
+    fit_reward_model,
+    fold_of,
+)
 from training.simulator import FX_PER_USD
 
 __all__ = [
