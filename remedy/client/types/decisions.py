@@ -24,8 +24,6 @@ class Incident(TypedDict):
     reach: NotRequired[int | None]  # followers or audience of a public complaint
     external_id: NotRequired[str | None]
     touchpoint: NotRequired[str | None]
-    public: NotRequired[bool]
-    reach: NotRequired[int | None]
     # When the customer first complained (ISO 8601 with a zone; default: when asked): the
     # promises count from it.
     reported_at: NotRequired[str]
