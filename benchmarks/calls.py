@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import recommend  # noqa: E402
+from benchmarks import recommend_data  # noqa: E402
 from remedy import create_app  # noqa: E402
 from remedy.extensions import db  # noqa: E402
 from remedy.services import app_services  # noqa: E402
@@ -46,11 +46,11 @@ def calls(run: Callable[[int], object], n: int) -> tuple[float, float]:
 
 def measure(name: str, url: str) -> None:
     """Print one database's line."""
-    key, _ = recommend.prepare(url, 0)
+    key, _ = recommend_data.prepare(url, 0)
     app = create_app(
         {
             "DATABASE_URL": url,
-            "MODEL_DIR": recommend.MODEL_DIR,
+            "MODEL_DIR": recommend_data.MODEL_DIR,
             "RATE_LIMIT": "10000000/minute",
             "LOG_LEVEL": "WARNING",
         }
@@ -58,7 +58,7 @@ def measure(name: str, url: str) -> None:
     client = app.test_client()
     headers = {"Authorization": f"Bearer {key}"}
     rng = random.Random(7)
-    bodies = [recommend.random_incident(rng) for _ in range(200)]
+    bodies = [recommend_data.random_incident(rng) for _ in range(200)]
     for body in bodies[:10]:  # warm up: the first request loads the engine and the model
         client.post("/v1/recommendations", json={"incident": body}, headers=headers)
     with app.app_context():
@@ -87,7 +87,7 @@ def main() -> None:
     """Measure each database named on the command line (default: SQLite)."""
     for target in sys.argv[1:] or ["sqlite"]:
         if target.startswith("postgresql"):
-            with recommend.throwaway_postgres(target) as url:
+            with recommend_data.throwaway_postgres(target) as url:
                 measure("PostgreSQL", url)
         else:
             measure("SQLite", f"sqlite:///{tempfile.mkdtemp(prefix='remedy-calls-')}/b.sqlite")

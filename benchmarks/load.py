@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 import sqlalchemy as sa  # noqa: E402
 
 from benchmarks.accept import check, create_database, drop_database  # noqa: E402
-from benchmarks.recommend import random_incident  # noqa: E402
+from benchmarks.recommend_data import random_incident  # noqa: E402
 from benchmarks.server import start_gunicorn  # noqa: E402
 from remedy import create_app  # noqa: E402
 from remedy.extensions import db  # noqa: E402

@@ -24,8 +24,8 @@ from models.scorer import ModelScorer
 from remedy.decisions.ranker import HeuristicPrior, ValueSettings
 from remedy.services.model_registry import BUNDLED, bundled_folders
 from training.bundle import logged_decisions
+from training.holdout_calibration import SEGMENTS, segment_calibration
 from training.logs import EpsilonGreedy, simulate_logs
-from training.net_value import SEGMENTS, segment_calibration
 from training.service_candidates import service_candidates
 from training.simulator import true_net_value
 

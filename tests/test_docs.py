@@ -43,7 +43,7 @@ def test_every_citation_is_a_row_of_docs_research():
 
 def test_the_citation_pattern_finds_citations_and_nothing_else():
     """Guard the pattern: the simulator and the rules cite rows; colours and entities do not."""
-    simulator = CITATION.findall((ROOT / "training" / "simulator.py").read_text())
+    simulator = CITATION.findall((ROOT / "training" / "world.py").read_text())
     assert {"4", "17", "18", "19"} <= set(simulator)
     assert CITATION.findall((ROOT / "catalog" / "default_rules.yaml").read_text())
     assert CITATION.findall("color: #1d2430; &#8212; issue#12") == []

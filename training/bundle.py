@@ -39,10 +39,10 @@ from training.candidates import CandidatesFn, candidate_plans
 from training.evaluate import evaluate_policies, logged_value
 from training.fit import evaluate_holdout, fit_models, plot_calibration, plot_policy_values
 from training.gate import promotion_verdict
-from training.holdout import _gate_section, policy_values, retention_log_loss
+from training.holdout import _gate_section, policy_values
+from training.holdout_calibration import net_value_calibration, retention_log_loss
 from training.logged import LoggedDecision
 from training.logs import EpsilonGreedy, LoggedRows, simulate_logs, time_split
-from training.net_value import net_value_calibration
 
 DEFAULT_SEED = 20250101
 LITERATURE = "docs/research.md"

@@ -30,6 +30,7 @@ from remedy.services.outcomes import OutcomeService
 from remedy.services.recommendations import RecommendationService
 from remedy.store.tables import Decision, utcnow
 from training.simulator import FX_PER_USD, random_incident, simulate_outcome
+from training.world import HOME, World
 
 ACTOR = "simulator"
 
@@ -69,8 +70,10 @@ def drive(
     seed: int = 0,
     progress: bool = True,
     agent: Agent = in_shown_order,
+    world: World = HOME,
 ) -> DriveReport:
-    """Send `incidents` simulated incidents through the service and record their outcomes.
+    """Send `incidents` simulated incidents through the service and record their outcomes
+    (the customers respond as in `world`: training/world.py).
 
     `agent` decides which shown plan is tried first (training/logged.py: the evaluation must not
     depend on agents taking the plan shown first).
@@ -114,7 +117,7 @@ def drive(
         with database.unit_of_work() as session:
             record = DecisionRecord.of(session.get(Decision, decision_id))
             plan = record.plan(record.candidate(accepted))
-            retained, referrals = simulate_outcome(incident, plan, rng)
+            retained, referrals = simulate_outcome(incident, plan, rng, world)
             OutcomeService(session).record(
                 decision_id, retained, utcnow(), ACTOR, referrals=referrals
             )

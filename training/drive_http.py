@@ -27,6 +27,7 @@ from remedy.domain import Action, Incident, Kind
 from remedy.domain import Plan as DomainPlan
 from training.drive import DriveReport
 from training.simulator import FX_PER_USD, random_incident, simulate_outcome
+from training.world import HOME, World
 
 POOL_LIMIT_USD = Decimal("100000000")
 
@@ -89,7 +90,12 @@ def _accept_one(client: RemedyClient, decision: Decision, can_approve: bool) -> 
 
 
 def drive_http(
-    client: RemedyClient, incidents: int, team: str = "sim", seed: int = 0, progress: bool = True
+    client: RemedyClient,
+    incidents: int,
+    team: str = "sim",
+    seed: int = 0,
+    progress: bool = True,
+    world: World = HOME,
 ) -> DriveReport:
     """Send `incidents` simulated incidents through a running service and report outcomes."""
     rng = np.random.default_rng(seed)
@@ -107,14 +113,20 @@ def drive_http(
             report.refused += 1
             continue
         report.accepted += 1
-        retained, referrals = simulate_outcome(incident, domain_plan(plan), rng)
+        retained, referrals = simulate_outcome(incident, domain_plan(plan), rng, world)
         client.record_outcome(decision["decision_id"], retained, referrals=referrals)
         report.retained += retained
     return report
 
 
 def simulate_http(
-    url: str, key: str | None, incidents: int, team: str, seed: int, progress: bool
+    url: str,
+    key: str | None,
+    incidents: int,
+    team: str,
+    seed: int,
+    progress: bool,
+    world: World = HOME,
 ) -> DriveReport:
     """`remedy simulate --url URL --key KEY`: drive that service, errors as CLI errors."""
     import click
@@ -122,7 +134,7 @@ def simulate_http(
     if not key:
         raise click.UsageError("--url needs --key (or REMEDY_API_KEY)")
     try:
-        return drive_http(RemedyClient(url, key), incidents, team, seed, progress)
+        return drive_http(RemedyClient(url, key), incidents, team, seed, progress, world)
     except RemedyError as error:
         raise click.ClickException(f"the service refused: {error}") from None
     except OSError as error:

@@ -39,10 +39,10 @@ from training.gate import promotion_verdict
 from training.holdout import (  # re-exported: the holdout's judges, for callers and tests
     OffPolicyReport,
     _gate_section,
-    cross_fitted_values,
-    fit_reward_model,
-    fold_of,
     policy_values,
+)
+from training.holdout_calibration import (  # re-exported: how well the models predict it
+    net_value_calibration,
     retention_log_loss,
 )
 from training.logged import (  # re-exported: the data set, for callers and tests
@@ -54,9 +54,13 @@ from training.logged import (  # re-exported: the data set, for callers and test
     currencies_without_rate,
     from_record,
 )
-from training.net_value import net_value_calibration  # re-exported, for callers and tests
 from training.prior import PRIOR_STRENGTH, distil
 from training.read_logs import EVAL_LIMIT, count_logged, read_training_log
+from training.reward_model import (  # re-exported: the cross-fitted reward model
+    cross_fitted_values,
+    fit_reward_model,
+    fold_of,
+)
 from training.simulator import FX_PER_USD
 
 __all__ = [

@@ -207,12 +207,6 @@ def predict_positions(
     return batch(pairs) if batch is not None else [scorer.predict(i, p) for i, p in pairs]
 
 
-def logged_p_stay(scorer: PlanScorer, decisions: Sequence[LoggedDecision]) -> np.ndarray:
-    """Return the scorer's P(stay) of each decision's logged plan (batched when it can)."""
-    predictions = predict_positions(scorer, decisions, [(d.logged_index,) for d in decisions])
-    return np.array([float(p[0]) for p, _ in predictions], dtype=float)
-
-
 def net_values_many(
     scorer: PlanScorer,
     decisions: Sequence[LoggedDecision],

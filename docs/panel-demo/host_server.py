@@ -8,7 +8,8 @@ browser; the token does, and is worth little: it expires in minutes.
 
     python docs/panel-demo/host_server.py --port 8001 --integration ID --secret SECRET --team emea
 
-The browser tests run the same server (tests/console/test_console_browser.py).
+The browser tests run the same server (tests/console/conftest.py, for
+tests/console/test_panel_browser.py).
 """
 
 from __future__ import annotations

@@ -161,7 +161,7 @@ def _positions(
 class PlanList(list[Plan]):
     """The plans of one incident as the planner built them, with their layout: the eligible
     `actions` and, per plan, the `positions` of its actions among them. A scorer given this
-    very list builds the plans' feature columns as arrays (models/features.py
+    very list builds the plans' feature columns as arrays (models/plan_features.py
     `plan_columns`); any other list of plans is built plan by plan, to the same numbers."""
 
     actions: list[Action]

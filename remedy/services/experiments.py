@@ -238,9 +238,11 @@ class ExperimentService:
 
     def rewards(
         self, experiment: ModelExperiment, values: ValueSettings
-    ) -> tuple[np.ndarray, list[str], int]:
-        """Realised net value (USD) and arm of each decision of the experiment with an outcome;
-        and how many were left out (a currency without a rate, or no recorded cost)."""
+    ) -> tuple[np.ndarray, np.ndarray, list[str], int]:
+        """Realised net value (USD), the customer's value (USD: the test's baseline covariate,
+        known before the arm was drawn) and arm of each decision of the experiment with an
+        outcome, in the order outcomes arrived; and how many were left out (a currency without a
+        rate, or no recorded cost)."""
         rates = ConfigService(self.session).exchange_rates().per_usd
         rows = self.session.execute(
             sa.select(
@@ -256,6 +258,7 @@ class ExperimentService:
             .order_by(Outcome.recorded_at, Decision.id)
         )
         rewards: list[float] = []
+        worths: list[float] = []
         arms: list[str] = []
         left_out = 0
         for arm, currency, worth, retained, referrals, cost_minor in rows:
@@ -266,13 +269,14 @@ class ExperimentService:
             cost = float(from_minor(cost_minor, currency))
             value = net_value(bool(retained), referrals or 0, float(worth), cost, values)
             rewards.append(float(value) / float(rate))
+            worths.append(float(worth) / float(rate))
             arms.append(arm)
-        return np.array(rewards, dtype=float), arms, left_out
+        return np.array(rewards, dtype=float), np.array(worths, dtype=float), arms, left_out
 
     def comparison(self, experiment: ModelExperiment, values: ValueSettings) -> Comparison:
         """The running comparison now (reads every outcome of the experiment: a job's work)."""
-        rewards, arms, _ = self.rewards(experiment, values)
-        return compare(rewards, arms, sequential_plan(experiment))
+        rewards, worths, arms, _ = self.rewards(experiment, values)
+        return compare(rewards, arms, sequential_plan(experiment), worths)
 
     def check(
         self, values: ValueSettings, actor: str = ACTOR, cache_dir: Path | None = None
@@ -288,8 +292,8 @@ class ExperimentService:
             why = f"the model in use changed from {experiment.champion} to {in_use}"
             self._end(experiment, "stopped", actor, why)
             return f"experiment {experiment.id} stopped: {why}"
-        rewards, arms, left_out = self.rewards(experiment, values)
-        found = compare(rewards, arms, sequential_plan(experiment))
+        rewards, worths, arms, left_out = self.rewards(experiment, values)
+        found = compare(rewards, arms, sequential_plan(experiment), worths)
         self.session.add(
             ExperimentCheck(
                 experiment_id=experiment.id,

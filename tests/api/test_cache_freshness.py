@@ -19,7 +19,7 @@ from remedy.cli.serve import gunicorn_options
 from remedy.extensions import db
 from remedy.services.keys import KeyService
 from remedy.services.model_registry import seed_bundled
-from tests.cli.test_commands import free_port, wait_for
+from tests.cli.driving import free_port, wait_for
 from tests.conftest import incident_payload
 from tests.factories import default_document
 

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from remedy import create_app
 from remedy.extensions import db
-from tests.cli.test_commands import server_log, start_serve, wait_for
+from tests.cli.driving import server_log, start_serve, wait_for
 from tests.conftest import incident_payload
 from tests.factories import default_document
 

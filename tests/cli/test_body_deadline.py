@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_commands import Drained, free_port, run, server_log, wait_for
+from tests.cli.driving import Drained, free_port, run, server_log, wait_for
 from tests.conftest import throwaway_postgres
 
 DEADLINE = 2.0

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 from remedy.decisions.record import incident_to_json
 from remedy.store.tables import Decision, Job, JobWorker, utcnow
-from tests.cli.test_commands import run, server_log, start_serve, wait_for, wait_until
+from tests.cli.driving import run, server_log, start_serve, wait_for, wait_until
 from tests.cli.test_serve import child_running
 from tests.factories import decision_row, make_incident
 

@@ -1,19 +1,24 @@
-"""`remedy serve`'s defaults: gthread workers with keep-alive, threads and pool sized per database."""
+"""`remedy serve`: it answers a recommendation (and a long request line with 414), runs a replay in
+its job worker and stops cleanly; its defaults (gthread workers with keep-alive, threads and
+pool sized per database); its processes never outlive it."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
 
 from remedy.cli.front import nginx_binary
 from remedy.cli.serve import KEEP_ALIVE_SECONDS, gunicorn_options, serving_defaults
-from tests.cli.test_commands import server_log, start_serve, wait_for, wait_until
+from tests.cli.driving import run, server_log, start_serve, wait_for, wait_until
 
 
 def option(arguments: list[str], name: str) -> str:
@@ -195,3 +200,114 @@ def test_the_services_processes_never_outlive_a_killed_remedy_serve(tmp_path: Pa
             probe.bind(("127.0.0.1", port))
     finally:
         server_log(process)
+
+
+def test_serve_runs_gunicorn_and_answers_a_recommendation(env):
+    output = run(env, "init").output
+    admin = output.split("keep it safe): ")[1].split()[0]
+    process, port = start_serve(env, workers=2)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/healthz", process)
+        body = json.dumps(
+            {
+                "incident": {
+                    "customer_id": "c9",
+                    "severity": 3,
+                    "fault_type": "partner",
+                    "customer_value": "900.00",
+                    "loss_amount": "45.00",
+                    "currency": "USD",
+                }
+            }
+        ).encode()
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/v1/recommendations",
+            data=body,
+            method="POST",
+            headers={"Authorization": f"Bearer {admin}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            assert response.status == 201
+            decision = json.loads(response.read())
+        assert decision["plans"] and decision["currency"] == "USD"
+        # A long request line is the app's 414 in the envelope up to gunicorn's 8190 bytes,
+        # then gunicorn's own (HTML) 414: docs/deployment.md.
+        for length, kind in ((5000, "application/json"), (9000, "text/html")):
+            url = f"http://127.0.0.1:{port}/healthz?q=" + "a" * length
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(url, timeout=10)  # noqa: S310 - local test server
+            assert refused.value.code == 414
+            assert refused.value.headers["Content-Type"] == kind
+            if kind == "application/json":
+                assert json.loads(refused.value.read())["code"] == 414
+            refused.value.close()
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        server_log(process)  # drained: closed once every writer has exited
+
+
+def test_serve_runs_a_replay_in_its_job_worker_and_stops_cleanly(env):
+    """`remedy serve` starts a job worker beside gunicorn: a what-if answers 202 at once and
+    the worker runs it; SIGTERM stops gunicorn (exit 0) and the worker with it."""
+    import signal
+    from datetime import timedelta
+
+    from remedy import create_app
+    from remedy.decisions.record import incident_to_json
+    from remedy.extensions import db
+    from remedy.store.tables import utcnow
+    from tests.factories import decision_row, make_incident
+
+    run(env, "init")
+    finance = run(env, "keys", "create", "--role", "finance").output.strip()
+    app = create_app({"DATABASE_URL": env["REMEDY_DATABASE_URL"]})
+    incidents = 100
+    now = utcnow()
+    with db.database(app).unit_of_work() as session:
+        for n in range(incidents):
+            row = decision_row({"apology+gift_1x": ("10.00", False)}, customer_id=f"c{n}")
+            loss = f"{20 + n % 300}.00"
+            row.incident = incident_to_json(
+                make_incident(customer_id=f"c{n}", severity=1 + n % 5, loss_amount=loss)
+            )
+            row.created_at = now - timedelta(minutes=n)
+            session.add(row)
+    db.database(app).dispose()
+    process, port = start_serve(env, workers=1)
+    headers = {"Authorization": f"Bearer {finance}", "Content-Type": "application/json"}
+    job: dict = {}
+
+    def finished() -> bool:
+        request = urllib.request.Request(location, headers=headers)
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            job.update(json.loads(response.read()))
+        return job["status"] in ("succeeded", "failed")
+
+    try:
+        wait_for(f"http://127.0.0.1:{port}/healthz", process)
+        window = {
+            "from": str(now.date() - timedelta(days=2)),
+            "to": str(now.date() + timedelta(days=1)),
+        }
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/v1/budgets/simulate",
+            data=json.dumps(window).encode(),
+            method="POST",
+            headers=headers,
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            assert response.status == 202
+            location = f"http://127.0.0.1:{port}" + response.headers["Location"]
+        wait_until(finished, process, "the job worker finishing the replay", timeout=120)
+        assert job["status"] == "succeeded", job
+        assert job["result"]["current"]["decisions"] == incidents
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=40) == 0
+        # stderr closes once the worker, which shares it, has exited too.
+        assert "stopped after 1 job(s)" in process.log.text(wait=40)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        server_log(process)  # drained: closed once every writer has exited

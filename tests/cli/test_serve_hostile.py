@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from remedy.cli.front import nginx_binary
-from tests.cli.test_commands import run, server_log, start_serve, wait_for
+from tests.cli.driving import run, server_log, start_serve, wait_for
 
 
 def serving(folder: Path, *options: str) -> Iterator[tuple[int, str]]:

@@ -1,23 +1,39 @@
 """The typed client cannot drift from the API: every type's fields are its schema's, both ways.
 
 When this fails, the message names the schema of /openapi.json and the fields: add the field
-to the TypedDict in remedy/client/types.py (a field the API sends), or remove it there (a field
-the API no longer has); a new client type goes into `SCHEMAS` with the schema it mirrors.
+to the TypedDict in its module of remedy/client/types/ (a field the API sends), or remove it
+there (a field the API no longer has); a new client type is imported in
+remedy/client/types/__init__.py and goes into `SCHEMAS` with the schema it mirrors.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import typing
 
 import pytest
 
 from remedy.client import types
 
-TYPES = {
-    name: value
-    for name, value in vars(types).items()
-    if isinstance(value, type) and typing.is_typeddict(value) and value.__module__ == types.__name__
-}
+
+def _client_types() -> dict[str, type]:
+    """Every TypedDict defined in the modules of remedy/client/types/, by name."""
+    modules = [
+        importlib.import_module(f"{types.__name__}.{found.name}")
+        for found in pkgutil.iter_modules(types.__path__)
+    ]
+    return {
+        name: value
+        for module in modules
+        for name, value in vars(module).items()
+        if isinstance(value, type)
+        and typing.is_typeddict(value)
+        and value.__module__ == module.__name__
+    }
+
+
+TYPES = _client_types()
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +50,10 @@ def test_every_client_type_names_the_schema_it_mirrors(schemas):
     mapped = {value.__name__ for value in types.SCHEMAS.values()}
     unmapped = sorted(set(TYPES) - mapped)
     assert not unmapped, f"client types without a schema in types.SCHEMAS: {', '.join(unmapped)}"
+    hidden = sorted(
+        name for name, value in TYPES.items() if getattr(types, name, None) is not value
+    )
+    assert not hidden, f"client types not importable from remedy.client.types: {', '.join(hidden)}"
     unknown = sorted(set(types.SCHEMAS) - set(schemas))
     assert not unknown, f"types.SCHEMAS names schemas /openapi.json lacks: {', '.join(unknown)}"
 

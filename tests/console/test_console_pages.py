@@ -1,6 +1,6 @@
 """The web console's shells and assets are public and hold no data; `GET /v1/whoami` checks a key.
 
-These run without a browser (tests/console/test_console_browser.py clicks through the pages).
+These run without a browser (tests/console/test_*_browser.py click through the pages).
 """
 
 import pytest

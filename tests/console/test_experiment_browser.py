@@ -1,7 +1,8 @@
 """The models page's champion/challenger section in headless Chromium, at 1280 and 390 px: the
 running experiment, its arms, the decision so far and the interval over time, with the chart's
-words from the API in the reader's language. Skipped like tests/console/test_console_browser.py
-when Playwright or Chromium is missing."""
+words from the API in the reader's language. Its own server (a running experiment); the browser
+and pages are tests/console/conftest.py's; skipped when Playwright or Chromium is missing
+(tests/console/browsing.py)."""
 
 from __future__ import annotations
 
@@ -21,16 +22,9 @@ from remedy.extensions import db
 from remedy.services.experiments import ExperimentService, sequential_plan
 from remedy.services.model_registry import ModelRegistry, bundled_folders
 from remedy.store.tables import ExperimentCheck, utcnow
-from tests.console.test_console_browser import (  # noqa: F401 - fixtures
-    DESKTOP,
-    PHONE,
-    _cli,
-    browser,
-    page,
-    phone,
-    screenshot,
-    sign_in,
-)
+from tests.console.browsing import DESKTOP, PHONE, require_browser, run_cli, screenshot, sign_in
+
+require_browser()
 
 CHALLENGER_MODEL = "sim-4-challenger"
 
@@ -46,8 +40,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         "REMEDY_MODEL_DIR": str(folder / "models"),
         "REMEDY_LOG_LEVEL": "WARNING",
     }
-    admin = _cli(env, "init").split("keep it safe): ")[1].split()[0]
-    finance = _cli(env, "keys", "create", "--role", "finance").strip()
+    admin = run_cli(env, "init").split("keep it safe): ")[1].split()[0]
+    finance = run_cli(env, "keys", "create", "--role", "finance").strip()
     app = create_app(
         {
             "TESTING": True,
@@ -71,7 +65,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         plan = sequential_plan(experiment)
         rng = np.random.default_rng(4)
         arms = [CHALLENGER if i % 2 else CHAMPION for i in range(3000)]  # stable, not hashed
-        rewards = [rng.normal(560 if arm == CHALLENGER else 500, 300) for arm in arms]
+        rewards = [rng.normal(520 if arm == CHALLENGER else 500, 300) for arm in arms]
         for size in (250, 500, 1000, 1500, 2000, 3000):
             found = compare(rewards[:size], arms[:size], plan)
             session.add(
@@ -110,19 +104,19 @@ def _check(tab, key: str) -> None:
     expect(chart).to_be_visible()
     expect(chart.locator("circle")).to_have_count(6)
     expect(chart.locator("polygon.band")).to_have_count(1)
-    # running and still undecided at 3,000 outcomes (a true lift of 60 on a spread of 300)
+    # running and still undecided at 3,000 outcomes (a true lift of 20 on a spread of 300)
     expect(section.locator(".experiment-decision")).to_contain_text(
         "no decision yet: the interval ["
     )
 
 
-def test_the_running_comparison_reads_on_a_desktop(page, server):  # noqa: F811
+def test_the_running_comparison_reads_on_a_desktop(page, server):
     _check(page, server["finance"])
     assert page.evaluate("document.documentElement.scrollWidth") <= DESKTOP["width"]
     screenshot(page, "models-experiment")
 
 
-def test_the_running_comparison_reads_on_a_phone(phone, server):  # noqa: F811
+def test_the_running_comparison_reads_on_a_phone(phone, server):
     _check(phone, server["admin"])
     # the chart scales to the screen: nothing wider than the phone
     width = phone.locator("svg.experiment-chart").bounding_box()["width"]

@@ -4,8 +4,8 @@ the agent panel showing the customer's earlier incidents beside the plans.
 
 Its own server (werkzeug in a thread) on a fresh SQLite file seeded like `remedy init`, and
 its own data: an accepted plan whose fix is an hour overdue, a customer failed twice, a plan
-waiting for a lead past escalate_after and one just asked for. Skipped like
-tests/console/test_console_browser.py when Playwright or Chromium is missing (unless
+waiting for a lead past escalate_after and one just asked for. Skipped like the other
+browser tests (tests/console/browsing.py) when Playwright or Chromium is missing (unless
 REMEDY_REQUIRE_BROWSER=1).
 """
 

@@ -20,6 +20,7 @@ from remedy.decisions.experiments import (
     boundary,
     compare,
     interval,
+    predictable_baseline,
     pseudo_outcomes,
     running_intervals,
     usd,
@@ -119,3 +120,68 @@ def test_compare_waits_for_enough_outcomes_and_says_why():
     assert done.low < done.difference < done.high
     mean, low, high = interval(pseudo_outcomes(tied, np.array(arms) == CHALLENGER, 0.5), plan)
     assert (usd(mean), usd(low), usd(high)) == (done.difference, done.low, done.high)
+
+
+def _valued_world(rng, n, share, lift):
+    """As `_world`, with each customer's value returned too: the baseline's covariate."""
+    on = rng.random(n) < share
+    value = rng.lognormal(6, 1.1, n)
+    stay = rng.random(n) < np.where(on, 0.85 + lift, 0.85)
+    return stay * value - rng.gamma(2, 50, n), on, value
+
+
+def test_the_baseline_is_predictable_it_never_looks_at_the_decision_or_later_ones():
+    rng = np.random.default_rng(8)
+    rewards, _, value = _valued_world(rng, 500, 0.5, 0.0)
+    baseline = predictable_baseline(rewards, value)
+    changed = rewards.copy()
+    changed[200:] += rng.normal(0, 1000, 300)  # decision 200 onwards turn out otherwise
+    assert np.array_equal(predictable_baseline(changed, value)[:201], baseline[:201])
+    assert baseline[0] == 0.0
+    # without a covariate: the running mean of the rewards before
+    assert predictable_baseline(rewards)[1:] == pytest.approx(
+        np.cumsum(rewards)[:-1] / np.arange(1, 500)
+    )
+    # a line once the covariate varies: exactly least squares over the earlier decisions
+    slope, intercept = np.polyfit(value[:300], rewards[:300], 1)
+    assert baseline[300] == pytest.approx(intercept + slope * value[300])
+
+
+def test_a_a_with_the_covariate_false_promotion_stays_below_alpha():
+    rng = np.random.default_rng(77)
+    plan = SequentialPlan(share=0.5, alpha=0.05, max_per_arm=1500)
+    promoted = 0
+    for _ in range(400):
+        rewards, on, value = _valued_world(rng, 4000, plan.share, 0.0)
+        low, _ = running_intervals(pseudo_outcomes(rewards, on, plan.share, value), plan)
+        per_arm = np.minimum(np.cumsum(on), np.cumsum(~on))
+        promoted += bool(np.any((low > 0) & (per_arm >= plan.min_per_arm)))
+    assert promoted / 400 <= plan.alpha
+
+
+def test_the_covariate_narrows_the_interval_and_keeps_the_estimate():
+    """Centring on the customer's worth removes most of the spread (the worth times a coin is
+    what is left), so the same difference is told apart with far fewer customers."""
+    rng = np.random.default_rng(21)
+    plan = SequentialPlan(share=0.5, alpha=0.05, max_per_arm=4000)
+    widths, estimates, truth = {"raw": [], "mean": [], "worth": []}, [], []
+    for _ in range(40):
+        rewards, on, value = _valued_world(rng, 8000, plan.share, 0.03)
+        raw = np.where(on, rewards / 0.5, -rewards / 0.5)
+        for name, phi in (
+            ("raw", raw),
+            ("mean", pseudo_outcomes(rewards, on, 0.5)),
+            ("worth", pseudo_outcomes(rewards, on, 0.5, value)),
+        ):
+            mean, low, high = interval(phi, plan)
+            widths[name].append(high - low)
+        estimates.append(interval(pseudo_outcomes(rewards, on, 0.5, value), plan)[0])
+        truth.append(rewards[on].mean() - rewards[~on].mean())
+    assert np.median(widths["mean"]) < 0.95 * np.median(widths["raw"])
+    assert np.median(widths["worth"]) < 0.5 * np.median(widths["mean"])
+    # unbiased: over the runs, the estimate's mean error is small against one run's width
+    error = np.mean(np.array(estimates) - np.array(truth))
+    assert abs(error) < 0.1 * np.median(widths["worth"])
+    assert abs(np.mean(estimates) - 0.03 * np.exp(6 + 1.1**2 / 2)) < 0.2 * np.median(
+        widths["worth"]
+    )

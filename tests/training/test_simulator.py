@@ -10,16 +10,8 @@ import pytest
 from catalog.vocabulary import default_vocabulary
 from remedy.domain import CHANNELS, CUSTOMER_STATUSES, FaultType, Kind
 from tests.factories import action, make_incident, plan
-from training.simulator import (
-    FX_PER_USD,
-    HiddenTraits,
-    compensation_response,
-    expected_referrals,
-    hidden_traits,
-    random_incident,
-    simulate_outcome,
-    true_response,
-)
+from training.simulator import FX_PER_USD, expected_referrals, random_incident, simulate_outcome
+from training.world import HiddenTraits, compensation_response, hidden_traits, true_response
 
 APOLOGY = action("apology", Kind.APOLOGY)
 CUSTOMERS = [f"cust-{i}" for i in range(400)]  # hidden traits vary across these

@@ -1,26 +1,28 @@
-"""Predicted against realised net value of the holdout's logged plans, overall and by segment.
+"""How well a model's predictions of the holdout's logged plans match what happened.
 
-What the card's `metrics.holdout.net_value` holds (issue 25): the ratio of the net value a model
-predicts for the plans agents accepted to what they realised, in US dollars per decision, over
-the whole holdout and per segment (who hears the complaint, whether the customer was failed
-before, whose fault it was), with P(stay)'s calibration per segment. The ranker's choices rest
-on that ratio: a model that overstates net values by 19% (issue 13) picks too generously.
+Net value predicted over realised, overall and per segment (`SEGMENTS`: audience, history,
+fault), with P(stay)'s calibration error; and both models' log loss of P(stay) on the logged
+plans (`retention_log_loss`), which training/gate.py holds against the candidate. The card's
+`metrics.holdout.net_value` and `metrics.gate.retention_log_loss` come from here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
+from sklearn.metrics import log_loss
 
 from remedy.decisions.ranker import PlanScorer, ValueSettings
 from remedy.decisions.value import valued
 from remedy.domain import Incident
 from training.fit import calibration_bins, expected_calibration_error
-from training.logged import LoggedDecision, Rates, _reward, logged_p_stay, net_values_many
+from training.logged import LoggedDecision, Rates, _reward, net_values_many, predict_positions
 from training.simulator import FX_PER_USD
 
 Cells = dict[str, dict[str, dict[str, float | int | None]]]
+
 
 # The segments issue 25 asks calibration for: who hears the complaint, whether the customer was
 # failed before, and whose fault it was.
@@ -118,3 +120,36 @@ def _segments(
             }
         out[name] = found
     return out
+
+
+def logged_p_stay(scorer: PlanScorer, decisions: Sequence[LoggedDecision]) -> np.ndarray:
+    """Return the scorer's P(stay) of each decision's logged plan (batched when it can)."""
+    predictions = predict_positions(scorer, decisions, [(d.logged_index,) for d in decisions])
+    return np.array([float(p[0]) for p, _ in predictions], dtype=float)
+
+
+def retention_log_loss(
+    holdout: Sequence[LoggedDecision], candidate: PlanScorer, current: PlanScorer
+) -> dict[str, Any] | None:
+    """Return both models' log loss of P(stay) on the holdout's logged plans (None if empty).
+
+    The same rows, the same clip as the holdout metrics: the gate refuses a candidate that
+    predicts what customers did worse than the model it would replace.
+    """
+    if not holdout:
+        return None
+    y = np.array([d.retained for d in holdout], dtype=int)
+
+    p_candidate = np.clip(logged_p_stay(candidate, holdout), 1e-6, 1 - 1e-6)
+    p_current = np.clip(logged_p_stay(current, holdout), 1e-6, 1 - 1e-6)
+    return {
+        "rows": len(holdout),
+        "candidate": float(log_loss(y, p_candidate, labels=[0, 1])),
+        "current": float(log_loss(y, p_current, labels=[0, 1])),
+        "current_model": str(getattr(current, "version", "unknown")),
+        # the reliability plot of each in one number: mean |predicted - observed| over bins
+        "calibration_error": {
+            "candidate": expected_calibration_error(calibration_bins(p_candidate, y)),
+            "current": expected_calibration_error(calibration_bins(p_current, y)),
+        },
+    }
