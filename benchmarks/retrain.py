@@ -13,7 +13,7 @@ end and touches no other.
 
 What the copies leave out: each tiled decision keeps the plans it showed as its candidates
 instead of every candidate (~1 kB of JSON instead of ~20 kB), so a million of them fit on the
-disk in minutes. `remedy train` reads the candidates column only for the latest 20,000 holdout
+disk in minutes. `remedy train` reads the candidates column only for the latest 10,000 holdout
 decisions and the 600 before the holdout; PostgreSQL keeps large JSON out of line (TOAST), so
 the full column would cost those rows more and the others nothing. Copies of the same decisions
 give the same features, so the fit's cost per row is that of real rows, not its accuracy.

@@ -254,13 +254,17 @@ class FlatForest:
         """Return each estimator's raw prediction (baseline + sum of its trees' leaves).
 
         The leaves are the same whichever walk finds them; the sums are taken in the same
-        order, so a row's prediction is the same bits in a batch of any size (at least two
-        rows: numpy sums a single row's column pairwise). The NumPy walk steps every (row,
+        order, tree by tree, so a row's prediction is the same bits in a batch of any size. A
+        single row is walked as two copies of itself: numpy would sum one row's column
+        pairwise, and offline evaluation batches decisions of one plan with the others
+        (`ModelScorer.predict_many`). The NumPy walk steps every (row,
         tree) pair down together, one gather per level: fast for one decision's rows, slow once
         the rows outgrow the cache; from `COMPILED_ROWS` rows (a what-if's chunk of incidents)
         each tree is walked by scikit-learn's compiled predictor, ~2x less CPU per row
         (benchmarks/README.md, issue 26).
         """
+        if len(x) == 1:
+            return [raw[:1] for raw in self.raw_predict(np.repeat(x, 2, axis=0))]
         if self.compiled and len(x) >= COMPILED_ROWS:
             leaf_values = self._compiled_values(x)
         else:

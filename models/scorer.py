@@ -188,6 +188,14 @@ class ModelScorer:
             return np.empty(0), np.empty(0)
         return self._predict_matrix(self.features.matrix(incident, plans))
 
+    def predict_rows(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return P(stay) and expected referrals for feature rows built by `features`.
+
+        For offline evaluation, which builds a decision's rows once for several models
+        (training/logged.py `predict_positions`); `predict` builds them itself.
+        """
+        return self._predict_matrix(x)
+
     def predict_many(
         self, decisions: Sequence[tuple[Incident, Sequence[Plan]]]
     ) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -195,13 +203,15 @@ class ModelScorer:
         what-if's chunk of incidents).
 
         Each decision's predictions are the bits `predict` gives it alone: its rows are
-        predicted row by row alike, and a decision of one plan (whose sum numpy takes pairwise
-        when it is alone) is predicted alone (tests/models/test_predict_many.py)."""
+        predicted row by row alike, a decision of one plan too (models/forest.py sums one
+        row as it sums many; tests/models/test_predict_many.py). Offline evaluation asks for
+        one or two plans of most decisions: each alone was one model call, 56,000 of them per
+        retraining (benchmarks/README.md, issue 25)."""
         results: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(decisions)
-        batched = [n for n, (_, plans) in enumerate(decisions) if len(plans) >= 2]
-        for n, (incident, plans) in enumerate(decisions):
-            if len(plans) < 2:
-                results[n] = self.predict(incident, plans)
+        batched = [n for n, (_, plans) in enumerate(decisions) if plans]
+        for n, (_, plans) in enumerate(decisions):
+            if not plans:
+                results[n] = (np.empty(0), np.empty(0))
         if batched:
             blocks = [self.features.matrix(*decisions[n]) for n in batched]
             p_stay, referrals = self._predict_matrix(np.vstack(blocks))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 from sklearn.metrics import (
@@ -15,7 +17,7 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 from sklearn.pipeline import Pipeline
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController, threadpool_limits
 from tqdm.auto import tqdm
 
 from models.calibration import calibrate, is_calibrated, uncalibrated
@@ -49,7 +51,9 @@ def fit_models(
 ) -> dict[str, Pipeline]:
     """Fit both pipelines on the logged rows; `params` override the boosting settings.
 
-    `threads` caps OpenMP threads (None: all cores); on a shared machine 1 can be faster.
+    `threads` is how many cores the fit may keep busy (None: as many as OpenMP would use here:
+    `OMP_NUM_THREADS`, an enclosing `threadpool_limits`, else every core). The two pipelines
+    are fitted side by side, each on its share of them (`_fit_side_by_side`).
     `prior` adds weighted pseudo-rows carrying the current model's beliefs (training/prior.py).
     `calibration_fraction` > 0 fits the retention booster on the earlier rows and a
     `calibration_method` step on the latest `calibration_fraction` of them
@@ -62,26 +66,24 @@ def fit_models(
     if rows.retained.all() or not rows.retained.any():
         raise ValueError("the retention labels need both outcomes")
     split = split_for_calibration(rows, calibration_fraction)
-    jobs = [
-        (
-            RETENTION,
-            retention_pipeline(seed, **params),
-            retention_training_set(split.booster.features, split.booster.retained, prior),
-        ),
-        (
-            REFERRALS,
-            referrals_pipeline(seed, **params),
-            referrals_training_set(rows.features, rows.referrals, prior),
-        ),
+    sets = {
+        RETENTION: retention_training_set(split.booster.features, split.booster.retained, prior),
+        REFERRALS: referrals_training_set(rows.features, rows.referrals, prior),
+    }
+    pipelines = {
+        RETENTION: retention_pipeline(seed, **params),
+        REFERRALS: referrals_pipeline(seed, **params),
+    }
+    # Without a prior every weight is 1: fit unweighted, exactly as before.
+    fits = [
+        (name, pipeline, x, y, {} if prior is None else {"model__sample_weight": weight})
+        for (name, pipeline), (x, y, weight) in zip(pipelines.items(), sets.values(), strict=True)
     ]
-    models: dict[str, Pipeline] = {}
-    with threadpool_limits(limits=threads, user_api="openmp"):
-        for name, pipeline, (x, y, weight) in tqdm(jobs, desc="fitting", disable=not progress):
-            # Without a prior every weight is 1: fit unweighted, exactly as before.
-            fit_params = {} if prior is None else {"model__sample_weight": weight}
-            models[name] = pipeline.fit(x, y, **fit_params)
-        if split.slice is not None:
-            # Logged rows weigh 1 in the fit; the slice holds no pseudo-rows: unweighted.
+    cores = threads or _openmp_threads()
+    models = _fit_side_by_side(fits, cores, progress)
+    if split.slice is not None:
+        # Logged rows weigh 1 in the fit; the slice holds no pseudo-rows: unweighted.
+        with one_openmp_thread():  # the step is fitted on the booster's predictions
             models[RETENTION] = calibrate(
                 models[RETENTION],
                 split.slice.features,
@@ -89,6 +91,55 @@ def fit_models(
                 calibration_method,
             )
     return models
+
+
+def one_openmp_thread() -> threadpool_limits:
+    """Limit OpenMP to one thread: for training's batch predictions.
+
+    scikit-learn's predictor opens one OpenMP region per tree, and between them the team's
+    other threads spin-wait (counted as CPU while they do nothing): on the 2-core machine at a
+    load average of 6, the holdout's 200,000 rows took 5.1 CPU-s (7.8 s) on two threads and
+    2.3 CPU-s (2.4 s) on one (benchmarks/README.md, issue 25).
+    """
+    return threadpool_limits(limits=1, user_api="openmp")
+
+
+def _openmp_threads() -> int:
+    """Return how many threads OpenMP would use in this thread (at least 1)."""
+    found = ThreadpoolController().select(user_api="openmp").info()
+    return max([1, *(int(library["num_threads"]) for library in found)])
+
+
+def _fit_side_by_side(
+    fits: list[tuple[str, Pipeline, np.ndarray, np.ndarray, dict[str, Any]]],
+    cores: int,
+    progress: bool,
+) -> dict[str, Pipeline]:
+    """Fit the pipelines at once, one Python thread each, the cores shared out among them.
+
+    Why not one pipeline after the other on every core: histogram boosting opens an OpenMP
+    region per histogram and per split, dozens per tree, and between them the team's other
+    threads spin-wait for the next region (libgomp's default wait policy), counted as CPU
+    time while they do nothing. On the 2-core machine, at 1M logged rows, both fits took 56
+    CPU-s (73 s) on two threads each and 23.6 CPU-s (35 s) on one at a load average of 5, the
+    same models to the bit; on a quiet machine the spinning was ~6 of `remedy train`'s 69
+    CPU-s. Two fits side by side on one thread each keep both cores busy without the spinning
+    (benchmarks/README.md, issue 25). The fits hold the GIL only between OpenMP regions. The
+    OpenMP limit is set in each worker thread: it is per thread.
+    """
+    workers = max(1, min(len(fits), cores))
+    share = max(1, cores // workers)
+
+    def fit(job: tuple[str, Pipeline, np.ndarray, np.ndarray, dict[str, Any]]) -> Pipeline:
+        """Fit one pipeline on its share of the cores."""
+        _, pipeline, x, y, fit_params = job
+        with threadpool_limits(limits=share, user_api="openmp"):
+            return pipeline.fit(x, y, **fit_params)
+
+    names = [name for name, *_ in fits]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fit") as pool:
+        fitted = tqdm(pool.map(fit, fits), total=len(fits), desc="fitting", disable=not progress)
+        return dict(zip(names, fitted, strict=True))
 
 
 def calibration_bins(p: np.ndarray, y: np.ndarray, n_bins: int = 10) -> list[dict[str, float]]:
@@ -130,18 +181,21 @@ def evaluate_holdout(models: Mapping[str, Pipeline], holdout: LoggedRows) -> dic
     """
     y = holdout.retained.astype(int)
     retention = models[RETENTION]
-    p = np.clip(retention.predict_proba(holdout.features)[:, 1], 1e-6, 1 - 1e-6)
+    with one_openmp_thread():
+        p = np.clip(retention.predict_proba(holdout.features)[:, 1], 1e-6, 1 - 1e-6)
+        p_before = None
+        if is_calibrated(retention):
+            booster = uncalibrated(retention)
+            p_before = np.clip(booster.predict_proba(holdout.features)[:, 1], 1e-6, 1 - 1e-6)
+        referrals = np.maximum(models[REFERRALS].predict(holdout.features), 1e-9)
     before: dict[str, object] = {}
-    if is_calibrated(retention):
-        booster = uncalibrated(retention)
-        p_before = np.clip(booster.predict_proba(holdout.features)[:, 1], 1e-6, 1 - 1e-6)
+    if p_before is not None:
         bins_before = calibration_bins(p_before, y)
         before = {
             "log_loss_before": float(log_loss(y, p_before, labels=[0, 1])),
             "calibration_before": bins_before,
             "calibration_error_before": expected_calibration_error(bins_before),
         }
-    referrals = np.maximum(models[REFERRALS].predict(holdout.features), 1e-9)
     both = len(np.unique(y)) == 2
     return {
         "rows": len(holdout),

@@ -18,45 +18,10 @@ from remedy.decisions.ranker import PlanScorer, ValueSettings
 from remedy.decisions.value import valued
 from remedy.domain import Incident
 from training.fit import calibration_bins, expected_calibration_error
-from training.logged import LoggedDecision, Rates, _reward, net_values_many
+from training.logged import LoggedDecision, Rates, _reward, net_values_many, predict_positions
 from training.simulator import FX_PER_USD
 
-
-def net_value_calibration(
-    holdout: Sequence[LoggedDecision],
-    scorer: PlanScorer,
-    values: ValueSettings,
-    rates: Rates = FX_PER_USD,
-) -> dict[str, float | int | None]:
-    """Compare the scorer's predicted net value of the logged plans with what they realised.
-
-    Over holdout decisions with a known rate, in USD per decision; `ratio` is predicted over
-    realised (1 is calibrated; None when the realised mean is 0).
-    """
-    priced = [d for d in holdout if d.incident.currency in rates]
-    if not priced:
-        return {"rows": 0, "predicted_mean": None, "realised_mean": None, "ratio": None}
-    logged = [(d.logged_index,) for d in priced]  # only the accepted plan is scored
-    predicted = float(
-        np.mean(
-            [
-                v[d.logged_index]
-                for v, d in zip(
-                    net_values_many(scorer, priced, values, rates, positions=logged),
-                    priced,
-                    strict=True,
-                )
-            ]
-        )
-    )
-    realised = float(np.mean([_reward(d, values, rates) for d in priced]))
-    return {
-        "rows": len(priced),
-        "predicted_mean": predicted,
-        "realised_mean": realised,
-        "ratio": predicted / realised if realised else None,
-        "segments": segment_calibration(priced, scorer, values, rates),
-    }
+Cells = dict[str, dict[str, dict[str, float | int | None]]]
 
 
 # The segments issue 25 asks calibration for: who hears the complaint, whether the customer was
@@ -68,12 +33,48 @@ SEGMENTS: dict[str, Callable[[Incident], str]] = {
 }
 
 
+def _logged_values(
+    priced: Sequence[LoggedDecision], scorer: PlanScorer, values: ValueSettings, rates: Rates
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the scorer's net value of each decision's logged plan and what it realised."""
+    logged = [(d.logged_index,) for d in priced]  # only the accepted plan is scored
+    found = net_values_many(scorer, priced, values, rates, positions=logged)
+    predicted = np.array([v[d.logged_index] for v, d in zip(found, priced, strict=True)])
+    return predicted, np.array([_reward(d, values, rates) for d in priced])
+
+
+def net_value_calibration(
+    holdout: Sequence[LoggedDecision],
+    scorer: PlanScorer,
+    values: ValueSettings,
+    rates: Rates = FX_PER_USD,
+) -> dict[str, float | int | Cells | None]:
+    """Compare the scorer's predicted net value of the logged plans with what they realised.
+
+    Over holdout decisions with a known rate, in USD per decision; `ratio` is predicted over
+    realised (1 is calibrated; None when the realised mean is 0); `segments` as
+    `segment_calibration` gives them, from the same predictions.
+    """
+    priced = [d for d in holdout if d.incident.currency in rates]
+    if not priced:
+        return {"rows": 0, "predicted_mean": None, "realised_mean": None, "ratio": None}
+    predicted, realised = _logged_values(priced, scorer, values, rates)
+    predicted_mean, realised_mean = float(np.mean(predicted)), float(np.mean(realised))
+    return {
+        "rows": len(priced),
+        "predicted_mean": predicted_mean,
+        "realised_mean": realised_mean,
+        "ratio": predicted_mean / realised_mean if realised_mean else None,
+        "segments": _segments(priced, scorer, values, predicted, realised),
+    }
+
+
 def segment_calibration(
     holdout: Sequence[LoggedDecision],
     scorer: PlanScorer,
     values: ValueSettings,
     rates: Rates = FX_PER_USD,
-) -> dict[str, dict[str, dict[str, float | int | None]]]:
+) -> Cells:
     """Return, per segment of the holdout, how the scorer's predictions of the logged plans
     compare with what happened: P(stay) (mean, observed rate, calibration error) and net value
     (USD per decision, predicted over realised: the ratio the ranker's choices rest on).
@@ -83,21 +84,21 @@ def segment_calibration(
     priced = [d for d in holdout if d.incident.currency in rates]
     if not priced:
         return {}
-    logged = [(d.logged_index,) for d in priced]
-    predicted = np.array(
-        [
-            v[d.logged_index]
-            for v, d in zip(
-                net_values_many(scorer, priced, values, rates, positions=logged),
-                priced,
-                strict=True,
-            )
-        ]
-    )
-    realised = np.array([_reward(d, values, rates) for d in priced])
+    predicted, realised = _logged_values(priced, scorer, values, rates)
+    return _segments(priced, scorer, values, predicted, realised)
+
+
+def _segments(
+    priced: Sequence[LoggedDecision],
+    scorer: PlanScorer,
+    values: ValueSettings,
+    predicted: np.ndarray,
+    realised: np.ndarray,
+) -> Cells:
+    """Return `segment_calibration`'s cells from the logged plans' net values."""
     p_stay = logged_p_stay(valued(scorer, values), priced)
     stayed = np.array([d.retained for d in priced], dtype=int)
-    out: dict[str, dict[str, dict[str, float | int | None]]] = {}
+    out: Cells = {}
     for name, segment_of in SEGMENTS.items():
         labels = np.array([segment_of(d.incident) for d in priced])
         found: dict[str, dict[str, float | int | None]] = {}
@@ -123,9 +124,7 @@ def segment_calibration(
 
 def logged_p_stay(scorer: PlanScorer, decisions: Sequence[LoggedDecision]) -> np.ndarray:
     """Return the scorer's P(stay) of each decision's logged plan (batched when it can)."""
-    pairs = [(d.incident, [d.candidates[d.logged_index]]) for d in decisions]
-    batch = getattr(scorer, "predict_many", None)
-    predictions = batch(pairs) if batch else [scorer.predict(i, p) for i, p in pairs]
+    predictions = predict_positions(scorer, decisions, [(d.logged_index,) for d in decisions])
     return np.array([float(p[0]) for p, _ in predictions], dtype=float)
 
 

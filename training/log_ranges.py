@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -105,6 +104,20 @@ def range_keys(session: Session, every: int) -> list[tuple[Any, Any]]:
     return [(row.created_at, row.id) for row in session.execute(query)]
 
 
+def key_at(session: Session, position: int) -> tuple[Any, Any] | None:
+    """Return the (created_at, id) of the decision with an outcome at `position`, oldest first
+    (None past the end): OFFSET over the keys alone, never over the decisions' wide rows."""
+    query = (
+        joined()
+        .with_only_columns(Decision.created_at, Decision.id)
+        .order_by(Decision.created_at, Decision.id)
+        .offset(position)
+        .limit(1)
+    )
+    found = session.execute(query).first()
+    return (found.created_at, found.id) if found is not None else None
+
+
 @dataclass(frozen=True)
 class Part:
     """One range of rows as arrays, and its decisions per currency."""
@@ -174,6 +187,16 @@ def _incident_columns() -> list[sa.ColumnElement[Any]]:
     ]
 
 
+def _epoch_seconds() -> sa.ColumnElement[float]:
+    """The decision's time in seconds since 1970 (UTC), as the server computes it.
+
+    Not the datetime: an aware datetime per row, turned to UTC and then into numpy (which asks
+    each one its offset again) was a third of the readers' CPU at a million rows
+    (benchmarks/README.md, issue 25). SQLite keeps naive UTC and gives whole seconds.
+    """
+    return sa.cast(sa.extract("epoch", Decision.created_at), sa.Float)
+
+
 def read_range(
     session: Session,
     low: tuple[Any, Any],
@@ -192,8 +215,7 @@ def read_range(
     query = (
         joined()
         .with_only_columns(
-            # the stored value as the driver gives it: naive UTC on SQLite, aware on PostgreSQL
-            sa.type_coerce(Decision.created_at, sa.DateTime(timezone=True)),
+            _epoch_seconds(),
             sa.case((_cached(), Outcome.features), else_=sa.null()),
             Outcome.plan_cost_minor,
             _unless_cached(_accepted_items()),
@@ -250,8 +272,6 @@ def read_range(
                 records.append((incident, plan))
                 rebuilt_at.append(at)
                 cost.append(sum(item.cost for item in plan.actions))
-            if created.tzinfo is not None:
-                created = created.astimezone(UTC).replace(tzinfo=None)
             created_at.append(created)
             value.append(float(customer_value))
             retained.append(stayed)
@@ -273,6 +293,9 @@ def read_range(
         referrals=referred_n,
         propensity=np.array(propensity, dtype=float),
         reward=reward,
-        decided_at=np.array(created_at, dtype="datetime64[s]"),
+        # whole seconds, as numpy truncates a datetime to them
+        decided_at=np.floor(np.array(created_at, dtype=float))
+        .astype(np.int64)
+        .astype("datetime64[s]"),
         currencies=dict(Counter(currency)),
     )

@@ -26,13 +26,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import numpy as np
 
-from models.features import feature_rows
+from models.features import FeatureDefinition, feature_rows
 from remedy.decisions.ranker import PlanScorer, ValueSettings
 from remedy.decisions.record import DecisionRecord
 from remedy.decisions.value import net_value, valued
@@ -59,11 +59,29 @@ class LoggedDecision:
     retained: bool
     referrals: int
     decided_at: datetime
+    # Every candidate's feature rows, per feature definition (`candidate_rows`).
+    _rows: dict[int, np.ndarray] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def accepted_first(self) -> bool:
         """The agent accepted the plan that was shown first."""
         return self.shown_index == self.logged_index
+
+    def candidate_rows(self, definition: FeatureDefinition) -> np.ndarray:
+        """Return every candidate's feature row by `definition`, built on first use and kept.
+
+        The holdout's evaluation scores the same candidates with the candidate model, the
+        current one and five reward models, and their logged plans again: building each
+        decision's rows once, not once per model call, is most of what scoring them costs
+        in Python. A row depends on its own plan only, so any subset reads the same bits.
+        """
+        rows = self._rows.get(definition.version)
+        if rows is None:
+            rows = definition.matrix(self.incident, self.candidates)
+            self._rows[definition.version] = rows
+        return rows
 
 
 def from_record(
@@ -153,6 +171,42 @@ def _net_values(
 _BATCH = 250  # decisions per model call when a scorer can batch (ModelScorer.predict_many)
 
 
+def predict_positions(
+    scorer: PlanScorer,
+    decisions: Sequence[LoggedDecision],
+    positions: Sequence[Sequence[int]],
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Return the scorer's P(stay) and E[referrals] of the candidates at each decision's
+    positions, in one model call for all of them when the scorer can.
+
+    A scorer that predicts from feature rows of a known definition (`ModelScorer`:
+    `predict_rows` and `features`) gets each decision's rows built once and kept
+    (`LoggedDecision.candidate_rows`); another gets `predict_many`, or `predict` per decision.
+    The same numbers either way: a row's prediction is the same bits in any batch.
+    """
+    rows_of = getattr(scorer, "predict_rows", None)
+    definition = getattr(scorer, "features", None)
+    if rows_of is not None and isinstance(definition, FeatureDefinition):
+        blocks = [
+            d.candidate_rows(definition)[list(at)]
+            for d, at in zip(decisions, positions, strict=True)
+        ]
+        if not any(len(block) for block in blocks):
+            return [(np.empty(0), np.empty(0)) for _ in blocks]
+        p_stay, referrals = rows_of(np.vstack(blocks))
+        bounds = np.cumsum([0] + [len(block) for block in blocks])
+        return [
+            (p_stay[lo:hi], referrals[lo:hi])
+            for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)
+        ]
+    pairs = [
+        (d.incident, [d.candidates[i] for i in at])
+        for d, at in zip(decisions, positions, strict=True)
+    ]
+    batch = getattr(scorer, "predict_many", None)
+    return batch(pairs) if batch is not None else [scorer.predict(i, p) for i, p in pairs]
+
+
 def net_values_many(
     scorer: PlanScorer,
     decisions: Sequence[LoggedDecision],
@@ -174,19 +228,13 @@ def net_values_many(
         else [range(len(d.candidates)) for d in decisions]
     )
     scorer = valued(scorer, values)  # as the ranker values it: word of mouth counted once
-    batch = getattr(scorer, "predict_many", None)
-    if batch is None:
-        batch = lambda pairs: [scorer.predict(i, plans) for i, plans in pairs]  # noqa: E731
     out: list[np.ndarray] = []
     for start in range(0, len(decisions), _BATCH):
         chunk = decisions[start : start + _BATCH]
         picked = wanted[start : start + _BATCH]
-        plans = [[d.candidates[i] for i in at] for d, at in zip(chunk, picked, strict=True)]
-        predictions = batch([(d.incident, p) for d, p in zip(chunk, plans, strict=True)])
-        for d, at, chosen, (p_stay, referrals) in zip(
-            chunk, picked, plans, predictions, strict=True
-        ):
-            costs = np.array([float(p.total_cost) for p in chosen])
+        predictions = predict_positions(scorer, chunk, picked)
+        for d, at, (p_stay, referrals) in zip(chunk, picked, predictions, strict=True):
+            costs = np.array([float(d.candidates[i].total_cost) for i in at])
             value = net_value(p_stay, referrals, float(d.incident.customer_value), costs, values)
             net = value / rates[d.incident.currency]
             if positions is None:

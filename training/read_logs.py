@@ -22,6 +22,7 @@ cautious.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from dataclasses import dataclass
@@ -39,11 +40,17 @@ from remedy.decisions.record import (
     DecisionRecord,
 )
 from remedy.store.tables import Decision, Outcome
-from training.log_ranges import CHUNK, Part, joined, range_keys, read_range
+from training.log_ranges import CHUNK, Part, joined, key_at, range_keys, read_range
 from training.logged import LoggedDecision, Rates, from_record
 from training.logs import LoggedRows
 
 EVAL_LIMIT = 10_000  # latest holdout decisions read whole for the off-policy comparison
+# The JSON columns a decision read whole is never asked for here: what the agent was told (the
+# presentation), the notes and the excluded items: ~6 kB of the ~10 kB a tiled decision stores,
+# decoded by the driver and parsed into facts for nothing. They read as empty instead: the
+# record stays inside `read_whole`, which keeps only its incident, plans and what was shown.
+_UNREAD = {"excluded_items": {}, "notes": [], "presentation": {}}
+_READ = tuple(name for name in JSON_COLUMNS if name not in _UNREAD)
 
 
 @dataclass(frozen=True)
@@ -75,8 +82,16 @@ def _read_in_child(bounds: tuple[tuple[Any, Any], tuple[Any, Any] | None]) -> Pa
         return read_range(session, bounds[0], bounds[1], values, rates, chunk)
 
 
-def _forget_parent_connections() -> None:
-    """In a forked reader: never use the parent's pooled connections (they are the parent's)."""
+def _start_reader() -> None:
+    """Start a forked reader: without the parent's pooled connections (they are the parent's)
+    and with the parent's objects out of the garbage collector's sight.
+
+    `gc.freeze` moves every object the fork inherited (the imported libraries, the app) to the
+    permanent generation: the reader's own collections, which its millions of short-lived row
+    objects set off, no longer walk them (nor touch their pages, copied on write). It took a
+    third of the readers' CPU off at a million rows (benchmarks/README.md, issue 25).
+    """
+    gc.freeze()
     if _READING is not None:
         _READING[0].dispose(close=False)
 
@@ -120,7 +135,7 @@ def read_rows(
             _READING = (engine, values, rates, chunk)
             try:
                 context = multiprocessing.get_context("fork")
-                with context.Pool(workers, initializer=_forget_parent_connections) as pool:
+                with context.Pool(workers, initializer=_start_reader) as pool:
                     for part in pool.imap(_read_in_child, bounds):
                         parts.append(part)
                         bar.update(len(part.retained))
@@ -151,13 +166,21 @@ def read_whole(
     """Read `limit` decisions from position `offset` (oldest first) with every candidate.
 
     Streamed like `read_rows` (Core columns, `yield_per`): only one chunk's JSON is alive at a
-    time; what stays is each decision's incident and its kept candidates as plans. Every
+    time, and only the columns that hold the incident, the plans and what was shown (not the
+    presentation, notes or excluded items); what stays is each decision's incident and its
+    kept candidates as plans. Every
     decision keeps the position and the stored propensity of the plan shown first, whichever
-    plan was accepted (training/logged.py `from_record`).
+    plan was accepted (training/logged.py `from_record`). The rows are read from the key at
+    `offset` on (`key_at`), not with OFFSET: PostgreSQL would sort the wide rows of every
+    decision before it to skip them (9 s of a retraining's wall time at 1M decisions for the
+    prior's 600 rows, under load).
     """
     if limit <= 0:
         return []
-    json_columns = [getattr(Decision, name) for name in JSON_COLUMNS]
+    start = key_at(session, offset)
+    if start is None:
+        return []
+    json_columns = [getattr(Decision, name) for name in _READ]
     query = (
         joined()
         .with_only_columns(
@@ -169,15 +192,15 @@ def read_whole(
             Outcome.retained,
             Outcome.referrals,
         )
+        .where(sa.tuple_(Decision.created_at, Decision.id) >= sa.tuple_(*start))
         .order_by(Decision.created_at, Decision.id)
-        .offset(offset)
         .limit(limit)
         .execution_options(yield_per=chunk)
     )
     logged = []
     for part in session.execute(query).partitions():
         for row in part:
-            columns = dict(zip(JSON_COLUMNS, row[: len(JSON_COLUMNS)], strict=True))
+            columns = {**_UNREAD, **dict(zip(_READ, row[: len(_READ)], strict=True))}
             record = DecisionRecord.from_columns(columns, row.record_version)
             found = from_record(
                 record, row.plan_id, row.propensity, row.retained, row.referrals, row.created_at

@@ -60,6 +60,18 @@ def test_one_row_and_no_rows(estimators):
     assert forest.predict(np.empty((0, 6)))[0].shape == (0,)
 
 
+def test_a_row_alone_is_the_same_bits_as_in_a_batch(data, estimators):
+    """Trees are summed in one order whatever the batch size, one row too (not pairwise)."""
+    forest = FlatForest(list(estimators))
+    x = data[0][:50]
+    together = forest.raw_predict(x)
+    for i in range(len(x)):
+        alone = forest.raw_predict(x[i : i + 1])
+        for batch, single in zip(together, alone, strict=True):
+            assert single.shape == (1,)
+            assert single.tobytes() == batch[i : i + 1].tobytes()
+
+
 @pytest.fixture(scope="module")
 def categorical_estimators():
     """A classifier and a Poisson regressor splitting two code columns as categories.

@@ -282,3 +282,16 @@ def test_scoring_only_some_positions_gives_the_same_values_there_and_nan_elsewhe
         for full, part, at in zip(whole, some, positions, strict=True):
             np.testing.assert_allclose(part[at], full[at], rtol=1e-12)
             assert np.isnan(np.delete(part, at)).all()
+
+
+def test_a_decisions_rows_are_built_once_for_every_model(in_memory_artifact):
+    """Models of one feature definition share each decision's rows; the values are per model."""
+    logged = synthetic_log(20, seed=5)
+    one, other = ModelScorer(in_memory_artifact), ModelScorer(in_memory_artifact)
+    first = net_values_many(one, logged, ValueSettings())
+    rows = [d._rows[one.features.version] for d in logged]
+    again = net_values_many(other, logged, ValueSettings(), positions=[[0]] * len(logged))
+    for d, built, full, part in zip(logged, rows, first, again, strict=True):
+        assert d._rows[one.features.version] is built  # not built again
+        np.testing.assert_array_equal(full, _net_values(one, d, ValueSettings()))
+        assert part[0] == full[0]

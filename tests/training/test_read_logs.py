@@ -12,7 +12,7 @@ from remedy.store.tables import Decision, Outcome
 from training.drive import drive
 from training.from_logs import as_rows, load_logged
 from training.log_ranges import range_keys
-from training.read_logs import read_rows
+from training.read_logs import count_logged, read_rows, read_whole
 from training.simulator import FX_PER_USD
 
 EXPLORING = {"EXPLORATION_RATE": __import__("decimal").Decimal("0.5"), "EXPLORATION_TOP_K": 3}
@@ -46,6 +46,23 @@ def test_ranges_and_forked_readers_read_the_same_rows_as_whole_decisions(app):
             np.testing.assert_array_equal(getattr(rows, name), getattr(whole, name), err_msg=name)
         np.testing.assert_allclose(rows.reward, whole.reward, rtol=1e-12)
         assert sum(currencies.values()) == len(whole)
+
+
+@pytest.mark.parametrize("app", [EXPLORING], indirect=True)
+def test_whole_decisions_from_a_position_are_that_slice_of_all(app):
+    """read_whole starts at the key of its offset: the same decisions OFFSET would give."""
+    drive(app, 30, seed=3, progress=False)
+    with db.database(app).unit_of_work() as session:
+        n = count_logged(session)
+        every = read_whole(session, 0, n)
+        some = read_whole(session, 7, 10)
+        assert read_whole(session, n, 5) == [] and read_whole(session, 3, 0) == []
+    assert len(every) == n and len(some) == 10
+
+    def key(d):  # type: ignore[no-untyped-def]
+        return (d.decided_at, d.incident.customer_id, d.logged_index, d.retained)
+
+    assert [key(d) for d in some] == [key(d) for d in every[7:17]]
 
 
 def test_an_empty_log_reads_as_empty_arrays(app):
