@@ -1,10 +1,10 @@
 """The approvals queue (/console/approvals) in headless Chromium: a lead approves (after a
 refused reject without a reason) at 390 and 1280 px, and the agent's page sees the answer.
 
-It runs after the finance page's tests, as it did in the one module they were split from: its
-severity-5 incidents would otherwise leave no quiet severity-5 slice for the finance page to
-show. The server, browser and pages are tests/console/conftest.py's; skipped without Playwright
-or Chromium (tests/console/browsing.py).
+Its severity-5 incidents share the package's server with the finance page's tests, which find
+the severity-5 slice in whichever table it lands, so the modules run in any order. The server,
+browser and pages are tests/console/conftest.py's; skipped without Playwright or Chromium
+(tests/console/browsing.py).
 """
 
 from __future__ import annotations
