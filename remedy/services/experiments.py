@@ -42,7 +42,7 @@ from remedy.decisions.ranker import HeuristicPrior
 from remedy.decisions.value import ValueSettings, net_value
 from remedy.errors import Conflict, InvalidInput, NotFound
 from remedy.facts import Fact, Number, Share, fact
-from remedy.money import from_minor
+from remedy.money import from_minor, parse_amount
 from remedy.services.configs import ConfigService
 from remedy.services.job_kinds import JobRegistry, TaskContext
 from remedy.services.model_registry import ModelRegistry
@@ -266,10 +266,15 @@ class ExperimentService:
             if rate is None or cost_minor is None or worth is None or arm is None:
                 left_out += 1
                 continue
-            cost = float(from_minor(cost_minor, currency))
-            value = net_value(bool(retained), referrals or 0, float(worth), cost, values)
-            rewards.append(float(value) / float(rate))
-            worths.append(float(worth) / float(rate))
+            # Amounts enter exactly (the stored worth parsed as money, the cost from minor
+            # units, dollars by Decimal division); the test's statistics then run on floats.
+            worth_usd = parse_amount(worth, currency) / rate
+            cost_usd = from_minor(cost_minor, currency) / rate
+            value = net_value(
+                bool(retained), referrals or 0, float(worth_usd), float(cost_usd), values
+            )
+            rewards.append(value)
+            worths.append(float(worth_usd))
             arms.append(arm)
         return np.array(rewards, dtype=float), np.array(worths, dtype=float), arms, left_out
 
