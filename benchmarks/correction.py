@@ -25,12 +25,10 @@ from scipy.optimize import minimize
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.challenger import draw_log, evaluation, interval  # noqa: E402
+from benchmarks.challenger import draw_log, evaluation, interval, picks_ranker  # noqa: E402
 from benchmarks.policy_learners import ACTION  # noqa: E402
-from benchmarks.policy_log import VALUES, bundled_scorer  # noqa: E402
+from benchmarks.policy_log import bundled_scorer  # noqa: E402
 from models.features import FEATURE_NAMES, feature_matrix  # noqa: E402
-from remedy.decisions.value import net_value  # noqa: E402
-from training.logs import greedy_index  # noqa: E402
 from training.world import World  # noqa: E402
 
 PLAN = [FEATURE_NAMES.index(n) for n in ACTION if n != "fix_kind"]
@@ -56,6 +54,8 @@ class Corrected:
 
     def __init__(self, weights: np.ndarray, mean: np.ndarray, scale: np.ndarray) -> None:
         self.weights, self.mean, self.scale = weights, mean, scale
+        # its referrals are the prior's, learned with word of mouth: valued as the prior is
+        self.sees_word_of_mouth = bundled_scorer().sees_word_of_mouth
 
     def predict(self, incident, plans) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
         p, referrals = bundled_scorer().predict(incident, plans)
@@ -84,17 +84,6 @@ def fit(log, penalty: float) -> Corrected:  # noqa: ANN001
     return Corrected(weights, mean, scale)
 
 
-def greedy_truth(scorer, decisions, truth) -> np.ndarray:  # noqa: ANN001
-    """True value of the scorer's greedy pick per evaluation incident."""
-    out = []
-    for (incident, plans), t in zip(decisions, truth, strict=True):
-        p, referrals = scorer.predict(incident, plans)
-        costs = np.array([float(plan.total_cost) for plan in plans])
-        values = net_value(p, referrals, float(incident.customer_value), costs, VALUES)
-        out.append(t[greedy_index(values, plans)])
-    return np.array(out)
-
-
 def main() -> None:
     """One line per seed, size and penalty."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -106,10 +95,10 @@ def main() -> None:
         world = World.drawn(seed)
         log = draw_log(10000, seed, world)
         decisions, truth = evaluation(args.eval, seed, world)
-        prior = greedy_truth(bundled_scorer(), decisions, truth)
+        prior = picks_ranker(bundled_scorer(), decisions, truth)
         for size in (3000, 10000):
             for penalty in (3.0, 30.0, 300.0):
-                corrected = greedy_truth(fit(log[:size], penalty), decisions, truth)
+                corrected = picks_ranker(fit(log[:size], penalty), decisions, truth)
                 print(
                     f"seed {seed} size {size:>5} penalty {penalty:>5}: corrected vs prior "
                     f"{interval(corrected - prior)}",
